@@ -92,11 +92,16 @@ interface ICarbonLedger {
 
     /// @notice The exporter replaced one of its records by a new one (the new one is anchored on its own).
     event RecordSuperseded(
-        bytes32 indexed shipmentId, address indexed exporter, bytes32 indexed oldRecordHash, bytes32 newRecordHash
+        bytes32 indexed shipmentId,
+        address indexed exporter,
+        bytes32 indexed oldRecordHash,
+        bytes32 newRecordHash
     );
 
     /// @notice An auditor attested a record, a batch (its root or batch id) or a report hash.
-    event Attested(bytes32 indexed subject, address indexed auditor, SubjectKind indexed kind, bytes32 evidence);
+    event Attested(
+        bytes32 indexed subject, address indexed auditor, SubjectKind indexed kind, bytes32 evidence
+    );
 
     /// @notice An auditor withdrew its attestation.
     event AttestationRevoked(bytes32 indexed subject, address indexed auditor, SubjectKind indexed kind);
@@ -133,7 +138,10 @@ interface ICarbonLedger {
     function recordShipments(bytes32 batchId, bytes32 factorSetId, bytes calldata packed) external;
 
     /// @notice Who recorded a per-shipment batch (zero when unknown) and in which block.
-    function batchInfo(bytes32 batchId) external view returns (address exporter, uint64 blockNumber, uint32 count);
+    function batchInfo(bytes32 batchId)
+        external
+        view
+        returns (address exporter, uint64 blockNumber, uint32 count);
 
     // ------------------------------------------------------------------ root-only path
 
