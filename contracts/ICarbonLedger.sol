@@ -51,7 +51,7 @@ interface ICarbonLedger {
     error MalformedBatch(uint256 length);
     /// @notice The batch id was used before (every batch id is recorded once).
     error BatchAlreadyRecorded(bytes32 batchId);
-    /// @notice The Merkle root is zero or was anchored before.
+    /// @notice The Merkle root was anchored before (by any exporter).
     error RootAlreadyAnchored(bytes32 root);
     /// @notice The Merkle root is zero.
     error InvalidRoot(bytes32 root);
