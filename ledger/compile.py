@@ -45,7 +45,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SOLC_VERSION = "0.8.30"
 
 #: Contracts that get an artifact: (source unit, contract name).
-DEPLOYABLE_CONTRACTS: tuple[tuple[str, str], ...] = (("contracts/CarbonLedger.sol", "CarbonLedger"),)
+DEPLOYABLE_CONTRACTS: tuple[tuple[str, str], ...] = (
+    ("contracts/CarbonLedger.sol", "CarbonLedger"),
+)
 
 _IMPORT = re.compile(r"""\bimport\s+(?:[^;"']*?\bfrom\s+)?["']([^"']+)["']\s*(?:as\s+\w+\s*)?;""")
 _LINE_COMMENT = re.compile(r"//[^\n]*")
@@ -81,7 +83,7 @@ def solc_version(solc: Path) -> str:
     except Exception as exc:  # py-solc-x raises its own and OS errors
         raise ConfigError(f"cannot run {solc} --version: {exc}") from None
     text = str(version)
-    if text.split("+")[0] != SOLC_VERSION:
+    if text.partition("+")[0] != SOLC_VERSION:
         raise ConfigError(
             f"{solc} is solc {text}; the artifacts are built with {SOLC_VERSION} "
             "(set CARBON_LEDGER_SOLC to a solc of that version)"
