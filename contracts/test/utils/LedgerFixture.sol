@@ -43,10 +43,23 @@ abstract contract LedgerFixture is Test {
 
     /// @notice Packs records as `shipmentId | recordHash | co2eWtwG (6 bytes) | co2eTtwG (6 bytes)`.
     function pack(Shipment[] memory shipments) internal pure returns (bytes memory packed) {
+        uint256 length = shipments.length * 76;
+        // One spare word: the amounts word of the last record is written 32 bytes wide.
+        packed = new bytes(length + 32);
         for (uint256 i = 0; i < shipments.length; ++i) {
             Shipment memory s = shipments[i];
-            packed =
-                bytes.concat(packed, abi.encodePacked(s.shipmentId, s.recordHash, s.co2eWtwG, s.co2eTtwG));
+            bytes32 id = s.shipmentId;
+            bytes32 recordHash = s.recordHash;
+            uint256 amounts = (uint256(s.co2eWtwG) << 208) | (uint256(s.co2eTtwG) << 160);
+            assembly ("memory-safe") {
+                let p := add(add(packed, 0x20), mul(i, 76))
+                mstore(p, id)
+                mstore(add(p, 0x20), recordHash)
+                mstore(add(p, 0x40), amounts)
+            }
+        }
+        assembly ("memory-safe") {
+            mstore(packed, length)
         }
     }
 
