@@ -1,0 +1,1 @@
+"""Revisions of the ledger store schema, oldest first."""

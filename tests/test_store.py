@@ -1,0 +1,260 @@
+"""The local ledger store: schema from migrations, atomic writes, idempotency key, outbox rows."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from ledger import store as store_module
+from ledger.errors import StoreError
+from ledger.store import (
+    LedgerStore,
+    NewAttempt,
+    NewBatch,
+    NewReceipt,
+    NewRecord,
+    Scope,
+    open_store,
+)
+
+SCOPE = Scope(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+              "0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
+OTHER_EXPORTER = Scope(SCOPE.chain_id, SCOPE.contract, "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC")
+FACTOR_SET = "0x" + "ab" * 32
+
+
+def _hex(n: int) -> str:
+    return "0x" + n.to_bytes(32, "big").hex()
+
+
+def _record(shipment_id: str, position: int, record_hash: int | None = None) -> NewRecord:
+    return NewRecord(
+        shipment_id=shipment_id,
+        shipment_key=_hex(hash(shipment_id) & (2**256 - 1) or 1),
+        record_hash=_hex(record_hash if record_hash is not None else position + 1),
+        co2e_wtw_g=1000 + position,
+        co2e_ttw_g=800 + position,
+        record_json=f'{{"shipment":"{shipment_id}"}}'.encode(),
+        position=position,
+    )
+
+
+def _batch(key: int, shipment_ids: list[str], path: str = "events") -> NewBatch:
+    return NewBatch(path, _hex(key), FACTOR_SET,
+                    [_record(s, i) for i, s in enumerate(shipment_ids)])
+
+
+def _attempt(n: int, fee: int = 2_000_000_000) -> NewAttempt:
+    return NewAttempt(_hex(0xA000 + n), b"\x02raw-" + bytes([n]), fee, fee // 2)
+
+
+def _postgres_url() -> str | None:
+    return os.environ.get("CARBON_LEDGER_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LedgerStore]:
+    if request.param == "sqlite":
+        with open_store(tmp_path / "ledger.sqlite") as opened:
+            yield opened
+        return
+    base = _postgres_url()
+    if base is None:
+        pytest.skip("CARBON_LEDGER_TEST_POSTGRES_URL is not set")
+    name = f"ledger_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
+    try:
+        with open_store(url) as opened:
+            yield opened
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def test_migrations_build_exactly_the_schema_the_store_uses(store: LedgerStore) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    engine = sa.create_engine(store.url)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, store_module.metadata)
+        version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    engine.dispose()
+    assert diff == []
+    assert version == "0001_anchoring_store"
+
+
+def test_reopening_keeps_data_and_schema(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    with open_store(path) as first:
+        first.add_batches(SCOPE, [_batch(1, ["A", "B"])])
+    with open_store(path) as second:
+        assert set(second.find_records(SCOPE, ["A", "B", "C"])) == {"A", "B"}
+        assert second.scopes() == [SCOPE]
+
+
+def test_records_are_found_by_idempotency_key(store: LedgerStore) -> None:
+    [batch_id] = store.add_batches(SCOPE, [_batch(1, ["SHP-1", "SHP-2"])])
+    found = store.find_records(SCOPE, ["SHP-2", "SHP-9"])
+    assert list(found) == ["SHP-2"]
+    assert found["SHP-2"].batch_id == batch_id
+    assert found["SHP-2"].record_hash == _hex(2)
+    assert store.find_records(OTHER_EXPORTER, ["SHP-1"]) == {}
+    rows = store.batch_records(batch_id)
+    assert [r.shipment_id for r in rows] == ["SHP-1", "SHP-2"]
+    assert rows[0].record_json == b'{"shipment":"SHP-1"}'
+
+
+def test_a_shipment_is_stored_once_per_exporter(store: LedgerStore) -> None:
+    store.add_batches(SCOPE, [_batch(1, ["SHP-1"])])
+    with pytest.raises(StoreError, match="refused a write"):
+        store.add_batches(SCOPE, [_batch(2, ["SHP-1"])])
+    store.add_batches(OTHER_EXPORTER, [_batch(3, ["SHP-1"])])
+    assert len(store.records_of_shipment("SHP-1")) == 2
+
+
+def test_a_failed_write_stores_nothing_of_it(store: LedgerStore) -> None:
+    store.add_batches(SCOPE, [_batch(1, ["SHP-1"])])
+    with pytest.raises(StoreError):
+        store.add_batches(SCOPE, [_batch(2, ["SHP-2", "SHP-3"]), _batch(3, ["SHP-1"])])
+    assert set(store.find_records(SCOPE, ["SHP-1", "SHP-2", "SHP-3"])) == {"SHP-1"}
+    assert [s.batch.batch_key for s in store.batch_statuses(SCOPE)] == [_hex(1)]
+
+
+def test_outbox_transaction_walks_its_states(store: LedgerStore) -> None:
+    [batch_id] = store.add_batches(SCOPE, [_batch(1, ["SHP-1"])])
+    assert [b.id for b in store.unstarted_batches(SCOPE)] == [batch_id]
+    tx = store.add_signed_tx(
+        chain_id=SCOPE.chain_id, sender=SCOPE.exporter, nonce=7, to_address=SCOPE.contract,
+        data=b"calldata", gas_limit=100_000, batch_id=batch_id, confirmations=2,
+        finalized_tag=False, attempt=_attempt(1),
+    )
+    assert tx.state == "signed" and tx.nonce == 7 and tx.attempts[0].raw == b"\x02raw-\x01"
+    assert store.unstarted_batches(SCOPE) == []
+    assert store.next_nonce(SCOPE.chain_id, SCOPE.exporter) == 8
+
+    store.note_broadcast(tx.id, tx.attempts[0].id, error="connection reset")
+    bumped = store.add_attempt(tx.id, _attempt(2, fee=2_250_000_000))
+    assert [a.max_fee_per_gas for a in bumped.attempts] == [2_000_000_000, 2_250_000_000]
+    assert bumped.state == "broadcast"
+    assert bumped.attempts[0].last_error == "connection reset"
+
+    mined = store.store_receipt(tx.id, NewReceipt(bumped.attempts[1].tx_hash, 12, _hex(12), 1,
+                                                  90_000, 1_000_000_007, 3))
+    assert mined.state == "mined"
+    assert mined.receipt is not None and mined.receipt.attempt_id == bumped.attempts[1].id
+    [status] = store.batch_statuses(SCOPE)
+    assert status.state == "mined" and status.tx is not None
+
+    store.mark_reorged(tx.id, "block 12 was replaced")
+    again = store.tx(tx.id)
+    assert again.state == "broadcast" and again.receipt is None and again.reorg_count == 1
+    store.store_receipt(tx.id, NewReceipt(bumped.attempts[1].tx_hash, 13, _hex(13), 1,
+                                          90_000, 1_000_000_007, 0))
+    store.mark_final(tx.id)
+    final = store.tx(tx.id)
+    assert final.state == "final" and final.receipt is not None
+    assert final.receipt.block_number == 13
+    assert store.open_txs(SCOPE.chain_id, SCOPE.exporter) == []
+
+
+def test_a_dropped_transaction_frees_its_batch(store: LedgerStore) -> None:
+    [batch_id] = store.add_batches(SCOPE, [_batch(1, ["SHP-1"])])
+    common = {"chain_id": SCOPE.chain_id, "sender": SCOPE.exporter, "to_address": SCOPE.contract,
+              "data": b"", "gas_limit": 1, "batch_id": batch_id, "confirmations": 0,
+              "finalized_tag": False}
+    tx = store.add_signed_tx(nonce=0, attempt=_attempt(1), **common)  # type: ignore[arg-type]
+    with pytest.raises(StoreError, match="already has live transaction"):
+        store.add_signed_tx(nonce=1, attempt=_attempt(2), **common)  # type: ignore[arg-type]
+    store.mark_dropped(tx.id, "nonce 0 was used by another transaction")
+    assert [b.id for b in store.unstarted_batches(SCOPE)] == [batch_id]
+    again = store.add_signed_tx(nonce=1, attempt=_attempt(3), **common)  # type: ignore[arg-type]
+    assert [t.id for t in store.batch_txs(batch_id)] == [tx.id, again.id]
+    with pytest.raises(StoreError, match="refused a write"):  # one nonce, one transaction
+        store.add_signed_tx(nonce=1, attempt=_attempt(4), **{**common, "batch_id": None})  # type: ignore[arg-type]
+
+
+_HOLD_LOCK = textwrap.dedent("""
+    import sys, time
+    from ledger.store import open_store
+    store = open_store(sys.argv[1])
+    with store.writer_lock(31337, "0xabc"):
+        print("locked", flush=True)
+        time.sleep(60)
+""")
+
+
+def test_writer_lock_excludes_a_second_process_and_dies_with_its_holder(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    open_store(path).close()
+    with subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(path)],
+                          stdout=subprocess.PIPE, text=True) as holder:
+        _check_lock(holder, path)
+
+
+def _check_lock(holder: subprocess.Popen[str], path: Path) -> None:
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        with open_store(path) as store:
+            with pytest.raises(StoreError, match="another run"), store.writer_lock(31337, "0xABC"):
+                pass
+            with store.writer_lock(31337, "0xdef"):  # another key is free
+                pass
+            holder.send_signal(signal.SIGKILL)
+            holder.wait(timeout=10)
+            with store.writer_lock(31337, "0xabc"):
+                pass
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+
+
+_WRITE_FOREVER = textwrap.dedent("""
+    import sys
+    from ledger.store import NewBatch, NewRecord, Scope, open_store
+    store = open_store(sys.argv[1])
+    scope = Scope(1, "0x" + "11" * 20, "0x" + "22" * 20)
+    print("ready", flush=True)
+    n = 0
+    while True:
+        records = [NewRecord(f"S{n}-{i}", "0x" + "33" * 32, "0x" + "44" * 32, i, i,
+                             b"x" * 2000, i) for i in range(300)]
+        store.add_batches(scope, [NewBatch("root", "0x%064x" % (n + 1), "0x" + "55" * 32,
+                                           records, b"t" * 20000)])
+        n += 1
+""")
+
+
+def test_a_killed_writer_leaves_only_whole_batches(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    open_store(path).close()
+    for delay_s in (0.3, 0.55, 0.8):
+        with subprocess.Popen([sys.executable, "-c", _WRITE_FOREVER, str(path)],
+                              stdout=subprocess.PIPE, text=True) as writer:
+            assert writer.stdout is not None and writer.stdout.readline().strip() == "ready"
+            time.sleep(delay_s)
+            writer.send_signal(signal.SIGKILL)
+            writer.wait(timeout=10)
+    with open_store(path) as store:
+        scope = Scope(1, "0x" + "11" * 20, "0x" + "22" * 20)
+        statuses = store.batch_statuses(scope)
+        assert statuses, "the writer never committed a batch"
+        for status in statuses:
+            assert len(store.batch_records(status.batch.id)) == status.batch.shipment_count == 300
+            assert store.batch_tree(status.batch.id) == b"t" * 20000
