@@ -1,0 +1,456 @@
+"""Canonical JSON (RFC 8785, restricted to integers), keccak-256, and the on-chain shipment id.
+
+Canonical JSON is the JSON Canonicalization Scheme (JCS, RFC 8785) over a strict subset of JSON:
+
+- objects (``dict`` with ``str`` keys), arrays (``list``; a ``tuple`` is written as an array),
+  strings, ``true``/``false``, ``null`` and **integers** in the I-JSON safe range
+  ``-(2**53 - 1) .. 2**53 - 1``. Floats (NaN and infinities included) are refused: a fraction or a
+  larger integer goes into a record as a decimal string (``"12.345"``, ``"123456789012345678901"``).
+  ``True``/``False`` are JSON booleans, never the numbers 1/0 (``bool`` is checked before ``int``).
+- no whitespace; object members sorted by the UTF-16 code units of their names; strings written as
+  ECMAScript's ``JSON.stringify`` writes them (``\\"``, ``\\\\``, ``\\b \\f \\n \\r \\t``, other
+  control characters as lower-case ``\\u00xx``, everything else as itself); UTF-8 output.
+- strings must be valid Unicode (a lone surrogate is refused, as I-JSON requires).
+
+Within that subset the output is byte-for-byte the JCS output, and integers are written the way
+ECMAScript writes them, so any JCS implementation reproduces our bytes.
+
+The record hash is keccak-256 of the canonical bytes. The on-chain shipment id is
+:func:`chain_shipment_id` (see its docstring and ``docs/records.md`` for why).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+import json
+import re
+import threading
+from collections.abc import Callable
+from functools import cache
+from json.encoder import encode_basestring
+from typing import Any
+
+from ledger.errors import InputError, InputProblem
+
+__all__ = [
+    "MAX_SAFE_INTEGER",
+    "SHIPMENT_ID_NAMESPACE",
+    "canonical_hash",
+    "canonical_json",
+    "chain_shipment_id",
+    "chain_shipment_id_bytes",
+    "keccak256",
+    "keccak256_hex",
+    "keccak_function",
+    "normalise_address",
+    "parse_canonical",
+]
+
+#: Largest integer allowed in canonical JSON (I-JSON / IEEE 754 exact integers).
+MAX_SAFE_INTEGER = 2**53 - 1
+
+#: Prefix of the preimage of an on-chain shipment id (see :func:`chain_shipment_id`).
+SHIPMENT_ID_NAMESPACE = "carbon-ledger/shipment-id/v1"
+
+_MAX_DEPTH = 64
+_KECCAK_EMPTY = bytes.fromhex("c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+
+# sort_keys sorts by code point, which equals UTF-16 order unless a name holds a character
+# outside the Basic Multilingual Plane; those documents take the exact (slower) path.
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False,
+    allow_nan=False,
+    sort_keys=True,
+    separators=(",", ":"),
+    check_circular=False,  # the validator bounds depth first
+)
+
+
+# ---------------------------------------------------------------------------- keccak-256
+
+
+class _KeccakState:
+    """One Keccak state of the shared library and its output buffer; freed with the object."""
+
+    def __init__(self, lib: ctypes.CDLL) -> None:
+        handle = ctypes.c_void_p()
+        # capacity 512 bits (keccak-256), 24 rounds
+        if lib.keccak_init(ctypes.byref(handle), 64, 24) != 0 or handle.value is None:
+            raise RuntimeError("keccak_init failed")
+        self.handle: int = handle.value
+        self.out = ctypes.create_string_buffer(32)
+        self._destroy = lib.keccak_destroy
+
+    def __del__(self) -> None:
+        self._destroy(self.handle)
+
+
+class _RawKeccak:
+    """keccak-256 through pycryptodome's compiled Keccak, one reusable state per thread.
+
+    ``Crypto.Hash.keccak.new`` builds several Python objects per call; calling the same shared
+    library directly (reset, absorb, digest on a kept state) is about four times faster.
+    """
+
+    def __init__(self, path: str) -> None:
+        lib = ctypes.CDLL(path)
+        lib.keccak_init.argtypes = [
+            ctypes.POINTER(ctypes.c_void_p), ctypes.c_size_t, ctypes.c_ubyte,
+        ]
+        lib.keccak_init.restype = ctypes.c_int
+        lib.keccak_destroy.argtypes = [ctypes.c_void_p]
+        lib.keccak_destroy.restype = ctypes.c_int
+        lib.keccak_reset.argtypes = [ctypes.c_void_p]
+        lib.keccak_reset.restype = ctypes.c_int
+        lib.keccak_absorb.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
+        lib.keccak_absorb.restype = ctypes.c_int
+        lib.keccak_digest.argtypes = [
+            ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_ubyte,
+        ]
+        lib.keccak_digest.restype = ctypes.c_int
+        self._lib = lib
+        self._reset = lib.keccak_reset
+        self._absorb = lib.keccak_absorb
+        self._digest = lib.keccak_digest
+        self._local = threading.local()  # ctypes releases the GIL: never share a state
+
+    def __call__(self, data: bytes) -> bytes:
+        try:
+            state: _KeccakState = self._local.state
+        except AttributeError:
+            state = self._local.state = _KeccakState(self._lib)
+        handle = state.handle
+        self._reset(handle)
+        self._absorb(handle, data, len(data))
+        self._digest(handle, state.out, 32, 1)  # padding 0x01: Keccak, not SHA-3
+        return state.out.raw  # type: ignore[no-any-return]
+
+
+def _pycryptodome_keccak(data: bytes) -> bytes:
+    from Crypto.Hash import keccak
+
+    return keccak.new(data=data, digest_bits=256).digest()  # type: ignore[no-any-return]
+
+
+@cache
+def _keccak_impl() -> Callable[[bytes], bytes]:
+    """The fastest keccak-256 that passes a known-answer test (pycryptodome either way)."""
+    try:
+        spec = importlib.util.find_spec("Crypto.Hash._keccak")
+        if spec is None or spec.origin is None:
+            return _pycryptodome_keccak
+        raw = _RawKeccak(spec.origin)
+        if raw(b"") == _KECCAK_EMPTY and raw(b"abc") == _pycryptodome_keccak(b"abc"):
+            return raw
+    except (OSError, AttributeError, RuntimeError):
+        pass
+    return _pycryptodome_keccak
+
+
+def keccak_function() -> Callable[[bytes], bytes]:
+    """The keccak-256 function itself, for loops that hash many values."""
+    return _keccak_impl()
+
+
+def keccak256(data: bytes) -> bytes:
+    """keccak-256 (Ethereum's hash, not SHA3-256) of ``data``, 32 bytes."""
+    return _keccak_impl()(data)
+
+
+def keccak256_hex(data: bytes) -> str:
+    """keccak-256 of ``data`` as ``0x`` and 64 lower-case hex digits."""
+    return "0x" + _keccak_impl()(data).hex()
+
+
+# ---------------------------------------------------------------------------- canonical JSON
+
+
+def _problem(message: str, path: str) -> InputError:
+    return InputError([InputProblem(message, field=path or None)])
+
+
+def _type_problem(value: object, path: str) -> InputError:
+    if isinstance(value, float):
+        return _problem(
+            f"float {value!r} cannot go into a canonical record; write an integer of a named "
+            "unit (e.g. grams) or a decimal string such as \"12.345\"",
+            path,
+        )
+    return _problem(
+        f"{type(value).__name__} is not a JSON value; canonical records hold only objects, "
+        "arrays, strings, integers, booleans and null",
+        path,
+    )
+
+
+def _check(value: object, path: str, depth: int) -> None:
+    """Raise on anything outside the subset.
+
+    ``path`` is the JSONPath of ``value`` (``$`` for the whole document); member paths are only
+    built on the way to a problem.
+    """
+    if depth > _MAX_DEPTH:
+        raise _problem(f"nested deeper than {_MAX_DEPTH} levels (or circular)", path)
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():  # type: ignore[attr-defined]
+            if type(key) is not str and not isinstance(key, str):
+                raise _problem(f"object member name {key!r} is not a string", path)
+            kind = type(item)
+            if kind is str or kind is bool or item is None:
+                continue
+            if kind is int and -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                continue
+            _check(item, f"{path}.{key}", depth + 1)
+        return
+    if kind is list or kind is tuple:
+        for index, item in enumerate(value):  # type: ignore[arg-type]
+            kind = type(item)
+            if kind is str or kind is bool or item is None:
+                continue
+            if kind is int and -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                continue
+            _check(item, f"{path}[{index}]", depth + 1)
+        return
+    if kind is str or value is None or isinstance(value, (bool, str)):
+        return
+    if isinstance(value, int):
+        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            return
+        raise _integer_problem(value, path)
+    # subclasses (OrderedDict, list subclasses) are written as their base type
+    if isinstance(value, dict):
+        _check(dict(value), path, depth)
+        return
+    if isinstance(value, list):
+        _check(list(value), path, depth)
+        return
+    raise _type_problem(value, path)
+
+
+def _integer_problem(value: object, path: str) -> InputError:
+    return _problem(
+        f"integer {value} is outside the exact range ±(2**53 - 1) of canonical JSON; "
+        "write it as a decimal string",
+        path,
+    )
+
+
+def _utf16_key(name: str) -> bytes:
+    return name.encode("utf-16-be", "surrogatepass")
+
+
+def _write_exact(value: Any, out: list[str]) -> None:
+    """JCS writer for values already checked by :func:`_check` (any key order issue)."""
+    if isinstance(value, bool):
+        out.append("true" if value else "false")
+    elif value is None:
+        out.append("null")
+    elif isinstance(value, int):
+        out.append(str(int(value)))
+    elif isinstance(value, str):
+        out.append(encode_basestring(str(value)))
+    elif isinstance(value, dict):
+        out.append("{")
+        for position, name in enumerate(sorted(map(str, value), key=_utf16_key)):
+            if position:
+                out.append(",")
+            out.append(encode_basestring(name))
+            out.append(":")
+            _write_exact(value[name], out)
+        out.append("}")
+    else:
+        out.append("[")
+        for position, item in enumerate(value):
+            if position:
+                out.append(",")
+            _write_exact(item, out)
+        out.append("]")
+
+
+def canonical_json(value: object) -> bytes:
+    """The canonical (RFC 8785) UTF-8 bytes of ``value``.
+
+    Raises :class:`~ledger.errors.InputError` naming the JSONPath of the first value outside the
+    subset (a float, an integer beyond ±(2**53 - 1), a non-string member name, a lone surrogate,
+    a non-JSON object).
+    """
+    _check(value, "$", 0)
+    text = _ENCODER.encode(value)
+    if not text.isascii() and _ASTRAL.search(text) is not None:
+        # a member name may sort differently by UTF-16 code units than by code points
+        text = _exact_text(value)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise _problem(
+            f"string holds a lone surrogate {text[exc.start:exc.end]!r}; canonical JSON needs "
+            "valid Unicode",
+            "$",
+        ) from None
+
+
+def _exact_text(value: object) -> str:
+    out: list[str] = []
+    _write_exact(value, out)
+    return "".join(out)
+
+
+def canonical_hash(value: object) -> str:
+    """keccak-256 of the canonical bytes of ``value``, as ``0x`` + 64 hex digits."""
+    return keccak256_hex(canonical_json(value))
+
+
+def _reject_float(text: str) -> Any:
+    raise _problem(
+        f"number {text} is not an integer; canonical records carry integers or decimal strings",
+        "",
+    )
+
+
+def _reject_constant(text: str) -> Any:
+    raise _problem(f"{text} is not JSON", "")
+
+
+def _strict_int(text: str) -> int:
+    number = int(text)
+    if not -MAX_SAFE_INTEGER <= number <= MAX_SAFE_INTEGER:
+        raise _integer_problem(number, "$")
+    return number
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for name, _ in pairs:
+            if name in seen:
+                raise _problem(f"object member {name!r} appears twice", "")
+            seen.add(name)
+    return result
+
+
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_unique_members,
+    parse_float=_reject_float,
+    parse_int=_strict_int,
+    parse_constant=_reject_constant,
+)
+
+
+def parse_canonical(data: bytes | str, *, require_canonical: bool = True) -> Any:
+    """Parse JSON in the canonical subset.
+
+    Refuses invalid UTF-8, duplicate member names, non-integer numbers and integers beyond
+    ±(2**53 - 1). With ``require_canonical`` (the default) the input must also be byte-identical
+    to its canonical form, so a parsed record re-serialises to exactly the bytes that were hashed.
+    """
+    if isinstance(data, str):
+        text = data
+        raw = None
+    else:
+        raw = bytes(data)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _problem(f"not UTF-8 ({exc.reason} at byte {exc.start})", "") from None
+    try:
+        value = _DECODER.decode(text)
+    except json.JSONDecodeError as exc:
+        raise _problem(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", "") from None
+    except RecursionError:
+        raise _problem("nested too deeply", "") from None
+    if require_canonical:
+        again = canonical_json(value)
+        original = raw if raw is not None else _encode_text(text)
+        if again != original:
+            raise _problem(
+                "JSON is not in canonical form (RFC 8785: sorted members, no whitespace, "
+                "minimal escapes); re-serialise it with canonical_json",
+                "",
+            )
+    return value
+
+
+def _encode_text(text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _problem("string holds a lone surrogate; canonical JSON needs valid Unicode",
+                       "") from None
+
+
+# ---------------------------------------------------------------------------- identities
+
+
+def normalise_address(address: str) -> str:
+    """An Ethereum address as ``0x`` + 40 lower-case hex digits.
+
+    Accepts all-lower-case, all-upper-case or EIP-55 checksummed input; a mixed-case address whose
+    checksum is wrong is refused (it is most likely mistyped).
+    """
+    if not isinstance(address, str) or _ADDRESS.fullmatch(address) is None:
+        raise InputError([InputProblem(
+            f"{address!r} is not an address; expected 0x followed by 40 hex digits",
+            field="exporter",
+        )])
+    digits = address[2:]
+    lower = digits.lower()
+    if digits not in (lower, digits.upper()):
+        digest = keccak256(lower.encode("ascii")).hex()
+        expected = "".join(
+            c.upper() if c.isalpha() and int(digest[i], 16) >= 8 else c
+            for i, c in enumerate(lower)
+        )
+        if digits != expected:
+            raise InputError([InputProblem(
+                f"address {address!r} has a wrong EIP-55 checksum (expected 0x{expected}); "
+                "check it for typos",
+                field="exporter",
+            )])
+    return "0x" + lower
+
+
+def _check_shipment_id(shipment_id: str) -> None:
+    if not isinstance(shipment_id, str) or not shipment_id:
+        raise InputError([InputProblem("shipment id must be a non-empty string",
+                                       field="shipment_id")])
+    if shipment_id != shipment_id.strip() or any(ord(c) < 0x20 or c == "\x7f"
+                                                 for c in shipment_id):
+        raise InputError([InputProblem(
+            "shipment id has surrounding whitespace or control characters",
+            shipment_id=shipment_id, field="shipment_id",
+        )])
+
+
+def chain_shipment_id_bytes(exporter: str, shipment_id: str) -> bytes:
+    """The 32-byte shipment id used on chain (see :func:`chain_shipment_id`)."""
+    _check_shipment_id(shipment_id)
+    preimage = f"{SHIPMENT_ID_NAMESPACE}|{normalise_address(exporter)}|{shipment_id}"
+    try:
+        return keccak256(preimage.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise InputError([InputProblem("shipment id is not valid Unicode",
+                                       field="shipment_id")]) from None
+
+
+def chain_shipment_id(exporter: str, shipment_id: str) -> str:
+    """The on-chain ``bytes32`` id of an exporter's shipment, as ``0x`` + 64 hex digits.
+
+    ``keccak256(utf8("carbon-ledger/shipment-id/v1|" + exporter + "|" + shipment_id))`` with the
+    exporter address in lower-case hex and the shipment id exactly as the exporter wrote it.
+
+    - Hashed, not padded: the chain never shows the commercial shipment number.
+    - Namespaced by the exporter: two exporters' "0001" never collide, and nobody can claim
+      another exporter's shipment id space.
+    - Built only from what a replacement record keeps (exporter and shipment id), so a record and
+      its replacement share the id and two live records of one shipment are visible on chain.
+
+    Shipment numbers are often guessable (``NGB-2026-0001``): whoever knows an exporter's address
+    and numbering can test a guess. That reveals only that such a shipment was recorded and its
+    totals, never the record itself.
+    """
+    return "0x" + chain_shipment_id_bytes(exporter, shipment_id).hex()
