@@ -1,0 +1,318 @@
+"""Signed reports for one shipment or a set of shipments.
+
+A report is a W3C VC 2.0 credential (:mod:`ledger.vc`) signed by the exporter's key. Its
+``credentialSubject`` holds, per shipment, a PACT v2.3 ProductFootprint of the transport chain
+(with the iLEAP ShipmentFootprint and the on-chain anchor as ``DataModelExtension`` s), a product
+footprint where the good has production emissions, the CBAM data for the importer (or an
+out-of-scope statement), and the report totals.
+
+The subject is a pure function of the shipments' figures, their anchors and the issue time:
+:func:`credential_subject`. Verification rebuilds it from the recomputed footprints and compares
+it with the signed one, so every reported number is checked.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from ledger import pact, qreport, vc
+from ledger.errors import InputError, InputProblem
+
+__all__ = [
+    "ANCHOR_SCHEMA",
+    "REPORT_TYPE",
+    "Anchor",
+    "ReportItem",
+    "ShipmentFigures",
+    "anchor_extension",
+    "build_report",
+    "cbam_goods_from_subject",
+    "credential_subject",
+    "report_anchors",
+]
+
+REPORT_TYPE = "ShipmentFootprintReport"
+ANCHOR_SCHEMA = "https://carbon-ledger.invalid/schemas/anchor-v1.json"
+ANCHOR_DOCUMENTATION = "https://carbon-ledger.invalid/docs/reports.md"
+ANCHOR_PATHS = ("root", "per-shipment")
+
+
+@dataclass(frozen=True)
+class ShipmentFigures:
+    """Everything a report says about one shipment, taken from its computed footprint."""
+
+    shipment_id: str
+    exporter_name: str
+    exporter_id: str
+    mass_kg: Decimal
+    departure: date
+    arrival: date
+    tces: tuple[pact.Tce, ...]
+    factor_sources: tuple[tuple[str, str], ...]
+    gwp_set: str
+    production: pact.ProductionFigures | None = None
+    cbam: qreport.CbamGood | qreport.OutOfScopeGood | None = None
+
+    @property
+    def co2e_wtw_g(self) -> int:
+        return sum(t.co2e_wtw_g for t in self.tces)
+
+    @property
+    def co2e_ttw_g(self) -> int:
+        return sum(t.co2e_ttw_g for t in self.tces)
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """On-chain evidence of one shipment's record (from the anchoring proof bundle)."""
+
+    chain_id: int
+    contract: str
+    path: str
+    batch_id: str
+    transaction_hash: str
+    block_number: int
+    merkle_root: str | None
+    chain_shipment_id: str
+    record_hash: str
+    co2e_wtw_g: int
+    co2e_ttw_g: int
+    proof: tuple[str, ...]
+    record: Mapping[str, Any]
+    factor_set_id: str
+    factor_set_uri: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "chainId": self.chain_id,
+            "contract": self.contract,
+            "anchoring": self.path,
+            "batchId": self.batch_id,
+            "transactionHash": self.transaction_hash,
+            "blockNumber": self.block_number,
+            "merkleRoot": self.merkle_root,
+            "leaf": {
+                "shipmentId": self.chain_shipment_id,
+                "recordHash": self.record_hash,
+                "co2eWtwG": self.co2e_wtw_g,
+                "co2eTtwG": self.co2e_ttw_g,
+            },
+            "proof": list(self.proof),
+            "factorSetId": self.factor_set_id,
+            "factorSetUri": self.factor_set_uri,
+            "record": dict(self.record),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Anchor:
+        """Reads the anchor extension data (raises KeyError or TypeError when malformed)."""
+        leaf = data["leaf"]
+        return cls(
+            chain_id=data["chainId"],
+            contract=data["contract"],
+            path=data["anchoring"],
+            batch_id=data["batchId"],
+            transaction_hash=data["transactionHash"],
+            block_number=data["blockNumber"],
+            merkle_root=data["merkleRoot"],
+            chain_shipment_id=leaf["shipmentId"],
+            record_hash=leaf["recordHash"],
+            co2e_wtw_g=leaf["co2eWtwG"],
+            co2e_ttw_g=leaf["co2eTtwG"],
+            proof=tuple(data["proof"]),
+            record=data["record"],
+            factor_set_id=data["factorSetId"],
+            factor_set_uri=data["factorSetUri"],
+        )
+
+
+@dataclass(frozen=True)
+class ReportItem:
+    """One shipment of a report: its figures and its anchor."""
+
+    figures: ShipmentFigures
+    anchor: Anchor
+    extra_remarks: tuple[str, ...] = field(default_factory=tuple)
+
+
+def anchor_extension(anchor: Anchor) -> dict[str, Any]:
+    """The anchor as a PACT ``DataModelExtension``."""
+    return {
+        "specVersion": pact.EXTENSION_SPEC_VERSION,
+        "dataSchema": ANCHOR_SCHEMA,
+        "documentation": ANCHOR_DOCUMENTATION,
+        "data": anchor.to_dict(),
+    }
+
+
+def _utc(day: date) -> str:
+    return datetime(day.year, day.month, day.day).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _reference_period(figures: ShipmentFigures) -> tuple[str, str]:
+    """Departure day (inclusive) to the day after arrival (exclusive), UTC."""
+    return _utc(figures.departure), _utc(figures.arrival + timedelta(days=1))
+
+
+def _cbam_block(items: Sequence[ReportItem]) -> dict[str, Any]:
+    goods = [i.figures.cbam for i in items if isinstance(i.figures.cbam, qreport.CbamGood)]
+    out = [i.figures.cbam for i in items if isinstance(i.figures.cbam, qreport.OutOfScopeGood)]
+    return qreport.declaration_summary(goods, out)
+
+
+def credential_subject(items: Sequence[ReportItem], issued_at: str) -> dict[str, Any]:
+    """The report's ``credentialSubject``: a pure function of the items and the issue time."""
+    footprints: list[dict[str, Any]] = []
+    wtw_g = ttw_g = 0
+    activity = Decimal(0)
+    for item in items:
+        fig, anchor = item.figures, item.anchor
+        period = _reference_period(fig)
+        footprints.append(pact.shipment_footprint(
+            pf_id=pact.deterministic_pf_id("transport", anchor.chain_shipment_id,
+                                           anchor.record_hash),
+            created=issued_at,
+            company_name=fig.exporter_name,
+            company_id=fig.exporter_id,
+            shipment_id=fig.shipment_id,
+            mass_kg=fig.mass_kg,
+            tces=fig.tces,
+            reference_period=period,
+            gwp_set=fig.gwp_set,
+            factor_sources=fig.factor_sources,
+            extensions=[anchor_extension(anchor)],
+            comment=" ".join(item.extra_remarks),
+        ))
+        if fig.production is not None:
+            footprints.append(pact.product_footprint(
+                pf_id=pact.deterministic_pf_id("product", anchor.chain_shipment_id,
+                                               anchor.record_hash),
+                created=issued_at,
+                company_name=fig.exporter_name,
+                company_id=fig.exporter_id,
+                production=fig.production,
+                reference_period=period,
+                gwp_set=fig.gwp_set,
+                factor_sources=fig.factor_sources,
+                comment=f"Production of the goods of shipment {fig.shipment_id}",
+            ))
+        wtw_g += fig.co2e_wtw_g
+        ttw_g += fig.co2e_ttw_g
+        activity += sum((t.activity_tkm for t in fig.tces), Decimal(0))
+    return {
+        "type": REPORT_TYPE,
+        "shipmentIds": [i.figures.shipment_id for i in items],
+        "productFootprints": footprints,
+        "cbam": _cbam_block(items),
+        "totals": {
+            "shipments": len(items),
+            "transportActivityTkm": pact._plain(activity),
+            "co2eWtwKg": pact.grams_to_kg(wtw_g),
+            "co2eTtwKg": pact.grams_to_kg(ttw_g),
+            "co2eWttKg": pact.grams_to_kg(wtw_g - ttw_g),
+            "productionCo2eKg": pact.grams_to_kg(sum(
+                i.figures.production.co2e_g for i in items if i.figures.production)),
+        },
+    }
+
+
+def _check_items(items: Sequence[ReportItem], chain_id: int, contract: str) -> None:
+    problems: list[InputProblem] = []
+    if not items:
+        problems.append(InputProblem("a report needs at least one anchored shipment"))
+    seen: set[str] = set()
+    for item in items:
+        sid = item.figures.shipment_id
+        if sid in seen:
+            problems.append(InputProblem("shipment appears twice in one report", shipment_id=sid))
+        seen.add(sid)
+        anchor = item.anchor
+        if anchor.path not in ANCHOR_PATHS:
+            problems.append(InputProblem(f"unknown anchoring path {anchor.path!r}",
+                                         shipment_id=sid))
+        if anchor.chain_id != chain_id or anchor.contract.lower() != contract.lower():
+            problems.append(InputProblem(
+                "all shipments of a report must be anchored on the same chain and contract",
+                shipment_id=sid))
+        if (anchor.co2e_wtw_g, anchor.co2e_ttw_g) != (item.figures.co2e_wtw_g,
+                                                      item.figures.co2e_ttw_g):
+            problems.append(InputProblem(
+                "the anchored totals differ from the footprint's totals", shipment_id=sid))
+    if problems:
+        raise InputError(problems)
+
+
+def build_report(
+    items: Sequence[ReportItem],
+    *,
+    issuer_key: bytes | str,
+    issued_at: datetime,
+    report_id: str | None = None,
+) -> dict[str, Any]:
+    """A signed report for the items, all anchored by the key's owner on one chain."""
+    from eth_account import Account
+
+    if not items:
+        raise InputError([InputProblem("a report needs at least one anchored shipment")])
+    chain_id, contract = items[0].anchor.chain_id, items[0].anchor.contract
+    _check_items(items, chain_id, contract)
+    stamp = issued_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    issuer = vc.did_pkh(chain_id, Account.from_key(issuer_key).address)
+    credential = {
+        "@context": [vc.VC_CONTEXT],
+        "id": report_id or f"urn:uuid:{uuid.uuid4()}",
+        "type": ["VerifiableCredential", REPORT_TYPE],
+        "issuer": issuer,
+        "validFrom": stamp,
+        "credentialSubject": credential_subject(items, stamp),
+    }
+    return vc.sign_credential(credential, issuer_key, chain_id=chain_id,
+                              verifying_contract=contract, created=stamp)
+
+
+def report_anchors(document: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(shipment id, anchor data) of every transport footprint in a report, in order."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    subject = document.get("credentialSubject")
+    footprints = subject.get("productFootprints") if isinstance(subject, Mapping) else None
+    if not isinstance(footprints, list):
+        return out
+    for footprint in footprints:
+        if not isinstance(footprint, Mapping):
+            continue
+        extensions = [e for e in footprint.get("extensions") or [] if isinstance(e, Mapping)]
+        ileap = next((e.get("data") for e in extensions
+                      if e.get("dataSchema") == pact.ILEAP_SHIPMENT_SCHEMA), None)
+        for extension in extensions:
+            if extension.get("dataSchema") == ANCHOR_SCHEMA:
+                shipment_id = ileap.get("shipmentId") if isinstance(ileap, Mapping) else None
+                out.append((str(shipment_id), dict(extension.get("data") or {})))
+    return out
+
+
+def cbam_goods_from_subject(subject: Mapping[str, Any]) -> list[qreport.CbamGood]:
+    """The CBAM goods of a report, rebuilt from its signed declaration summary."""
+    goods = []
+    for g in subject["cbam"]["goods"]:
+        indirect = g.get("embeddedIndirectT")
+        goods.append(qreport.CbamGood(
+            item_id=g["itemId"],
+            cn_code=g["cnCode"],
+            description=g["description"],
+            origin_country=g["originCountry"],
+            net_mass_kg=Decimal(g["netMassT"]) * 1000,
+            embedded_direct_g=int(Decimal(g["embeddedDirectT"]) * 1_000_000),
+            see_direct_t_per_t=Decimal(g["specificEmbeddedEmissionsDirectTPerT"]),
+            method=g["determination"],
+            value_source=g["valueSource"],
+            import_date=date.fromisoformat(g["importDate"]),
+            embedded_indirect_g=None if indirect is None else int(Decimal(indirect) * 1_000_000),
+            markup_year=g.get("markupYear"),
+            markup_percent=g.get("markupPercent"),
+        ))
+    return goods
