@@ -1,0 +1,561 @@
+"""The chain client: the one module that talks to a node (through web3.py).
+
+Guarantees of :class:`ChainClient`:
+
+- **Right chain.** :func:`connect` checks ``eth_chainId`` against the configured id
+  (:class:`~ledger.errors.ChainIdMismatch`); an unreachable endpoint raises
+  :class:`~ledger.errors.RpcUnavailable` after bounded retries with exponential backoff.
+- **Local signing only.** Every transaction is an EIP-1559 transaction signed here with
+  eth-account; ``eth_sendTransaction`` and unlocked accounts are never used, on Anvil neither.
+- **Own nonces.** A counter read once from the ``pending`` count, advanced per signed
+  transaction and resynchronised on "nonce too low".
+- **Nothing sent that must fail.** Before signing, the call is simulated (``eth_call``), so a
+  revert raises :class:`~ledger.errors.ContractRevert` (naming the custom error and its
+  arguments) and no transaction leaves; gas is ``max(estimate × margin, EIP-7623 floor +
+  margin)`` and a transaction over the EIP-7825 cap or the block gas limit is refused with
+  :class:`~ledger.errors.GasCapExceeded`.
+
+The pieces are separate methods so that a crash-safe outbox can drive them: build and sign
+without sending (:meth:`ChainClient.build_transaction`), send raw bytes
+(:meth:`~ChainClient.send_raw`), look up a receipt (:meth:`~ChainClient.receipt`), the mined
+nonce (:meth:`~ChainClient.mined_nonce`), a block (:meth:`~ChainClient.block`), and re-sign with
+bumped fees (:meth:`~ChainClient.bump_fees`). :meth:`~ChainClient.transact` chains them for
+simple callers.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import requests
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils.address import to_checksum_address
+from web3 import Web3
+from web3.exceptions import ContractLogicError, TransactionNotFound, Web3Exception, Web3RPCError
+from web3.providers.rpc import HTTPProvider
+
+from ledger.chain_abi import AbiCodec, RawLog
+from ledger.chain_gas import MAX_TX_GAS, floor_gas
+from ledger.config import ChainSettings, signer_private_key
+from ledger.errors import (
+    ChainError,
+    ChainIdMismatch,
+    ContractRevert,
+    GasCapExceeded,
+    RpcUnavailable,
+)
+
+__all__ = [
+    "FEE_BUMP",
+    "BlockInfo",
+    "ChainClient",
+    "Fees",
+    "Receipt",
+    "SignedTx",
+    "connect",
+]
+
+#: Minimum replacement bump on both fee fields (geth asks 10 %, some clients 12.5 %).
+FEE_BUMP = 1.125
+#: Gas added to the EIP-7623 floor when the floor decides the gas limit.
+FLOOR_MARGIN_GAS = 2_000
+_DEFAULT_PRIORITY_FEE_WEI = 1_000_000_000
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Fees:
+    """EIP-1559 fee caps in wei."""
+
+    max_fee_per_gas: int
+    max_priority_fee_per_gas: int
+
+    def bumped(self, factor: float = FEE_BUMP) -> Fees:
+        """Both fields times ``factor`` (rounded up, at least +1 wei)."""
+        return Fees(
+            max(math.ceil(self.max_fee_per_gas * factor), self.max_fee_per_gas + 1),
+            max(math.ceil(self.max_priority_fee_per_gas * factor),
+                self.max_priority_fee_per_gas + 1),
+        )
+
+
+@dataclass(frozen=True)
+class SignedTx:
+    """A signed transaction ready to send: its raw bytes, hash and what went into it."""
+
+    raw: bytes
+    tx_hash: bytes
+    sender: str
+    nonce: int
+    to: str | None
+    data: bytes
+    value: int
+    gas: int
+    fees: Fees
+    chain_id: int
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A mined transaction's receipt."""
+
+    tx_hash: bytes
+    status: int
+    block_number: int
+    block_hash: bytes
+    gas_used: int
+    effective_gas_price: int
+    contract_address: str | None
+    logs: tuple[RawLog, ...]
+
+
+@dataclass(frozen=True)
+class BlockInfo:
+    number: int
+    hash: bytes
+    timestamp: int
+    gas_limit: int
+    base_fee_per_gas: int
+
+
+def _redact(url: str) -> str:
+    """The URL without path, query or credentials (RPC URLs often embed an API key)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    tail = "/…" if parts.path not in ("", "/") or parts.query else ""
+    return f"{parts.scheme}://{host}{port}{tail}"
+
+
+def _hex_data(data: Any) -> bytes:
+    if isinstance(data, dict):
+        data = data.get("data")
+    if isinstance(data, (bytes, bytearray)):
+        return bytes(data)
+    if isinstance(data, str) and data.startswith("0x"):
+        try:
+            return bytes.fromhex(data[2:])
+        except ValueError:
+            return b""
+    return b""
+
+
+def _rpc_message(exc: Web3RPCError) -> str:
+    response = exc.rpc_response or {}
+    error = response.get("error") if isinstance(response, dict) else None
+    if isinstance(error, dict) and error.get("message"):
+        return str(error["message"])
+    return str(exc.user_message or exc)
+
+
+class ChainClient:
+    """A signer bound to one node and one chain id (see the module docstring)."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        account: LocalAccount,
+        settings: ChainSettings,
+        *,
+        codec: AbiCodec | None = None,
+        session: requests.Session | None = None,
+        max_tx_gas: int = MAX_TX_GAS,
+    ) -> None:
+        self._w3 = w3
+        self._account = account
+        self._settings = settings
+        self._codec = codec
+        self._session = session
+        self.chain_id = settings.chain_id
+        self.max_tx_gas = max_tx_gas
+        self._nonce_lock = threading.Lock()
+        self._next_nonce: int | None = None
+
+    # ------------------------------------------------------------------ life-cycle
+
+    def close(self) -> None:
+        """Release the HTTP connections."""
+        if self._session is not None:
+            self._session.close()
+
+    def __enter__(self) -> ChainClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def address(self) -> str:
+        """The signer's checksummed address."""
+        return str(self._account.address)
+
+    @property
+    def settings(self) -> ChainSettings:
+        return self._settings
+
+    def with_codec(self, codec: AbiCodec) -> None:
+        """Decode reverts with this contract ABI (set by the contract wrapper)."""
+        self._codec = codec
+
+    # ------------------------------------------------------------------ RPC plumbing
+
+    def _rpc(self, what: str, call: Callable[[], T], *, retry: bool = True) -> T:
+        attempts = self._settings.rpc_retries if retry else 1
+        last: Exception | None = None
+        for attempt in range(attempts):
+            try:
+                return call()
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                last = exc
+                if attempt + 1 < attempts:
+                    time.sleep(self._settings.rpc_backoff_s * 2**attempt)
+            except ContractLogicError as exc:
+                raise self._revert(exc, what) from None
+            except Web3RPCError as exc:
+                raise ChainError(f"{what} failed: {_rpc_message(exc)}") from None
+        raise RpcUnavailable(
+            f"cannot reach the RPC endpoint {_redact(self._settings.rpc_url)} "
+            f"({what}, {attempts} attempt{'s' if attempts > 1 else ''}): "
+            f"{type(last).__name__}; check CARBON_LEDGER_RPC_URL and that the node is running"
+        )
+
+    def _revert(self, exc: ContractLogicError, what: str) -> ContractRevert:
+        data = _hex_data(exc.data)
+        if self._codec is not None and data:
+            return self._codec.decode_revert(data, context=what)
+        if data:
+            return AbiCodec([]).decode_revert(data, context=what)
+        return ContractRevert(f"{what} reverted: {exc.message or 'no reason given'}", None, {})
+
+    # ------------------------------------------------------------------ reads
+
+    def node_chain_id(self) -> int:
+        return self._rpc("eth_chainId", lambda: int(self._w3.eth.chain_id))
+
+    def check_chain_id(self) -> None:
+        """Raise ``ChainIdMismatch`` unless the node serves the configured chain."""
+        reported = self.node_chain_id()
+        if reported != self.chain_id:
+            raise ChainIdMismatch(
+                f"the node at {_redact(self._settings.rpc_url)} serves chain id {reported}, "
+                f"but chain id {self.chain_id} is configured (CARBON_LEDGER_CHAIN_ID); "
+                "point CARBON_LEDGER_RPC_URL at the right network or fix the chain id"
+            )
+
+    def block(self, identifier: int | str = "latest") -> BlockInfo:
+        """A block by number or tag (``latest``, ``safe``, ``finalized``, ``pending``)."""
+        raw = self._rpc(f"eth_getBlockByNumber({identifier})",
+                        lambda: self._w3.eth.get_block(identifier))  # type: ignore[arg-type]
+        return BlockInfo(
+            number=int(raw["number"]),
+            hash=bytes(raw["hash"]),
+            timestamp=int(raw["timestamp"]),
+            gas_limit=int(raw["gasLimit"]),
+            base_fee_per_gas=int(raw.get("baseFeePerGas", 0)),
+        )
+
+    def block_number(self) -> int:
+        return self._rpc("eth_blockNumber", lambda: int(self._w3.eth.block_number))
+
+    def mined_nonce(self, address: str | None = None) -> int:
+        """Transactions of ``address`` (default: the signer) in the ``latest`` block."""
+        who = to_checksum_address(address or self.address)
+        return self._rpc("eth_getTransactionCount(latest)",
+                         lambda: int(self._w3.eth.get_transaction_count(who, "latest")))
+
+    def pending_nonce(self, address: str | None = None) -> int:
+        """Transactions of ``address`` including those waiting in the node's pool."""
+        who = to_checksum_address(address or self.address)
+        return self._rpc("eth_getTransactionCount(pending)",
+                         lambda: int(self._w3.eth.get_transaction_count(who, "pending")))
+
+    def balance(self, address: str | None = None) -> int:
+        who = to_checksum_address(address or self.address)
+        return self._rpc("eth_getBalance", lambda: int(self._w3.eth.get_balance(who)))
+
+    def code(self, address: str) -> bytes:
+        who = to_checksum_address(address)
+        return self._rpc("eth_getCode", lambda: bytes(self._w3.eth.get_code(who)))
+
+    def call(self, to: str | None, data: bytes, *, value: int = 0,
+             block: int | str = "latest", what: str = "call") -> bytes:
+        """``eth_call`` from the signer; a revert raises ``ContractRevert``."""
+        tx: dict[str, Any] = {"from": self.address, "data": data, "value": value}
+        if to is not None:
+            tx["to"] = to_checksum_address(to)
+        return self._rpc(what, lambda: bytes(self._w3.eth.call(tx, block)))  # type: ignore[arg-type]
+
+    def get_logs(self, address: str, topics: Sequence[bytes | Sequence[bytes] | None], *,
+                 from_block: int = 0, to_block: int | str = "latest") -> list[RawLog]:
+        """Logs of ``address`` matching ``topics`` (a list per position means "any of")."""
+        encoded: list[Any] = []
+        for topic in topics:
+            if topic is None or isinstance(topic, bytes):
+                encoded.append(None if topic is None else "0x" + topic.hex())
+            else:
+                encoded.append(["0x" + t.hex() for t in topic])
+        params: dict[str, Any] = {
+            "address": to_checksum_address(address), "topics": encoded,
+            "fromBlock": from_block, "toBlock": to_block,
+        }
+        raw = self._rpc("eth_getLogs", lambda: self._w3.eth.get_logs(params))  # type: ignore[arg-type]
+        return [_raw_log(entry) for entry in raw]
+
+    # ------------------------------------------------------------------ nonces and fees
+
+    def reserve_nonce(self) -> int:
+        """The next nonce of the signer's counter (read from ``pending`` the first time)."""
+        with self._nonce_lock:
+            if self._next_nonce is None:
+                self._next_nonce = self.pending_nonce()
+            nonce = self._next_nonce
+            self._next_nonce += 1
+            return nonce
+
+    def resync_nonce(self) -> int:
+        """Reset the counter from the node's ``pending`` count; returns the next nonce."""
+        with self._nonce_lock:
+            self._next_nonce = self.pending_nonce()
+            return self._next_nonce
+
+    def suggest_fees(self) -> Fees:
+        """``maxFee = 2 × base fee + tip``; the tip from ``eth_maxPriorityFeePerGas``."""
+        base = self.block("latest").base_fee_per_gas
+        try:
+            tip = self._rpc("eth_maxPriorityFeePerGas",
+                            lambda: int(self._w3.eth.max_priority_fee), retry=False)
+        except ChainError:
+            tip = _DEFAULT_PRIORITY_FEE_WEI
+        return Fees(2 * base + tip, tip)
+
+    # ------------------------------------------------------------------ gas
+
+    def _check_floor(self, data: bytes, what: str) -> int:
+        floor = floor_gas(data)
+        if floor > self.max_tx_gas:
+            raise GasCapExceeded(
+                f"{what} needs at least {floor:,} gas for its {len(data):,} calldata bytes "
+                f"(EIP-7623 floor), over the {self.max_tx_gas:,} per-transaction cap; "
+                "split it into smaller batches"
+            )
+        return floor
+
+    def gas_limit(self, to: str | None, data: bytes, *, value: int = 0,
+                  what: str = "transaction") -> int:
+        """Gas limit for a call; raises ``GasCapExceeded`` or ``ContractRevert`` before sending."""
+        floor = self._check_floor(data, what)
+        tx: dict[str, Any] = {"from": self.address, "data": data, "value": value}
+        if to is not None:
+            tx["to"] = to_checksum_address(to)
+        try:
+            estimate = self._rpc(f"estimate gas for {what}",
+                                 lambda: int(self._w3.eth.estimate_gas(tx)))  # type: ignore[arg-type]
+        except ChainError as exc:
+            if isinstance(exc, ContractRevert | RpcUnavailable):
+                raise
+            raise GasCapExceeded(
+                f"{what} cannot be estimated within the node's gas limits ({exc}); "
+                "split it into smaller batches"
+            ) from None
+        block_limit = self.block("latest").gas_limit
+        cap = min(self.max_tx_gas, block_limit)
+        need = max(estimate, floor)
+        if need > cap:
+            raise GasCapExceeded(
+                f"{what} needs {need:,} gas, over the cap of {cap:,} "
+                f"(per transaction {self.max_tx_gas:,}, block {block_limit:,}); split it"
+            )
+        wanted = max(math.ceil(estimate * self._settings.gas_margin), floor + FLOOR_MARGIN_GAS)
+        return min(wanted, cap)
+
+    # ------------------------------------------------------------------ signing and sending
+
+    def sign(self, to: str | None, data: bytes, *, nonce: int, gas: int, fees: Fees,
+             value: int = 0) -> SignedTx:
+        """Sign an EIP-1559 transaction locally (no network)."""
+        tx: dict[str, Any] = {
+            "type": 2, "chainId": self.chain_id, "nonce": nonce, "gas": gas,
+            "maxFeePerGas": fees.max_fee_per_gas,
+            "maxPriorityFeePerGas": fees.max_priority_fee_per_gas,
+            "value": value, "data": data, "accessList": [],
+        }
+        if to is not None:
+            tx["to"] = to_checksum_address(to)
+        signed = self._account.sign_transaction(tx)
+        return SignedTx(
+            raw=bytes(signed.raw_transaction), tx_hash=bytes(signed.hash), sender=self.address,
+            nonce=nonce, to=None if to is None else to_checksum_address(to), data=data,
+            value=value, gas=gas, fees=fees, chain_id=self.chain_id,
+        )
+
+    def build_transaction(self, to: str | None, data: bytes, *, value: int = 0,
+                          gas: int | None = None, fees: Fees | None = None,
+                          nonce: int | None = None, what: str = "transaction") -> SignedTx:
+        """Simulate, size the gas, price, take a nonce and sign; sends nothing.
+
+        A built transaction holds its nonce: send it (or a fee-bumped copy), or call
+        :meth:`resync_nonce` to give the nonce back.
+        """
+        self._check_floor(data, what)
+        self.call(to, data, value=value, what=what)
+        gas = gas if gas is not None else self.gas_limit(to, data, value=value, what=what)
+        if gas > self.max_tx_gas:
+            raise GasCapExceeded(f"{what}: gas {gas:,} is over the {self.max_tx_gas:,} cap")
+        fees = fees if fees is not None else self.suggest_fees()
+        nonce = nonce if nonce is not None else self.reserve_nonce()
+        return self.sign(to, data, nonce=nonce, gas=gas, fees=fees, value=value)
+
+    def bump_fees(self, signed: SignedTx, factor: float = FEE_BUMP) -> SignedTx:
+        """The same transaction (nonce, gas, call) re-signed with both fee fields × ``factor``."""
+        if factor < FEE_BUMP:
+            raise ChainError(f"a replacement needs a fee bump of at least {FEE_BUMP}, got {factor}")
+        fees = signed.fees.bumped(factor)
+        current = self.suggest_fees()
+        fees = Fees(max(fees.max_fee_per_gas, current.max_fee_per_gas),
+                    fees.max_priority_fee_per_gas)
+        return self.sign(signed.to, signed.data, nonce=signed.nonce, gas=signed.gas, fees=fees,
+                         value=signed.value)
+
+    def send_raw(self, signed: SignedTx | bytes) -> bytes:
+        """Broadcast signed bytes; returns the hash. Sending the same bytes again is harmless.
+
+        A network failure raises ``RpcUnavailable``: the node may or may not have the
+        transaction, so look up its receipt (or the mined nonce) before sending anything else.
+        """
+        raw = signed.raw if isinstance(signed, SignedTx) else signed
+        tx_hash = signed.tx_hash if isinstance(signed, SignedTx) else Web3.keccak(raw)
+        try:
+            return bytes(self._rpc("eth_sendRawTransaction",
+                                   lambda: self._w3.eth.send_raw_transaction(raw), retry=False))
+        except RpcUnavailable as exc:
+            raise RpcUnavailable(
+                f"{exc}; transaction 0x{bytes(tx_hash).hex()} may or may not have reached the "
+                "node: check its receipt before sending again"
+            ) from None
+        except ChainError as exc:
+            return self._send_failed(bytes(tx_hash), str(exc))
+
+    def _send_failed(self, tx_hash: bytes, message: str) -> bytes:
+        lowered = message.lower()
+        if "already known" in lowered or "already imported" in lowered:
+            return tx_hash
+        if "nonce too low" in lowered:
+            if self.receipt(tx_hash) is not None:
+                return tx_hash  # the very same transaction was mined before
+            nonce = self.resync_nonce()
+            raise ChainError(f"{message}; the nonce counter was resynced to {nonce}, sign again")
+        if "invalid chain id" in lowered:
+            raise ChainIdMismatch(f"{message}: the node is not on chain id {self.chain_id}")
+        if "gas limit" in lowered or "intrinsic gas too high" in lowered:
+            raise GasCapExceeded(message)
+        if "underpriced" in lowered:
+            raise ChainError(f"{message}; bump both fees by at least 12.5 % (bump_fees)")
+        raise ChainError(message)
+
+    def receipt(self, tx_hash: bytes) -> Receipt | None:
+        """The receipt of a mined transaction, or ``None`` when it is not (or no longer) mined."""
+        def fetch() -> Any:
+            try:
+                return self._w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+            except TransactionNotFound:
+                return None
+
+        raw = self._rpc("eth_getTransactionReceipt", fetch)
+        return None if raw is None else _receipt(raw)
+
+    def wait_for_receipt(self, tx_hash: bytes, *, timeout_s: float | None = None,
+                         confirmations: int | None = None) -> Receipt:
+        """Poll (every ``poll_interval_s``) until mined with ``confirmations`` blocks on top."""
+        timeout_s = self._settings.receipt_timeout_s if timeout_s is None else timeout_s
+        depth = self._settings.confirmations if confirmations is None else confirmations
+        deadline = time.monotonic() + timeout_s
+        while True:
+            found = self.receipt(tx_hash)
+            if found is not None and (
+                depth == 0 or self.block_number() - found.block_number >= depth
+            ):
+                return found
+            if time.monotonic() > deadline:
+                state = "mined but not confirmed" if found else "not mined"
+                raise ChainError(
+                    f"transaction 0x{tx_hash.hex()} {state} after {timeout_s:g} s; it may still "
+                    "be mined: check its receipt later or replace it with bumped fees"
+                )
+            time.sleep(self._settings.poll_interval_s)
+
+    def transact(self, to: str | None, data: bytes, *, value: int = 0,
+                 gas: int | None = None, what: str = "transaction") -> Receipt:
+        """Build, sign, send and wait; a failed transaction raises ``ContractRevert``."""
+        signed = self.build_transaction(to, data, value=value, gas=gas, what=what)
+        self.send_raw(signed)
+        found = self.wait_for_receipt(signed.tx_hash)
+        if found.status != 1:
+            raise ContractRevert(
+                f"{what} 0x{found.tx_hash.hex()} failed on chain in block {found.block_number} "
+                f"(status 0, {found.gas_used:,} gas used)", None, {"txHash": found.tx_hash.hex()},
+            )
+        return found
+
+
+def _raw_log(entry: Any) -> RawLog:
+    return RawLog(
+        address=to_checksum_address(entry["address"]),
+        topics=tuple(bytes(t) for t in entry["topics"]),
+        data=bytes(entry["data"]),
+        block_number=int(entry["blockNumber"]),
+        block_hash=bytes(entry["blockHash"]),
+        tx_hash=bytes(entry["transactionHash"]),
+        log_index=int(entry["logIndex"]),
+        removed=bool(entry.get("removed", False)),
+    )
+
+
+def _receipt(raw: Any) -> Receipt:
+    address = raw.get("contractAddress")
+    return Receipt(
+        tx_hash=bytes(raw["transactionHash"]),
+        status=int(raw["status"]),
+        block_number=int(raw["blockNumber"]),
+        block_hash=bytes(raw["blockHash"]),
+        gas_used=int(raw["gasUsed"]),
+        effective_gas_price=int(raw.get("effectiveGasPrice", 0)),
+        contract_address=None if address is None else to_checksum_address(address),
+        logs=tuple(_raw_log(entry) for entry in raw["logs"]),
+    )
+
+
+def connect(settings: ChainSettings, *, private_key: bytes | str | None = None,
+            codec: AbiCodec | None = None) -> ChainClient:
+    """A client for ``settings`` signing with ``private_key`` (default: from the settings).
+
+    Checks the chain id; raises ``RpcUnavailable`` when the node cannot be reached after
+    ``rpc_retries`` attempts and ``ChainIdMismatch`` when it serves another chain.
+    """
+    key = private_key if private_key is not None else signer_private_key(settings)
+    try:
+        account: LocalAccount = Account.from_key(key)
+    except (ValueError, TypeError, Web3Exception) as exc:
+        raise ChainError(f"the signing key is not a valid secp256k1 key: {exc}") from None
+    session = requests.Session()
+    provider = HTTPProvider(
+        settings.rpc_url,
+        request_kwargs={"timeout": settings.rpc_timeout_s},
+        session=session,
+        exception_retry_configuration=None,
+    )
+    client = ChainClient(Web3(provider), account, settings, codec=codec, session=session)
+    try:
+        client.check_chain_id()
+    except BaseException:
+        client.close()
+        raise
+    return client
+
