@@ -57,6 +57,8 @@ __all__ = [
 TX_STATES = ("signed", "broadcast", "mined", "final", "failed", "dropped")
 #: States of a transaction that still needs watching.
 OPEN_STATES = ("signed", "broadcast", "mined")
+#: States after which a batch needs another transaction.
+_ENDED = ("dropped", "failed")
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _CHUNK = 2000  # bound parameters per IN (...) query
@@ -571,9 +573,9 @@ class LedgerStore:
             return [_record_row(row) for row in rows]
 
     def unstarted_batches(self, scope: Scope) -> list[BatchRow]:
-        """Batches of ``scope`` that no live transaction carries (oldest first)."""
+        """Batches of ``scope`` that need a transaction: none yet, or only dropped or failed."""
         live = sa.select(transactions.c.id).where(
-            transactions.c.batch_id == batches.c.id, transactions.c.state != "dropped"
+            transactions.c.batch_id == batches.c.id, transactions.c.state.not_in(_ENDED)
         )
         with self._read() as conn:
             rows = conn.execute(
@@ -583,20 +585,21 @@ class LedgerStore:
             return [_batch_row(row) for row in rows]
 
     def batch_statuses(self, scope: Scope) -> list[BatchStatus]:
-        """Every batch of ``scope`` with its live transaction, oldest first."""
+        """Every batch of ``scope`` with its newest transaction, oldest batch first."""
         with self._read() as conn:
             rows = list(conn.execute(
                 _batch_select().where(*_scope_filter(scope)).order_by(batches.c.id)
             ))
-            txs = self._txs(conn, sa.and_(
-                transactions.c.batch_id.in_([row.id for row in rows]),
-                transactions.c.state != "dropped",
-            )) if rows else []
-        by_batch = {tx.batch_id: tx for tx in txs}
+            txs = self._txs(conn, transactions.c.batch_id.in_([row.id for row in rows])
+                            ) if rows else []
+        by_batch: dict[int | None, TxRow] = {}
+        for tx in sorted(txs, key=lambda t: t.id):
+            by_batch[tx.batch_id] = tx  # the newest transaction of each batch
         out = []
         for row in rows:
-            tx = by_batch.get(row.id)
-            out.append(BatchStatus(_batch_row(row), tx.state if tx else "unstarted", tx))
+            newest = by_batch.get(row.id)
+            out.append(BatchStatus(_batch_row(row), newest.state if newest else "unstarted",
+                                   newest))
         return out
 
     def scope_records(self, scope: Scope) -> list[RecordRow]:
@@ -640,7 +643,7 @@ class LedgerStore:
             if batch_id is not None:
                 busy = conn.execute(
                     sa.select(transactions.c.id).where(
-                        transactions.c.batch_id == batch_id, transactions.c.state != "dropped"
+                        transactions.c.batch_id == batch_id, transactions.c.state.not_in(_ENDED)
                     )
                 ).first()
                 if busy is not None:
@@ -738,6 +741,17 @@ class LedgerStore:
             return self._txs(conn, sa.and_(
                 transactions.c.chain_id == chain_id, transactions.c.sender == sender.lower(),
                 transactions.c.state.in_(OPEN_STATES),
+            ))
+
+    def final_txs_above(self, chain_id: int, sender: str, block_number: int) -> list[TxRow]:
+        """Final transactions of ``sender`` whose receipt is in a block above ``block_number``."""
+        recent = sa.select(receipts.c.tx_id).where(
+            receipts.c.current, receipts.c.block_number > block_number
+        )
+        with self._read() as conn:
+            return self._txs(conn, sa.and_(
+                transactions.c.chain_id == chain_id, transactions.c.sender == sender.lower(),
+                transactions.c.state == "final", transactions.c.id.in_(recent),
             ))
 
     def tx(self, tx_id: int) -> TxRow:
