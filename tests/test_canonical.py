@@ -1,0 +1,331 @@
+"""Canonical JSON (RFC 8785 over integers), keccak-256 and the on-chain shipment id."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from decimal import Decimal
+from enum import IntEnum
+from typing import Any
+
+import pytest
+from Crypto.Hash import keccak as pycryptodome_keccak
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ledger import canonical
+from ledger.canonical import (
+    MAX_SAFE_INTEGER,
+    canonical_hash,
+    canonical_json,
+    chain_shipment_id,
+    chain_shipment_id_bytes,
+    keccak256,
+    keccak256_hex,
+    normalise_address,
+    parse_canonical,
+)
+from ledger.errors import InputError, LedgerError
+
+
+def reference_keccak(data: bytes) -> bytes:
+    return pycryptodome_keccak.new(data=data, digest_bits=256).digest()
+
+
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-MAX_SAFE_INTEGER, max_value=MAX_SAFE_INTEGER)
+    | st.text()
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda children: st.lists(children, max_size=5)
+    | st.dictionaries(st.text(max_size=8), children, max_size=5),
+    max_leaves=30,
+)
+
+
+# ---------------------------------------------------------------------------- RFC 8785 examples
+
+
+def test_members_sorted_by_utf16_code_units_as_in_rfc8785_section_3_2_3() -> None:
+    document = {
+        "\u20ac": "Euro Sign",
+        "\r": "Carriage Return",
+        "\ufb33": "Hebrew Letter Dalet With Dagesh",
+        "1": "One",
+        "\U0001f600": "Emoji: Grinning Face",
+        "\u0080": "Control",
+        "\u00f6": "Latin Small Letter O With Diaeresis",
+    }
+    expected = (
+        '{"\\r":"Carriage Return","1":"One","\u0080":"Control",'
+        '"\u00f6":"Latin Small Letter O With Diaeresis","\u20ac":"Euro Sign",'
+        '"\U0001f600":"Emoji: Grinning Face","\ufb33":"Hebrew Letter Dalet With Dagesh"}'
+    ).encode()
+    # U+1F600 is the surrogate pair D83D DE00, which sorts before U+FB33 in UTF-16
+    # although its code point is larger.
+    assert canonical_json(document) == expected
+
+
+def test_string_escaping_and_literals_as_in_rfc8785_section_3_2_2() -> None:
+    # the example's "string" and "literals" members (its "numbers" are floats, outside our subset)
+    document = json.loads(
+        '{"string": "\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/",'
+        ' "literals": [null, true, false]}'
+    )
+    expected = '{"literals":[null,true,false],"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}'
+    assert canonical_json(document) == expected.encode()
+
+
+def test_unicode_is_kept_as_is_and_written_in_utf8_as_in_rfc8785_section_3_2_4() -> None:
+    document = {"Unnormalized Unicode": "A\u030a"}
+    assert canonical_json(document).hex(" ") == (
+        "7b 22 55 6e 6e 6f 72 6d 61 6c 69 7a 65 64 20 55 6e 69 63 6f 64 65 22 3a 22 41 cc 8a 22 7d"
+    )
+
+
+def test_every_control_character_is_escaped_like_ecmascript() -> None:
+    short = {0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r"}
+    for code in range(0x20):
+        expected = short.get(code, f"\\u{code:04x}")
+        assert canonical_json(chr(code)) == f'"{expected}"'.encode(), hex(code)
+    # DEL, line/paragraph separators and non-ASCII stay literal
+    assert canonical_json("\x7f\u2028\u2029é中") == '"\x7f\u2028\u2029é中"'.encode()
+
+
+def test_no_whitespace_and_nested_members_sorted() -> None:
+    document = {"b": [3, {"z": None, "a": True}], "a": {"y": -1, "x": "s"}}
+    assert canonical_json(document) == b'{"a":{"x":"s","y":-1},"b":[3,{"a":true,"z":null}]}'
+
+
+# ---------------------------------------------------------------------------- the integer rule
+
+
+@pytest.mark.parametrize("number", [0, -1, 1, MAX_SAFE_INTEGER, -MAX_SAFE_INTEGER, 146913578])
+def test_integers_in_the_exact_range_are_written_plainly(number: int) -> None:
+    assert canonical_json({"n": number}) == f'{{"n":{number}}}'.encode()
+
+
+@pytest.mark.parametrize("number", [MAX_SAFE_INTEGER + 1, -(MAX_SAFE_INTEGER + 1), 10**30])
+def test_integers_beyond_2_pow_53_are_refused_with_a_hint(number: int) -> None:
+    with pytest.raises(InputError, match="decimal string") as info:
+        canonical_json({"legs": [{"co2e_g": number}]})
+    assert info.value.problems[0].field == "$.legs[0].co2e_g"
+
+
+@pytest.mark.parametrize("bad", [1.5, 1.0, float("nan"), float("inf"), -0.0])
+def test_floats_are_refused_and_the_path_is_named(bad: float) -> None:
+    with pytest.raises(InputError, match="float") as info:
+        canonical_json({"footprint": {"legs": [{"distance_km": "1"}, {"distance_km": bad}]}})
+    assert info.value.problems[0].field == "$.footprint.legs[1].distance_km"
+    assert isinstance(info.value, LedgerError)
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({1: "x"}, "member name 1 is not a string"),
+        ({None: "x"}, "member name None is not a string"),
+        (Decimal("1.5"), "Decimal is not a JSON value"),
+        (b"bytes", "bytes is not a JSON value"),
+        ({"s": {1, 2}}, "set is not a JSON value"),
+        ("lone \ud800 surrogate", "lone surrogate"),
+        ({"k\udc00": 1}, "lone surrogate"),
+    ],
+)
+def test_non_json_values_are_refused(bad: Any, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        canonical_json(bad)
+
+
+def test_circular_and_overly_deep_documents_are_refused() -> None:
+    loop: list[Any] = []
+    loop.append(loop)
+    with pytest.raises(InputError, match="deeper than"):
+        canonical_json(loop)
+    deep: Any = 1
+    for _ in range(100):
+        deep = [deep]
+    with pytest.raises(InputError, match="deeper than"):
+        canonical_json(deep)
+
+
+def test_booleans_are_json_literals_never_numbers() -> None:
+    data = canonical_json([True, 1, False, 0])
+    assert data == b"[true,1,false,0]"
+    parsed = parse_canonical(data)
+    assert [type(v) for v in parsed] == [bool, int, bool, int]
+
+
+def test_tuples_and_int_enums_are_written_as_their_json_kind() -> None:
+    class Mode(IntEnum):
+        SEA = 3
+
+    assert canonical_json({"legs": ("a", Mode.SEA)}) == b'{"legs":["a",3]}'
+
+
+# ---------------------------------------------------------------------------- parsing
+
+
+def test_parse_refuses_what_is_not_canonical() -> None:
+    assert parse_canonical(b'{"a":1,"b":[true,null,"x"]}') == {"a": 1, "b": [True, None, "x"]}
+    for text in [
+        b'{"b":1,"a":2}',  # unsorted
+        b'{"a": 1}',  # whitespace
+        b'"\\u0041"',  # needless escape
+        b'"\\u000A"',  # upper-case hex / long form of \n
+    ]:
+        with pytest.raises(InputError, match="not in canonical form"):
+            parse_canonical(text)
+    assert parse_canonical(b'{"b":1, "a":2}', require_canonical=False) == {"a": 2, "b": 1}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (b'{"a":1.0}', "not an integer"),
+        (b'{"a":1e3}', "not an integer"),
+        (b"[NaN]", "NaN is not JSON"),
+        (b"[9007199254740992]", "decimal string"),
+        (b'{"a":1,"a":2}', "appears twice"),
+        (b'{"a":', "not JSON"),
+        (b'"\xff"', "not UTF-8"),
+    ],
+)
+def test_parse_refuses_non_integers_duplicates_and_bad_bytes(text: bytes, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        parse_canonical(text, require_canonical=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_round_trip_is_exact(value: Any) -> None:
+    data = canonical_json(value)
+    parsed = parse_canonical(data)
+    assert parsed == value
+    assert canonical_json(parsed) == data
+    # and it is JSON any parser reads back to the same value
+    assert json.loads(data) == value
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(max_size=4), st.integers(0, 9), min_size=2, max_size=8))
+def test_member_order_is_utf16_code_unit_order(value: dict[str, int]) -> None:
+    names = [name for name, _ in json.loads(canonical_json(value), object_pairs_hook=list)]
+    units = [name.encode("utf-16-be") for name in names]
+    assert units == sorted(units)
+
+
+# ---------------------------------------------------------------------------- keccak-256
+
+
+def test_keccak_known_answers() -> None:
+    assert keccak256(b"").hex() == (
+        "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
+    )
+    assert keccak256_hex(b"abc") == (
+        "0x4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45"
+    )
+
+
+def test_fast_keccak_is_in_use_and_matches_pycryptodome_at_every_length() -> None:
+    assert isinstance(canonical.keccak_function(), canonical._RawKeccak)
+    for length in [*range(0, 300), 1000, 10_000]:
+        data = os.urandom(length)
+        assert keccak256(data) == reference_keccak(data), length
+
+
+def test_keccak_gives_right_answers_from_many_threads_at_once() -> None:
+    inputs = [os.urandom(200) for _ in range(400)]
+    expected = [reference_keccak(d) for d in inputs]
+    failures: list[int] = []
+
+    def work() -> None:
+        for _ in range(5):
+            for index, data in enumerate(inputs):
+                if keccak256(data) != expected[index]:
+                    failures.append(index)
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+
+
+def test_canonical_hash_is_keccak_of_the_canonical_bytes() -> None:
+    document = {"b": 2, "a": "x"}
+    assert canonical_hash(document) == "0x" + reference_keccak(b'{"a":"x","b":2}').hex()
+
+
+# ---------------------------------------------------------------------------- identities
+
+EIP55_EXAMPLES = [
+    "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+    "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+    "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB",
+    "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
+]
+
+
+@pytest.mark.parametrize("address", EIP55_EXAMPLES)
+def test_addresses_are_normalised_to_lower_case(address: str) -> None:
+    lower = "0x" + address[2:].lower()
+    assert normalise_address(address) == lower
+    assert normalise_address(lower) == lower
+    assert normalise_address("0x" + address[2:].upper()) == lower
+
+
+@pytest.mark.parametrize("address", EIP55_EXAMPLES)
+def test_a_mistyped_checksum_is_refused(address: str) -> None:
+    position = next(i for i, c in enumerate(address) if i > 1 and c.isalpha())
+    flipped = address[:position] + address[position].swapcase() + address[position + 1:]
+    with pytest.raises(InputError, match="EIP-55 checksum"):
+        normalise_address(flipped)
+
+
+@pytest.mark.parametrize(
+    "bad", ["", "0x123", "5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0x" + "g" * 40]
+)
+def test_malformed_addresses_are_refused(bad: str) -> None:
+    with pytest.raises(InputError, match="not an address"):
+        normalise_address(bad)
+
+
+EXPORTER = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+
+
+def test_chain_shipment_id_is_the_documented_namespaced_hash() -> None:
+    preimage = (
+        b"carbon-ledger/shipment-id/v1|0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed|NGB-2026-0001"
+    )
+    expected = reference_keccak(preimage)
+    assert chain_shipment_id_bytes(EXPORTER, "NGB-2026-0001") == expected
+    assert chain_shipment_id(EXPORTER.lower(), "NGB-2026-0001") == "0x" + expected.hex()
+
+
+def test_chain_shipment_id_hides_the_id_and_separates_exporters() -> None:
+    mine = chain_shipment_id_bytes(EXPORTER, "NGB-2026-0001")
+    assert b"NGB" not in mine
+    assert chain_shipment_id_bytes(EXPORTER, "NGB-2026-0002") != mine
+    other_exporter = "0x" + "11" * 20
+    assert chain_shipment_id_bytes(other_exporter, "NGB-2026-0001") != mine
+    # non-ASCII shipment numbers are hashed as UTF-8, exactly as written
+    assert chain_shipment_id_bytes(EXPORTER, "宁波-0001") == reference_keccak(
+        ("carbon-ledger/shipment-id/v1|" + EXPORTER.lower() + "|宁波-0001").encode()
+    )
+
+
+@pytest.mark.parametrize("bad", ["", " NGB-1", "NGB-1 ", "NGB\n1", "NGB\x001"])
+def test_chain_shipment_id_refuses_ambiguous_ids(bad: str) -> None:
+    with pytest.raises(InputError, match="shipment id"):
+        chain_shipment_id(EXPORTER, bad)
+
+
+def test_public_names_import() -> None:
+    for name in canonical.__all__:
+        assert hasattr(canonical, name), name
