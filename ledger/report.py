@@ -33,6 +33,8 @@ __all__ = [
     "build_report",
     "cbam_goods_from_subject",
     "credential_subject",
+    "period_from_subject",
+    "reference_period",
     "report_anchors",
 ]
 
@@ -50,8 +52,6 @@ class ShipmentFigures:
     exporter_name: str
     exporter_id: str
     mass_kg: Decimal
-    departure: date
-    arrival: date
     tces: tuple[pact.Tce, ...]
     factor_sources: tuple[tuple[str, str], ...]
     gwp_set: str
@@ -154,9 +154,15 @@ def _utc(day: date) -> str:
     return datetime(day.year, day.month, day.day).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _reference_period(figures: ShipmentFigures) -> tuple[str, str]:
-    """Departure day (inclusive) to the day after arrival (exclusive), UTC."""
-    return _utc(figures.departure), _utc(figures.arrival + timedelta(days=1))
+def reference_period(period: tuple[date, date]) -> tuple[str, str]:
+    """First day (inclusive) to the day after the last day (exclusive), UTC timestamps."""
+    return _utc(period[0]), _utc(period[1] + timedelta(days=1))
+
+
+def period_from_subject(subject: Mapping[str, Any]) -> tuple[date, date]:
+    """The reporting period a report's subject states (first and last day)."""
+    period = subject["reportingPeriod"]
+    return date.fromisoformat(period["firstDay"]), date.fromisoformat(period["lastDay"])
 
 
 def _cbam_block(items: Sequence[ReportItem]) -> dict[str, Any]:
@@ -165,14 +171,15 @@ def _cbam_block(items: Sequence[ReportItem]) -> dict[str, Any]:
     return qreport.declaration_summary(goods, out)
 
 
-def credential_subject(items: Sequence[ReportItem], issued_at: str) -> dict[str, Any]:
-    """The report's ``credentialSubject``: a pure function of the items and the issue time."""
+def credential_subject(
+    items: Sequence[ReportItem], issued_at: str, period: tuple[date, date]
+) -> dict[str, Any]:
+    """The report's ``credentialSubject``: a pure function of the items, issue time and period."""
     footprints: list[dict[str, Any]] = []
     wtw_g = ttw_g = 0
     activity = Decimal(0)
     for item in items:
         fig, anchor = item.figures, item.anchor
-        period = _reference_period(fig)
         footprints.append(pact.shipment_footprint(
             pf_id=pact.deterministic_pf_id("transport", anchor.chain_shipment_id,
                                            anchor.record_hash),
@@ -182,7 +189,7 @@ def credential_subject(items: Sequence[ReportItem], issued_at: str) -> dict[str,
             shipment_id=fig.shipment_id,
             mass_kg=fig.mass_kg,
             tces=fig.tces,
-            reference_period=period,
+            reference_period=reference_period(period),
             gwp_set=fig.gwp_set,
             factor_sources=fig.factor_sources,
             extensions=[anchor_extension(anchor)],
@@ -196,7 +203,7 @@ def credential_subject(items: Sequence[ReportItem], issued_at: str) -> dict[str,
                 company_name=fig.exporter_name,
                 company_id=fig.exporter_id,
                 production=fig.production,
-                reference_period=period,
+                reference_period=reference_period(period),
                 gwp_set=fig.gwp_set,
                 factor_sources=fig.factor_sources,
                 comment=f"Production of the goods of shipment {fig.shipment_id}",
@@ -207,6 +214,7 @@ def credential_subject(items: Sequence[ReportItem], issued_at: str) -> dict[str,
     return {
         "type": REPORT_TYPE,
         "shipmentIds": [i.figures.shipment_id for i in items],
+        "reportingPeriod": {"firstDay": period[0].isoformat(), "lastDay": period[1].isoformat()},
         "productFootprints": footprints,
         "cbam": _cbam_block(items),
         "totals": {
@@ -252,9 +260,13 @@ def build_report(
     *,
     issuer_key: bytes | str,
     issued_at: datetime,
+    period: tuple[date, date],
     report_id: str | None = None,
 ) -> dict[str, Any]:
-    """A signed report for the items, all anchored by the key's owner on one chain."""
+    """A signed report for the items, all anchored by the key's owner on one chain.
+
+    ``period`` is the reporting period (first and last day) the shipments belong to.
+    """
     from eth_account import Account
 
     if not items:
@@ -269,7 +281,7 @@ def build_report(
         "type": ["VerifiableCredential", REPORT_TYPE],
         "issuer": issuer,
         "validFrom": stamp,
-        "credentialSubject": credential_subject(items, stamp),
+        "credentialSubject": credential_subject(items, stamp, period),
     }
     return vc.sign_credential(credential, issuer_key, chain_id=chain_id,
                               verifying_contract=contract, created=stamp)

@@ -41,6 +41,7 @@ from ledger.report import (
     ReportItem,
     ShipmentFigures,
     credential_subject,
+    period_from_subject,
     report_anchors,
 )
 
@@ -349,8 +350,12 @@ def _recompute(p: _Parsed, recompute: Recompute) -> tuple[str, str]:
             raise _Fail(f"shipment {shipment_id}: the recomputed record differs: "
                         + "; ".join(diffs))
         items.append(ReportItem(figures, anchor))
-    expected = credential_subject(items, str(p.document.get("validFrom")))
     reported = p.document["credentialSubject"]
+    try:
+        period = period_from_subject(reported)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _Fail(f"the reporting period cannot be read: {exc}") from None
+    expected = credential_subject(items, str(p.document.get("validFrom")), period)
     if expected != reported:
         raise _Fail("reported numbers differ from the recomputation: "
                     + "; ".join(_first_differences(expected, reported, "$.credentialSubject")))
