@@ -348,16 +348,21 @@ class ChainClient:
             )
         return floor
 
+    def estimate_gas(self, to: str | None, data: bytes, *, value: int = 0,
+                     what: str = "transaction") -> int:
+        """The node's ``eth_estimateGas`` for a call from the signer."""
+        tx: dict[str, Any] = {"from": self.address, "data": data, "value": value}
+        if to is not None:
+            tx["to"] = to_checksum_address(to)
+        return self._rpc(f"estimate gas for {what}",
+                         lambda: int(self._w3.eth.estimate_gas(tx)))  # type: ignore[arg-type]
+
     def gas_limit(self, to: str | None, data: bytes, *, value: int = 0,
                   what: str = "transaction") -> int:
         """Gas limit for a call; raises ``GasCapExceeded`` or ``ContractRevert`` before sending."""
         floor = self._check_floor(data, what)
-        tx: dict[str, Any] = {"from": self.address, "data": data, "value": value}
-        if to is not None:
-            tx["to"] = to_checksum_address(to)
         try:
-            estimate = self._rpc(f"estimate gas for {what}",
-                                 lambda: int(self._w3.eth.estimate_gas(tx)))  # type: ignore[arg-type]
+            estimate = self.estimate_gas(to, data, value=value, what=what)
         except ChainError as exc:
             if isinstance(exc, ContractRevert | RpcUnavailable):
                 raise
