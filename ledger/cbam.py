@@ -167,20 +167,20 @@ def embedded_emissions(
     scope: CbamScope, defaults: CbamDefaults, *, cn: str, country: str | None,
     year: int | None, mass_g: int, net_mass_kg: str,
     actual_u: tuple[int, int] | None,
-) -> CbamResult | str:
-    """CBAM embedded emissions for ``mass_g`` grams of goods, or the problem that prevents them.
+) -> CbamResult | tuple[str, str]:
+    """CBAM embedded emissions for ``mass_g`` grams of goods, or (field, problem) preventing them.
 
     ``actual_u`` is the installation's (direct, indirect) specific emissions in 10**-6 t CO2e
     per tonne when the record declares actual data.
     """
     match = scope.classify(cn)
     if isinstance(match, str):
-        return match
+        return "cn_code", match
     if not match.in_scope:
         return out_of_scope(f"CN {_spaced(cn)} is not a CBAM good (Regulation (EU) 2023/956 "
                             "Annex I)")
     if country is None:
-        return "a CBAM good needs its country of origin"
+        return "country_of_origin", "a CBAM good needs its country of origin"
     indirect_counted = not match.annex_ii
     common = CbamResult(in_scope=True, cn_code=_spaced(cn), sector=match.sector,
                         country_of_origin=country, net_mass_kg=net_mass_kg,
@@ -196,14 +196,14 @@ def embedded_emissions(
                        embedded_g=direct_g + indirect_g)
     found = defaults.lookup(cn, country)
     if isinstance(found, str):
-        return found
+        return ("cn_code" if "narrower" in found else "country_of_origin"), found
     key = found[0]
     if year is None:
-        return ("a CBAM good on default values needs cbam_year (the import year) to choose "
-                "the published mark-up column")
+        return "cbam_year", ("a CBAM good on default values needs cbam_year (the import year) "
+                             "to choose the published mark-up column")
     if year < 2026:
-        return (f"cbam_year {year}: the definitive-period default values apply from 2026 "
-                "(no transitional-period defaults are loaded)")
+        return "cbam_year", (f"cbam_year {year}: the definitive-period default values apply "
+                             "from 2026 (no transitional-period defaults are loaded)")
     total_u, _, label = defaults.value(key, year)
     direct_g = _grams(mass_g, total_u)
     return replace(common, method="default", markup_year=label,

@@ -150,7 +150,7 @@ class Router:
                  locations: LocationBook | None = None) -> None:
         self.locations = locations or LocationBook()
         self.cache_path = cache_path
-        self._memo: dict[tuple[Any, ...], Distance | str] = {}
+        self._memo: dict[tuple[Any, ...], Distance | tuple[str, str]] = {}
         self._sea: dict[str, int] = {}
         self.sea_routes_computed = 0
         if cache_path is not None and cache_path.is_file():
@@ -167,8 +167,8 @@ class Router:
                                        encoding="utf-8")
 
     def distance(self, mode: str, origin: str, destination: str, params: MethodParameters,
-                 avoid_suez: bool = False) -> Distance | str:
-        """The distance of a leg with no given distance, or why it cannot be had."""
+                 avoid_suez: bool = False) -> Distance | tuple[str, str]:
+        """The distance of a leg with no given distance, or (field, message) saying why not."""
         key = (mode, origin, destination, bool(avoid_suez), id(params.table))
         found = self._memo.get(key)
         if found is None:
@@ -177,19 +177,20 @@ class Router:
         return found
 
     def _compute(self, mode: str, origin: str, destination: str, params: MethodParameters,
-                 avoid_suez: bool) -> Distance | str:
+                 avoid_suez: bool) -> Distance | tuple[str, str]:
         if mode not in ("air", "sea", "road", "rail"):
-            return f"no distance method for mode {mode!r}: give distance_km"
+            return "distance_km", f"no distance method for mode {mode!r}: give distance_km"
         a = self.locations.resolve(origin)
         if isinstance(a, str):
-            return a
+            return "origin", a
         b = self.locations.resolve(destination)
         if isinstance(b, str):
-            return b
+            return "destination", b
         if mode == "sea":
-            return self._sea_route(a, b, params, avoid_suez)
+            found = self._sea_route(a, b, params, avoid_suez)
+            return found if isinstance(found, Distance) else ("destination", found)
         if avoid_suez:
-            return "avoid_suez applies to sea legs only"
+            return "avoid_suez", "avoid_suez applies to sea legs only"
         gc = Decimal(repr(great_circle_km(a, b)))
         if mode == "air":
             km = _whole_km(gc) + _whole_km(params.decimal("air.distance_uplift_km"))

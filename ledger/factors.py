@@ -255,7 +255,7 @@ class FreightFactors:
             self._classes.setdefault(row["mode"], {}).setdefault(row["vehicle_class"], []).append(
                 row)
         self._cache: dict[tuple[str, str | None, str | None, bool | None, bool | None],
-                          FreightFactor | str] = {}
+                          FreightFactor | tuple[str, str]] = {}
 
     @property
     def modes(self) -> tuple[str, ...]:
@@ -267,8 +267,9 @@ class FreightFactors:
                              self.ttw.ref(key), self.wtt.ref(key))
 
     def resolve(self, mode: str, vehicle_class: str | None, laden_state: str | None,
-                refrigerated: bool | None, radiative_forcing: bool | None) -> FreightFactor | str:
-        """The factor for a leg's category, or a message saying why there is none."""
+                refrigerated: bool | None, radiative_forcing: bool | None,
+                ) -> FreightFactor | tuple[str, str]:
+        """The factor for a leg's category, or (field, message) saying why there is none."""
         args = (mode, vehicle_class, laden_state, refrigerated, radiative_forcing)
         found = self._cache.get(args)
         if found is None:
@@ -277,31 +278,32 @@ class FreightFactors:
         return found
 
     def _resolve(self, mode: str, vehicle_class: str | None, laden_state: str | None,
-                 refrigerated: bool | None, radiative_forcing: bool | None) -> FreightFactor | str:
+                 refrigerated: bool | None, radiative_forcing: bool | None,
+                 ) -> FreightFactor | tuple[str, str]:
         classes = self._classes.get(mode)
         if classes is None:
-            return (f"no emission factor for mode {mode!r} in tables {self.ttw.name} / "
+            return ("mode", f"no emission factor for mode {mode!r} in tables {self.ttw.name} / "
                     f"{self.wtt.name} (modes covered: {', '.join(self.modes)})")
         vc = vehicle_class or self.params.get(f"default.{mode}.vehicle_class")
         if vc is None:
-            return f"vehicle_class is required for mode {mode!r}"
+            return ("vehicle_class", f"vehicle_class is required for mode {mode!r}")
         rows = classes.get(vc)
         if rows is None:
-            return (f"unknown vehicle class {vc!r} for mode {mode!r}; expected one of "
-                    + ", ".join(sorted(classes)))
+            return ("vehicle_class", f"unknown vehicle class {vc!r} for mode {mode!r}; expected "
+                    "one of " + ", ".join(sorted(classes)))
         laden_states = {r["laden_state"] for r in rows}
         if laden_states == {""}:
             if laden_state is not None:
-                return f"laden_state does not apply to vehicle class {vc!r}"
+                return ("laden_state", f"laden_state does not apply to vehicle class {vc!r}")
             ls = ""
         else:
             ls = laden_state or self.params.get(f"default.{mode}.laden_state") or "average"
             if ls not in laden_states:
-                return (f"laden_state {ls!r} has no factor for vehicle class {vc!r}; expected "
-                        "one of " + ", ".join(sorted(laden_states - {""})))
+                return ("laden_state", f"laden_state {ls!r} has no factor for vehicle class "
+                        f"{vc!r}; expected one of " + ", ".join(sorted(laden_states - {""})))
         if refrigerated and mode != "road":
-            return ("refrigerated applies to road legs; for sea use vehicle class "
-                    "'refrigerated_cargo'")
+            return ("refrigerated", "refrigerated applies to road legs; for sea use vehicle "
+                    "class 'refrigerated_cargo'")
         refr = "yes" if refrigerated else "no"
         if mode == "air":
             rf_default = self.params.get("default.air.radiative_forcing") or "without"
@@ -309,12 +311,13 @@ class FreightFactors:
                 "with" if radiative_forcing else "without")
         else:
             if radiative_forcing is not None:
-                return "radiative_forcing applies to air legs only"
+                return ("radiative_forcing", "radiative_forcing applies to air legs only")
             rf = ""
         key = self._index.get((mode, vc, ls, refr, rf))
         if key is None:
             what = "refrigerated " if refrigerated else ""
-            return f"no factor for {what}vehicle class {vc!r} (laden state {ls or 'n/a'})"
+            return ("vehicle_class",
+                    f"no factor for {what}vehicle class {vc!r} (laden state {ls or 'n/a'})")
         return self.factor(key)
 
 
