@@ -33,6 +33,7 @@ __all__ = [
     "build_report",
     "cbam_goods_from_subject",
     "credential_subject",
+    "figures_from_record",
     "period_from_subject",
     "reference_period",
     "report_anchors",
@@ -57,6 +58,7 @@ class ShipmentFigures:
     gwp_set: str
     production: pact.ProductionFigures | None = None
     cbam: qreport.CbamGood | qreport.OutOfScopeGood | None = None
+    production_detail: Mapping[str, Any] | None = None
 
     @property
     def co2e_wtw_g(self) -> int:
@@ -195,7 +197,7 @@ def credential_subject(
             extensions=[anchor_extension(anchor)],
             comment=" ".join(item.extra_remarks),
         ))
-        if fig.production is not None:
+        if fig.production is not None and fig.production.cpc_code:
             footprints.append(pact.product_footprint(
                 pf_id=pact.deterministic_pf_id("product", anchor.chain_shipment_id,
                                                anchor.record_hash),
@@ -216,6 +218,10 @@ def credential_subject(
         "shipmentIds": [i.figures.shipment_id for i in items],
         "reportingPeriod": {"firstDay": period[0].isoformat(), "lastDay": period[1].isoformat()},
         "productFootprints": footprints,
+        "production": [
+            {"shipmentId": i.figures.shipment_id, **i.figures.production_detail}
+            for i in items if i.figures.production_detail is not None
+        ],
         "cbam": _cbam_block(items),
         "totals": {
             "shipments": len(items),
@@ -328,3 +334,114 @@ def cbam_goods_from_subject(subject: Mapping[str, Any]) -> list[qreport.CbamGood
             markup_percent=g.get("markupPercent"),
         ))
     return goods
+
+
+#: GWP set of the DEFRA/DESNZ factors (AR5; project emission-factor notes §2).
+DEFAULT_GWP_SET = "AR5"
+
+
+def _distance_basis(method: str) -> str:
+    lowered = method.lower()
+    if "gcd" in lowered or "great" in lowered:
+        return "gcd"
+    if "sea" in lowered or "sfd" in lowered or "route" in lowered:
+        return "sfd"
+    return "actual"
+
+
+def _cbam_from_record(shipment_id: str, product: Mapping[str, Any],
+                      cbam: Mapping[str, Any], period: tuple[date, date]
+                      ) -> qreport.CbamGood | qreport.OutOfScopeGood | None:
+    if not cbam.get("in_scope"):
+        if not product:
+            return None
+        return qreport.OutOfScopeGood(
+            item_id=shipment_id, cn_code=product.get("cn_code"),
+            description=str(product.get("description") or "goods"),
+            reason=str(cbam.get("reason") or "not a CBAM good"))
+    year_label = str(cbam.get("markup_year") or "")
+    markup_year = int(year_label[:4]) if year_label[:4].isdigit() else None
+    indirect = cbam.get("specific_indirect_t_per_t")
+    counted = bool(cbam.get("indirect_counted")) and indirect is not None
+    return qreport.CbamGood(
+        item_id=shipment_id,
+        cn_code=str(cbam["cn_code"]),
+        description=str(product.get("description") or cbam.get("sector") or "CBAM good"),
+        origin_country=str(cbam.get("country_of_origin") or product.get("country_of_origin")),
+        net_mass_kg=Decimal(str(cbam["net_mass_kg"])),
+        embedded_direct_g=int(cbam["embedded_direct_g"]),
+        see_direct_t_per_t=Decimal(str(cbam["specific_direct_t_per_t"])),
+        method=str(cbam["method"]),
+        value_source=str(cbam.get("factor_ref") or "factor set"),
+        import_date=period[0],
+        embedded_indirect_g=int(cbam["embedded_indirect_g"]) if counted else None,
+        see_indirect_t_per_t=Decimal(str(indirect)) if counted else None,
+        markup_year=markup_year if cbam.get("method") == "default" else None,
+        markup_percent=(qreport.MARKUP_PERCENT_BY_YEAR.get(min(markup_year, 2028))
+                        if markup_year and cbam.get("method") == "default" else None),
+        annex_ii=not bool(cbam.get("indirect_counted")),
+    )
+
+
+def figures_from_record(
+    record: Mapping[str, Any],
+    *,
+    period: tuple[date, date],
+    factor_sources: Sequence[tuple[str, str]],
+    gwp_set: str = DEFAULT_GWP_SET,
+) -> ShipmentFigures:
+    """The report figures of one canonical record (``Shipment.to_dict()`` + footprint)."""
+    shipment, footprint = record["shipment"], record["footprint"]
+    shipment_id = str(record["shipment_id"])
+    legs_in = {int(leg["leg"]): leg for leg in shipment["legs"]}
+    tces: list[pact.Tce] = []
+    for result in footprint["legs"]:
+        leg = legs_in[int(result["leg"])]
+        mode = str(result["mode"])
+        category = mode + (f":{leg['vehicle_class']}" if leg.get("vehicle_class") else "")
+        is_hub = mode == "hub"
+        tces.append(pact.Tce(
+            tce_id=f"{shipment_id}#{result['leg']}",
+            mass_kg=Decimal(str(leg["mass_kg"])),
+            distance_km=Decimal(str(result["distance_km"])),
+            distance_basis=_distance_basis(str(result.get("distance_method", ""))),
+            activity_tkm=Decimal(str(result["activity_tkm"])),
+            co2e_wtw_g=int(result["co2e_wtw_g"]),
+            co2e_ttw_g=int(result["co2e_ttw_g"]),
+            toc_id=None if is_hub else category,
+            hoc_id=category if is_hub else None,
+            prev_tce_ids=(tces[-1].tce_id,) if tces else (),
+        ))
+    product = shipment.get("product") or {}
+    production = footprint.get("production")
+    figures_production = None
+    if production:
+        figures_production = pact.ProductionFigures(
+            product_description=str(product.get("description") or f"goods of {shipment_id}"),
+            product_id=str(product.get("cn_code") or shipment_id),
+            cpc_code=str(product.get("cpc_code") or ""),
+            mass_kg=Decimal(str(production["net_mass_kg"])),
+            co2e_g=int(production["co2e_g"]),
+            geography_country=str(product.get("country_of_origin") or ""),
+            source=str(production.get("factor_ref") or production.get("method")),
+        )
+    masses = [t.mass_kg for t in tces if t.hoc_id is None] or [Decimal(0)]
+    return ShipmentFigures(
+        shipment_id=shipment_id,
+        exporter_name=str(shipment.get("exporter") or record["exporter"]),
+        exporter_id=str(record["exporter"]),
+        mass_kg=max(masses),
+        tces=tuple(tces),
+        factor_sources=tuple(factor_sources),
+        gwp_set=gwp_set,
+        production=figures_production,
+        cbam=_cbam_from_record(shipment_id, product, footprint.get("cbam") or {}, period),
+        production_detail=None if not production else {
+            "method": production.get("method"), "dataType": production.get("data_type"),
+            "netMassKg": production.get("net_mass_kg"),
+            "co2eDirectKg": pact.grams_to_kg(int(production["co2e_direct_g"])),
+            "co2eIndirectKg": pact.grams_to_kg(int(production["co2e_indirect_g"])),
+            "co2eKg": pact.grams_to_kg(int(production["co2e_g"])),
+            "source": production.get("factor_ref"),
+        },
+    )
