@@ -125,6 +125,13 @@ def start_anvil(
             log.seek(0)
             log.truncate()
             chosen = port if port is not None else free_port(host)
+            if _port_in_use(host, chosen):
+                if port is None and attempt + 1 < attempts:
+                    continue
+                raise ChainError(
+                    f"port {chosen} on {host} is in use by another program; "
+                    "choose another port (or none: a free one is picked)"
+                )
             args = _anvil_args(
                 binary, host=host, port=chosen, chain_id=chain_id, block_time=block_time,
                 gas_limit_cap=gas_limit_cap, state_path=state_path, no_mining=no_mining,
@@ -157,6 +164,14 @@ def start_anvil(
             yield node
         finally:
             _stop(node.process, stop_timeout_s)
+
+
+def _port_in_use(host: str, port: int) -> bool:
+    """Whether something accepts connections on ``host:port`` (so Anvil could not bind it, and
+    a readiness probe would be answered by that other program)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(1.0)
+        return sock.connect_ex((host, port)) == 0
 
 
 def _anvil_args(
@@ -225,7 +240,7 @@ def _wait_ready(node: AnvilNode, log: IO[bytes], *, timeout_s: float) -> None:
             answer = node.rpc("eth_chainId", timeout_s=1.0)
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
             answer = None
-        if answer is not None:
+        if answer is not None and node.process.poll() is None:
             reported = int(answer, 16)
             if reported != node.chain_id:
                 raise ChainError(
