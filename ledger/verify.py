@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from ledger import merkle, records, vc
@@ -50,6 +51,8 @@ __all__ = [
     "Check",
     "Recompute",
     "Verdict",
+    "engine_recompute",
+    "factor_sources",
     "verify_proofs",
     "verify_report",
 ]
@@ -61,9 +64,10 @@ CHECK_NAMES: tuple[str, ...] = (
     "factor_set", "recompute", "status", "uniqueness", "confirmations", "attestations",
 )
 
-#: Recomputes one shipment from its embedded record: the report figures and the rebuilt record.
-#: Raises ``FactorError`` when the record's factor set is not shipped with this installation.
-Recompute = Callable[[Mapping[str, Any]], tuple[ShipmentFigures, Mapping[str, Any]]]
+#: Recomputes one shipment from its embedded record and the report's period: the report figures
+#: and the rebuilt record. Raises ``FactorError`` when the record's factor set is not shipped.
+Recompute = Callable[[Mapping[str, Any], tuple[date, date]],
+                     tuple[ShipmentFigures, Mapping[str, Any]]]
 
 _HEX32 = re.compile(r"^0x[0-9a-f]{64}$")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -339,22 +343,25 @@ def _first_differences(a: Any, b: Any, path: str = "$", out: list[str] | None = 
 
 
 def _recompute(p: _Parsed, recompute: Recompute) -> tuple[str, str]:
-    items = []
-    for shipment_id, anchor in p.anchors:
-        try:
-            figures, rebuilt = recompute(anchor.record)
-        except FactorError as exc:
-            raise _Fail(f"shipment {shipment_id}: {exc}") from None
-        if records.record_hash(rebuilt) != anchor.record_hash:
-            diffs = _first_differences(rebuilt, anchor.record, "$.record")
-            raise _Fail(f"shipment {shipment_id}: the recomputed record differs: "
-                        + "; ".join(diffs))
-        items.append(ReportItem(figures, anchor))
     reported = p.document["credentialSubject"]
     try:
         period = period_from_subject(reported)
     except (KeyError, TypeError, ValueError) as exc:
         raise _Fail(f"the reporting period cannot be read: {exc}") from None
+    items = []
+    for shipment_id, anchor in p.anchors:
+        try:
+            figures, rebuilt = recompute(anchor.record, period)
+        except FactorError as exc:
+            raise _Fail(f"shipment {shipment_id}: {exc}") from None
+        except LedgerError as exc:
+            raise _Fail(f"shipment {shipment_id}: the embedded inputs cannot be recomputed: "
+                        f"{exc}") from None
+        if records.record_hash(rebuilt) != anchor.record_hash:
+            diffs = _first_differences(rebuilt, anchor.record, "$.record")
+            raise _Fail(f"shipment {shipment_id}: the recomputed record differs: "
+                        + "; ".join(diffs))
+        items.append(ReportItem(figures, anchor))
     expected = credential_subject(items, str(p.document.get("validFrom")), period)
     if expected != reported:
         raise _Fail("reported numbers differ from the recomputation: "
@@ -495,3 +502,40 @@ def verify_proofs(
     bad = [i for i, (leaf, proof) in enumerate(entries)
            if not merkle.verify_proof(root, leaf, proof)]
     return len(entries), bad
+
+
+def factor_sources(factor_set: Any) -> list[tuple[str, str]]:
+    """PACT ``secondaryEmissionFactorSources`` of a factor set: each table file and its digest."""
+    described = factor_set.describe()
+    return [(str(t["name"]), "sha256:" + str(t["sha256"])[:16])
+            for _, t in sorted(described["tables"].items())]
+
+
+def engine_recompute(factor_sets: Sequence[Any]) -> Recompute:
+    """A :data:`Recompute` over the footprint engine and the given (shipped) factor sets."""
+    from ledger.footprint import compute_shipment
+    from ledger.shipments import Shipment
+
+    by_id = {str(fs.id).lower(): fs for fs in factor_sets}
+
+    def recompute(record: Mapping[str, Any], period: tuple[date, date]
+                  ) -> tuple[ShipmentFigures, Mapping[str, Any]]:
+        from ledger.report import figures_from_record
+
+        wanted = str(record.get("factor_set_id", "")).lower()
+        factor_set = by_id.get(wanted)
+        if factor_set is None:
+            raise FactorError(
+                f"factor set {wanted} is not shipped with this installation "
+                f"(known: {', '.join(sorted(by_id)) or 'none'}); the footprint cannot be "
+                "recomputed with the exact tables it names")
+        shipment = Shipment.from_dict(record["shipment"])
+        footprint = compute_shipment(shipment, factor_set)
+        rebuilt = records.build_record(shipment.to_dict(), footprint.to_dict(),
+                                       exporter=str(record["exporter"]),
+                                       factor_set_id=str(factor_set.id))
+        figures = figures_from_record(rebuilt, period=period,
+                                      factor_sources=factor_sources(factor_set))
+        return figures, rebuilt
+
+    return recompute

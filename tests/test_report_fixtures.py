@@ -106,7 +106,8 @@ def figures(record: Mapping[str, Any]) -> ShipmentFigures:
         tces=tuple(tces), factor_sources=SOURCES, gwp_set="AR5", cbam=cbam)
 
 
-def recompute(record: Mapping[str, Any]) -> tuple[ShipmentFigures, dict[str, Any]]:
+def recompute(record: Mapping[str, Any], period: tuple[date, date] = PERIOD
+              ) -> tuple[ShipmentFigures, dict[str, Any]]:
     """Recomputes a shipment from its embedded inputs (the verifier's ``recompute``)."""
     if record["factor_set_id"] != FACTOR_SET_ID:
         raise FactorError(f"factor set {record['factor_set_id']} is not shipped here")
