@@ -285,6 +285,10 @@ class Outbox:
 
     # ------------------------------------------------------------------ waiting
 
+    def idle(self) -> None:
+        """Wait a little for the chain (sleep one poll interval, or what the caller gave)."""
+        self._idle()
+
     def in_flight(self, tx_ids: Iterable[int]) -> int:
         """How many of these transactions are sent but not mined yet."""
         return sum(1 for i in tx_ids if self._store.tx(i).state in ("signed", "broadcast"))

@@ -1,0 +1,374 @@
+"""Anchoring: canonical records -> batches -> outbox -> chain, on either path.
+
+- ``events``: per-shipment ``ShipmentRecorded`` events (``recordShipments``), batches split so
+  each transaction stays under the per-transaction gas cap; the shipment id is a topic, so every
+  record of a shipment is visible on chain.
+- ``root``: one StandardMerkleTree per batch and only its root on chain (``anchorRoot``); each
+  shipment keeps its Merkle proof in the store.
+
+:func:`anchor_records` checks everything it can before any transaction is sent (chain id, code at
+the contract address, the signer's exporter role, the factor set's registration, records of
+another exporter or factor set, a shipment twice in the input, a changed record for a shipment
+this exporter anchored before), then, holding the store's writer lock, reconciles what earlier
+runs left open, stores the new batches in one commit and hands them to the
+:class:`~ledger.outbox.Outbox`. Idempotency key: (chain id, contract, exporter, shipment id); a
+shipment stored with the same record hash is reported as already anchored and not sent again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ledger.canonical import canonical_json, chain_shipment_id_bytes, keccak_function
+from ledger.chain_contract import EXPORTER_ROLE, CarbonLedgerContract
+from ledger.chain_gas import ShipmentEntry, batch_id_for, pack_shipments, plan_batches
+from ledger.errors import ConfigError, FactorError, InputError, InputProblem
+from ledger.merkle import Leaf, build_tree
+from ledger.outbox import Checkpoint, Outbox, OutboxPolicy
+from ledger.store import BatchRow, BatchStatus, LedgerStore, NewBatch, NewRecord, Scope, TxRow
+
+__all__ = [
+    "PATHS",
+    "AnchorOptions",
+    "AnchorResult",
+    "PreparedRecord",
+    "anchor_records",
+    "batch_calldata",
+    "prepare_records",
+    "scope_of",
+]
+
+PATHS = ("events", "root")
+#: Leaves per root-path batch by default (proofs of at most 16 siblings).
+DEFAULT_ROOT_LEAVES = 1 << 16
+
+
+@dataclass(frozen=True)
+class PreparedRecord:
+    """A record ready to anchor: its canonical bytes, hash and on-chain leaf fields."""
+
+    shipment_id: str
+    exporter: str
+    factor_set_id: str
+    canonical: bytes
+    record_hash: bytes
+    chain_shipment_id: bytes
+    co2e_wtw_g: int
+    co2e_ttw_g: int
+    row: int | None = None
+
+    def leaf(self) -> Leaf:
+        return Leaf(self.chain_shipment_id, self.record_hash, self.co2e_wtw_g, self.co2e_ttw_g)
+
+    def entry(self) -> ShipmentEntry:
+        return ShipmentEntry(self.chain_shipment_id, self.record_hash, self.co2e_wtw_g,
+                             self.co2e_ttw_g)
+
+
+@dataclass(frozen=True)
+class AnchorOptions:
+    """What to anchor how. ``wait_until``: ``final``, ``mined`` or ``sent`` (no waiting)."""
+
+    path: str = "events"
+    wait_until: str = "final"
+    max_root_leaves: int = DEFAULT_ROOT_LEAVES
+    max_batch_shipments: int | None = None
+    check_chain: bool = True
+    """Events path: refuse shipments this exporter recorded on chain outside this store."""
+
+    def __post_init__(self) -> None:
+        if self.path not in PATHS:
+            raise ConfigError(f"unknown anchoring path {self.path!r}; expected one of "
+                              + ", ".join(PATHS))
+        if self.wait_until not in ("final", "mined", "sent"):
+            raise ConfigError(f"wait_until must be final, mined or sent, not {self.wait_until!r}")
+        if self.max_root_leaves < 1 or (self.max_batch_shipments or 1) < 1:
+            raise ConfigError("batch sizes must be at least 1")
+
+
+@dataclass(frozen=True)
+class AnchorResult:
+    """What a run did: new and already anchored shipments, and every batch it touched."""
+
+    scope: Scope
+    path: str
+    new_shipments: tuple[str, ...]
+    already_anchored: tuple[str, ...]
+    resumed_batches: tuple[int, ...]
+    batches: tuple[BatchStatus, ...] = field(default=())
+
+    @property
+    def nothing_new(self) -> bool:
+        return not self.new_shipments and not self.resumed_batches
+
+
+def scope_of(ledger: CarbonLedgerContract) -> Scope:
+    """The store scope of this contract and signer."""
+    return Scope(ledger.client.chain_id, ledger.address, ledger.client.address)
+
+
+def prepare_records(records: Sequence[Mapping[str, Any]]) -> list[PreparedRecord]:
+    """Canonical bytes, record hash and leaf fields of records built by ``build_record``."""
+    keccak = keccak_function()
+    prepared = []
+    for row, record in enumerate(records):
+        shipment_id = str(record["shipment_id"])
+        exporter = str(record["exporter"])
+        canonical = canonical_json(record)
+        footprint = record["footprint"]
+        prepared.append(PreparedRecord(
+            shipment_id=shipment_id, exporter=exporter,
+            factor_set_id=str(record["factor_set_id"]), canonical=canonical,
+            record_hash=keccak(canonical),
+            chain_shipment_id=chain_shipment_id_bytes(exporter, shipment_id),
+            co2e_wtw_g=int(footprint["co2e_wtw_g"]), co2e_ttw_g=int(footprint["co2e_ttw_g"]),
+            row=row + 1,
+        ))
+    return prepared
+
+
+# ---------------------------------------------------------------------------------- checks
+
+
+def preflight(ledger: CarbonLedgerContract, factor_set_id: bytes) -> None:
+    """Refuse before sending: wrong chain, no contract, no exporter role, unknown factor set."""
+    client = ledger.client
+    client.check_chain_id()
+    if not client.code(ledger.address):
+        raise ConfigError(f"no contract at {ledger.address} on chain {client.chain_id}; "
+                          "check the deployment file")
+    if not ledger.has_role(EXPORTER_ROLE, client.address):
+        raise ConfigError(
+            f"the signing key's address {client.address} has no EXPORTER_ROLE on CarbonLedger "
+            f"at {ledger.address} (chain {client.chain_id}); sign with an exporter's key, or ask "
+            "the contract admin to grant the role"
+        )
+    if not ledger.is_factor_set_registered(factor_set_id):
+        raise FactorError(
+            f"factor set 0x{factor_set_id.hex()} is not registered on CarbonLedger at "
+            f"{ledger.address}; records computed with it cannot be anchored until the admin "
+            "registers it"
+        )
+
+
+def _check_input(records: Sequence[PreparedRecord], exporter: str, factor_set_id: str) -> None:
+    problems: list[InputProblem] = []
+    first_row: dict[str, int | None] = {}
+    for record in records:
+        if record.exporter.lower() != exporter.lower():
+            problems.append(InputProblem(
+                f"the record names exporter {record.exporter}, but the signing key is "
+                f"{exporter}", record.shipment_id, record.row, "exporter",
+            ))
+        if record.factor_set_id.lower() != factor_set_id.lower():
+            problems.append(InputProblem(
+                f"the record was computed with factor set {record.factor_set_id}, not the "
+                f"run's {factor_set_id}", record.shipment_id, record.row, "factor_set_id",
+            ))
+        if record.shipment_id in first_row:
+            problems.append(InputProblem(
+                f"the shipment appears twice in the input (first in row "
+                f"{first_row[record.shipment_id]})", record.shipment_id, record.row,
+                "shipment_id",
+            ))
+        else:
+            first_row[record.shipment_id] = record.row
+    if problems:
+        raise InputError(problems)
+
+
+def _split_known(store: LedgerStore, scope: Scope, records: Sequence[PreparedRecord]
+                 ) -> tuple[list[PreparedRecord], list[str]]:
+    """New records, and the ids of those stored before with the same hash; a changed record of a
+    stored shipment is refused."""
+    known = store.find_records(scope, [r.shipment_id for r in records])
+    if not known:
+        return list(records), []
+    new: list[PreparedRecord] = []
+    same: list[str] = []
+    problems: list[InputProblem] = []
+    for record in records:
+        stored = known.get(record.shipment_id)
+        if stored is None:
+            new.append(record)
+        elif stored.record_hash == "0x" + record.record_hash.hex():
+            same.append(record.shipment_id)
+        else:
+            problems.append(InputProblem(
+                f"already anchored by this exporter with record {stored.record_hash}; this "
+                f"record (0x{record.record_hash.hex()}) differs. A record is never edited: "
+                "anchor the new one as a replacement with `carbon-ledger supersede`",
+                record.shipment_id, record.row, "shipment_id",
+            ))
+    if problems:
+        raise InputError(problems)
+    return new, same
+
+
+def _refuse_recorded_elsewhere(ledger: CarbonLedgerContract, store: LedgerStore, scope: Scope,
+                               records: Sequence[PreparedRecord]) -> None:
+    """Events path: refuse shipments this exporter already recorded on chain, from any store."""
+    if not records:
+        return
+    ours = ledger.client.address
+    batches_on_chain = [
+        event for event in ledger.events("ShipmentBatchRecorded")
+        if getattr(event, "exporter", None) == ours
+    ]
+    stored_keys = {s.batch.batch_key for s in store.batch_statuses(scope)}
+    if all("0x" + e.batch_id.hex() in stored_keys for e in batches_on_chain):  # type: ignore[union-attr]
+        return  # every batch this exporter wrote is one of ours: nothing recorded elsewhere
+    live = ledger.live_records_of(r.chain_shipment_id for r in records)
+    by_key = {r.chain_shipment_id: r for r in records}
+    problems = [
+        InputProblem(
+            f"already recorded on chain by this exporter (record 0x{event.record_hash.hex()}, "
+            f"tx 0x{event.meta.tx_hash.hex()}) but not in this store; use the store that "
+            "anchored it, or supersede that record",
+            by_key[key].shipment_id, by_key[key].row, "shipment_id",
+        )
+        for key, events in live.items() for event in events if event.exporter == ours
+    ]
+    if problems:
+        raise InputError(problems)
+
+
+# ---------------------------------------------------------------------------------- batches
+
+
+def _new_record(record: PreparedRecord, position: int, tree_index: int | None = None,
+                leaf_hash: bytes | None = None) -> NewRecord:
+    return NewRecord(
+        shipment_id=record.shipment_id, shipment_key="0x" + record.chain_shipment_id.hex(),
+        record_hash="0x" + record.record_hash.hex(), co2e_wtw_g=record.co2e_wtw_g,
+        co2e_ttw_g=record.co2e_ttw_g, record_json=record.canonical, position=position,
+        leaf_hash=None if leaf_hash is None else "0x" + leaf_hash.hex(), tree_index=tree_index,
+    )
+
+
+def plan_event_batches(ledger: CarbonLedgerContract, factor_set_id: bytes,
+                       records: Sequence[PreparedRecord], options: AnchorOptions
+                       ) -> list[NewBatch]:
+    """Per-shipment batches, each small enough for one transaction under the gas cap."""
+    by_key = {r.chain_shipment_id: r for r in records}
+    plan = plan_batches(
+        [r.entry() for r in records], max_gas=ledger.client.max_tx_gas,
+        gas_margin=ledger.client.settings.gas_margin, max_shipments=options.max_batch_shipments,
+    )
+    batches = []
+    for entries in plan:
+        batch_id = batch_id_for(factor_set_id, pack_shipments(entries))
+        batches.append(NewBatch(
+            "events", "0x" + batch_id.hex(), "0x" + factor_set_id.hex(),
+            [_new_record(by_key[e.shipment_id], i) for i, e in enumerate(entries)],
+        ))
+    return batches
+
+
+def plan_root_batches(factor_set_id: bytes, records: Sequence[PreparedRecord],
+                      options: AnchorOptions) -> list[NewBatch]:
+    """Merkle batches of at most ``max_root_leaves`` shipments, each with its tree."""
+    batches = []
+    size = options.max_root_leaves
+    for start in range(0, len(records), size):
+        chunk = records[start:start + size]
+        tree = build_tree(r.leaf() for r in chunk)
+        nodes = tree.nodes
+        batches.append(NewBatch(
+            "root", tree.root, "0x" + factor_set_id.hex(),
+            [_new_record(r, i, tree.tree_indices[i], nodes[tree.tree_indices[i]])
+             for i, r in enumerate(chunk)],
+            tree=b"".join(nodes),
+        ))
+    return batches
+
+
+def batch_calldata(ledger: CarbonLedgerContract, store: LedgerStore, batch: BatchRow) -> bytes:
+    """The call that anchors a stored batch, rebuilt from the store alone."""
+    factor_set_id = bytes.fromhex(batch.factor_set_id[2:])
+    key = bytes.fromhex(batch.batch_key[2:])
+    if batch.path == "root":
+        return ledger.anchor_root_calldata(key, factor_set_id, batch.shipment_count)
+    entries = [
+        ShipmentEntry(bytes.fromhex(r.shipment_key[2:]), bytes.fromhex(r.record_hash[2:]),
+                      r.co2e_wtw_g, r.co2e_ttw_g)
+        for r in store.batch_records(batch.id)
+    ]
+    return ledger.record_shipments_calldata(key, factor_set_id, entries)
+
+
+def landed_check(ledger: CarbonLedgerContract, store: LedgerStore
+                 ) -> Callable[[TxRow], bool | None]:
+    """Whether a transaction's batch is recorded on chain by the signer."""
+    def landed(tx: TxRow) -> bool | None:
+        if tx.batch_id is None:
+            return None
+        batch = store.batch(tx.batch_id)
+        key = bytes.fromhex(batch.batch_key[2:])
+        info = ledger.root_info(key) if batch.path == "root" else ledger.batch_info(key)
+        return info.exporter == ledger.client.address
+    return landed
+
+
+# ---------------------------------------------------------------------------------- the run
+
+
+def anchor_records(
+    records: Sequence[PreparedRecord],
+    *,
+    store: LedgerStore,
+    ledger: CarbonLedgerContract,
+    factor_set_id: bytes,
+    options: AnchorOptions | None = None,
+    policy: OutboxPolicy | None = None,
+    checkpoint: Checkpoint | None = None,
+    idle: Callable[[], None] | None = None,
+) -> AnchorResult:
+    """Anchor ``records`` (see the module docstring); resumes whatever earlier runs left open."""
+    options = options or AnchorOptions()
+    scope = scope_of(ledger)
+    note = checkpoint or (lambda _point, _tx: None)
+    _check_input(records, scope.exporter, "0x" + factor_set_id.hex())
+    preflight(ledger, factor_set_id)
+    client = ledger.client
+    with store.writer_lock(scope.chain_id, scope.exporter):
+        new, same = _split_known(store, scope, records)
+        if options.path == "events" and options.check_chain:
+            _refuse_recorded_elsewhere(ledger, store, scope, new)
+        outbox = Outbox(store, client, policy, landed=landed_check(ledger, store),
+                        checkpoint=checkpoint, idle=idle)
+        outbox.reconcile()  # settle earlier runs before signing anything new
+        resumed = tuple(b.id for b in store.unstarted_batches(scope))
+        if new:
+            planned = (plan_event_batches(ledger, factor_set_id, new, options)
+                       if options.path == "events"
+                       else plan_root_batches(factor_set_id, new, options))
+            store.add_batches(scope, planned)
+            note("stored", None)
+        sent: list[int] = [tx.id for tx in store.open_txs(scope.chain_id, scope.exporter)]
+        for batch in store.unstarted_batches(scope):
+            while outbox.in_flight(sent) >= outbox.policy.max_in_flight:
+                outbox.idle()
+                for tx_id in sent:
+                    outbox.advance(store.tx(tx_id))
+            tx = outbox.submit(to=ledger.address, data=batch_calldata(ledger, store, batch),
+                               batch_id=batch.id, what=f"{batch.path} batch {batch.batch_key}")
+            sent.append(tx.id)
+            note("between_batches", tx)
+        if options.wait_until != "sent":
+            outbox.wait(sent, until=options.wait_until)
+            # a dropped transaction freed its batch: send it again, and wait once more
+            while store.unstarted_batches(scope):
+                for batch in store.unstarted_batches(scope):
+                    tx = outbox.submit(to=ledger.address,
+                                       data=batch_calldata(ledger, store, batch),
+                                       batch_id=batch.id, what=f"{batch.path} batch")
+                    sent.append(tx.id)
+                outbox.wait(sent, until=options.wait_until)
+    return AnchorResult(
+        scope=scope, path=options.path, new_shipments=tuple(r.shipment_id for r in new),
+        already_anchored=tuple(same), resumed_batches=resumed,
+        batches=tuple(store.batch_statuses(scope)),
+    )

@@ -1,0 +1,172 @@
+"""Anchoring end to end on a real Anvil: both paths, pre-flight refusals, idempotent re-runs,
+proof bundles checked in Python and on chain, lookups, and the store audited against the chain."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import DevChain
+
+from ledger.anchor import AnchorOptions, PreparedRecord, anchor_records, prepare_records
+from ledger.chain_contract import CarbonLedgerContract
+from ledger.devkeys import DEV_EXPORTER_INDEXES, DEV_OUTSIDER_INDEXES
+from ledger.errors import ConfigError, FactorError, InputError
+from ledger.proofs import audit_store, check_bundle, lookup_shipment, proof_bundle
+from ledger.records import build_record
+from ledger.store import LedgerStore, open_store
+
+EXPORTER = DEV_EXPORTER_INDEXES[0]
+
+
+def make_records(ledger: CarbonLedgerContract, factor_set_id: bytes, ids: list[str],
+                 *, wtw_offset: int = 0) -> list[PreparedRecord]:
+    records = []
+    for n, shipment_id in enumerate(ids):
+        shipment: dict[str, Any] = {
+            "shipment_id": shipment_id,
+            "legs": [{"mode": "sea", "origin": "CNNGB", "destination": "NLRTM",
+                      "mass_kg": str(1000 + n), "distance_km": "19376"}],
+        }
+        footprint = {"shipment_id": shipment_id, "co2e_wtw_g": 250_000 + n + wtw_offset,
+                     "co2e_ttw_g": 200_000 + n}
+        records.append(build_record(shipment, footprint, exporter=ledger.client.address,
+                                    factor_set_id="0x" + factor_set_id.hex()))
+    return prepare_records(records)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[LedgerStore]:
+    with open_store(tmp_path / "ledger.sqlite") as opened:
+        yield opened
+
+
+@pytest.fixture
+def exporter(chain: DevChain) -> CarbonLedgerContract:
+    return chain.ledger(EXPORTER)
+
+
+def _ids(prefix: str, count: int) -> list[str]:
+    return [f"{prefix}-{os.urandom(3).hex()}-{i:03d}" for i in range(count)]
+
+
+@pytest.mark.parametrize("path", ["events", "root"])
+def test_anchoring_splits_batches_and_every_proof_checks_on_chain(
+    chain: DevChain, exporter: CarbonLedgerContract, store: LedgerStore, path: str,
+) -> None:
+    records = make_records(exporter, chain.factor_set_id, _ids("NGB", 7))
+    options = AnchorOptions(path=path, max_batch_shipments=3, max_root_leaves=3)
+    result = anchor_records(records, store=store, ledger=exporter,
+                            factor_set_id=chain.factor_set_id, options=options)
+    assert sorted(result.new_shipments) == sorted(r.shipment_id for r in records)
+    assert [len(store.batch_records(b.batch.id)) for b in result.batches] == [3, 3, 1]
+    assert {b.state for b in result.batches} == {"final"}
+    for record in records:
+        bundle = proof_bundle(store, result.scope, record.shipment_id)
+        assert bundle["state"] == "final" and bundle["path"] == path
+        checks = check_bundle(bundle, exporter)
+        assert all(c.ok for c in checks), checks
+        assert len(checks) == (6 if path == "root" else 4)
+    audit = audit_store(store, exporter, result.scope)
+    assert audit.ok and audit.checked_events == (7 if path == "events" else 3)
+
+
+def test_a_tampered_bundle_fails_its_checks(
+    chain: DevChain, exporter: CarbonLedgerContract, store: LedgerStore,
+) -> None:
+    records = make_records(exporter, chain.factor_set_id, _ids("YIW", 4))
+    result = anchor_records(records, store=store, ledger=exporter,
+                            factor_set_id=chain.factor_set_id,
+                            options=AnchorOptions(path="root"))
+    bundle = proof_bundle(store, result.scope, records[1].shipment_id)
+    bundle["record"]["footprint"]["co2e_wtw_g"] += 1
+    failed = {c.name for c in check_bundle(bundle, exporter) if not c.ok}
+    assert failed == {"record hash", "leaf"}
+    bundle = proof_bundle(store, result.scope, records[1].shipment_id)
+    bundle["leaf"]["co2e_wtw_g"] = "1"
+    failed = {c.name for c in check_bundle(bundle, exporter) if not c.ok}
+    assert failed == {"leaf", "merkle proof", "verifyShipment"}
+
+
+def test_running_the_same_input_again_anchors_nothing_new(
+    chain: DevChain, exporter: CarbonLedgerContract, store: LedgerStore,
+) -> None:
+    ids = _ids("HGH", 5)
+    records = make_records(exporter, chain.factor_set_id, ids)
+    anchor_records(records[:3], store=store, ledger=exporter, factor_set_id=chain.factor_set_id)
+    nonce = exporter.client.mined_nonce()
+    again = anchor_records(records, store=store, ledger=exporter,
+                           factor_set_id=chain.factor_set_id)
+    assert sorted(again.already_anchored) == sorted(ids[:3])
+    assert sorted(again.new_shipments) == sorted(ids[3:])
+    assert exporter.client.mined_nonce() == nonce + 1  # one batch for the two new ones
+    third = anchor_records(records, store=store, ledger=exporter,
+                           factor_set_id=chain.factor_set_id)
+    assert third.nothing_new and sorted(third.already_anchored) == sorted(ids)
+    assert exporter.client.mined_nonce() == nonce + 1
+    assert audit_store(store, exporter, third.scope).ok
+
+
+def test_refusals_come_before_any_transaction(
+    chain: DevChain, exporter: CarbonLedgerContract, store: LedgerStore,
+) -> None:
+    ids = _ids("HYN", 3)
+    anchor_records(make_records(exporter, chain.factor_set_id, ids), store=store, ledger=exporter,
+                   factor_set_id=chain.factor_set_id)
+    nonce = exporter.client.mined_nonce()
+
+    changed = make_records(exporter, chain.factor_set_id, ids, wtw_offset=7)
+    with pytest.raises(InputError, match="supersede") as excinfo:
+        anchor_records(changed, store=store, ledger=exporter, factor_set_id=chain.factor_set_id)
+    assert {p.shipment_id for p in excinfo.value.problems} == set(ids)
+
+    twice = make_records(exporter, chain.factor_set_id, ["DUP-1", "DUP-2", "DUP-1"])
+    with pytest.raises(InputError, match="appears twice") as excinfo:
+        anchor_records(twice, store=store, ledger=exporter, factor_set_id=chain.factor_set_id)
+    assert [(p.shipment_id, p.row) for p in excinfo.value.problems] == [("DUP-1", 3)]
+
+    unknown_set = os.urandom(32)
+    with pytest.raises(FactorError, match="not registered"):
+        anchor_records(make_records(exporter, unknown_set, _ids("FS", 1)), store=store,
+                       ledger=exporter, factor_set_id=unknown_set)
+
+    outsider = chain.ledger(DEV_OUTSIDER_INDEXES[0])
+    with pytest.raises(ConfigError, match="no EXPORTER_ROLE"):
+        anchor_records(make_records(outsider, chain.factor_set_id, _ids("OUT", 1)), store=store,
+                       ledger=outsider, factor_set_id=chain.factor_set_id)
+
+    assert exporter.client.mined_nonce() == nonce
+    assert outsider.client.mined_nonce() == 0
+    assert store.find_records(store.scopes()[0], ["DUP-1", "DUP-2"]) == {}
+
+
+def test_a_shipment_recorded_from_another_store_is_refused(
+    chain: DevChain, exporter: CarbonLedgerContract, store: LedgerStore, tmp_path: Path,
+) -> None:
+    records = make_records(exporter, chain.factor_set_id, _ids("RTM", 2))
+    anchor_records(records, store=store, ledger=exporter, factor_set_id=chain.factor_set_id)
+    with open_store(tmp_path / "other.sqlite") as other, \
+            pytest.raises(InputError, match="not in this store"):
+        anchor_records(records, store=other, ledger=exporter, factor_set_id=chain.factor_set_id)
+
+
+def test_lookup_shows_every_record_and_flags_two_live_ones(
+    chain: DevChain, exporter: CarbonLedgerContract, store: LedgerStore, tmp_path: Path,
+) -> None:
+    [record] = make_records(exporter, chain.factor_set_id, _ids("LGG", 1))
+    anchor_records([record], store=store, ledger=exporter, factor_set_id=chain.factor_set_id)
+    found = lookup_shipment(exporter, exporter.client.address, record.shipment_id, store)
+    assert [e.record_hash for e in found.live] == [record.record_hash]
+    assert not found.conflict and len(found.stored) == 1
+
+    [changed] = make_records(exporter, chain.factor_set_id, [record.shipment_id], wtw_offset=1)
+    with open_store(tmp_path / "other.sqlite") as other:  # a second store, chain check off
+        anchor_records([changed], store=other, ledger=exporter,
+                       factor_set_id=chain.factor_set_id,
+                       options=AnchorOptions(check_chain=False))
+    found = lookup_shipment(exporter, exporter.client.address, record.shipment_id, store)
+    assert found.conflict
+    assert {e.record_hash for e in found.live} == {record.record_hash, changed.record_hash}
