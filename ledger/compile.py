@@ -36,6 +36,7 @@ __all__ = [
     "find_solc",
     "solc_version",
     "source_hashes",
+    "stale_sources",
     "standard_json_input",
 ]
 
@@ -174,6 +175,16 @@ def source_hashes(sources: Mapping[str, str]) -> dict[str, str]:
         unit: "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
         for unit, text in sorted(sources.items())
     }
+
+
+def stale_sources(artifact: ContractArtifact, project_root: Path = PROJECT_ROOT) -> list[str]:
+    """Source units whose text differs from what ``artifact`` was built from (added, changed or
+    gone); empty when the artifact is current. Needs the sources, not the compiler."""
+    current = source_hashes(collect_sources([artifact.source_name], project_root))
+    recorded = artifact.source_hashes
+    return sorted(
+        unit for unit in set(current) | set(recorded) if current.get(unit) != recorded.get(unit)
+    )
 
 
 def standard_json_input(sources: Mapping[str, str], settings: Mapping[str, Any]) -> dict[str, Any]:
