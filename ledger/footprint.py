@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from ledger.footprint_input import ShipmentFrame
 
 __all__ = [
-    "CSV_FIELD",
     "LegFootprint",
     "ProductionResult",
     "ShipmentFootprint",
@@ -45,23 +44,6 @@ __all__ = [
     "grand_total",
     "hub_refs",
 ]
-
-#: Where a product problem points, by field of the nested (JSON) form -> CSV column.
-CSV_FIELD = {
-    "product.description": "product_description",
-    "product.cn_code": "cn_code",
-    "product.country_of_origin": "country_of_origin",
-    "product.net_mass_kg": "net_mass_kg",
-    "product.cbam_year": "cbam_year",
-    "product.production": "production_direct_t_per_t",
-    "product.production.data_type": "production_data_type",
-    "product.production.direct_t_per_t": "production_direct_t_per_t",
-    "product.production.indirect_t_per_t": "production_indirect_t_per_t",
-    "product.production.electricity_kwh_per_t": "electricity_kwh_per_t",
-    "product.production.grid": "electricity_grid",
-    "product.production.default_factor": "production_default_factor",
-}
-
 
 def _scaled(value: Decimal | None, places: int) -> int:
     return int((value or Decimal(0)).scaleb(places))

@@ -86,7 +86,8 @@ def mul3_round_vec(a: Int64Array, b: Int64Array, c: Int64Array) -> Int64Array:
     q4 = q4 + carry
     # result = q4·B² + p3·B + p2, plus one when the dropped part p1·B + p0 is at least B²/2
     result: Int64Array = q4 * _DIV + p3 * _B + p2
-    return result + ((p1 * _B + p0) >= _HALF).astype(np.int64)
+    rounded: Int64Array = result + ((p1 * _B + p0) >= _HALF).astype(np.int64)
+    return rounded
 
 
 def mul2_split_vec(a: Int64Array, b: Int64Array) -> tuple[Int64Array, Int64Array]:

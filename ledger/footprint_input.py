@@ -1,0 +1,476 @@
+"""Columnar shipment input for the batch path, and the vectorised CSV reader.
+
+A :class:`ShipmentFrame` holds legs as columns (sorted by shipment, then leg order) with masses
+in grams, distances in metres and hub intensities in 10**-6 kg/t, all int64; text columns are
+pandas categoricals. The CSV reader validates each distinct value of a column once, with the
+same functions as the JSON reader, so both forms accept and reject the same things.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from ledger.distances import location_syntax_problem
+from ledger.errors import InputError, InputProblem
+from ledger.shipments import (
+    TRANSPORT_MODES,
+    FieldReader,
+    Leg,
+    Product,
+    Shipment,
+    leg_problems,
+    mode_problem,
+    parse_bool_text,
+    parse_decimal_text,
+    parse_int_text,
+    parse_laden_text,
+    product_from_mapping,
+)
+
+__all__ = [
+    "CSV_COLUMN_OF",
+    "GOODS_COLUMNS",
+    "LEG_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "ShipmentFrame",
+    "read_csv_frame",
+]
+
+LEG_COLUMNS = (
+    "shipment_id", "leg", "mode", "mass_kg", "origin", "destination", "distance_km",
+    "vehicle_class", "laden_state", "refrigerated", "radiative_forcing", "avoid_suez",
+    "hub_co2e_ttw_kg_per_t", "hub_co2e_wtw_kg_per_t",
+)
+GOODS_COLUMNS = (
+    "exporter", "product_description", "cn_code", "country_of_origin", "net_mass_kg",
+    "cbam_year", "production_data_type", "production_direct_t_per_t",
+    "production_indirect_t_per_t", "electricity_kwh_per_t", "electricity_grid",
+    "production_default_factor",
+)
+REQUIRED_COLUMNS = ("shipment_id", "leg", "mode", "mass_kg")
+
+#: Field of the nested form -> CSV column, for problems about a shipment's goods.
+CSV_COLUMN_OF = {
+    "product.description": "product_description",
+    "product.cn_code": "cn_code",
+    "product.country_of_origin": "country_of_origin",
+    "product.net_mass_kg": "net_mass_kg",
+    "product.cbam_year": "cbam_year",
+    "product.production": "production_direct_t_per_t",
+    "product.production.data_type": "production_data_type",
+    "product.production.direct_t_per_t": "production_direct_t_per_t",
+    "product.production.indirect_t_per_t": "production_indirect_t_per_t",
+    "product.production.electricity_kwh_per_t": "electricity_kwh_per_t",
+    "product.production.grid": "electricity_grid",
+    "product.production.default_factor": "production_default_factor",
+    "exporter": "exporter",
+}
+_NESTED_OF = {v: k for k, v in CSV_COLUMN_OF.items()}
+
+Int64Array = npt.NDArray[np.int64]
+_NONE = -1
+
+
+@dataclass
+class ShipmentFrame:
+    """Shipments as columns: one entry per shipment, one row of ``legs`` per leg."""
+
+    ids: npt.NDArray[np.object_]
+    rows: Int64Array
+    exporters: list[str | None]
+    products: list[Product | None]
+    legs: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def from_shipments(cls, shipments: Sequence[Shipment]) -> ShipmentFrame:
+        cols: dict[str, list[Any]] = {name: [] for name in (
+            "ship", "order", "mode", "mass_g", "distance_m", "origin", "destination",
+            "vehicle_class", "laden_state", "refrigerated", "radiative_forcing", "avoid_suez",
+            "hub_ttw_u", "hub_wtw_u", "row")}
+
+        def tri(value: bool | None) -> int:
+            return _NONE if value is None else int(value)
+
+        def scaled(value: Decimal | None, places: int) -> int:
+            return _NONE if value is None else int(value.scaleb(places))
+
+        for i, s in enumerate(shipments):
+            for leg in s.legs:
+                cols["ship"].append(i)
+                cols["order"].append(leg.order)
+                cols["mode"].append(leg.mode)
+                cols["mass_g"].append(int(leg.mass_kg.scaleb(3)))
+                cols["distance_m"].append(scaled(leg.distance_km, 3))
+                cols["origin"].append(leg.origin)
+                cols["destination"].append(leg.destination)
+                cols["vehicle_class"].append(leg.vehicle_class)
+                cols["laden_state"].append(leg.laden_state)
+                cols["refrigerated"].append(tri(leg.refrigerated))
+                cols["radiative_forcing"].append(tri(leg.radiative_forcing))
+                cols["avoid_suez"].append(tri(leg.avoid_suez))
+                cols["hub_ttw_u"].append(scaled(leg.hub_co2e_ttw_kg_per_t, 6))
+                cols["hub_wtw_u"].append(scaled(leg.hub_co2e_wtw_kg_per_t, 6))
+                cols["row"].append(leg.source_row if leg.source_row is not None else _NONE)
+        legs = pd.DataFrame({
+            **{k: np.asarray(cols[k], dtype=np.int64) for k in (
+                "ship", "order", "mass_g", "distance_m", "hub_ttw_u", "hub_wtw_u", "row")},
+            **{k: np.asarray(cols[k], dtype=np.int8) for k in (
+                "refrigerated", "radiative_forcing", "avoid_suez")},
+            **{k: pd.Categorical(cols[k]) for k in (
+                "mode", "origin", "destination", "vehicle_class", "laden_state")},
+        })
+        legs = legs.sort_values(["ship", "order"], kind="stable", ignore_index=True)
+        return cls(
+            ids=np.asarray([s.shipment_id for s in shipments], dtype=object),
+            rows=np.asarray([s.source_row if s.source_row is not None else _NONE
+                             for s in shipments], dtype=np.int64),
+            exporters=[s.exporter for s in shipments],
+            products=[s.product for s in shipments],
+            legs=legs,
+        )
+
+    def to_shipments(self) -> list[Shipment]:
+        """The frame as :class:`Shipment` objects (for the single path)."""
+        legs_by_ship: list[list[Leg]] = [[] for _ in range(len(self.ids))]
+        frame = self.legs
+        cols = {name: frame[name].tolist() for name in frame.columns}
+
+        def dec(value: int, places: int) -> Decimal | None:
+            return None if value == _NONE else Decimal(value).scaleb(-places)
+
+        def tri(value: int) -> bool | None:
+            return None if value == _NONE else bool(value)
+
+        def text(value: Any) -> str | None:
+            return None if value is None or pd.isna(value) else str(value)
+
+        for i in range(len(frame)):
+            legs_by_ship[cols["ship"][i]].append(Leg(
+                order=cols["order"][i], mode=str(cols["mode"][i]),
+                mass_kg=Decimal(cols["mass_g"][i]).scaleb(-3),
+                origin=text(cols["origin"][i]), destination=text(cols["destination"][i]),
+                distance_km=dec(cols["distance_m"][i], 3),
+                vehicle_class=text(cols["vehicle_class"][i]),
+                laden_state=text(cols["laden_state"][i]),
+                refrigerated=tri(cols["refrigerated"][i]),
+                radiative_forcing=tri(cols["radiative_forcing"][i]),
+                avoid_suez=tri(cols["avoid_suez"][i]),
+                hub_co2e_ttw_kg_per_t=dec(cols["hub_ttw_u"][i], 6),
+                hub_co2e_wtw_kg_per_t=dec(cols["hub_wtw_u"][i], 6),
+                source_row=None if cols["row"][i] == _NONE else cols["row"][i]))
+        return [Shipment(shipment_id=str(sid), legs=tuple(legs), exporter=exp, product=prod,
+                         source_row=None if row == _NONE else int(row))
+                for sid, legs, exp, prod, row in zip(self.ids, legs_by_ship, self.exporters,
+                                                     self.products, self.rows.tolist(),
+                                                     strict=True)]
+
+
+class _Bad(str):
+    """A validation message standing in for a parsed value."""
+
+
+def _required(name: str, parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    def wrapped(text: str) -> Any:
+        if text.strip() == "":
+            return _Bad(f"{name} is required")
+        return parse(text)
+    return wrapped
+
+
+def _optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    def wrapped(text: str) -> Any:
+        return None if text.strip() == "" else parse(text)
+    return wrapped
+
+
+def _decimal(name: str, places: int, positive: bool = True) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        value = parse_decimal_text(text.strip(), name, positive=positive)
+        return _Bad(value) if isinstance(value, str) else int(value.scaleb(places))
+    return parse
+
+
+def _problem_or(value: str | None, ok: Any) -> Any:
+    return ok if value is None else _Bad(value)
+
+
+def _shipment_id(text: str) -> Any:
+    sid = text.strip()
+    if not sid:
+        return _Bad("shipment_id is required (non-empty text)")
+    if len(sid) > 128:
+        return _Bad("shipment_id is longer than 128 characters")
+    return sid
+
+
+def _int(low: int, high: int) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        value = parse_int_text(text, low, high)
+        return _Bad(value) if isinstance(value, str) else value
+    return parse
+
+
+def _bool(text: str) -> Any:
+    value = parse_bool_text(text)
+    return _Bad(value) if isinstance(value, str) else int(value)
+
+
+def _laden(text: str) -> Any:
+    value = parse_laden_text(text)
+    return _Bad(value[0]) if isinstance(value, tuple) else value
+
+
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "shipment_id": _shipment_id,
+    "leg": _required("leg (the order of the leg, 1, 2, ...)", _int(1, 10_000)),
+    "mode": _required("mode", lambda t: _problem_or(mode_problem(t.strip()), t.strip())),
+    "mass_kg": _required("mass_kg", _decimal("mass_kg", 3)),
+    "distance_km": _optional(_decimal("distance_km", 3)),
+    "origin": _optional(lambda t: _problem_or(location_syntax_problem(t.strip()), t.strip())),
+    "destination": _optional(
+        lambda t: _problem_or(location_syntax_problem(t.strip()), t.strip())),
+    "vehicle_class": _optional(str.strip),
+    "laden_state": _optional(_laden),
+    "refrigerated": _optional(_bool),
+    "radiative_forcing": _optional(_bool),
+    "avoid_suez": _optional(_bool),
+    "hub_co2e_ttw_kg_per_t": _optional(_decimal("hub_co2e_ttw_kg_per_t", 6, positive=False)),
+    "hub_co2e_wtw_kg_per_t": _optional(_decimal("hub_co2e_wtw_kg_per_t", 6, positive=False)),
+}
+_INT_DEFAULTS = {"leg": 0, "mass_kg": 0, "distance_km": _NONE, "refrigerated": _NONE,
+                 "radiative_forcing": _NONE, "avoid_suez": _NONE,
+                 "hub_co2e_ttw_kg_per_t": _NONE, "hub_co2e_wtw_kg_per_t": _NONE}
+
+
+def _parse_column(values: npt.NDArray[np.object_], parse: Callable[[str], Any],
+                  ) -> tuple[npt.NDArray[np.intp], list[Any], npt.NDArray[np.bool_]]:
+    """Codes per row, parsed value per distinct text, and which distinct values are bad."""
+    codes, uniques = pd.factorize(values, sort=False)
+    parsed = [parse(str(u)) for u in uniques]
+    bad = np.fromiter((isinstance(p, _Bad) for p in parsed), dtype=bool, count=len(parsed))
+    return codes, parsed, bad
+
+
+def read_csv_frame(path: Path | str) -> ShipmentFrame:
+    """Read and validate a CSV of legs; InputError lists every problem of the file."""
+    path = Path(path)
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
+                         encoding="utf-8-sig", skip_blank_lines=True)
+    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
+        raise InputError(f"{path}: cannot be read as CSV: {exc}") from exc
+    problems: list[InputProblem] = []
+    for column in df.columns:
+        if column not in LEG_COLUMNS and column not in GOODS_COLUMNS:
+            problems.append(InputProblem(f"unknown column {column!r}", None, 1, str(column)))
+    for column in REQUIRED_COLUMNS:
+        if column not in df.columns:
+            problems.append(InputProblem(f"required column {column!r} is missing", None, 1,
+                                         column))
+    if problems:
+        raise InputError(problems)
+    if len(df) == 0:
+        raise InputError(f"{path}: the file has no legs")
+    n = len(df)
+    line = np.arange(2, n + 2, dtype=np.int64)
+    sid_codes, sid_values, sid_bad = _parse_column(df["shipment_id"].to_numpy(object),
+                                                   _shipment_id)
+    row_sid = np.asarray([None if isinstance(v, _Bad) else v for v in sid_values],
+                         dtype=object)[sid_codes]
+    row_bad = np.zeros(n, dtype=bool)
+
+    def report(rows: npt.NDArray[np.intp], column: str, messages: Sequence[str]) -> None:
+        for i, message in zip(rows.tolist(), messages, strict=True):
+            problems.append(InputProblem(str(message), row_sid[i], int(line[i]), column))
+
+    bad_rows = np.nonzero(sid_bad[sid_codes])[0]
+    report(bad_rows, "shipment_id", [sid_values[sid_codes[i]] for i in bad_rows])
+    row_bad[bad_rows] = True
+    columns: dict[str, Any] = {}
+    for column, parse in _PARSERS.items():
+        if column == "shipment_id":
+            continue
+        if column not in df.columns:
+            columns[column] = None
+            continue
+        codes, parsed, bad = _parse_column(df[column].to_numpy(object), parse)
+        rows = np.nonzero(bad[codes])[0]
+        report(rows, column, [parsed[codes[i]] for i in rows])
+        row_bad[rows] = True
+        if column in _INT_DEFAULTS:
+            table = np.asarray([_INT_DEFAULTS[column] if p is None or isinstance(p, _Bad)
+                                else p for p in parsed], dtype=np.int64)
+            columns[column] = table[codes]
+        else:
+            cats = [None if p is None or isinstance(p, _Bad) else p for p in parsed]
+            columns[column] = _categorical(codes, cats)
+    ship_codes, ship_ids = pd.factorize(np.asarray(row_sid, dtype=object), sort=False)
+    legs = pd.DataFrame({
+        "ship": ship_codes.astype(np.int64),
+        "order": columns["leg"],
+        "mode": columns["mode"],
+        "mass_g": columns["mass_kg"],
+        "distance_m": _int_or(columns["distance_km"], n),
+        "origin": _cat_or(columns["origin"], n),
+        "destination": _cat_or(columns["destination"], n),
+        "vehicle_class": _cat_or(columns["vehicle_class"], n),
+        "laden_state": _cat_or(columns["laden_state"], n),
+        "refrigerated": _int_or(columns["refrigerated"], n).astype(np.int8),
+        "radiative_forcing": _int_or(columns["radiative_forcing"], n).astype(np.int8),
+        "avoid_suez": _int_or(columns["avoid_suez"], n).astype(np.int8),
+        "hub_ttw_u": _int_or(columns["hub_co2e_ttw_kg_per_t"], n),
+        "hub_wtw_u": _int_or(columns["hub_co2e_wtw_kg_per_t"], n),
+        "row": line,
+    })
+    _check_leg_rules(legs, row_bad, row_sid, problems)
+    valid = ship_codes >= 0
+    legs = legs[valid]
+    order = np.lexsort((legs["order"].to_numpy(), legs["ship"].to_numpy()))
+    legs = legs.iloc[order].reset_index(drop=True)
+    _check_shipment_rules(legs, np.asarray(ship_ids, dtype=object), problems)
+    first_rows = _first_rows(legs, len(ship_ids))
+    exporters, products = _read_goods(df, ship_codes, np.asarray(ship_ids, dtype=object),
+                                      line, problems)
+    if problems:
+        problems.sort(key=lambda p: (p.row or 0, p.field or ""))
+        raise InputError(problems)
+    return ShipmentFrame(ids=np.asarray(ship_ids, dtype=object), rows=first_rows,
+                         exporters=exporters, products=products, legs=legs)
+
+
+def _first_rows(legs: pd.DataFrame, count: int) -> Int64Array:
+    first = np.full(count, np.iinfo(np.int64).max, dtype=np.int64)
+    if len(legs):
+        np.minimum.at(first, legs["ship"].to_numpy(), legs["row"].to_numpy())
+    return first
+
+
+def _categorical(codes: npt.NDArray[np.intp], cats: list[Any]) -> pd.Categorical:
+    present = [c for c in cats if c is not None]
+    categories = list(dict.fromkeys(present))
+    index = {c: i for i, c in enumerate(categories)}
+    remap = np.asarray([index[c] if c is not None else -1 for c in cats], dtype=np.int64)
+    return pd.Categorical.from_codes(remap[codes] if len(cats) else codes,
+                                     categories=pd.Index(categories, dtype=object))
+
+
+def _int_or(values: Any, n: int) -> Int64Array:
+    return np.full(n, _NONE, dtype=np.int64) if values is None else np.asarray(values)
+
+
+def _cat_or(values: Any, n: int) -> pd.Categorical:
+    if values is None:
+        return pd.Categorical.from_codes(np.full(n, -1), categories=pd.Index([], dtype=object))
+    return values  # type: ignore[no-any-return]
+
+
+def _check_leg_rules(legs: pd.DataFrame, row_bad: npt.NDArray[np.bool_],
+                     row_sid: npt.NDArray[np.object_], problems: list[InputProblem]) -> None:
+    """The rules tying a leg's fields together (:func:`ledger.shipments.leg_problems`)."""
+    mode = legs["mode"].astype(object).to_numpy()
+    is_hub = mode == "hub"
+    has_hub = (legs["hub_ttw_u"].to_numpy() != _NONE) | (legs["hub_wtw_u"].to_numpy() != _NONE)
+    no_distance = legs["distance_m"].to_numpy() == _NONE
+    no_place = legs["origin"].isna().to_numpy() | legs["destination"].isna().to_numpy()
+    candidates = np.nonzero(~row_bad & (is_hub | has_hub | (no_distance & no_place)))[0]
+    for i in candidates.tolist():
+        r = legs.iloc[i]
+
+        def dec(value: int, places: int) -> Decimal | None:
+            return None if value == _NONE else Decimal(int(value)).scaleb(-places)
+
+        leg = Leg(order=int(r["order"]), mode=str(r["mode"]),
+                  mass_kg=Decimal(int(r["mass_g"])).scaleb(-3),
+                  origin=None if pd.isna(r["origin"]) else str(r["origin"]),
+                  destination=None if pd.isna(r["destination"]) else str(r["destination"]),
+                  distance_km=dec(r["distance_m"], 3),
+                  vehicle_class=None if pd.isna(r["vehicle_class"]) else str(r["vehicle_class"]),
+                  laden_state=None if pd.isna(r["laden_state"]) else str(r["laden_state"]),
+                  hub_co2e_ttw_kg_per_t=dec(r["hub_ttw_u"], 6),
+                  hub_co2e_wtw_kg_per_t=dec(r["hub_wtw_u"], 6))
+        for name, message in leg_problems(leg):
+            problems.append(InputProblem(message, row_sid[i], int(r["row"]), name))
+
+
+def _check_shipment_rules(legs: pd.DataFrame, ship_ids: npt.NDArray[np.object_],
+                          problems: list[InputProblem]) -> None:
+    """Unique leg orders per shipment; at least one transport leg."""
+    ship = legs["ship"].to_numpy()
+    order = legs["order"].to_numpy()
+    dup = np.nonzero((ship[1:] == ship[:-1]) & (order[1:] == order[:-1]))[0] + 1
+    rows = legs["row"].to_numpy()
+    for i in dup.tolist():
+        problems.append(InputProblem(f"duplicate leg order {int(order[i])}",
+                                     ship_ids[ship[i]], int(rows[i]), "leg"))
+    transport = np.isin(legs["mode"].astype(object).to_numpy(), TRANSPORT_MODES)
+    has_transport = np.zeros(len(ship_ids), dtype=bool)
+    np.logical_or.at(has_transport, ship, transport)
+    valid_mode = legs["mode"].notna().to_numpy()
+    seen = np.zeros(len(ship_ids), dtype=bool)
+    seen[ship[valid_mode]] = True
+    for s in np.nonzero(seen & ~has_transport)[0].tolist():
+        first = int(rows[np.argmax(ship == s)])
+        problems.append(InputProblem("a shipment needs at least one transport leg",
+                                     ship_ids[s], first, "mode"))
+
+
+def _read_goods(df: pd.DataFrame, ship_codes: npt.NDArray[np.intp],
+                ship_ids: npt.NDArray[np.object_], line: Int64Array,
+                problems: list[InputProblem]) -> tuple[list[str | None], list[Product | None]]:
+    """Shipment-level columns: the same on every row that gives them, then validated."""
+    count = len(ship_ids)
+    exporters: list[str | None] = [None] * count
+    products: list[Product | None] = [None] * count
+    present = [c for c in GOODS_COLUMNS if c in df.columns]
+    if not present:
+        return exporters, products
+    values = df[present].to_numpy(object)
+    filled = np.nonzero((values != "").any(axis=1) & (ship_codes >= 0))[0]
+    by_ship: dict[int, list[int]] = {}
+    for i in filled.tolist():
+        by_ship.setdefault(int(ship_codes[i]), []).append(i)
+    for s, rows in by_ship.items():
+        sid = str(ship_ids[s])
+        chosen: dict[str, str] = {}
+        where: dict[str, int] = {}
+        for i in rows:
+            for j, column in enumerate(present):
+                value = str(values[i, j]).strip()
+                if not value:
+                    continue
+                if column in chosen and chosen[column] != value:
+                    problems.append(InputProblem(
+                        f"conflicting values for a shipment-level column: {chosen[column]!r} "
+                        f"(row {where[column]}) and {value!r}", sid, int(line[i]), column))
+                elif column not in chosen:
+                    chosen[column], where[column] = value, int(line[i])
+        first = int(line[rows[0]])
+        found: list[InputProblem] = []
+        reader = FieldReader({"exporter": chosen.get("exporter")}, found, sid, first, "")
+        exporters[s] = reader.text("exporter")
+        product_map: dict[str, Any] = {
+            _NESTED_OF[c].removeprefix("product."): v for c, v in chosen.items()
+            if c.startswith(("product_description", "cn_code", "country_of_origin",
+                             "net_mass_kg", "cbam_year"))}
+        production = {_NESTED_OF[c].removeprefix("product.production."): v
+                      for c, v in chosen.items()
+                      if c.startswith(("production_", "electricity_"))}
+        if production:
+            product_map["production"] = production
+        if product_map:
+            products[s] = product_from_mapping(product_map, reader)
+        for p in found:
+            column = CSV_COLUMN_OF.get(p.field or "", p.field or "")
+            problems.append(InputProblem(p.message, sid, where.get(column, first), column))
+    return exporters, products
