@@ -1,0 +1,147 @@
+"""Issue, verify and attest against a real Anvil: engine footprints, records, a root on chain."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from ledger import merkle, records, vc
+from ledger.attest import LedgerReader, attest_report, revoke_report_attestation
+from ledger.chain_abi import AbiCodec
+from ledger.devkeys import DEV_AUDITOR_INDEXES, DEV_EXPORTER_INDEXES, DEV_OUTSIDER_INDEXES, dev_key
+from ledger.factorset import load_factor_set
+from ledger.footprint import compute_shipment
+from ledger.report import Anchor, ReportItem, build_report
+from ledger.shipments import Shipment
+from ledger.verify import engine_recompute, verify_report
+
+PERIOD = (date(2026, 1, 1), date(2026, 3, 31))
+SHIPMENTS = [
+    {"shipment_id": "HY-2026-0007", "exporter": "Haiyan Fasteners Co.",
+     "product": {"description": "Threaded screws and bolts", "cn_code": "73181590",
+                 "country_of_origin": "CN", "net_mass_kg": "10000", "cbam_year": 2026},
+     "legs": [{"leg": 1, "mode": "road", "origin": "CNHYN", "destination": "CNNGB",
+               "distance_km": "160", "mass_kg": "10000"},
+              {"leg": 2, "mode": "sea", "origin": "CNNGB", "destination": "NLRTM",
+               "mass_kg": "10000"}]},
+    {"shipment_id": "NGB-2026-0001", "exporter": "Haiyan Fasteners Co.",
+     "legs": [{"leg": 1, "mode": "road", "origin": "CNNGB", "destination": "CNNGB",
+               "distance_km": "35", "mass_kg": "12000"}]},
+]
+
+
+def _issue(chain: Any, key_index: int = DEV_EXPORTER_INDEXES[0]) -> tuple[dict[str, Any], Any]:
+    factor_set = load_factor_set()
+    fsid = bytes.fromhex(factor_set.id[2:])
+    if not chain.admin.is_factor_set_registered(fsid):
+        chain.admin.register_factor_set(fsid, factor_set.uri)
+    key = dev_key(key_index)
+    recs = []
+    for data in SHIPMENTS:
+        shipment = Shipment.from_dict(data)
+        recs.append(records.build_record(shipment.to_dict(),
+                                         compute_shipment(shipment, factor_set).to_dict(),
+                                         exporter=key.address.lower(),
+                                         factor_set_id=factor_set.id))
+    leaves = [records.record_leaf(r) for r in recs]
+    tree = merkle.build_tree(leaves)
+    exporter = chain.ledger(DEV_EXPORTER_INDEXES[0])
+    receipt = exporter.anchor_root(tree.root_bytes, fsid, len(leaves))
+    recompute = engine_recompute([factor_set])
+    items = []
+    for rec, leaf in zip(recs, leaves, strict=True):
+        anchor = Anchor(
+            chain_id=31337, contract=chain.deployment.address, path="root",
+            batch_id=tree.root, transaction_hash="0x" + receipt.tx_hash.hex(),
+            block_number=receipt.block_number, merkle_root=tree.root,
+            chain_shipment_id="0x" + leaf.shipment_id.hex(),
+            record_hash=records.record_hash(rec), co2e_wtw_g=leaf.co2e_wtw_g,
+            co2e_ttw_g=leaf.co2e_ttw_g, proof=tuple(tree.proof(leaf.shipment_id)), record=rec,
+            factor_set_id=factor_set.id, factor_set_uri=factor_set.uri)
+        figures, _ = recompute(rec, PERIOD)
+        items.append(ReportItem(figures, anchor))
+    document = build_report(items, issuer_key=key.private_key,
+                            issued_at=datetime(2026, 3, 31, 12, tzinfo=UTC), period=PERIOD)
+    return document, recompute
+
+
+def _reader(chain: Any, key_index: int = DEV_OUTSIDER_INDEXES[0]) -> LedgerReader:
+    client = chain.client(key_index)
+    return LedgerReader(client, AbiCodec(chain.exporter.artifact.abi), chain.deployment.address)
+
+
+def test_issued_report_verifies_on_chain_then_is_attested(chain: Any) -> None:
+    document, recompute = _issue(chain)
+    reader = _reader(chain)
+    verdict = verify_report(document, reader, recompute=recompute)
+    assert verdict.ok, verdict.to_dict()
+    assert verdict.check("uniqueness").status == "not_applicable"
+
+    auditor_client = chain.client(DEV_AUDITOR_INDEXES[0])
+    codec = AbiCodec(chain.exporter.artifact.abi)
+    attest_report(auditor_client, codec, chain.deployment.address, vc.report_hash(document),
+                  b"\x01" * 32)
+    attested = verify_report(document, reader, recompute=recompute, require_attestation=True)
+    assert attested.ok
+    assert dev_key(DEV_AUDITOR_INDEXES[0]).address in attested.check("attestations").detail
+    revoke_report_attestation(auditor_client, codec, chain.deployment.address,
+                              vc.report_hash(document))
+    after = verify_report(document, reader, recompute=recompute, require_attestation=True)
+    assert after.failed == ["attestations"]
+    assert "1 revoked" in after.check("attestations").detail
+
+
+def test_a_key_without_the_exporter_role_fails(chain: Any) -> None:
+    document, recompute = _issue(chain)
+    exporter = dev_key(DEV_EXPORTER_INDEXES[0]).address
+    chain.admin.revoke_role(chain.admin.exporter_role(), exporter)
+    chain.node.rpc("evm_mine")
+    verdict = verify_report(document, _reader(chain), recompute=recompute)
+    # the role was held when the root was anchored, so the historical check still passes...
+    assert verdict.check("issuer_role").status == "pass"
+    # ...but a report signed by a key that never had the role does not verify
+    outsider = dev_key(DEV_OUTSIDER_INDEXES[1])
+    forged = {k: v for k, v in document.items() if k != "proof"}
+    forged["issuer"] = vc.did_pkh(31337, outsider.address)
+    forged = vc.sign_credential(forged, outsider.private_key, chain_id=31337,
+                                verifying_contract=chain.deployment.address,
+                                created=document["validFrom"])
+    bad = verify_report(forged, _reader(chain), recompute=recompute)
+    assert "issuer_role" in bad.failed and "anchor" in bad.failed
+
+
+def test_a_revoked_record_fails(chain: Any) -> None:
+    document, recompute = _issue(chain)
+    anchor = document["credentialSubject"]["productFootprints"][0]["extensions"][1]["data"]
+    chain.exporter.revoke_record(bytes.fromhex(anchor["leaf"]["shipmentId"][2:]),
+                                 bytes.fromhex(anchor["leaf"]["recordHash"][2:]))
+    verdict = verify_report(document, _reader(chain), recompute=recompute)
+    assert verdict.failed == ["status"]
+
+
+def test_a_reorganised_anchor_fails_until_re_anchored(chain: Any) -> None:
+    snapshot = chain.node.rpc("evm_snapshot")
+    document, recompute = _issue(chain)
+    anchor = document["credentialSubject"]["productFootprints"][0]["extensions"][1]["data"]
+    raw = chain.node.rpc("eth_getRawTransactionByHash", anchor["transactionHash"])
+    assert verify_report(document, _reader(chain), recompute=recompute).ok
+    assert chain.node.rpc("evm_revert", snapshot)  # the anchoring block is gone
+    factor_set = load_factor_set()
+    chain.admin.register_factor_set(bytes.fromhex(factor_set.id[2:]), factor_set.uri)
+    gone = verify_report(document, _reader(chain), recompute=recompute)
+    assert "anchor" in gone.failed
+    assert "not on chain" in gone.check("anchor").detail
+    chain.node.rpc("eth_sendRawTransaction", raw)  # re-anchored: same signed transaction
+    back = verify_report(document, _reader(chain), recompute=recompute)
+    if back.check("anchor").status == "fail":
+        pytest.fail(f"re-anchored report still fails: {back.to_dict()}")
+    assert back.ok
+
+
+def test_unknown_factor_set_is_named(chain: Any) -> None:
+    document, _ = _issue(chain)
+    verdict = verify_report(document, _reader(chain), recompute=engine_recompute([]))
+    assert "recompute" in verdict.failed
+    assert "not shipped" in verdict.check("recompute").detail
