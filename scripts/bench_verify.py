@@ -1,0 +1,114 @@
+"""Benchmark of report verification against a local Anvil (prints figures, asserts nothing).
+
+1. one report (two shipments, engine recompute, every on-chain check), median of 20 runs
+   after a warm-up, excluding process start; goal <= 300 ms;
+2. 10,000 shipment proofs from one batch checked against one root fetched once; goal <= 5 s.
+
+Run: ``.venv/bin/python scripts/bench_verify.py``
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ledger import merkle, records
+from ledger.anvil import start_anvil
+from ledger.attest import LedgerReader
+from ledger.chain import connect
+from ledger.config import ChainSettings
+from ledger.deploy import deploy_ledger, open_deployment
+from ledger.devkeys import dev_key
+from ledger.factorset import load_factor_set
+from ledger.footprint import compute_shipment
+from ledger.report import Anchor, ReportItem, build_report
+from ledger.shipments import Shipment
+from ledger.verify import engine_recompute, verify_proofs, verify_report
+
+GOAL_ONE_MS = 300.0
+GOAL_BATCH_S = 5.0
+PERIOD = (date(2026, 1, 1), date(2026, 3, 31))
+SHIPMENTS = [
+    {"shipment_id": "HY-2026-0007", "exporter": "Haiyan Fasteners Co.",
+     "product": {"description": "Threaded screws and bolts", "cn_code": "73181590",
+                 "country_of_origin": "CN", "net_mass_kg": "10000", "cbam_year": 2026},
+     "legs": [{"leg": 1, "mode": "road", "origin": "CNHYN", "destination": "CNNGB",
+               "distance_km": "160", "mass_kg": "10000"},
+              {"leg": 2, "mode": "sea", "origin": "CNNGB", "destination": "NLRTM",
+               "mass_kg": "10000"}]},
+    {"shipment_id": "NGB-2026-0001", "exporter": "Ningbo Appliance Co.",
+     "legs": [{"leg": 1, "mode": "road", "origin": "CNNGB", "destination": "CNNGB",
+               "distance_km": "35", "mass_kg": "12000"}]},
+]
+
+
+def main() -> None:
+    factor_set = load_factor_set()
+    fsid = bytes.fromhex(factor_set.id[2:])
+    admin_key, exporter_key = dev_key(0), dev_key(1)
+    with start_anvil(chain_id=31337) as node:
+        settings = ChainSettings(rpc_url=node.rpc_url, chain_id=31337, poll_interval_s=0.005)
+        with connect(settings, private_key=admin_key.private_key) as admin:
+            deployment, _ = deploy_ledger(admin, exporters=[exporter_key.address], auditors=[],
+                                          factor_sets=[(fsid, factor_set.uri)])
+        client = connect(settings, private_key=exporter_key.private_key)
+        ledger = open_deployment(client, deployment)
+
+        recs = []
+        for data in SHIPMENTS:
+            shipment = Shipment.from_dict(data)
+            recs.append(records.build_record(
+                shipment.to_dict(), compute_shipment(shipment, factor_set).to_dict(),
+                exporter=exporter_key.address.lower(), factor_set_id=factor_set.id))
+        # one batch: the two report shipments plus 9,998 synthetic leaves (10,000 in all)
+        leaves = [records.record_leaf(r) for r in recs]
+        leaves += [merkle.make_leaf("0x" + f"{i:064x}", "0x" + f"{i + 7:064x}", i, i // 2)
+                   for i in range(1, 10_000 - len(leaves) + 1)]
+        tree = merkle.build_tree(leaves)
+        receipt = ledger.anchor_root(tree.root_bytes, fsid, len(leaves))
+        node.rpc("evm_mine")
+        recompute = engine_recompute([factor_set])
+        items = []
+        for rec, leaf in zip(recs, leaves, strict=False):
+            anchor = Anchor(
+                chain_id=31337, contract=deployment.address, path="root", batch_id=tree.root,
+                transaction_hash="0x" + receipt.tx_hash.hex(), block_number=receipt.block_number,
+                merkle_root=tree.root, chain_shipment_id="0x" + leaf.shipment_id.hex(),
+                record_hash=records.record_hash(rec), co2e_wtw_g=leaf.co2e_wtw_g,
+                co2e_ttw_g=leaf.co2e_ttw_g, proof=tuple(tree.proof(leaf.shipment_id)),
+                record=rec, factor_set_id=factor_set.id, factor_set_uri=factor_set.uri)
+            items.append(ReportItem(recompute(rec, PERIOD)[0], anchor))
+        document = build_report(items, issuer_key=exporter_key.private_key,
+                                issued_at=datetime.now(UTC), period=PERIOD)
+        reader = LedgerReader(client, ledger.codec, deployment.address)
+
+        assert verify_report(document, reader, recompute=recompute).ok
+        timings = []
+        for _ in range(20):
+            start = time.perf_counter()
+            verdict = verify_report(document, reader, recompute=recompute)
+            timings.append((time.perf_counter() - start) * 1000)
+            assert verdict.ok
+        one_ms = statistics.median(timings)
+
+        entries = [(leaf, tree.proof(leaf.shipment_id)) for leaf in leaves]
+        start = time.perf_counter()
+        checked, bad = verify_proofs(entries, tree.root, exporter_key.address, reader)
+        batch_s = time.perf_counter() - start
+        client.close()
+
+    print(f"verify one report (2 shipments, {len(verdict.checks)} checks), median of 20: "
+          f"{one_ms:8.1f} ms   goal <= {GOAL_ONE_MS:.0f} ms   "
+          f"{'OK' if one_ms <= GOAL_ONE_MS else 'OVER'}")
+    print(f"verify {checked:,} proofs from one batch (root fetched once), {len(bad)} bad: "
+          f"{batch_s:8.2f} s    goal <= {GOAL_BATCH_S:.0f} s     "
+          f"{'OK' if batch_s <= GOAL_BATCH_S else 'OVER'}")
+
+
+if __name__ == "__main__":
+    main()
