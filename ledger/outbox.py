@@ -10,11 +10,11 @@ mined with status 0, or ``dropped`` when its nonce went to another transaction).
 - A transaction without a receipt whose nonce the chain has not used is broadcast again (the same
   raw bytes); one that stays unmined for ``stuck_after_s`` gets a replacement with both fee fields
   bumped by at least 12.5 %, stored as a new attempt before it is sent; every attempt is watched.
-- A receipt is stored with its block number and hash. The transaction is final once the block is
-  ``confirmations`` deep (or at or below the ``finalized`` block), after checking that the block
-  at that height still has that hash. A receipt that disappears (a reorg) sends the transaction
-  back to ``broadcast`` and its raw bytes go out again; final transactions above the chain's
-  finalized block are re-checked on every :meth:`Outbox.reconcile`.
+- A receipt is stored with its block number and hash. The transaction is final once the block
+  is ``confirmations`` deep (or at or below the ``finalized`` block), after checking that the
+  node still reports the receipt in that block. A receipt that disappears (a reorg) sends the
+  transaction back to ``broadcast`` and its raw bytes go out again at once; final transactions
+  above the chain's finalized block are re-checked on every :meth:`Outbox.reconcile`.
 
 One writer per key: callers hold :meth:`ledger.store.LedgerStore.writer_lock` while an
 :class:`Outbox` sends. ``checkpoint(point, tx)`` is called at each durable step (``signed``,
@@ -190,6 +190,8 @@ class Outbox:
             gone = tx.receipt.tx_hash if tx.receipt else "the transaction"
             self._store.mark_reorged(tx.id, f"the receipt of {gone} is no longer in the chain")
             tx = self._store.tx(tx.id)
+            for attempt in tx.attempts:  # the node dropped it with its block: send it now
+                self._sent_at.pop(attempt.id, None)
             self._checkpoint("reorg", tx)
         if tx.state in ("failed", "dropped"):
             return tx
@@ -230,8 +232,9 @@ class Outbox:
                 return False
         elif self._client.block_number() - found.block_number < self.policy.confirmations:
             return False
-        # The receipt may come from a block that a reorg has just replaced: check the height.
-        return self._client.block(found.block_number).hash == found.block_hash
+        # The receipt may come from a block that a reorg has just replaced: ask again.
+        again = self._client.receipt(found.tx_hash)
+        return again is not None and again.block_hash == found.block_hash
 
     def _nonce_used(self, tx: TxRow) -> TxRow:
         """The nonce is used but no attempt has a receipt: mined meanwhile, or taken by another."""
