@@ -13,7 +13,7 @@ from eth_utils.crypto import keccak
 
 from ledger.errors import InputError, InputProblem, LedgerError, VerificationError
 
-__all__ = ["register", "write_report_files"]
+__all__ = ["anchor_data", "register", "write_report_files"]
 
 RpcOption = Annotated[str | None, typer.Option("--rpc", help="RPC URL (default: settings)")]
 
@@ -164,6 +164,31 @@ def report_command(  # noqa: PLR0917 - typer maps parameters to options
         typer.echo(str(path))
 
 
+def anchor_data(bundle: Any, factor_set_uri: str = "") -> Any:
+    """The anchor extension data of a proof bundle (``ledger.proofs.proof_bundle``); a bundle
+    already in the anchor extension's form is returned as it is."""
+    if not isinstance(bundle, dict) or "format" not in bundle:
+        return bundle
+    tx = bundle.get("tx") or {}
+    if tx.get("status") != 1 or tx.get("block_number") is None:
+        raise InputError([InputProblem(
+            "the shipment's anchoring transaction has no successful receipt yet "
+            f"(state {bundle.get('state')!r}); run the anchoring to completion first",
+            shipment_id=bundle.get("shipment_id"))])
+    batch, leaf = bundle["batch"], bundle["leaf"]
+    root = batch.get("root") if bundle["path"] == "root" else None
+    return {
+        "chainId": bundle["chain_id"], "contract": bundle["contract"],
+        "anchoring": "root" if bundle["path"] == "root" else "per-shipment",
+        "batchId": root or batch["batch_id"], "transactionHash": tx["hash"],
+        "blockNumber": tx["block_number"], "merkleRoot": root,
+        "leaf": {"shipmentId": leaf["shipment_id"], "recordHash": leaf["record_hash"],
+                 "co2eWtwG": int(leaf["co2e_wtw_g"]), "co2eTtwG": int(leaf["co2e_ttw_g"])},
+        "proof": list(bundle.get("proof") or []), "factorSetId": batch["factor_set_id"],
+        "factorSetUri": factor_set_uri, "record": bundle["record"],
+    }
+
+
 def write_report_files(
     bundles: list[Any],
     *,
@@ -177,7 +202,8 @@ def write_report_files(
     """Issues one report for the bundles and writes ``stem.json``, ``stem.html`` and, when the
     report has CBAM goods and a declarant is given, ``stem.cbam.xml`` and ``stem.cbam.json``.
 
-    A bundle is the anchor extension's data (``chainId``, ``contract``, ``anchoring``,
+    A bundle is a proof bundle of ``ledger.proofs`` or the anchor extension's data (``chainId``,
+    ``contract``, ``anchoring``,
     ``batchId``, ``transactionHash``, ``blockNumber``, ``merkleRoot``, ``leaf``, ``proof``,
     ``factorSetId``, ``factorSetUri``, ``record``). The figures are recomputed from each record
     with the shipped factor set, exactly as a verifier will.
@@ -193,11 +219,12 @@ def write_report_files(
     )
     from ledger.verify import engine_recompute
 
-    recompute = engine_recompute([load_factor_set()])
+    factor_set = load_factor_set()
+    recompute = engine_recompute([factor_set])
     items = []
     for number, bundle in enumerate(bundles, start=1):
         try:
-            anchor = Anchor.from_dict(bundle)
+            anchor = Anchor.from_dict(anchor_data(bundle, factor_set.uri))
         except (KeyError, TypeError) as exc:
             raise InputError([InputProblem(f"proof bundle {number} lacks {exc}")]) from None
         figures, rebuilt = recompute(anchor.record, period)
