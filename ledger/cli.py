@@ -15,6 +15,8 @@ from ledger.errors import InputError, LedgerError
 
 #: Modules of ``ledger.commands`` that register commands, in help order.
 COMMAND_MODULES: tuple[str, ...] = (
+    "devnet",
+    "footprint",
     "anchor",
     "report",
 )

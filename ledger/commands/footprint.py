@@ -1,0 +1,111 @@
+"""Command ``footprint``: shipment records in, footprints out (CSV or JSON).
+
+Nothing is written unless every shipment of the file is valid: the output goes to a temporary
+file beside ``--output`` and replaces it only at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ledger.errors import InputError, InputProblem
+
+__all__ = ["register"]
+
+
+def _frame(path: Path) -> tuple[Any, bool]:
+    from ledger.footprint_input import ShipmentFrame, read_csv_frame
+    from ledger.shipments import read_shipments
+
+    if path.suffix.lower() == ".csv":
+        return read_csv_frame(path), True
+    return ShipmentFrame.from_shipments(read_shipments(path)), False
+
+
+def _csv_fields(exc: InputError) -> InputError:
+    """Problems about a CSV's goods named by CSV column rather than nested field."""
+    from ledger.footprint_input import CSV_COLUMN_OF
+
+    return InputError([InputProblem(p.message, p.shipment_id, p.row,
+                                    CSV_COLUMN_OF.get(p.field or "", p.field))
+                       for p in exc.problems])
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def footprint_command(
+    file: Annotated[Path, typer.Argument(help="Shipments: .csv (one row per leg) or .json.")],
+    output_format: Annotated[str, typer.Option(
+        "--format", help="Output format: csv or json.")] = "json",
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write here instead of standard output.")] = None,
+    level: Annotated[str, typer.Option(
+        "--level", help="CSV rows: one per shipment or one per leg.")] = "shipment",
+    factor_set: Annotated[Path | None, typer.Option(
+        "--factor-set", help="Factor-set manifest (default: the shipped 2025 set).")] = None,
+    route_cache: Annotated[Path | None, typer.Option(
+        "--route-cache", help="JSON file that keeps computed sea routes between runs.")] = None,
+) -> None:
+    """Compute ISO 14083 transport-chain footprints (TTW, WTT, WTW), production and CBAM
+    embedded emissions of shipment records."""
+    from ledger.distances import Router
+    from ledger.factorset import load_factor_set
+    from ledger.footprint_batch import METHODS, compute_batch
+
+    if output_format not in ("csv", "json"):
+        raise typer.BadParameter("--format must be csv or json")
+    if level not in ("shipment", "leg"):
+        raise typer.BadParameter("--level must be shipment or leg")
+    factors = load_factor_set(factor_set)
+    frame, from_csv = _frame(file)
+    router = Router(cache_path=route_cache)
+    try:
+        batch = compute_batch(frame, factors, router=router)
+    except InputError as exc:
+        raise (_csv_fields(exc) if from_csv else exc) from None
+    router.save()
+    if output_format == "json":
+        document = {"factor_set": factors.describe(),
+                    "footprints": [fp.to_dict() for fp in batch.footprints()]}
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    elif level == "shipment":
+        text = batch.shipment_table().to_csv(index=False, lineterminator="\n")
+    else:
+        legs = batch.legs
+        table = legs.assign(
+            shipment_id=batch.ids[legs["ship"].to_numpy()],
+            distance_method=[METHODS[m] for m in legs["method"].tolist()],
+            factor_ttw=[batch.refs[r][0] for r in legs["ref"].tolist()],
+            factor_wtt=[batch.refs[r][1] for r in legs["ref"].tolist()],
+        )[["shipment_id", "order", "mode", "distance_m", "distance_method", "ttw_g", "wtt_g",
+           "wtw_g", "factor_ttw", "factor_wtt"]]
+        table = table.rename(columns={"order": "leg", "ttw_g": "co2e_ttw_g",
+                                      "wtt_g": "co2e_wtt_g", "wtw_g": "co2e_wtw_g"})
+        text = table.to_csv(index=False, lineterminator="\n")
+    _write(text, output)
+    if output is not None:
+        typer.echo(f"{len(batch)} shipments, factor set {factors.id} -> {output}", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("footprint")(footprint_command)
