@@ -68,14 +68,15 @@ class BatchFootprint:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def _ship_int(self, column: str, i: int) -> int:
+        return int(self.shipments[column].to_numpy()[i])
+
     def intensity_mg(self, i: int) -> int | None:
-        s = self.shipments
-        activity = int(s["act_hi"].iat[i]) * 10**9 + int(s["act_lo"].iat[i])
-        return intensity_mg_per_tkm(int(s["transport_wtw_g"].iat[i]), activity)
+        activity = self._ship_int("act_hi", i) * 10**9 + self._ship_int("act_lo", i)
+        return intensity_mg_per_tkm(self._ship_int("transport_wtw_g", i), activity)
 
     def footprint(self, i: int) -> ShipmentFootprint:
         """The result of shipment ``i``, equal to the single path's."""
-        s = self.shipments
         start = int(self.starts[i])
         end = int(self.starts[i + 1]) if i + 1 < len(self.starts) else len(self.legs)
         legs = []
@@ -96,14 +97,14 @@ class BatchFootprint:
                 co2e_ttw_g=int(cols["ttw_g"][j]), co2e_wtt_g=int(cols["wtt_g"][j]),
                 co2e_wtw_g=int(cols["wtw_g"][j]), factor_ttw=ref_ttw, factor_wtt=ref_wtt))
         intensity = self.intensity_mg(i)
-        activity = int(s["act_hi"].iat[i]) * 10**9 + int(s["act_lo"].iat[i])
+        activity = self._ship_int("act_hi", i) * 10**9 + self._ship_int("act_lo", i)
         return ShipmentFootprint(
             shipment_id=str(self.ids[i]), factor_set_id=self.factor_set_id, legs=tuple(legs),
-            activity_tkm=format_scaled(activity, 9), co2e_ttw_g=int(s["ttw_g"].iat[i]),
-            co2e_wtt_g=int(s["wtt_g"].iat[i]), co2e_wtw_g=int(s["wtw_g"].iat[i]),
+            activity_tkm=format_scaled(activity, 9), co2e_ttw_g=self._ship_int("ttw_g", i),
+            co2e_wtt_g=self._ship_int("wtt_g", i), co2e_wtw_g=self._ship_int("wtw_g", i),
             intensity_g_per_tkm=None if intensity is None else format_scaled(intensity, 3),
             production=self.productions.get(i), cbam=self.cbams.get(i, _NO_CBAM),
-            total_co2e_g=int(s["total_g"].iat[i]), total_basis=self.total_basis[i])
+            total_co2e_g=self._ship_int("total_g", i), total_basis=self.total_basis[i])
 
     def footprints(self) -> list[ShipmentFootprint]:
         return [self.footprint(i) for i in range(len(self.ids))]

@@ -92,6 +92,19 @@ class ShipmentFrame:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def without(self, shipment_ids: set[str]) -> ShipmentFrame:
+        """The frame less the named shipments."""
+        if not shipment_ids:
+            return self
+        keep = np.asarray([str(s) not in shipment_ids for s in self.ids], dtype=bool)
+        new_index = np.cumsum(keep) - 1
+        legs = self.legs[keep[self.legs["ship"].to_numpy()]].reset_index(drop=True)
+        legs["ship"] = new_index[legs["ship"].to_numpy()]
+        kept = np.nonzero(keep)[0].tolist()
+        return ShipmentFrame(ids=self.ids[keep], rows=self.rows[keep],
+                             exporters=[self.exporters[i] for i in kept],
+                             products=[self.products[i] for i in kept], legs=legs)
+
     @classmethod
     def from_shipments(cls, shipments: Sequence[Shipment]) -> ShipmentFrame:
         cols: dict[str, list[Any]] = {name: [] for name in (
@@ -262,8 +275,13 @@ def _parse_column(values: npt.NDArray[np.object_], parse: Callable[[str], Any],
     return codes, parsed, bad
 
 
-def read_csv_frame(path: Path | str) -> ShipmentFrame:
-    """Read and validate a CSV of legs; InputError lists every problem of the file."""
+def read_csv_frame(path: Path | str, *,
+                   collect: list[InputProblem] | None = None) -> ShipmentFrame:
+    """Read and validate a CSV of legs; InputError lists every problem of the file.
+
+    With ``collect``, problems are appended there instead and the frame holds only the
+    shipments without problems (so later checks can report theirs in the same run).
+    """
     path = Path(path)
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
@@ -342,11 +360,15 @@ def read_csv_frame(path: Path | str) -> ShipmentFrame:
     first_rows = _first_rows(legs, len(ship_ids))
     exporters, products = _read_goods(df, ship_codes, np.asarray(ship_ids, dtype=object),
                                       line, problems)
+    frame = ShipmentFrame(ids=np.asarray(ship_ids, dtype=object), rows=first_rows,
+                          exporters=exporters, products=products, legs=legs)
     if problems:
         problems.sort(key=lambda p: (p.row or 0, p.field or ""))
-        raise InputError(problems)
-    return ShipmentFrame(ids=np.asarray(ship_ids, dtype=object), rows=first_rows,
-                         exporters=exporters, products=products, legs=legs)
+        if collect is None:
+            raise InputError(problems)
+        collect.extend(problems)
+        frame = frame.without({p.shipment_id for p in problems if p.shipment_id is not None})
+    return frame
 
 
 def _first_rows(legs: pd.DataFrame, count: int) -> Int64Array:

@@ -495,8 +495,12 @@ def _shipment_from_mapping(data: Any, row: int, problems: list[InputProblem]) ->
                     exporter=exporter, product=product, source_row=row)
 
 
-def shipments_from_json(data: Any) -> list[Shipment]:
-    """Shipments from a parsed JSON document (``{"shipments": [...]}`` or a bare list)."""
+def shipments_from_json(data: Any, *,
+                        collect: list[InputProblem] | None = None) -> list[Shipment]:
+    """Shipments from a parsed JSON document (``{"shipments": [...]}`` or a bare list).
+
+    With ``collect``, problems are appended there and only valid shipments are returned.
+    """
     items = data.get("shipments") if isinstance(data, Mapping) else data
     if not isinstance(items, list):
         raise InputError("expected a JSON object with a 'shipments' list")
@@ -510,16 +514,22 @@ def shipments_from_json(data: Any) -> list[Shipment]:
         if shipment.shipment_id in seen:
             problems.append(InputProblem("duplicate shipment_id in the file",
                                          shipment.shipment_id, row, "shipment_id"))
+        else:
+            shipments.append(shipment)
         seen.add(shipment.shipment_id)
-        shipments.append(shipment)
     if problems:
-        raise InputError(problems)
+        if collect is None:
+            raise InputError(problems)
+        collect.extend(problems)
+        bad = {p.shipment_id for p in problems}
+        shipments = [s for s in shipments if s.shipment_id not in bad]
     return shipments
 
 
-def read_shipments(path: Path | str) -> list[Shipment]:
+def read_shipments(path: Path | str, *,
+                   collect: list[InputProblem] | None = None) -> list[Shipment]:
     """Shipments from a ``.csv`` (one row per leg) or ``.json`` file; InputError lists all
-    problems of the file."""
+    problems of the file (with ``collect``: appended there, valid shipments returned)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".json":
@@ -529,9 +539,9 @@ def read_shipments(path: Path | str) -> list[Shipment]:
             raise InputError(f"{path}: cannot be read: {exc}") from exc
         except ValueError as exc:
             raise InputError(f"{path}: not valid JSON: {exc}") from exc
-        return shipments_from_json(data)
+        return shipments_from_json(data, collect=collect)
     if suffix == ".csv":
         from ledger.footprint_input import read_csv_frame
 
-        return read_csv_frame(path).to_shipments()
+        return read_csv_frame(path, collect=collect).to_shipments()
     raise InputError(f"{path}: unknown file type {suffix!r}; expected .csv or .json")

@@ -20,22 +20,21 @@ from ledger.errors import InputError, InputProblem
 __all__ = ["register"]
 
 
-def _frame(path: Path) -> tuple[Any, bool]:
+def _frame(path: Path, problems: list[InputProblem]) -> tuple[Any, bool]:
     from ledger.footprint_input import ShipmentFrame, read_csv_frame
     from ledger.shipments import read_shipments
 
     if path.suffix.lower() == ".csv":
-        return read_csv_frame(path), True
-    return ShipmentFrame.from_shipments(read_shipments(path)), False
+        return read_csv_frame(path, collect=problems), True
+    return ShipmentFrame.from_shipments(read_shipments(path, collect=problems)), False
 
 
-def _csv_fields(exc: InputError) -> InputError:
+def _csv_fields(problems: list[InputProblem]) -> list[InputProblem]:
     """Problems about a CSV's goods named by CSV column rather than nested field."""
     from ledger.footprint_input import CSV_COLUMN_OF
 
-    return InputError([InputProblem(p.message, p.shipment_id, p.row,
-                                    CSV_COLUMN_OF.get(p.field or "", p.field))
-                       for p in exc.problems])
+    return [InputProblem(p.message, p.shipment_id, p.row,
+                         CSV_COLUMN_OF.get(p.field or "", p.field)) for p in problems]
 
 
 def _write(text: str, output: Path | None) -> None:
@@ -55,6 +54,7 @@ def _write(text: str, output: Path | None) -> None:
 
 def footprint_command(
     file: Annotated[Path, typer.Argument(help="Shipments: .csv (one row per leg) or .json.")],
+    *,
     output_format: Annotated[str, typer.Option(
         "--format", help="Output format: csv or json.")] = "json",
     output: Annotated[Path | None, typer.Option(
@@ -77,12 +77,16 @@ def footprint_command(
     if level not in ("shipment", "leg"):
         raise typer.BadParameter("--level must be shipment or leg")
     factors = load_factor_set(factor_set)
-    frame, from_csv = _frame(file)
+    problems: list[InputProblem] = []
+    frame, from_csv = _frame(file, problems)
     router = Router(cache_path=route_cache)
     try:
         batch = compute_batch(frame, factors, router=router)
     except InputError as exc:
-        raise (_csv_fields(exc) if from_csv else exc) from None
+        problems.extend(_csv_fields(exc.problems) if from_csv else exc.problems)
+    if problems:
+        problems.sort(key=lambda p: (p.row or 0, p.shipment_id or "", p.field or ""))
+        raise InputError(problems)
     router.save()
     if output_format == "json":
         document = {"factor_set": factors.describe(),
@@ -92,12 +96,17 @@ def footprint_command(
         text = batch.shipment_table().to_csv(index=False, lineterminator="\n")
     else:
         legs = batch.legs
+        from ledger.footprint_exact import format_scaled
+
         table = legs.assign(
             shipment_id=batch.ids[legs["ship"].to_numpy()],
+            distance_km=[format_scaled(d, 3) if m != METHODS.index("hub") else "0"
+                         for d, m in zip(legs["distance_m"].tolist(), legs["method"].tolist(),
+                                         strict=True)],
             distance_method=[METHODS[m] for m in legs["method"].tolist()],
             factor_ttw=[batch.refs[r][0] for r in legs["ref"].tolist()],
             factor_wtt=[batch.refs[r][1] for r in legs["ref"].tolist()],
-        )[["shipment_id", "order", "mode", "distance_m", "distance_method", "ttw_g", "wtt_g",
+        )[["shipment_id", "order", "mode", "distance_km", "distance_method", "ttw_g", "wtt_g",
            "wtw_g", "factor_ttw", "factor_wtt"]]
         table = table.rename(columns={"order": "leg", "ttw_g": "co2e_ttw_g",
                                       "wtt_g": "co2e_wtt_g", "wtw_g": "co2e_wtw_g"})
