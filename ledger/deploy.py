@@ -29,6 +29,7 @@ __all__ = [
     "DEPLOYMENT_FORMAT",
     "Deployment",
     "deploy_ledger",
+    "ensure_deployment",
     "load_deployment",
     "open_deployment",
     "write_deployment",
@@ -209,3 +210,34 @@ def open_deployment(client: ChainClient, deployment: Deployment, *,
     return CarbonLedgerContract(client, deployment.address, artifact=artifact,
                                 from_block=deployment.block_number)
 
+
+
+def ensure_deployment(
+    client: ChainClient,
+    path: Path,
+    *,
+    exporters: Iterable[str] = (),
+    auditors: Iterable[str] = (),
+    factor_sets: Sequence[tuple[bytes, str]] = (),
+) -> tuple[Deployment, CarbonLedgerContract, bool]:
+    """The contract of the deployment file at ``path`` when the chain still has it (e.g. an Anvil
+    restarted with ``--state``), else a fresh deployment written there. The flag says "reused".
+
+    On reuse, the factor sets in ``factor_sets`` that are not registered yet are registered.
+    """
+    if path.exists():
+        try:
+            deployment = load_deployment(path, chain_id=client.chain_id)
+            ledger = open_deployment(client, deployment)
+        except ConfigError:
+            pass  # a stale file (another chain, or a node that forgot the contract): deploy anew
+        else:
+            for factor_set_id, uri in factor_sets:
+                if not ledger.is_factor_set_registered(factor_set_id):
+                    ledger.register_factor_set(factor_set_id, uri)
+            return deployment, ledger, True
+    deployment, ledger = deploy_ledger(
+        client, exporters=exporters, auditors=auditors, factor_sets=factor_sets
+    )
+    write_deployment(deployment, path)
+    return deployment, ledger, False
