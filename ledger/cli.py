@@ -16,7 +16,6 @@ from ledger.errors import InputError, LedgerError
 #: Modules of ``ledger.commands`` that register commands, in help order.
 COMMAND_MODULES: tuple[str, ...] = (
     "devnet",
-    "devnet",
     "footprint",
     "anchor",
     "report",
