@@ -132,6 +132,9 @@ contract CarbonLedger is ICarbonLedger, AccessControl {
         uint256 co2eWtwG,
         uint256 co2eTtwG
     ) external view returns (bool) {
+        // An anchored root's slot always holds the non-zero exporter address: zero = never anchored.
+        // Safe strict equality: on a value only this contract writes, not on a balance.
+        // slither-disable-next-line incorrect-equality
         if (_roots[root] == 0) return false;
         bytes32 leaf =
             keccak256(bytes.concat(keccak256(abi.encode(shipmentId, recordHash, co2eWtwG, co2eTtwG))));
@@ -256,6 +259,8 @@ contract CarbonLedger is ICarbonLedger, AccessControl {
     function _emitShipments(bytes32 factorSetId, bytes calldata packed) private {
         bytes32 topic = ShipmentRecorded.selector;
         bytes4 invalidRecord = InvalidRecord.selector;
+        // Assembly keeps the per-shipment loop near the calldata floor (see docs/contracts.md).
+        // Safe: reads the length-checked records from calldata, writes only past the free pointer.
         // slither-disable-next-line assembly
         assembly ("memory-safe") {
             let data := mload(0x40)

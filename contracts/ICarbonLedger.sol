@@ -109,9 +109,13 @@ interface ICarbonLedger {
     // ------------------------------------------------------------------ roles
 
     /// @notice Role of exporters, who write their own records.
+    // Upper-case like OpenZeppelin's DEFAULT_ADMIN_ROLE: role ids are constants.
+    // slither-disable-next-line naming-convention
     function EXPORTER_ROLE() external view returns (bytes32);
 
     /// @notice Role of auditors, who attest.
+    // Upper-case like OpenZeppelin's DEFAULT_ADMIN_ROLE: role ids are constants.
+    // slither-disable-next-line naming-convention
     function AUDITOR_ROLE() external view returns (bytes32);
 
     // ------------------------------------------------------------------ factor sets
