@@ -211,6 +211,14 @@ def test_round_trip_is_exact(value: Any) -> None:
     assert json.loads(data) == value
 
 
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_every_serialiser_gives_the_exact_writers_bytes(value: Any) -> None:
+    expected = canonical._exact_text(value).encode("utf-8")
+    for name, serialise in canonical.json_backends().items():
+        assert serialise(value) == expected, name
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.dictionaries(st.text(max_size=4), st.integers(0, 9), min_size=2, max_size=8))
 def test_member_order_is_utf16_code_unit_order(value: dict[str, int]) -> None:
@@ -231,14 +239,21 @@ def test_keccak_known_answers() -> None:
     )
 
 
-def test_fast_keccak_is_in_use_and_matches_pycryptodome_at_every_length() -> None:
-    assert isinstance(canonical.keccak_function(), canonical._RawKeccak)
+def test_every_keccak_backend_matches_pycryptodome_at_every_length() -> None:
+    backends = canonical.keccak_backends()
+    # the kept-state path needs nothing beyond pycryptodome, a dependency of the package
+    assert "pycryptodome (kept state)" in backends
+    assert canonical.keccak_function() is next(iter(backends.values()))
     for length in [*range(0, 300), 1000, 10_000]:
         data = os.urandom(length)
-        assert keccak256(data) == reference_keccak(data), length
+        expected = reference_keccak(data)
+        for name, function in backends.items():
+            assert function(data) == expected, (name, length)
 
 
-def test_keccak_gives_right_answers_from_many_threads_at_once() -> None:
+@pytest.mark.parametrize("backend", list(canonical.keccak_backends()))
+def test_keccak_gives_right_answers_from_many_threads_at_once(backend: str) -> None:
+    function = canonical.keccak_backends()[backend]
     inputs = [os.urandom(200) for _ in range(400)]
     expected = [reference_keccak(d) for d in inputs]
     failures: list[int] = []
@@ -246,7 +261,7 @@ def test_keccak_gives_right_answers_from_many_threads_at_once() -> None:
     def work() -> None:
         for _ in range(5):
             for index, data in enumerate(inputs):
-                if keccak256(data) != expected[index]:
+                if function(data) != expected[index]:
                     failures.append(index)
 
     threads = [threading.Thread(target=work) for _ in range(6)]
