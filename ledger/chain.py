@@ -409,7 +409,12 @@ class ChainClient:
         A built transaction holds its nonce: send it (or a fee-bumped copy), or call
         :meth:`resync_nonce` to give the nonce back.
         """
-        self._check_floor(data, what)
+        floor = self._check_floor(data, what)
+        if gas is not None and gas < floor:
+            raise ChainError(
+                f"{what}: gas {gas:,} is below the EIP-7623 floor of {floor:,} for its calldata; "
+                "a node may accept such a transaction and then silently drop it"
+            )
         self.call(to, data, value=value, what=what)
         gas = gas if gas is not None else self.gas_limit(to, data, value=value, what=what)
         if gas > self.max_tx_gas:

@@ -154,3 +154,12 @@ def test_receipts_wait_for_the_confirmation_depth(chain) -> None:
         client.wait_for_receipt(signed.tx_hash, confirmations=2, timeout_s=0.2)
     chain.node.rpc("anvil_mine", 2)
     assert client.wait_for_receipt(signed.tx_hash, confirmations=2).status == 1
+
+
+def test_a_gas_limit_below_the_calldata_floor_is_refused(chain) -> None:
+    exporter = chain.exporter
+    data = exporter.record_shipments_calldata(os.urandom(32), chain.factor_set_id, entries(50))
+    nonce = exporter.client.pending_nonce()
+    with pytest.raises(ChainError, match="below the EIP-7623 floor"):
+        exporter.client.build_transaction(exporter.address, data, gas=60_000)
+    assert exporter.client.pending_nonce() == nonce
