@@ -25,9 +25,10 @@ from ledger.factorset import FactorSet
 from ledger.footprint import goods_emissions, grand_total, hub_refs
 from ledger.footprint_exact import (
     format_scaled,
-    intensity_mg_per_tkm,
-    mul2_split_vec,
-    mul3_round_vec,
+    intensity_mg_vec,
+    mul_pair_vec,
+    split_1e9_vec,
+    times_round_vec,
 )
 from ledger.footprint_input import ShipmentFrame
 from ledger.footprint_models import LegFootprint, ProductionResult, ShipmentFootprint
@@ -50,15 +51,18 @@ Int64Array = npt.NDArray[np.int64]
 class BatchFootprint:
     """Footprints of a batch as columns; :meth:`footprint` builds one shipment's result.
 
-    ``legs``: ship, order, mode, distance_m, method, ttw_g, wtt_g, wtw_g, act_hi, act_lo
-    (activity = act_hi + act_lo/10**9 t·km), ref (index into ``refs``).
-    ``shipments``: ttw_g, wtt_g, wtw_g, transport_wtw_g, act_hi, act_lo, total_g.
+    ``legs`` (one entry per leg, sorted by shipment and order): ship, order, mass_g,
+    distance_m, method (index into :data:`METHODS`), ttw_g, wtt_g, hub_ttw_u, hub_wtw_u, ref
+    (index into ``refs``; -1 for a hub). ``shipments``: ttw_g, wtt_g, wtw_g, transport_wtw_g,
+    act_hi, act_lo (activity = act_hi + act_lo / 10**9 t·km), intensity_mg (-1: none),
+    total_g.
     """
 
     factor_set_id: str
     ids: npt.NDArray[np.object_]
-    legs: pd.DataFrame
-    shipments: pd.DataFrame
+    legs: dict[str, npt.NDArray[Any]]
+    leg_modes: pd.Categorical
+    shipments: dict[str, Int64Array]
     starts: npt.NDArray[np.intp]
     refs: list[tuple[str, str]]
     productions: dict[int, ProductionResult]
@@ -69,33 +73,41 @@ class BatchFootprint:
         return len(self.ids)
 
     def _ship_int(self, column: str, i: int) -> int:
-        return int(self.shipments[column].to_numpy()[i])
+        return int(self.shipments[column][i])
 
     def intensity_mg(self, i: int) -> int | None:
-        activity = self._ship_int("act_hi", i) * 10**9 + self._ship_int("act_lo", i)
-        return intensity_mg_per_tkm(self._ship_int("transport_wtw_g", i), activity)
+        value = self._ship_int("intensity_mg", i)
+        return None if value < 0 else value
+
+    def leg_refs(self, j: int) -> tuple[str, str]:
+        """The (TTW, WTT) factor references of leg ``j``."""
+        if int(self.legs["method"][j]) == _HUB:
+            return hub_refs(int(self.legs["hub_ttw_u"][j]), int(self.legs["hub_wtw_u"][j]))
+        return self.refs[int(self.legs["ref"][j])]
 
     def footprint(self, i: int) -> ShipmentFootprint:
         """The result of shipment ``i``, equal to the single path's."""
         start = int(self.starts[i])
-        end = int(self.starts[i + 1]) if i + 1 < len(self.starts) else len(self.legs)
+        end = int(self.starts[i + 1]) if i + 1 < len(self.starts) else len(self.legs["ship"])
+        cols = {name: self.legs[name][start:end].tolist() for name in (
+            "order", "distance_m", "method", "ttw_g", "wtt_g", "mass_g")}
+        modes = np.asarray(self.leg_modes[start:end], dtype=object)
         legs = []
-        cols = {name: self.legs[name].to_numpy()[start:end] for name in (
-            "order", "mode", "distance_m", "method", "ttw_g", "wtt_g", "wtw_g", "act_hi",
-            "act_lo", "ref", "mass_g")}
         for j in range(end - start):
-            method = METHODS[int(cols["method"][j])]
+            method = METHODS[cols["method"][j]]
             hub = method == "hub"
-            activity = int(cols["act_hi"][j]) * 10**9 + int(cols["act_lo"][j])
-            ref_ttw, ref_wtt = self.refs[int(cols["ref"][j])]
+            mass_g = cols["mass_g"][j]
+            activity = 0 if hub else mass_g * cols["distance_m"][j]
+            ref_ttw, ref_wtt = self.leg_refs(start + j)
+            ttw, wtt = cols["ttw_g"][j], cols["wtt_g"][j]
             legs.append(LegFootprint(
-                order=int(cols["order"][j]), mode=str(cols["mode"][j]),
-                distance_km="0" if hub else format_scaled(int(cols["distance_m"][j]), 3),
+                order=cols["order"][j], mode=str(modes[j]),
+                distance_km="0" if hub else format_scaled(cols["distance_m"][j], 3),
                 distance_method=method, distance_estimated=method == "estimated_great_circle",
                 activity_tkm=format_scaled(activity, 9),
-                hub_activity_t=format_scaled(int(cols["mass_g"][j]), 6) if hub else None,
-                co2e_ttw_g=int(cols["ttw_g"][j]), co2e_wtt_g=int(cols["wtt_g"][j]),
-                co2e_wtw_g=int(cols["wtw_g"][j]), factor_ttw=ref_ttw, factor_wtt=ref_wtt))
+                hub_activity_t=format_scaled(mass_g, 6) if hub else None,
+                co2e_ttw_g=ttw, co2e_wtt_g=wtt, co2e_wtw_g=ttw + wtt,
+                factor_ttw=ref_ttw, factor_wtt=ref_wtt))
         intensity = self.intensity_mg(i)
         activity = self._ship_int("act_hi", i) * 10**9 + self._ship_int("act_lo", i)
         return ShipmentFootprint(
@@ -112,93 +124,138 @@ class BatchFootprint:
     def shipment_table(self) -> pd.DataFrame:
         """One row per shipment, decimals as text, for CSV output."""
         s = self.shipments
-        n = len(s)
-        cbam = [self.cbams.get(i, _NO_CBAM) for i in range(n)]
-        prod = [self.productions.get(i) for i in range(n)]
-        intensity = [self.intensity_mg(i) for i in range(n)]
+        n = len(self.ids)
         activity = [format_scaled(h * 10**9 + lo, 9)
                     for h, lo in zip(s["act_hi"].tolist(), s["act_lo"].tolist(), strict=True)]
-        return pd.DataFrame({
+        intensity = ["" if v < 0 else format_scaled(v, 3) for v in s["intensity_mg"].tolist()]
+        table: dict[str, Any] = {
             "shipment_id": self.ids,
-            "legs": np.diff(np.append(self.starts, len(self.legs))),
+            "legs": np.diff(np.append(self.starts, len(self.legs["ship"]))),
             "activity_tkm": activity,
-            "co2e_ttw_g": s["ttw_g"].to_numpy(),
-            "co2e_wtt_g": s["wtt_g"].to_numpy(),
-            "co2e_wtw_g": s["wtw_g"].to_numpy(),
-            "intensity_g_per_tkm": ["" if v is None else format_scaled(v, 3) for v in intensity],
-            "production_method": [p.method if p else "" for p in prod],
-            "production_co2e_g": [p.co2e_g if p else "" for p in prod],
-            "cbam_in_scope": [c.in_scope for c in cbam],
-            "cbam_method": [c.method or "" for c in cbam],
-            "cbam_markup_year": [c.markup_year or "" for c in cbam],
-            "cbam_embedded_g": [c.embedded_g if c.in_scope else "" for c in cbam],
-            "total_co2e_g": s["total_g"].to_numpy(),
-            "total_basis": self.total_basis,
-            "factor_set_id": self.factor_set_id,
+            "co2e_ttw_g": s["ttw_g"],
+            "co2e_wtt_g": s["wtt_g"],
+            "co2e_wtw_g": s["wtw_g"],
+            "intensity_g_per_tkm": intensity,
+        }
+        empty = np.full(n, "", dtype=object)
+        goods: dict[str, npt.NDArray[Any]] = {name: empty.copy() for name in (
+            "production_method", "production_co2e_g", "cbam_method", "cbam_markup_year",
+            "cbam_embedded_g")}
+        goods["cbam_in_scope"] = np.zeros(n, dtype=bool)
+        for i, p in self.productions.items():
+            goods["production_method"][i], goods["production_co2e_g"][i] = p.method, p.co2e_g
+        for i, c in self.cbams.items():
+            goods["cbam_in_scope"][i] = c.in_scope
+            if c.in_scope:
+                goods["cbam_method"][i] = c.method or ""
+                goods["cbam_markup_year"][i] = c.markup_year or ""
+                goods["cbam_embedded_g"][i] = c.embedded_g
+        table.update({k: goods[k] for k in (
+            "production_method", "production_co2e_g", "cbam_in_scope", "cbam_method",
+            "cbam_markup_year", "cbam_embedded_g")})
+        table.update({"total_co2e_g": s["total_g"], "total_basis": self.total_basis,
+                      "factor_set_id": self.factor_set_id})
+        return pd.DataFrame(table)
+
+    def leg_table(self) -> pd.DataFrame:
+        """One row per leg, decimals as text, for CSV output."""
+        legs = self.legs
+        methods = legs["method"].tolist()
+        refs = [self.leg_refs(j) for j in range(len(methods))]
+        return pd.DataFrame({
+            "shipment_id": self.ids[legs["ship"]],
+            "leg": legs["order"],
+            "mode": self.leg_modes,
+            "distance_km": [format_scaled(d, 3) if m != _HUB else "0"
+                            for d, m in zip(legs["distance_m"].tolist(), methods, strict=True)],
+            "distance_method": [METHODS[m] for m in methods],
+            "co2e_ttw_g": legs["ttw_g"],
+            "co2e_wtt_g": legs["wtt_g"],
+            "co2e_wtw_g": legs["ttw_g"] + legs["wtt_g"],
+            "factor_ttw": [r[0] for r in refs],
+            "factor_wtt": [r[1] for r in refs],
         })
 
 
-def _resolve_factors(legs: pd.DataFrame, factor_set: FactorSet, is_hub: npt.NDArray[np.bool_],
-                     ) -> tuple[Int64Array, Int64Array, Int64Array, list[tuple[str, str]],
-                                dict[int, tuple[str, str]]]:
-    """Per leg: TTW and WTT factors (10**-6 kg/t·km), reference index; problems by leg."""
-    dims = [legs[c].cat.codes.to_numpy().astype(np.int64) + 1
-            for c in ("mode", "vehicle_class", "laden_state")]
-    key = dims[0]
-    for col, width in ((dims[1], len(legs["vehicle_class"].cat.categories) + 1),
-                       (dims[2], len(legs["laden_state"].cat.categories) + 1)):
-        key = key * width + col
-    key = key * 3 + legs["refrigerated"].to_numpy().astype(np.int64) + 1
-    key = key * 3 + legs["radiative_forcing"].to_numpy().astype(np.int64) + 1
-    codes, uniques = pd.factorize(key, sort=False)
-    first = np.zeros(len(uniques), dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
-    ttw = np.zeros(len(uniques), dtype=np.int64)
-    wtt = np.zeros(len(uniques), dtype=np.int64)
-    ref = np.zeros(len(uniques), dtype=np.int64)
+#: Legs per slice of the arithmetic: small temporaries are reused instead of fresh pages.
+_CHUNK = 1 << 16
+_DIMS = ("mode", "vehicle_class", "laden_state")
+_FLAGS = ("refrigerated", "radiative_forcing")
+
+
+class _KeyColumns:
+    """The code arrays a leg's category key is made of (read once from the frame)."""
+
+    def __init__(self, legs: pd.DataFrame) -> None:
+        self.codes = [legs[c].cat.codes.to_numpy() for c in _DIMS]
+        self.widths = [len(legs[c].cat.categories) + 1 for c in _DIMS]
+        self.flags = [legs[c].to_numpy() for c in _FLAGS]
+
+    def key(self, start: int, end: int) -> npt.NDArray[np.int32]:
+        """A small integer naming each leg's (mode, class, laden, refrigerated, RF)."""
+        key = self.codes[0][start:end].astype(np.int32) + 1
+        for codes, width in zip(self.codes[1:], self.widths[1:], strict=True):
+            key *= width
+            key += codes[start:end]
+            key += 1
+        for flag in self.flags:
+            key *= 3
+            key += flag[start:end]
+            key += 1
+        return key
+
+
+def _decode_key(legs: pd.DataFrame, key: int) -> tuple[Any, ...]:
+    widths = [len(legs[c].cat.categories) + 1 for c in _DIMS]
+    key, rf = divmod(key, 3)
+    key, refr = divmod(key, 3)
+    key, laden = divmod(key, widths[2])
+    mode, vclass = divmod(key, widths[1])
+
+    def name(column: str, code: int) -> str | None:
+        return None if code == 0 else str(legs[column].cat.categories[code - 1])
+
+    return (name("mode", mode), name("vehicle_class", vclass), name("laden_state", laden),
+            None if refr == 0 else bool(refr - 1), None if rf == 0 else bool(rf - 1))
+
+
+def _resolve_factors(legs: pd.DataFrame, keys: _KeyColumns, factor_set: FactorSet,
+                     ) -> tuple[Int64Array, Int64Array, npt.NDArray[np.int32],
+                                list[tuple[str, str]], dict[int, tuple[str, str]]]:
+    """Per category key: TTW and WTT factors (10**-6 kg/t·km) and reference index; the
+    problems of the keys that have no factor."""
+    space = 9
+    for column in _DIMS:
+        space *= len(legs[column].cat.categories) + 1
+    present = np.zeros(space, dtype=bool)
+    for start in range(0, len(legs), _CHUNK):
+        present[keys.key(start, min(len(legs), start + _CHUNK))] = True
+    ttw = np.zeros(space, dtype=np.int64)
+    wtt = np.zeros(space, dtype=np.int64)
+    ref = np.full(space, -1, dtype=np.int32)
     refs: list[tuple[str, str]] = []
-    ref_index: dict[tuple[str, str], int] = {}
     failed: dict[int, tuple[str, str]] = {}
-    mode = legs["mode"].astype(object).to_numpy()
-    vclass = legs["vehicle_class"].astype(object).to_numpy()
-    laden = legs["laden_state"].astype(object).to_numpy()
-    refr = legs["refrigerated"].to_numpy()
-    rf = legs["radiative_forcing"].to_numpy()
-    for u, i in enumerate(first.tolist()):
-        if is_hub[i]:
+    for key in np.nonzero(present)[0].tolist():
+        mode, vclass, laden, refr, rf = _decode_key(legs, key)
+        if mode == "hub" or mode is None:
             continue
-
-        def text(value: Any) -> str | None:
-            return None if value is None or pd.isna(value) else str(value)
-
-        found = factor_set.freight.resolve(
-            str(mode[i]), text(vclass[i]), text(laden[i]),
-            None if refr[i] == _NONE else bool(refr[i]),
-            None if rf[i] == _NONE else bool(rf[i]))
+        found = factor_set.freight.resolve(mode, vclass, laden, refr, rf)
         if isinstance(found, tuple):
-            failed[u] = found
+            failed[key] = found
             continue
         assert isinstance(found, FreightFactor)
+        ttw[key], wtt[key] = found.ttw_u, found.wtt_u
         pair = (found.ttw_ref, found.wtt_ref)
-        ref[u] = ref_index.setdefault(pair, len(refs))
-        if ref[u] == len(refs):
+        if pair not in refs:
             refs.append(pair)
-        ttw[u], wtt[u] = found.ttw_u, found.wtt_u
-    leg_failed = {i: failed[int(c)] for i, c in enumerate(codes.tolist())
-                  if int(c) in failed} if failed else {}
-    return ttw[codes], wtt[codes], ref[codes], refs, leg_failed
+        ref[key] = refs.index(pair)
+    return ttw, wtt, ref, refs, failed
 
 
 def _resolve_distances(legs: pd.DataFrame, factor_set: FactorSet, router: Router,
-                       need: npt.NDArray[np.bool_],
+                       rows: npt.NDArray[np.intp],
                        ) -> tuple[Int64Array, npt.NDArray[np.int8], dict[int, tuple[str, str]]]:
-    """Per leg: distance in m and method code; routing problems by leg."""
-    distance = legs["distance_m"].to_numpy().copy()
-    method = np.zeros(len(legs), dtype=np.int8)
-    failed: dict[int, tuple[str, str]] = {}
-    rows = np.nonzero(need)[0]
-    if len(rows) == 0:
-        return distance, method, failed
+    """For the legs ``rows`` with no given distance: distance in m, method code, problems."""
     sub = legs.iloc[rows]
     key = ((sub["mode"].cat.codes.to_numpy().astype(np.int64) + 1)
            * (len(legs["origin"].cat.categories) + 1)
@@ -209,26 +266,29 @@ def _resolve_distances(legs: pd.DataFrame, factor_set: FactorSet, router: Router
     codes, uniques = pd.factorize(key, sort=False)
     first = np.zeros(len(uniques), dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
-    mode = sub["mode"].astype(object).to_numpy()
-    origin = sub["origin"].astype(object).to_numpy()
-    dest = sub["destination"].astype(object).to_numpy()
-    suez = sub["avoid_suez"].to_numpy()
+    mode = np.asarray(sub["mode"].array[first], dtype=object)
+    origin = np.asarray(sub["origin"].array[first], dtype=object)
+    dest = np.asarray(sub["destination"].array[first], dtype=object)
+    suez = sub["avoid_suez"].to_numpy()[first]
     dist_u = np.zeros(len(uniques), dtype=np.int64)
     method_u = np.zeros(len(uniques), dtype=np.int8)
     bad_u: dict[int, tuple[str, str]] = {}
-    for u, i in enumerate(first.tolist()):
-        found = router.distance(str(mode[i]), str(origin[i]), str(dest[i]), factor_set.params,
-                                bool(suez[i] == 1))
+    for u in range(len(uniques)):
+        found = router.distance(str(mode[u]), str(origin[u]), str(dest[u]), factor_set.params,
+                                bool(suez[u] == 1))
         if isinstance(found, Distance):
             dist_u[u], method_u[u] = found.distance_m, _METHOD_CODE[found.method]
         else:
             bad_u[u] = found
-    distance[rows] = dist_u[codes]
-    method[rows] = method_u[codes]
-    for j, c in enumerate(codes.tolist()):
-        if c in bad_u:
-            failed[int(rows[j])] = bad_u[c]
-    return distance, method, failed
+    failed = {int(rows[j]): bad_u[c] for j, c in enumerate(codes.tolist()) if c in bad_u} \
+        if bad_u else {}
+    return dist_u[codes], method_u[codes], failed
+
+
+def _segment_sums(values: Int64Array, ship: npt.NDArray[np.int64], out: Int64Array) -> None:
+    """Add ``values`` into ``out`` by ``ship`` (sorted within the slice)."""
+    cut = np.flatnonzero(np.r_[True, ship[1:] != ship[:-1]])
+    np.add.at(out, ship[cut], np.add.reduceat(values, cut))
 
 
 def compute_batch(shipments: Sequence[Shipment] | ShipmentFrame, factor_set: FactorSet, *,
@@ -238,77 +298,125 @@ def compute_batch(shipments: Sequence[Shipment] | ShipmentFrame, factor_set: Fac
         ShipmentFrame.from_shipments(list(shipments))
     router = router or Router()
     legs = frame.legs
+    n_legs, n_ships = len(legs), len(frame)
     ship = legs["ship"].to_numpy()
     mass = legs["mass_g"].to_numpy()
-    is_hub = (legs["mode"] == "hub").to_numpy()
-    ttw_u, wtt_u, ref, refs, factor_failed = _resolve_factors(legs, factor_set, is_hub)
-    need = ~is_hub & (legs["distance_m"].to_numpy() == _NONE)
-    distance, method, distance_failed = _resolve_distances(legs, factor_set, router, need)
-    method[is_hub] = _HUB
-    problems: list[InputProblem] = []
-    leg_rows = legs["row"].to_numpy()
-    for failed in (factor_failed, distance_failed):
-        for i, (name, message) in failed.items():
-            row = int(leg_rows[i])
-            problems.append(InputProblem(message, str(frame.ids[ship[i]]),
-                                         None if row == _NONE else row, name))
-    transport = ~is_hub
-    d = np.where(transport, distance, 1000)
     hub_ttw = legs["hub_ttw_u"].to_numpy()
-    hub_wtt = legs["hub_wtw_u"].to_numpy() - hub_ttw
-    f_ttw = np.where(transport, ttw_u, hub_ttw)
-    f_wtt = np.where(transport, wtt_u, hub_wtt)
-    if (factor_failed or distance_failed):
-        ok = np.ones(len(legs), dtype=bool)
-        ok[list(factor_failed) + list(distance_failed)] = False
-        d, f_ttw, f_wtt = np.where(ok, d, 0), np.where(ok, f_ttw, 0), np.where(ok, f_wtt, 0)
-    ttw_g = mul3_round_vec(mass, d, f_ttw)
-    wtt_g = mul3_round_vec(mass, d, f_wtt)
-    wtw_g = ttw_g + wtt_g
-    act_hi, act_lo = mul2_split_vec(mass, np.where(transport, d, 0))
-    hub_refs_start = len(refs)
-    hub_rows = np.nonzero(is_hub)[0]
-    for i in hub_rows.tolist():
-        refs.append(hub_refs(int(hub_ttw[i]), int(hub_ttw[i] + hub_wtt[i])))
-    ref = ref.copy()
-    ref[hub_rows] = np.arange(hub_refs_start, hub_refs_start + len(hub_rows))
-    starts = np.flatnonzero(np.r_[True, ship[1:] != ship[:-1]])
-    sums = {name: np.add.reduceat(values, starts) for name, values in (
-        ("ttw_g", ttw_g), ("wtt_g", wtt_g), ("transport_wtw_g", np.where(transport, wtw_g, 0)),
-        ("act_hi", act_hi), ("act_lo", act_lo))}
-    sums["act_hi"] = sums["act_hi"] + sums["act_lo"] // 10**9
-    sums["act_lo"] = sums["act_lo"] % 10**9
+    hub_wtw = legs["hub_wtw_u"].to_numpy()
+    is_hub = (legs["mode"].cat.codes.to_numpy() ==
+              (list(legs["mode"].cat.categories).index("hub")
+               if "hub" in legs["mode"].cat.categories else -2))
+    any_hub = bool(is_hub.any())
+    keys = _KeyColumns(legs)
+    ttw_tab, wtt_tab, ref_tab, refs, key_failed = _resolve_factors(legs, keys, factor_set)
+    distance = legs["distance_m"].to_numpy()
+    method = np.zeros(n_legs, dtype=np.int8)
+    need = np.nonzero(~is_hub & (distance == _NONE))[0]
+    problems: list[InputProblem] = []
+    distance_failed: dict[int, tuple[str, str]] = {}
+    if len(need):
+        distance = distance.copy()
+        distance[need], method[need], distance_failed = _resolve_distances(
+            legs, factor_set, router, need)
+    if any_hub:
+        method[is_hub] = _HUB
+    failed: dict[int, list[tuple[str, str]]] = {}
+    if key_failed:
+        bad_keys = np.fromiter(key_failed, dtype=np.int32)
+        for start in range(0, n_legs, _CHUNK):
+            key = keys.key(start, min(n_legs, start + _CHUNK))
+            for j in np.nonzero(np.isin(key, bad_keys))[0].tolist():
+                failed[start + j] = [key_failed[int(key[j])]]
+    for i, found in distance_failed.items():
+        failed.setdefault(i, []).append(found)
+    for i in sorted(failed):
+        problems.extend(_problem(frame, legs, i, found) for found in failed[i])
+    ok = np.ones(n_legs, dtype=bool)
+    if failed:
+        ok[list(failed)] = False
+    ttw_g = np.empty(n_legs, dtype=np.int64)
+    wtt_g = np.empty(n_legs, dtype=np.int64)
+    ref = np.empty(n_legs, dtype=np.int32)
+    sums = {name: np.zeros(n_ships, dtype=np.int64)
+            for name in ("ttw_g", "wtt_g", "transport_wtw_g", "act_hi", "act_lo")}
+    for start in range(0, n_legs, _CHUNK):
+        end = min(n_legs, start + _CHUNK)
+        key = keys.key(start, end)
+        d, f_ttw, f_wtt = distance[start:end], ttw_tab[key], wtt_tab[key]
+        ref[start:end] = ref_tab[key]
+        hub = is_hub[start:end]
+        if any_hub and hub.any():
+            d = np.where(hub, 1000, d)
+            f_ttw = np.where(hub, hub_ttw[start:end], f_ttw)
+            f_wtt = np.where(hub, hub_wtw[start:end] - hub_ttw[start:end], f_wtt)
+        if failed:
+            good = ok[start:end]
+            d, f_ttw, f_wtt = np.where(good, d, 0), np.where(good, f_ttw, 0), \
+                np.where(good, f_wtt, 0)
+        high, low = mul_pair_vec(mass[start:end], d)
+        ttw_g[start:end] = t = times_round_vec(high, low, f_ttw)
+        wtt_g[start:end] = w = times_round_vec(high, low, f_wtt)
+        act_hi, act_lo = split_1e9_vec(high, low)
+        wtw = t + w
+        if any_hub and hub.any():
+            act_hi, act_lo, wtw = np.where(hub, 0, act_hi), np.where(hub, 0, act_lo), \
+                np.where(hub, 0, wtw)
+        s = ship[start:end]
+        for name, values in (("ttw_g", t), ("wtt_g", w), ("transport_wtw_g", wtw),
+                             ("act_hi", act_hi), ("act_lo", act_lo)):
+            _segment_sums(values, s, sums[name])
+    sums["act_hi"] += sums["act_lo"] // 10**9
+    sums["act_lo"] %= 10**9
     wtw_total = sums["ttw_g"] + sums["wtt_g"]
-    position = np.arange(len(legs))
-    first_transport = np.minimum.reduceat(np.where(transport, position, len(legs)), starts)
-    first_transport = np.where(first_transport < len(legs), first_transport, starts)
-    first_mass = mass[first_transport]
+    starts = np.flatnonzero(np.r_[True, ship[1:] != ship[:-1]]) if n_legs else \
+        np.zeros(0, dtype=np.intp)
     productions: dict[int, ProductionResult] = {}
     cbams: dict[int, CbamResult] = {}
     total = wtw_total.copy()
-    basis = ["transport_wtw"] * len(frame)
-    for i, product in enumerate(frame.products):
-        if product is None:
-            continue
-        production, cbam, goods = goods_emissions(product, int(first_mass[i]), factor_set)
-        row = int(frame.rows[i])
-        for name, message in goods:
-            problems.append(InputProblem(message, str(frame.ids[i]),
-                                         None if row == _NONE else row, name))
-        if production is not None:
-            productions[i] = production
-        cbams[i] = cbam
-        total[i], basis[i] = grand_total(int(wtw_total[i]), production, cbam)
+    basis = ["transport_wtw"] * n_ships
+    with_goods = [i for i, product in enumerate(frame.products) if product is not None] \
+        if any(frame.products) else []
+    if with_goods:
+        first_mass = _first_transport_mass(mass, is_hub, starts, n_legs)
+        for i in with_goods:
+            production, cbam, goods = goods_emissions(frame.products[i], int(first_mass[i]),
+                                                      factor_set)
+            row = int(frame.rows[i])
+            for name, message in goods:
+                problems.append(InputProblem(message, str(frame.ids[i]),
+                                             None if row == _NONE else row, name))
+            if production is not None:
+                productions[i] = production
+            cbams[i] = cbam
+            total[i], basis[i] = grand_total(int(wtw_total[i]), production, cbam)
     if problems:
         raise InputError(problems)
-    leg_table = pd.DataFrame({
-        "ship": ship, "order": legs["order"].to_numpy(), "mode": legs["mode"],
-        "mass_g": mass, "distance_m": distance, "method": method, "ttw_g": ttw_g,
-        "wtt_g": wtt_g, "wtw_g": wtw_g, "act_hi": act_hi, "act_lo": act_lo, "ref": ref})
-    ship_table = pd.DataFrame({
+    leg_table = {"ship": ship, "order": legs["order"].to_numpy(), "mass_g": mass,
+                 "distance_m": distance, "method": method, "ttw_g": ttw_g, "wtt_g": wtt_g,
+                 "hub_ttw_u": hub_ttw, "hub_wtw_u": hub_wtw, "ref": ref}
+    ship_table = {
         "ttw_g": sums["ttw_g"], "wtt_g": sums["wtt_g"], "wtw_g": wtw_total,
         "transport_wtw_g": sums["transport_wtw_g"], "act_hi": sums["act_hi"],
-        "act_lo": sums["act_lo"], "total_g": total})
+        "act_lo": sums["act_lo"], "total_g": total,
+        "intensity_mg": intensity_mg_vec(sums["transport_wtw_g"], sums["act_hi"],
+                                         sums["act_lo"])}
     return BatchFootprint(factor_set_id=factor_set.id, ids=frame.ids, legs=leg_table,
-                          shipments=ship_table, starts=starts, refs=refs,
-                          productions=productions, cbams=cbams, total_basis=basis)
+                          leg_modes=legs["mode"].array, shipments=ship_table, starts=starts,
+                          refs=refs, productions=productions, cbams=cbams, total_basis=basis)
+
+
+def _problem(frame: ShipmentFrame, legs: pd.DataFrame, i: int,
+             found: tuple[str, str]) -> InputProblem:
+    row = int(legs["row"].to_numpy()[i])
+    return InputProblem(found[1], str(frame.ids[int(legs["ship"].to_numpy()[i])]),
+                        None if row == _NONE else row, found[0])
+
+
+def _first_transport_mass(mass: Int64Array, is_hub: npt.NDArray[np.bool_],
+                          starts: npt.NDArray[np.intp], n_legs: int) -> Int64Array:
+    """The mass of each shipment's first transport leg (its first leg if all are hubs)."""
+    if not is_hub.any():
+        return mass[starts]
+    position = np.where(~is_hub, np.arange(n_legs), n_legs)
+    first = np.minimum.reduceat(position, starts)
+    return mass[np.where(first < n_legs, first, starts)]

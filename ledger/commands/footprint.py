@@ -70,7 +70,7 @@ def footprint_command(
     embedded emissions of shipment records."""
     from ledger.distances import Router
     from ledger.factorset import load_factor_set
-    from ledger.footprint_batch import METHODS, compute_batch
+    from ledger.footprint_batch import compute_batch
 
     if output_format not in ("csv", "json"):
         raise typer.BadParameter("--format must be csv or json")
@@ -95,21 +95,7 @@ def footprint_command(
     elif level == "shipment":
         text = batch.shipment_table().to_csv(index=False, lineterminator="\n")
     else:
-        legs = batch.legs
-        from ledger.footprint_exact import format_scaled
-
-        table = legs.assign(
-            shipment_id=batch.ids[legs["ship"].to_numpy()],
-            distance_km=[format_scaled(d, 3) if m != METHODS.index("hub") else "0"
-                         for d, m in zip(legs["distance_m"].tolist(), legs["method"].tolist(),
-                                         strict=True)],
-            distance_method=[METHODS[m] for m in legs["method"].tolist()],
-            factor_ttw=[batch.refs[r][0] for r in legs["ref"].tolist()],
-            factor_wtt=[batch.refs[r][1] for r in legs["ref"].tolist()],
-        )[["shipment_id", "order", "mode", "distance_km", "distance_method", "ttw_g", "wtt_g",
-           "wtw_g", "factor_ttw", "factor_wtt"]]
-        table = table.rename(columns={"order": "leg", "ttw_g": "co2e_ttw_g",
-                                      "wtt_g": "co2e_wtt_g", "wtw_g": "co2e_wtw_g"})
+        table = batch.leg_table()
         text = table.to_csv(index=False, lineterminator="\n")
     _write(text, output)
     if output is not None:
