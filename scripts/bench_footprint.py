@@ -134,7 +134,7 @@ def main() -> None:
     t0 = time.perf_counter()
     naive = naive_loop(sample, factor_set)
     naive_s = time.perf_counter() - t0
-    wtw = batch.shipments["wtw_g"].to_numpy()
+    wtw = batch.shipments["wtw_g"]
     agree = all(naive[i] == int(wtw[i]) for i in range(m))
     batch_rate, naive_rate = n / batch_s, m / naive_s
     print(f"compute, batch       : {batch_s:8.2f} s  {batch_rate:12,.0f} shipments/s "
