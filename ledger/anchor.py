@@ -339,8 +339,10 @@ def anchor_records(
             _refuse_recorded_elsewhere(ledger, store, scope, new)
         outbox = Outbox(store, client, policy, landed=landed_check(ledger, store),
                         checkpoint=checkpoint, idle=idle)
+        left_open = {tx.batch_id for tx in store.open_txs(scope.chain_id, scope.exporter)}
+        left_open |= {b.id for b in store.unstarted_batches(scope)}
+        resumed = tuple(sorted(i for i in left_open if i is not None))
         outbox.reconcile()  # settle earlier runs before signing anything new
-        resumed = tuple(b.id for b in store.unstarted_batches(scope))
         if new:
             planned = (plan_event_batches(ledger, factor_set_id, new, options)
                        if options.path == "events"

@@ -1,0 +1,1 @@
+"""Helper programs that the fault tests run as subprocesses (and kill)."""

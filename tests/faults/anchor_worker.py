@@ -1,0 +1,73 @@
+"""One anchoring run for the fault tests, which may kill itself with SIGKILL at a checkpoint.
+
+The tests run :func:`run` in a forked process (so the imports are paid once); by hand it runs as
+``python tests/faults/anchor_worker.py CONFIG.json``. The config names the node, the
+deployment file, the signing key, the store, a JSON file of records (as ``build_record`` makes
+them), the path and batch size, the confirmation depth, and optionally ``kill_point`` and
+``kill_nth``: the worker sends itself SIGKILL the ``kill_nth``-th time the run reaches that
+checkpoint (``stored``, ``signed``, ``broadcast``, ``between_batches``, ``receipt``, ``final``).
+``ready()`` is called once connected, before anything is stored or sent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def run(config: dict[str, Any], ready: Callable[[], object] | None = None) -> dict[str, int]:
+    """One anchoring run as ``config`` says; returns the counts of the result."""
+    from ledger.anchor import AnchorOptions, anchor_records, prepare_records
+    from ledger.chain import connect
+    from ledger.config import ChainSettings
+    from ledger.deploy import load_deployment, open_deployment
+    from ledger.outbox import OutboxPolicy
+    from ledger.store import TxRow, open_store
+
+    settings = ChainSettings(rpc_url=config["rpc_url"], chain_id=config["chain_id"],
+                             poll_interval_s=0.005, rpc_retries=2, rpc_backoff_s=0.05)
+    records = prepare_records(json.loads(Path(config["records_file"]).read_text("utf-8")))
+    kill_point, kill_nth = config.get("kill_point"), int(config.get("kill_nth", 1))
+    seen: dict[str, int] = {}
+
+    def checkpoint(point: str, _tx: TxRow | None) -> None:
+        seen[point] = seen.get(point, 0) + 1
+        if point == kill_point and seen[point] == kill_nth:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def mine_a_block() -> None:  # the node makes blocks only for transactions: ask for one
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "evm_mine", "params": []})
+        request = urllib.request.Request(config["rpc_url"], data=body.encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+
+    deployment = load_deployment(Path(config["deployment_file"]))
+    with connect(settings, private_key=config["private_key"]) as client:
+        ledger = open_deployment(client, deployment)
+        if ready is not None:
+            ready()
+        with open_store(config["store"]) as store:
+            result = anchor_records(
+                records, store=store, ledger=ledger,
+                factor_set_id=bytes.fromhex(config["factor_set_id"][2:]),
+                options=AnchorOptions(path=config["path"],
+                                      max_batch_shipments=config["batch_size"],
+                                      max_root_leaves=config["batch_size"]),
+                policy=OutboxPolicy(confirmations=config["confirmations"],
+                                    poll_interval_s=0.005),
+                checkpoint=checkpoint, idle=mine_a_block,
+            )
+    return {"new": len(result.new_shipments), "already": len(result.already_anchored),
+            "resumed": len(result.resumed_batches)}
+
+
+if __name__ == "__main__":
+    counts = run(json.loads(Path(sys.argv[1]).read_text(encoding="utf-8")))
+    print("done " + json.dumps(counts), flush=True)
