@@ -1,0 +1,97 @@
+"""The FastAPI application, built by :func:`create_app` from explicit settings.
+
+Nothing is created at import time: ``create_app(settings, chain_settings)`` opens the store
+(migrating it), wires the parts (:class:`api.context.ServiceContext`) and returns the app. The
+routers are thin: each calls the same library functions as the command line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.context import ServiceContext, build_context
+from api.errors import error_body, install_error_handlers
+from api.settings import ServiceSettings
+from ledger.config import ChainSettings
+from ledger.deploy import Deployment
+
+__all__ = ["create_app"]
+
+_DESCRIPTION = """
+Carbon-footprint traceability ledger as a service.
+
+* **Exporters** submit shipments (JSON or CSV), get ISO 14083 footprints, anchor them on chain
+  and issue signed reports (W3C VC with PACT/iLEAP footprints, HTML, CBAM QReport XML).
+* **Auditors** verify any report check by check and attest it on chain.
+* **Buyers' systems** pull footprints with the PACT v2 API (`/2/footprints`, `/2/events`).
+
+Authenticate with OAuth2 client credentials at `/auth/token`; send `Authorization: Bearer`.
+"""
+
+
+class _HttpsOnly:
+    """Refuses plain-HTTP requests (``require_https``); TLS ends at the server or a proxy
+    that uvicorn trusts (``--forwarded-allow-ips``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("scheme") != "https":
+            import json
+
+            body = json.dumps(error_body("BadRequest", "plain HTTP is refused: use HTTPS")
+                              ).encode()
+            await send({"type": "http.response.start", "status": 400,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+
+def create_app(settings: ServiceSettings, chain_settings: ChainSettings, *,
+               deployment: Deployment | None = None, admin_key: bytes | str | None = None,
+               context: ServiceContext | None = None) -> FastAPI:
+    """The service. ``deployment`` defaults to the chain settings' deployment file;
+    ``admin_key`` (the contract admin's) lets the service grant roles to new organisations."""
+    from api.routers import admin, auditor, auth, exporter, pact, pages
+
+    ctx = context or build_context(settings, chain_settings, deployment=deployment,
+                                   admin_key=admin_key)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        ctx.jobs.resume()
+        try:
+            yield
+        finally:
+            ctx.close()
+
+    app = FastAPI(title="carbon-ledger", version="0.1.0", description=_DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.ctx = ctx
+    install_error_handlers(app)
+    for module in (auth, exporter, auditor, admin, pact, pages):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
+    if settings.require_https:
+        app.add_middleware(_HttpsOnly)
+
+    @app.get("/health", tags=["service"])
+    def health() -> dict[str, Any]:
+        """Liveness, and which chain and contract the service uses."""
+        try:
+            contract: str | None = ctx.chain.deployment.address
+        except Exception:
+            contract = None
+        return {"status": "ok", "chain_id": ctx.chain.chain_id, "contract": contract,
+                "factor_set_id": ctx.factor_set.id}
+
+    return app

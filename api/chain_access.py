@@ -1,0 +1,107 @@
+"""The service's way to the chain: the deployed contract, signing clients and report readers.
+
+Built from :class:`ledger.config.ChainSettings` (RPC URL, chain id, deployment file); every
+chain call goes through :mod:`ledger.chain` (the only web3 module). Readers used to verify
+reports are kept one per thread; signing clients are opened per operation and serialised per key
+(one writer per key keeps nonces in order).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from api.keystore import SigningKey
+from ledger.config import ChainSettings
+from ledger.deploy import Deployment
+from ledger.store import Scope
+
+__all__ = ["ChainAccess"]
+
+
+class ChainAccess:
+    """One contract deployment on one chain, as the service uses it."""
+
+    def __init__(self, settings: ChainSettings, deployment: Deployment | None = None,
+                 admin_key: SigningKey | None = None) -> None:
+        self.settings = settings
+        self._deployment = deployment
+        self.admin_key = admin_key
+        self._local = threading.local()
+        self._key_locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    @property
+    def deployment(self) -> Deployment:
+        """The deployment in use (read from the deployment file on first use)."""
+        if self._deployment is None:
+            from ledger.deploy import load_deployment
+
+            self._deployment = load_deployment(self.settings.deployment_path(),
+                                               chain_id=self.settings.chain_id)
+        return self._deployment
+
+    @property
+    def chain_id(self) -> int:
+        return self.settings.chain_id
+
+    def scope(self, address: str) -> Scope:
+        """Where the ledger store keeps this address's records."""
+        return Scope(self.settings.chain_id, self.deployment.address, address)
+
+    def key_lock(self, address: str) -> threading.Lock:
+        with self._guard:
+            return self._key_locks.setdefault(address.lower(), threading.Lock())
+
+    @contextmanager
+    def ledger(self, key: SigningKey) -> Iterator[Any]:
+        """The deployed contract, used by ``key`` (a fresh, checked connection)."""
+        from ledger.chain import connect
+        from ledger.deploy import open_deployment
+
+        with connect(self.settings, private_key=key.secret()) as client:
+            yield open_deployment(client, self.deployment)
+
+    @contextmanager
+    def signer(self, key: SigningKey) -> Iterator[tuple[Any, Any]]:
+        """(client, codec) signing with ``key``, for one-off transactions such as attestations."""
+        from ledger.artifacts import load_artifact
+        from ledger.chain import connect
+        from ledger.chain_abi import AbiCodec
+
+        codec = AbiCodec(load_artifact().abi)
+        with connect(self.settings, private_key=key.secret()) as client:
+            yield client, codec
+
+    def reader(self, contract: str | None = None) -> Any:
+        """A :class:`ledger.attest.LedgerReader` of ``contract`` (default: the deployment's),
+        on this thread's read-only connection."""
+        from ledger.attest import LedgerReader
+
+        client, codec = self._read_client()
+        return LedgerReader(client, codec, contract or self.deployment.address)
+
+    def _read_client(self) -> tuple[Any, Any]:
+        made = getattr(self._local, "client", None)
+        if made is None:
+            from eth_account import Account
+
+            from ledger.artifacts import load_artifact
+            from ledger.chain import connect
+            from ledger.chain_abi import AbiCodec
+
+            client = connect(self.settings, private_key=bytes(Account.create().key))
+            made = (client, AbiCodec(load_artifact().abi))
+            self._local.client = made
+        return made  # type: ignore[no-any-return]
+
+    def grant(self, role: str, address: str) -> None:
+        """Grants ``role`` (exporter or auditor) to ``address`` with the admin key, if held."""
+        if self.admin_key is None:
+            return
+        with self.key_lock(self.admin_key.address), self.ledger(self.admin_key) as ledger:
+            role_id = ledger.exporter_role() if role == "exporter" else ledger.auditor_role()
+            if not ledger.has_role(role_id, address):
+                ledger.grant_role(role_id, address)

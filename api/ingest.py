@@ -1,0 +1,184 @@
+"""Shipment submissions: parse a JSON or CSV body, compute footprints, store idempotently.
+
+A submission is all or nothing: every problem of the body is reported together (422, with row
+and field), and nothing is stored unless every shipment is valid. By shipment id, a submission
+is idempotent: the same content again is ``unchanged``; new content for a shipment not yet
+anchored ``replaced`` it; new content for an anchored shipment is refused (409), since an
+anchored record can only be superseded on chain, never edited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from api.errors import ApiError
+from api.store import MODES, NewShipment, ServiceStore
+from ledger.errors import InputError, InputProblem
+from ledger.factorset import FactorSet
+from ledger.store import LedgerStore, Scope
+
+__all__ = ["SubmitResult", "compute_totals", "parse_csv", "parse_json", "submit_shipments"]
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """What a submission did, by shipment id."""
+
+    created: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    totals: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def to_dict(self, *, listed: int = 1000) -> dict[str, Any]:
+        ids = self.created + self.replaced + self.unchanged
+        return {
+            "accepted": len(ids), "created": len(self.created), "replaced": len(self.replaced),
+            "unchanged": len(self.unchanged),
+            "shipments": [{"shipment_id": sid,
+                           "outcome": ("created" if sid in self._created else
+                                       "replaced" if sid in self._replaced else "unchanged"),
+                           **self.totals[sid]} for sid in ids[:listed]],
+            "listed": min(len(ids), listed),
+        }
+
+    @property
+    def _created(self) -> set[str]:
+        return set(self.created)
+
+    @property
+    def _replaced(self) -> set[str]:
+        return set(self.replaced)
+
+
+def parse_json(body: bytes, max_shipments: int) -> Any:
+    """The frame of a JSON body (``{"shipments": [...]}`` or a list)."""
+    from ledger.footprint_input import ShipmentFrame
+    from ledger.shipments import shipments_from_json
+
+    try:
+        data = json.loads(body.decode("utf-8-sig"), parse_float=Decimal)
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, "BadRequest", f"the body is not UTF-8 text: {exc.reason} at byte "
+                                          f"{exc.start}") from None
+    except ValueError as exc:
+        raise ApiError(400, "BadRequest", f"the body is not valid JSON: {exc}") from None
+    items = data.get("shipments") if isinstance(data, dict) else data
+    if isinstance(items, list) and len(items) > max_shipments:
+        raise ApiError(413, "PayloadTooLarge", f"{len(items)} shipments in one submission; the "
+                                               f"limit is {max_shipments}: split it")
+    return ShipmentFrame.from_shipments(shipments_from_json(data))
+
+
+def parse_csv(body: bytes, max_shipments: int) -> Any:
+    """The frame of a CSV body (one row per leg; see docs/shipments-format.md)."""
+    from ledger.footprint_input import read_csv_frame
+
+    try:
+        body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError([InputProblem(
+            f"the CSV is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8",
+            row=body[:exc.start].count(b"\n") + 1)]) from None
+    with tempfile.NamedTemporaryFile(suffix=".csv") as handle:
+        handle.write(body)
+        handle.flush()
+        frame = read_csv_frame(handle.name)
+    if len(frame) > max_shipments:
+        raise ApiError(413, "PayloadTooLarge", f"{len(frame)} shipments in one submission; the "
+                                               f"limit is {max_shipments}: split it")
+    return frame
+
+
+def _csv_fields(exc: InputError) -> InputError:
+    from ledger.footprint_input import CSV_COLUMN_OF
+
+    return InputError([InputProblem(p.message, p.shipment_id, p.row,
+                                    CSV_COLUMN_OF.get(p.field or "", p.field))
+                       for p in exc.problems])
+
+
+def compute_totals(frame: Any, factor_set: FactorSet, router: Any, *, from_csv: bool
+                   ) -> list[NewShipment]:
+    """Footprint totals of every shipment of ``frame`` on the vectorised path."""
+    from ledger.footprint import compute_batch
+    from ledger.footprint_exact import format_scaled
+
+    try:
+        batch = compute_batch(frame, factor_set, router=router)
+    except InputError as exc:
+        raise (_csv_fields(exc) if from_csv else exc) from None
+    shipments = frame.to_shipments()
+    s = batch.shipments
+    n = len(batch)
+    by_mode = _wtw_by_mode(batch, n)
+    out = []
+    ttw, wtw, total = (s["ttw_g"].tolist(), s["wtw_g"].tolist(), s["total_g"].tolist())
+    hi, lo = s["act_hi"].tolist(), s["act_lo"].tolist()
+    for i, shipment in enumerate(shipments):
+        data = shipment.to_dict()
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        out.append(NewShipment(
+            shipment_id=shipment.shipment_id,
+            content_hash=hashlib.sha256(text.encode()).hexdigest(),
+            shipment_json=text, factor_set_id=batch.factor_set_id,
+            activity_tkm=format_scaled(int(hi[i]) * 10**9 + int(lo[i]), 9),
+            co2e_ttw_g=int(ttw[i]), co2e_wtw_g=int(wtw[i]), total_co2e_g=int(total[i]),
+            wtw_by_mode_g={m: int(by_mode[i, j]) for j, m in enumerate(MODES) if by_mode[i, j]},
+        ))
+    return out
+
+
+def _wtw_by_mode(batch: Any, n: int) -> Any:
+    """WTW grams per shipment and transport mode (columns in :data:`MODES` order)."""
+    legs = batch.legs
+    modes = getattr(batch, "leg_modes", None)
+    if modes is None:
+        modes = legs["mode"]
+    ship = np.asarray(legs["ship"], dtype=np.int64)
+    if "wtw_g" in legs:
+        wtw = np.asarray(legs["wtw_g"], dtype=np.int64)
+    else:  # WTW = TTW + WTT, leg by leg
+        wtw = np.asarray(legs["ttw_g"], dtype=np.int64) + np.asarray(legs["wtt_g"],
+                                                                     dtype=np.int64)
+    index = {m: i for i, m in enumerate(MODES)}
+    column = np.fromiter((index[str(m)] for m in np.asarray(modes, dtype=object)),
+                         dtype=np.int64, count=len(ship))
+    out = np.zeros((n, len(MODES)), dtype=np.int64)
+    np.add.at(out, (ship, column), wtw)
+    return out
+
+
+def submit_shipments(store: ServiceStore, ledger_store: LedgerStore, scope: Scope | None,
+                     org_id: int, shipments: Sequence[NewShipment]) -> SubmitResult:
+    """Stores the shipments in one transaction (see the module docstring)."""
+    ids = [s.shipment_id for s in shipments]
+    stored = store.content_hashes(org_id, ids)
+    changed = [s for s in shipments if s.shipment_id in stored
+               and stored[s.shipment_id] != s.content_hash]
+    if changed and scope is not None:
+        anchored = ledger_store.find_records(scope, [s.shipment_id for s in changed])
+        if anchored:
+            listed = sorted(anchored)[:20]
+            raise ApiError(409, "Conflict",
+                           f"{len(anchored)} shipment(s) are anchored already and cannot be "
+                           f"changed: {', '.join(listed)}; submit a new shipment id instead",
+                           extra={"shipment_ids": listed})
+    new = [s for s in shipments if s.shipment_id not in stored]
+    store.put_shipments(org_id, new, changed)
+    changed_ids = {s.shipment_id for s in changed}
+    return SubmitResult(
+        created=[s.shipment_id for s in new],
+        replaced=[s.shipment_id for s in shipments if s.shipment_id in changed_ids],
+        unchanged=[s.shipment_id for s in shipments
+                   if s.shipment_id in stored and s.shipment_id not in changed_ids],
+        totals={s.shipment_id: {"co2e_wtw_g": s.co2e_wtw_g, "co2e_ttw_g": s.co2e_ttw_g,
+                                "total_co2e_g": s.total_co2e_g} for s in shipments},
+    )

@@ -1,0 +1,70 @@
+"""Request and response bodies of the service's own API (the PACT ones follow the PACT spec)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "AnchorRequest",
+    "ErrorBody",
+    "JobOut",
+    "OrganisationIn",
+    "ReportRequest",
+    "TokenOut",
+]
+
+
+class ErrorBody(BaseModel):
+    """Every error: a code and a message that says what to do (plus details for some)."""
+
+    model_config = ConfigDict(extra="allow")
+    code: str
+    message: str
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"]
+    expires_in: int
+
+
+class AnchorRequest(BaseModel):
+    """Which shipments to anchor: the named ones, or every shipment not anchored yet."""
+
+    model_config = ConfigDict(extra="forbid")
+    shipment_ids: list[str] | None = Field(default=None, min_length=1, max_length=100000)
+
+
+class JobOut(BaseModel):
+    id: str
+    kind: str
+    state: Literal["queued", "running", "done", "failed"]
+    phase: str
+    done: int
+    total: int
+    result: Any = None
+    error: str | None = None
+    created_at: str
+    updated_at: str
+
+
+class ReportRequest(BaseModel):
+    """A report of anchored shipments for a reporting period (first and last day)."""
+
+    model_config = ConfigDict(extra="forbid")
+    shipment_ids: list[str] = Field(min_length=1, max_length=1000)
+    first_day: date
+    last_day: date
+    declarant: dict[str, Any] | None = None
+
+
+class OrganisationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    role: Literal["exporter", "auditor", "buyer", "admin"]
+    private_key: str | None = Field(default=None, pattern=r"^(0x)?[0-9a-fA-F]{64}$",
+                                    description="Supply the organisation's own key (else one is "
+                                                "generated); it is sealed and never returned.")

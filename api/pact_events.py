@@ -1,0 +1,163 @@
+"""PACT v2 events (CloudEvents 1.0, structured mode): the requests we answer and the answers.
+
+A ``ProductFootprintRequest.Created`` event is accepted at once (200); then, in the background,
+the footprints matching its ``data.pf.productIds`` are sent back in a ``...Fulfilled`` event, or a
+``...Rejected`` event says why not. Answers go only to the PACT hosts configured as partners
+(matched by the host of the event's ``source``), authenticated with the credentials each partner
+issued us, and are retried with exponential back-off. Every event in and out is recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from api.errors import ApiError
+from api.settings import PactPartner
+
+if TYPE_CHECKING:
+    from api.auth import Principal
+    from api.context import ServiceContext
+
+__all__ = ["EVENT_TYPES", "EventSender"]
+
+log = logging.getLogger("api.pact")
+
+_PREFIX = "org.wbcsd.pathfinder."
+REQUEST_CREATED = _PREFIX + "ProductFootprintRequest.Created.v1"
+REQUEST_FULFILLED = _PREFIX + "ProductFootprintRequest.Fulfilled.v1"
+REQUEST_REJECTED = _PREFIX + "ProductFootprintRequest.Rejected.v1"
+PUBLISHED = _PREFIX + "ProductFootprint.Published.v1"
+EVENT_TYPES = (REQUEST_CREATED, REQUEST_FULFILLED, REQUEST_REJECTED, PUBLISHED)
+
+
+def _host_of(source: str) -> str:
+    text = source if "//" in source else "//" + source
+    return urlsplit(text).netloc.lower()
+
+
+def check_envelope(event: Any) -> Mapping[str, Any]:
+    """The event when it is a CloudEvents 1.0 envelope of a known PACT v2 type; else 400."""
+    if not isinstance(event, Mapping):
+        raise ApiError(400, "BadRequest", "the body is not a CloudEvents JSON object")
+    problems = []
+    if event.get("specversion") != "1.0":
+        problems.append("specversion must be \"1.0\"")
+    for name in ("id", "source", "type"):
+        if not isinstance(event.get(name), str) or not event.get(name):
+            problems.append(f"{name} must be a non-empty string")
+    if event.get("type") not in EVENT_TYPES and isinstance(event.get("type"), str):
+        problems.append(f"unknown event type {event.get('type')!r}")
+    data = event.get("data")
+    if not isinstance(data, Mapping):
+        problems.append("data must be an object")
+    elif event.get("type") == REQUEST_CREATED and not isinstance(data.get("pf"), Mapping):
+        problems.append("data.pf must be an object (a ProductFootprint fragment)")
+    elif event.get("type") == PUBLISHED and not isinstance(data.get("pfIds"), list):
+        problems.append("data.pfIds must be a list")
+    if problems:
+        raise ApiError(400, "BadRequest", "malformed event: " + "; ".join(problems))
+    return event
+
+
+class EventSender:
+    """Receives events and sends the answers to configured partners."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self._ctx = ctx
+
+    def partner_for(self, source: str) -> PactPartner | None:
+        host = _host_of(source)
+        for partner in self._ctx.settings.pact_partners:
+            if urlsplit(partner.base_url).netloc.lower() == host:
+                return partner
+        return None
+
+    def receive(self, event: Mapping[str, Any], principal: Principal, our_source: str) -> None:
+        """Records an incoming event; a footprint request gets its answer in the background."""
+        store = self._ctx.store
+        kind = str(event["type"])
+        if kind != REQUEST_CREATED:
+            store.add_event(str(event["id"]), kind, str(event["source"]), direction="in",
+                            body=dict(event), state="received")
+            return
+        partner = self.partner_for(str(event["source"]))
+        if partner is None:
+            raise ApiError(400, "BadRequest",
+                           f"events are answered only to configured partner hosts; "
+                           f"{_host_of(str(event['source']))!r} is not one")
+        store.add_event(str(event["id"]), kind, str(event["source"]), direction="in",
+                        body=dict(event), state="received")
+        answer = self._answer(event, principal, our_source)
+        row = store.add_event(str(answer["id"]), str(answer["type"]), partner.base_url,
+                              direction="out", body=answer, state="pending")
+        self._ctx.jobs.run_in_background(lambda: self.deliver(row, partner, answer))
+
+    def _answer(self, event: Mapping[str, Any], principal: Principal, our_source: str
+                ) -> dict[str, Any]:
+        data = event["data"]
+        product_ids = [str(p) for p in (data["pf"].get("productIds") or [])
+                       if isinstance(p, str)]
+        org_filter = principal.org_id if principal.role == "exporter" else None
+        found = self._ctx.store.footprints_for_products(product_ids, org_filter) \
+            if product_ids else []
+        envelope = {"specversion": "1.0", "id": str(uuid.uuid4()), "source": our_source,
+                    "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        if found:
+            return {**envelope, "type": REQUEST_FULFILLED,
+                    "data": {"requestEventId": event["id"], "pfs": found}}
+        what = ", ".join(product_ids) if product_ids else "no productIds given"
+        return {**envelope, "type": REQUEST_REJECTED,
+                "data": {"requestEventId": event["id"],
+                         "error": {"code": "NoSuchFootprint",
+                                   "message": f"no footprint for the requested products ({what})"}}}
+
+    def deliver(self, row_id: int, partner: PactPartner, event: Mapping[str, Any]) -> bool:
+        """Sends ``event`` to the partner, retrying with exponential back-off; True when sent."""
+        settings = self._ctx.settings
+        error: str | None = None
+        attempts = 0
+        with httpx.Client(timeout=settings.pact_event_timeout_s) as http:
+            for attempt in range(settings.pact_event_retries + 1):
+                attempts = attempt + 1
+                try:
+                    token = self._token(http, partner)
+                    response = http.post(
+                        partner.base_url.rstrip("/") + "/2/events", json=dict(event),
+                        headers={"authorization": f"Bearer {token}",
+                                 "content-type": "application/cloudevents+json; charset=UTF-8"})
+                    if response.status_code < 300:
+                        self._ctx.store.update_event(row_id, state="sent", attempts=attempts,
+                                                     last_error=None)
+                        return True
+                    error = f"HTTP {response.status_code}: {response.text[:200]}"
+                except httpx.HTTPError as exc:
+                    error = f"{type(exc).__name__}: {exc}"
+                self._ctx.store.update_event(row_id, state="retrying", attempts=attempts,
+                                             last_error=error)
+                if attempt < settings.pact_event_retries:
+                    time.sleep(settings.pact_event_backoff_s * 2**attempt)
+        log.warning("PACT event %s to %s not delivered: %s", event["id"], partner.base_url, error)
+        self._ctx.store.update_event(row_id, state="failed", attempts=attempts, last_error=error)
+        return False
+
+    def _token(self, http: httpx.Client, partner: PactPartner) -> str:
+        base = partner.base_url.rstrip("/")
+        endpoint = base + "/auth/token"
+        try:
+            found = http.get(base + "/.well-known/openid-configuration")
+            if found.status_code == 200:
+                endpoint = str(found.json().get("token_endpoint") or endpoint)
+        except (httpx.HTTPError, ValueError):
+            pass
+        response = http.post(endpoint, data={"grant_type": "client_credentials"},
+                             auth=(partner.client_id, partner.client_secret.get_secret_value()))
+        response.raise_for_status()
+        return str(response.json()["access_token"])

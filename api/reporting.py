@@ -1,0 +1,116 @@
+"""Reports issued by the service and reports checked by auditors: thin over the library.
+
+Issuing goes through :func:`ledger.commands.report.write_report_files` (the same call as
+``carbon-ledger report``); verification through :func:`ledger.verify.verify_report`, and the
+attestation through :func:`ledger.attest.attest_report`, as ``carbon-ledger verify`` / ``attest``.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from api.errors import ApiError
+from ledger.errors import InputError, InputProblem, StoreError
+
+if TYPE_CHECKING:
+    from api.context import ServiceContext
+
+__all__ = ["attest", "issue_report", "verify"]
+
+
+def issue_report(ctx: ServiceContext, org_id: int, shipment_ids: Sequence[str],
+                 period: tuple[date, date], declarant: Mapping[str, Any] | None
+                 ) -> dict[str, Any]:
+    """Signs a report of anchored shipments with the organisation's key and stores it with its
+    CBAM XML (CBAM goods with a declarant); its PACT footprints are published."""
+    from ledger import vc
+    from ledger.commands.report import write_report_files
+    from ledger.proofs import proof_bundle
+
+    org = ctx.store.org(org_id)
+    if org is None or org.keystore is None:
+        raise ApiError(409, "Conflict", "the organisation has no signing key")
+    key = ctx.keyring.open(org.keystore)
+    scope = ctx.chain.scope(key.address)
+    unknown = [sid for sid in shipment_ids if ctx.store.shipment(org_id, sid) is None]
+    if unknown:
+        raise ApiError(404, "NotFound", f"no shipment {', '.join(unknown[:20])} of this "
+                                        "organisation")
+    if period[1] < period[0]:
+        raise InputError([InputProblem("the last day is before the first day",
+                                       field="last_day")])
+    bundles = []
+    for sid in shipment_ids:
+        try:
+            bundles.append(proof_bundle(ctx.ledger_store, scope, sid))
+        except StoreError:
+            raise ApiError(409, "Conflict", f"shipment {sid!r} is not anchored yet: anchor it "
+                                            "first (POST /v1/anchoring)") from None
+    with tempfile.TemporaryDirectory() as tmp:
+        written = write_report_files(bundles, out_dir=Path(tmp), stem="report",
+                                     issuer_key=key.secret(), period=period,
+                                     issued_at=datetime.now(UTC), declarant=declarant)
+        by_name = {p.name: p for p in written}
+        document = json.loads(by_name["report.json"].read_text(encoding="utf-8"))
+        xml = by_name["report.cbam.xml"].read_bytes() if "report.cbam.xml" in by_name else None
+    report_hash = "0x" + vc.report_hash(document).hex()
+    footprints = document["credentialSubject"]["productFootprints"]
+    ctx.store.add_report(org_id, document["id"], report_hash, document=document,
+                         cbam_xml=xml, pact_footprints=footprints)
+    return {"id": document["id"], "report_hash": report_hash, "document": document,
+            "cbam_xml": xml is not None}
+
+
+def _contract_of(document: Any) -> str | None:
+    from ledger.report import report_anchors
+
+    if not isinstance(document, Mapping):
+        return None
+    for _, anchor in report_anchors(document):
+        contract = anchor.get("contract")
+        if isinstance(contract, str) and len(contract) == 42 and contract.startswith("0x"):
+            return contract
+    return None
+
+
+def verify(ctx: ServiceContext, document: Any, *, require_attestation: bool = False) -> Any:
+    """The verdict on a report, check by check (:class:`ledger.verify.Verdict`)."""
+    from ledger.verify import verify_report
+
+    reader = ctx.chain.reader(_contract_of(document))
+    return verify_report(document, reader, recompute=ctx.recompute,
+                         min_confirmations=ctx.settings.verify_confirmations,
+                         require_attestation=require_attestation)
+
+
+def attest(ctx: ServiceContext, org_id: int, document: Any) -> dict[str, Any]:
+    """Verifies a report, then records the auditor organisation's attestation on chain."""
+    from eth_utils.crypto import keccak
+
+    from ledger import vc
+    from ledger.attest import attest_report
+
+    org = ctx.store.org(org_id)
+    if org is None or org.keystore is None:
+        raise ApiError(409, "Conflict", "the organisation has no signing key")
+    verdict = verify(ctx, document)
+    if not verdict.ok:
+        raise ApiError(409, "NotVerified", "the report does not verify; it cannot be attested "
+                                           f"(failed: {', '.join(verdict.failed)})",
+                       extra={"verdict": verdict.to_dict()})
+    key = ctx.keyring.open(org.keystore)
+    contract = _contract_of(document) or ctx.chain.deployment.address
+    evidence = keccak(vc.canonical_json(verdict.to_dict()))
+    with ctx.chain.key_lock(key.address), ctx.chain.signer(key) as (client, codec):
+        done = attest_report(client, codec, contract, vc.report_hash(document), evidence)
+    ctx.store.add_attestation(org_id, verdict.report_id, str(verdict.report_hash),
+                              tx_hash=str(done["transactionHash"]),
+                              block_number=int(done["blockNumber"]))
+    return {"report_id": verdict.report_id, "report_hash": verdict.report_hash,
+            "auditor": key.address, "transaction_hash": done["transactionHash"],
+            "block_number": done["blockNumber"], "verdict": verdict.to_dict()}

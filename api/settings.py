@@ -1,0 +1,91 @@
+"""Settings of the service, built once where the program starts and passed to the app factory.
+
+Nothing is read at import time. ``ServiceSettings()`` reads ``CARBON_LEDGER_SERVICE_*`` variables
+(keyword arguments win); tests build it with explicit values.
+
+==============================================  ===============================================
+``CARBON_LEDGER_SERVICE_STORE_URL``             SQLAlchemy URL or SQLite file (default
+                                                ``var/service.sqlite``; PostgreSQL:
+                                                ``postgresql+psycopg://user@host:5432/db``)
+``CARBON_LEDGER_SERVICE_SECRET``                master secret: encrypts organisations' keys
+                                                (or ``..._SECRET_FILE``)
+``CARBON_LEDGER_SERVICE_PUBLIC_URL``            absolute base URL used in ``Link`` headers
+                                                and PACT event sources (default: the request's)
+``CARBON_LEDGER_SERVICE_REQUIRE_HTTPS``         refuse plain-HTTP requests (deployments behind
+                                                TLS; PACT conformance cases #9-11 and #17)
+``CARBON_LEDGER_SERVICE_TOKEN_TTL_S``           access-token lifetime (default 3600)
+``CARBON_LEDGER_SERVICE_MAX_UPLOAD_BYTES``      largest request body (default 16 MiB)
+``CARBON_LEDGER_SERVICE_MAX_SHIPMENTS``         most shipments in one submission (default 20000)
+==============================================  ===============================================
+
+The chain side (RPC URL, chain id, deployment file) is :class:`ledger.config.ChainSettings`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["SERVICE_ENV_PREFIX", "PactPartner", "ServiceSettings"]
+
+SERVICE_ENV_PREFIX = "CARBON_LEDGER_SERVICE_"
+
+
+class PactPartner(BaseSettings):
+    """A PACT host this service answers events to: its base URL and the credentials it issued us.
+
+    Events are only ever sent to partners listed here (never to an arbitrary ``source``).
+    """
+
+    model_config = SettingsConfigDict(extra="forbid", frozen=True)
+
+    base_url: str
+    client_id: str
+    client_secret: SecretStr
+
+
+class ServiceSettings(BaseSettings):
+    """Everything the service needs besides the chain settings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=SERVICE_ENV_PREFIX, env_file=None, extra="forbid", frozen=True
+    )
+
+    store_url: str = "var/service.sqlite"
+    secret: SecretStr | None = None
+    secret_file: Path | None = None
+    public_url: str | None = None
+    require_https: bool = False
+    token_ttl_s: int = Field(default=3600, gt=0, le=86400)
+    max_upload_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
+    max_shipments: int = Field(default=20000, gt=0)
+    page_limit_max: int = Field(default=1000, gt=0)
+    anchor_confirmations: int = Field(default=0, ge=0)
+    anchor_path: str = "root"
+    keystore_kdf_iterations: int = Field(default=262144, ge=1024)
+    job_workers: int = Field(default=2, ge=1, le=16)
+    pact_partners: tuple[PactPartner, ...] = ()
+    pact_event_retries: int = Field(default=6, ge=0, le=30)
+    pact_event_backoff_s: float = Field(default=1.0, ge=0)
+    pact_event_timeout_s: float = Field(default=10.0, gt=0)
+    verify_confirmations: int = Field(default=1, ge=1)
+    static_dir: Path = Path(__file__).with_name("static")
+
+    def master_secret(self) -> str:
+        """The secret that encrypts organisations' keys (from ``secret`` or ``secret_file``)."""
+        from ledger.errors import ConfigError
+
+        if self.secret is not None:
+            return self.secret.get_secret_value()
+        if self.secret_file is not None:
+            try:
+                return self.secret_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(f"cannot read the service secret file {self.secret_file}: "
+                                  f"{exc.strerror}") from None
+        raise ConfigError(
+            f"no service secret: set {SERVICE_ENV_PREFIX}SECRET or {SERVICE_ENV_PREFIX}SECRET_FILE "
+            "(it encrypts the organisations' signing keys)"
+        )
