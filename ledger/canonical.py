@@ -379,6 +379,24 @@ def _serialiser() -> Callable[[object], bytes]:
     return next(iter(json_backends().values()))
 
 
+@cache
+def _plain_loads() -> Callable[[bytes], Any]:
+    try:
+        import orjson
+    except ImportError:
+        return json.loads
+    return orjson.loads  # type: ignore[no-any-return]
+
+
+def loads_canonical_unchecked(data: bytes) -> Any:
+    """Parse bytes that :func:`canonical_json` wrote, without :func:`parse_canonical`'s checks.
+
+    The result is made of plain ``dict``/``list``/``str``/``int``/``bool``/``None`` and
+    re-serialises to ``data``. Use :func:`parse_canonical` for bytes from anywhere else.
+    """
+    return _plain_loads()(data)
+
+
 def _exact_text(value: object) -> str:
     out: list[str] = []
     _write_exact(value, out)

@@ -19,15 +19,16 @@ footprint.co2e_ttw_g)``. See ``docs/records.md``.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ledger.canonical import (
     canonical_json,
     chain_shipment_id_bytes,
     keccak_function,
+    loads_canonical_unchecked,
     normalise_address,
     parse_canonical,
 )
@@ -36,6 +37,8 @@ from ledger.merkle import Leaf
 
 __all__ = [
     "RECORD_SCHEMA",
+    "RecordEntry",
+    "build_entry",
     "build_record",
     "check_record",
     "parse_record",
@@ -76,6 +79,72 @@ def _factor_set_id(value: object) -> str:
     return value.lower()
 
 
+@dataclass(frozen=True)
+class RecordEntry:
+    """A record's canonical bytes and its leaf, from one canonicalisation."""
+
+    canonical: bytes
+    """The record's canonical JSON, the bytes the record hash is taken over."""
+    leaf: Leaf
+    """Its Merkle leaf (``leaf.record_hash`` is the record hash)."""
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """The record itself, parsed afresh from :attr:`canonical` (plain JSON values)."""
+        record: dict[str, Any] = loads_canonical_unchecked(self.canonical)
+        return record
+
+    @property
+    def record_hash(self) -> str:
+        """The record hash, ``0x`` + 64 hex digits."""
+        return "0x" + self.leaf.record_hash.hex()
+
+
+def build_entry(
+    shipment: Mapping[str, Any],
+    footprint: Mapping[str, Any],
+    *,
+    exporter: str,
+    factor_set_id: str,
+) -> RecordEntry:
+    """The canonical bytes and leaf of :func:`build_record`'s record, serialising it once.
+
+    The path for anchoring many shipments: ``build_record`` followed by ``record_leaf`` gives the
+    same bytes and leaf but checks and serialises the record twice and copies it.
+    """
+    if not isinstance(shipment, Mapping) or not isinstance(footprint, Mapping):
+        raise _fail("shipment and footprint must be JSON objects (dicts)")
+    shipment_id = shipment.get("shipment_id")
+    if not isinstance(shipment_id, str) or not shipment_id:
+        raise _fail("shipment has no shipment_id", field="shipment.shipment_id")
+    footprint_id = footprint.get("shipment_id", shipment_id)
+    if footprint_id != shipment_id:
+        raise _fail(
+            f"footprint is for shipment {footprint_id!r}, not {shipment_id!r}",
+            field="footprint.shipment_id", shipment_id=shipment_id,
+        )
+    wtw_g = _grams(footprint, "co2e_wtw_g", shipment_id)
+    ttw_g = _grams(footprint, "co2e_ttw_g", shipment_id)
+    exporter = normalise_address(exporter)
+    chain_id = chain_shipment_id_bytes(exporter, shipment_id)  # also checks the id's form
+    record = {
+        "schema": RECORD_SCHEMA,
+        "exporter": exporter,
+        "shipment_id": shipment_id,
+        "factor_set_id": _factor_set_id(factor_set_id),
+        "shipment": shipment,
+        "footprint": footprint,
+    }
+    try:
+        data = canonical_json(record)
+    except InputError as exc:
+        raise InputError([
+            InputProblem(p.message, shipment_id=shipment_id, row=p.row, field=p.field)
+            for p in exc.problems
+        ]) from None
+    return RecordEntry(data, Leaf(chain_id, keccak_function()(data), wtw_g, ttw_g))
+
+
 def build_record(
     shipment: Mapping[str, Any],
     footprint: Mapping[str, Any],
@@ -91,37 +160,7 @@ def build_record(
     nothing with the arguments, and ``parse_canonical(canonical_json(record)) == record``.
     Raises ``InputError`` for a float or other non-canonical value anywhere in the inputs.
     """
-    if not isinstance(shipment, Mapping) or not isinstance(footprint, Mapping):
-        raise _fail("shipment and footprint must be JSON objects (dicts)")
-    shipment_id = shipment.get("shipment_id")
-    if not isinstance(shipment_id, str) or not shipment_id:
-        raise _fail("shipment has no shipment_id", field="shipment.shipment_id")
-    footprint_id = footprint.get("shipment_id", shipment_id)
-    if footprint_id != shipment_id:
-        raise _fail(
-            f"footprint is for shipment {footprint_id!r}, not {shipment_id!r}",
-            field="footprint.shipment_id", shipment_id=shipment_id,
-        )
-    _grams(footprint, "co2e_wtw_g", shipment_id)
-    _grams(footprint, "co2e_ttw_g", shipment_id)
-    record: dict[str, Any] = {
-        "schema": RECORD_SCHEMA,
-        "exporter": normalise_address(exporter),
-        "shipment_id": shipment_id,
-        "factor_set_id": _factor_set_id(factor_set_id),
-        "shipment": shipment,
-        "footprint": footprint,
-    }
-    chain_shipment_id_bytes(record["exporter"], shipment_id)  # checks the id's form
-    try:
-        data = canonical_json(record)
-    except InputError as exc:
-        raise InputError([
-            InputProblem(p.message, shipment_id=shipment_id, row=p.row, field=p.field)
-            for p in exc.problems
-        ]) from None
-    copy: dict[str, Any] = json.loads(data)  # plain lists/dicts/str/int, nothing shared
-    return copy
+    return build_entry(shipment, footprint, exporter=exporter, factor_set_id=factor_set_id).record
 
 
 def check_record(record: Mapping[str, Any]) -> None:

@@ -14,6 +14,7 @@ from ledger.errors import InputError
 from ledger.merkle import build_tree, verify_proof
 from ledger.records import (
     RECORD_SCHEMA,
+    build_entry,
     build_record,
     check_record,
     parse_record,
@@ -79,6 +80,14 @@ def test_record_fields_and_normalised_identities() -> None:
     assert record["shipment"] == shipment()
     assert record["footprint"] == footprint()
     check_record(record)
+
+
+def test_build_entry_gives_the_record_its_bytes_and_its_leaf_in_one_go() -> None:
+    entry = build_entry(shipment(), footprint(), exporter=EXPORTER, factor_set_id=FACTOR_SET)
+    assert entry.record == make_record()
+    assert entry.canonical == canonical_json(entry.record)
+    assert entry.leaf == record_leaf(entry.record)
+    assert "0x" + entry.leaf.record_hash.hex() == record_hash(entry.record)
 
 
 def test_the_record_shares_nothing_with_its_inputs() -> None:
