@@ -16,6 +16,11 @@ Nothing is read at import time. ``ServiceSettings()`` reads ``CARBON_LEDGER_SERV
 ``CARBON_LEDGER_SERVICE_TOKEN_TTL_S``           access-token lifetime (default 3600)
 ``CARBON_LEDGER_SERVICE_MAX_UPLOAD_BYTES``      largest request body (default 16 MiB)
 ``CARBON_LEDGER_SERVICE_MAX_SHIPMENTS``         most shipments in one submission (default 20000)
+``CARBON_LEDGER_SERVICE_ADMIN_CLIENT_ID``       with ``..._ADMIN_CLIENT_SECRET``: the first admin
+                                                client, created at start when none exists
+``CARBON_LEDGER_SERVICE_ANCHOR_PATH``           ``root`` (Merkle root per batch, default) or
+                                                ``events`` (an event per shipment)
+``CARBON_LEDGER_SERVICE_EXPLORER_URL``          block explorer base URL for links in the pages
 ==============================================  ===============================================
 
 The chain side (RPC URL, chain id, deployment file) is :class:`ledger.config.ChainSettings`.
@@ -71,6 +76,9 @@ class ServiceSettings(BaseSettings):
     pact_event_backoff_s: float = Field(default=1.0, ge=0)
     pact_event_timeout_s: float = Field(default=10.0, gt=0)
     verify_confirmations: int = Field(default=1, ge=1)
+    admin_client_id: str | None = None
+    admin_client_secret: SecretStr | None = None
+    explorer_url: str | None = None
     static_dir: Path = Path(__file__).with_name("static")
 
     def master_secret(self) -> str:

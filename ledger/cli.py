@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "footprint",
     "anchor",
     "report",
+    "serve",
 )
 
 EXIT_INPUT = 2
