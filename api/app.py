@@ -92,6 +92,6 @@ def create_app(settings: ServiceSettings, chain_settings: ChainSettings, *,
         except Exception:
             contract = None
         return {"status": "ok", "chain_id": ctx.chain.chain_id, "contract": contract,
-                "factor_set_id": ctx.factor_set.id}
+                "factor_set_id": ctx.factor_set.id, "explorer_url": settings.explorer_url}
 
     return app
