@@ -17,9 +17,9 @@ shipment stored with the same record hash is reported as already anchored and no
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ledger.canonical import canonical_json, chain_shipment_id_bytes, keccak_function
 from ledger.chain_contract import EXPORTER_ROLE, CarbonLedgerContract
@@ -36,6 +36,7 @@ __all__ = [
     "PreparedRecord",
     "anchor_records",
     "batch_calldata",
+    "prepare_footprints",
     "prepare_records",
     "scope_of",
 ]
@@ -45,26 +46,34 @@ PATHS = ("events", "root")
 DEFAULT_ROOT_LEAVES = 1 << 16
 
 
-@dataclass(frozen=True)
-class PreparedRecord:
-    """A record ready to anchor: its canonical bytes, hash and on-chain leaf fields."""
+class PreparedRecord(NamedTuple):
+    """A record ready to anchor: its canonical bytes and its leaf (hash, on-chain id, totals)."""
 
     shipment_id: str
     exporter: str
     factor_set_id: str
     canonical: bytes
-    record_hash: bytes
-    chain_shipment_id: bytes
-    co2e_wtw_g: int
-    co2e_ttw_g: int
+    leaf: Leaf
     row: int | None = None
 
-    def leaf(self) -> Leaf:
-        return Leaf(self.chain_shipment_id, self.record_hash, self.co2e_wtw_g, self.co2e_ttw_g)
+    @property
+    def record_hash(self) -> bytes:
+        return self.leaf.record_hash
+
+    @property
+    def chain_shipment_id(self) -> bytes:
+        return self.leaf.shipment_id
+
+    @property
+    def co2e_wtw_g(self) -> int:
+        return self.leaf.co2e_wtw_g
+
+    @property
+    def co2e_ttw_g(self) -> int:
+        return self.leaf.co2e_ttw_g
 
     def entry(self) -> ShipmentEntry:
-        return ShipmentEntry(self.chain_shipment_id, self.record_hash, self.co2e_wtw_g,
-                             self.co2e_ttw_g)
+        return ShipmentEntry(*self.leaf)
 
 
 @dataclass(frozen=True)
@@ -110,22 +119,33 @@ def scope_of(ledger: CarbonLedgerContract) -> Scope:
 
 
 def prepare_records(records: Sequence[Mapping[str, Any]]) -> list[PreparedRecord]:
-    """Canonical bytes, record hash and leaf fields of records built by ``build_record``."""
+    """Prepared records from records built by ``build_record`` (serialised once more here)."""
     keccak = keccak_function()
     prepared = []
-    for row, record in enumerate(records):
-        shipment_id = str(record["shipment_id"])
-        exporter = str(record["exporter"])
+    for row, record in enumerate(records, start=1):
+        shipment_id, exporter = str(record["shipment_id"]), str(record["exporter"])
         canonical = canonical_json(record)
         footprint = record["footprint"]
-        prepared.append(PreparedRecord(
-            shipment_id=shipment_id, exporter=exporter,
-            factor_set_id=str(record["factor_set_id"]), canonical=canonical,
-            record_hash=keccak(canonical),
-            chain_shipment_id=chain_shipment_id_bytes(exporter, shipment_id),
-            co2e_wtw_g=int(footprint["co2e_wtw_g"]), co2e_ttw_g=int(footprint["co2e_ttw_g"]),
-            row=row + 1,
-        ))
+        leaf = Leaf(chain_shipment_id_bytes(exporter, shipment_id), keccak(canonical),
+                    int(footprint["co2e_wtw_g"]), int(footprint["co2e_ttw_g"]))
+        prepared.append(PreparedRecord(shipment_id, exporter, str(record["factor_set_id"]),
+                                       canonical, leaf, row))
+    return prepared
+
+
+def prepare_footprints(
+    pairs: Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]], *, exporter: str,
+    factor_set_id: str,
+) -> list[PreparedRecord]:
+    """Records of (shipment, footprint) dicts, each canonicalised and hashed once
+    (:func:`ledger.records.build_entry`): the fast way from footprints to anchoring."""
+    from ledger.records import build_entry
+
+    prepared = []
+    for row, (shipment, footprint) in enumerate(pairs, start=1):
+        entry = build_entry(shipment, footprint, exporter=exporter, factor_set_id=factor_set_id)
+        prepared.append(PreparedRecord(str(shipment["shipment_id"]), exporter, factor_set_id,
+                                       entry.canonical, entry.leaf, row))
     return prepared
 
 
@@ -274,7 +294,7 @@ def plan_root_batches(factor_set_id: bytes, records: Sequence[PreparedRecord],
     size = options.max_root_leaves
     for start in range(0, len(records), size):
         chunk = records[start:start + size]
-        tree = build_tree(r.leaf() for r in chunk)
+        tree = build_tree(r.leaf for r in chunk)
         nodes = tree.nodes
         batches.append(NewBatch(
             "root", tree.root, "0x" + factor_set_id.hex(),

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -191,8 +191,7 @@ class Scope:
         object.__setattr__(self, "exporter", self.exporter.lower())
 
 
-@dataclass(frozen=True)
-class NewRecord:
+class NewRecord(NamedTuple):
     """A record to store with its batch. ``position`` is its place in the batch."""
 
     shipment_id: str

@@ -16,7 +16,13 @@ from typing import Annotated
 
 import typer
 
-from ledger.anchor import AnchorOptions, AnchorResult, anchor_records, prepare_records, scope_of
+from ledger.anchor import (
+    AnchorOptions,
+    AnchorResult,
+    anchor_records,
+    prepare_footprints,
+    scope_of,
+)
 from ledger.chain_contract import CarbonLedgerContract
 from ledger.config import ChainSettings, load_chain_settings, signer_private_key
 from ledger.errors import LedgerError, StoreError
@@ -137,7 +143,6 @@ def anchor_command(
     """Anchor the footprints of FILE's shipments on chain; running it again sends nothing new."""
     from ledger.factorset import load_factor_set
     from ledger.footprint import compute_shipments
-    from ledger.records import build_record
     from ledger.shipments import read_shipments
 
     options = AnchorOptions(path=path, wait_until=wait)
@@ -151,11 +156,10 @@ def anchor_command(
                           timeout_s=settings.receipt_timeout_s,
                           send_retries=settings.rpc_retries, send_backoff_s=settings.rpc_backoff_s)
     with _ledger(settings) as ledger, open_store(_store_target(store)) as opened:
-        records = prepare_records([
-            build_record(s.to_dict(), f.to_dict(), exporter=ledger.client.address,
-                         factor_set_id=factors.id)
-            for s, f in zip(shipments, footprints, strict=True)
-        ])
+        records = prepare_footprints(
+            ((s.to_dict(), f.to_dict()) for s, f in zip(shipments, footprints, strict=True)),
+            exporter=ledger.client.address.lower(), factor_set_id=factors.id,
+        )
         result = anchor_records(records, store=opened, ledger=ledger,
                                 factor_set_id=bytes.fromhex(factors.id[2:]), options=options,
                                 policy=policy)
