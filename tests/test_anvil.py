@@ -151,3 +151,30 @@ def test_a_configured_anvil_must_be_an_executable(tmp_path: Path) -> None:
         find_anvil(missing)
     assert find_anvil() == ROOT / "node_modules" / ".bin" / "anvil"
     assert os.access(find_anvil(), os.X_OK)
+
+
+def test_the_session_anvil_stops_when_pytest_is_interrupted(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "tests" / "conftest.py", tmp_path / "conftest.py")
+    pid_file = tmp_path / "anvil.pid"
+    (tmp_path / "test_hold.py").write_text(
+        "import time\n"
+        "from pathlib import Path\n\n"
+        "def test_hold(anvil_node):\n"
+        f"    Path({str(pid_file)!r}).write_text(str(anvil_node.pid))\n"
+        "    time.sleep(120)\n"
+    )
+    session = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         str(tmp_path / "test_hold.py")],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() and time.monotonic() < deadline and session.poll() is None:
+        time.sleep(0.05)
+    assert pid_file.exists(), session.communicate(timeout=30)[0]
+    anvil_pid = int(pid_file.read_text())
+    assert process_state(anvil_pid) not in (None, "Z")
+    session.send_signal(signal.SIGINT)  # Ctrl-C in the middle of a test
+    output, _ = session.communicate(timeout=60)
+    assert "KeyboardInterrupt" in output
+    assert process_state(anvil_pid) is None, output

@@ -163,3 +163,12 @@ def test_a_gas_limit_below_the_calldata_floor_is_refused(chain) -> None:
     with pytest.raises(ChainError, match="below the EIP-7623 floor"):
         exporter.client.build_transaction(exporter.address, data, gas=60_000)
     assert exporter.client.pending_nonce() == nonce
+
+
+def test_a_node_that_goes_away_raises_rpc_unavailable() -> None:
+    with start_anvil() as node:
+        settings = ChainSettings(rpc_url=node.rpc_url, chain_id=31337, rpc_retries=2,
+                                 rpc_backoff_s=0.01, rpc_timeout_s=2)
+        client = connect(settings, private_key=dev_key(0).private_key)
+    with client, pytest.raises(RpcUnavailable, match="2 attempts"):
+        client.block_number()
