@@ -29,7 +29,6 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -43,6 +42,15 @@ from web3.providers.rpc import HTTPProvider
 
 from ledger.chain_abi import AbiCodec, RawLog
 from ledger.chain_gas import MAX_TX_GAS, floor_gas
+from ledger.chain_types import (
+    FEE_BUMP,
+    BlockInfo,
+    Fees,
+    Receipt,
+    SignedTx,
+    log_from_rpc,
+    receipt_from_rpc,
+)
 from ledger.config import ChainSettings, signer_private_key
 from ledger.errors import (
     ChainError,
@@ -62,68 +70,11 @@ __all__ = [
     "connect",
 ]
 
-#: Minimum replacement bump on both fee fields (geth asks 10 %, some clients 12.5 %).
-FEE_BUMP = 1.125
 #: Gas added to the EIP-7623 floor when the floor decides the gas limit.
 FLOOR_MARGIN_GAS = 2_000
 _DEFAULT_PRIORITY_FEE_WEI = 1_000_000_000
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Fees:
-    """EIP-1559 fee caps in wei."""
-
-    max_fee_per_gas: int
-    max_priority_fee_per_gas: int
-
-    def bumped(self, factor: float = FEE_BUMP) -> Fees:
-        """Both fields times ``factor`` (rounded up, at least +1 wei)."""
-        return Fees(
-            max(math.ceil(self.max_fee_per_gas * factor), self.max_fee_per_gas + 1),
-            max(math.ceil(self.max_priority_fee_per_gas * factor),
-                self.max_priority_fee_per_gas + 1),
-        )
-
-
-@dataclass(frozen=True)
-class SignedTx:
-    """A signed transaction ready to send: its raw bytes, hash and what went into it."""
-
-    raw: bytes
-    tx_hash: bytes
-    sender: str
-    nonce: int
-    to: str | None
-    data: bytes
-    value: int
-    gas: int
-    fees: Fees
-    chain_id: int
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """A mined transaction's receipt."""
-
-    tx_hash: bytes
-    status: int
-    block_number: int
-    block_hash: bytes
-    gas_used: int
-    effective_gas_price: int
-    contract_address: str | None
-    logs: tuple[RawLog, ...]
-
-
-@dataclass(frozen=True)
-class BlockInfo:
-    number: int
-    hash: bytes
-    timestamp: int
-    gas_limit: int
-    base_fee_per_gas: int
 
 
 def _redact(url: str) -> str:
@@ -307,7 +258,7 @@ class ChainClient:
             "fromBlock": from_block, "toBlock": to_block,
         }
         raw = self._rpc("eth_getLogs", lambda: self._w3.eth.get_logs(params))  # type: ignore[arg-type]
-        return [_raw_log(entry) for entry in raw]
+        return [log_from_rpc(entry) for entry in raw]
 
     # ------------------------------------------------------------------ nonces and fees
 
@@ -479,7 +430,7 @@ class ChainClient:
                 return None
 
         raw = self._rpc("eth_getTransactionReceipt", fetch)
-        return None if raw is None else _receipt(raw)
+        return None if raw is None else receipt_from_rpc(raw)
 
     def wait_for_receipt(self, tx_hash: bytes, *, timeout_s: float | None = None,
                          confirmations: int | None = None) -> Receipt:
@@ -513,33 +464,6 @@ class ChainClient:
                 f"(status 0, {found.gas_used:,} gas used)", None, {"txHash": found.tx_hash.hex()},
             )
         return found
-
-
-def _raw_log(entry: Any) -> RawLog:
-    return RawLog(
-        address=to_checksum_address(entry["address"]),
-        topics=tuple(bytes(t) for t in entry["topics"]),
-        data=bytes(entry["data"]),
-        block_number=int(entry["blockNumber"]),
-        block_hash=bytes(entry["blockHash"]),
-        tx_hash=bytes(entry["transactionHash"]),
-        log_index=int(entry["logIndex"]),
-        removed=bool(entry.get("removed", False)),
-    )
-
-
-def _receipt(raw: Any) -> Receipt:
-    address = raw.get("contractAddress")
-    return Receipt(
-        tx_hash=bytes(raw["transactionHash"]),
-        status=int(raw["status"]),
-        block_number=int(raw["blockNumber"]),
-        block_hash=bytes(raw["blockHash"]),
-        gas_used=int(raw["gasUsed"]),
-        effective_gas_price=int(raw.get("effectiveGasPrice", 0)),
-        contract_address=None if address is None else to_checksum_address(address),
-        logs=tuple(_raw_log(entry) for entry in raw["logs"]),
-    )
 
 
 def connect(settings: ChainSettings, *, private_key: bytes | str | None = None,

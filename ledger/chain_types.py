@@ -1,0 +1,111 @@
+"""Values the chain client hands out: fees, signed transactions, receipts and blocks.
+
+Plain data (no network, no web3 import), so that stores and outboxes can keep and compare them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from eth_utils.address import to_checksum_address
+
+from ledger.chain_abi import RawLog
+
+__all__ = [
+    "FEE_BUMP",
+    "BlockInfo",
+    "Fees",
+    "Receipt",
+    "SignedTx",
+    "log_from_rpc",
+    "receipt_from_rpc",
+]
+
+#: Minimum replacement bump on both fee fields (geth asks 10 %, some clients 12.5 %).
+FEE_BUMP = 1.125
+@dataclass(frozen=True)
+class Fees:
+    """EIP-1559 fee caps in wei."""
+
+    max_fee_per_gas: int
+    max_priority_fee_per_gas: int
+
+    def bumped(self, factor: float = FEE_BUMP) -> Fees:
+        """Both fields times ``factor`` (rounded up, at least +1 wei)."""
+        return Fees(
+            max(math.ceil(self.max_fee_per_gas * factor), self.max_fee_per_gas + 1),
+            max(math.ceil(self.max_priority_fee_per_gas * factor),
+                self.max_priority_fee_per_gas + 1),
+        )
+
+
+@dataclass(frozen=True)
+class SignedTx:
+    """A signed transaction ready to send: its raw bytes, hash and what went into it."""
+
+    raw: bytes
+    tx_hash: bytes
+    sender: str
+    nonce: int
+    to: str | None
+    data: bytes
+    value: int
+    gas: int
+    fees: Fees
+    chain_id: int
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A mined transaction's receipt."""
+
+    tx_hash: bytes
+    status: int
+    block_number: int
+    block_hash: bytes
+    gas_used: int
+    effective_gas_price: int
+    contract_address: str | None
+    logs: tuple[RawLog, ...]
+
+
+@dataclass(frozen=True)
+class BlockInfo:
+    """The parts of a block header the ledger uses."""
+
+    number: int
+    hash: bytes
+    timestamp: int
+    gas_limit: int
+    base_fee_per_gas: int
+
+
+def log_from_rpc(entry: Any) -> RawLog:
+    """A log as web3.py returns it (an attribute dict), as a :class:`RawLog`."""
+    return RawLog(
+        address=to_checksum_address(entry["address"]),
+        topics=tuple(bytes(t) for t in entry["topics"]),
+        data=bytes(entry["data"]),
+        block_number=int(entry["blockNumber"]),
+        block_hash=bytes(entry["blockHash"]),
+        tx_hash=bytes(entry["transactionHash"]),
+        log_index=int(entry["logIndex"]),
+        removed=bool(entry.get("removed", False)),
+    )
+
+
+def receipt_from_rpc(raw: Any) -> Receipt:
+    """A receipt as web3.py returns it, as a :class:`Receipt`."""
+    address = raw.get("contractAddress")
+    return Receipt(
+        tx_hash=bytes(raw["transactionHash"]),
+        status=int(raw["status"]),
+        block_number=int(raw["blockNumber"]),
+        block_hash=bytes(raw["blockHash"]),
+        gas_used=int(raw["gasUsed"]),
+        effective_gas_price=int(raw.get("effectiveGasPrice", 0)),
+        contract_address=None if address is None else to_checksum_address(address),
+        logs=tuple(log_from_rpc(entry) for entry in raw["logs"]),
+    )
