@@ -58,7 +58,9 @@ contract LedgerHandler is CommonBase, StdUtils {
     mapping(address auditor => mapping(uint8 kind => mapping(bytes32 subject => uint64))) public
         modelRevokedAt;
 
+    uint256 public constant OUTSIDER_POOL = 4;
     address[] internal _outsiders;
+    mapping(address => bool) internal _isOutsider;
     /// @notice State-changing calls by addresses without the needed role that did not revert.
     uint256 public outsiderWrites;
     /// @notice Calls whose outcome (success or revert) differed from the model's prediction.
@@ -237,9 +239,16 @@ contract LedgerHandler is CommonBase, StdUtils {
     // ---------------------------------------------------------------- actions by outsiders
 
     /// @notice A caller that holds no role tries one state-changing function.
-    function outsider(address caller, uint8 action, uint256 seed) external {
-        if (_holdsAnyRole(caller) || caller == address(0)) return;
-        _outsiders.push(caller);
+    /// The caller comes from a small pool so that the invariants can check every outsider after every
+    /// call; random callers are covered by the fuzz tests.
+    function outsider(uint256 callerSeed, uint8 action, uint256 seed) external {
+        address caller =
+            address(uint160(uint256(keccak256(abi.encode("outsider", callerSeed % OUTSIDER_POOL)))));
+        if (_holdsAnyRole(caller)) return;
+        if (!_isOutsider[caller]) {
+            _isOutsider[caller] = true;
+            _outsiders.push(caller);
+        }
         bytes32 id = shipmentId(seed);
         bytes32 hash = recordHash(seed);
         bytes32 factorSet = factorSets[0];
@@ -332,6 +341,54 @@ contract LedgerHandler is CommonBase, StdUtils {
 
     function outsiders() external view returns (address[] memory) {
         return _outsiders;
+    }
+
+    /// @notice The model's status and successor of every (exporter, record) of the pools, exporter-major.
+    function modelRecordTable()
+        external
+        view
+        returns (
+            bytes32[] memory hashes,
+            ICarbonLedger.RecordStatus[] memory statuses,
+            bytes32[] memory successors
+        )
+    {
+        hashes = new bytes32[](RECORD_POOL);
+        for (uint256 h = 0; h < RECORD_POOL; ++h) {
+            hashes[h] = recordHash(h);
+        }
+        statuses = new ICarbonLedger.RecordStatus[](2 * RECORD_POOL);
+        successors = new bytes32[](2 * RECORD_POOL);
+        for (uint256 e = 0; e < 2; ++e) {
+            for (uint256 h = 0; h < RECORD_POOL; ++h) {
+                bytes32 hash = recordHash(h);
+                statuses[e * RECORD_POOL + h] = modelStatus[exporters[e]][hash];
+                successors[e * RECORD_POOL + h] = modelSuccessor[exporters[e]][hash];
+            }
+        }
+    }
+
+    /// @notice The model's attestation times for every (auditor, kind, subject), auditor-major.
+    function modelAttestationTable()
+        external
+        view
+        returns (bytes32[] memory subjects, uint64[] memory attestedAt, uint64[] memory revokedAt)
+    {
+        subjects = new bytes32[](4);
+        for (uint256 s = 0; s < 4; ++s) {
+            subjects[s] = _subject(s);
+        }
+        attestedAt = new uint64[](2 * 3 * 4);
+        revokedAt = new uint64[](2 * 3 * 4);
+        for (uint256 a = 0; a < 2; ++a) {
+            for (uint8 k = 0; k < 3; ++k) {
+                for (uint256 s = 0; s < 4; ++s) {
+                    uint256 i = (a * 3 + k) * 4 + s;
+                    attestedAt[i] = modelAttestedAt[auditors[a]][k][_subject(s)];
+                    revokedAt[i] = modelRevokedAt[auditors[a]][k][_subject(s)];
+                }
+            }
+        }
     }
 
     function exporterAt(uint256 i) external view returns (address) {
