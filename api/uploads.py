@@ -65,10 +65,13 @@ async def read_upload(request: Request, limit: int, accepted: tuple[str, ...]) -
         except MultiPartException as exc:
             raise ApiError(400, "BadRequest", f"malformed multipart form: {exc.message}"
                            ) from None
-        item = form.get("file")
-        if not isinstance(item, UploadFile):
-            raise ApiError(400, "BadRequest", "the form has no file field named 'file'")
-        data = await item.read()
+        try:
+            item = form.get("file")
+            if not isinstance(item, UploadFile):
+                raise ApiError(400, "BadRequest", "the form has no file field named 'file'")
+            data = await item.read()
+        finally:
+            await form.close()
         kind = _kind_of(item.content_type or "", item.filename)
         if kind is None or kind not in accepted:
             raise ApiError(415, "UnsupportedMediaType",
