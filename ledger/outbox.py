@@ -183,6 +183,16 @@ class Outbox:
 
     def advance(self, tx: TxRow) -> TxRow:
         """Move one transaction as far as the chain allows right now; returns its new row."""
+        stored = tx.receipt
+        if tx.state in ("mined", "final") and stored is not None \
+                and self._block_still_there(stored.block_number, stored.block_hash):
+            # Cheap path: the stored receipt's block is still in the chain (a receipt with
+            # thousands of logs costs far more to fetch than a block header).
+            if tx.state == "mined" and self._deep_enough(stored.block_number):
+                self._store.mark_final(tx.id)
+                tx = self._store.tx(tx.id)
+                self._checkpoint("final", tx)
+            return tx
         found = self._find_receipt(tx)
         if found is not None:
             return self._on_receipt(tx, found)
@@ -219,22 +229,28 @@ class Outbox:
                 first_log_index=found.logs[0].log_index if found.logs else None,
             ))
             self._checkpoint("receipt", tx)
-        if tx.state == "mined" and self._deep_enough(found):
+        if tx.state == "mined" and self._deep_enough(found.block_number) \
+                and self._block_still_there(found.block_number, _hex(found.block_hash)):
             self._store.mark_final(tx.id)
             tx = self._store.tx(tx.id)
             self._checkpoint("final", tx)
         return tx
 
-    def _deep_enough(self, found: Receipt) -> bool:
+    def _deep_enough(self, block_number: int) -> bool:
         if self.policy.finalized_tag:
-            final_block = self._client.block("finalized").number
-            if found.block_number > final_block:
-                return False
-        elif self._client.block_number() - found.block_number < self.policy.confirmations:
+            return block_number <= self._client.block("finalized").number
+        return self._client.block_number() - block_number >= self.policy.confirmations
+
+    def _block_still_there(self, block_number: int, block_hash: str) -> bool:
+        """Whether the chain still has this block at this height (no reorg replaced it)."""
+        if self._client.block_number() < block_number:
             return False
-        # The receipt may come from a block that a reorg has just replaced: ask again.
-        again = self._client.receipt(found.tx_hash)
-        return again is not None and again.block_hash == found.block_hash
+        try:
+            return _hex(self._client.block(block_number).hash) == block_hash
+        except ChainError:
+            raise
+        except Exception:  # the height vanished between the two calls: treat as replaced
+            return False
 
     def _nonce_used(self, tx: TxRow) -> TxRow:
         """The nonce is used but no attempt has a receipt: mined meanwhile, or taken by another."""
