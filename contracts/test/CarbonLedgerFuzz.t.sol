@@ -181,7 +181,8 @@ contract CarbonLedgerFuzzTest is LedgerFixture {
         bytes32[] memory tree = StandardMerkleTree.build(leaves);
         bytes32 root = tree[0];
         vm.prank(exporter);
-        ledger.anchorRoot(root, FACTOR_SET, uint32(n));
+        // forge-lint: disable-next-line(unsafe-typecast)
+        ledger.anchorRoot(root, FACTOR_SET, uint32(n)); // n <= 33
         for (uint256 i = 0; i < n; ++i) {
             StandardMerkleTree.Leaf memory leaf = leaves[i];
             bytes32[] memory proof = StandardMerkleTree.proof(tree, StandardMerkleTree.leafHash(leaf));

@@ -115,7 +115,10 @@ abstract contract LedgerFixture is Test {
             if (log.emitter != emitter || log.topics[0] != shipmentRecordedTopic) continue;
             (bytes32 recordHash, bytes32 factorSetId, uint256 packedWord) =
                 abi.decode(log.data, (bytes32, bytes32, uint256));
+            // Truncation is the unpacking: exporter << 96 | co2eWtwG << 48 | co2eTtwG.
+            // forge-lint: disable-next-line(unsafe-typecast)
             shipments[k] = Shipment(log.topics[1], recordHash, uint48(packedWord >> 48), uint48(packedWord));
+            // forge-lint: disable-next-line(unsafe-typecast)
             writers[k] = address(uint160(packedWord >> 96));
             factorSets[k] = factorSetId;
             ++k;

@@ -130,6 +130,8 @@ contract LedgerHandler is CommonBase, StdUtils {
         for (uint256 i = 0; i < n; ++i) {
             uint256 s = uint256(keccak256(abi.encode(seed, i)));
             refs[i] = RecordRef(shipmentId(s), exporter, recordHash(s >> 128));
+            // Any 12 bytes are two valid uint48 amounts.
+            // forge-lint: disable-next-line(unsafe-typecast)
             packed = bytes.concat(packed, refs[i].shipmentId, refs[i].recordHash, bytes12(uint96(s)));
         }
         bool predicted = !batchUsed[batchId] && registered[factorSet];
@@ -139,7 +141,8 @@ contract LedgerHandler is CommonBase, StdUtils {
         try ledger.recordShipments(batchId, factorSet, packed) {
             _expect(predicted, true);
             batchUsed[batchId] = true;
-            _batches.push(Anchor(batchId, exporter, uint64(block.number), uint32(n)));
+            // forge-lint: disable-next-line(unsafe-typecast)
+            _batches.push(Anchor(batchId, exporter, uint64(block.number), uint32(n))); // n <= 4
             for (uint256 i = 0; i < n; ++i) {
                 _submitted.push(refs[i]);
             }
@@ -309,6 +312,7 @@ contract LedgerHandler is CommonBase, StdUtils {
         for (uint256 i = 0; i < logs.length; ++i) {
             if (logs[i].emitter != address(ledger) || logs[i].topics[0] != topic) continue;
             (bytes32 hash,, uint256 word) = abi.decode(logs[i].data, (bytes32, bytes32, uint256));
+            // forge-lint: disable-next-line(unsafe-typecast)
             _logged.push(RecordRef(logs[i].topics[1], address(uint160(word >> 96)), hash));
         }
     }
