@@ -18,6 +18,8 @@ step "forge fmt --check"
 forge fmt --check
 step "forge test"
 forge test
+step "forge snapshot --check (gas of the unit and gas tests)"
+forge snapshot --no-match-contract 'Fuzz|Invariant' --check
 step "slither"
 bash scripts/slither.sh
 
