@@ -123,12 +123,14 @@ def intensity_mg_vec(co2e_g: Int64Array, act_hi: Int64Array, act_lo: Int64Array,
     recomputed with Python integers.
     """
     activity = act_hi.astype(np.float64) * 1e9 + act_lo.astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         estimate = co2e_g.astype(np.float64) * 1e12 / activity + 0.5
-    rounded = np.floor(estimate)
-    frac = estimate - rounded
-    margin = 1e-9 * np.maximum(1.0, estimate)
-    unsure = ~np.isfinite(estimate) | (frac < margin) | (frac > 1 - margin) | (rounded >= 2**62)
+        finite = np.isfinite(estimate)
+        estimate = np.where(finite, estimate, 0.0)
+        rounded = np.floor(estimate)
+        frac = estimate - rounded
+        margin = 1e-9 * np.maximum(1.0, estimate)
+        unsure = ~finite | (frac < margin) | (frac > 1 - margin) | (rounded >= 2**62)
     result = np.where(unsure, 0, rounded).astype(np.int64)
     for i in np.nonzero(unsure)[0].tolist():
         value = intensity_mg_per_tkm(int(co2e_g[i]), int(act_hi[i]) * 10**9 + int(act_lo[i]))

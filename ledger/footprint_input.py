@@ -21,6 +21,7 @@ import pandas as pd
 from ledger.distances import location_syntax_problem
 from ledger.errors import InputError, InputProblem
 from ledger.shipments import (
+    LIMITS,
     TRANSPORT_MODES,
     FieldReader,
     Leg,
@@ -261,18 +262,90 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "hub_co2e_ttw_kg_per_t": _optional(_decimal("hub_co2e_ttw_kg_per_t", 6, positive=False)),
     "hub_co2e_wtw_kg_per_t": _optional(_decimal("hub_co2e_wtw_kg_per_t", 6, positive=False)),
 }
+_DECIMAL_COLUMNS = {"mass_kg": 3, "distance_km": 3, "hub_co2e_ttw_kg_per_t": 6,
+                    "hub_co2e_wtw_kg_per_t": 6}
+_CATEGORY_COLUMNS = ("leg", "mode", "origin", "destination", "vehicle_class", "laden_state",
+                     "refrigerated", "radiative_forcing", "avoid_suez")
+_CSV_DTYPES: dict[str, Any] = {c: ("category" if c in _CATEGORY_COLUMNS else object)
+                               for c in (*LEG_COLUMNS, *GOODS_COLUMNS)}
 _INT_DEFAULTS = {"leg": 0, "mass_kg": 0, "distance_km": _NONE, "refrigerated": _NONE,
                  "radiative_forcing": _NONE, "avoid_suez": _NONE,
                  "hub_co2e_ttw_kg_per_t": _NONE, "hub_co2e_wtw_kg_per_t": _NONE}
 
 
-def _parse_column(values: npt.NDArray[np.object_], parse: Callable[[str], Any],
+def _parse_column(series: pd.Series, parse: Callable[[str], Any],
                   ) -> tuple[npt.NDArray[np.intp], list[Any], npt.NDArray[np.bool_]]:
     """Codes per row, parsed value per distinct text, and which distinct values are bad."""
-    codes, uniques = pd.factorize(values, sort=False)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy().astype(np.intp)
+        uniques: Any = series.cat.categories
+    else:
+        codes, uniques = pd.factorize(series.to_numpy(object), sort=False)
     parsed = [parse(str(u)) for u in uniques]
     bad = np.fromiter((isinstance(p, _Bad) for p in parsed), dtype=bool, count=len(parsed))
     return codes, parsed, bad
+
+
+_DIGIT0, _DIGIT9, _DOT = ord("0"), ord("9"), ord(".")
+_POW10 = np.asarray([10**k for k in range(19)], dtype=np.int64)
+
+
+def decimal_fast(values: npt.NDArray[np.object_], places: int,
+                 ) -> tuple[Int64Array, npt.NDArray[np.bool_]]:
+    """Plain decimals ("123", "12.5") times 10**places, where the text is surely valid.
+
+    Returns (scaled values, sure): rows not ``sure`` (empty, other characters, over 18 digits,
+    more than ``places`` significant decimals) must go through
+    :func:`ledger.shipments.parse_decimal_text`, which decides and explains.
+    """
+    n = len(values)
+    out = np.zeros(n, dtype=np.int64)
+    sure = np.zeros(n, dtype=bool)
+    for start in range(0, n, _CHUNK):
+        end = min(n, start + _CHUNK)
+        part = values[start:end]
+        try:
+            text = part.astype(np.bytes_)
+        except UnicodeEncodeError:
+            ascii_rows = np.fromiter((str(v).isascii() for v in part), dtype=bool,
+                                     count=len(part))
+            text = np.where(ascii_rows, part, "").astype(np.bytes_)
+        out[start:end], sure[start:end] = _decimal_chunk(text, places)
+    return out, sure
+
+
+_CHUNK = 1 << 16
+
+
+def _decimal_chunk(text: npt.NDArray[np.bytes_], places: int,
+                   ) -> tuple[Int64Array, npt.NDArray[np.bool_]]:
+    n, width = len(text), text.dtype.itemsize
+    if width == 0 or width > 40:
+        return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
+    chars = text.view(np.uint8).reshape(n, width)
+    value = np.zeros(n, dtype=np.int64)
+    ok = np.ones(n, dtype=bool)
+    ended = np.zeros(n, dtype=bool)
+    seen_dot = np.zeros(n, dtype=bool)
+    before = np.zeros(n, dtype=np.int64)
+    after = np.zeros(n, dtype=np.int64)
+    for j in range(width):
+        c = chars[:, j]
+        digit = (c >= _DIGIT0) & (c <= _DIGIT9)
+        dot = c == _DOT
+        pad = c == 0
+        ok &= (digit | dot | pad) & ~(ended & ~pad) & ~(dot & seen_dot)
+        ended |= pad
+        value = np.where(digit, value * 10 + c - _DIGIT0, value)
+        after += digit & seen_dot
+        before += digit & ~seen_dot
+        seen_dot |= dot
+    ok &= (before >= 1) & (~seen_dot | (after >= 1)) & (before + after <= 18)
+    ok &= (before + np.maximum(places - after, 0)) <= 18
+    divisor = _POW10[np.clip(after - places, 0, 18)]
+    ok &= (value % divisor) == 0
+    scaled = (value // divisor) * _POW10[np.clip(places - after, 0, 18)]
+    return np.where(ok, scaled, 0), ok
 
 
 def read_csv_frame(path: Path | str, *,
@@ -284,7 +357,7 @@ def read_csv_frame(path: Path | str, *,
     """
     path = Path(path)
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
+        df = pd.read_csv(path, dtype=_CSV_DTYPES, keep_default_na=False, na_filter=False,
                          encoding="utf-8-sig", skip_blank_lines=True)
     except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
         raise InputError(f"{path}: cannot be read as CSV: {exc}") from exc
@@ -302,8 +375,7 @@ def read_csv_frame(path: Path | str, *,
         raise InputError(f"{path}: the file has no legs")
     n = len(df)
     line = np.arange(2, n + 2, dtype=np.int64)
-    sid_codes, sid_values, sid_bad = _parse_column(df["shipment_id"].to_numpy(object),
-                                                   _shipment_id)
+    sid_codes, sid_values, sid_bad = _shipment_ids(df["shipment_id"].to_numpy(object))
     row_sid = np.asarray([None if isinstance(v, _Bad) else v for v in sid_values],
                          dtype=object)[sid_codes]
     row_bad = np.zeros(n, dtype=bool)
@@ -322,7 +394,11 @@ def read_csv_frame(path: Path | str, *,
         if column not in df.columns:
             columns[column] = None
             continue
-        codes, parsed, bad = _parse_column(df[column].to_numpy(object), parse)
+        if column in _DECIMAL_COLUMNS:
+            columns[column] = _decimal_column(df[column].to_numpy(object), column, report,
+                                              row_bad)
+            continue
+        codes, parsed, bad = _parse_column(df[column], parse)
         rows = np.nonzero(bad[codes])[0]
         report(rows, column, [parsed[codes[i]] for i in rows])
         row_bad[rows] = True
@@ -333,7 +409,7 @@ def read_csv_frame(path: Path | str, *,
         else:
             cats = [None if p is None or isinstance(p, _Bad) else p for p in parsed]
             columns[column] = _categorical(codes, cats)
-    ship_codes, ship_ids = pd.factorize(np.asarray(row_sid, dtype=object), sort=False)
+    ship_codes, ship_ids = _ships_in_order(sid_codes, sid_values)
     legs = pd.DataFrame({
         "ship": ship_codes.astype(np.int64),
         "order": columns["leg"],
@@ -369,6 +445,63 @@ def read_csv_frame(path: Path | str, *,
         collect.extend(problems)
         frame = frame.without({p.shipment_id for p in problems if p.shipment_id is not None})
     return frame
+
+
+def _shipment_ids(values: npt.NDArray[np.object_],
+                  ) -> tuple[npt.NDArray[np.intp], list[Any], npt.NDArray[np.bool_]]:
+    """Codes (in order of first appearance), distinct ids or problems, which are bad."""
+    codes, uniques = pd.factorize(values, sort=False)
+    text = np.asarray(uniques, dtype=object).astype(np.str_)
+    length = np.char.str_len(text)
+    plain = (length >= 1) & (length <= 128) & (np.char.strip(text) == text)
+    parsed: list[Any] = list(uniques)
+    for i in np.nonzero(~plain)[0].tolist():
+        parsed[i] = _shipment_id(str(uniques[i]))
+    bad = np.zeros(len(parsed), dtype=bool)
+    bad[~plain] = [isinstance(parsed[i], _Bad) for i in np.nonzero(~plain)[0].tolist()]
+    return codes, parsed, bad
+
+
+def _ships_in_order(codes: npt.NDArray[np.intp], values: list[Any],
+                    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
+    """Shipment number of each row (codes are in order of first appearance; -1: bad id)."""
+    good = np.asarray([not isinstance(v, _Bad) for v in values], dtype=bool)
+    number = np.cumsum(good) - 1
+    number[~good] = -1
+    ids = np.asarray([v for v in values if not isinstance(v, _Bad)], dtype=object)
+    return number[codes], ids
+
+
+def _decimal_column(values: npt.NDArray[np.object_], column: str,
+                    report: Callable[[npt.NDArray[np.intp], str, Sequence[str]], None],
+                    row_bad: npt.NDArray[np.bool_]) -> Int64Array:
+    """A decimal column scaled to integers; unsure rows go through the scalar parser."""
+    places = _DECIMAL_COLUMNS[column]
+    scaled, sure = decimal_fast(values, places)
+    parse = _PARSERS[column]
+    result = np.where(sure, scaled, _INT_DEFAULTS[column])
+    unsure = np.nonzero(~sure)[0]
+    if len(unsure):
+        codes, uniques = pd.factorize(values[unsure], sort=False)
+        parsed = [parse(str(u)) for u in uniques]
+        table = np.asarray([_INT_DEFAULTS[column] if p is None or isinstance(p, _Bad) else p
+                            for p in parsed], dtype=np.int64)
+        result[unsure] = table[codes]
+        bad = np.asarray([isinstance(p, _Bad) for p in parsed], dtype=bool)[codes]
+        rows = unsure[bad]
+        report(rows, column, [parsed[c] for c in codes[bad].tolist()])
+        row_bad[rows] = True
+    if sure.any():
+        largest = LIMITS[column][1]
+        too_big = sure & (scaled > int(largest) * 10**places)
+        positive = column in ("mass_kg", "distance_km")
+        not_positive = sure & (scaled <= 0) if positive else np.zeros(len(values), dtype=bool)
+        rows = np.nonzero(too_big | not_positive)[0]
+        if len(rows):
+            report(rows, column, [parse(str(values[i])) for i in rows.tolist()])
+            row_bad[rows] = True
+            result[rows] = _INT_DEFAULTS[column]
+    return result
 
 
 def _first_rows(legs: pd.DataFrame, count: int) -> Int64Array:
