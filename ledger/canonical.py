@@ -24,6 +24,7 @@ from __future__ import annotations
 import ctypes
 import importlib.util
 import json
+import numbers
 import re
 import threading
 from collections.abc import Callable
@@ -193,14 +194,14 @@ def keccak_function() -> Callable[[bytes], bytes]:
     return _keccak_impl()
 
 
-def keccak256(data: bytes) -> bytes:
+def keccak256(data: bytes | bytearray | memoryview) -> bytes:
     """keccak-256 (Ethereum's hash, not SHA3-256) of ``data``, 32 bytes."""
-    return _keccak_impl()(data)
+    return _keccak_impl()(data if type(data) is bytes else bytes(data))
 
 
-def keccak256_hex(data: bytes) -> str:
+def keccak256_hex(data: bytes | bytearray | memoryview) -> str:
     """keccak-256 of ``data`` as ``0x`` and 64 lower-case hex digits."""
-    return "0x" + _keccak_impl()(data).hex()
+    return "0x" + keccak256(data).hex()
 
 
 # ---------------------------------------------------------------------------- canonical JSON
@@ -211,6 +212,12 @@ def _problem(message: str, path: str) -> InputError:
 
 
 def _type_problem(value: object, path: str) -> InputError:
+    if isinstance(value, numbers.Integral):
+        return _problem(
+            f"integer of type {type(value).__name__} ({value!r}) is not a Python int; "
+            "convert it with int() before building a record",
+            path,
+        )
     if isinstance(value, float):
         return _problem(
             f"float {value!r} cannot go into a canonical record; write an integer of a named "

@@ -9,6 +9,7 @@ from decimal import Decimal
 from enum import IntEnum
 from typing import Any
 
+import numpy
 import pytest
 from Crypto.Hash import keccak as pycryptodome_keccak
 from hypothesis import given, settings
@@ -131,6 +132,8 @@ def test_floats_are_refused_and_the_path_is_named(bad: float) -> None:
         ({None: "x"}, "member name None is not a string"),
         (Decimal("1.5"), "Decimal is not a JSON value"),
         (b"bytes", "bytes is not a JSON value"),
+        ({"n": numpy.int64(7)}, "int64 .* is not a Python int"),
+        ({"x": numpy.float64(1.5)}, "float"),
         ({"s": {1, 2}}, "set is not a JSON value"),
         ("lone \ud800 surrogate", "lone surrogate"),
         ({"k\udc00": 1}, "lone surrogate"),
@@ -237,6 +240,7 @@ def test_keccak_known_answers() -> None:
     assert keccak256_hex(b"abc") == (
         "0x4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45"
     )
+    assert keccak256(bytearray(b"abc")) == keccak256(memoryview(b"abc")) == keccak256(b"abc")
 
 
 def test_every_keccak_backend_matches_pycryptodome_at_every_length() -> None:
