@@ -88,7 +88,7 @@ class Service:
             time.sleep(0.05)
 
 
-def _service(app: Any, node: Any = None, base_url: str = "http://testserver") -> Service:
+def make_service(app: Any, node: Any = None, base_url: str = "http://testserver") -> Service:
     return Service(app, app.state.ctx, TestClient(app, base_url=base_url), node)
 
 
@@ -97,7 +97,7 @@ def offline_service(tmp_path: Path) -> Iterator[Service]:
     chain = ChainSettings(rpc_url="http://127.0.0.1:9", chain_id=31337, rpc_retries=1,
                           rpc_timeout_s=1, deployments_dir=tmp_path)
     app = create_app(service_settings(tmp_path), chain, deployment=OFFLINE_DEPLOYMENT)
-    made = _service(app)
+    made = make_service(app)
     try:
         yield made
     finally:
@@ -135,7 +135,7 @@ def chain_app(tmp_path: Path, chain: ServiceChain, **overrides: Any) -> Any:
 
 @pytest.fixture
 def chain_service(tmp_path: Path, service_chain: ServiceChain) -> Iterator[Service]:
-    made = _service(chain_app(tmp_path, service_chain), service_chain.node)
+    made = make_service(chain_app(tmp_path, service_chain), service_chain.node)
     try:
         yield made
     finally:
