@@ -125,13 +125,21 @@ def build_entry(
         )
     wtw_g = _grams(footprint, "co2e_wtw_g", shipment_id)
     ttw_g = _grams(footprint, "co2e_ttw_g", shipment_id)
+    factor_set_id = _factor_set_id(factor_set_id)
+    computed_with = footprint.get("factor_set_id", factor_set_id)
+    if not isinstance(computed_with, str) or computed_with.lower() != factor_set_id:
+        raise _fail(
+            f"footprint was computed with factor set {computed_with!r}, "
+            f"not the record's {factor_set_id}",
+            field="footprint.factor_set_id", shipment_id=shipment_id,
+        )
     exporter = normalise_address(exporter)
     chain_id = chain_shipment_id_bytes(exporter, shipment_id)  # also checks the id's form
     record = {
         "schema": RECORD_SCHEMA,
         "exporter": exporter,
         "shipment_id": shipment_id,
-        "factor_set_id": _factor_set_id(factor_set_id),
+        "factor_set_id": factor_set_id,
         "shipment": shipment,
         "footprint": footprint,
     }

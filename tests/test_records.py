@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -179,6 +180,7 @@ def test_a_float_anywhere_is_refused_with_the_shipment_and_path() -> None:
         ({"co2e_ttw_g": "1456789"}, "non-negative integer of grams"),
         ({"co2e_wtw_g": True}, "non-negative integer of grams"),
         ({"shipment_id": "NGB-2026-0002"}, "footprint is for shipment 'NGB-2026-0002'"),
+        ({"factor_set_id": "0x" + "cd" * 32}, "computed with factor set '0xcdcd"),
     ],
 )
 def test_inconsistent_footprints_are_refused(change: dict[str, Any], message: str) -> None:
@@ -231,6 +233,30 @@ def test_parse_record_refuses_non_canonical_bytes() -> None:
     assert parse_canonical(pretty, require_canonical=False) == record
     with pytest.raises(InputError, match="canonical form"):
         parse_record(pretty)
+
+
+def test_demo_shipments_from_the_footprint_engine_become_provable_records() -> None:
+    from ledger.factorset import load_factor_set
+    from ledger.footprint import compute_shipment
+    from ledger.shipments import read_shipments
+
+    factor_set = load_factor_set()
+    demo = Path(__file__).parent.parent / "examples" / "demo-shipments.json"
+    entries = []
+    for item in read_shipments(demo):
+        result = compute_shipment(item, factor_set)
+        entry = build_entry(item.to_dict(), result.to_dict(), exporter=EXPORTER,
+                            factor_set_id=factor_set.id)
+        assert (entry.leaf.co2e_wtw_g, entry.leaf.co2e_ttw_g) == (result.co2e_wtw_g,
+                                                                  result.co2e_ttw_g)
+        assert parse_record(entry.canonical) == entry.record
+        assert entry.record["factor_set_id"] == factor_set.id.lower()
+        entries.append(entry)
+    assert len(entries) == 4
+    tree = build_tree(entry.leaf for entry in entries)
+    for entry in entries:
+        proof = tree.proof(entry.leaf.shipment_id)
+        assert verify_proof(tree.root, record_leaf(parse_record(entry.canonical)), proof)
 
 
 def test_public_names_import() -> None:
