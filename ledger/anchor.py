@@ -17,13 +17,20 @@ shipment stored with the same record hash is reported as already anchored and no
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ledger.canonical import canonical_json, chain_shipment_id_bytes, keccak_function
 from ledger.chain_contract import EXPORTER_ROLE, CarbonLedgerContract
-from ledger.chain_gas import ShipmentEntry, batch_id_for, pack_shipments, plan_batches
+from ledger.chain_gas import (
+    ShipmentEntry,
+    batch_gas_bound,
+    batch_id_for,
+    pack_shipments,
+    plan_batches,
+)
 from ledger.errors import ConfigError, FactorError, InputError, InputProblem
 from ledger.merkle import Leaf, build_tree
 from ledger.outbox import Checkpoint, Outbox, OutboxPolicy
@@ -35,7 +42,7 @@ __all__ = [
     "AnchorResult",
     "PreparedRecord",
     "anchor_records",
-    "batch_calldata",
+    "batch_call",
     "prepare_footprints",
     "prepare_records",
     "scope_of",
@@ -260,11 +267,11 @@ def _refuse_recorded_elsewhere(ledger: CarbonLedgerContract, store: LedgerStore,
 
 def _new_record(record: PreparedRecord, position: int, tree_index: int | None = None,
                 leaf_hash: bytes | None = None) -> NewRecord:
+    shipment_key, record_hash, wtw_g, ttw_g = record.leaf
     return NewRecord(
-        shipment_id=record.shipment_id, shipment_key="0x" + record.chain_shipment_id.hex(),
-        record_hash="0x" + record.record_hash.hex(), co2e_wtw_g=record.co2e_wtw_g,
-        co2e_ttw_g=record.co2e_ttw_g, record_json=record.canonical, position=position,
-        leaf_hash=None if leaf_hash is None else "0x" + leaf_hash.hex(), tree_index=tree_index,
+        record.shipment_id, "0x" + shipment_key.hex(), "0x" + record_hash.hex(), wtw_g, ttw_g,
+        record.canonical, position, None if leaf_hash is None else "0x" + leaf_hash.hex(),
+        tree_index,
     )
 
 
@@ -305,18 +312,30 @@ def plan_root_batches(factor_set_id: bytes, records: Sequence[PreparedRecord],
     return batches
 
 
-def batch_calldata(ledger: CarbonLedgerContract, store: LedgerStore, batch: BatchRow) -> bytes:
-    """The call that anchors a stored batch, rebuilt from the store alone."""
+def batch_call(ledger: CarbonLedgerContract, store: LedgerStore, batch: BatchRow
+               ) -> tuple[bytes, int | None]:
+    """The call that anchors a stored batch, rebuilt from the store alone, and its gas bound
+    (per-shipment batches: the local bound that planned them; roots: left to the node)."""
     factor_set_id = bytes.fromhex(batch.factor_set_id[2:])
     key = bytes.fromhex(batch.batch_key[2:])
     if batch.path == "root":
-        return ledger.anchor_root_calldata(key, factor_set_id, batch.shipment_count)
+        return ledger.anchor_root_calldata(key, factor_set_id, batch.shipment_count), None
     entries = [
         ShipmentEntry(bytes.fromhex(r.shipment_key[2:]), bytes.fromhex(r.record_hash[2:]),
                       r.co2e_wtw_g, r.co2e_ttw_g)
         for r in store.batch_records(batch.id)
     ]
-    return ledger.record_shipments_calldata(key, factor_set_id, entries)
+    client = ledger.client
+    gas = min(math.ceil(batch_gas_bound(entries) * client.settings.gas_margin),
+              client.max_tx_gas)
+    return ledger.record_shipments_calldata(key, factor_set_id, entries), gas
+
+
+def _send_batch(outbox: Outbox, ledger: CarbonLedgerContract, store: LedgerStore,
+                batch: BatchRow) -> TxRow:
+    data, gas = batch_call(ledger, store, batch)
+    return outbox.submit(to=ledger.address, data=data, gas=gas, batch_id=batch.id,
+                         what=f"{batch.path} batch {batch.batch_key}")
 
 
 def landed_check(ledger: CarbonLedgerContract, store: LedgerStore
@@ -375,8 +394,7 @@ def anchor_records(
                 outbox.idle()
                 for tx_id in sent:
                     outbox.advance(store.tx(tx_id))
-            tx = outbox.submit(to=ledger.address, data=batch_calldata(ledger, store, batch),
-                               batch_id=batch.id, what=f"{batch.path} batch {batch.batch_key}")
+            tx = _send_batch(outbox, ledger, store, batch)
             sent.append(tx.id)
             note("between_batches", tx)
         if options.wait_until != "sent":
@@ -384,10 +402,7 @@ def anchor_records(
             # a dropped transaction freed its batch: send it again, and wait once more
             while store.unstarted_batches(scope):
                 for batch in store.unstarted_batches(scope):
-                    tx = outbox.submit(to=ledger.address,
-                                       data=batch_calldata(ledger, store, batch),
-                                       batch_id=batch.id, what=f"{batch.path} batch")
-                    sent.append(tx.id)
+                    sent.append(_send_batch(outbox, ledger, store, batch).id)
                 outbox.wait(sent, until=options.wait_until)
     return AnchorResult(
         scope=scope, path=options.path, new_shipments=tuple(r.shipment_id for r in new),

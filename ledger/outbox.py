@@ -104,12 +104,15 @@ class Outbox:
 
     # ------------------------------------------------------------------ sending
 
-    def submit(self, *, to: str, data: bytes, batch_id: int | None,
+    def submit(self, *, to: str, data: bytes, batch_id: int | None, gas: int | None = None,
                what: str = "transaction") -> TxRow:
-        """Simulate, sign with the next nonce, store, then broadcast one transaction."""
+        """Simulate, sign with the next nonce, store, then broadcast one transaction.
+
+        ``gas``: a known upper bound of the gas it uses (else the node estimates it).
+        """
         nonce = self._take_nonce()
         try:
-            signed = self._client.build_transaction(to, data, nonce=nonce, what=what)
+            signed = self._client.build_transaction(to, data, nonce=nonce, gas=gas, what=what)
         except BaseException:
             self._next_nonce = None  # nothing stored: the nonce is free again
             raise

@@ -342,6 +342,9 @@ def _url_for(target: str | Path) -> str:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # transactions are begun explicitly (below)
     cursor = dbapi_connection.cursor()
+    # 16 KiB pages keep a ~2 KB canonical record in its leaf page (4 KiB pages spill it to
+    # overflow pages: about 4x slower bulk inserts). Only takes effect on a new database.
+    cursor.execute("PRAGMA page_size=16384")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "memory":

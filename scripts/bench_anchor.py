@@ -1,0 +1,253 @@
+#!/usr/bin/env python
+"""Anchoring throughput: shipments from footprints to final on a fresh local Anvil, both paths.
+
+    .venv/bin/python scripts/bench_anchor.py [--shipments 100000] [--paths root,events]
+                                             [--confirmations 1] [--baseline 300]
+
+Input: the four demo lanes (examples/demo-shipments.json) repeated with varied masses and ids;
+their footprints come from the vectorised engine before the clock starts. Then, per path, on its
+own Anvil (EIP-7825 cap enforced) and its own SQLite store, the clock runs from footprints to
+every batch final (``--confirmations`` blocks on top, mined on demand):
+
+  records   shipment + footprint -> canonical record bytes, keccak-256 hash, leaf (build_entry)
+  checks    pre-flight reads, idempotency lookups in the store, reconciliation
+  plan      root: StandardMerkleTree per batch; events: batches under the per-transaction gas cap
+  store     records, trees and batches written in one commit
+  send      simulate, sign, store the raw transaction, broadcast
+  final     receipts, confirmation depth, re-check
+
+Printed: shipments/s, gas per shipment, where the time goes, and in the same run a baseline:
+root path, the same tree built with ``eth_abi.encode`` + ``Web3.keccak`` per leaf and node;
+events path, one transaction per shipment (sign, send, wait), on ``--baseline`` shipments.
+Targets on a 2-core machine: root >= 50,000 shipments/s, events >= 5,000 shipments/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import eth_abi
+from web3 import Web3
+
+from ledger import anchor as anchor_module
+from ledger.anchor import AnchorOptions, anchor_records, prepare_footprints
+from ledger.anvil import start_anvil
+from ledger.chain import connect
+from ledger.config import ChainSettings
+from ledger.deploy import deploy_ledger, open_deployment
+from ledger.devkeys import DEV_ADMIN_INDEX, DEV_EXPORTER_INDEXES, dev_key
+from ledger.factorset import load_factor_set
+from ledger.footprint import compute_batch
+from ledger.merkle import LEAF_ENCODING
+from ledger.outbox import OutboxPolicy
+from ledger.proofs import proof_bundle
+from ledger.shipments import Shipment, shipments_from_json
+from ledger.store import open_store
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS = {"root": 50_000, "events": 5_000}
+STAGES = ("records", "checks", "plan", "store", "send", "final")
+
+
+def demo_shipments(count: int, seed: int = 2026) -> list[Shipment]:
+    """``count`` shipments on the demo lanes, masses varied by up to +-30 %."""
+    lanes = json.loads((ROOT / "examples" / "demo-shipments.json").read_text("utf-8"))
+    rng = random.Random(seed)
+    items = []
+    for n in range(count):
+        lane = json.loads(json.dumps(lanes["shipments"][n % len(lanes["shipments"])]))
+        lane["shipment_id"] = f"{lane['shipment_id']}-{n:07d}"
+        scale = Decimal(rng.randrange(70, 131)) / 100
+        for leg in lane["legs"]:
+            leg["mass_kg"] = str((Decimal(leg["mass_kg"]) * scale).quantize(Decimal(1)))
+        items.append(lane)
+    return shipments_from_json({"shipments": items})
+
+
+class Clock:
+    """Stage timings of one run, filled by wrappers and checkpoints."""
+
+    def __init__(self) -> None:
+        self.seconds = dict.fromkeys(STAGES, 0.0)
+        self.marks: dict[str, float] = {}
+
+    def wrap(self, stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds[stage] += time.perf_counter() - start
+        return timed
+
+    def checkpoint(self, point: str, _tx: object) -> None:
+        now = time.perf_counter()
+        self.marks.setdefault(f"first {point}", now)
+        self.marks[f"last {point}"] = now
+
+
+def run_path(path: str, pairs: list[tuple[dict[str, Any], dict[str, Any]]], factor_set_id: str,
+             factor_set_uri: str, confirmations: int, workdir: Path) -> dict[str, Any]:
+    exporter_key = dev_key(DEV_EXPORTER_INDEXES[0])
+    with start_anvil() as node:
+        settings = ChainSettings(rpc_url=node.rpc_url, chain_id=node.chain_id,
+                                 poll_interval_s=0.002, receipt_timeout_s=600)
+        with connect(settings, private_key=dev_key(DEV_ADMIN_INDEX).private_key) as admin:
+            deployment, _ = deploy_ledger(
+                admin, exporters=[exporter_key.address],
+                factor_sets=[(bytes.fromhex(factor_set_id[2:]), factor_set_uri)])
+        with connect(settings, private_key=exporter_key.private_key) as client, \
+                open_store(workdir / f"{path}.sqlite") as store:
+            ledger = open_deployment(client, deployment)
+            clock = Clock()
+            planner = "plan_root_batches" if path == "root" else "plan_event_batches"
+            original_plan = getattr(anchor_module, planner)
+            setattr(anchor_module, planner, clock.wrap("plan", original_plan))
+            store.add_batches = clock.wrap("store", store.add_batches)  # type: ignore[method-assign]
+            start = time.perf_counter()
+            records = prepare_footprints(pairs, exporter=client.address.lower(),
+                                         factor_set_id=factor_set_id)
+            clock.seconds["records"] = time.perf_counter() - start
+            anchor_start = time.perf_counter()
+            try:
+                result = anchor_records(
+                    records, store=store, ledger=ledger,
+                    factor_set_id=bytes.fromhex(factor_set_id[2:]),
+                    options=AnchorOptions(path=path),
+                    policy=OutboxPolicy(confirmations=confirmations, poll_interval_s=0.002,
+                                        timeout_s=600),
+                    checkpoint=clock.checkpoint, idle=lambda: node.rpc("evm_mine"),
+                )
+            finally:
+                setattr(anchor_module, planner, original_plan)
+            end = time.perf_counter()
+            first_signed = clock.marks.get("first signed", end)
+            last_broadcast = clock.marks.get("last broadcast", end)
+            before_send = first_signed - anchor_start
+            clock.seconds["checks"] = max(
+                0.0, before_send - clock.seconds["plan"] - clock.seconds["store"])
+            clock.seconds["send"] = last_broadcast - first_signed
+            clock.seconds["final"] = end - last_broadcast
+            statuses = list(result.batches)
+            gas = sum(s.tx.receipt.gas_used for s in statuses if s.tx and s.tx.receipt)
+            assert {s.state for s in statuses} == {"final"}, "not every batch is final"
+
+            proof_start = time.perf_counter()
+            sample = [r.shipment_id for r in records[:: max(1, len(records) // 1000)]]
+            for shipment_id in sample:
+                proof_bundle(store, result.scope, shipment_id)
+            proof_s = (time.perf_counter() - proof_start) / len(sample)
+            return {
+                "path": path, "count": len(records), "seconds": end - start,
+                "stages": clock.seconds, "gas": gas, "txs": len(statuses),
+                "bundle_ms": proof_s * 1000,
+                "bytes": sum(len(r.canonical) for r in records) / len(records),
+            }
+
+
+def naive_tree_seconds(pairs: list[tuple[dict[str, Any], dict[str, Any]]], factor_set_id: str,
+                       exporter: str) -> tuple[float, float]:
+    """Seconds for the tree built naively and with the ledger's code, over the same leaves."""
+    from ledger.merkle import build_tree
+
+    leaves = [r.leaf for r in prepare_footprints(pairs, exporter=exporter,
+                                                 factor_set_id=factor_set_id)]
+    start = time.perf_counter()
+    hashed = sorted(bytes(Web3.keccak(Web3.keccak(eth_abi.encode(list(LEAF_ENCODING),
+                                                                 list(leaf)))))
+                    for leaf in leaves)
+    level = hashed
+    while len(level) > 1:
+        nxt = [bytes(Web3.keccak(min(a, b) + max(a, b)))
+               for a, b in zip(level[::2], level[1::2], strict=False)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    naive = time.perf_counter() - start
+    start = time.perf_counter()
+    build_tree(leaves)
+    return naive, time.perf_counter() - start
+
+
+def per_shipment_baseline(pairs: list[tuple[dict[str, Any], dict[str, Any]]],
+                          factor_set_id: str, factor_set_uri: str) -> tuple[float, float]:
+    """Shipments/s and gas/shipment with one ``recordShipments`` transaction per shipment."""
+    exporter_key = dev_key(DEV_EXPORTER_INDEXES[0])
+    with start_anvil() as node:
+        settings = ChainSettings(rpc_url=node.rpc_url, chain_id=node.chain_id,
+                                 poll_interval_s=0.001)
+        with connect(settings, private_key=dev_key(DEV_ADMIN_INDEX).private_key) as admin:
+            deployment, _ = deploy_ledger(
+                admin, exporters=[exporter_key.address],
+                factor_sets=[(bytes.fromhex(factor_set_id[2:]), factor_set_uri)])
+        with connect(settings, private_key=exporter_key.private_key) as client:
+            ledger = open_deployment(client, deployment)
+            records = prepare_footprints(pairs, exporter=client.address.lower(),
+                                         factor_set_id=factor_set_id)
+            start = time.perf_counter()
+            gas = 0
+            for record in records:
+                sent = ledger.record_shipments(bytes.fromhex(factor_set_id[2:]),
+                                               [record.entry()], refuse_recorded=False)
+                gas += sent.receipt.gas_used
+            seconds = time.perf_counter() - start
+    return len(records) / seconds, gas / len(records)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--shipments", type=int, default=100_000)
+    parser.add_argument("--paths", default="root,events")
+    parser.add_argument("--confirmations", type=int, default=1)
+    parser.add_argument("--baseline", type=int, default=300)
+    args = parser.parse_args()
+
+    factors = load_factor_set()
+    start = time.perf_counter()
+    shipments = demo_shipments(args.shipments)
+    batch = compute_batch(shipments, factors)
+    pairs = [(s.to_dict(), f.to_dict()) for s, f in zip(shipments, batch.footprints(),
+                                                          strict=True)]
+    print(f"{len(pairs):,} shipments on the four demo lanes; footprints computed in "
+          f"{time.perf_counter() - start:.1f} s (before the clock starts)")
+    print(f"confirmations: {args.confirmations} block(s) on top, mined on demand; "
+          "a fresh Anvil and SQLite store per path\n")
+
+    with tempfile.TemporaryDirectory(prefix="bench-anchor-") as tmp:
+        for path in [p.strip() for p in args.paths.split(",") if p.strip()]:
+            result = run_path(path, pairs, factors.id, factors.uri, args.confirmations,
+                              Path(tmp))
+            rate = result["count"] / result["seconds"]
+            target = TARGETS[path]
+            print(f"path {path}: {result['count']:,} shipments final in "
+                  f"{result['seconds']:.2f} s = {rate:,.0f} shipments/s "
+                  f"(target >= {target:,}/s: {'met' if rate >= target else 'NOT met'}); "
+                  f"{result['gas'] / result['count']:,.1f} gas/shipment over "
+                  f"{result['txs']} transaction(s); records ~{result['bytes']:,.0f} bytes")
+            for stage in STAGES:
+                seconds = result["stages"][stage]
+                print(f"  {stage:<8} {seconds:8.3f} s  {100 * seconds / result['seconds']:5.1f} %")
+            print(f"  a proof bundle read back from the store: {result['bundle_ms']:.2f} ms")
+            if path == "root":
+                naive, ours = naive_tree_seconds(pairs, factors.id,
+                                                 dev_key(DEV_EXPORTER_INDEXES[0]).address.lower())
+                print(f"  baseline tree (eth_abi.encode + Web3.keccak per leaf/node): "
+                      f"{naive:.2f} s; ledger's build_tree on the same leaves: {ours:.2f} s")
+            else:
+                count = min(args.baseline, len(pairs))
+                per_s, gas = per_shipment_baseline(pairs[:count], factors.id, factors.uri)
+                print(f"  baseline one transaction per shipment ({count} shipments): "
+                      f"{per_s:,.0f} shipments/s, {gas:,.0f} gas/shipment")
+            print()
+
+
+if __name__ == "__main__":
+    main()
