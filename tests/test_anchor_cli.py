@@ -86,7 +86,7 @@ def test_anchor_prints_where_each_proof_is_and_a_rerun_sends_nothing(
 
 
 def test_events_path_and_lookup(
-    cli_env: Path, capsys: pytest.CaptureFixture[str],
+    cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert run(["anchor", str(cli_env)]) == 0
     assert "NGB-2026-0001: event #0 of batch" in capsys.readouterr().out
@@ -94,6 +94,13 @@ def test_events_path_and_lookup(
     out = capsys.readouterr().out
     assert "ShipmentRecorded" in out and "live records on chain: 1" in out
     assert "CONFLICT" not in out
+
+    monkeypatch.delenv("CARBON_LEDGER_PRIVATE_KEY")  # a verifier holds no key
+    exporter = dev_key(DEV_EXPORTER_INDEXES[0]).address
+    assert run(["lookup", "NGB-2026-0001", "--exporter", exporter]) == 0
+    assert "live records on chain: 1" in capsys.readouterr().out
+    assert run(["proof", "NGB-2026-0001", "--exporter", exporter, "--check"]) == 0
+    assert "ok   event" in capsys.readouterr().err
 
 
 def test_refused_before_sending(

@@ -49,12 +49,16 @@ def _store_target(store: str | None) -> str:
 
 
 @contextmanager
-def _ledger(settings: ChainSettings) -> Iterator[CarbonLedgerContract]:
+def _ledger(settings: ChainSettings, *, read_only: bool = False
+            ) -> Iterator[CarbonLedgerContract]:
     from ledger.chain import connect
     from ledger.deploy import load_deployment, open_deployment
 
     deployment = load_deployment(settings.deployment_path(), chain_id=settings.chain_id)
-    with connect(settings) as client:
+    key: bytes | None = None
+    if read_only and settings.private_key is None and settings.keystore_file is None:
+        key = os.urandom(32)  # reads sign nothing: a throwaway key stands in for the signer
+    with connect(settings, private_key=key) as client:
         yield open_deployment(client, deployment)
 
 
@@ -188,7 +192,7 @@ def proof_command(
     else:
         typer.echo(text)
     if check:
-        with _ledger(settings) as ledger:
+        with _ledger(settings, read_only=True) as ledger:
             checks = check_bundle(bundle, ledger)
         for item in checks:
             typer.echo(f"{'ok  ' if item.ok else 'FAIL'} {item.name}: {item.detail}", err=True)
@@ -254,7 +258,8 @@ def lookup_command(
     """Every on-chain record of a shipment id (with revocations and supersessions)."""
     settings = load_chain_settings()
     scope = _offline_scope(settings, exporter)
-    with _ledger(settings) as ledger, open_store(_store_target(store)) as opened:
+    with _ledger(settings, read_only=True) as ledger, \
+            open_store(_store_target(store)) as opened:
         found = lookup_shipment(ledger, scope.exporter, shipment_id, opened)
     typer.echo(f"shipment {shipment_id!r} of {scope.exporter}: on-chain id "
                f"0x{found.chain_shipment_id.hex()}")
