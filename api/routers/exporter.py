@@ -228,8 +228,10 @@ def get_report(request: Request, who: Exporter, report_id: str) -> JSONResponse:
         "Content-Disposition": f'attachment; filename="{_file_stem(report_id)}.json"'})
 
 
-@router.get("/reports/{report_id}/html", response_class=HTMLResponse,
-            responses={404: {"model": ErrorBody}})
+@router.get("/reports/{report_id}/html", responses={
+    404: {"model": ErrorBody},
+    200: {"description": "The printable page", "content": {"text/html": {
+        "schema": {"type": "string"}}}}})
 def get_report_html(request: Request, who: Exporter, report_id: str) -> HTMLResponse:
     """The report as a printable HTML page."""
     from ledger.html_report import render_html
@@ -240,7 +242,10 @@ def get_report_html(request: Request, who: Exporter, report_id: str) -> HTMLResp
                                     rpc_hint=rpc))
 
 
-@router.get("/reports/{report_id}/cbam.xml", responses={404: {"model": ErrorBody}})
+@router.get("/reports/{report_id}/cbam.xml", responses={
+    404: {"model": ErrorBody},
+    200: {"description": "QReport XML", "content": {"application/xml": {
+        "schema": {"type": "string"}}}}})
 def get_report_xml(request: Request, who: Exporter, report_id: str) -> Response:
     """The CBAM QReport XML of the report's CBAM goods."""
     _, xml = _report(request, who, report_id)
