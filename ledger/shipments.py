@@ -442,8 +442,11 @@ def product_from_mapping(data: Any, f: FieldReader) -> Product | None:
     product = Product(description=p.text("description"), cn_code=cn,
                       country_of_origin=country, net_mass_kg=p.decimal("net_mass_kg"),
                       cbam_year=p.integer("cbam_year", 2000, 2100), production=production)
-    for name, message in product_problems(product):
-        p.problem(name, message)
+    if len(p.problems) == before:
+        for name, message in product_problems(product):
+            p.problem(name, message)
+    if not product.to_dict():
+        return None
     return product if len(p.problems) == before else None
 
 

@@ -154,6 +154,7 @@ def test_numbers_stay_exact() -> None:
 
 
 DECIMALS = st.decimals(min_value=Decimal("0.001"), max_value=Decimal(10**5), places=3)
+PER_TONNE = st.decimals(min_value=Decimal(0), max_value=Decimal(100), places=6)
 TEXT = st.text(alphabet="abcdefghij-_ ", min_size=1, max_size=12).map(str.strip).filter(bool)
 
 
@@ -172,7 +173,8 @@ def shipments(draw: st.DrawFn) -> Shipment:
         country_of_origin=st.none() | st.just("CN"), net_mass_kg=st.none() | DECIMALS,
         cbam_year=st.none() | st.integers(2026, 2030),
         production=st.none() | st.builds(Production, data_type=st.just("actual"),
-                                         direct_t_per_t=DECIMALS)))
+                                         direct_t_per_t=PER_TONNE),
+    ).filter(lambda p: bool(p.to_dict())))
     return Shipment(shipment_id=draw(TEXT), legs=tuple(legs),
                     exporter=draw(st.none() | TEXT), product=product)
 
@@ -188,3 +190,61 @@ def test_from_dict_of_to_dict_is_the_same_shipment(shipment: Shipment) -> None:
 @given(st.lists(shipments(), min_size=1, max_size=4, unique_by=lambda s: s.shipment_id))
 def test_frame_round_trip_keeps_shipments(items: list[Shipment]) -> None:
     assert ShipmentFrame.from_shipments(items).to_shipments() == items
+
+
+def _to_csv(items: list[Shipment]) -> str:
+    columns = ["shipment_id", "leg", "mode", "mass_kg", "origin", "destination", "distance_km",
+               "refrigerated", "exporter", "product_description", "cn_code",
+               "country_of_origin", "net_mass_kg", "cbam_year", "production_data_type",
+               "production_direct_t_per_t"]
+    lines = [",".join(columns)]
+    for s in items:
+        for i, leg in enumerate(s.legs):
+            d = leg.to_dict()
+            p = s.product.to_dict() if s.product is not None and i == 0 else {}
+            production = p.get("production", {})
+            values = [s.shipment_id, str(d["leg"]), d["mode"], d["mass_kg"], d.get("origin", ""),
+                      d.get("destination", ""), d.get("distance_km", ""),
+                      "" if leg.refrigerated is None else str(leg.refrigerated).lower(),
+                      (s.exporter or "") if i == 0 else "", p.get("description", ""),
+                      p.get("cn_code", ""), p.get("country_of_origin", ""),
+                      p.get("net_mass_kg", ""), str(p.get("cbam_year", "")),
+                      production.get("data_type", ""), production.get("direct_t_per_t", "")]
+            lines.append(",".join(f'"{v}"' for v in values))
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(shipments(), min_size=1, max_size=5, unique_by=lambda s: s.shipment_id))
+def test_csv_and_json_forms_read_the_same(tmp_path_factory: pytest.TempPathFactory,
+                                          items: list[Shipment]) -> None:
+    folder = tmp_path_factory.mktemp("forms")
+    (folder / "s.csv").write_text(_to_csv(items), encoding="utf-8")
+    (folder / "s.json").write_text(json.dumps({"shipments": [s.to_dict() for s in items]}))
+    assert read_shipments(folder / "s.csv") == read_shipments(folder / "s.json") == items
+
+
+NUMBER_TEXT = st.one_of(
+    st.decimals(min_value=0, max_value=10**10, places=4).map(str),
+    st.text(alphabet="0123456789.", max_size=22),
+    st.text(alphabet="0123456789.-+e x\u0662", max_size=8),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(NUMBER_TEXT, min_size=1, max_size=40), st.sampled_from([3, 6]))
+def test_vectorised_decimal_parsing_agrees_with_the_scalar_rule(
+        texts: list[str], places: int) -> None:
+    import numpy as np
+
+    from ledger.footprint_input import decimal_fast
+
+    name = "mass_kg" if places == 3 else "hub_co2e_ttw_kg_per_t"
+    values, sure = decimal_fast(np.asarray(texts, dtype=object), places)
+    for text, value, ok in zip(texts, values.tolist(), sure.tolist(), strict=True):
+        if ok:
+            exact = parse_decimal_text(text, name, positive=False)
+            if isinstance(exact, str):
+                assert "larger than the limit" in exact
+            else:
+                assert int(exact.scaleb(places)) == value
