@@ -1,0 +1,97 @@
+"""``carbon-ledger serve`` as a user starts it: embedded Anvil, deployment, demo clients, API up;
+stopped by SIGTERM, it takes its Anvil down with it; started again, it keeps its data."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from api_fixtures import EXAMPLES, free_port
+
+pytestmark = [pytest.mark.api, pytest.mark.chain]
+
+
+def _start(var_dir: Path, port: int, anvil_port: int) -> subprocess.Popen[bytes]:
+    state = var_dir / "anvil-state.json"
+    return subprocess.Popen(
+        [str(Path(sys.executable).with_name("carbon-ledger")), "serve", "--port", str(port),
+         "--var-dir", str(var_dir), "--anvil-port", str(anvil_port), "--state", str(state)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def _wait_up(process: subprocess.Popen[bytes], url: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited early:\n{_stop(process)}")
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("serve did not come up within 60 s")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> str:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    assert process.stdout is not None
+    with process.stdout:
+        return process.stdout.read().decode()
+
+
+def _token(url: str, client_id: str) -> dict[str, str]:
+    response = httpx.post(url + "/auth/token", data={"grant_type": "client_credentials"},
+                          auth=(client_id, f"{client_id}-secret"))
+    assert response.status_code == 200, response.text
+    return {"authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def test_serve_on_an_embedded_chain(tmp_path: Path) -> None:
+    port, anvil_port = free_port(), free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = _start(tmp_path, port, anvil_port)
+    try:
+        _wait_up(process, url)
+        health = httpx.get(url + "/health").json()
+        assert health["chain_id"] == 31337 and health["contract"].startswith("0x")
+        exporter = _token(url, "demo-exporter")
+        submitted = httpx.post(url + "/v1/shipments", headers={**exporter,
+                                                               "content-type": "text/csv"},
+                               content=(EXAMPLES / "demo-shipments.csv").read_bytes())
+        assert submitted.status_code == 201
+        job = httpx.post(url + "/v1/anchoring", headers=exporter).json()
+        for _ in range(300):
+            job = httpx.get(f"{url}/v1/jobs/{job['id']}", headers=exporter).json()
+            if job["state"] in ("done", "failed"):
+                break
+            time.sleep(0.1)
+        assert job["state"] == "done", job
+        assert "text/html" in httpx.get(url + "/auditor").headers["content-type"]
+    finally:
+        output = _stop(process)
+    assert "demo-exporter / demo-exporter-secret" in output
+    with pytest.raises(httpx.HTTPError):  # the embedded Anvil stopped with the service
+        httpx.post(f"http://127.0.0.1:{anvil_port}", json={"jsonrpc": "2.0", "id": 1,
+                                                           "method": "eth_chainId"}, timeout=2)
+
+    process = _start(tmp_path, port, anvil_port)  # again: the same chain, store and contract
+    try:
+        _wait_up(process, url)
+        assert httpx.get(url + "/health").json()["contract"] == health["contract"]
+        summary = httpx.get(url + "/v1/summary", headers=_token(url, "demo-exporter")).json()
+        assert summary["shipments"] == 4 and summary["anchored"] == 4
+    finally:
+        _stop(process)
