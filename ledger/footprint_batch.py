@@ -125,9 +125,10 @@ class BatchFootprint:
         """One row per shipment, decimals as text, for CSV output."""
         s = self.shipments
         n = len(self.ids)
-        activity = [format_scaled(h * 10**9 + lo, 9)
+        activity = [f"{h}.{lo:09d}".rstrip("0") if lo else str(h)
                     for h, lo in zip(s["act_hi"].tolist(), s["act_lo"].tolist(), strict=True)]
-        intensity = ["" if v < 0 else format_scaled(v, 3) for v in s["intensity_mg"].tolist()]
+        intensity = ["" if v < 0 else f"{v // 1000}.{v % 1000:03d}".rstrip("0").rstrip(".")
+                     for v in s["intensity_mg"].tolist()]
         table: dict[str, Any] = {
             "shipment_id": self.ids,
             "legs": np.diff(np.append(self.starts, len(self.legs["ship"]))),

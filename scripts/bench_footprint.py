@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ledger.commands.footprint import csv_text
 from ledger.distances import Router
 from ledger.factorset import load_factor_set
 from ledger.footprint_batch import compute_batch
@@ -156,7 +157,7 @@ def main() -> None:
             t1 = time.perf_counter()
             result = compute_batch(csv_frame, factor_set)
             t2 = time.perf_counter()
-            result.shipment_table().to_csv(out, index=False)
+            out.write_text(csv_text(result.shipment_table()), encoding="utf-8")
             t3 = time.perf_counter()
             print(f"CSV in -> results out: {t3 - t0:8.2f} s  (read+validate {t1 - t0:.2f} s, "
                   f"compute {t2 - t1:.2f} s, write {t3 - t2:.2f} s; target <= 15 s for 1M)")

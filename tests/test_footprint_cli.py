@@ -69,3 +69,13 @@ def test_an_existing_output_survives_a_failed_run(tmp_path: Path) -> None:
     out.write_text("previous")
     assert _run(["footprint", str(EXAMPLES / "bad-shipments.csv"), "-o", str(out)]) == 2
     assert out.read_text() == "previous"
+
+
+def test_csv_cells_with_commas_are_quoted(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text('shipment_id,leg,mode,mass_kg,distance_km\n"A,1 ""x""",1,road,1000,10\n')
+    assert _run(["footprint", str(src), "--format", "csv"]) == 0
+    (row,) = csv.DictReader(io.StringIO(capsys.readouterr().out))
+    assert row["shipment_id"] == 'A,1 "x"'
+    assert row["co2e_wtw_g"] == str(1 * 10 * (101_630 + 23_590) // 1000)

@@ -17,7 +17,7 @@ import typer
 
 from ledger.errors import InputError, InputProblem
 
-__all__ = ["register"]
+__all__ = ["csv_text", "register"]
 
 
 def _frame(path: Path, problems: list[InputProblem]) -> tuple[Any, bool]:
@@ -35,6 +35,27 @@ def _csv_fields(problems: list[InputProblem]) -> list[InputProblem]:
 
     return [InputProblem(p.message, p.shipment_id, p.row,
                          CSV_COLUMN_OF.get(p.field or "", p.field)) for p in problems]
+
+
+def _csv_cell(value: object) -> str:
+    text = str(value)
+    if any(c in text for c in ',"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def csv_text(table: Any) -> str:
+    """A DataFrame as CSV text (header, LF line ends); text cells quoted where needed."""
+    columns = []
+    for name in table.columns:
+        values = table[name].tolist()
+        if getattr(table[name].dtype, "kind", "O") not in "iub":
+            values = [_csv_cell(v) for v in values]
+        columns.append(values)
+    row = ",".join(["{}"] * len(columns))
+    lines = [",".join(_csv_cell(c) for c in table.columns)]
+    lines.extend(row.format(*cells) for cells in zip(*columns, strict=True))
+    return "\n".join(lines) + "\n"
 
 
 def _write(text: str, output: Path | None) -> None:
@@ -93,10 +114,9 @@ def footprint_command(
                     "footprints": [fp.to_dict() for fp in batch.footprints()]}
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     elif level == "shipment":
-        text = batch.shipment_table().to_csv(index=False, lineterminator="\n")
+        text = csv_text(batch.shipment_table())
     else:
-        table = batch.leg_table()
-        text = table.to_csv(index=False, lineterminator="\n")
+        text = csv_text(batch.leg_table())
     _write(text, output)
     if output is not None:
         typer.echo(f"{len(batch)} shipments, factor set {factors.id} -> {output}", err=True)
