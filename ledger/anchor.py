@@ -392,8 +392,9 @@ def anchor_records(
         for batch in store.unstarted_batches(scope):
             while outbox.in_flight(sent) >= outbox.policy.max_in_flight:
                 outbox.idle()
-                for tx_id in sent:
-                    outbox.advance(store.tx(tx_id))
+                for tx_id, state in store.tx_states(sent).items():
+                    if state in ("signed", "broadcast"):
+                        outbox.advance(store.tx(tx_id))
             tx = _send_batch(outbox, ledger, store, batch)
             sent.append(tx.id)
             note("between_batches", tx)

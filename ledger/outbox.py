@@ -36,7 +36,6 @@ __all__ = [
     "Checkpoint",
     "Outbox",
     "OutboxPolicy",
-    "is_settled",
 ]
 
 #: ``checkpoint(point, tx)``: called after each durable step of a transaction.
@@ -64,13 +63,6 @@ class OutboxPolicy:
     poll_interval_s: float = 0.02
     max_in_flight: int = 16
     """Transactions sent but not yet mined at one time (nodes cap pending ones per account)."""
-
-
-def is_settled(tx: TxRow, until: str) -> bool:
-    """Whether ``tx`` needs no more watching for ``until`` (``"mined"`` or ``"final"``)."""
-    if tx.state in ("final", "failed", "dropped"):
-        return True
-    return until == "mined" and tx.state == "mined"
 
 
 def _hex(value: bytes) -> str:
@@ -313,7 +305,8 @@ class Outbox:
 
     def in_flight(self, tx_ids: Iterable[int]) -> int:
         """How many of these transactions are sent but not mined yet."""
-        return sum(1 for i in tx_ids if self._store.tx(i).state in ("signed", "broadcast"))
+        states = self._store.tx_states(tx_ids)
+        return sum(1 for state in states.values() if state in ("signed", "broadcast"))
 
     def wait(self, tx_ids: Iterable[int], *, until: str = "final",
              timeout_s: float | None = None) -> list[TxRow]:
@@ -326,20 +319,24 @@ class Outbox:
         timeout_s = self.policy.timeout_s if timeout_s is None else timeout_s
         deadline = time.monotonic() + timeout_s
         while True:
-            rows = [self._store.tx(i) for i in ids]
-            pending = [tx for tx in rows if not is_settled(tx, until)]
+            pending = self._pending(ids, until)
             if not pending:
-                return rows
-            for tx in pending:
-                self.advance(tx)
-            rows = [self._store.tx(i) for i in ids]
-            if all(is_settled(tx, until) for tx in rows):
-                return rows
+                return [self._store.tx(i) for i in ids]
+            for tx_id in pending:
+                self.advance(self._store.tx(tx_id))
+            pending = self._pending(ids, until)
+            if not pending:
+                return [self._store.tx(i) for i in ids]
             if time.monotonic() > deadline:
-                waiting = [tx for tx in rows if not is_settled(tx, until)]
+                first = self._store.tx(pending[0])
                 raise ChainError(
-                    f"{len(waiting)} transaction(s) not {until} after {timeout_s:g} s "
-                    f"(first: nonce {waiting[0].nonce}, {waiting[0].state}); they stay in the "
+                    f"{len(pending)} transaction(s) not {until} after {timeout_s:g} s "
+                    f"(first: nonce {first.nonce}, {first.state}); they stay in the "
                     "store: `carbon-ledger status` shows them and running again resumes them"
                 )
             self._idle()
+
+    def _pending(self, ids: list[int], until: str) -> list[int]:
+        states = self._store.tx_states(ids)
+        done = {"final", "failed", "dropped"} | ({"mined"} if until == "mined" else set())
+        return [i for i in ids if states.get(i) not in done]

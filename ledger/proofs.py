@@ -67,7 +67,7 @@ def _merkle_proof(tree: bytes, tree_index: int) -> list[str]:
 
 
 def _newest_tx(store: LedgerStore, batch_id: int) -> TxRow | None:
-    txs = store.batch_txs(batch_id)
+    txs = store.batch_txs(batch_id, light=True)
     return txs[-1] if txs else None
 
 

@@ -297,7 +297,11 @@ class ReceiptRow:
 
 @dataclass(frozen=True)
 class TxRow:
-    """An outbox transaction with every attempt (oldest first) and its current receipt."""
+    """An outbox transaction with every attempt (oldest first) and its current receipt.
+
+    Rows read for display (``light``: :meth:`LedgerStore.batch_statuses`) leave ``data`` and the
+    attempts' ``raw`` empty.
+    """
 
     id: int
     chain_id: int
@@ -592,8 +596,8 @@ class LedgerStore:
             rows = list(conn.execute(
                 _batch_select().where(*_scope_filter(scope)).order_by(batches.c.id)
             ))
-            txs = self._txs(conn, transactions.c.batch_id.in_([row.id for row in rows])
-                            ) if rows else []
+            txs = self._txs(conn, transactions.c.batch_id.in_([row.id for row in rows]),
+                            light=True) if rows else []
         by_batch: dict[int | None, TxRow] = {}
         for tx in sorted(txs, key=lambda t: t.id):
             by_batch[tx.batch_id] = tx  # the newest transaction of each batch
@@ -763,10 +767,21 @@ class LedgerStore:
             raise StoreError(f"no transaction {tx_id} in the ledger store")
         return found[0]
 
-    def batch_txs(self, batch_id: int) -> list[TxRow]:
+    def batch_txs(self, batch_id: int, *, light: bool = False) -> list[TxRow]:
         """Every transaction that carried a batch (dropped ones included), oldest first."""
         with self._read() as conn:
-            return self._txs(conn, transactions.c.batch_id == batch_id)
+            return self._txs(conn, transactions.c.batch_id == batch_id, light=light)
+
+    def tx_states(self, tx_ids: Iterable[int]) -> dict[int, str]:
+        """The state of each of these transactions."""
+        ids = list(tx_ids)
+        found: dict[int, str] = {}
+        with self._read() as conn:
+            for part in _chunks(ids):
+                for row in conn.execute(sa.select(transactions.c.id, transactions.c.state)
+                                        .where(transactions.c.id.in_(part))):
+                    found[row.id] = row.state
+        return found
 
     def next_nonce(self, chain_id: int, sender: str) -> int | None:
         """One past the highest nonce stored for ``sender`` (None when it has none)."""
@@ -776,8 +791,10 @@ class LedgerStore:
             )).scalar()
         return None if top is None else int(top) + 1
 
-    def _txs(self, conn: Connection, where: Any) -> list[TxRow]:
-        tx_rows = list(conn.execute(sa.select(transactions).where(where)
+    def _txs(self, conn: Connection, where: Any, *, light: bool = False) -> list[TxRow]:
+        tx_cols = [c for c in transactions.c if not (light and c.name == "data")]
+        attempt_cols = [c for c in attempts.c if not (light and c.name == "raw")]
+        tx_rows = list(conn.execute(sa.select(*tx_cols).where(where)
                                     .order_by(transactions.c.nonce, transactions.c.id)))
         if not tx_rows:
             return []
@@ -785,10 +802,10 @@ class LedgerStore:
         by_tx: dict[int, list[AttemptRow]] = {i: [] for i in ids}
         current: dict[int, ReceiptRow] = {}
         for part in _chunks(ids):
-            for a in conn.execute(sa.select(attempts).where(attempts.c.tx_id.in_(part))
+            for a in conn.execute(sa.select(*attempt_cols).where(attempts.c.tx_id.in_(part))
                                   .order_by(attempts.c.id)):
                 by_tx[a.tx_id].append(AttemptRow(
-                    a.id, a.tx_hash, bytes(a.raw), int(a.max_fee_per_gas),
+                    a.id, a.tx_hash, b"" if light else bytes(a.raw), int(a.max_fee_per_gas),
                     int(a.max_priority_fee_per_gas), a.broadcast_count, a.last_error,
                 ))
             for r in conn.execute(sa.select(receipts).where(receipts.c.tx_id.in_(part),
@@ -800,11 +817,11 @@ class LedgerStore:
         return [
             TxRow(
                 id=row.id, chain_id=row.chain_id, sender=row.sender, nonce=row.nonce,
-                to_address=row.to_address, data=bytes(row.data), gas_limit=row.gas_limit,
-                batch_id=row.batch_id, state=row.state, confirmations=row.confirmations,
-                finalized_tag=bool(row.finalized_tag), reorg_count=row.reorg_count,
-                last_error=row.last_error, attempts=tuple(by_tx[row.id]),
-                receipt=current.get(row.id),
+                to_address=row.to_address, data=b"" if light else bytes(row.data),
+                gas_limit=row.gas_limit, batch_id=row.batch_id, state=row.state,
+                confirmations=row.confirmations, finalized_tag=bool(row.finalized_tag),
+                reorg_count=row.reorg_count, last_error=row.last_error,
+                attempts=tuple(by_tx[row.id]), receipt=current.get(row.id),
             )
             for row in tx_rows
         ]
