@@ -153,6 +153,7 @@ class Router:
         self._memo: dict[tuple[Any, ...], Distance | tuple[str, str]] = {}
         self._sea: dict[str, int] = {}
         self.sea_routes_computed = 0
+        self._installed: str | None = None
         if cache_path is not None and cache_path.is_file():
             try:
                 loaded = json.loads(cache_path.read_text(encoding="utf-8"))
@@ -201,7 +202,9 @@ class Router:
     def _sea_route(self, a: Location, b: Location, params: MethodParameters,
                    avoid_suez: bool) -> Distance | str:
         wanted = params.require("sea.router")
-        installed = f"searoute {metadata.version('searoute')}"
+        if self._installed is None:
+            self._installed = f"searoute {metadata.version('searoute')}"
+        installed = self._installed
         if installed != wanted:
             return (f"sea routing in this factor set needs {wanted}; {installed} is installed "
                     "(give distance_km or install the pinned version)")
