@@ -51,6 +51,8 @@ __all__ = [
 PATHS = ("events", "root")
 #: Leaves per root-path batch by default (proofs of at most 16 siblings).
 DEFAULT_ROOT_LEAVES = 1 << 16
+#: Times a run sends a batch again whose transaction was dropped or failed.
+_RESEND_ROUNDS = 3
 
 
 class PreparedRecord(NamedTuple):
@@ -400,8 +402,10 @@ def anchor_records(
             note("between_batches", tx)
         if options.wait_until != "sent":
             outbox.wait(sent, until=options.wait_until)
-            # a dropped transaction freed its batch: send it again, and wait once more
-            while store.unstarted_batches(scope):
+            # a dropped (or failed) transaction freed its batch: send it again, wait once more
+            for _ in range(_RESEND_ROUNDS):
+                if not store.unstarted_batches(scope):
+                    break
                 for batch in store.unstarted_batches(scope):
                     sent.append(_send_batch(outbox, ledger, store, batch).id)
                 outbox.wait(sent, until=options.wait_until)

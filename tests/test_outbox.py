@@ -228,3 +228,21 @@ def test_a_nonce_taken_by_another_transaction_drops_ours(
     assert after.state == "dropped" and tx.id == after.id
     assert "another transaction" in (after.last_error or "")
     assert exporter.root_info(_root_of(data)).exporter is None
+
+
+def test_a_transaction_mined_with_status_zero_fails_and_frees_its_batch(
+    chain: DevChain, exporter: CarbonLedgerContract, store: LedgerStore,
+) -> None:
+    from ledger.store import NewBatch, NewRecord, Scope
+
+    scope = Scope(chain.settings.chain_id, exporter.address, exporter.client.address)
+    record = NewRecord("SHP-1", "0x" + "01" * 32, "0x" + "02" * 32, 1, 1, b"{}", 0)
+    [batch_id] = store.add_batches(scope, [NewBatch("root", "0x" + "03" * 32,
+                                                    "0x" + chain.factor_set_id.hex(), [record])])
+    outbox = _outbox(store, exporter.client)
+    tx = outbox.submit(to=exporter.address, data=_anchor_call(exporter, chain),
+                       batch_id=batch_id, gas=30_000)  # enough for the call data, not the work
+    [failed] = outbox.wait([tx.id])
+    assert failed.state == "failed"
+    assert failed.receipt is not None and failed.receipt.status == 0
+    assert [b.id for b in store.unstarted_batches(scope)] == [batch_id]
