@@ -429,9 +429,13 @@ def read_csv_frame(path: Path | str, *,
     })
     _check_leg_rules(legs, row_bad, row_sid, problems)
     valid = ship_codes >= 0
-    legs = legs[valid]
-    order = np.lexsort((legs["order"].to_numpy(), legs["ship"].to_numpy()))
-    legs = legs.iloc[order].reset_index(drop=True)
+    if not valid.all():
+        legs = legs[valid].reset_index(drop=True)
+    ship, leg_order = legs["ship"].to_numpy(), legs["order"].to_numpy()
+    same = ship[1:] == ship[:-1]
+    if not ((ship[1:] >= ship[:-1]).all() and (~same | (leg_order[1:] > leg_order[:-1])).all()):
+        order = np.lexsort((leg_order, ship))
+        legs = legs.iloc[order].reset_index(drop=True)
     _check_shipment_rules(legs, np.asarray(ship_ids, dtype=object), problems)
     first_rows = _first_rows(legs, len(ship_ids))
     exporters, products = _read_goods(df, ship_codes, np.asarray(ship_ids, dtype=object),
