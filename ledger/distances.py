@@ -23,6 +23,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -69,35 +70,32 @@ class Location:
     lon: float
 
 
+@lru_cache(maxsize=1)
+def _airport_table() -> dict[str, tuple[float, float]]:
+    """IATA code -> (lat, lon) from the airportsdata package (read once per process)."""
+    import airportsdata
+
+    return {code: (float(a["lat"]), float(a["lon"]))
+            for code, a in airportsdata.load("IATA").items()}
+
+
+@lru_cache(maxsize=1)
+def _port_table() -> dict[str, tuple[float, float]]:
+    """UN/LOCODE -> (lat, lon) from the port list shipped in searoute (read once)."""
+    from searoute.data.ports_dict import node_list
+
+    ports: dict[str, tuple[float, float, int]] = {}
+    # A code listed twice keeps the terminal entry, then the smallest (lon, lat).
+    for (lon, lat), props in sorted(node_list.items()):
+        code = str(props.get("port", ""))
+        rank = 0 if props.get("t") == 1.0 else 1
+        if code and (code not in ports or rank < ports[code][2]):
+            ports[code] = (float(lat), float(lon), rank)
+    return {code: (v[0], v[1]) for code, v in ports.items()}
+
+
 class LocationBook:
-    """Resolves location references; airport and port lists are loaded on first use."""
-
-    def __init__(self) -> None:
-        self._airports: dict[str, tuple[float, float]] | None = None
-        self._ports: dict[str, tuple[float, float]] | None = None
-
-    def _airport_table(self) -> dict[str, tuple[float, float]]:
-        if self._airports is None:
-            import airportsdata
-
-            data = airportsdata.load("IATA")
-            self._airports = {code: (float(a["lat"]), float(a["lon"]))
-                              for code, a in data.items()}
-        return self._airports
-
-    def _port_table(self) -> dict[str, tuple[float, float]]:
-        if self._ports is None:
-            from searoute.data.ports_dict import node_list
-
-            ports: dict[str, tuple[float, float, int]] = {}
-            # A code listed twice keeps the terminal entry, then the smallest (lon, lat).
-            for (lon, lat), props in sorted(node_list.items()):
-                code = str(props.get("port", ""))
-                rank = 0 if props.get("t") == 1.0 else 1
-                if code and (code not in ports or rank < ports[code][2]):
-                    ports[code] = (float(lat), float(lon), rank)
-            self._ports = {code: (v[0], v[1]) for code, v in ports.items()}
-        return self._ports
+    """Resolves location references against the airport and port lists of the packages."""
 
     def resolve(self, text: str) -> Location | str:
         """The location, or a message naming the unknown reference."""
@@ -108,11 +106,11 @@ class LocationBook:
         if geo:
             return Location(text, float(geo.group(1)), float(geo.group(2)))
         if _IATA.match(text):
-            found = self._airport_table().get(text)
+            found = _airport_table().get(text)
             if found is None:
                 return f"unknown IATA airport code {text!r}"
             return Location(text, *found)
-        port = self._port_table().get(text)
+        port = _port_table().get(text)
         if port is None:
             return (f"unknown location code {text!r} (UN/LOCODEs are looked up in the port "
                     "list of the searoute package; give geo:LAT,LON or distance_km instead)")
