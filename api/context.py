@@ -84,10 +84,10 @@ def build_context(settings: ServiceSettings, chain_settings: ChainSettings, *,
     """Opens the store (migrating it) and wires the service's parts together."""
     from api.anchoring import JobRunner
     from api.pact_events import EventSender
+    from api.reporting import shared_router_recompute
     from ledger.distances import Router
     from ledger.factorset import load_factor_set
     from ledger.store import open_store
-    from ledger.verify import engine_recompute
 
     keyring = KeyRing(settings.master_secret(), kdf_iterations=settings.keystore_kdf_iterations)
     ledger_store = open_store(settings.store_url)
@@ -98,11 +98,13 @@ def build_context(settings: ServiceSettings, chain_settings: ChainSettings, *,
         raw = bytes.fromhex(admin_key.removeprefix("0x")) if isinstance(admin_key, str) \
             else admin_key
         admin = SigningKey(raw)
+    router = Router()
     ctx = ServiceContext(
         settings=settings, ledger_store=ledger_store, store=store, keyring=keyring,
         chain=ChainAccess(chain_settings, deployment, admin),
         auth=Auth(store, settings.token_ttl_s),
-        factor_set=factor_set, router=Router(), recompute=engine_recompute([factor_set]),
+        factor_set=factor_set, router=router,
+        recompute=shared_router_recompute(factor_set, router),
     )
     ctx.jobs = JobRunner(ctx, settings.job_workers)
     ctx.events = EventSender(ctx)

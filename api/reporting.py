@@ -20,7 +20,7 @@ from ledger.errors import InputError, InputProblem, StoreError
 if TYPE_CHECKING:
     from api.context import ServiceContext
 
-__all__ = ["attest", "issue_report", "verify"]
+__all__ = ["attest", "issue_report", "shared_router_recompute", "verify"]
 
 
 def issue_report(ctx: ServiceContext, org_id: int, shipment_ids: Sequence[str],
@@ -76,6 +76,31 @@ def _contract_of(document: Any) -> str | None:
         if isinstance(contract, str) and len(contract) == 42 and contract.startswith("0x"):
             return contract
     return None
+
+
+def shared_router_recompute(factor_set: Any, router: Any) -> Any:
+    """:func:`ledger.verify.engine_recompute` over one factor set, with a shared distance
+    router, so sea routes are computed once per process rather than once per report."""
+    from ledger import records
+    from ledger.footprint import compute_shipment
+    from ledger.report import figures_from_record
+    from ledger.shipments import Shipment
+    from ledger.verify import engine_recompute, factor_sources
+
+    fallback = engine_recompute([factor_set])
+    sources = factor_sources(factor_set)
+
+    def recompute(record: Mapping[str, Any], period: tuple[date, date]) -> Any:
+        if str(record.get("factor_set_id", "")).lower() != str(factor_set.id).lower():
+            return fallback(record, period)  # names the factor set it lacks
+        shipment = Shipment.from_dict(record["shipment"])
+        footprint = compute_shipment(shipment, factor_set, router=router)
+        rebuilt = records.build_record(shipment.to_dict(), footprint.to_dict(),
+                                       exporter=str(record["exporter"]),
+                                       factor_set_id=str(factor_set.id))
+        return figures_from_record(rebuilt, period=period, factor_sources=sources), rebuilt
+
+    return recompute
 
 
 def verify(ctx: ServiceContext, document: Any, *, require_attestation: bool = False) -> Any:
