@@ -122,7 +122,11 @@ class BatchFootprint:
         return [self.footprint(i) for i in range(len(self.ids))]
 
     def shipment_table(self) -> pd.DataFrame:
-        """One row per shipment, decimals as text, for CSV output."""
+        """One row per shipment, decimals as text."""
+        return pd.DataFrame(self.shipment_columns())
+
+    def shipment_columns(self) -> dict[str, Any]:
+        """The columns of :meth:`shipment_table` (arrays and lists), for fast CSV output."""
         s = self.shipments
         n = len(self.ids)
         activity = [f"{h}.{lo:09d}".rstrip("0") if lo else str(h)
@@ -155,18 +159,22 @@ class BatchFootprint:
             "production_method", "production_co2e_g", "cbam_in_scope", "cbam_method",
             "cbam_markup_year", "cbam_embedded_g")})
         table.update({"total_co2e_g": s["total_g"], "total_basis": self.total_basis,
-                      "factor_set_id": self.factor_set_id})
-        return pd.DataFrame(table)
+                      "factor_set_id": [self.factor_set_id] * n})
+        return table
 
     def leg_table(self) -> pd.DataFrame:
-        """One row per leg, decimals as text, for CSV output."""
+        """One row per leg, decimals as text."""
+        return pd.DataFrame(self.leg_columns())
+
+    def leg_columns(self) -> dict[str, Any]:
+        """The columns of :meth:`leg_table`, for fast CSV output."""
         legs = self.legs
         methods = legs["method"].tolist()
         refs = [self.leg_refs(j) for j in range(len(methods))]
-        return pd.DataFrame({
+        return {
             "shipment_id": self.ids[legs["ship"]],
             "leg": legs["order"],
-            "mode": self.leg_modes,
+            "mode": np.asarray(self.leg_modes, dtype=object),
             "distance_km": [format_scaled(d, 3) if m != _HUB else "0"
                             for d, m in zip(legs["distance_m"].tolist(), methods, strict=True)],
             "distance_method": [METHODS[m] for m in methods],
@@ -175,7 +183,7 @@ class BatchFootprint:
             "co2e_wtw_g": legs["ttw_g"] + legs["wtt_g"],
             "factor_ttw": [r[0] for r in refs],
             "factor_wtt": [r[1] for r in refs],
-        })
+        }
 
 
 #: Legs per slice of the arithmetic: small temporaries are reused instead of fresh pages.

@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -44,17 +45,22 @@ def _csv_cell(value: object) -> str:
     return text
 
 
-def csv_text(table: Any) -> str:
-    """A DataFrame as CSV text (header, LF line ends); text cells quoted where needed."""
-    columns = []
-    for name in table.columns:
-        values = table[name].tolist()
-        if getattr(table[name].dtype, "kind", "O") not in "iub":
-            values = [_csv_cell(v) for v in values]
-        columns.append(values)
-    row = ",".join(["{}"] * len(columns))
-    lines = [",".join(_csv_cell(c) for c in table.columns)]
-    lines.extend(row.format(*cells) for cells in zip(*columns, strict=True))
+def csv_text(columns: Mapping[str, Any]) -> str:
+    """Columns (name -> sequence) as CSV text with a header and LF line ends; a cell is quoted
+    only when it holds a comma, quote or line break."""
+    cells = []
+    for values in columns.values():
+        if getattr(getattr(values, "dtype", None), "kind", "O") in "iub":
+            text = values.astype(str).tolist()
+        else:
+            items = values.tolist() if hasattr(values, "tolist") else list(values)
+            text = [v if type(v) is str else str(v) for v in items]
+        joined = "\n".join(text)
+        if any(c in joined for c in ',"\r') or joined.count("\n") != max(len(text) - 1, 0):
+            text = [_csv_cell(v) for v in text]
+        cells.append(text)
+    lines = [",".join(_csv_cell(name) for name in columns)]
+    lines.extend(",".join(row) for row in zip(*cells, strict=True))
     return "\n".join(lines) + "\n"
 
 
@@ -114,9 +120,9 @@ def footprint_command(
                     "footprints": [fp.to_dict() for fp in batch.footprints()]}
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     elif level == "shipment":
-        text = csv_text(batch.shipment_table())
+        text = csv_text(batch.shipment_columns())
     else:
-        text = csv_text(batch.leg_table())
+        text = csv_text(batch.leg_columns())
     _write(text, output)
     if output is not None:
         typer.echo(f"{len(batch)} shipments, factor set {factors.id} -> {output}", err=True)
