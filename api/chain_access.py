@@ -84,7 +84,7 @@ class ChainAccess:
         return LedgerReader(client, codec, contract or self.deployment.address)
 
     def _read_client(self) -> tuple[Any, Any]:
-        made = getattr(self._local, "client", None)
+        made: tuple[Any, Any] | None = getattr(self._local, "client", None)
         if made is None:
             from eth_account import Account
 
@@ -95,7 +95,7 @@ class ChainAccess:
             client = connect(self.settings, private_key=bytes(Account.create().key))
             made = (client, AbiCodec(load_artifact().abi))
             self._local.client = made
-        return made  # type: ignore[no-any-return]
+        return made
 
     def grant(self, role: str, address: str) -> None:
         """Grants ``role`` (exporter or auditor) to ``address`` with the admin key, if held."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+
 from fastapi import Request
 
 from api.errors import ApiError
@@ -56,7 +58,7 @@ async def read_upload(request: Request, limit: int, accepted: tuple[str, ...]) -
         from starlette.datastructures import UploadFile
         from starlette.formparsers import MultiPartException, MultiPartParser
 
-        async def stream():  # type: ignore[no-untyped-def]
+        async def stream() -> AsyncGenerator[bytes, None]:
             yield body
 
         try:
