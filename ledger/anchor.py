@@ -228,7 +228,8 @@ def _split_known(store: LedgerStore, scope: Scope, records: Sequence[PreparedRec
             problems.append(InputProblem(
                 f"already anchored by this exporter with record {stored.record_hash}; this "
                 f"record (0x{record.record_hash.hex()}) differs. A record is never edited: "
-                "anchor the new one as a replacement with `carbon-ledger supersede`",
+                "supersede the anchored record with the new one (the contract's "
+                "supersedeRecord) instead of anchoring it again",
                 record.shipment_id, record.row, "shipment_id",
             ))
     if problems:
