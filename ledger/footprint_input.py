@@ -375,7 +375,7 @@ def read_csv_frame(path: Path | str, *,
         raise InputError(f"{path}: the file has no legs")
     n = len(df)
     line = np.arange(2, n + 2, dtype=np.int64)
-    sid_codes, sid_values, sid_bad = _shipment_ids(df["shipment_id"].to_numpy(object))
+    sid_codes, sid_values, sid_bad = _shipment_ids(df.pop("shipment_id").to_numpy(object))
     row_sid = np.asarray([None if isinstance(v, _Bad) else v for v in sid_values],
                          dtype=object)[sid_codes]
     row_bad = np.zeros(n, dtype=bool)
@@ -394,11 +394,12 @@ def read_csv_frame(path: Path | str, *,
         if column not in df.columns:
             columns[column] = None
             continue
+        series = df.pop(column)  # free each column once it is parsed
         if column in _DECIMAL_COLUMNS:
-            columns[column] = _decimal_column(df[column].to_numpy(object), column, report,
+            columns[column] = _decimal_column(series.to_numpy(object), column, report,
                                               row_bad)
             continue
-        codes, parsed, bad = _parse_column(df[column], parse)
+        codes, parsed, bad = _parse_column(series, parse)
         rows = np.nonzero(bad[codes])[0]
         report(rows, column, [parsed[codes[i]] for i in rows])
         row_bad[rows] = True
