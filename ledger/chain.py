@@ -7,6 +7,8 @@ Guarantees of :class:`ChainClient`:
   :class:`~ledger.errors.RpcUnavailable` after bounded retries with exponential backoff.
 - **Local signing only.** Every transaction is an EIP-1559 transaction signed here with
   eth-account; ``eth_sendTransaction`` and unlocked accounts are never used, on Anvil neither.
+  A client made with ``connect(settings, read_only=True)`` holds no key at all: it reads, and
+  anything that needs a signer raises :class:`~ledger.errors.ChainError` saying so.
 - **Own nonces.** A counter read once from the ``pending`` count, advanced per signed
   transaction and resynchronised on "nonce too low".
 - **Nothing sent that must fail.** Before signing, the call is simulated (``eth_call``), so a
@@ -108,12 +110,13 @@ def _rpc_message(exc: Web3RPCError) -> str:
 
 
 class ChainClient:
-    """A signer bound to one node and one chain id (see the module docstring)."""
+    """A signer bound to one node and one chain id, or a reader holding no key when ``account``
+    is ``None`` (see the module docstring)."""
 
     def __init__(
         self,
         w3: Web3,
-        account: LocalAccount,
+        account: LocalAccount | None,
         settings: ChainSettings,
         *,
         codec: AbiCodec | None = None,
@@ -144,9 +147,22 @@ class ChainClient:
         self.close()
 
     @property
+    def read_only(self) -> bool:
+        """True when the client holds no signing key (it can only read)."""
+        return self._account is None
+
+    def _signer(self, what: str) -> LocalAccount:
+        if self._account is None:
+            raise ChainError(
+                f"{what} needs a signing key, but this client is read-only (connected with "
+                "read_only=True); connect with a private key or keystore to send transactions"
+            )
+        return self._account
+
+    @property
     def address(self) -> str:
-        """The signer's checksummed address."""
-        return str(self._account.address)
+        """The signer's checksummed address (``ChainError`` on a read-only client)."""
+        return str(self._signer("the signer's address").address)
 
     @property
     def settings(self) -> ChainSettings:
@@ -238,8 +254,11 @@ class ChainClient:
 
     def call(self, to: str | None, data: bytes, *, value: int = 0,
              block: int | str = "latest", what: str = "call") -> bytes:
-        """``eth_call`` from the signer; a revert raises ``ContractRevert``."""
-        tx: dict[str, Any] = {"from": self.address, "data": data, "value": value}
+        """``eth_call`` from the signer (no sender on a read-only client); a revert raises
+        ``ContractRevert``."""
+        tx: dict[str, Any] = {"data": data, "value": value}
+        if self._account is not None:
+            tx["from"] = self._account.address
         if to is not None:
             tx["to"] = to_checksum_address(to)
         return self._rpc(what, lambda: bytes(self._w3.eth.call(tx, block)))  # type: ignore[arg-type]
@@ -345,7 +364,7 @@ class ChainClient:
         }
         if to is not None:
             tx["to"] = to_checksum_address(to)
-        signed = self._account.sign_transaction(tx)
+        signed = self._signer(f"signing a transaction to {to}").sign_transaction(tx)
         return SignedTx(
             raw=bytes(signed.raw_transaction), tx_hash=bytes(signed.hash), sender=self.address,
             nonce=nonce, to=None if to is None else to_checksum_address(to), data=data,
@@ -360,6 +379,7 @@ class ChainClient:
         A built transaction holds its nonce: send it (or a fee-bumped copy), or call
         :meth:`resync_nonce` to give the nonce back.
         """
+        self._signer(what)
         floor = self._check_floor(data, what)
         if gas is not None and gas < floor:
             raise ChainError(
@@ -467,17 +487,24 @@ class ChainClient:
 
 
 def connect(settings: ChainSettings, *, private_key: bytes | str | None = None,
-            codec: AbiCodec | None = None) -> ChainClient:
+            codec: AbiCodec | None = None, read_only: bool = False) -> ChainClient:
     """A client for ``settings`` signing with ``private_key`` (default: from the settings).
 
-    Checks the chain id; raises ``RpcUnavailable`` when the node cannot be reached after
-    ``rpc_retries`` attempts and ``ChainIdMismatch`` when it serves another chain.
+    With ``read_only=True`` no key is read or needed: the client reads (calls, logs, receipts,
+    blocks) and refuses to sign with a ``ChainError``. Checks the chain id; raises
+    ``RpcUnavailable`` when the node cannot be reached after ``rpc_retries`` attempts and
+    ``ChainIdMismatch`` when it serves another chain.
     """
-    key = private_key if private_key is not None else signer_private_key(settings)
-    try:
-        account: LocalAccount = Account.from_key(key)
-    except (ValueError, TypeError, Web3Exception) as exc:
-        raise ChainError(f"the signing key is not a valid secp256k1 key: {exc}") from None
+    account: LocalAccount | None = None
+    if read_only:
+        if private_key is not None:
+            raise ChainError("give a private key or read_only=True, not both")
+    else:
+        key = private_key if private_key is not None else signer_private_key(settings)
+        try:
+            account = Account.from_key(key)
+        except (ValueError, TypeError, Web3Exception) as exc:
+            raise ChainError(f"the signing key is not a valid secp256k1 key: {exc}") from None
     session = requests.Session()
     provider = HTTPProvider(
         settings.rpc_url,
