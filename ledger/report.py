@@ -9,21 +9,36 @@ out-of-scope statement), and the report totals.
 The subject is a pure function of the shipments' figures, their anchors and the issue time:
 :func:`credential_subject`. Verification rebuilds it from the recomputed footprints and compares
 it with the signed one, so every reported number is checked.
+
+Related modules: :mod:`ledger.report_model` (the value types), :mod:`ledger.report_figures`
+(record to figures, engine recomputation), :mod:`ledger.report_parse` (reading a report back),
+:mod:`ledger.issue` (issuing report files from proof bundles).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from ledger import pact, qreport, vc
 from ledger.errors import InputError, InputProblem
+from ledger.report_figures import figures_from_record
+from ledger.report_model import (
+    ANCHOR_DOCUMENTATION,
+    ANCHOR_PATHS,
+    ANCHOR_SCHEMA,
+    REPORT_TYPE,
+    Anchor,
+    ReportItem,
+    ShipmentFigures,
+)
+from ledger.report_parse import cbam_goods_from_subject, period_from_subject, report_anchors
 
 __all__ = [
+    "ANCHOR_PATHS",
     "ANCHOR_SCHEMA",
     "REPORT_TYPE",
     "Anchor",
@@ -38,108 +53,6 @@ __all__ = [
     "reference_period",
     "report_anchors",
 ]
-
-REPORT_TYPE = "ShipmentFootprintReport"
-ANCHOR_SCHEMA = "https://carbon-ledger.invalid/schemas/anchor-v1.json"
-ANCHOR_DOCUMENTATION = "https://carbon-ledger.invalid/docs/reports.md"
-ANCHOR_PATHS = ("root", "per-shipment")
-
-
-@dataclass(frozen=True)
-class ShipmentFigures:
-    """Everything a report says about one shipment, taken from its computed footprint."""
-
-    shipment_id: str
-    exporter_name: str
-    exporter_id: str
-    mass_kg: Decimal
-    tces: tuple[pact.Tce, ...]
-    factor_sources: tuple[tuple[str, str], ...]
-    gwp_set: str
-    production: pact.ProductionFigures | None = None
-    cbam: qreport.CbamGood | qreport.OutOfScopeGood | None = None
-    production_detail: Mapping[str, Any] | None = None
-
-    @property
-    def co2e_wtw_g(self) -> int:
-        return sum(t.co2e_wtw_g for t in self.tces)
-
-    @property
-    def co2e_ttw_g(self) -> int:
-        return sum(t.co2e_ttw_g for t in self.tces)
-
-
-@dataclass(frozen=True)
-class Anchor:
-    """On-chain evidence of one shipment's record (from the anchoring proof bundle)."""
-
-    chain_id: int
-    contract: str
-    path: str
-    batch_id: str
-    transaction_hash: str
-    block_number: int
-    merkle_root: str | None
-    chain_shipment_id: str
-    record_hash: str
-    co2e_wtw_g: int
-    co2e_ttw_g: int
-    proof: tuple[str, ...]
-    record: Mapping[str, Any]
-    factor_set_id: str
-    factor_set_uri: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "chainId": self.chain_id,
-            "contract": self.contract,
-            "anchoring": self.path,
-            "batchId": self.batch_id,
-            "transactionHash": self.transaction_hash,
-            "blockNumber": self.block_number,
-            "merkleRoot": self.merkle_root,
-            "leaf": {
-                "shipmentId": self.chain_shipment_id,
-                "recordHash": self.record_hash,
-                "co2eWtwG": self.co2e_wtw_g,
-                "co2eTtwG": self.co2e_ttw_g,
-            },
-            "proof": list(self.proof),
-            "factorSetId": self.factor_set_id,
-            "factorSetUri": self.factor_set_uri,
-            "record": dict(self.record),
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Anchor:
-        """Reads the anchor extension data (raises KeyError or TypeError when malformed)."""
-        leaf = data["leaf"]
-        return cls(
-            chain_id=data["chainId"],
-            contract=data["contract"],
-            path=data["anchoring"],
-            batch_id=data["batchId"],
-            transaction_hash=data["transactionHash"],
-            block_number=data["blockNumber"],
-            merkle_root=data["merkleRoot"],
-            chain_shipment_id=leaf["shipmentId"],
-            record_hash=leaf["recordHash"],
-            co2e_wtw_g=leaf["co2eWtwG"],
-            co2e_ttw_g=leaf["co2eTtwG"],
-            proof=tuple(data["proof"]),
-            record=data["record"],
-            factor_set_id=data["factorSetId"],
-            factor_set_uri=data["factorSetUri"],
-        )
-
-
-@dataclass(frozen=True)
-class ReportItem:
-    """One shipment of a report: its figures and its anchor."""
-
-    figures: ShipmentFigures
-    anchor: Anchor
-    extra_remarks: tuple[str, ...] = field(default_factory=tuple)
 
 
 def anchor_extension(anchor: Anchor) -> dict[str, Any]:
@@ -159,12 +72,6 @@ def _utc(day: date) -> str:
 def reference_period(period: tuple[date, date]) -> tuple[str, str]:
     """First day (inclusive) to the day after the last day (exclusive), UTC timestamps."""
     return _utc(period[0]), _utc(period[1] + timedelta(days=1))
-
-
-def period_from_subject(subject: Mapping[str, Any]) -> tuple[date, date]:
-    """The reporting period a report's subject states (first and last day)."""
-    period = subject["reportingPeriod"]
-    return date.fromisoformat(period["firstDay"]), date.fromisoformat(period["lastDay"])
 
 
 def _cbam_block(items: Sequence[ReportItem]) -> dict[str, Any]:
@@ -291,157 +198,3 @@ def build_report(
     }
     return vc.sign_credential(credential, issuer_key, chain_id=chain_id,
                               verifying_contract=contract, created=stamp)
-
-
-def report_anchors(document: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """(shipment id, anchor data) of every transport footprint in a report, in order."""
-    out: list[tuple[str, dict[str, Any]]] = []
-    subject = document.get("credentialSubject")
-    footprints = subject.get("productFootprints") if isinstance(subject, Mapping) else None
-    if not isinstance(footprints, list):
-        return out
-    for footprint in footprints:
-        if not isinstance(footprint, Mapping):
-            continue
-        extensions = [e for e in footprint.get("extensions") or [] if isinstance(e, Mapping)]
-        ileap = next((e.get("data") for e in extensions
-                      if e.get("dataSchema") == pact.ILEAP_SHIPMENT_SCHEMA), None)
-        for extension in extensions:
-            if extension.get("dataSchema") == ANCHOR_SCHEMA:
-                shipment_id = ileap.get("shipmentId") if isinstance(ileap, Mapping) else None
-                out.append((str(shipment_id), dict(extension.get("data") or {})))
-    return out
-
-
-def cbam_goods_from_subject(subject: Mapping[str, Any]) -> list[qreport.CbamGood]:
-    """The CBAM goods of a report, rebuilt from its signed declaration summary."""
-    goods = []
-    for g in subject["cbam"]["goods"]:
-        indirect = g.get("embeddedIndirectT")
-        goods.append(qreport.CbamGood(
-            item_id=g["itemId"],
-            cn_code=g["cnCode"],
-            description=g["description"],
-            origin_country=g["originCountry"],
-            net_mass_kg=Decimal(g["netMassT"]) * 1000,
-            embedded_direct_g=int(Decimal(g["embeddedDirectT"]) * 1_000_000),
-            see_direct_t_per_t=Decimal(g["specificEmbeddedEmissionsDirectTPerT"]),
-            method=g["determination"],
-            value_source=g["valueSource"],
-            import_date=date.fromisoformat(g["importDate"]),
-            embedded_indirect_g=None if indirect is None else int(Decimal(indirect) * 1_000_000),
-            markup_year=g.get("markupYear"),
-            markup_percent=g.get("markupPercent"),
-        ))
-    return goods
-
-
-#: GWP set of the DEFRA/DESNZ factors (AR5; project emission-factor notes §2).
-DEFAULT_GWP_SET = "AR5"
-
-
-def _distance_basis(method: str) -> str:
-    lowered = method.lower()
-    if "gcd" in lowered or "great" in lowered:
-        return "gcd"
-    if "sea" in lowered or "sfd" in lowered or "route" in lowered:
-        return "sfd"
-    return "actual"
-
-
-def _cbam_from_record(shipment_id: str, product: Mapping[str, Any],
-                      cbam: Mapping[str, Any], period: tuple[date, date]
-                      ) -> qreport.CbamGood | qreport.OutOfScopeGood | None:
-    if not cbam.get("in_scope"):
-        if not product:
-            return None
-        return qreport.OutOfScopeGood(
-            item_id=shipment_id, cn_code=product.get("cn_code"),
-            description=str(product.get("description") or "goods"),
-            reason=str(cbam.get("reason") or "not a CBAM good"))
-    year_label = str(cbam.get("markup_year") or "")
-    markup_year = int(year_label[:4]) if year_label[:4].isdigit() else None
-    indirect = cbam.get("specific_indirect_t_per_t")
-    counted = bool(cbam.get("indirect_counted")) and indirect is not None
-    return qreport.CbamGood(
-        item_id=shipment_id,
-        cn_code=str(cbam["cn_code"]),
-        description=str(product.get("description") or cbam.get("sector") or "CBAM good"),
-        origin_country=str(cbam.get("country_of_origin") or product.get("country_of_origin")),
-        net_mass_kg=Decimal(str(cbam["net_mass_kg"])),
-        embedded_direct_g=int(cbam["embedded_direct_g"]),
-        see_direct_t_per_t=Decimal(str(cbam["specific_direct_t_per_t"])),
-        method=str(cbam["method"]),
-        value_source=str(cbam.get("factor_ref") or "factor set"),
-        import_date=period[0],
-        embedded_indirect_g=int(cbam["embedded_indirect_g"]) if counted else None,
-        see_indirect_t_per_t=Decimal(str(indirect)) if counted else None,
-        markup_year=markup_year if cbam.get("method") == "default" else None,
-        markup_percent=(qreport.MARKUP_PERCENT_BY_YEAR.get(min(markup_year, 2028))
-                        if markup_year and cbam.get("method") == "default" else None),
-        annex_ii=not bool(cbam.get("indirect_counted")),
-    )
-
-
-def figures_from_record(
-    record: Mapping[str, Any],
-    *,
-    period: tuple[date, date],
-    factor_sources: Sequence[tuple[str, str]],
-    gwp_set: str = DEFAULT_GWP_SET,
-) -> ShipmentFigures:
-    """The report figures of one canonical record (``Shipment.to_dict()`` + footprint)."""
-    shipment, footprint = record["shipment"], record["footprint"]
-    shipment_id = str(record["shipment_id"])
-    legs_in = {int(leg["leg"]): leg for leg in shipment["legs"]}
-    tces: list[pact.Tce] = []
-    for result in footprint["legs"]:
-        leg = legs_in[int(result["leg"])]
-        mode = str(result["mode"])
-        category = mode + (f":{leg['vehicle_class']}" if leg.get("vehicle_class") else "")
-        is_hub = mode == "hub"
-        tces.append(pact.Tce(
-            tce_id=f"{shipment_id}#{result['leg']}",
-            mass_kg=Decimal(str(leg["mass_kg"])),
-            distance_km=Decimal(str(result["distance_km"])),
-            distance_basis=_distance_basis(str(result.get("distance_method", ""))),
-            activity_tkm=Decimal(str(result["activity_tkm"])),
-            co2e_wtw_g=int(result["co2e_wtw_g"]),
-            co2e_ttw_g=int(result["co2e_ttw_g"]),
-            toc_id=None if is_hub else category,
-            hoc_id=category if is_hub else None,
-            prev_tce_ids=(tces[-1].tce_id,) if tces else (),
-        ))
-    product = shipment.get("product") or {}
-    production = footprint.get("production")
-    figures_production = None
-    if production:
-        figures_production = pact.ProductionFigures(
-            product_description=str(product.get("description") or f"goods of {shipment_id}"),
-            product_id=str(product.get("cn_code") or shipment_id),
-            cpc_code=str(product.get("cpc_code") or ""),
-            mass_kg=Decimal(str(production["net_mass_kg"])),
-            co2e_g=int(production["co2e_g"]),
-            geography_country=str(product.get("country_of_origin") or ""),
-            source=str(production.get("factor_ref") or production.get("method")),
-        )
-    masses = [t.mass_kg for t in tces if t.hoc_id is None] or [Decimal(0)]
-    return ShipmentFigures(
-        shipment_id=shipment_id,
-        exporter_name=str(shipment.get("exporter") or record["exporter"]),
-        exporter_id=str(record["exporter"]),
-        mass_kg=max(masses),
-        tces=tuple(tces),
-        factor_sources=tuple(factor_sources),
-        gwp_set=gwp_set,
-        production=figures_production,
-        cbam=_cbam_from_record(shipment_id, product, footprint.get("cbam") or {}, period),
-        production_detail=None if not production else {
-            "method": production.get("method"), "dataType": production.get("data_type"),
-            "netMassKg": production.get("net_mass_kg"),
-            "co2eDirectKg": pact.grams_to_kg(int(production["co2e_direct_g"])),
-            "co2eIndirectKg": pact.grams_to_kg(int(production["co2e_indirect_g"])),
-            "co2eKg": pact.grams_to_kg(int(production["co2e_g"])),
-            "source": production.get("factor_ref"),
-        },
-    )

@@ -145,3 +145,20 @@ def test_unknown_factor_set_is_named(chain: Any) -> None:
     verdict = verify_report(document, _reader(chain), recompute=engine_recompute([]))
     assert "recompute" in verdict.failed
     assert "not shipped" in verdict.check("recompute").detail
+
+
+def test_verification_connects_read_only_and_such_a_client_signs_nothing(chain: Any) -> None:
+    from ledger.chain import connect
+    from ledger.errors import ChainError
+    from ledger.verify import verify_on_chain
+
+    document, recompute = _issue(chain)
+    settings = chain.settings.model_copy(update={"private_key": None, "keystore_file": None})
+    verdict = verify_on_chain(document, settings, recompute=recompute)
+    assert verdict.ok, verdict.to_dict()
+    with connect(settings, read_only=True) as client:
+        assert client.read_only and client.block_number() > 0
+        with pytest.raises(ChainError, match="read-only"):
+            client.transact(chain.deployment.address, b"\x00" * 4)
+        with pytest.raises(ChainError, match="read-only"):
+            _ = client.address
