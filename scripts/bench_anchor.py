@@ -94,8 +94,9 @@ class Clock:
         self.marks[f"last {point}"] = now
 
 
-def run_path(path: str, pairs: list[tuple[dict[str, Any], dict[str, Any]]], factor_set_id: str,
-             factor_set_uri: str, confirmations: int, workdir: Path) -> dict[str, Any]:
+def run_path(path: str, pairs: list[tuple[dict[str, Any], dict[str, Any]]], *,
+             factor_set_id: str, factor_set_uri: str, confirmations: int,
+             workdir: Path) -> dict[str, Any]:
     exporter_key = dev_key(DEV_EXPORTER_INDEXES[0])
     with start_anvil() as node:
         settings = ChainSettings(rpc_url=node.rpc_url, chain_id=node.chain_id,
@@ -223,8 +224,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-anchor-") as tmp:
         for path in [p.strip() for p in args.paths.split(",") if p.strip()]:
-            result = run_path(path, pairs, factors.id, factors.uri, args.confirmations,
-                              Path(tmp))
+            result = run_path(path, pairs, factor_set_id=factors.id,
+                              factor_set_uri=factors.uri, confirmations=args.confirmations,
+                              workdir=Path(tmp))
             rate = result["count"] / result["seconds"]
             target = TARGETS[path]
             print(f"path {path}: {result['count']:,} shipments final in "
