@@ -13,7 +13,7 @@ from decimal import Decimal
 from html import escape
 from typing import Any
 
-from ledger.report import ANCHOR_SCHEMA
+from ledger.report_model import ANCHOR_SCHEMA
 from ledger.vc import report_hash
 
 __all__ = ["render_html"]
@@ -133,13 +133,19 @@ def _shipment_section(footprint: Mapping[str, Any], rpc_hint: str, report_file: 
     )
 
 
+def _determination(good: Mapping[str, Any]) -> str:
+    if not good.get("markupYear"):
+        return str(good["determination"])
+    return (f"{good['determination']} value, published {good['markupYear']} column "
+            f"(mark-up included): {good.get('valueSource', '')}")
+
+
 def _cbam_section(cbam: Mapping[str, Any]) -> str:
     rows = "".join(
         "<tr>" + _cell(g["itemId"]) + _cell(g["cnCode"]) + _cell(g["description"])
         + _cell(g["netMassT"], True) + _cell(g["specificEmbeddedEmissionsDirectTPerT"], True)
         + _cell(g["embeddedTotalT"], True)
-        + _cell(f"{g['determination']}" + (f", {g['markupYear']} mark-up {g['markupPercent']} %"
-                                          if g.get("markupYear") else "")) + "</tr>"
+        + _cell(_determination(g)) + "</tr>"
         for g in cbam.get("goods", [])
     )
     out_rows = "".join(f"<li>{escape(o['itemId'])} ({escape(str(o.get('cnCode')))}): "

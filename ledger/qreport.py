@@ -33,7 +33,6 @@ from ledger.errors import InputError, InputProblem, LedgerError
 __all__ = [
     "CBAM_NAMESPACE",
     "DE_MINIMIS_NET_MASS_T",
-    "MARKUP_PERCENT_BY_YEAR",
     "Address",
     "CbamGood",
     "Declarant",
@@ -47,10 +46,8 @@ __all__ = [
 CBAM_NAMESPACE = "http://xmlns.ec.eu/BusinessObjects/CBAM/Types/V1"
 SCHEMA_FILE = "QReport_v17.03.xsd"
 
-#: Mark-up on default values by import year (iron & steel, aluminium, cement):
-#: +10 % 2026, +20 % 2027, +30 % from 2028 (Reg. (EU) 2025/2621 default-value columns "including
-#: mark-up", as summarised in the project's emission-factor notes §3.1).
-MARKUP_PERCENT_BY_YEAR: dict[int, int] = {2026: 10, 2027: 20, 2028: 30}
+#: Where default values come from: the published columns "including mark-up" by import year.
+DEFAULT_VALUES_SOURCE = "Implementing Regulation (EU) 2025/2621"
 
 #: Annual de minimis per importer, net mass (Reg. (EU) 2025/2083, Art. 2a); not for electricity or
 #: hydrogen.
@@ -101,7 +98,9 @@ class CbamGood:
 
     ``embedded_direct_g`` / ``embedded_indirect_g`` are integer grams of CO2e for the whole
     quantity; ``see_direct_t_per_t`` is the specific embedded emissions value applied (decimal
-    string, tCO2e per tonne), and ``value_source`` cites it.
+    string, tCO2e per tonne), and ``value_source`` cites it. For a default value,
+    ``markup_year`` names the published column of the default-value table the value was read
+    from (``2026``, ``2027``, ``2028+``); the mark-up is already in that value.
     """
 
     item_id: str
@@ -116,8 +115,7 @@ class CbamGood:
     import_date: date
     embedded_indirect_g: int | None = None
     see_indirect_t_per_t: Decimal | None = None
-    markup_year: int | None = None
-    markup_percent: int | None = None
+    markup_year: str | None = None
     annex_ii: bool = True
     production_method_id: str | None = None
     production_method_name: str | None = None
@@ -238,9 +236,9 @@ def _address(parent: etree._Element, name: str, address: Address) -> None:
 def _method_text(good: CbamGood) -> str:
     if good.method == "actual":
         return f"Actual (installation) data: {good.value_source}"[:256]
-    markup = (f", {good.markup_year} column including a {good.markup_percent} % mark-up"
-              if good.markup_year is not None else "")
-    return f"Default value{markup}: {good.value_source}"[:256]
+    column = (f" from the published {good.markup_year} column (mark-up included) of "
+              f"{DEFAULT_VALUES_SOURCE}" if good.markup_year is not None else "")
+    return f"Default value{column}: {good.value_source}"[:256]
 
 
 def _imported_good(root: etree._Element, number: int, good: CbamGood, procedure: str) -> None:
@@ -385,7 +383,7 @@ def _good_summary(good: CbamGood) -> dict[str, Any]:
         "embeddedTotalT": _dec(_tonnes(good.embedded_total_g), 6),
         "determination": good.method,
         "markupYear": good.markup_year,
-        "markupPercent": good.markup_percent,
+        "annexII": good.annex_ii,
         "valueSource": good.value_source,
     }
 

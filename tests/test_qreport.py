@@ -35,7 +35,7 @@ def _screws(mass_kg: int = 10_000) -> qreport.CbamGood:
         origin_country="CN", net_mass_kg=Decimal(mass_kg),
         embedded_direct_g=int(Decimal(mass_kg) / 1000 * see * 1_000_000), see_direct_t_per_t=see,
         method="default", value_source="Reg. (EU) 2025/2621 default value, China, CN 7318 15",
-        import_date=date(2026, 3, 2), markup_year=2026, markup_percent=10,
+        import_date=date(2026, 3, 2), markup_year="2026",
     )
 
 
@@ -123,7 +123,7 @@ def test_summary_lists_out_of_scope_goods_without_a_figure() -> None:
     summary = qreport.declaration_summary([_screws()], [parcels])
     assert summary["totalEmbeddedEmissionsT"] == "70.1"
     assert summary["goods"][0]["determination"] == "default"
-    assert summary["goods"][0]["markupYear"] == 2026
+    assert summary["goods"][0]["markupYear"] == "2026"
     assert summary["transportEmissionsIncluded"] is False
     (out,) = summary["outOfScope"]
     assert out["itemId"] == "HZ-1"

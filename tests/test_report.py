@@ -66,7 +66,7 @@ def test_cbam_block_has_the_screws_and_no_transport() -> None:
     (good,) = cbam["goods"]
     assert good["cnCode"] == "73181590"
     assert good["embeddedTotalT"] == "70.1"  # 10 t x 7.01 tCO2e/t
-    assert good["determination"] == "default" and good["markupYear"] == 2026
+    assert good["determination"] == "default" and good["markupYear"] == "2026"
     assert cbam["transportEmissionsIncluded"] is False
 
 

@@ -94,7 +94,7 @@ def figures(record: Mapping[str, Any]) -> ShipmentFigures:
             description="Threaded screws and bolts", origin_country="CN", net_mass_kg=mass,
             embedded_direct_g=_grams(mass / 1000 * see * 1000), see_direct_t_per_t=see,
             method="default", value_source="Reg. (EU) 2025/2621, China, CN 7318 15",
-            import_date=PERIOD[0], markup_year=2026, markup_percent=10)
+            import_date=PERIOD[0], markup_year="2026")
     elif product:
         cbam = qreport.OutOfScopeGood(ship["shipment_id"], product["cn_code"], "goods",
                                       "not in Annex I of Reg. (EU) 2023/956")
