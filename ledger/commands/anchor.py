@@ -55,10 +55,7 @@ def _ledger(settings: ChainSettings, *, read_only: bool = False
     from ledger.deploy import load_deployment, open_deployment
 
     deployment = load_deployment(settings.deployment_path(), chain_id=settings.chain_id)
-    key: bytes | None = None
-    if read_only and settings.private_key is None and settings.keystore_file is None:
-        key = os.urandom(32)  # reads sign nothing: a throwaway key stands in for the signer
-    with connect(settings, private_key=key) as client:
+    with connect(settings, read_only=read_only) as client:
         yield open_deployment(client, deployment)
 
 
