@@ -6,20 +6,19 @@ A report is a VC 2.0 JSON document whose ``proof`` has the shape of the W3C-CCG 
 ``eip712 = {domain, types, primaryType}``.
 
 What is signed is the EIP-712 struct ``Report(string id, address issuer, string validFrom,
-bytes32 documentHash)`` where ``documentHash`` is the keccak-256 of the canonical JSON
-(:func:`canonical_json`) of the whole document with only ``proof.proofValue`` removed. Every other
-byte of the document, including the rest of the proof, is therefore covered by the signature.
-The domain binds the signature to one chain id and one ledger contract.
+bytes32 documentHash)`` where ``documentHash`` is the keccak-256 of the canonical JSON of the
+whole document with only ``proof.proofValue`` removed. Every other byte of the document,
+including the rest of the proof, is therefore covered by the signature. The domain binds the
+signature to one chain id and one ledger contract.
 
-Canonical JSON here is RFC 8785 (JCS) restricted to documents without floating-point numbers:
-keys sorted, no insignificant whitespace, UTF-8, integers only. Emission figures are decimal
-strings, so this costs nothing and keeps Python and JavaScript byte-identical.
+Canonical JSON is the project's one definition, :func:`ledger.canonical.canonical_json` (RFC 8785
+over documents without floating-point numbers, integers within ±(2**53 - 1)); emission figures
+are decimal strings, so any JCS implementation reproduces the bytes.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -27,8 +26,8 @@ from typing import Any
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 
+from ledger.canonical import canonical_json, keccak256
 from ledger.errors import LedgerError, VerificationError
 
 __all__ = [
@@ -90,42 +89,18 @@ def address_from_did(did: str) -> tuple[int, str]:
     return int(match.group(1)), address
 
 
-def _check_no_floats(value: Any, path: str = "$") -> None:
-    if isinstance(value, float):
-        raise LedgerError(
-            f"{path}: floating-point number {value!r} in a signed document; "
-            "write it as a decimal string or an integer"
-        )
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise LedgerError(f"{path}: non-string key {key!r}")
-            _check_no_floats(item, f"{path}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _check_no_floats(item, f"{path}[{index}]")
-
-
-def canonical_json(value: Any) -> bytes:
-    """RFC 8785 canonical JSON bytes of a float-free JSON value."""
-    _check_no_floats(value)
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
-
-
 def document_hash(document: Mapping[str, Any]) -> bytes:
     """keccak-256 of the canonical document without ``proof.proofValue``."""
     unsigned = copy.deepcopy(dict(document))
     proof = unsigned.get("proof")
     if isinstance(proof, dict):
         proof.pop("proofValue", None)
-    return keccak(canonical_json(unsigned))
+    return keccak256(canonical_json(unsigned))
 
 
 def report_hash(document: Mapping[str, Any]) -> bytes:
     """keccak-256 of the whole canonical signed document: the subject auditors attest."""
-    return keccak(canonical_json(dict(document)))
+    return keccak256(canonical_json(dict(document)))
 
 
 def eip712_domain(chain_id: int, verifying_contract: str) -> dict[str, Any]:
