@@ -544,7 +544,7 @@ def read_shipments(path: Path | str, *,
             raise InputError(f"{path}: not valid JSON: {exc}") from exc
         return shipments_from_json(data, collect=collect)
     if suffix == ".csv":
-        from ledger.footprint_input import read_csv_frame
+        from ledger.footprint_csv import read_csv_frame
 
         return read_csv_frame(path, collect=collect).to_shipments()
     raise InputError(f"{path}: unknown file type {suffix!r}; expected .csv or .json")

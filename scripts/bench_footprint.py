@@ -31,7 +31,8 @@ from ledger.commands.footprint import csv_text
 from ledger.distances import Router
 from ledger.factorset import load_factor_set
 from ledger.footprint_batch import compute_batch
-from ledger.footprint_input import ShipmentFrame, read_csv_frame
+from ledger.footprint_csv import read_csv_frame
+from ledger.footprint_input import ShipmentFrame
 
 #: Leg patterns: (mode, vehicle_class) per leg, like the demo corridors.
 PATTERNS = [

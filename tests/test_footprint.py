@@ -14,6 +14,7 @@ from ledger.distances import Router
 from ledger.errors import InputError
 from ledger.factorset import FactorSet, load_factor_set
 from ledger.footprint import compute_batch, compute_shipment, compute_shipments
+from ledger.footprint_csv import read_csv_frame
 from ledger.footprint_exact import (
     intensity_mg_per_tkm,
     intensity_mg_vec,
@@ -21,7 +22,6 @@ from ledger.footprint_exact import (
     mul3_round,
     mul3_round_vec,
 )
-from ledger.footprint_input import read_csv_frame
 from ledger.shipments import Leg, Product, Production, Shipment, read_shipments
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

@@ -22,7 +22,8 @@ __all__ = ["csv_text", "register"]
 
 
 def _frame(path: Path, problems: list[InputProblem]) -> tuple[Any, bool]:
-    from ledger.footprint_input import ShipmentFrame, read_csv_frame
+    from ledger.footprint_csv import read_csv_frame
+    from ledger.footprint_input import ShipmentFrame
     from ledger.shipments import read_shipments
 
     if path.suffix.lower() == ".csv":
