@@ -38,24 +38,17 @@ class SubmitResult:
     totals: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self, *, listed: int = 1000) -> dict[str, Any]:
+        outcome = dict.fromkeys(self.unchanged, "unchanged")
+        outcome.update(dict.fromkeys(self.replaced, "replaced"))
+        outcome.update(dict.fromkeys(self.created, "created"))
         ids = self.created + self.replaced + self.unchanged
         return {
             "accepted": len(ids), "created": len(self.created), "replaced": len(self.replaced),
             "unchanged": len(self.unchanged),
-            "shipments": [{"shipment_id": sid,
-                           "outcome": ("created" if sid in self._created else
-                                       "replaced" if sid in self._replaced else "unchanged"),
-                           **self.totals[sid]} for sid in ids[:listed]],
+            "shipments": [{"shipment_id": sid, "outcome": outcome[sid], **self.totals[sid]}
+                          for sid in ids[:listed]],
             "listed": min(len(ids), listed),
         }
-
-    @property
-    def _created(self) -> set[str]:
-        return set(self.created)
-
-    @property
-    def _replaced(self) -> set[str]:
-        return set(self.replaced)
 
 
 def parse_json(body: bytes, max_shipments: int) -> Any:

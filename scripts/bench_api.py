@@ -6,7 +6,7 @@ SQLite store in a temporary folder unless ``--store URL``), then:
 1. ingestion: ``--clients`` concurrent clients post CSV submissions of ``--bulk`` shipments each
    (``--requests`` in all); footprints are computed for every shipment; afterwards the stored
    rows are counted (lost writes = sent - stored);
-2. verification: the same clients post a signed, anchored report (4 shipments) to
+2. verification: ``--verify-clients`` clients post a signed, anchored report (4 shipments) to
    ``/v1/verifications`` (``--verifications`` in all).
 
 Prints throughput, latency percentiles and errors beside the targets (on a 2-core machine:
@@ -134,7 +134,8 @@ def main() -> int:
     global BASE  # noqa: PLW0603 - the clients' base URL, set once here
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=2, help="ingestion clients")
+    parser.add_argument("--verify-clients", type=int, default=4)
     parser.add_argument("--bulk", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--verifications", type=int, default=600)
@@ -258,9 +259,9 @@ def main() -> int:
                 response = http.post("/v1/verifications", headers=auditor, content=report)
                 return response.status_code == 200 and response.json()["verified"] is True
 
-            seconds, lat, ok, errors = _run_clients(args.clients, args.verifications,
+            seconds, lat, ok, errors = _run_clients(args.verify_clients, args.verifications,
                                                     args.max_seconds, check)
-            print(f"verification: {args.clients} clients, {ok + errors} reports of "
+            print(f"verification: {args.verify_clients} clients, {ok + errors} reports of "
                   f"{len(ids)} shipments each, {seconds:.1f} s")
             _line("verifications/s", ok / seconds, "reports/s",
                   f">= {TARGETS['verify_per_s']:.0f}")
