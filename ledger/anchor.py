@@ -42,6 +42,7 @@ __all__ = [
     "AnchorResult",
     "PreparedRecord",
     "anchor_records",
+    "anchor_shipments",
     "batch_call",
     "prepare_footprints",
     "prepare_records",
@@ -415,3 +416,32 @@ def anchor_records(
         already_anchored=tuple(same), resumed_batches=resumed,
         batches=tuple(store.batch_statuses(scope)),
     )
+
+
+def anchor_shipments(
+    shipments: Sequence[Any],
+    factor_set: Any,
+    *,
+    store: LedgerStore,
+    ledger: CarbonLedgerContract,
+    options: AnchorOptions | None = None,
+    policy: OutboxPolicy | None = None,
+    idle: Callable[[], None] | None = None,
+) -> AnchorResult:
+    """Footprints -> records -> batches -> chain for parsed shipments, signed by the ledger's
+    client (the exporter). The one call behind ``carbon-ledger anchor``, the demo and the API.
+
+    ``shipments`` are :class:`ledger.shipments.Shipment` objects and ``factor_set`` a loaded
+    :class:`ledger.factorset.FactorSet`; the footprints are computed on the single path (the
+    path a verifier recomputes with).
+    """
+    from ledger.footprint import compute_shipments
+
+    footprints = compute_shipments(shipments, factor_set)
+    records = prepare_footprints(
+        ((s.to_dict(), f.to_dict()) for s, f in zip(shipments, footprints, strict=True)),
+        exporter=ledger.client.address.lower(), factor_set_id=factor_set.id,
+    )
+    return anchor_records(records, store=store, ledger=ledger,
+                          factor_set_id=bytes.fromhex(factor_set.id[2:]), options=options,
+                          policy=policy, idle=idle)

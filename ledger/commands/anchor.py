@@ -19,8 +19,7 @@ import typer
 from ledger.anchor import (
     AnchorOptions,
     AnchorResult,
-    anchor_records,
-    prepare_footprints,
+    anchor_shipments,
     scope_of,
 )
 from ledger.chain_contract import CarbonLedgerContract
@@ -143,7 +142,6 @@ def anchor_command(
 ) -> None:
     """Anchor the footprints of FILE's shipments on chain; running it again sends nothing new."""
     from ledger.factorset import load_factor_set
-    from ledger.footprint import compute_shipments
     from ledger.shipments import read_shipments
 
     options = AnchorOptions(path=path, wait_until=wait)
@@ -151,19 +149,13 @@ def anchor_command(
     settings = load_chain_settings(**overrides)
     shipments = read_shipments(file)
     factors = load_factor_set(factor_set)
-    footprints = compute_shipments(shipments, factors)
     policy = OutboxPolicy(confirmations=settings.confirmations, finalized_tag=finalized,
                           poll_interval_s=settings.poll_interval_s,
                           timeout_s=settings.receipt_timeout_s,
                           send_retries=settings.rpc_retries, send_backoff_s=settings.rpc_backoff_s)
     with _ledger(settings) as ledger, open_store(_store_target(store)) as opened:
-        records = prepare_footprints(
-            ((s.to_dict(), f.to_dict()) for s, f in zip(shipments, footprints, strict=True)),
-            exporter=ledger.client.address.lower(), factor_set_id=factors.id,
-        )
-        result = anchor_records(records, store=opened, ledger=ledger,
-                                factor_set_id=bytes.fromhex(factors.id[2:]), options=options,
-                                policy=policy)
+        result = anchor_shipments(shipments, factors, store=opened, ledger=ledger,
+                                  options=options, policy=policy)
         print_anchor_result(result, opened)
 
 
