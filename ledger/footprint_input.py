@@ -177,3 +177,12 @@ class ShipmentFrame:
                                                      strict=True)]
 
 
+
+
+def __getattr__(name: str) -> Any:
+    """``read_csv_frame`` lives in :mod:`ledger.footprint_csv`; this name is kept for callers."""
+    if name == "read_csv_frame":
+        from ledger.footprint_csv import read_csv_frame
+
+        return read_csv_frame
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
