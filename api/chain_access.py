@@ -97,6 +97,17 @@ class ChainAccess:
             self._local.client = made
         return made
 
+    def register_factor_set(self, factor_set_id: str, uri: str) -> bool:
+        """Registers the factor set with the admin key when it is not yet; True if it did."""
+        if self.admin_key is None:
+            return False
+        key = bytes.fromhex(factor_set_id.removeprefix("0x"))
+        with self.key_lock(self.admin_key.address), self.ledger(self.admin_key) as ledger:
+            if ledger.is_factor_set_registered(key):
+                return False
+            ledger.register_factor_set(key, uri)
+            return True
+
     def grant(self, role: str, address: str) -> None:
         """Grants ``role`` (exporter or auditor) to ``address`` with the admin key, if held."""
         if self.admin_key is None:

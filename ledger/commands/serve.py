@@ -121,6 +121,8 @@ def serve(*, host: str, port: int, store: str | None, rpc_url: str | None, demo:
         app = create_app(settings, chain_settings, deployment=deployment, admin_key=admin_key)
         ctx = app.state.ctx
         _bootstrap_admin(ctx)
+        if not embedded and ctx.chain.register_factor_set(ctx.factor_set.id, ctx.factor_set.uri):
+            print(f"registered factor set {ctx.factor_set.id} on chain", flush=True)
         lines = ["carbon-ledger serve",
                  f"  API and pages   http://{host}:{port}/  (docs: /docs, PACT: /2/footprints)",
                  f"  chain           {chain_settings.rpc_url} (chain id {chain_settings.chain_id})"
