@@ -12,8 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_fixtures import EXAMPLES, free_port
+from api_fixtures import EXAMPLES, ServiceChain, free_port, service_chain
 
+__all__ = ["service_chain"]
 pytestmark = [pytest.mark.api, pytest.mark.chain]
 
 
@@ -95,3 +96,47 @@ def test_serve_on_an_embedded_chain(tmp_path: Path) -> None:
         assert summary["shipments"] == 4 and summary["anchored"] == 4
     finally:
         _stop(process)
+
+
+def test_serve_on_a_configured_chain(tmp_path: Path, service_chain: ServiceChain) -> None:
+    from ledger.deploy import write_deployment
+
+    deployment_file = write_deployment(service_chain.deployment, tmp_path / "deployment.json")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1",
+           "CARBON_LEDGER_RPC_URL": service_chain.settings.rpc_url,
+           "CARBON_LEDGER_CHAIN_ID": str(service_chain.settings.chain_id),
+           "CARBON_LEDGER_DEPLOYMENT_FILE": str(deployment_file),
+           "CARBON_LEDGER_PRIVATE_KEY": service_chain.admin_key,
+           "CARBON_LEDGER_SERVICE_SECRET": "a-service-secret-for-this-test",
+           "CARBON_LEDGER_SERVICE_ADMIN_CLIENT_ID": "ops",
+           "CARBON_LEDGER_SERVICE_ADMIN_CLIENT_SECRET": "ops-secret"}
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("carbon-ledger")), "serve", "--port", str(port),
+         "--var-dir", str(tmp_path / "var")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, env=env)
+    try:
+        _wait_up(process, url)
+        assert httpx.get(url + "/health").json()["contract"] == \
+            service_chain.deployment.address
+        admin = _token(url, "ops")
+        made = httpx.post(url + "/v1/organisations", headers=admin,
+                          json={"name": "Haiyan Fasteners", "role": "exporter"})
+        assert made.status_code == 201, made.text
+        assert "private_key" not in made.text
+        role = httpx.get(url + "/v1/me", headers=_token_of(url, made.json())).json()
+        assert role["role"] == "exporter" and role["address"] == made.json()["address"]
+        demo = httpx.post(url + "/auth/token", data={"grant_type": "client_credentials"},
+                          auth=("demo-exporter", "demo-exporter-secret"))
+        assert demo.status_code == 401  # no demo clients on a configured chain
+    finally:
+        output = _stop(process)
+    assert "demo clients" not in output
+
+
+def _token_of(url: str, made: dict[str, str]) -> dict[str, str]:
+    response = httpx.post(url + "/auth/token", data={"grant_type": "client_credentials"},
+                          auth=(made["client_id"], made["client_secret"]))
+    assert response.status_code == 200, response.text
+    return {"authorization": f"Bearer {response.json()['access_token']}"}
