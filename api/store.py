@@ -48,11 +48,16 @@ organisations = sa.Table(
     sa.Column("address", sa.String(42)),
     sa.Column("keystore", sa.Text),
     sa.Column("created_at", _TS, nullable=False),
+    sa.CheckConstraint("role IN ('exporter', 'auditor', 'buyer', 'admin')",
+                       name="ck_service_organisations_role"),
+    sa.UniqueConstraint("name", name="uq_service_organisations_name"),
 )
 clients = sa.Table(
     "service_clients", metadata,
     sa.Column("client_id", sa.String(64), primary_key=True),
-    sa.Column("org_id", sa.Integer, nullable=False),
+    sa.Column("org_id", sa.Integer, sa.ForeignKey("service_organisations.id",
+                                                  name="fk_service_clients_org"),
+              nullable=False),
     sa.Column("secret_hash", sa.String(200), nullable=False),
     sa.Column("created_at", _TS, nullable=False),
     sa.Column("revoked_at", _TS),
@@ -60,16 +65,21 @@ clients = sa.Table(
 tokens = sa.Table(
     "service_tokens", metadata,
     sa.Column("token_hash", sa.String(64), primary_key=True),
-    sa.Column("client_id", sa.String(64), nullable=False),
+    sa.Column("client_id", sa.String(64), sa.ForeignKey("service_clients.client_id",
+                                                        name="fk_service_tokens_client"),
+              nullable=False),
     sa.Column("org_id", sa.Integer, nullable=False),
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("expires_at", _TS, nullable=False),
     sa.Column("created_at", _TS, nullable=False),
+    sa.Index("ix_service_tokens_expires", "expires_at"),
 )
 shipments = sa.Table(
     "service_shipments", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("org_id", sa.Integer, nullable=False),
+    sa.Column("org_id", sa.Integer, sa.ForeignKey("service_organisations.id",
+                                                  name="fk_service_shipments_org"),
+              nullable=False),
     sa.Column("shipment_id", sa.String(200), nullable=False),
     sa.Column("content_hash", sa.String(64), nullable=False),
     sa.Column("shipment_json", sa.Text, nullable=False),
@@ -78,10 +88,13 @@ shipments = sa.Table(
     sa.Column("co2e_ttw_g", sa.BigInteger, nullable=False),
     sa.Column("co2e_wtw_g", sa.BigInteger, nullable=False),
     sa.Column("total_co2e_g", sa.BigInteger, nullable=False),
-    *[sa.Column(f"wtw_{mode}_g", sa.BigInteger, nullable=False) for mode in MODES],
+    *[sa.Column(f"wtw_{mode}_g", sa.BigInteger, nullable=False, server_default="0")
+      for mode in MODES],
     sa.Column("month", sa.String(7), nullable=False),
     sa.Column("submitted_at", _TS, nullable=False),
     sa.Column("updated_at", _TS, nullable=False),
+    sa.UniqueConstraint("org_id", "shipment_id", name="uq_service_shipments_id"),
+    sa.Index("ix_service_shipments_month", "org_id", "month"),
 )
 jobs = sa.Table(
     "service_jobs", metadata,
@@ -97,6 +110,9 @@ jobs = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("created_at", _TS, nullable=False),
     sa.Column("updated_at", _TS, nullable=False),
+    sa.CheckConstraint("state IN ('queued', 'running', 'done', 'failed')",
+                       name="ck_service_jobs_state"),
+    sa.Index("ix_service_jobs_org", "org_id", "created_at"),
 )
 reports = sa.Table(
     "service_reports", metadata,
@@ -107,6 +123,7 @@ reports = sa.Table(
     sa.Column("cbam_xml", sa.LargeBinary),
     sa.Column("shipment_count", sa.Integer, nullable=False),
     sa.Column("created_at", _TS, nullable=False),
+    sa.Index("ix_service_reports_org", "org_id", "created_at"),
 )
 footprints = sa.Table(
     "service_footprints", metadata,
@@ -117,6 +134,7 @@ footprints = sa.Table(
     sa.Column("product_ids_json", sa.Text, nullable=False),
     sa.Column("footprint_json", sa.Text, nullable=False),
     sa.Column("seq", sa.Integer, nullable=False),
+    sa.Index("ix_service_footprints_seq", "seq"),
 )
 verifications = sa.Table(
     "service_verifications", metadata,
@@ -127,6 +145,7 @@ verifications = sa.Table(
     sa.Column("verified", sa.Boolean, nullable=False),
     sa.Column("verdict_json", sa.Text, nullable=False),
     sa.Column("created_at", _TS, nullable=False),
+    sa.Index("ix_service_verifications_org", "org_id", "id"),
 )
 attestations = sa.Table(
     "service_attestations", metadata,
@@ -137,6 +156,7 @@ attestations = sa.Table(
     sa.Column("tx_hash", sa.String(66), nullable=False),
     sa.Column("block_number", sa.BigInteger, nullable=False),
     sa.Column("created_at", _TS, nullable=False),
+    sa.Index("ix_service_attestations_org", "org_id", "id"),
 )
 pact_events = sa.Table(
     "service_pact_events", metadata,

@@ -169,3 +169,18 @@ def test_concurrent_submissions_lose_no_write(service_store: ServiceStore) -> No
         thread.join()
     assert errors == []
     assert service_store.count_shipments(org.id) == 4 * 5 * 100
+
+
+def test_the_tables_match_the_migration(service_store: ServiceStore) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from api.store import metadata
+
+    def only_service(name: str | None, type_: str, _parents: object) -> bool:
+        return type_ != "table" or name in SERVICE_TABLES
+
+    with service_store._engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": only_service})
+        assert compare_metadata(context, metadata) == []
