@@ -59,6 +59,14 @@ def _print_verdict(verdict: Verdict, as_json: bool) -> None:
     typer.echo("VERIFIED" if verdict.ok else "NOT VERIFIED: " + ", ".join(verdict.failed))
 
 
+def _exit_unless_verified(verdict: Verdict, what: str) -> None:
+    """Exit 1 (through the CLI's error mapping) naming the failed checks."""
+    if not verdict.ok:
+        from ledger.errors import VerificationError
+
+        raise VerificationError(f"{what} (failed: {', '.join(verdict.failed)})")
+
+
 def verify_command(
     report: ReportArgument,
     rpc: RpcOption = None,
@@ -75,7 +83,7 @@ def verify_command(
                               min_confirmations=confirmations,
                               require_attestation=require_attestation)
     _print_verdict(verdict, as_json)
-    raise typer.Exit(0 if verdict.ok else 1)
+    _exit_unless_verified(verdict, "report not verified")
 
 
 def attest_command(
@@ -95,8 +103,7 @@ def attest_command(
                               min_confirmations=confirmations)
     if not outcome.attested:
         _print_verdict(outcome.verdict, False)
-        typer.echo("refusing to attest a report that does not verify", err=True)
-        raise typer.Exit(1)
+        _exit_unless_verified(outcome.verdict, "refusing to attest a report that does not verify")
     typer.echo(f"attested report {outcome.verdict.report_hash} as {outcome.auditor} in "
                f"transaction {outcome.transaction_hash} (block {outcome.block_number})")
 
