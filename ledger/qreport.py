@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from importlib import resources
-from typing import Any
 
 from lxml import etree
 
@@ -32,14 +31,14 @@ from ledger.errors import InputError, InputProblem, LedgerError
 
 __all__ = [
     "CBAM_NAMESPACE",
-    "DE_MINIMIS_NET_MASS_T",
     "Address",
     "CbamGood",
     "Declarant",
     "OutOfScopeGood",
-    "declaration_summary",
+    "decimal_text",
     "qreport_schema",
     "qreport_xml",
+    "tonnes_from_grams",
     "validate_qreport",
 ]
 
@@ -48,10 +47,6 @@ SCHEMA_FILE = "QReport_v17.03.xsd"
 
 #: Where default values come from: the published columns "including mark-up" by import year.
 DEFAULT_VALUES_SOURCE = "Implementing Regulation (EU) 2025/2621"
-
-#: Annual de minimis per importer, net mass (Reg. (EU) 2025/2083, Art. 2a); not for electricity or
-#: hydrogen.
-DE_MINIMIS_NET_MASS_T = Decimal(50)
 
 #: Code values as used in the Commission's sample QReport (meanings not confirmed, see module doc).
 UNIT_TONNES = "01"
@@ -142,12 +137,14 @@ class OutOfScopeGood:
     reason: str
 
 
-def _tonnes(grams: int) -> Decimal:
+def tonnes_from_grams(grams: int) -> Decimal:
+    """Grams as tonnes (exact)."""
     return Decimal(grams) / _GRAMS_PER_TONNE
 
 
-def _dec(value: Decimal, places: int) -> str:
-    """A decimal with at most ``places`` fraction digits, no exponent, trailing zeros trimmed."""
+def decimal_text(value: Decimal, places: int) -> str:
+    """A decimal with at most ``places`` fraction digits (half up), no exponent, trailing zeros
+    trimmed: the decimal form of the schema's numbers and of the declaration summary."""
     quantum = Decimal(1).scaleb(-places)
     text = format(value.quantize(quantum, rounding=ROUND_HALF_UP), "f")
     if "." in text:
@@ -251,7 +248,7 @@ def _imported_good(root: etree._Element, number: int, good: CbamGood, procedure:
     _sub(_sub(commodity, "CommodityDetails"), "Description", good.description[:512])
     _sub(_sub(node, "OriginCountry"), "Country", good.origin_country)
 
-    mass = _dec(good.net_mass_t, 6)
+    mass = decimal_text(good.net_mass_t, 6)
     quantity = _sub(node, "ImportedQuantity")
     _sub(quantity, "SequenceNumber", "1")
     _sub(_sub(quantity, "Procedure"), "RequestedProc", procedure)
@@ -264,14 +261,15 @@ def _imported_good(root: etree._Element, number: int, good: CbamGood, procedure:
     _sub(imported, "NetMass", mass)
     _sub(imported, "MeasurementUnit", UNIT_TONNES)
 
-    direct_t, indirect_t = _tonnes(good.embedded_direct_g), _tonnes(good.embedded_indirect_g or 0)
+    direct_t = tonnes_from_grams(good.embedded_direct_g)
+    indirect_t = tonnes_from_grams(good.embedded_indirect_g or 0)
     total_t = direct_t + indirect_t
     per_unit = total_t / good.net_mass_t if good.net_mass_t else Decimal(0)
     totals = _sub(node, "TotalEmissions")
-    _sub(totals, "EmissionsPerUnit", _dec(per_unit, 7))
-    _sub(totals, "OverallEmissions", _dec(total_t, 7))
-    _sub(totals, "TotalDirect", _dec(direct_t, 7))
-    _sub(totals, "TotalIndirect", _dec(indirect_t, 7))
+    _sub(totals, "EmissionsPerUnit", decimal_text(per_unit, 7))
+    _sub(totals, "OverallEmissions", decimal_text(total_t, 7))
+    _sub(totals, "TotalDirect", decimal_text(direct_t, 7))
+    _sub(totals, "TotalIndirect", decimal_text(indirect_t, 7))
     _sub(totals, "MeasurementUnit", UNIT_EMISSIONS)
     _sub(_sub(node, "Remarks"), "AdditionalInformation",
          f"Shipment {good.item_id}. Transport emissions are not included "
@@ -284,19 +282,19 @@ def _imported_good(root: etree._Element, number: int, good: CbamGood, procedure:
     _sub(produced, "NetMass", mass)
     _sub(produced, "MeasurementUnit", UNIT_TONNES)
     installation = _sub(emissions, "InstallationEmissions")
-    _sub(installation, "OverallEmissions", _dec(total_t, 7))
-    _sub(installation, "TotalDirect", _dec(direct_t, 7))
-    _sub(installation, "TotalIndirect", _dec(indirect_t, 7))
+    _sub(installation, "OverallEmissions", decimal_text(total_t, 7))
+    _sub(installation, "TotalDirect", decimal_text(direct_t, 7))
+    _sub(installation, "TotalIndirect", decimal_text(indirect_t, 7))
     _sub(installation, "MeasurementUnit", UNIT_EMISSIONS)
     direct = _sub(emissions, "DirectEmissions")
     _sub(direct, "ApplicableReportingTypeMethodology", REPORTING_TYPE_METHODOLOGY)
     _sub(direct, "ApplicableReportingMethodology", _method_text(good))
-    _sub(direct, "SpecificEmbeddedEmissions", _dec(good.see_direct_t_per_t, 7))
+    _sub(direct, "SpecificEmbeddedEmissions", decimal_text(good.see_direct_t_per_t, 7))
     _sub(direct, "MeasurementUnit", UNIT_EMISSIONS)
     if good.embedded_indirect_g is not None and good.see_indirect_t_per_t is not None:
         indirect = _sub(emissions, "IndirectEmissions")
         _sub(indirect, "DeterminationType", str(good.indirect_determination_code))
-        _sub(indirect, "SpecificEmbeddedEmissions", _dec(good.see_indirect_t_per_t, 7))
+        _sub(indirect, "SpecificEmbeddedEmissions", decimal_text(good.see_indirect_t_per_t, 7))
         _sub(indirect, "MeasurementUnit", UNIT_EMISSIONS)
         _sub(indirect, "ElectricitySource", str(good.electricity_source_code))
     params = _sub(emissions, "ProdMethodQualifyingParams")
@@ -338,7 +336,7 @@ def qreport_xml(
     _sub(root, "Year", str(first.year))
     _sub(root, "TotalImported", str(len(goods)))
     total_g = sum(g.embedded_total_g for g in goods)
-    _sub(root, "TotalEmissions", _dec(_tonnes(total_g), 7))
+    _sub(root, "TotalEmissions", decimal_text(tonnes_from_grams(total_g), 7))
     declarant_node = _sub(root, "Declarant")
     _sub(declarant_node, "IdentificationNumber", declarant.eori)
     _sub(declarant_node, "Name", declarant.name[:70])
@@ -364,70 +362,3 @@ def qreport_xml(
         raise LedgerError("the QReport does not validate against the Commission schema: "
                           + "; ".join(errors[:5]))
     return xml
-
-
-def _good_summary(good: CbamGood) -> dict[str, Any]:
-    return {
-        "itemId": good.item_id,
-        "cnCode": good.cn_code.replace(" ", ""),
-        "description": good.description,
-        "originCountry": good.origin_country,
-        "importDate": good.import_date.isoformat(),
-        "netMassT": _dec(good.net_mass_t, 6),
-        "specificEmbeddedEmissionsDirectTPerT": _dec(good.see_direct_t_per_t, 7),
-        "specificEmbeddedEmissionsIndirectTPerT": (
-            None if good.see_indirect_t_per_t is None else _dec(good.see_indirect_t_per_t, 7)),
-        "embeddedDirectT": _dec(_tonnes(good.embedded_direct_g), 6),
-        "embeddedIndirectT": (None if good.embedded_indirect_g is None
-                              else _dec(_tonnes(good.embedded_indirect_g), 6)),
-        "embeddedTotalT": _dec(_tonnes(good.embedded_total_g), 6),
-        "determination": good.method,
-        "markupYear": good.markup_year,
-        "annexII": good.annex_ii,
-        "valueSource": good.value_source,
-    }
-
-
-def declaration_summary(
-    goods: Sequence[CbamGood], out_of_scope: Sequence[OutOfScopeGood]
-) -> dict[str, Any]:
-    """What the annual CBAM declaration (Art. 6(2) of Reg. 2023/956) needs, per good and CN code.
-
-    Certificates to surrender are not estimated: that needs the carbon price paid in the country
-    of origin (Art. 9) and the free-allocation adjustment (Art. 31), which the shipment data lack.
-    """
-    by_cn: dict[str, dict[str, Decimal | int]] = {}
-    for good in goods:
-        entry = by_cn.setdefault(good.cn_code.replace(" ", ""),
-                                 {"netMassT": Decimal(0), "embeddedG": 0})
-        entry["netMassT"] = Decimal(entry["netMassT"]) + good.net_mass_t
-        entry["embeddedG"] = int(entry["embeddedG"]) + good.embedded_total_g
-    total_mass = sum((g.net_mass_t for g in goods), Decimal(0))
-    return {
-        "regulation": "Regulation (EU) 2023/956, Art. 6(2); default values Reg. (EU) 2025/2621",
-        "goods": [_good_summary(g) for g in goods],
-        "byCnCode": [
-            {"cnCode": cn, "netMassT": _dec(Decimal(v["netMassT"]), 6),
-             "embeddedEmissionsT": _dec(_tonnes(int(v["embeddedG"])), 6)}
-            for cn, v in sorted(by_cn.items())
-        ],
-        "totalNetMassT": _dec(total_mass, 6),
-        "totalEmbeddedEmissionsT": _dec(_tonnes(sum(g.embedded_total_g for g in goods)), 6),
-        "deMinimis": {
-            "thresholdNetMassT": str(DE_MINIMIS_NET_MASS_T),
-            "note": ("50 t net mass per importer per calendar year across iron & steel, "
-                     "aluminium, fertilisers and cement (Reg. (EU) 2025/2083); the importer's "
-                     "other imports of the year decide whether it is exceeded"),
-        },
-        "certificates": {
-            "estimated": False,
-            "note": ("needs the carbon price paid in the country of origin (Art. 9) and the "
-                     "free-allocation adjustment (Art. 31)"),
-        },
-        "transportEmissionsIncluded": False,
-        "outOfScope": [
-            {"itemId": g.item_id, "cnCode": g.cn_code, "description": g.description,
-             "reason": g.reason}
-            for g in out_of_scope
-        ],
-    }

@@ -25,6 +25,7 @@ from typing import Any
 
 from ledger import pact, qreport, vc
 from ledger.errors import InputError, InputProblem
+from ledger.report_cbam import declaration_summary
 from ledger.report_figures import figures_from_record
 from ledger.report_model import (
     ANCHOR_DOCUMENTATION,
@@ -77,7 +78,7 @@ def reference_period(period: tuple[date, date]) -> tuple[str, str]:
 def _cbam_block(items: Sequence[ReportItem]) -> dict[str, Any]:
     goods = [i.figures.cbam for i in items if isinstance(i.figures.cbam, qreport.CbamGood)]
     out = [i.figures.cbam for i in items if isinstance(i.figures.cbam, qreport.OutOfScopeGood)]
-    return qreport.declaration_summary(goods, out)
+    return declaration_summary(goods, out)
 
 
 def credential_subject(

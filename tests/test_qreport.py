@@ -12,6 +12,7 @@ from lxml import etree
 
 from ledger import qreport
 from ledger.errors import InputError
+from ledger.report_cbam import declaration_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_CBAM = ROOT.parent / "shared" / "reference" / "cbam"
@@ -120,7 +121,7 @@ def test_six_digit_cn_code_is_refused_with_the_reason() -> None:
 def test_summary_lists_out_of_scope_goods_without_a_figure() -> None:
     parcels = qreport.OutOfScopeGood(item_id="HZ-1", cn_code="9503 00", description="Toys",
                                      reason="CN 9503 is not in Annex I of Reg. (EU) 2023/956")
-    summary = qreport.declaration_summary([_screws()], [parcels])
+    summary = declaration_summary([_screws()], [parcels])
     assert summary["totalEmbeddedEmissionsT"] == "70.1"
     assert summary["goods"][0]["determination"] == "default"
     assert summary["goods"][0]["markupYear"] == "2026"
