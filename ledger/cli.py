@@ -15,6 +15,7 @@ from ledger.errors import InputError, LedgerError
 
 #: Modules of ``ledger.commands`` that register commands, in help order.
 COMMAND_MODULES: tuple[str, ...] = (
+    "demo",
     "devnet",
     "footprint",
     "anchor",
