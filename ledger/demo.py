@@ -215,9 +215,8 @@ def run_demo(
                      + (f"; failed: {', '.join(verdict.failed)}" if verdict.failed else "") + ")")
 
             # The auditor checks the CBAM good's report (else the first) and attests it.
-            audited = next((n for n in by_exporter
-                            if any(r.exporter == n and r.cbam.startswith("in scope") for r in rows)),
-                           next(iter(by_exporter)))
+            cbam_exporters = [r.exporter for r in rows if r.cbam.startswith("in scope")]
+            audited = cbam_exporters[0] if cbam_exporters else next(iter(by_exporter))
             document = json.loads(reports[audited].read_text(encoding="utf-8"))
             outcome = attest_on_chain(document, settings, auditor.private_key,
                                       min_confirmations=CONFIRMATIONS)
