@@ -37,7 +37,13 @@ if [ "$(cat .venv/.bootstrap-stamp 2>/dev/null || true)" != "$want_py" ]; then
   PY="$(pick_python)"
   echo "[bootstrap] Python venv with $("$PY" --version)"
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+  log="$(mktemp)"
+  if ! { .venv/bin/python -m pip install --quiet --upgrade pip &&
+    .venv/bin/python -m pip install --quiet -c constraints.txt -e '.[dev]'; } >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    echo "error: installing the Python dependencies failed (full log: $log)" >&2
+    exit 1
+  fi
+  rm -f "$log"
   echo "$want_py" > .venv/.bootstrap-stamp
 fi
