@@ -80,8 +80,13 @@ class ChainAccess:
         on this thread's read-only connection."""
         from ledger.attest import LedgerReader
 
-        client, codec = self._read_client()
-        return LedgerReader(client, codec, contract or self.deployment.address)
+        address = (contract or self.deployment.address).lower()
+        readers: dict[str, Any] = getattr(self._local, "readers", None) or {}
+        self._local.readers = readers
+        if address not in readers:  # a reader keeps the role ids it read: one per contract
+            client, codec = self._read_client()
+            readers[address] = LedgerReader(client, codec, contract or self.deployment.address)
+        return readers[address]
 
     def _read_client(self) -> tuple[Any, Any]:
         made: tuple[Any, Any] | None = getattr(self._local, "client", None)
