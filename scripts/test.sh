@@ -23,9 +23,20 @@ forge snapshot --no-match-contract 'Fuzz|Invariant' --check
 step "slither"
 bash scripts/slither.sh
 
-# Tiers that must run (not be skipped) when this runs in CI.
+step "browser for the web-page tests"
+bash scripts/install-chromium.sh
+
+# In CI every tier must run: Anvil (chain), Node (node), the service (api), PostgreSQL
+# (postgres: the project's machines run one on 127.0.0.1:5432) and Chromium (browser).
+# Elsewhere the PostgreSQL tier runs when CARBON_LEDGER_TEST_POSTGRES_URL is set, and is
+# skipped with a notice otherwise.
 if [ "${CI:-}" = "true" ]; then
-  export CARBON_LEDGER_REQUIRE_TIERS="${CARBON_LEDGER_REQUIRE_TIERS:-chain,node}"
+  export CARBON_LEDGER_REQUIRE_TIERS="${CARBON_LEDGER_REQUIRE_TIERS:-chain,node,api,postgres,browser}"
+  export CARBON_LEDGER_TEST_POSTGRES_URL="${CARBON_LEDGER_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
+  if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    echo "PostgreSQL is not answering on 127.0.0.1:5432; trying to start it"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+  fi
 fi
 
 step "pytest"

@@ -33,7 +33,7 @@ def test_demo_csv_and_json_describe_the_same_shipments() -> None:
         "NB-APPL-2026-0001", "YW-RAIL-2026-0001", "HZ-AIR-2026-0001", "HY-FAST-2026-0001"]
     fasteners = from_json[3]
     assert fasteners.product is not None
-    assert (fasteners.product.cn_code, fasteners.product.cbam_year) == ("7318 15", 2026)
+    assert (fasteners.product.cn_code, fasteners.product.cbam_year) == ("7318 15 88", 2026)
 
 
 def test_to_dict_has_decimal_strings_and_round_trips() -> None:
