@@ -427,21 +427,25 @@ def anchor_shipments(
     options: AnchorOptions | None = None,
     policy: OutboxPolicy | None = None,
     idle: Callable[[], None] | None = None,
+    checkpoint: Checkpoint | None = None,
+    router: Any = None,
 ) -> AnchorResult:
     """Footprints -> records -> batches -> chain for parsed shipments, signed by the ledger's
     client (the exporter). The one call behind ``carbon-ledger anchor``, the demo and the API.
 
     ``shipments`` are :class:`ledger.shipments.Shipment` objects and ``factor_set`` a loaded
     :class:`ledger.factorset.FactorSet`; the footprints are computed on the single path (the
-    path a verifier recomputes with).
+    path a verifier recomputes with). ``router`` (a :class:`ledger.distances.Router`) lets a
+    long-lived caller share its route cache; ``checkpoint`` is called at each step of the
+    outbox (progress reporting, fault injection).
     """
     from ledger.footprint import compute_shipments
 
-    footprints = compute_shipments(shipments, factor_set)
+    footprints = compute_shipments(shipments, factor_set, router=router)
     records = prepare_footprints(
         ((s.to_dict(), f.to_dict()) for s, f in zip(shipments, footprints, strict=True)),
         exporter=ledger.client.address.lower(), factor_set_id=factor_set.id,
     )
     return anchor_records(records, store=store, ledger=ledger,
                           factor_set_id=bytes.fromhex(factor_set.id[2:]), options=options,
-                          policy=policy, idle=idle)
+                          policy=policy, checkpoint=checkpoint, idle=idle)
