@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script."""
     app = build_app()
     try:
-        app(args=argv, standalone_mode=False)
+        # Outside standalone mode click returns (not raises) the code of ``typer.Exit(n)``.
+        code = app(args=argv, standalone_mode=False)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(EXIT_INPUT)
@@ -67,3 +68,9 @@ def main(argv: list[str] | None = None) -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""The console script's exit codes, as a shell or CI job sees them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ledger.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_invalid_input_exits_2_and_names_the_problem(tmp_path: Path) -> None:
+    out = tmp_path / "out.json"
+    done = _run("footprint", str(ROOT / "examples" / "bad-shipments.csv"), "-o", str(out))
+    assert done.returncode == 2
+    assert "problem" in done.stderr
+    assert not out.exists(), "no partial output on bad input"
+
+
+def test_a_command_ending_in_a_failure_exits_non_zero(tmp_path: Path) -> None:
+    # `proof --check` of a shipment that is not in the store: a ledger error, exit 1
+    done = _run("proof", "NO-SUCH-SHIPMENT", "--store", str(tmp_path / "empty.sqlite"),
+                cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "error:" in done.stderr
+
+
+def test_help_lists_every_command() -> None:
+    done = _run("--help")
+    assert done.returncode == 0
+    for command in ("demo", "devnet", "footprint", "anchor", "proof", "status", "lookup",
+                    "report", "verify", "attest", "serve"):
+        assert command in done.stdout
+
+
+def test_exit_code_of_a_command_reaches_the_shell(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+    import typer
+
+    from ledger import cli
+
+    app = typer.Typer()
+
+    @app.command()
+    def fails() -> None:
+        raise typer.Exit(3)
+
+    @app.command()
+    def other() -> None:
+        pass
+
+    monkeypatch.setattr(cli, "build_app", lambda: app)
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["fails"])
+    assert exited.value.code == 3
