@@ -91,13 +91,11 @@ class ChainAccess:
     def _read_client(self) -> tuple[Any, Any]:
         made: tuple[Any, Any] | None = getattr(self._local, "client", None)
         if made is None:
-            from eth_account import Account
-
             from ledger.artifacts import load_artifact
             from ledger.chain import connect
             from ledger.chain_abi import AbiCodec
 
-            client = connect(self.settings, private_key=bytes(Account.create().key))
+            client = connect(self.settings, read_only=True)
             made = (client, AbiCodec(load_artifact().abi))
             self._local.client = made
         return made
