@@ -13,6 +13,8 @@ import typer
 
 from ledger.errors import InputError, LedgerError
 
+__all__ = ["COMMAND_MODULES", "build_app", "main"]
+
 #: Modules of ``ledger.commands`` that register commands, in help order.
 COMMAND_MODULES: tuple[str, ...] = (
     "demo",
