@@ -19,10 +19,12 @@ Guarantees of :class:`ChainClient`:
 
 The pieces are separate methods so that a crash-safe outbox can drive them: build and sign
 without sending (:meth:`ChainClient.build_transaction`), send raw bytes
-(:meth:`~ChainClient.send_raw`), look up a receipt (:meth:`~ChainClient.receipt`), the mined
-nonce (:meth:`~ChainClient.mined_nonce`), a block (:meth:`~ChainClient.block`), and re-sign with
-bumped fees (:meth:`~ChainClient.bump_fees`). :meth:`~ChainClient.transact` chains them for
-simple callers.
+(:meth:`~ChainClient.send_raw`), look up a receipt (:meth:`~ChainClient.receipt`, or
+:meth:`~ChainClient.receipt_summary` without its logs) or a transaction
+(:meth:`~ChainClient.transaction`), the mined nonce (:meth:`~ChainClient.mined_nonce`), a block
+(:meth:`~ChainClient.block`; :meth:`~ChainClient.find_block` gives ``None`` for a height the chain
+does not have), and re-sign with bumped fees (:meth:`~ChainClient.bump_fees`).
+:meth:`~ChainClient.transact` chains them for simple callers.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from eth_utils.address import to_checksum_address
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3Exception, Web3RPCError
 from web3.providers.rpc import HTTPProvider
+from web3.types import RPCEndpoint
 
 from ledger.chain_abi import AbiCodec, RawLog
 from ledger.chain_gas import MAX_TX_GAS, floor_gas
@@ -49,9 +52,14 @@ from ledger.chain_types import (
     BlockInfo,
     Fees,
     Receipt,
+    ReceiptSummary,
     SignedTx,
+    TxInfo,
+    block_from_json,
     log_from_rpc,
     receipt_from_rpc,
+    receipt_summary_from_json,
+    tx_info_from_json,
 )
 from ledger.config import ChainSettings, signer_private_key
 from ledger.errors import (
@@ -68,7 +76,9 @@ __all__ = [
     "ChainClient",
     "Fees",
     "Receipt",
+    "ReceiptSummary",
     "SignedTx",
+    "TxInfo",
     "connect",
 ]
 
@@ -194,6 +204,18 @@ class ChainClient:
             f"{type(last).__name__}; check CARBON_LEDGER_RPC_URL and that the node is running"
         )
 
+    def _request(self, what: str, method: str, params: list[Any], *, retry: bool = True) -> Any:
+        """One JSON-RPC call through the provider, its plain JSON result (no web3 formatting)."""
+        def call() -> Any:
+            response = self._w3.provider.make_request(RPCEndpoint(method), params)
+            error = response.get("error")
+            if error is not None:
+                message = error.get("message") if isinstance(error, dict) else None
+                raise ChainError(f"{what} failed: {message or error}")
+            return response.get("result")
+
+        return self._rpc(what, call, retry=retry)
+
     def _revert(self, exc: ContractLogicError, what: str) -> ContractRevert:
         data = _hex_data(exc.data)
         if self._codec is not None and data:
@@ -217,17 +239,25 @@ class ChainClient:
                 "point CARBON_LEDGER_RPC_URL at the right network or fix the chain id"
             )
 
+    def find_block(self, identifier: int | str = "latest") -> BlockInfo | None:
+        """A block by number or tag, or ``None`` when the chain has no such block (yet)."""
+        tag = hex(identifier) if isinstance(identifier, int) else identifier
+        raw = self._request(f"eth_getBlockByNumber({identifier})", "eth_getBlockByNumber",
+                            [tag, False])
+        return None if raw is None else block_from_json(raw)
+
     def block(self, identifier: int | str = "latest") -> BlockInfo:
-        """A block by number or tag (``latest``, ``safe``, ``finalized``, ``pending``)."""
-        raw = self._rpc(f"eth_getBlockByNumber({identifier})",
-                        lambda: self._w3.eth.get_block(identifier))  # type: ignore[arg-type]
-        return BlockInfo(
-            number=int(raw["number"]),
-            hash=bytes(raw["hash"]),
-            timestamp=int(raw["timestamp"]),
-            gas_limit=int(raw["gasLimit"]),
-            base_fee_per_gas=int(raw.get("baseFeePerGas", 0)),
-        )
+        """A block by number or tag (``latest``, ``safe``, ``finalized``, ``pending``).
+
+        A block the chain does not have (a height above its head) raises ``ChainError``.
+        """
+        found = self.find_block(identifier)
+        if found is None:
+            raise ChainError(
+                f"the node at {_redact(self._settings.rpc_url)} has no block {identifier} "
+                "(the chain is not that high yet, or a reorg removed it)"
+            )
+        return found
 
     def block_number(self) -> int:
         return self._rpc("eth_blockNumber", lambda: int(self._w3.eth.block_number))
@@ -451,6 +481,22 @@ class ChainClient:
 
         raw = self._rpc("eth_getTransactionReceipt", fetch)
         return None if raw is None else receipt_from_rpc(raw)
+
+    def receipt_summary(self, tx_hash: bytes) -> ReceiptSummary | None:
+        """The receipt of a mined transaction without its logs (``None`` when not mined).
+
+        Much cheaper than :meth:`receipt` for a transaction with thousands of logs: the JSON is
+        read as is, without decoding and checksumming every log.
+        """
+        raw = self._request("eth_getTransactionReceipt", "eth_getTransactionReceipt",
+                            ["0x" + tx_hash.hex()])
+        return None if raw is None else receipt_summary_from_json(raw)
+
+    def transaction(self, tx_hash: bytes) -> TxInfo | None:
+        """A transaction by hash, mined or pending (``None`` when the node does not know it)."""
+        raw = self._request("eth_getTransactionByHash", "eth_getTransactionByHash",
+                            ["0x" + tx_hash.hex()])
+        return None if raw is None else tx_info_from_json(raw)
 
     def wait_for_receipt(self, tx_hash: bytes, *, timeout_s: float | None = None,
                          confirmations: int | None = None) -> Receipt:

@@ -114,6 +114,39 @@ def test_build_without_sending_then_send_raw_and_look_up(chain) -> None:
     assert client.block("latest").number >= receipt.block_number
 
 
+def test_a_receipt_summary_agrees_with_the_full_receipt(chain) -> None:
+    exporter = chain.exporter
+    client = exporter.client
+    data = exporter.record_shipments_calldata(os.urandom(32), chain.factor_set_id, entries(7))
+    signed = client.build_transaction(exporter.address, data)
+    assert client.receipt_summary(signed.tx_hash) is None  # not sent
+    assert client.transaction(signed.tx_hash) is None
+    client.send_raw(signed)
+    full = client.wait_for_receipt(signed.tx_hash)
+    summary = client.receipt_summary(signed.tx_hash)
+    assert summary is not None
+    assert (summary.tx_hash, summary.status, summary.block_number, summary.block_hash,
+            summary.gas_used, summary.effective_gas_price) == (
+        full.tx_hash, full.status, full.block_number, full.block_hash, full.gas_used,
+        full.effective_gas_price)
+    assert summary.log_count == len(full.logs) == 8  # seven shipments and the batch event
+    assert summary.first_log_index == full.logs[0].log_index
+    mined = client.transaction(signed.tx_hash)
+    assert mined is not None
+    assert (mined.nonce, mined.block_number, mined.block_hash) == (
+        signed.nonce, full.block_number, full.block_hash)
+    assert mined.to == exporter.address
+
+
+def test_a_block_above_the_head_is_a_chain_error(chain) -> None:
+    client = chain.client(9)
+    head = client.block_number()
+    assert client.find_block(head) == client.block(head)
+    assert client.find_block(head + 1_000) is None
+    with pytest.raises(ChainError, match=f"no block {head + 1_000}"):
+        client.block(head + 1_000)
+
+
 def test_nonce_too_low_resyncs_the_counter(chain) -> None:
     first, second = chain.client(9), chain.client(9)  # one key, two counters
     stale = second.build_transaction(dev_key(8).address, b"", value=1)
@@ -130,6 +163,10 @@ def test_a_stuck_transaction_is_replaced_with_bumped_fees(tmp_path) -> None:
         with connect(settings, private_key=dev_key(7).private_key) as client:
             signed = client.build_transaction(dev_key(6).address, b"", value=1)
             client.send_raw(signed)
+            pending = client.transaction(signed.tx_hash)
+            assert pending is not None and pending.nonce == signed.nonce
+            assert pending.block_number is None and pending.block_hash is None
+            assert pending.sender == client.address
             with pytest.raises(ChainError, match="underpriced"):
                 client.send_raw(client.sign(signed.to, signed.data, nonce=signed.nonce,
                                             gas=signed.gas, fees=signed.fees, value=2))
