@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from ledger.chain import ChainClient, Fees, Receipt, SignedTx
+from ledger.chain import ChainClient, Fees, ReceiptSummary, SignedTx
 from ledger.errors import ChainError, ChainIdMismatch, GasCapExceeded, RpcUnavailable
 from ledger.store import LedgerStore, NewAttempt, NewReceipt, TxRow
 
@@ -204,14 +204,14 @@ class Outbox:
             return self._nonce_used(tx)
         return self._resend_if_due(tx)
 
-    def _find_receipt(self, tx: TxRow) -> Receipt | None:
+    def _find_receipt(self, tx: TxRow) -> ReceiptSummary | None:
         for attempt in reversed(tx.attempts):
-            found = self._client.receipt(bytes.fromhex(attempt.tx_hash[2:]))
+            found = self._client.receipt_summary(bytes.fromhex(attempt.tx_hash[2:]))
             if found is not None:
                 return found
         return None
 
-    def _on_receipt(self, tx: TxRow, found: Receipt) -> TxRow:
+    def _on_receipt(self, tx: TxRow, found: ReceiptSummary) -> TxRow:
         stored = tx.receipt
         if (stored is None or stored.block_hash != _hex(found.block_hash)
                 or stored.tx_hash != _hex(found.tx_hash) or tx.state not in ("mined", "final")):
@@ -221,7 +221,7 @@ class Outbox:
                 tx_hash=_hex(found.tx_hash), block_number=found.block_number,
                 block_hash=_hex(found.block_hash), status=found.status,
                 gas_used=found.gas_used, effective_gas_price=found.effective_gas_price,
-                first_log_index=found.logs[0].log_index if found.logs else None,
+                first_log_index=found.first_log_index,
             ))
             self._checkpoint("receipt", tx)
         if tx.state == "mined" and self._deep_enough(found.block_number) \
@@ -238,14 +238,8 @@ class Outbox:
 
     def _block_still_there(self, block_number: int, block_hash: str) -> bool:
         """Whether the chain still has this block at this height (no reorg replaced it)."""
-        if self._client.block_number() < block_number:
-            return False
-        try:
-            return _hex(self._client.block(block_number).hash) == block_hash
-        except ChainError:
-            raise
-        except Exception:  # the height vanished between the two calls: treat as replaced
-            return False
+        found = self._client.find_block(block_number)
+        return found is not None and _hex(found.hash) == block_hash
 
     def _nonce_used(self, tx: TxRow) -> TxRow:
         """The nonce is used but no attempt has a receipt: mined meanwhile, or taken by another."""
