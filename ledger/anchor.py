@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from ledger.canonical import canonical_json, chain_shipment_id_bytes, keccak_function
+from ledger.canonical import canonical_json, chain_shipment_id_bytes
 from ledger.chain_contract import EXPORTER_ROLE, CarbonLedgerContract
 from ledger.chain_gas import (
     ShipmentEntry,
@@ -32,6 +32,7 @@ from ledger.chain_gas import (
     plan_batches,
 )
 from ledger.errors import ConfigError, FactorError, InputError, InputProblem
+from ledger.keccak import keccak_function
 from ledger.merkle import Leaf, build_tree
 from ledger.outbox import Checkpoint, Outbox, OutboxPolicy
 from ledger.store import BatchRow, BatchStatus, LedgerStore, NewBatch, NewRecord, Scope, TxRow

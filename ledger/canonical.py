@@ -1,4 +1,4 @@
-"""Canonical JSON (RFC 8785, restricted to integers), keccak-256, and the on-chain shipment id.
+"""Canonical JSON (RFC 8785, restricted to integers) and the on-chain shipment id.
 
 Canonical JSON is the JSON Canonicalization Scheme (JCS, RFC 8785) over a strict subset of JSON:
 
@@ -15,24 +15,22 @@ Canonical JSON is the JSON Canonicalization Scheme (JCS, RFC 8785) over a strict
 Within that subset the output is byte-for-byte the JCS output, and integers are written the way
 ECMAScript writes them, so any JCS implementation reproduces our bytes.
 
-The record hash is keccak-256 of the canonical bytes. The on-chain shipment id is
-:func:`chain_shipment_id` (see its docstring and ``docs/records.md`` for why).
+The record hash is keccak-256 (:mod:`ledger.keccak`) of the canonical bytes. The on-chain
+shipment id is :func:`chain_shipment_id` (see its docstring and ``docs/records.md`` for why).
 """
 
 from __future__ import annotations
 
-import ctypes
-import importlib.util
 import json
 import numbers
 import re
-import threading
 from collections.abc import Callable
 from functools import cache, lru_cache
 from json.encoder import encode_basestring
 from typing import Any
 
 from ledger.errors import InputError, InputProblem
+from ledger.keccak import keccak256, keccak256_hex
 
 __all__ = [
     "MAX_SAFE_INTEGER",
@@ -42,10 +40,7 @@ __all__ = [
     "chain_shipment_id",
     "chain_shipment_id_bytes",
     "json_backends",
-    "keccak256",
-    "keccak256_hex",
-    "keccak_backends",
-    "keccak_function",
+    "keccak256",  # from ledger.keccak, kept here for existing importers
     "normalise_address",
     "parse_canonical",
 ]
@@ -57,7 +52,6 @@ MAX_SAFE_INTEGER = 2**53 - 1
 SHIPMENT_ID_NAMESPACE = "carbon-ledger/shipment-id/v1"
 
 _MAX_DEPTH = 64
-_KECCAK_EMPTY = bytes.fromhex("c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _ASTRAL_UTF8 = re.compile(b"[\xf0-\xf4]")  # lead byte of a 4-byte UTF-8 sequence
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
@@ -72,136 +66,6 @@ _ENCODER = json.JSONEncoder(
     separators=(",", ":"),
     check_circular=False,  # the validator bounds depth first
 )
-
-
-# ---------------------------------------------------------------------------- keccak-256
-
-
-class _KeccakState:
-    """One Keccak state of the shared library and its output buffer; freed with the object."""
-
-    def __init__(self, lib: ctypes.CDLL) -> None:
-        handle = ctypes.c_void_p()
-        # capacity 512 bits (keccak-256), 24 rounds
-        if lib.keccak_init(ctypes.byref(handle), 64, 24) != 0 or handle.value is None:
-            raise RuntimeError("keccak_init failed")
-        self.handle: int = handle.value
-        self.out = ctypes.create_string_buffer(32)
-        self._destroy = lib.keccak_destroy
-
-    def __del__(self) -> None:
-        self._destroy(self.handle)
-
-
-class _RawKeccak:
-    """keccak-256 through pycryptodome's compiled Keccak, one reusable state per thread.
-
-    ``Crypto.Hash.keccak.new`` builds several Python objects per call; calling the same shared
-    library directly (reset, absorb, digest on a kept state) is about four times faster.
-    """
-
-    def __init__(self, path: str) -> None:
-        lib = ctypes.CDLL(path)
-        lib.keccak_init.argtypes = [
-            ctypes.POINTER(ctypes.c_void_p), ctypes.c_size_t, ctypes.c_ubyte,
-        ]
-        lib.keccak_init.restype = ctypes.c_int
-        lib.keccak_destroy.argtypes = [ctypes.c_void_p]
-        lib.keccak_destroy.restype = ctypes.c_int
-        lib.keccak_reset.argtypes = [ctypes.c_void_p]
-        lib.keccak_reset.restype = ctypes.c_int
-        lib.keccak_absorb.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
-        lib.keccak_absorb.restype = ctypes.c_int
-        lib.keccak_digest.argtypes = [
-            ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_ubyte,
-        ]
-        lib.keccak_digest.restype = ctypes.c_int
-        self._lib = lib
-        self._reset = lib.keccak_reset
-        self._absorb = lib.keccak_absorb
-        self._digest = lib.keccak_digest
-        self._local = threading.local()  # ctypes releases the GIL: never share a state
-
-    def __call__(self, data: bytes) -> bytes:
-        try:
-            state: _KeccakState = self._local.state
-        except AttributeError:
-            state = self._local.state = _KeccakState(self._lib)
-        handle = state.handle
-        self._reset(handle)
-        self._absorb(handle, data, len(data))
-        self._digest(handle, state.out, 32, 1)  # padding 0x01: Keccak, not SHA-3
-        return state.out.raw  # type: ignore[no-any-return]
-
-
-def _pycryptodome_keccak(data: bytes) -> bytes:
-    from Crypto.Hash import keccak
-
-    return keccak.new(data=data, digest_bits=256).digest()  # type: ignore[no-any-return]
-
-
-def _pysha3_keccak() -> Callable[[bytes], bytes] | None:
-    try:
-        from sha3 import keccak_256  # safe-pysha3, when installed
-    except ImportError:
-        return None
-
-    def pysha3_keccak(data: bytes) -> bytes:
-        return keccak_256(data).digest()  # type: ignore[no-any-return]
-
-    return pysha3_keccak
-
-
-def _raw_pycryptodome_keccak() -> Callable[[bytes], bytes] | None:
-    spec = importlib.util.find_spec("Crypto.Hash._keccak")
-    if spec is None or spec.origin is None:
-        return None
-    try:
-        return _RawKeccak(spec.origin)
-    except (OSError, AttributeError):
-        return None
-
-
-@cache
-def keccak_backends() -> dict[str, Callable[[bytes], bytes]]:
-    """Every keccak-256 implementation available here that passes a known-answer test.
-
-    Fastest first: ``safe-pysha3`` (when installed), pycryptodome's compiled Keccak called with a
-    kept state, then pycryptodome's public ``keccak.new``. All give the same digests.
-    """
-    found: dict[str, Callable[[bytes], bytes]] = {}
-    for name, make in [
-        ("safe-pysha3", _pysha3_keccak),
-        ("pycryptodome (kept state)", _raw_pycryptodome_keccak),
-    ]:
-        try:
-            function = make()
-            if function is not None and function(b"") == _KECCAK_EMPTY:
-                found[name] = function
-        except (OSError, RuntimeError, TypeError):
-            continue
-    found["pycryptodome"] = _pycryptodome_keccak
-    return found
-
-
-@cache
-def _keccak_impl() -> Callable[[bytes], bytes]:
-    return next(iter(keccak_backends().values()))
-
-
-def keccak_function() -> Callable[[bytes], bytes]:
-    """The fastest keccak-256 function here, for loops that hash many values."""
-    return _keccak_impl()
-
-
-def keccak256(data: bytes | bytearray | memoryview) -> bytes:
-    """keccak-256 (Ethereum's hash, not SHA3-256) of ``data``, 32 bytes."""
-    return _keccak_impl()(data if type(data) is bytes else bytes(data))
-
-
-def keccak256_hex(data: bytes | bytearray | memoryview) -> str:
-    """keccak-256 of ``data`` as ``0x`` and 64 lower-case hex digits."""
-    return "0x" + keccak256(data).hex()
 
 
 # ---------------------------------------------------------------------------- canonical JSON

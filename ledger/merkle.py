@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, NamedTuple
 
-from ledger.canonical import keccak_function
 from ledger.errors import InputError, InputProblem, VerificationError
+from ledger.keccak import keccak_function
 
 __all__ = [
     "DUMP_FORMAT",

@@ -19,12 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.canonical import (
-    canonical_json,
-    chain_shipment_id_bytes,
-    keccak_function,
-    parse_canonical,
-)
+from ledger.canonical import canonical_json, chain_shipment_id_bytes, parse_canonical
 from ledger.chain_contract import CarbonLedgerContract
 from ledger.chain_events import (
     ChainEvent,
@@ -34,6 +29,7 @@ from ledger.chain_events import (
 )
 from ledger.chain_gas import ShipmentEntry
 from ledger.errors import InputError, StoreError
+from ledger.keccak import keccak_function
 from ledger.merkle import Leaf, verify_proof
 from ledger.store import LedgerStore, RecordRow, Scope, TxRow
 

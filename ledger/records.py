@@ -27,12 +27,12 @@ from typing import Any
 from ledger.canonical import (
     canonical_json,
     chain_shipment_id_bytes,
-    keccak_function,
     loads_canonical_unchecked,
     normalise_address,
     parse_canonical,
 )
 from ledger.errors import InputError, InputProblem
+from ledger.keccak import keccak_function
 from ledger.merkle import Leaf
 
 __all__ = [

@@ -31,12 +31,8 @@ from Crypto.Hash import keccak as pycryptodome_keccak
 from eth_hash.auto import keccak as eth_hash_keccak
 from web3 import Web3
 
-from ledger.canonical import (
-    canonical_json,
-    chain_shipment_id_bytes,
-    json_backends,
-    keccak_backends,
-)
+from ledger.canonical import canonical_json, chain_shipment_id_bytes, json_backends
+from ledger.keccak import keccak_backends
 from ledger.merkle import LEAF_ENCODING, build_tree
 from ledger.records import RecordEntry, build_entry, record_leaf
 

@@ -15,19 +15,18 @@ from Crypto.Hash import keccak as pycryptodome_keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger import canonical
+from ledger import canonical, keccak
 from ledger.canonical import (
     MAX_SAFE_INTEGER,
     canonical_hash,
     canonical_json,
     chain_shipment_id,
     chain_shipment_id_bytes,
-    keccak256,
-    keccak256_hex,
     normalise_address,
     parse_canonical,
 )
 from ledger.errors import InputError, LedgerError
+from ledger.keccak import keccak256, keccak256_hex
 
 
 def reference_keccak(data: bytes) -> bytes:
@@ -244,10 +243,10 @@ def test_keccak_known_answers() -> None:
 
 
 def test_every_keccak_backend_matches_pycryptodome_at_every_length() -> None:
-    backends = canonical.keccak_backends()
+    backends = keccak.keccak_backends()
     # the kept-state path needs nothing beyond pycryptodome, a dependency of the package
     assert "pycryptodome (kept state)" in backends
-    assert canonical.keccak_function() is next(iter(backends.values()))
+    assert keccak.keccak_function() is next(iter(backends.values()))
     for length in [*range(0, 300), 1000, 10_000]:
         data = os.urandom(length)
         expected = reference_keccak(data)
@@ -255,9 +254,9 @@ def test_every_keccak_backend_matches_pycryptodome_at_every_length() -> None:
             assert function(data) == expected, (name, length)
 
 
-@pytest.mark.parametrize("backend", list(canonical.keccak_backends()))
+@pytest.mark.parametrize("backend", list(keccak.keccak_backends()))
 def test_keccak_gives_right_answers_from_many_threads_at_once(backend: str) -> None:
-    function = canonical.keccak_backends()[backend]
+    function = keccak.keccak_backends()[backend]
     inputs = [os.urandom(200) for _ in range(400)]
     expected = [reference_keccak(d) for d in inputs]
     failures: list[int] = []
