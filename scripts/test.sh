@@ -37,6 +37,10 @@ if [ "${CI:-}" = "true" ]; then
     echo "PostgreSQL is not answering on 127.0.0.1:5432; trying to start it"
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
   fi
+elif [ -z "${CARBON_LEDGER_TEST_POSTGRES_URL:-}" ] && command -v pg_isready >/dev/null &&
+  pg_isready -q -h 127.0.0.1 -p 5432; then
+  # a local server answers: run the PostgreSQL tier against its `test` database
+  export CARBON_LEDGER_TEST_POSTGRES_URL="postgresql+psycopg://postgres@127.0.0.1:5432/test"
 fi
 
 step "pytest"
