@@ -212,7 +212,7 @@ def run_demo(
                         row.verified = verdict.ok
                 echo(f"  verify: {'VERIFIED' if verdict.ok else 'NOT VERIFIED'} "
                      f"({len(verdict.checks)} checks"
-                     + (f"; failed: {', '.join(verdict.failed)}" if verdict.failed else "") + ")")
+                     + ("" if verdict.ok else f"; {verdict.problems()}") + ")")
 
             # The auditor checks the CBAM good's report (else the first) and attests it.
             cbam_exporters = [r.exporter for r in rows if r.cbam.startswith("in scope")]
@@ -222,7 +222,7 @@ def run_demo(
                                       min_confirmations=CONFIRMATIONS)
             if not outcome.attested:
                 raise ConfigError(f"the auditor refused to attest {reports[audited]}: "
-                                  + ", ".join(outcome.verdict.failed))
+                                  + outcome.verdict.problems())
             echo(f"\nauditor {auditor.address} attested {reports[audited].name} in tx "
                  f"{outcome.transaction_hash} (block {outcome.block_number})")
             node.rpc("evm_mine")

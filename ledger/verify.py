@@ -2,8 +2,8 @@
 
 :func:`verify_report` returns a :class:`Verdict`: one named :class:`Check` per question, each
 ``pass``, ``fail``, ``not_applicable`` or ``skipped`` (could not be checked because an earlier
-check failed), with a detail that says what was compared. A report is verified when no check
-failed or was skipped.
+check failed), with a detail that says what was compared. A report is verified when every check
+passed or did not apply; the verdict names the failed checks apart from the skipped ones.
 
 The checks, in order (those reading only the report are in :mod:`ledger.verify_document`,
 those reading the ledger contract in :mod:`ledger.verify_ledger`):

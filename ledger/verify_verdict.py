@@ -2,7 +2,9 @@
 
 A :class:`Check` is ``pass``, ``fail``, ``not_applicable`` or ``skipped`` (could not be checked
 because an earlier check failed), with a detail that says what was compared. A :class:`Verdict`
-holds all checks of one report; the report is verified when no check failed or was skipped.
+holds all checks of one report; the report is verified when every check passed or did not apply.
+Its :attr:`Verdict.failed` names the checks that failed, and :attr:`Verdict.skipped` those that
+could not be run because of them, so a malformed report names ``format`` alone as the failure.
 """
 
 from __future__ import annotations
@@ -61,7 +63,27 @@ class Verdict:
 
     @property
     def failed(self) -> list[str]:
-        return [c.name for c in self.checks if c.status in (FAIL, SKIPPED)]
+        """Names of the checks whose answer was ``fail``."""
+        return [c.name for c in self.checks if c.status == FAIL]
+
+    @property
+    def skipped(self) -> list[str]:
+        """Names of the checks not run because an earlier check failed."""
+        return [c.name for c in self.checks if c.status == SKIPPED]
+
+    def summary(self) -> str:
+        """One line: ``VERIFIED``, or ``NOT VERIFIED: failed: format (12 checks not run)``."""
+        if self.ok:
+            return "VERIFIED"
+        return "NOT VERIFIED: " + self.problems()
+
+    def problems(self) -> str:
+        """The failed checks and how many were not run: ``failed: format (12 checks not run)``."""
+        parts = [f"failed: {', '.join(self.failed)}" if self.failed else "no check failed"]
+        if self.skipped:
+            count = len(self.skipped)
+            parts.append(f"({count} check{'s' if count != 1 else ''} not run)")
+        return " ".join(parts)
 
     def check(self, name: str) -> Check:
         return next(c for c in self.checks if c.name == name)
@@ -69,7 +91,7 @@ class Verdict:
     def to_dict(self) -> dict[str, Any]:
         return {
             "verified": self.ok, "reportId": self.report_id, "issuer": self.issuer,
-            "reportHash": self.report_hash, "failed": self.failed,
+            "reportHash": self.report_hash, "failed": self.failed, "skipped": self.skipped,
             "checks": [c.to_dict() for c in self.checks], "attestations": self.attestations,
         }
 

@@ -107,8 +107,8 @@ def test_verify_passes_without_a_key_and_names_the_failed_check_of_a_tampered_co
     tampered.write_text(json.dumps(document), encoding="utf-8")
     assert run(["verify", str(tampered), "--rpc", chain.settings.rpc_url]) == 1
     captured = capsys.readouterr()
-    assert "NOT VERIFIED: signature, recompute" in captured.out
-    assert "report not verified (failed: signature, recompute)" in captured.err
+    assert "NOT VERIFIED: failed: signature, recompute" in captured.out
+    assert "report not verified: failed: signature, recompute" in captured.err
     assert run(["verify", str(tampered), "--rpc", chain.settings.rpc_url, "--json"]) == 1
     verdict = json.loads(capsys.readouterr().out)
     assert verdict["verified"] is False and verdict["failed"] == ["signature", "recompute"]
@@ -125,7 +125,7 @@ def test_attest_then_revoke_and_verify_lists_the_attestation(
     report = issued / "q1.json"
     monkeypatch.setenv("CARBON_LEDGER_PRIVATE_KEY", AUDITOR.private_key)
     assert run(["verify", str(report), "--require-attestation"]) == 1
-    assert "NOT VERIFIED: attestations" in capsys.readouterr().out
+    assert "NOT VERIFIED: failed: attestations" in capsys.readouterr().out
 
     document = json.loads(report.read_text(encoding="utf-8"))
     document["credentialSubject"]["productFootprints"][0]["extensions"][1]["data"][
@@ -151,7 +151,7 @@ def test_attest_then_revoke_and_verify_lists_the_attestation(
     assert "attestation revoked in transaction 0x" in capsys.readouterr().out
     assert run(["verify", str(report), "--require-attestation"]) == 1
     out = capsys.readouterr().out
-    assert "NOT VERIFIED: attestations" in out and "1 revoked" in out
+    assert "NOT VERIFIED: failed: attestations" in out and "1 revoked" in out
 
 
 def test_attest_needs_the_auditor_role(

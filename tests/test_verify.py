@@ -136,3 +136,24 @@ def test_ten_thousand_proofs_against_one_root_fetch_it_once() -> None:
     entries[42] = (entries[42][0]._replace(co2e_wtw_g=1), entries[42][1])
     checked, bad = verify_proofs(entries, tree.root, EXPORTER, ledger)
     assert (checked, bad, len(calls)) == (10_000, [42], 1)
+
+
+def test_a_malformed_report_fails_format_alone_and_skips_the_rest() -> None:
+    doc = signed_report()
+    del doc["credentialSubject"]
+    verdict = _verify(doc)
+    assert not verdict.ok
+    assert verdict.failed == ["format"]
+    assert verdict.skipped == list(CHECK_NAMES[1:])
+    not_run = len(CHECK_NAMES) - 1
+    assert verdict.summary() == f"NOT VERIFIED: failed: format ({not_run} checks not run)"
+    as_dict = verdict.to_dict()
+    assert as_dict["failed"] == ["format"] and as_dict["skipped"] == list(CHECK_NAMES[1:])
+
+
+def test_a_verdict_with_failures_but_nothing_skipped_names_only_the_failures() -> None:
+    ledger = MemoryLedger(root=anchored().tree.root, exporters=set())
+    verdict = _verify(signed_report(), ledger)
+    assert verdict.skipped == []
+    assert verdict.summary() == "NOT VERIFIED: failed: issuer_role"
+    assert _verify(signed_report()).summary() == "VERIFIED"

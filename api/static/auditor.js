@@ -31,8 +31,10 @@
   function render(verdict, documentJson) {
     $("result").classList.remove("hidden");
     const banner = $("verdict");
+    const skipped = (verdict.skipped || []).length;
     banner.textContent = verdict.verified ? "VERIFIED"
-      : "NOT VERIFIED: " + verdict.failed.join(", ");
+      : "NOT VERIFIED: failed: " + verdict.failed.join(", ")
+        + (skipped ? ` (${skipped} check${skipped === 1 ? "" : "s"} not run)` : "");
     banner.className = "banner " + (verdict.verified ? "ok" : "bad");
     $("summary").textContent = `report ${verdict.reportId || "?"} · issuer ${verdict.issuer || "?"}`
       + ` · hash ${verdict.reportHash || "?"}`;

@@ -56,7 +56,7 @@ def _print_verdict(verdict: Verdict, as_json: bool) -> None:
     typer.echo(f"report {verdict.report_id}\nissuer {verdict.issuer}\nhash   {verdict.report_hash}")
     for check in verdict.checks:
         typer.echo(f"  {_MARKS[check.status]}  {check.name:<14} {check.detail}")
-    typer.echo("VERIFIED" if verdict.ok else "NOT VERIFIED: " + ", ".join(verdict.failed))
+    typer.echo(verdict.summary())
 
 
 def _exit_unless_verified(verdict: Verdict, what: str) -> None:
@@ -64,7 +64,7 @@ def _exit_unless_verified(verdict: Verdict, what: str) -> None:
     if not verdict.ok:
         from ledger.errors import VerificationError
 
-        raise VerificationError(f"{what} (failed: {', '.join(verdict.failed)})")
+        raise VerificationError(f"{what}: {verdict.problems()}")
 
 
 def verify_command(
