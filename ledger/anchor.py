@@ -17,8 +17,10 @@ shipment stored with the same record hash is reported as already anchored and no
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -146,18 +148,39 @@ def prepare_records(records: Sequence[Mapping[str, Any]]) -> list[PreparedRecord
 
 def prepare_footprints(
     pairs: Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]], *, exporter: str,
-    factor_set_id: str,
+    factor_set_id: str, workers: int | None = None,
 ) -> list[PreparedRecord]:
     """Records of (shipment, footprint) dicts, each canonicalised and hashed once
-    (:func:`ledger.records.build_entry`): the fast way from footprints to anchoring."""
-    from ledger.records import build_entry
+    (:func:`ledger.records.build_entries`, on several processes for large inputs): the fast way
+    from footprints to anchoring. ``workers``: as ``build_entries`` takes it."""
+    from ledger.records import build_entries
 
-    prepared = []
-    for row, (shipment, footprint) in enumerate(pairs, start=1):
-        entry = build_entry(shipment, footprint, exporter=exporter, factor_set_id=factor_set_id)
-        prepared.append(PreparedRecord(str(shipment["shipment_id"]), exporter, factor_set_id,
-                                       entry.canonical, entry.leaf, row))
-    return prepared
+    items = pairs if isinstance(pairs, Sequence) else list(pairs)
+    with paused_gc():
+        entries = build_entries(items, exporter=exporter, factor_set_id=factor_set_id,
+                                workers=workers)
+        return [
+            PreparedRecord(str(shipment["shipment_id"]), exporter, factor_set_id,
+                           entry.canonical, entry.leaf, row)
+            for row, ((shipment, _), entry) in enumerate(zip(items, entries, strict=True),
+                                                         start=1)
+        ]
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cycle collector off for a bulk step that makes many objects and no cycles.
+
+    With a large heap (100,000 footprints in memory) its passes over every live object cost a
+    quarter of the time of building records, planning and storing them.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # ---------------------------------------------------------------------------------- checks

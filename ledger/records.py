@@ -19,9 +19,18 @@ footprint.co2e_ttw_g)``. See ``docs/records.md``.
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import multiprocessing
+import multiprocessing.connection
+import os
+import pickle
 import re
-from collections.abc import Mapping
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from ledger.canonical import (
@@ -36,8 +45,10 @@ from ledger.keccak import keccak_function
 from ledger.merkle import Leaf
 
 __all__ = [
+    "PARALLEL_MIN_PAIRS",
     "RECORD_SCHEMA",
     "RecordEntry",
+    "build_entries",
     "build_entry",
     "build_record",
     "check_record",
@@ -55,6 +66,10 @@ _TOP_FIELDS = frozenset(
     {"schema", "exporter", "shipment_id", "factor_set_id", "shipment", "footprint"}
 )
 
+#: Fewest (shipment, footprint) pairs :func:`build_entries` spreads over processes.
+PARALLEL_MIN_PAIRS = 20_000
+_CHUNK_PAIRS = 2_000
+
 
 def _fail(message: str, *, field: str | None = None, shipment_id: str | None = None) -> InputError:
     return InputError([InputProblem(message, shipment_id=shipment_id, field=field)])
@@ -71,7 +86,17 @@ def _grams(footprint: Mapping[str, Any], name: str, shipment_id: str | None) -> 
 
 
 def _factor_set_id(value: object) -> str:
-    if not isinstance(value, str) or _HEX32.fullmatch(value) is None:
+    if not isinstance(value, str):
+        raise _fail(
+            f"factor set id must be 0x followed by 64 hex digits, got {value!r}",
+            field="factor_set_id",
+        )
+    return _factor_set_id_text(value)
+
+
+@lru_cache(maxsize=64)  # a batch names one factor set, many times
+def _factor_set_id_text(value: str) -> str:
+    if _HEX32.fullmatch(value) is None:
         raise _fail(
             f"factor set id must be 0x followed by 64 hex digits, got {value!r}",
             field="factor_set_id",
@@ -112,6 +137,14 @@ def build_entry(
     The path for anchoring many shipments: ``build_record`` followed by ``record_leaf`` gives the
     same bytes and leaf but checks and serialises the record twice and copies it.
     """
+    data, leaf = _entry_parts(shipment, footprint, exporter, factor_set_id)
+    return RecordEntry(data, Leaf(*leaf))
+
+
+def _entry_parts(
+    shipment: Mapping[str, Any], footprint: Mapping[str, Any], exporter: str, factor_set_id: str,
+) -> tuple[bytes, tuple[bytes, bytes, int, int]]:
+    """:func:`build_entry`'s canonical bytes and leaf values, as plain bytes and a tuple."""
     if not isinstance(shipment, Mapping) or not isinstance(footprint, Mapping):
         raise _fail("shipment and footprint must be JSON objects (dicts)")
     shipment_id = shipment.get("shipment_id")
@@ -150,7 +183,160 @@ def build_entry(
             InputProblem(p.message, shipment_id=shipment_id, row=p.row, field=p.field)
             for p in exc.problems
         ]) from None
-    return RecordEntry(data, Leaf(chain_id, keccak_function()(data), wtw_g, ttw_g))
+    return data, (chain_id, keccak_function()(data), wtw_g, ttw_g)
+
+
+def build_entries(
+    pairs: Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]],
+    *,
+    exporter: str,
+    factor_set_id: str,
+    workers: int | None = None,
+) -> list[RecordEntry]:
+    """:func:`build_entry` of every (shipment, footprint) pair, in order.
+
+    From :data:`PARALLEL_MIN_PAIRS` pairs on, the work is shared by this process and
+    ``workers - 1`` forked ones (default: as many as the CPUs this process may use; ``1`` keeps
+    it all here). The result is the same either way, entry for entry, and so is the
+    ``InputError`` of a bad pair: a chunk with a problem (or whose worker died) is built again
+    here, in order, where the first problem is raised. Only this process works where forking is
+    unsafe or impossible (other threads running, a daemonic process, no ``fork`` start method).
+    """
+    items = pairs if isinstance(pairs, Sequence) else list(pairs)
+    count = _usable_cpus() if workers is None else workers
+    if count < 2 or len(items) < PARALLEL_MIN_PAIRS or not _can_fork():
+        return [build_entry(s, f, exporter=exporter, factor_set_id=factor_set_id)
+                for s, f in items]
+    bounds = [(start, min(start + _CHUNK_PAIRS, len(items)))
+              for start in range(0, len(items), _CHUNK_PAIRS)]
+    built = _build_shared(items, bounds, exporter, factor_set_id, count - 1)
+    entries: list[RecordEntry] = []
+    for index, (start, stop) in enumerate(bounds):
+        chunk = built.get(index)
+        if chunk is None:  # a problem in it, or its worker died: raise as one process would
+            entries.extend(build_entry(s, f, exporter=exporter, factor_set_id=factor_set_id)
+                           for s, f in items[start:stop])
+        else:
+            entries.extend(chunk)
+    return entries
+
+
+_Job = tuple[Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], list[tuple[int, int]], str, str]
+_Parts = list[tuple[bytes, tuple[bytes, bytes, int, int]]]
+
+
+def _build_shared(items: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
+                  bounds: list[tuple[int, int]], exporter: str, factor_set_id: str,
+                  helpers: int) -> dict[int, list[RecordEntry]]:
+    """Chunks built by this process and ``helpers`` forked ones, each taking the next chunk
+    nobody took yet; a chunk missing from the result is left to the caller.
+
+    A helper writes each chunk to a spool file of its own and notes it on a pipe, so it never
+    waits for this process, which picks the chunks up between two of its own.
+    """
+    context = multiprocessing.get_context("fork")
+    next_chunk = context.Value("q", 0)
+    job: _Job = (items, bounds, exporter, factor_set_id)
+    helpers_ = []
+    with contextlib.ExitStack() as stack:
+        gc.freeze()  # the helpers share the input's pages; their collector leaves them alone
+        try:
+            for _ in range(helpers):
+                spool = stack.enter_context(tempfile.TemporaryFile(prefix="ledger-records-"))
+                receiver, sender = context.Pipe(duplex=False)
+                stack.callback(receiver.close)
+                process = context.Process(target=_help, args=(sender, spool.fileno(),
+                                                              next_chunk, job), daemon=True)
+                process.start()
+                stack.callback(_stop, process)
+                sender.close()
+                helpers_.append((receiver, spool.fileno()))
+        finally:
+            gc.unfreeze()
+        built: dict[int, list[RecordEntry]] = {}
+        for index, parts in _take_chunks(next_chunk, job):
+            if parts is not None:
+                built[index] = [RecordEntry(data, Leaf(*leaf)) for data, leaf in parts]
+            for receiver, fd in helpers_:
+                _collect(receiver, fd, built, block=False)
+        for receiver, fd in helpers_:
+            _collect(receiver, fd, built, block=True)
+    return built
+
+
+def _stop(process: multiprocessing.process.BaseProcess) -> None:
+    if process.is_alive():
+        process.terminate()
+    process.join()
+
+
+def _take_chunks(next_chunk: Any, job: _Job) -> Iterator[tuple[int, _Parts | None]]:
+    """Build the next chunk nobody took yet until none is left (``None``: it has a problem)."""
+    items, bounds, exporter, factor_set_id = job
+    while True:
+        with next_chunk.get_lock():
+            index = next_chunk.value
+            next_chunk.value += 1
+        if index >= len(bounds):
+            return
+        start, stop = bounds[index]
+        try:
+            parts = [_entry_parts(s, f, exporter, factor_set_id) for s, f in items[start:stop]]
+        except Exception:  # the chunk is built again by the caller, which raises the problem
+            yield index, None
+        else:
+            yield index, parts
+
+
+def _help(sender: multiprocessing.connection.Connection, spool: int, next_chunk: Any,
+          job: _Job) -> None:
+    """A forked helper: build chunks, append each to the spool file, note where it is."""
+    offset = 0
+    for index, parts in _take_chunks(next_chunk, job):
+        if parts is None:
+            continue
+        payload = pickle.dumps((index, [leaf for _, leaf in parts],
+                                [len(data) for data, _ in parts],
+                                b"".join(data for data, _ in parts)), protocol=5)
+        written = 0
+        while written < len(payload):
+            written += os.pwrite(spool, payload[written:], offset + written)
+        sender.send((offset, len(payload)))
+        offset += len(payload)
+    sender.close()
+
+
+def _collect(receiver: multiprocessing.connection.Connection, spool: int,
+             built: dict[int, list[RecordEntry]], *, block: bool) -> None:
+    """Read the chunks a helper noted as written (all of them until it is done, with
+    ``block``); a helper that died leaves its unwritten chunks to the caller."""
+    while not receiver.closed and (block or receiver.poll()):
+        try:
+            offset, size = receiver.recv()
+        except (EOFError, OSError):
+            receiver.close()
+            return
+        index, leaves, lengths, blob = pickle.loads(os.pread(spool, size, offset))
+        view = memoryview(blob)
+        entries = []
+        start = 0
+        for leaf, length in zip(leaves, lengths, strict=True):
+            entries.append(RecordEntry(bytes(view[start:start + length]), Leaf(*leaf)))
+            start += length
+        built[index] = entries
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _can_fork() -> bool:
+    return ("fork" in multiprocessing.get_all_start_methods()
+            and threading.active_count() == 1
+            and not multiprocessing.current_process().daemon)
 
 
 def build_record(

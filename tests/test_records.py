@@ -262,3 +262,57 @@ def test_demo_shipments_from_the_footprint_engine_become_provable_records() -> N
 def test_public_names_import() -> None:
     for name in records.__all__:
         assert hasattr(records, name), name
+
+
+def _many_pairs(count: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    return [(shipment(f"NGB-2026-{n:05d}"), footprint(f"NGB-2026-{n:05d}", wtw_g=1_000_000 + n))
+            for n in range(count)]
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spread even a few hundred pairs over processes, in chunks of seven."""
+    monkeypatch.setattr(records, "PARALLEL_MIN_PAIRS", 1)
+    monkeypatch.setattr(records, "_CHUNK_PAIRS", 7)
+    monkeypatch.setattr(records, "_can_fork", lambda: True)
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_entries_built_on_several_processes_are_the_ones_built_on_one() -> None:
+    pairs = _many_pairs(600)
+    one = [build_entry(s, f, exporter=EXPORTER, factor_set_id=FACTOR_SET) for s, f in pairs]
+    for workers in (1, 2, 3):
+        assert records.build_entries(pairs, exporter=EXPORTER, factor_set_id=FACTOR_SET,
+                                     workers=workers) == one
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_a_bad_pair_among_many_raises_what_one_process_raises() -> None:
+    pairs = _many_pairs(600)
+    pairs[250][1]["legs"][0]["co2e_wtw_g"] = 97_000.0  # a float: refused in a record
+    pairs[400][1]["co2e_ttw_g"] = -1  # a later problem: not the one reported
+    with pytest.raises(InputError) as single:
+        records.build_entries(pairs, exporter=EXPORTER, factor_set_id=FACTOR_SET, workers=1)
+    with pytest.raises(InputError) as spread:
+        records.build_entries(pairs, exporter=EXPORTER, factor_set_id=FACTOR_SET, workers=2)
+    assert spread.value.problems == single.value.problems
+    [problem] = single.value.problems
+    assert problem.shipment_id == "NGB-2026-00250" and "float" in problem.message
+
+
+def test_a_helpers_chunks_come_back_through_its_spool_intact(tmp_path: Path) -> None:
+    import multiprocessing
+
+    pairs = _many_pairs(50)
+    bounds = [(start, min(start + 7, len(pairs))) for start in range(0, len(pairs), 7)]
+    next_chunk = multiprocessing.get_context("fork").Value("q", 0)
+    receiver, sender = multiprocessing.get_context("fork").Pipe(duplex=False)
+    with (tmp_path / "spool").open("w+b") as spool:
+        # the helper's loop, run here: it takes every chunk, then closes its end
+        records._help(sender, spool.fileno(), next_chunk,
+                      (pairs, bounds, EXPORTER, FACTOR_SET))
+        built: dict[int, list[records.RecordEntry]] = {}
+        records._collect(receiver, spool.fileno(), built, block=True)
+    assert sorted(built) == list(range(len(bounds)))
+    assert [entry for index in sorted(built) for entry in built[index]] == [
+        build_entry(s, f, exporter=EXPORTER, factor_set_id=FACTOR_SET) for s, f in pairs]
