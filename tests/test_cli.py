@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,12 +31,30 @@ def test_a_command_ending_in_a_failure_exits_non_zero(tmp_path: Path) -> None:
     assert "error:" in done.stderr
 
 
+EXPECTED_COMMANDS = {
+    "demo", "devnet", "footprint", "anchor", "proof", "status", "lookup", "report", "verify",
+    "attest", "revoke-attestation", "serve",
+}
+
+
+def test_the_app_registers_exactly_the_documented_commands() -> None:
+    import click
+    import typer.main
+
+    from ledger.cli import build_app
+
+    group = typer.main.get_command(build_app())
+    assert isinstance(group, click.Group)
+    assert set(group.commands) == EXPECTED_COMMANDS
+
+
 def test_help_lists_every_command() -> None:
     done = _run("--help")
     assert done.returncode == 0
-    for command in ("demo", "devnet", "footprint", "anchor", "proof", "status", "lookup",
-                    "report", "verify", "attest", "serve"):
-        assert command in done.stdout
+    section = done.stdout.split("Commands", 1)[1]
+    # a command's row starts with its name; continuation rows start with spaces
+    listed = set(re.findall(r"^\W? ?([a-z][a-z-]*)  ", section, flags=re.MULTILINE))
+    assert listed == EXPECTED_COMMANDS
 
 
 def test_exit_code_of_a_command_reaches_the_shell(monkeypatch) -> None:  # type: ignore[no-untyped-def]
