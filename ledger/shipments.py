@@ -87,6 +87,9 @@ def format_decimal(value: Decimal) -> str:
 def parse_decimal_text(text: str, name: str, *, positive: bool = True) -> Decimal | str:
     """The exact value of a decimal field, or the message that says what is wrong with it."""
     places, largest = LIMITS[name]
+    if text.startswith("-") and _NUMBER.match(text[1:]):
+        return (f"must be greater than 0, got {text}" if positive
+                else f"must not be negative, got {text}")
     if not _NUMBER.match(text):
         return f"{text!r} is not a number (write a plain decimal such as 12.5)"
     value = Decimal(text)

@@ -249,3 +249,52 @@ def test_vectorised_decimal_parsing_agrees_with_the_scalar_rule(
                 assert "larger than the limit" in exact
             else:
                 assert int(exact.scaleb(places)) == value
+
+
+NEGATIVE_CSV = """shipment_id,leg,mode,mass_kg,origin,destination,distance_km,hub_co2e_ttw_kg_per_t
+M,1,road,-5,,,100,
+Z,1,road,0,,,100,
+D,1,road,1000,,,-3,
+Y,1,road,1000,,,0,
+H,1,hub,1000,,,,-0.5
+"""
+NEGATIVE_EXPECTED = {
+    ("M", "mass_kg"): "must be greater than 0, got -5",
+    ("Z", "mass_kg"): "must be greater than 0, got 0",
+    ("D", "distance_km"): "must be greater than 0, got -3",
+    ("Y", "distance_km"): "must be greater than 0, got 0",
+    ("H", "hub_co2e_ttw_kg_per_t"): "must not be negative, got -0.5",
+}
+
+
+def _messages(problems: list) -> dict[tuple[str | None, str | None], str]:  # type: ignore[type-arg]
+    return {(p.shipment_id, (p.field or "").rsplit(".", 1)[-1]): p.message for p in problems}
+
+
+def test_negative_numbers_are_named_as_out_of_range_in_csv(tmp_path: Path) -> None:
+    problems: list = []  # type: ignore[type-arg]
+    read_csv_frame(_write_csv(tmp_path, NEGATIVE_CSV), collect=problems)
+    found = _messages(problems)
+    for key, message in NEGATIVE_EXPECTED.items():
+        assert found.get(key) == message, (key, found)
+
+
+@pytest.mark.parametrize("as_number", [False, True])
+def test_negative_numbers_are_named_as_out_of_range_in_json(tmp_path: Path,
+                                                            as_number: bool) -> None:
+    lines = [line.split(",") for line in NEGATIVE_CSV.strip().splitlines()]
+    header, rows = lines[0], lines[1:]
+    shipments = []
+    for row in rows:
+        leg: dict[str, object] = {k: v for k, v in zip(header, row, strict=True)
+                                  if v != "" and k != "shipment_id"}
+        if as_number:  # JSON numbers (-5, -0.5) rather than strings ("-5")
+            leg = {k: (v if k in ("leg", "mode") else json.loads(str(v))) for k, v in leg.items()}
+        shipments.append({"shipment_id": row[0], "legs": [leg]})
+    path = tmp_path / "legs.json"
+    path.write_text(json.dumps({"shipments": shipments}))
+    with pytest.raises(InputError) as info:
+        read_shipments(path)
+    found = _messages(info.value.problems)
+    for key, message in NEGATIVE_EXPECTED.items():
+        assert found.get(key) == message, (key, found)
