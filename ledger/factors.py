@@ -53,14 +53,14 @@ def canonical_bytes(raw: bytes) -> bytes:
 
 
 def scaled_int(text: str, places: int = SCALE_PLACES) -> int:
-    """``text`` (a non-negative decimal) times 10**places, exactly; ValueError if impossible."""
+    """``text`` (a non-negative decimal) times 10**places, exactly; FactorError if impossible."""
     match = _DECIMAL.match(text)
     if match is None:
-        raise ValueError(f"{text!r} is not a non-negative decimal number")
+        raise FactorError(f"{text!r} is not a non-negative decimal number")
     whole, frac = match.group(1), match.group(2) or ""
     frac = frac.rstrip("0")
     if len(frac) > places:
-        raise ValueError(f"{text!r} has more than {places} decimal places")
+        raise FactorError(f"{text!r} has more than {places} decimal places")
     return int(whole) * int(10**places) + (int(frac.ljust(places, "0")) if frac else 0)
 
 
@@ -189,7 +189,7 @@ def parse_table(name: str, kind: str, raw: bytes) -> FactorTable:
                 continue
             try:
                 scaled_int(value)
-            except ValueError as exc:
+            except FactorError as exc:
                 problems.append(f"line {line}: {column}: {exc} (values must be non-negative, "
                                 f"at most {SCALE_PLACES} decimal places)")
         rows.append(row)

@@ -111,8 +111,9 @@ def test_scaled_int_is_exact_and_strict() -> None:
     assert scaled_int("0.10163") == 101_630
     assert scaled_int("12") == 12_000_000
     for bad in ("-1", "1e3", "NaN", "", "0.1234567"):
-        with pytest.raises(ValueError):
+        with pytest.raises(FactorError) as info:
             scaled_int(bad)
+        assert repr(bad) in str(info.value)
 
 
 def test_canonical_bytes_ignore_line_endings_and_bom() -> None:
