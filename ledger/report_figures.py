@@ -30,7 +30,8 @@ __all__ = [
     "figures_from_record",
 ]
 
-#: GWP set of the DEFRA/DESNZ factors (AR5; project emission-factor notes §2).
+#: GWP set of the DESNZ/DEFRA 2025 conversion factors (AR5, the DESNZ convention; see
+#: ``emission_factors/README.md``).
 DEFAULT_GWP_SET = "AR5"
 
 #: Recomputes one shipment from its embedded record and the report's period: the report figures

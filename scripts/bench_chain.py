@@ -7,10 +7,12 @@
 2. root-only anchoring (``anchorRoot``) of 10,000-leaf StandardMerkleTree batches: gas per
    anchor and shipments per second including building the tree in Python.
 
-Targets (issue 2): <= 3,500 gas per shipment at batch 500 (the EIP-7623 calldata floor puts the
-practical minimum near 2,600 for a 76-byte record); <= 60,000 gas per anchored root.
-Reference measurements in the project's notes (Anvil 1.7.1, 2 vCPU): ~4,632 gas per shipment
-for an unpacked 160-byte record at batch 500, and 46,602 gas per anchor with on-chain storage.
+Targets: <= 3,500 gas per shipment at batch 500; <= 60,000 gas per anchored root. The
+calldata floor of EIP-7623 (https://eips.ethereum.org/EIPS/eip-7623: a transaction costs at least
+21,000 + 10 gas per calldata token, a zero byte 1 token, a non-zero byte 4) puts the practical
+minimum near 2,600 gas for a packed 76-byte record. Baselines on Anvil 1.7.1 (2 vCPU): ~4,632 gas
+per shipment at batch 500 for an unpacked 160-byte record (five 32-byte words), and 46,602 gas
+per anchored root with on-chain storage.
 
 Every run starts its own Anvil (fresh chain: Anvil slows down as its chain grows), enforcing
 the EIP-7825 per-transaction gas cap. Figures are local ceilings, not public-chain promises.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import warnings
+import hashlib
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +16,6 @@ from ledger.errors import InputError
 from ledger.report_cbam import declaration_summary
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE_CBAM = ROOT.parent / "shared" / "reference" / "cbam"
 SHIPPED_CBAM = ROOT / "ledger" / "schemas" / "cbam"
 NS = {"q": qreport.CBAM_NAMESPACE}
 
@@ -28,8 +28,9 @@ DECLARANT = qreport.Declarant(
 
 
 def _screws(mass_kg: int = 10_000) -> qreport.CbamGood:
-    # CN 7318 15, China, 2026 default incl. mark-up: 7.01 tCO2e/t (published column, Reg. (EU)
-    # 2025/2621 via the project's emission-factor notes §3.4 / §6.1 example 2: 10 t -> 70.1 t).
+    # CN 7318 15, China, 2026 default incl. mark-up: 7.01 tCO2e/t (the published 2026 column of
+    # Implementing Regulation (EU) 2025/2621, as rendered at cbamdefaults.com/cbam/product/731815
+    # and shipped in emission_factors/; 10 t -> 70.1 t).
     see = Decimal("7.01")
     return qreport.CbamGood(
         item_id="HY-2026-0001", cn_code="7318 15 90", description="Threaded screws and bolts",
@@ -48,21 +49,14 @@ def _xml(goods: list[qreport.CbamGood]) -> bytes:
     )
 
 
-def _reference_schema_folder() -> Path:
-    if (REFERENCE_CBAM / "QReport_v17.03.xsd").is_file():
-        return REFERENCE_CBAM
-    warnings.warn(  # noqa: B028 - loud on purpose
-        f"CBAM REFERENCE SCHEMA FOLDER MISSING ({REFERENCE_CBAM}); validating against the copy "
-        "shipped in ledger/schemas/cbam instead", pytest.PytestWarning,
-    )
-    return SHIPPED_CBAM
-
-
-def test_the_shipped_schema_is_the_reference_schema() -> None:
-    if not REFERENCE_CBAM.is_dir():
-        pytest.skip(f"CBAM REFERENCE FOLDER ABSENT: {REFERENCE_CBAM} (cannot compare the copy)")
-    for name in ("QReport_v17.03.xsd", "stypes.xsd"):
-        assert (SHIPPED_CBAM / name).read_bytes() == (REFERENCE_CBAM / name).read_bytes()
+def test_the_shipped_schema_files_have_the_digests_their_readme_records() -> None:
+    readme = (SHIPPED_CBAM / "README.md").read_text(encoding="utf-8")
+    recorded = dict(re.findall(r"^\| `([^`]+\.xsd)` \| `([0-9a-f]{64})` \|", readme,
+                               flags=re.MULTILINE))
+    shipped = {p.name for p in SHIPPED_CBAM.glob("*.xsd")}
+    assert set(recorded) == shipped == {"QReport_v17.03.xsd", "stypes.xsd"}
+    for name, digest in recorded.items():
+        assert hashlib.sha256((SHIPPED_CBAM / name).read_bytes()).hexdigest() == digest, name
 
 
 def test_screws_qreport_validates_against_the_commission_xsd() -> None:
@@ -71,9 +65,6 @@ def test_screws_qreport_validates_against_the_commission_xsd() -> None:
     xml = _xml([_screws()])
     schema = xmlschema.XMLSchema(str(SHIPPED_CBAM / "QReport_v17.03.xsd"))
     schema.validate(xml.decode())  # raises with the failing path when invalid
-    if REFERENCE_CBAM.is_dir():
-        xmlschema.XMLSchema(str(_reference_schema_folder() / "QReport_v17.03.xsd")).validate(
-            xml.decode())
     root = etree.fromstring(xml)
     good = root.find("q:ImportedGood", NS)
     assert good is not None

@@ -1,9 +1,11 @@
 """Building blocks for report tests that need no node: real records, a real Merkle tree, and an
 in-memory stand-in for the ledger contract's reads (the chain tests use a real Anvil instead).
 
-The footprints come from a small calculator over DEFRA/DESNZ 2025 freight factors
-(kg CO2e per t·km; TTW and WTT; project emission-factor notes §2): HGV all diesel, all HGVs,
-average laden 0.10163 / 0.02359; container ship, average 0.01612 / 0.00365.
+The footprints come from a small calculator over DESNZ/DEFRA 2025 freight factors
+(kg CO2e per t·km; TTW and WTT; "Greenhouse gas reporting: conversion factors 2025", flat-file
+ids 27_304_3140_14_1 / 28_907_3140_14_1 and 27_320_3235_14_1 / 28_916_3235_14_1, as shipped in
+``emission_factors/``): HGV all diesel, all HGVs, average laden 0.10163 / 0.02359; container
+ship, average 0.01612 / 0.00365.
 """
 
 from __future__ import annotations
