@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import secrets
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -14,8 +16,11 @@ from ledger.devkeys import DEV_AUDITOR_INDEXES, DEV_EXPORTER_INDEXES, DEV_OUTSID
 from ledger.factorset import load_factor_set
 from ledger.footprint import compute_shipment
 from ledger.report import Anchor, ReportItem, build_report
+from ledger.report_parse import parse_report
 from ledger.shipments import Shipment
 from ledger.verify import engine_recompute, verify_report
+from ledger.verify_ledger import check_factor_sets
+from ledger.verify_verdict import CheckFailed
 
 PERIOD = (date(2026, 1, 1), date(2026, 3, 31))
 SHIPMENTS = [
@@ -32,10 +37,16 @@ SHIPMENTS = [
 ]
 
 
-def _issue(chain: Any, key_index: int = DEV_EXPORTER_INDEXES[0]) -> tuple[dict[str, Any], Any]:
+def _issue(chain: Any, key_index: int = DEV_EXPORTER_INDEXES[0], *,
+           anchor_factor_set: bytes | None = None) -> tuple[dict[str, Any], Any]:
+    """A report of SHIPMENTS computed with the shipped factor set, its root anchored on chain.
+
+    ``anchor_factor_set``: anchor the root under this (registered) id instead, leaving the
+    shipped factor set that the records name unregistered.
+    """
     factor_set = load_factor_set()
     fsid = bytes.fromhex(factor_set.id[2:])
-    if not chain.admin.is_factor_set_registered(fsid):
+    if anchor_factor_set is None and not chain.admin.is_factor_set_registered(fsid):
         chain.admin.register_factor_set(fsid, factor_set.uri)
     key = dev_key(key_index)
     recs = []
@@ -48,7 +59,7 @@ def _issue(chain: Any, key_index: int = DEV_EXPORTER_INDEXES[0]) -> tuple[dict[s
     leaves = [records.record_leaf(r) for r in recs]
     tree = merkle.build_tree(leaves)
     exporter = chain.ledger(DEV_EXPORTER_INDEXES[0])
-    receipt = exporter.anchor_root(tree.root_bytes, fsid, len(leaves))
+    receipt = exporter.anchor_root(tree.root_bytes, anchor_factor_set or fsid, len(leaves))
     recompute = engine_recompute([factor_set])
     items = []
     for rec, leaf in zip(recs, leaves, strict=True):
@@ -138,6 +149,33 @@ def test_a_reorganised_anchor_fails_until_re_anchored(chain: Any) -> None:
     if back.check("anchor").status == "fail":
         pytest.fail(f"re-anchored report still fails: {back.to_dict()}")
     assert back.ok
+
+
+def test_a_factor_set_never_registered_on_chain_fails_factor_set_alone(chain: Any) -> None:
+    shipped = load_factor_set().id
+    assert not chain.admin.is_factor_set_registered(bytes.fromhex(shipped[2:]))
+    document, recompute = _issue(chain, anchor_factor_set=chain.factor_set_id)
+    verdict = verify_report(document, _reader(chain), recompute=recompute)
+    assert verdict.failed == ["factor_set"], verdict.to_dict()
+    assert verdict.skipped == []
+    assert verdict.check("factor_set").detail == (
+        f"factor set {shipped} is not registered on chain")
+
+
+def test_the_factor_set_check_reads_the_registration_from_the_chain(chain: Any) -> None:
+    document, _ = _issue(chain)
+    parsed = parse_report(document)
+    reader = _reader(chain)
+    shipped = load_factor_set().id
+    assert check_factor_sets(parsed, reader) == ("pass", f"registered on chain: {shipped}")
+
+    other = "0x" + secrets.token_hex(32)
+    moved = dataclasses.replace(parsed, anchors=[
+        (sid, dataclasses.replace(a, factor_set_id=other)) for sid, a in parsed.anchors])
+    with pytest.raises(CheckFailed, match=f"factor set {other} is not registered on chain"):
+        check_factor_sets(moved, reader)
+    chain.admin.register_factor_set(bytes.fromhex(other[2:]), "test://another-factor-set")
+    assert check_factor_sets(moved, reader) == ("pass", f"registered on chain: {other}")
 
 
 def test_unknown_factor_set_is_named(chain: Any) -> None:
