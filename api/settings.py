@@ -21,6 +21,11 @@ Nothing is read at import time. ``ServiceSettings()`` reads ``CARBON_LEDGER_SERV
 ``CARBON_LEDGER_SERVICE_ANCHOR_PATH``           ``root`` (Merkle root per batch, default) or
                                                 ``events`` (an event per shipment)
 ``CARBON_LEDGER_SERVICE_EXPLORER_URL``          block explorer base URL for links in the pages
+``CARBON_LEDGER_SERVICE_PUBLIC_RPC_URL``        an RPC URL safe to publish, written into the
+                                                verify commands of report pages (default none:
+                                                the commands read ``--rpc <RPC URL>``; the
+                                                service's own RPC URL is never shown, as
+                                                provider URLs often carry an API key)
 ==============================================  ===============================================
 
 The chain side (RPC URL, chain id, deployment file) is :class:`ledger.config.ChainSettings`.
@@ -79,6 +84,7 @@ class ServiceSettings(BaseSettings):
     admin_client_id: str | None = None
     admin_client_secret: SecretStr | None = None
     explorer_url: str | None = None
+    public_rpc_url: str | None = None
     static_dir: Path = Path(__file__).with_name("static")
 
     def master_secret(self) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 from ledger.report_model import ANCHOR_SCHEMA
 from ledger.vc import report_hash
 
-__all__ = ["render_html"]
+__all__ = ["RPC_PLACEHOLDER", "render_html"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:60rem;
@@ -79,6 +79,10 @@ def _extension(footprint: Mapping[str, Any], schema: str) -> Mapping[str, Any] |
             data: Mapping[str, Any] = extension.get("data") or {}
             return data
     return None
+
+
+#: What the verify commands show where no public RPC URL was given.
+RPC_PLACEHOLDER = "<RPC URL>"
 
 
 def _shipment_section(footprint: Mapping[str, Any], rpc_hint: str, report_file: str) -> str:
@@ -160,8 +164,14 @@ def _cbam_section(cbam: Mapping[str, Any]) -> str:
 
 
 def render_html(document: Mapping[str, Any], *, report_file: str = "REPORT.json",
-                rpc_hint: str = "http://127.0.0.1:8545") -> str:
-    """The HTML page of a signed report (a string; write it with UTF-8)."""
+                rpc_hint: str | None = None) -> str:
+    """The HTML page of a signed report (a string; write it with UTF-8).
+
+    ``rpc_hint`` is the RPC URL written into the page's verify commands: give only a URL that is
+    safe to publish (provider URLs often carry an API key). Without one the commands read
+    ``--rpc <RPC URL>`` for the reader to fill in.
+    """
+    rpc_hint = rpc_hint or RPC_PLACEHOLDER
     subject = document["credentialSubject"]
     totals = subject["totals"]
     transport = [f for f in subject["productFootprints"] if _extension(f, ANCHOR_SCHEMA)]

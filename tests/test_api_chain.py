@@ -4,10 +4,22 @@ attest, and anchoring that a failed chain call interrupted and a second run comp
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
+from pathlib import Path
 
 import pytest
-from api_fixtures import EXAMPLES, Service, chain_service, service_chain
+from api_fixtures import (
+    EXAMPLES,
+    OFFLINE_DEPLOYMENT,
+    Service,
+    ServiceChain,
+    chain_app,
+    chain_service,
+    make_service,
+    service_chain,
+    service_settings,
+)
 
 from ledger import qreport
 from ledger.errors import RpcUnavailable
@@ -145,3 +157,49 @@ def test_reports_need_anchored_shipments(chain_service: Service) -> None:
     assert refused.status_code == 409 and "not anchored yet" in refused.json()["message"]
     assert s.client.get(f"/v1/shipments/{IDS[0]}/proof",
                         headers=s.auth(exporter)).status_code == 409
+
+
+def test_report_pages_never_show_the_services_rpc_url(tmp_path: Path,
+                                                      service_chain: ServiceChain) -> None:
+    from api.app import create_app
+
+    # the service's node URL carries a key (Anvil ignores the query)
+    keyed = service_chain.settings.rpc_url.rstrip("/") + "/?apikey=QUERYKEY0123456789"
+    chain = dataclasses.replace(
+        service_chain, settings=service_chain.settings.model_copy(update={"rpc_url": keyed}))
+    s = make_service(chain_app(tmp_path, chain), chain.node)
+    try:
+        exporter = s.org("Taizhou", "exporter")
+        assert s.client.post("/v1/shipments", json=DEMO,
+                             headers=s.auth(exporter)).status_code == 201
+        assert _anchor(s, exporter)["state"] == "done"
+        made = s.client.post("/v1/reports", json={"shipment_ids": IDS[:1], **PERIOD},
+                             headers=s.auth(exporter))
+        assert made.status_code == 201, made.text
+        html_link = made.json()["links"]["html"]
+        page = s.client.get(html_link, headers=s.auth(exporter)).text
+        assert "QUERYKEY0123456789" not in page and keyed not in page
+        assert "--rpc &lt;RPC URL&gt;" in page
+    finally:
+        s.client.close()
+        s.ctx.close()
+
+    # the same store served with a provider URL whose key is in its path, then with a public URL
+    provider = "https://eth-sepolia.example.org/v2/PATHKEY0123456789"
+    for public in (None, "https://rpc.sepolia.example.org"):
+        settings = service_settings(tmp_path, public_rpc_url=public)
+        app = create_app(settings, service_chain.settings.model_copy(
+            update={"rpc_url": provider, "rpc_retries": 1, "rpc_timeout_s": 1}),
+            deployment=OFFLINE_DEPLOYMENT)
+        other = make_service(app)
+        try:
+            page = other.client.get(html_link, headers=other.auth(exporter)).text
+        finally:
+            other.client.close()
+            other.ctx.close()
+        assert IDS[0] in page
+        assert "PATHKEY0123456789" not in page and "eth-sepolia.example.org" not in page
+        if public is None:
+            assert "--rpc &lt;RPC URL&gt;" in page
+        else:
+            assert f"--rpc {public}" in page and "&lt;RPC URL&gt;" not in page

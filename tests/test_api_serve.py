@@ -105,7 +105,9 @@ def test_serve_on_a_configured_chain(tmp_path: Path, service_chain: ServiceChain
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONUNBUFFERED": "1",
-           "CARBON_LEDGER_RPC_URL": service_chain.settings.rpc_url,
+           # a provider-style URL with a key (Anvil ignores the query): never printed
+           "CARBON_LEDGER_RPC_URL": service_chain.settings.rpc_url.rstrip("/")
+           + "/?apikey=SERVEKEY0123456789",
            "CARBON_LEDGER_CHAIN_ID": str(service_chain.settings.chain_id),
            "CARBON_LEDGER_DEPLOYMENT_FILE": str(deployment_file),
            "CARBON_LEDGER_PRIVATE_KEY": service_chain.admin_key,
@@ -133,6 +135,8 @@ def test_serve_on_a_configured_chain(tmp_path: Path, service_chain: ServiceChain
     finally:
         output = _stop(process)
     assert "demo clients" not in output
+    assert "SERVEKEY0123456789" not in output
+    assert f"chain           {service_chain.settings.rpc_url.rstrip('/')}/… " in output
 
 
 def _token_of(url: str, made: dict[str, str]) -> dict[str, str]:

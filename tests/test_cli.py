@@ -76,3 +76,16 @@ def test_exit_code_of_a_command_reaches_the_shell(monkeypatch) -> None:  # type:
     with pytest.raises(SystemExit) as exited:
         cli.main(["fails"])
     assert exited.value.code == 3
+
+
+def test_serve_prints_an_rpc_url_without_what_may_carry_a_key() -> None:
+    from ledger.commands.serve import shown_rpc_url
+
+    assert shown_rpc_url("http://127.0.0.1:8545") == "http://127.0.0.1:8545"
+    assert shown_rpc_url("http://127.0.0.1:8545/") == "http://127.0.0.1:8545"
+    for keyed in ("https://eth-sepolia.example.org/v2/k3yK3yK3y",
+                  "https://eth-sepolia.example.org/?apikey=k3yK3yK3y",
+                  "https://user:k3yK3yK3y@eth-sepolia.example.org"):
+        shown = shown_rpc_url(keyed)
+        assert shown == "https://eth-sepolia.example.org/…", keyed
+        assert "k3yK3yK3y" not in shown

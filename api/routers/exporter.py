@@ -237,9 +237,10 @@ def get_report_html(request: Request, who: Exporter, report_id: str) -> HTMLResp
     from ledger.html_report import render_html
 
     document, _ = _report(request, who, report_id)
-    rpc = request.app.state.ctx.chain.settings.rpc_url
+    # only a URL the settings mark as public: the service's own RPC URL may carry an API key
+    public_rpc = request.app.state.ctx.settings.public_rpc_url
     return HTMLResponse(render_html(document, report_file=f"{_file_stem(report_id)}.json",
-                                    rpc_hint=rpc))
+                                    rpc_hint=public_rpc))
 
 
 @router.get("/reports/{report_id}/cbam.xml", responses={

@@ -19,7 +19,7 @@ import typer
 
 from ledger.errors import ConfigError
 
-__all__ = ["DEMO_CLIENTS", "register", "seed_demo"]
+__all__ = ["DEMO_CLIENTS", "register", "seed_demo", "shown_rpc_url"]
 
 #: Demo organisations on the embedded chain: name, role, dev key index, client id, secret.
 DEMO_CLIENTS: tuple[tuple[str, str, int | None, str, str], ...] = (
@@ -43,6 +43,25 @@ def seed_demo(ctx: Any) -> list[tuple[str, str, str]]:
         ctx.create_org(name, role, private_key=key, client_id=client_id, client_secret=secret,
                        grant_on_chain=True)
     return [(role, client_id, secret) for _, role, _, client_id, secret in DEMO_CLIENTS]
+
+
+def shown_rpc_url(url: str) -> str:
+    """An RPC URL as it may be printed: scheme, host and port only (``/…`` where more was cut).
+
+    Provider URLs often carry an API key in the path, the query or the user part.
+    """
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    host = parts.hostname or ""
+    shown = f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
+    hidden = bool(parts.username or parts.password or parts.query or parts.fragment) \
+        or parts.path not in ("", "/")
+    return shown + ("/…" if hidden else "")
 
 
 def _bootstrap_admin(ctx: Any) -> None:
@@ -118,6 +137,9 @@ def serve(*, host: str, port: int, store: str | None, rpc_url: str | None, demo:
     else:
         chain_cm = _remote_chain(rpc_url)
     with chain_cm as (chain_settings, deployment, admin_key):
+        if embedded and settings.public_rpc_url is None:
+            # the embedded Anvil's loopback URL carries no key: report pages may show it
+            settings = settings.model_copy(update={"public_rpc_url": chain_settings.rpc_url})
         app = create_app(settings, chain_settings, deployment=deployment, admin_key=admin_key)
         ctx = app.state.ctx
         _bootstrap_admin(ctx)
@@ -125,7 +147,8 @@ def serve(*, host: str, port: int, store: str | None, rpc_url: str | None, demo:
             print(f"registered factor set {ctx.factor_set.id} on chain", flush=True)
         lines = ["carbon-ledger serve",
                  f"  API and pages   http://{host}:{port}/  (docs: /docs, PACT: /2/footprints)",
-                 f"  chain           {chain_settings.rpc_url} (chain id {chain_settings.chain_id})"
+                 f"  chain           {shown_rpc_url(chain_settings.rpc_url)} "
+                 f"(chain id {chain_settings.chain_id})"
                  + (" embedded Anvil" if embedded else ""),
                  f"  contract        {ctx.chain.deployment.address}",
                  f"  store           {settings.store_url}"]
