@@ -329,12 +329,14 @@ def plan_root_batches(factor_set_id: bytes, records: Sequence[PreparedRecord],
     size = options.max_root_leaves
     for start in range(0, len(records), size):
         chunk = records[start:start + size]
-        tree = build_tree(r.leaf for r in chunk)
+        tree = build_tree([r.leaf for r in chunk])
         nodes = tree.nodes
         batches.append(NewBatch(
-            "root", tree.root, "0x" + factor_set_id.hex(),
-            [_new_record(r, i, tree.tree_indices[i], nodes[tree.tree_indices[i]])
-             for i, r in enumerate(chunk)],
+            "root", "0x" + tree.root_bytes.hex(), "0x" + factor_set_id.hex(),
+            [NewRecord(r.shipment_id, "0x" + r.leaf[0].hex(), "0x" + r.leaf[1].hex(),
+                       r.leaf[2], r.leaf[3], r.canonical, i, "0x" + nodes[tree_index].hex(),
+                       tree_index)
+             for i, (r, tree_index) in enumerate(zip(chunk, tree.tree_indices, strict=True))],
             tree=b"".join(nodes),
         ))
     return batches
@@ -411,10 +413,12 @@ def anchor_records(
         resumed = tuple(sorted(i for i in left_open if i is not None))
         outbox.reconcile()  # settle earlier runs before signing anything new
         if new:
-            planned = (plan_event_batches(ledger, factor_set_id, new, options)
-                       if options.path == "events"
-                       else plan_root_batches(factor_set_id, new, options))
-            store.add_batches(scope, planned)
+            with paused_gc():
+                planned = (plan_event_batches(ledger, factor_set_id, new, options)
+                           if options.path == "events"
+                           else plan_root_batches(factor_set_id, new, options))
+                store.add_batches(scope, planned)
+                del planned
             note("stored", None)
         sent: list[int] = [tx.id for tx in store.open_txs(scope.chain_id, scope.exporter)]
         for batch in store.unstarted_batches(scope):

@@ -23,7 +23,7 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 from ledger.errors import InputError, InputProblem, VerificationError
-from ledger.keccak import keccak_function
+from ledger.keccak import keccak_function, keccak_many
 
 __all__ = [
     "DUMP_FORMAT",
@@ -314,18 +314,21 @@ def build_tree(leaves: Iterable[Leaf]) -> MerkleTree:
     count = len(leaf_list)
     if count == 0:
         raise InputError([InputProblem("a batch needs at least one shipment")])
-    keccak = keccak_function()
-    hashed = [(keccak(keccak(_encode(leaf))), index) for index, leaf in enumerate(leaf_list)]
-    hashed.sort()  # by hash; the index breaks ties like the library's stable sort
+    digests = keccak_many(keccak_many([_encode(leaf) for leaf in leaf_list]))
+    hashed = sorted(zip(digests, range(count), strict=True))  # the index breaks ties
     if len({leaf[0] for leaf in leaf_list}) != count:
         raise _duplicate_problem(leaf_list)
 
     size = 2 * count - 1
     tree: list[bytes] = [b""] * (count - 1) + [digest for digest, _ in reversed(hashed)]
-    for position in range(count - 2, -1, -1):
-        left = tree[2 * position + 1]
-        right = tree[2 * position + 2]
-        tree[position] = keccak(left + right if left <= right else right + left)
+    high = count - 2
+    while high >= 0:  # the nodes from low to high have all their children already
+        low = (high + 1) // 2
+        lefts = tree[2 * low + 1:2 * high + 2:2]
+        rights = tree[2 * low + 2:2 * high + 3:2]
+        tree[low:high + 1] = keccak_many([a + b if a <= b else b + a
+                                          for a, b in zip(lefts, rights, strict=True)])
+        high = low - 1
 
     tree_indices = [0] * count
     for rank, (_, index) in enumerate(hashed):

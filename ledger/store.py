@@ -548,12 +548,8 @@ class LedgerStore:
                     shipment_count=len(batch.records), tree=batch.tree, created_at=now,
                 )))
                 ids.append(batch_id)
-                _insert_records(conn, [
-                    (scope_id, r.shipment_id, r.shipment_key, r.record_hash, r.leaf_hash,
-                     r.co2e_wtw_g, r.co2e_ttw_g, r.record_json, batch_id, r.position,
-                     r.tree_index)
-                    for r in batch.records
-                ])
+                head = (scope_id, batch_id)
+                _insert_records(conn, [head + r for r in batch.records])
         return ids
 
     def batch(self, batch_id: int) -> BatchRow:
@@ -833,8 +829,8 @@ def _new_id(result: sa.CursorResult[Any]) -> int:
     return int(key[0])
 
 
-_RECORD_COLUMNS = ("scope_id", "shipment_id", "shipment_key", "record_hash", "leaf_hash",
-                   "co2e_wtw_g", "co2e_ttw_g", "record_json", "batch_id", "position", "tree_index")
+# scope and batch, then the fields of a NewRecord in their order
+_RECORD_COLUMNS = ("scope_id", "batch_id", *NewRecord._fields)
 
 
 def _insert_records(conn: Connection, rows: list[tuple[Any, ...]]) -> None:

@@ -254,6 +254,13 @@ def test_every_keccak_backend_matches_pycryptodome_at_every_length() -> None:
             assert function(data) == expected, (name, length)
 
 
+def test_keccak_many_hashes_each_item_in_order() -> None:
+    items = [os.urandom(n) for n in (0, 1, 31, 32, 64, 135, 136, 137, 1000)]
+    assert keccak.keccak_many(items) == [reference_keccak(item) for item in items]
+    assert keccak.keccak_many(iter(items[:3])) == [reference_keccak(item) for item in items[:3]]
+    assert keccak.keccak_many([]) == []
+
+
 @pytest.mark.parametrize("backend", list(keccak.keccak_backends()))
 def test_keccak_gives_right_answers_from_many_threads_at_once(backend: str) -> None:
     function = keccak.keccak_backends()[backend]
