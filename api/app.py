@@ -12,7 +12,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.context import ServiceContext, build_context
@@ -20,6 +22,7 @@ from api.errors import error_body, install_error_handlers
 from api.settings import ServiceSettings
 from ledger.config import ChainSettings
 from ledger.deploy import Deployment
+from ledger.errors import LedgerError
 
 __all__ = ["create_app"]
 
@@ -84,14 +87,46 @@ def create_app(settings: ServiceSettings, chain_settings: ChainSettings, *,
     if settings.require_https:
         app.add_middleware(_HttpsOnly)
 
-    @app.get("/health", tags=["service"])
-    def health() -> dict[str, Any]:
-        """Liveness, and which chain and contract the service uses."""
+    @app.get("/health", tags=["service"], responses={503: {
+        "description": "A part is unhealthy: `checks` names it and says what failed",
+        "content": {"application/json": {"schema": {"type": "object"}}}}})
+    def health() -> Any:
+        """Whether the store and the chain answer, and which chain and contract the service
+        uses (200 when both answer, else 503 naming the part that does not)."""
+        checks = {"store": _store_problem(ctx), "chain": _chain_problem(ctx)}
         try:
             contract: str | None = ctx.chain.deployment.address
-        except Exception:
+        except LedgerError:
             contract = None
-        return {"status": "ok", "chain_id": ctx.chain.chain_id, "contract": contract,
+        healthy = all(problem is None for problem in checks.values())
+        body = {"status": "ok" if healthy else "unhealthy",
+                "checks": {part: problem or "ok" for part, problem in checks.items()},
+                "chain_id": ctx.chain.chain_id, "contract": contract,
                 "factor_set_id": ctx.factor_set.id, "explorer_url": settings.explorer_url}
+        return body if healthy else JSONResponse(body, status_code=503)
 
     return app
+
+
+def _store_problem(ctx: ServiceContext) -> str | None:
+    """None when the service store answers a read, else what went wrong."""
+    try:
+        ctx.store.client("")  # a lookup by key: one round trip to the database
+    except (LedgerError, SQLAlchemyError) as exc:
+        return f"the service store does not answer: {exc}"
+    return None
+
+
+def _chain_problem(ctx: ServiceContext) -> str | None:
+    """None when the node answers with the configured chain id and the contract answers a
+    call, else what went wrong."""
+    try:
+        reader = ctx.chain.reader()
+        node_chain_id = reader.chain_id()
+        if node_chain_id != ctx.chain.chain_id:
+            return (f"the RPC node serves chain id {node_chain_id}, the service is configured "
+                    f"for {ctx.chain.chain_id}")
+        reader.factor_set_registered(bytes.fromhex(ctx.factor_set.id.removeprefix("0x")))
+    except LedgerError as exc:
+        return f"the chain does not answer: {exc}"
+    return None
