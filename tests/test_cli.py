@@ -89,3 +89,12 @@ def test_serve_prints_an_rpc_url_without_what_may_carry_a_key() -> None:
         shown = shown_rpc_url(keyed)
         assert shown == "https://eth-sepolia.example.org/…", keyed
         assert "k3yK3yK3y" not in shown
+
+
+def test_verify_of_a_malformed_report_names_format_as_the_only_failure(tmp_path: Path) -> None:
+    report = tmp_path / "not-a-report.json"
+    report.write_text('{"hello": 1}', encoding="utf-8")
+    done = _run("verify", str(report), "--rpc", "http://127.0.0.1:9", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.rstrip().endswith("NOT VERIFIED: failed: format (12 checks not run)")
+    assert "report not verified: failed: format (12 checks not run)" in done.stderr
