@@ -52,7 +52,8 @@ def check_anchor(p: ParsedReport, reader: Reader) -> tuple[str, str]:
                 roots[root] = reader.root_info(_b32(root))
             exporter, block, _ = roots[root]
             found = any(isinstance(e, RootAnchored) and e.root == _b32(root)
-                        and e.exporter == p.issuer for e in tx.events)
+                        and e.exporter == p.issuer
+                        and e.factor_set_id == _b32(a.factor_set_id) for e in tx.events)
             what = f"root {root}"
         else:
             if a.batch_id not in batches:
@@ -61,6 +62,7 @@ def check_anchor(p: ParsedReport, reader: Reader) -> tuple[str, str]:
             found = any(isinstance(e, ShipmentRecorded)
                         and e.shipment_id == _b32(a.chain_shipment_id)
                         and e.record_hash == _b32(a.record_hash) and e.exporter == p.issuer
+                        and e.factor_set_id == _b32(a.factor_set_id)
                         and (e.co2e_wtw_g, e.co2e_ttw_g) == (a.co2e_wtw_g, a.co2e_ttw_g)
                         for e in tx.events)
             what = f"batch {a.batch_id}"
@@ -71,7 +73,8 @@ def check_anchor(p: ParsedReport, reader: Reader) -> tuple[str, str]:
                         f"{block}, the report says {p.issuer} in block {a.block_number}")
         if not found:
             raise CheckFailed(f"shipment {shipment_id}: transaction {a.transaction_hash} does not "
-                        f"carry the anchoring event of {what}")
+                        f"carry the anchoring event of {what} by the issuer under factor set "
+                        f"{a.factor_set_id}")
     return PASS, (f"{len(roots)} root(s) and {len(batches)} batch(es) anchored by the issuer "
                   f"in {len(txs)} transaction(s)")
 

@@ -151,12 +151,16 @@ def test_a_reorganised_anchor_fails_until_re_anchored(chain: Any) -> None:
     assert back.ok
 
 
-def test_a_factor_set_never_registered_on_chain_fails_factor_set_alone(chain: Any) -> None:
+def test_a_report_naming_another_factor_set_than_its_anchor_fails(chain: Any) -> None:
+    # Anchored under the test factor set, while the report names the shipped one, which was
+    # never registered: both the anchor (its event names another factor set) and the
+    # registration check fail.
     shipped = load_factor_set().id
     assert not chain.admin.is_factor_set_registered(bytes.fromhex(shipped[2:]))
     document, recompute = _issue(chain, anchor_factor_set=chain.factor_set_id)
     verdict = verify_report(document, _reader(chain), recompute=recompute)
-    assert verdict.failed == ["factor_set"], verdict.to_dict()
+    assert verdict.failed == ["anchor", "factor_set"], verdict.to_dict()
+    assert "under factor set " + shipped in verdict.check("anchor").detail
     assert verdict.skipped == []
     assert verdict.check("factor_set").detail == (
         f"factor set {shipped} is not registered on chain")
