@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 from ledger.canonical import canonical_json, chain_shipment_id_bytes
 from ledger.chain_contract import EXPORTER_ROLE, CarbonLedgerContract
 from ledger.chain_gas import (
+    RECORD_BYTES,
     ShipmentEntry,
     batch_gas_bound,
     batch_id_for,
@@ -43,6 +44,7 @@ __all__ = [
     "PATHS",
     "AnchorOptions",
     "AnchorResult",
+    "PlannedCall",
     "PreparedRecord",
     "anchor_records",
     "anchor_shipments",
@@ -303,10 +305,21 @@ def _new_record(record: PreparedRecord, position: int, tree_index: int | None = 
     )
 
 
+class PlannedCall(NamedTuple):
+    """A per-shipment batch as planned: its ``packed`` argument and its gas bound (no margin)."""
+
+    packed: bytes
+    gas_bound: int
+
+
 def plan_event_batches(ledger: CarbonLedgerContract, factor_set_id: bytes,
-                       records: Sequence[PreparedRecord], options: AnchorOptions
-                       ) -> list[NewBatch]:
-    """Per-shipment batches, each small enough for one transaction under the gas cap."""
+                       records: Sequence[PreparedRecord], options: AnchorOptions,
+                       calls: dict[str, PlannedCall] | None = None) -> list[NewBatch]:
+    """Per-shipment batches, each small enough for one transaction under the gas cap.
+
+    ``calls``, when given, receives each batch's :class:`PlannedCall` by batch key, so that
+    :func:`batch_call` need not rebuild the batch from the store.
+    """
     by_key = {r.chain_shipment_id: r for r in records}
     plan = plan_batches(
         [r.entry() for r in records], max_gas=ledger.client.max_tx_gas,
@@ -314,9 +327,12 @@ def plan_event_batches(ledger: CarbonLedgerContract, factor_set_id: bytes,
     )
     batches = []
     for entries in plan:
-        batch_id = batch_id_for(factor_set_id, pack_shipments(entries))
+        packed = pack_shipments(entries)
+        batch_key = "0x" + batch_id_for(factor_set_id, packed).hex()
+        if calls is not None:
+            calls[batch_key] = PlannedCall(packed, batch_gas_bound(entries))
         batches.append(NewBatch(
-            "events", "0x" + batch_id.hex(), "0x" + factor_set_id.hex(),
+            "events", batch_key, "0x" + factor_set_id.hex(),
             [_new_record(by_key[e.shipment_id], i) for i, e in enumerate(entries)],
         ))
     return batches
@@ -342,28 +358,32 @@ def plan_root_batches(factor_set_id: bytes, records: Sequence[PreparedRecord],
     return batches
 
 
-def batch_call(ledger: CarbonLedgerContract, store: LedgerStore, batch: BatchRow
-               ) -> tuple[bytes, int | None]:
-    """The call that anchors a stored batch, rebuilt from the store alone, and its gas bound
-    (per-shipment batches: the local bound that planned them; roots: left to the node)."""
+def batch_call(ledger: CarbonLedgerContract, store: LedgerStore, batch: BatchRow,
+               planned: Mapping[str, PlannedCall] | None = None) -> tuple[bytes, int | None]:
+    """The call that anchors a stored batch, and its gas bound (per-shipment batches: the local
+    bound that planned them; roots: left to the node).
+
+    A per-shipment batch is rebuilt from the store, or taken from ``planned`` (what
+    :func:`plan_event_batches` gave in this run) when that holds it: its batch key is the hash of
+    the packed shipments, so a planned call whose hash matches is the stored batch.
+    """
     factor_set_id = bytes.fromhex(batch.factor_set_id[2:])
     key = bytes.fromhex(batch.batch_key[2:])
     if batch.path == "root":
         return ledger.anchor_root_calldata(key, factor_set_id, batch.shipment_count), None
-    entries = [
-        ShipmentEntry(bytes.fromhex(r.shipment_key[2:]), bytes.fromhex(r.record_hash[2:]),
-                      r.co2e_wtw_g, r.co2e_ttw_g)
-        for r in store.batch_records(batch.id)
-    ]
+    call = planned.get(batch.batch_key) if planned is not None else None
+    if call is None or len(call.packed) != RECORD_BYTES * batch.shipment_count \
+            or batch_id_for(factor_set_id, call.packed) != key:
+        entries = [ShipmentEntry(*leaf) for leaf in store.batch_leaves(batch.id)]
+        call = PlannedCall(pack_shipments(entries), batch_gas_bound(entries))
     client = ledger.client
-    gas = min(math.ceil(batch_gas_bound(entries) * client.settings.gas_margin),
-              client.max_tx_gas)
-    return ledger.record_shipments_calldata(key, factor_set_id, entries), gas
+    gas = min(math.ceil(call.gas_bound * client.settings.gas_margin), client.max_tx_gas)
+    return ledger.codec.encode_call("recordShipments", key, factor_set_id, call.packed), gas
 
 
 def _send_batch(outbox: Outbox, ledger: CarbonLedgerContract, store: LedgerStore,
-                batch: BatchRow) -> TxRow:
-    data, gas = batch_call(ledger, store, batch)
+                batch: BatchRow, planned: Mapping[str, PlannedCall] | None = None) -> TxRow:
+    data, gas = batch_call(ledger, store, batch, planned)
     return outbox.submit(to=ledger.address, data=data, gas=gas, batch_id=batch.id,
                          what=f"{batch.path} batch {batch.batch_key}")
 
@@ -379,6 +399,16 @@ def landed_check(ledger: CarbonLedgerContract, store: LedgerStore
         info = ledger.root_info(key) if batch.path == "root" else ledger.batch_info(key)
         return info.exporter == ledger.client.address
     return landed
+
+
+def _advance_oldest(outbox: Outbox, store: LedgerStore, tx_ids: Sequence[int]) -> None:
+    """Advance the unmined ones of these transactions (sent in nonce order), oldest first, up to
+    the first that is still unmined: the ones after it cannot be mined before it."""
+    states = store.tx_states(tx_ids)
+    for tx_id in tx_ids:
+        if states.get(tx_id) in ("signed", "broadcast") \
+                and outbox.advance(store.tx(tx_id)).state in ("signed", "broadcast"):
+            return
 
 
 # ---------------------------------------------------------------------------------- the run
@@ -412,9 +442,10 @@ def anchor_records(
         left_open |= {b.id for b in store.unstarted_batches(scope)}
         resumed = tuple(sorted(i for i in left_open if i is not None))
         outbox.reconcile()  # settle earlier runs before signing anything new
+        calls: dict[str, PlannedCall] = {}
         if new:
             with paused_gc():
-                planned = (plan_event_batches(ledger, factor_set_id, new, options)
+                planned = (plan_event_batches(ledger, factor_set_id, new, options, calls)
                            if options.path == "events"
                            else plan_root_batches(factor_set_id, new, options))
                 store.add_batches(scope, planned)
@@ -424,10 +455,8 @@ def anchor_records(
         for batch in store.unstarted_batches(scope):
             while outbox.in_flight(sent) >= outbox.policy.max_in_flight:
                 outbox.idle()
-                for tx_id, state in store.tx_states(sent).items():
-                    if state in ("signed", "broadcast"):
-                        outbox.advance(store.tx(tx_id))
-            tx = _send_batch(outbox, ledger, store, batch)
+                _advance_oldest(outbox, store, sent)
+            tx = _send_batch(outbox, ledger, store, batch, calls)
             sent.append(tx.id)
             note("between_batches", tx)
         if options.wait_until != "sent":
@@ -437,7 +466,7 @@ def anchor_records(
                 if not store.unstarted_batches(scope):
                     break
                 for batch in store.unstarted_batches(scope):
-                    sent.append(_send_batch(outbox, ledger, store, batch).id)
+                    sent.append(_send_batch(outbox, ledger, store, batch, calls).id)
                 outbox.wait(sent, until=options.wait_until)
     return AnchorResult(
         scope=scope, path=options.path, new_shipments=tuple(r.shipment_id for r in new),

@@ -574,6 +574,19 @@ class LedgerStore:
             )
             return [_record_row(row) for row in rows]
 
+    def batch_leaves(self, batch_id: int) -> list[tuple[bytes, bytes, int, int]]:
+        """The leaf values of a batch's records in batch order: on-chain shipment id, record
+        hash (32 bytes each), WTW and TTW grams; without reading the records themselves."""
+        cols = (records.c.shipment_key, records.c.record_hash, records.c.co2e_wtw_g,
+                records.c.co2e_ttw_g)
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(*cols).where(records.c.batch_id == batch_id)
+                .order_by(records.c.position)
+            )
+            return [(bytes.fromhex(key[2:]), bytes.fromhex(record_hash[2:]), wtw_g, ttw_g)
+                    for key, record_hash, wtw_g, ttw_g in rows]
+
     def unstarted_batches(self, scope: Scope) -> list[BatchRow]:
         """Batches of ``scope`` that need a transaction: none yet, or only dropped or failed."""
         live = sa.select(transactions.c.id).where(

@@ -11,7 +11,16 @@ from typing import Any
 import pytest
 from conftest import DevChain
 
-from ledger.anchor import AnchorOptions, PreparedRecord, anchor_records, prepare_records
+from ledger.anchor import (
+    AnchorOptions,
+    PlannedCall,
+    PreparedRecord,
+    anchor_records,
+    batch_call,
+    plan_event_batches,
+    prepare_records,
+    scope_of,
+)
 from ledger.chain_contract import CarbonLedgerContract
 from ledger.devkeys import DEV_EXPORTER_INDEXES, DEV_OUTSIDER_INDEXES
 from ledger.errors import ConfigError, FactorError, InputError
@@ -72,6 +81,26 @@ def test_anchoring_splits_batches_and_every_proof_checks_on_chain(
         assert len(checks) == (6 if path == "root" else 4)
     audit = audit_store(store, exporter, result.scope)
     assert audit.ok and audit.checked_events == (7 if path == "events" else 3)
+
+
+def test_a_planned_batch_is_sent_as_the_store_rebuilds_it(
+    chain: DevChain, exporter: CarbonLedgerContract, store: LedgerStore,
+) -> None:
+    records = make_records(exporter, chain.factor_set_id, _ids("SHA", 7))
+    calls: dict[str, PlannedCall] = {}
+    planned = plan_event_batches(exporter, chain.factor_set_id, records,
+                                 AnchorOptions(max_batch_shipments=3), calls)
+    store.add_batches(scope_of(exporter), planned)
+    stored = store.unstarted_batches(scope_of(exporter))
+    assert sorted(calls) == sorted(b.batch_key for b in stored) and len(stored) == 3
+    for batch in stored:
+        rebuilt = batch_call(exporter, store, batch)
+        assert batch_call(exporter, store, batch, calls) == rebuilt
+        # a planned call that is not the stored batch is not used
+        other = next(c for k, c in calls.items() if k != batch.batch_key)
+        assert batch_call(exporter, store, batch, {batch.batch_key: other}) == rebuilt
+        data, gas = rebuilt
+        assert gas is not None and gas >= exporter.client.estimate_gas(exporter.address, data)
 
 
 def test_a_tampered_bundle_fails_its_checks(
