@@ -49,6 +49,7 @@ __all__ = [
     "anchor_records",
     "anchor_shipments",
     "batch_call",
+    "paused_gc",
     "prepare_footprints",
     "prepare_records",
     "scope_of",
