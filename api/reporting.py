@@ -108,9 +108,10 @@ def verify(ctx: ServiceContext, document: Any, *, require_attestation: bool = Fa
     from ledger.verify import verify_report
 
     reader = ctx.chain.reader(_contract_of(document))
-    return verify_report(document, reader, recompute=ctx.recompute,
-                         min_confirmations=ctx.settings.verify_confirmations,
-                         require_attestation=require_attestation)
+    with reader.prefetch(document):  # the report's chain reads in one round trip
+        return verify_report(document, reader, recompute=ctx.recompute,
+                             min_confirmations=ctx.settings.verify_confirmations,
+                             require_attestation=require_attestation)
 
 
 def attest(ctx: ServiceContext, org_id: int, document: Any) -> dict[str, Any]:

@@ -3,7 +3,10 @@
 Guarantees of :class:`ChainClient`:
 
 - **Right chain.** :func:`connect` checks ``eth_chainId`` against the configured id
-  (:class:`~ledger.errors.ChainIdMismatch`); an unreachable endpoint raises
+  (:class:`~ledger.errors.ChainIdMismatch`), and so does :meth:`ChainClient.build_transaction`
+  before it signs; every transaction carries the chain id it was signed for, so a node of
+  another chain refuses it. The id is not asked again on every call (web3.py's per-call
+  validation, which only re-asks it, is left out). An unreachable endpoint raises
   :class:`~ledger.errors.RpcUnavailable` after bounded retries with exponential backoff.
 - **Local signing only.** Every transaction is an EIP-1559 transaction signed here with
   eth-account; ``eth_sendTransaction`` and unlocked accounts are never used, on Anvil neither.
@@ -11,6 +14,9 @@ Guarantees of :class:`ChainClient`:
   anything that needs a signer raises :class:`~ledger.errors.ChainError` saying so.
 - **Own nonces.** A counter read once from the ``pending`` count, advanced per signed
   transaction and resynchronised on "nonce too low".
+- **Reads as plain JSON-RPC.** Calls, logs, receipts, blocks and the chain id are read without
+  web3.py's result formatting; :meth:`ChainClient.batched` sends independent reads as one
+  JSON-RPC batch and answers them from it while its block runs (on that thread only).
 - **Nothing sent that must fail.** Before signing, the call is simulated (``eth_call``), so a
   revert raises :class:`~ledger.errors.ContractRevert` (naming the custom error and its
   arguments) and no transaction leaves; gas is ``max(estimate × margin, EIP-7623 floor +
@@ -32,7 +38,8 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -41,7 +48,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from web3 import Web3
-from web3.exceptions import ContractLogicError, TransactionNotFound, Web3Exception, Web3RPCError
+from web3.exceptions import ContractLogicError, Web3Exception, Web3RPCError
 from web3.providers.rpc import HTTPProvider
 from web3.types import RPCEndpoint
 
@@ -53,6 +60,7 @@ from ledger.chain_types import (
     Fees,
     Receipt,
     ReceiptSummary,
+    RpcRequest,
     SignedTx,
     TxInfo,
     block_from_json,
@@ -77,6 +85,7 @@ __all__ = [
     "Fees",
     "Receipt",
     "ReceiptSummary",
+    "RpcRequest",
     "SignedTx",
     "TxInfo",
     "connect",
@@ -85,6 +94,8 @@ __all__ = [
 #: Gas added to the EIP-7623 floor when the floor decides the gas limit.
 FLOOR_MARGIN_GAS = 2_000
 _DEFAULT_PRIORITY_FEE_WEI = 1_000_000_000
+#: Methods whose JSON-RPC error may be a contract revert (with its encoded reason as data).
+_MAY_REVERT = frozenset({"eth_call", "eth_estimateGas"})
 
 T = TypeVar("T")
 
@@ -109,6 +120,18 @@ def _hex_data(data: Any) -> bytes:
         except ValueError:
             return b""
     return b""
+
+
+def _tag(block: int | str) -> str:
+    return hex(block) if isinstance(block, int) else block
+
+
+def _quantity(value: Any, what: str) -> int:
+    """A JSON-RPC quantity (``0x``-hex) as an int."""
+    try:
+        return int(value, 16)
+    except (TypeError, ValueError):
+        raise ChainError(f"{what}: the node answered {value!r}, not a hex quantity") from None
 
 
 def _rpc_message(exc: Web3RPCError) -> str:
@@ -142,6 +165,7 @@ class ChainClient:
         self.max_tx_gas = max_tx_gas
         self._nonce_lock = threading.Lock()
         self._next_nonce: int | None = None
+        self._local = threading.local()  # this thread's batch replies (see batched)
 
     # ------------------------------------------------------------------ life-cycle
 
@@ -195,7 +219,7 @@ class ChainClient:
                 if attempt + 1 < attempts:
                     time.sleep(self._settings.rpc_backoff_s * 2**attempt)
             except ContractLogicError as exc:
-                raise self._revert(exc, what) from None
+                raise self._revert(_hex_data(exc.data), exc.message, what) from None
             except Web3RPCError as exc:
                 raise ChainError(f"{what} failed: {_rpc_message(exc)}") from None
         raise RpcUnavailable(
@@ -204,30 +228,79 @@ class ChainClient:
             f"{type(last).__name__}; check CARBON_LEDGER_RPC_URL and that the node is running"
         )
 
-    def _request(self, what: str, method: str, params: list[Any], *, retry: bool = True) -> Any:
-        """One JSON-RPC call through the provider, its plain JSON result (no web3 formatting)."""
+    def _request(self, what: str, method: str, params: Sequence[Any], *,
+                 retry: bool = True) -> Any:
+        """One JSON-RPC call through the provider, its plain JSON result (no web3 formatting);
+        answered from this thread's batch when the same request is in it (see :meth:`batched`).
+        """
+        replies: dict[str, Any] | None = getattr(self._local, "replies", None)
+        if replies:
+            reply = replies.get(RpcRequest(method, tuple(params)).key)
+            if reply is not None:
+                return self._result(what, method, reply)
+
         def call() -> Any:
-            response = self._w3.provider.make_request(RPCEndpoint(method), params)
-            error = response.get("error")
-            if error is not None:
-                message = error.get("message") if isinstance(error, dict) else None
-                raise ChainError(f"{what} failed: {message or error}")
-            return response.get("result")
+            reply = self._w3.provider.make_request(RPCEndpoint(method), list(params))
+            return self._result(what, method, reply)
 
         return self._rpc(what, call, retry=retry)
 
-    def _revert(self, exc: ContractLogicError, what: str) -> ContractRevert:
-        data = _hex_data(exc.data)
+    def _result(self, what: str, method: str, reply: Any) -> Any:
+        """The result of one JSON-RPC reply, or its error raised (a revert as ContractRevert)."""
+        error = reply.get("error") if isinstance(reply, dict) else "not a JSON-RPC reply"
+        if error is None:
+            return reply.get("result")
+        message = str(error.get("message") or error) if isinstance(error, dict) else str(error)
+        if method in _MAY_REVERT and isinstance(error, dict) and (
+                error.get("code") == 3 or "revert" in message.lower()):
+            raise self._revert(_hex_data(error.get("data")), message, what)
+        raise ChainError(f"{what} failed: {message}")
+
+    def _revert(self, data: bytes, message: str | None, what: str) -> ContractRevert:
         if self._codec is not None and data:
             return self._codec.decode_revert(data, context=what)
         if data:
             return AbiCodec([]).decode_revert(data, context=what)
-        return ContractRevert(f"{what} reverted: {exc.message or 'no reason given'}", None, {})
+        return ContractRevert(f"{what} reverted: {message or 'no reason given'}", None, {})
+
+    @contextmanager
+    def batched(self, reads: Sequence[RpcRequest]) -> Iterator[None]:
+        """Sends ``reads`` as one JSON-RPC batch; while the block runs, the same reads on
+        this thread are answered from the batch's replies (an error reply raises as the read
+        would), so they cost no round trip. Reads not in the batch go to the node as usual.
+
+        The batch is sent once, without retries; when it fails (or the node does not take
+        batches) every read goes to the node on its own, so nothing but speed depends on it.
+        """
+        unique = list({r.key: r for r in reads}.items())
+        replies: dict[str, Any] = {}
+        make_batch = getattr(self._w3.provider, "make_batch_request", None)
+        if unique and make_batch is not None:
+            def send() -> Any:
+                return make_batch([(RPCEndpoint(r.method), list(r.params)) for _, r in unique])
+
+            try:
+                answered = self._rpc(f"a batch of {len(unique)} reads", send, retry=False)
+            except (ChainError, requests.RequestException, ValueError):
+                answered = None
+            if isinstance(answered, list) and len(answered) == len(unique):
+                replies = {key: reply for (key, _), reply in zip(unique, answered, strict=True)
+                           if isinstance(reply, dict)}
+        previous: dict[str, Any] | None = getattr(self._local, "replies", None)
+        self._local.replies = {**(previous or {}), **replies}
+        try:
+            yield
+        finally:
+            self._local.replies = previous
 
     # ------------------------------------------------------------------ reads
 
+    def chain_id_request(self) -> RpcRequest:
+        return RpcRequest("eth_chainId", ())
+
     def node_chain_id(self) -> int:
-        return self._rpc("eth_chainId", lambda: int(self._w3.eth.chain_id))
+        """The chain id the node reports now (asked, never cached)."""
+        return _quantity(self._request("eth_chainId", "eth_chainId", []), "eth_chainId")
 
     def check_chain_id(self) -> None:
         """Raise ``ChainIdMismatch`` unless the node serves the configured chain."""
@@ -259,8 +332,12 @@ class ChainClient:
             )
         return found
 
+    def block_number_request(self) -> RpcRequest:
+        return RpcRequest("eth_blockNumber", ())
+
     def block_number(self) -> int:
-        return self._rpc("eth_blockNumber", lambda: int(self._w3.eth.block_number))
+        return _quantity(self._request("eth_blockNumber", "eth_blockNumber", []),
+                         "eth_blockNumber")
 
     def mined_nonce(self, address: str | None = None) -> int:
         """Transactions of ``address`` (default: the signer) in the ``latest`` block."""
@@ -282,32 +359,45 @@ class ChainClient:
         who = to_checksum_address(address)
         return self._rpc("eth_getCode", lambda: bytes(self._w3.eth.get_code(who)))
 
-    def call(self, to: str | None, data: bytes, *, value: int = 0,
-             block: int | str = "latest", what: str = "call") -> bytes:
-        """``eth_call`` from the signer (no sender on a read-only client); a revert raises
-        ``ContractRevert``."""
-        tx: dict[str, Any] = {"data": data, "value": value}
+    def call_request(self, to: str | None, data: bytes, *, value: int = 0,
+                     block: int | str = "latest") -> RpcRequest:
+        """The ``eth_call`` request :meth:`call` sends (for :meth:`batched`)."""
+        tx: dict[str, Any] = {}
         if self._account is not None:
             tx["from"] = self._account.address
         if to is not None:
             tx["to"] = to_checksum_address(to)
-        return self._rpc(what, lambda: bytes(self._w3.eth.call(tx, block)))  # type: ignore[arg-type]
+        tx["data"] = "0x" + data.hex()
+        tx["value"] = hex(value)
+        return RpcRequest("eth_call", (tx, _tag(block)))
 
-    def get_logs(self, address: str, topics: Sequence[bytes | Sequence[bytes] | None], *,
-                 from_block: int = 0, to_block: int | str = "latest") -> list[RawLog]:
-        """Logs of ``address`` matching ``topics`` (a list per position means "any of")."""
+    def call(self, to: str | None, data: bytes, *, value: int = 0,
+             block: int | str = "latest", what: str = "call") -> bytes:
+        """``eth_call`` from the signer (no sender on a read-only client); a revert raises
+        ``ContractRevert``."""
+        request = self.call_request(to, data, value=value, block=block)
+        return _hex_data(self._request(what, request.method, request.params))
+
+    def logs_request(self, address: str, topics: Sequence[bytes | Sequence[bytes] | None], *,
+                     from_block: int = 0, to_block: int | str = "latest") -> RpcRequest:
+        """The ``eth_getLogs`` request :meth:`get_logs` sends (for :meth:`batched`)."""
         encoded: list[Any] = []
         for topic in topics:
             if topic is None or isinstance(topic, bytes):
                 encoded.append(None if topic is None else "0x" + topic.hex())
             else:
                 encoded.append(["0x" + t.hex() for t in topic])
-        params: dict[str, Any] = {
+        return RpcRequest("eth_getLogs", ({
             "address": to_checksum_address(address), "topics": encoded,
-            "fromBlock": from_block, "toBlock": to_block,
-        }
-        raw = self._rpc("eth_getLogs", lambda: self._w3.eth.get_logs(params))  # type: ignore[arg-type]
-        return [log_from_rpc(entry) for entry in raw]
+            "fromBlock": _tag(from_block), "toBlock": _tag(to_block),
+        },))
+
+    def get_logs(self, address: str, topics: Sequence[bytes | Sequence[bytes] | None], *,
+                 from_block: int = 0, to_block: int | str = "latest") -> list[RawLog]:
+        """Logs of ``address`` matching ``topics`` (a list per position means "any of")."""
+        request = self.logs_request(address, topics, from_block=from_block, to_block=to_block)
+        raw = self._request("eth_getLogs", request.method, request.params)
+        return [log_from_rpc(entry) for entry in raw or ()]
 
     # ------------------------------------------------------------------ nonces and fees
 
@@ -411,6 +501,7 @@ class ChainClient:
         """
         self._signer(what)
         floor = self._check_floor(data, what)
+        self.check_chain_id()
         if gas is not None and gas < floor:
             raise ChainError(
                 f"{what}: gas {gas:,} is below the EIP-7623 floor of {floor:,} for its calldata; "
@@ -471,15 +562,14 @@ class ChainClient:
             raise ChainError(f"{message}; bump both fees by at least 12.5 % (bump_fees)")
         raise ChainError(message)
 
+    def receipt_request(self, tx_hash: bytes) -> RpcRequest:
+        """The ``eth_getTransactionReceipt`` request (for :meth:`batched`)."""
+        return RpcRequest("eth_getTransactionReceipt", ("0x" + tx_hash.hex(),))
+
     def receipt(self, tx_hash: bytes) -> Receipt | None:
         """The receipt of a mined transaction, or ``None`` when it is not (or no longer) mined."""
-        def fetch() -> Any:
-            try:
-                return self._w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
-            except TransactionNotFound:
-                return None
-
-        raw = self._rpc("eth_getTransactionReceipt", fetch)
+        request = self.receipt_request(tx_hash)
+        raw = self._request("eth_getTransactionReceipt", request.method, request.params)
         return None if raw is None else receipt_from_rpc(raw)
 
     def receipt_summary(self, tx_hash: bytes) -> ReceiptSummary | None:
@@ -488,8 +578,8 @@ class ChainClient:
         Much cheaper than :meth:`receipt` for a transaction with thousands of logs: the JSON is
         read as is, without decoding and checksumming every log.
         """
-        raw = self._request("eth_getTransactionReceipt", "eth_getTransactionReceipt",
-                            ["0x" + tx_hash.hex()])
+        request = self.receipt_request(tx_hash)
+        raw = self._request("eth_getTransactionReceipt", request.method, request.params)
         return None if raw is None else receipt_summary_from_json(raw)
 
     def transaction(self, tx_hash: bytes) -> TxInfo | None:
@@ -558,7 +648,11 @@ def connect(settings: ChainSettings, *, private_key: bytes | str | None = None,
         session=session,
         exception_retry_configuration=None,
     )
-    client = ChainClient(Web3(provider), account, settings, codec=codec, session=session)
+    w3 = Web3(provider)
+    # web3.py's validation asks eth_chainId before every call and estimate, only to compare it
+    # with a chainId field those requests never carry here; the client checks the id itself
+    w3.middleware_onion.remove("validation")
+    client = ChainClient(w3, account, settings, codec=codec, session=session)
     try:
         client.check_chain_id()
     except BaseException:

@@ -5,6 +5,7 @@ Plain data (no network, no web3 import), so that stores and outboxes can keep an
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ __all__ = [
     "Fees",
     "Receipt",
     "ReceiptSummary",
+    "RpcRequest",
     "SignedTx",
     "TxInfo",
     "block_from_json",
@@ -111,6 +113,19 @@ class TxInfo:
 
 
 @dataclass(frozen=True)
+class RpcRequest:
+    """One JSON-RPC read, as sent: the method and its JSON parameters."""
+
+    method: str
+    params: tuple[Any, ...]
+
+    @property
+    def key(self) -> str:
+        """The request as canonical JSON (equal requests, equal keys)."""
+        return json.dumps([self.method, self.params], sort_keys=True, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
 class BlockInfo:
     """The parts of a block header the ledger uses."""
 
@@ -121,41 +136,44 @@ class BlockInfo:
     base_fee_per_gas: int
 
 
+def _int(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
+
+
+def _bytes(value: Any) -> bytes:
+    if isinstance(value, str):
+        return bytes.fromhex(value[2:] if value[:2] in ("0x", "0X") else value)
+    return bytes(value)
+
+
 def log_from_rpc(entry: Any) -> RawLog:
-    """A log as web3.py returns it (an attribute dict), as a :class:`RawLog`."""
+    """A log as the node sends it (JSON, hex strings) or as web3.py returns it, as a
+    :class:`RawLog`."""
     return RawLog(
         address=to_checksum_address(entry["address"]),
-        topics=tuple(bytes(t) for t in entry["topics"]),
-        data=bytes(entry["data"]),
-        block_number=int(entry["blockNumber"]),
-        block_hash=bytes(entry["blockHash"]),
-        tx_hash=bytes(entry["transactionHash"]),
-        log_index=int(entry["logIndex"]),
+        topics=tuple(_bytes(t) for t in entry["topics"]),
+        data=_bytes(entry["data"]),
+        block_number=_int(entry["blockNumber"]),
+        block_hash=_bytes(entry["blockHash"]),
+        tx_hash=_bytes(entry["transactionHash"]),
+        log_index=_int(entry["logIndex"]),
         removed=bool(entry.get("removed", False)),
     )
 
 
 def receipt_from_rpc(raw: Any) -> Receipt:
-    """A receipt as web3.py returns it, as a :class:`Receipt`."""
+    """A receipt as the node sends it (JSON) or as web3.py returns it, as a :class:`Receipt`."""
     address = raw.get("contractAddress")
     return Receipt(
-        tx_hash=bytes(raw["transactionHash"]),
-        status=int(raw["status"]),
-        block_number=int(raw["blockNumber"]),
-        block_hash=bytes(raw["blockHash"]),
-        gas_used=int(raw["gasUsed"]),
-        effective_gas_price=int(raw.get("effectiveGasPrice", 0)),
+        tx_hash=_bytes(raw["transactionHash"]),
+        status=_int(raw["status"]),
+        block_number=_int(raw["blockNumber"]),
+        block_hash=_bytes(raw["blockHash"]),
+        gas_used=_int(raw["gasUsed"]),
+        effective_gas_price=_int(raw.get("effectiveGasPrice") or 0),
         contract_address=None if address is None else to_checksum_address(address),
         logs=tuple(log_from_rpc(entry) for entry in raw["logs"]),
     )
-
-
-def _int(value: Any) -> int:
-    return int(value, 16) if isinstance(value, str) else int(value)
-
-
-def _bytes(value: str) -> bytes:
-    return bytes.fromhex(value[2:] if value[:2] in ("0x", "0X") else value)
 
 
 def receipt_summary_from_json(raw: Mapping[str, Any]) -> ReceiptSummary:

@@ -209,3 +209,17 @@ def test_a_node_that_goes_away_raises_rpc_unavailable() -> None:
         client = connect(settings, private_key=dev_key(0).private_key)
     with client, pytest.raises(RpcUnavailable, match="2 attempts"):
         client.block_number()
+
+
+def test_the_chain_id_is_checked_again_before_signing(chain) -> None:
+    client = chain.client(9)
+    nonce = client.pending_nonce()
+    chain.node.rpc("anvil_setChainId", 5)
+    try:
+        assert client.block_number() > 0  # reads do not ask the chain id again
+        with pytest.raises(ChainIdMismatch, match="serves chain id 5"):
+            client.build_transaction(dev_key(8).address, b"", value=1)
+    finally:
+        chain.node.rpc("anvil_setChainId", 31337)
+    assert client.pending_nonce() == nonce  # nothing signed, nothing sent
+    assert client.transact(dev_key(8).address, b"", value=1).status == 1
