@@ -242,12 +242,15 @@ def _build_shared(items: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
         gc.freeze()  # the helpers share the input's pages; their collector leaves them alone
         try:
             for _ in range(helpers):
-                spool = stack.enter_context(tempfile.TemporaryFile(prefix="ledger-records-"))
-                receiver, sender = context.Pipe(duplex=False)
-                stack.callback(receiver.close)
-                process = context.Process(target=_help, args=(sender, spool.fileno(),
-                                                              next_chunk, job), daemon=True)
-                process.start()
+                try:
+                    spool = stack.enter_context(tempfile.TemporaryFile(prefix="ledger-records-"))
+                    receiver, sender = context.Pipe(duplex=False)
+                    stack.callback(receiver.close)
+                    process = context.Process(target=_help, args=(sender, spool.fileno(),
+                                                                  next_chunk, job), daemon=True)
+                    process.start()
+                except OSError:  # no spool file or no fork: fewer helpers (maybe none)
+                    break
                 stack.callback(_stop, process)
                 sender.close()
                 helpers_.append((receiver, spool.fileno()))

@@ -300,6 +300,18 @@ def test_a_bad_pair_among_many_raises_what_one_process_raises() -> None:
     assert problem.shipment_id == "NGB-2026-00250" and "float" in problem.message
 
 
+@pytest.mark.usefixtures("small_chunks")
+def test_without_a_spool_file_the_entries_are_built_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_spool(*_args: object, **_kwargs: object) -> None:
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(records.tempfile, "TemporaryFile", no_spool)
+    pairs = _many_pairs(100)
+    assert records.build_entries(pairs, exporter=EXPORTER, factor_set_id=FACTOR_SET,
+                                 workers=2) == [
+        build_entry(s, f, exporter=EXPORTER, factor_set_id=FACTOR_SET) for s, f in pairs]
+
+
 def test_a_helpers_chunks_come_back_through_its_spool_intact(tmp_path: Path) -> None:
     import multiprocessing
 
