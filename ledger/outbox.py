@@ -10,7 +10,8 @@ mined with status 0, or ``dropped`` when its nonce went to another transaction).
 - A transaction without a receipt whose nonce the chain has not used is broadcast again (the same
   raw bytes); one that stays unmined for ``stuck_after_s`` gets a replacement with both fee fields
   bumped by at least 12.5 %, stored as a new attempt before it is sent; every attempt is watched.
-- A receipt is stored with its block number and hash. The transaction is final once the block
+- A receipt is read as a summary, without its logs (a batch's receipt holds thousands), and
+  stored with its block number and hash. The transaction is final once the block
   is ``confirmations`` deep (or at or below the ``finalized`` block), after checking that the
   node still reports the receipt in that block. A receipt that disappears (a reorg) sends the
   transaction back to ``broadcast`` and its raw bytes go out again at once; final transactions
