@@ -36,12 +36,14 @@ from ledger.store import LedgerStore, RecordRow, Scope, TxRow
 __all__ = [
     "BUNDLE_FORMAT",
     "BundleCheck",
+    "Revocation",
     "ShipmentLookup",
     "StoreAudit",
     "audit_store",
     "check_bundle",
     "lookup_shipment",
     "proof_bundle",
+    "revoke_shipment",
 ]
 
 BUNDLE_FORMAT = "carbon-ledger-proof/1"
@@ -287,3 +289,36 @@ def audit_store(store: LedgerStore, ledger: CarbonLedgerContract, scope: Scope) 
         recorded_twice=tuple(sorted(k for k, n in twice.items() if n > 1)),
         checked_events=len(shipments_on_chain) + len(roots_on_chain),
     )
+
+
+# ---------------------------------------------------------------------------------- revoke
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """A record the exporter revoked on chain: which, and in which transaction."""
+
+    shipment_id: str
+    record_hash: str
+    tx_hash: str
+    block_number: int
+
+
+def revoke_shipment(ledger: CarbonLedgerContract, store: LedgerStore, shipment_id: str
+                    ) -> Revocation:
+    """Revoke the signer's anchored record of ``shipment_id`` on chain (``revokeRecord``).
+
+    The record comes from the store (the signer's scope); the contract keeps the status per
+    (exporter, record hash), so only the signer's own record can change. A record already
+    revoked or superseded is refused by the contract's simulation before anything is sent.
+    """
+    scope = Scope(ledger.client.chain_id, ledger.address, ledger.client.address)
+    record = store.record(scope, shipment_id)
+    if record is None:
+        raise StoreError(
+            f"shipment {shipment_id!r} of exporter {scope.exporter} is not in this store for "
+            f"contract {scope.contract} on chain {scope.chain_id}; nothing to revoke"
+        )
+    receipt = ledger.revoke_record(_b32(record.shipment_key), _b32(record.record_hash))
+    return Revocation(shipment_id, record.record_hash, "0x" + bytes(receipt.tx_hash).hex(),
+                      receipt.block_number)

@@ -1,4 +1,5 @@
-"""The ``anchor``, ``proof``, ``status`` and ``lookup`` commands against a real Anvil."""
+"""The ``anchor``, ``proof``, ``status``, ``lookup`` and ``revoke`` commands against a real
+Anvil."""
 
 from __future__ import annotations
 
@@ -129,3 +130,32 @@ def test_refused_before_sending(
     assert run(["anchor", str(cli_env)]) == 1
     assert "cannot reach the RPC endpoint" in capsys.readouterr().err
     assert exporter.mined_nonce() == nonce
+
+
+def test_revoke_marks_the_record_revoked_on_chain_and_refuses_a_second_time(
+    cli_env: Path, chain: DevChain, capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run(["anchor", str(cli_env), "--path", "events"]) == 0
+    capsys.readouterr()
+
+    assert run(["revoke", "NGB-2026-0001"]) == 0
+    said = capsys.readouterr().out
+    assert "revoked record 0x" in said and "NGB-2026-0001" in said
+
+    assert run(["lookup", "NGB-2026-0001"]) == 0
+    looked = capsys.readouterr().out
+    assert "RecordRevoked" in looked
+    assert "live records on chain: 0" in looked
+    # the other shipment stays live
+    assert run(["lookup", "YIW-2026-0042"]) == 0
+    assert "live records on chain: 1" in capsys.readouterr().out
+
+    exporter = dev_key(DEV_EXPORTER_INDEXES[0]).address
+    sent_before = chain.node.rpc("eth_getTransactionCount", exporter, "pending")
+    assert run(["revoke", "NGB-2026-0001"]) == 1
+    assert "RecordNotLive" in capsys.readouterr().err
+    assert chain.node.rpc("eth_getTransactionCount", exporter, "pending") == sent_before, \
+        "a revert is refused before anything is sent"
+
+    assert run(["revoke", "NO-SUCH-SHIPMENT"]) == 1
+    assert "nothing to revoke" in capsys.readouterr().err

@@ -1,4 +1,5 @@
-"""Commands ``anchor``, ``proof``, ``status`` and ``lookup``: thin shells over the library.
+"""Commands ``anchor``, ``proof``, ``status``, ``lookup`` and ``revoke``: thin shells over the
+library.
 
 Settings come from the environment (``CARBON_LEDGER_*``, see :mod:`ledger.config`); the store is
 ``--store`` (a SQLAlchemy URL or a SQLite file), else ``CARBON_LEDGER_STORE``, else
@@ -26,7 +27,7 @@ from ledger.chain_contract import CarbonLedgerContract
 from ledger.config import ChainSettings, load_chain_settings, signer_private_key
 from ledger.errors import LedgerError, StoreError
 from ledger.outbox import Outbox, OutboxPolicy
-from ledger.proofs import check_bundle, lookup_shipment, proof_bundle
+from ledger.proofs import check_bundle, lookup_shipment, proof_bundle, revoke_shipment
 from ledger.store import BatchStatus, LedgerStore, Scope, open_store
 
 __all__ = ["DEFAULT_STORE", "STORE_ENV", "print_anchor_result", "register"]
@@ -268,8 +269,22 @@ def lookup_command(
                   else ""))
 
 
+def revoke_command(
+    shipment_id: Annotated[str, typer.Argument(help="The shipment id as in the input file.")],
+    *,
+    store: StoreOption = None,
+) -> None:
+    """Revoke the signing exporter's anchored record of a shipment on chain (never an edit:
+    the record stays on chain, marked revoked; reports that rely on it stop verifying)."""
+    with _ledger(load_chain_settings()) as ledger, open_store(_store_target(store)) as opened:
+        done = revoke_shipment(ledger, opened, shipment_id)
+    typer.echo(f"revoked record {done.record_hash} of {shipment_id} in transaction "
+               f"{done.tx_hash} (block {done.block_number})")
+
+
 def register(app: typer.Typer) -> None:
     app.command("anchor")(anchor_command)
     app.command("proof")(proof_command)
     app.command("status")(status_command)
     app.command("lookup")(lookup_command)
+    app.command("revoke")(revoke_command)
