@@ -256,8 +256,8 @@ def _split_known(store: LedgerStore, scope: Scope, records: Sequence[PreparedRec
             problems.append(InputProblem(
                 f"already anchored by this exporter with record {stored.record_hash}; this "
                 f"record (0x{record.record_hash.hex()}) differs. A record is never edited: "
-                "supersede the anchored record with the new one (the contract's "
-                "supersedeRecord) instead of anchoring it again",
+                f"revoke the anchored one (`carbon-ledger revoke {record.shipment_id}`) and "
+                "anchor the corrected shipment under a new shipment id",
                 record.shipment_id, record.row, "shipment_id",
             ))
     if problems:
@@ -284,7 +284,7 @@ def _refuse_recorded_elsewhere(ledger: CarbonLedgerContract, store: LedgerStore,
         InputProblem(
             f"already recorded on chain by this exporter (record 0x{event.record_hash.hex()}, "
             f"tx 0x{event.meta.tx_hash.hex()}) but not in this store; use the store that "
-            "anchored it, or supersede that record",
+            "anchored it, or revoke that record first",
             by_key[key].shipment_id, by_key[key].row, "shipment_id",
         )
         for key, events in live.items() for event in events if event.exporter == ours
