@@ -148,7 +148,7 @@ def test_refusals_come_before_any_transaction(
     nonce = exporter.client.mined_nonce()
 
     changed = make_records(exporter, chain.factor_set_id, ids, wtw_offset=7)
-    with pytest.raises(InputError, match="supersede") as excinfo:
+    with pytest.raises(InputError, match="carbon-ledger revoke") as excinfo:
         anchor_records(changed, store=store, ledger=exporter, factor_set_id=chain.factor_set_id)
     assert {p.shipment_id for p in excinfo.value.problems} == set(ids)
 
