@@ -270,6 +270,35 @@ def _job_row(row: Any) -> JobRow:
                   row.error, _utc(row.created_at), _utc(row.updated_at))
 
 
+def _insert_rows(conn: Connection, table: sa.Table, columns: Sequence[str],
+                 rows: Sequence[tuple[Any, ...]]) -> None:
+    """Inserts ``rows`` (values in ``columns`` order) with one ``executemany`` of the driver.
+
+    The same as ``conn.execute(table.insert(), [dict(...), ...])``, without building each row's
+    parameters anew: the statement is compiled once, and only the columns whose type converts
+    values for this database (date-times on SQLite) are converted, row by row.
+    """
+    dialect = conn.dialect
+    compiled = table.insert().compile(dialect=dialect, column_keys=list(columns))
+    index = {name: i for i, name in enumerate(columns)}
+    converters = [(index[name], convert) for name in columns
+                  if (convert := table.c[name].type.bind_processor(dialect)) is not None]
+    if converters:
+        converted = []
+        for row in rows:
+            values = list(row)
+            for i, convert in converters:
+                values[i] = convert(values[i])
+            converted.append(tuple(values))
+        rows = converted
+    if dialect.positional:
+        order = [index[name] for name in compiled.positiontup or ()]
+        params: list[Any] = [tuple(row[i] for i in order) for row in rows]
+    else:
+        params = [dict(zip(columns, row, strict=True)) for row in rows]
+    conn.exec_driver_sql(compiled.string, params)
+
+
 def _engine_of(store: LedgerStore) -> Engine:
     engine = getattr(store, "engine", None)
     if isinstance(engine, Engine):
@@ -386,6 +415,13 @@ class ServiceStore:
         """Inserts ``new`` and overwrites ``replaced``, all in one transaction."""
         now = _now()
         month = now.strftime("%Y-%m")
+        columns = ["org_id", "month", "submitted_at", "updated_at", "shipment_id",
+                   "content_hash", "shipment_json", "factor_set_id", "activity_tkm",
+                   "co2e_ttw_g", "co2e_wtw_g", "total_co2e_g",
+                   *(f"wtw_{mode}_g" for mode in MODES)]
+        rows = [(org_id, month, now, now, s.shipment_id, s.content_hash, s.shipment_json,
+                 s.factor_set_id, s.activity_tkm, s.co2e_ttw_g, s.co2e_wtw_g, s.total_co2e_g,
+                 *(int(s.wtw_by_mode_g.get(mode, 0)) for mode in MODES)) for s in new]
 
         def values(s: NewShipment) -> dict[str, Any]:
             out: dict[str, Any] = {
@@ -401,7 +437,7 @@ class ServiceStore:
 
         with self._write() as conn:
             if new:
-                conn.execute(shipments.insert(), [values(s) for s in new])
+                _insert_rows(conn, shipments, columns, rows)
             for s in replaced:
                 data = values(s)
                 del data["submitted_at"]

@@ -7,16 +7,22 @@ that is dropped at the end. Without the variable those tests are skipped, with t
 
 from __future__ import annotations
 
+import gc
+import json
 import os
 import secrets
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
+from api.ingest import paused_collector, shipment_json
 from api.store import NewShipment, ServiceStore
 from ledger.errors import StoreError
 from ledger.store import open_store
@@ -184,3 +190,71 @@ def test_the_tables_match_the_migration(service_store: ServiceStore) -> None:
         context = MigrationContext.configure(
             conn, opts={"compare_type": True, "include_name": only_service})
         assert compare_metadata(context, metadata) == []
+
+
+def test_a_bulk_insert_stores_every_field_as_given(service_store: ServiceStore) -> None:
+    org = service_store.add_org("Ningbo", "exporter", None, None)
+    before = datetime.now(UTC)
+    made = [NewShipment(shipment_id=f"長-{i}", content_hash=f"{i:064x}",
+                        shipment_json=json.dumps({"shipment_id": f"長-{i}", "note": "港口"},
+                                                 ensure_ascii=False),
+                        factor_set_id="0x" + "cd" * 32, activity_tkm=f"{i}.123456789",
+                        co2e_ttw_g=2**40 + i, co2e_wtw_g=2**41 + i, total_co2e_g=2**42 + i,
+                        wtw_by_mode_g={"sea": 2**41 + i} if i % 2 else {"road": 7, "air": i + 1})
+            for i in range(1200)]  # over one chunk of the reads
+    service_store.put_shipments(org.id, made, [])
+    after = datetime.now(UTC)
+    assert service_store.count_shipments(org.id) == 1200
+    for one in (made[0], made[777], made[-1]):
+        row = service_store.shipment(org.id, one.shipment_id)
+        assert row is not None
+        assert (row.content_hash, row.shipment_json, row.factor_set_id, row.activity_tkm,
+                row.co2e_ttw_g, row.co2e_wtw_g, row.total_co2e_g, row.wtw_by_mode_g) == (
+            one.content_hash, one.shipment_json, one.factor_set_id, one.activity_tkm,
+            one.co2e_ttw_g, one.co2e_wtw_g, one.total_co2e_g, one.wtw_by_mode_g)
+        assert before - timedelta(seconds=1) <= row.submitted_at <= after
+        assert row.submitted_at == row.updated_at and row.month == before.strftime("%Y-%m")
+    hashes = service_store.content_hashes(org.id, [s.shipment_id for s in made])
+    assert hashes == {s.shipment_id: s.content_hash for s in made}
+
+
+@given(st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70)
+    | st.text(alphabet=st.characters(exclude_categories=["Cs"])),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(alphabet=st.characters(exclude_categories=["Cs"])), inner,
+                      max_size=4),
+    max_leaves=12))
+def test_a_shipments_stored_json_is_the_canonical_json_text(data: Any) -> None:
+    # the content hash of every stored shipment is of this text: it must never change
+    assert shipment_json(data) == json.dumps(data, sort_keys=True, separators=(",", ":"),
+                                             ensure_ascii=False).encode()
+
+
+def test_submissions_pause_the_cycle_collector_and_turn_it_back_on() -> None:
+    assert gc.isenabled()
+    inside: list[bool] = []
+    started, release = threading.Barrier(4), threading.Event()
+
+    def submission() -> None:
+        with paused_collector():
+            started.wait()
+            inside.append(gc.isenabled())
+            release.wait(10)
+
+    threads = [threading.Thread(target=submission) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    started.wait()
+    release.set()
+    for thread in threads:
+        thread.join()
+    assert inside == [False, False, False]
+    assert gc.isenabled()
+    gc.disable()  # a collector someone turned off stays off
+    try:
+        with paused_collector():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
