@@ -35,7 +35,9 @@ does not have), and re-sign with bumped fees (:meth:`~ChainClient.bump_fees`).
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -120,6 +122,28 @@ def _hex_data(data: Any) -> bytes:
         except ValueError:
             return b""
     return b""
+
+
+@functools.lru_cache(maxsize=1024)
+def _checksummed(address: str) -> str:
+    """``to_checksum_address`` of the few addresses a client reads from, each hashed once."""
+    return str(to_checksum_address(address))
+
+
+def _session(url: str) -> requests.Session:
+    """An HTTP session with the environment's proxy, CA bundle and ``.netrc`` login for ``url``
+    read once, as ``requests`` would read them again before every request."""
+    session = requests.Session()
+    proxies = requests.utils.get_environ_proxies(url)
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    login = requests.utils.get_netrc_auth(url)
+    session.trust_env = False
+    session.proxies.update(proxies)
+    if bundle:
+        session.verify = bundle
+    if login:
+        session.auth = login
+    return session
 
 
 def _tag(block: int | str) -> str:
@@ -366,7 +390,7 @@ class ChainClient:
         if self._account is not None:
             tx["from"] = self._account.address
         if to is not None:
-            tx["to"] = to_checksum_address(to)
+            tx["to"] = _checksummed(to)
         tx["data"] = "0x" + data.hex()
         tx["value"] = hex(value)
         return RpcRequest("eth_call", (tx, _tag(block)))
@@ -388,7 +412,7 @@ class ChainClient:
             else:
                 encoded.append(["0x" + t.hex() for t in topic])
         return RpcRequest("eth_getLogs", ({
-            "address": to_checksum_address(address), "topics": encoded,
+            "address": _checksummed(address), "topics": encoded,
             "fromBlock": _tag(from_block), "toBlock": _tag(to_block),
         },))
 
@@ -641,7 +665,7 @@ def connect(settings: ChainSettings, *, private_key: bytes | str | None = None,
             account = Account.from_key(key)
         except (ValueError, TypeError, Web3Exception) as exc:
             raise ChainError(f"the signing key is not a valid secp256k1 key: {exc}") from None
-    session = requests.Session()
+    session = _session(settings.rpc_url)
     provider = HTTPProvider(
         settings.rpc_url,
         request_kwargs={"timeout": settings.rpc_timeout_s},

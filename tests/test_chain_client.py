@@ -223,3 +223,16 @@ def test_the_chain_id_is_checked_again_before_signing(chain) -> None:
         chain.node.rpc("anvil_setChainId", 31337)
     assert client.pending_nonce() == nonce  # nothing signed, nothing sent
     assert client.transact(dev_key(8).address, b"", value=1).status == 1
+
+
+def test_the_environments_proxy_settings_are_honoured(chain_settings: ChainSettings,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("NO_PROXY", "no_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")  # nobody listens
+    quick = chain_settings.model_copy(update={"rpc_retries": 1, "rpc_timeout_s": 2})
+    with pytest.raises(RpcUnavailable):
+        connect(quick, read_only=True)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with connect(quick, read_only=True) as client:
+        assert client.block_number() >= 0
