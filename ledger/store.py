@@ -424,6 +424,12 @@ class LedgerStore:
     def close(self) -> None:
         self._engine.dispose()
 
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, for modules that add their own tables through migrations
+        (the service store) on the same database and pragmas."""
+        return self._engine
+
     def __enter__(self) -> LedgerStore:
         return self
 
