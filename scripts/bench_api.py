@@ -11,6 +11,11 @@ service under uvicorn (``--workers`` processes, a fresh SQLite store in a tempor
 2. verification: ``--verify-clients`` clients post a signed, anchored report (4 shipments) to
    ``/v1/verifications`` (``--verifications`` in all).
 
+The server runs uvicorn's own worker supervisor on a listening socket made as a TCP socket: the
+``uvicorn --workers N`` command line (0.54) leaves Nagle's algorithm on for accepted
+connections, which costs every request on a kept-alive connection about 40 ms
+(``--stock-uvicorn`` measures it that way).
+
 ``--rounds N`` repeats both phases N times per version (alternating the versions) and prints the
 best round of each figure beside every round's spread: the machine may be shared, so single runs
 swing. Beside throughput and latency it prints the CPU time each request cost the server, the
@@ -60,6 +65,31 @@ def make_app():
     from ledger.config import load_chain_settings
 
     return create_app(ServiceSettings(), load_chain_settings())
+'''
+#: Starts uvicorn's own supervisor on a listening socket made as a TCP socket. ``uvicorn
+#: --workers N`` (0.54) makes its listener with protocol number 0; accepted connections inherit
+#: it, asyncio then leaves Nagle's algorithm on, and every request on a kept-alive connection
+#: after the first waits some 40 ms for a delayed ACK (Kludex/uvicorn#3149). ``--stock-uvicorn``
+#: measures that instead.
+SERVER_MAIN = '''
+import socket
+import sys
+
+import uvicorn
+from uvicorn.supervisors import Multiprocess
+
+if __name__ == "__main__":
+    host, port, workers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    config = uvicorn.Config("bench_server_app:make_app", factory=True, host=host, port=port,
+                            workers=workers, log_level="warning", access_log=False)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    if workers > 1:
+        Multiprocess(config, sockets=[sock]).run()
+    else:
+        uvicorn.Server(config).run(sockets=[sock])
 '''
 
 
@@ -268,6 +298,7 @@ def run_round(code_root: Path, node: Any, args: argparse.Namespace) -> Round:
     assert bulk_org is not None
     ctx.close()
     (tmp / "bench_server_app.py").write_text(SERVER_MODULE, encoding="utf-8")
+    (tmp / "bench_server_main.py").write_text(SERVER_MAIN, encoding="utf-8")
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -278,10 +309,13 @@ def run_round(code_root: Path, node: Any, args: argparse.Namespace) -> Round:
            "CARBON_LEDGER_SERVICE_MAX_UPLOAD_BYTES": str(64 * 1024 * 1024),
            "CARBON_LEDGER_RPC_URL": node.rpc_url, "CARBON_LEDGER_CHAIN_ID": str(CHAIN_ID),
            "CARBON_LEDGER_DEPLOYMENT_FILE": str(chain.deployment_path())}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "bench_server_app:make_app",
-         "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
-         "--log-level", "warning", "--no-access-log"], env=env, cwd=tmp)
+    command = [sys.executable, "bench_server_main.py", "127.0.0.1", str(port),
+               str(args.workers)]
+    if args.stock_uvicorn:
+        command = [sys.executable, "-m", "uvicorn", "--factory", "bench_server_app:make_app",
+                   "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
+                   "--log-level", "warning", "--no-access-log"]
+    server = subprocess.Popen(command, env=env, cwd=tmp)
     try:
         for _ in range(600):
             try:
@@ -395,7 +429,8 @@ def report(sides: dict[str, list[Round]], args: argparse.Namespace) -> None:
     names = list(sides)
     width = max(24, *(len(n) + 2 for n in names))
     first = next(iter(sides.values()))[0]
-    print(f"\n{args.workers} server workers; ingestion: {args.clients} clients x "
+    listener = "uvicorn --workers as it comes" if args.stock_uvicorn else "TCP listener"
+    print(f"\n{args.workers} server workers ({listener}); ingestion: {args.clients} clients x "
           f"{first.ingest.requests} CSV requests of {args.bulk} shipments; verification: "
           f"{args.verify_clients} clients x {first.verify.requests} reports of 4 shipments; "
           f"best of {args.rounds} round(s), every round in brackets")
@@ -429,6 +464,10 @@ def main() -> int:
     parser.add_argument("--baseline", metavar="REV",
                         help="also measure the service as committed at this git revision")
     parser.add_argument("--store", help="SQLAlchemy URL of the store (default: SQLite file)")
+    parser.add_argument("--stock-uvicorn", action="store_true",
+                        help="start the server with `uvicorn --workers N` as it comes (its "
+                             "listener leaves Nagle's algorithm on: ~40 ms per kept-alive "
+                             "request)")
     args = parser.parse_args()
 
     from ledger.anvil import start_anvil
