@@ -100,8 +100,9 @@ def attest_on_chain(
     does not verify is not attested (the outcome has no transaction)."""
     recompute = recompute or shipped_recompute()
     with open_report_chain(document, settings, private_key=private_key) as chain:
-        verdict = verify_report(document, chain.reader, recompute=recompute,
-                                min_confirmations=min_confirmations)
+        with chain.reader.prefetch(document):  # ends before the attestation is sent
+            verdict = verify_report(document, chain.reader, recompute=recompute,
+                                    min_confirmations=min_confirmations)
         if not verdict.ok:
             return AttestOutcome(verdict, chain.client.address)
         done = attest_report(chain.client, chain.codec, chain.contract,

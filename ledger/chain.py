@@ -295,6 +295,8 @@ class ChainClient:
 
         The batch is sent once, without retries; when it fails (or the node does not take
         batches) every read goes to the node on its own, so nothing but speed depends on it.
+        Keep the block to the reads that belong together: inside it, a read repeated to see the
+        chain move on (the block number while waiting for a receipt) gets the batch's answer.
         """
         unique = list({r.key: r for r in reads}.items())
         replies: dict[str, Any] = {}
