@@ -25,6 +25,7 @@ those reading the ledger contract in :mod:`ledger.verify_ledger`):
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
@@ -220,9 +221,11 @@ def verify_on_chain(
     """
     recompute = recompute or shipped_recompute()
     with _report_reader(document, settings) as reader:
-        return verify_report(document, reader, recompute=recompute,
-                             min_confirmations=min_confirmations,
-                             require_attestation=require_attestation)
+        prefetch = getattr(reader, "prefetch", None)  # a real ledger reader batches its reads
+        with prefetch(document) if prefetch is not None else contextlib.nullcontext():
+            return verify_report(document, reader, recompute=recompute,
+                                 min_confirmations=min_confirmations,
+                                 require_attestation=require_attestation)
 
 
 @contextmanager
