@@ -8,16 +8,15 @@ engine), so a failure leaves the state before the write.
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ledger.errors import StoreError
 from ledger.store import LedgerStore
@@ -313,23 +312,11 @@ class ServiceStore:
         self.ledger = ledger_store
         self._engine = _engine_of(ledger_store)
 
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[Connection]:
-        try:
-            with self._engine.begin() as conn:
-                yield conn
-        except IntegrityError as exc:
-            raise StoreError(f"the service store refused a write: {exc.orig}") from exc
-        except OperationalError as exc:
-            raise StoreError(f"the service store is unavailable: {exc.orig}") from exc
+    def _write(self) -> AbstractContextManager[Connection]:
+        return self.ledger.write("service store")
 
-    @contextlib.contextmanager
-    def _read(self) -> Iterator[Connection]:
-        try:
-            with self._engine.connect() as conn:
-                yield conn
-        except OperationalError as exc:
-            raise StoreError(f"the service store is unavailable: {exc.orig}") from exc
+    def _read(self) -> AbstractContextManager[Connection]:
+        return self.ledger.read("service store")
 
     # ------------------------------------------------------------------ organisations
 

@@ -437,22 +437,25 @@ class LedgerStore:
         self.close()
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[Connection]:
+    def write(self, what: str = "ledger store") -> Iterator[Connection]:
+        """One transaction on the database: committed when the block ends, rolled back on any
+        error; database refusals become :class:`StoreError` naming ``what``."""
         try:
             with self._engine.begin() as conn:
                 yield conn
         except IntegrityError as exc:
-            raise StoreError(f"the ledger store refused a write: {exc.orig}") from exc
+            raise StoreError(f"the {what} refused a write: {exc.orig}") from exc
         except OperationalError as exc:
-            raise StoreError(f"the ledger store is unavailable: {exc.orig}") from exc
+            raise StoreError(f"the {what} is unavailable: {exc.orig}") from exc
 
     @contextlib.contextmanager
-    def _read(self) -> Iterator[Connection]:
+    def read(self, what: str = "ledger store") -> Iterator[Connection]:
+        """A connection for reads; an unavailable database becomes :class:`StoreError`."""
         try:
             with self._engine.connect() as conn:
                 yield conn
         except OperationalError as exc:
-            raise StoreError(f"the ledger store is unavailable: {exc.orig}") from exc
+            raise StoreError(f"the {what} is unavailable: {exc.orig}") from exc
 
     @contextlib.contextmanager
     def writer_lock(self, chain_id: int, sender: str) -> Iterator[None]:
@@ -517,7 +520,7 @@ class LedgerStore:
         """What the store holds for these shipments in ``scope``, by shipment id."""
         ids = list(dict.fromkeys(shipment_ids))
         found: dict[str, StoredKey] = {}
-        with self._read() as conn:
+        with self.read() as conn:
             scope_id = self._scope_id(conn, scope, create=False)
             if scope_id is None:
                 return found
@@ -532,7 +535,7 @@ class LedgerStore:
 
     def record(self, scope: Scope, shipment_id: str) -> RecordRow | None:
         """The stored record of one shipment in ``scope``."""
-        with self._read() as conn:
+        with self.read() as conn:
             scope_id = self._scope_id(conn, scope, create=False)
             row = None if scope_id is None else conn.execute(sa.select(records).where(
                 records.c.scope_id == scope_id, records.c.shipment_id == shipment_id
@@ -543,7 +546,7 @@ class LedgerStore:
         """Stores batches with their records in one transaction; returns the batch ids."""
         now = _now()
         ids: list[int] = []
-        with self._write() as conn:
+        with self.write() as conn:
             scope_id = self._scope_id(conn, scope, create=True)
             for batch in new_batches:
                 if not batch.records:
@@ -559,7 +562,7 @@ class LedgerStore:
         return ids
 
     def batch(self, batch_id: int) -> BatchRow:
-        with self._read() as conn:
+        with self.read() as conn:
             row = conn.execute(_batch_select().where(batches.c.id == batch_id)).first()
         if row is None:
             raise StoreError(f"no batch {batch_id} in the ledger store")
@@ -567,13 +570,13 @@ class LedgerStore:
 
     def batch_tree(self, batch_id: int) -> bytes | None:
         """The stored Merkle tree nodes of a root-path batch (32 bytes each)."""
-        with self._read() as conn:
+        with self.read() as conn:
             value = conn.execute(sa.select(batches.c.tree).where(batches.c.id == batch_id)).scalar()
         return None if value is None else bytes(value)
 
     def batch_records(self, batch_id: int) -> list[RecordRow]:
         """The records of a batch in batch order."""
-        with self._read() as conn:
+        with self.read() as conn:
             rows = conn.execute(
                 sa.select(records).where(records.c.batch_id == batch_id)
                 .order_by(records.c.position)
@@ -585,7 +588,7 @@ class LedgerStore:
         hash (32 bytes each), WTW and TTW grams; without reading the records themselves."""
         cols = (records.c.shipment_key, records.c.record_hash, records.c.co2e_wtw_g,
                 records.c.co2e_ttw_g)
-        with self._read() as conn:
+        with self.read() as conn:
             rows = conn.execute(
                 sa.select(*cols).where(records.c.batch_id == batch_id)
                 .order_by(records.c.position)
@@ -598,7 +601,7 @@ class LedgerStore:
         live = sa.select(transactions.c.id).where(
             transactions.c.batch_id == batches.c.id, transactions.c.state.not_in(_ENDED)
         )
-        with self._read() as conn:
+        with self.read() as conn:
             rows = conn.execute(
                 _batch_select().where(*_scope_filter(scope), ~live.exists())
                 .order_by(batches.c.id)
@@ -607,7 +610,7 @@ class LedgerStore:
 
     def batch_statuses(self, scope: Scope) -> list[BatchStatus]:
         """Every batch of ``scope`` with its newest transaction, oldest batch first."""
-        with self._read() as conn:
+        with self.read() as conn:
             rows = list(conn.execute(
                 _batch_select().where(*_scope_filter(scope)).order_by(batches.c.id)
             ))
@@ -625,7 +628,7 @@ class LedgerStore:
 
     def scope_records(self, scope: Scope) -> list[RecordRow]:
         """Every record of ``scope`` (batch by batch, in batch order)."""
-        with self._read() as conn:
+        with self.read() as conn:
             scope_id = self._scope_id(conn, scope, create=False)
             if scope_id is None:
                 return []
@@ -637,13 +640,13 @@ class LedgerStore:
 
     def scopes(self) -> list[Scope]:
         """Every (chain, contract, exporter) known to this store."""
-        with self._read() as conn:
+        with self.read() as conn:
             rows = conn.execute(sa.select(scopes).order_by(scopes.c.id))
             return [Scope(row.chain_id, row.contract, row.exporter) for row in rows]
 
     def records_of_shipment(self, shipment_id: str) -> list[tuple[Scope, RecordRow]]:
         """Every stored record of a shipment id, whatever its chain, contract or exporter."""
-        with self._read() as conn:
+        with self.read() as conn:
             rows = conn.execute(
                 sa.select(records, scopes.c.chain_id, scopes.c.contract, scopes.c.exporter)
                 .join(scopes, scopes.c.id == records.c.scope_id)
@@ -660,7 +663,7 @@ class LedgerStore:
     ) -> TxRow:
         """Stores a signed transaction and its first attempt (one commit, before any send)."""
         now = _now()
-        with self._write() as conn:
+        with self.write() as conn:
             if batch_id is not None:
                 busy = conn.execute(
                     sa.select(transactions.c.id).where(
@@ -683,7 +686,7 @@ class LedgerStore:
     def add_attempt(self, tx_id: int, attempt: NewAttempt) -> TxRow:
         """Stores a replacement (same nonce, higher fees) before it is broadcast."""
         now = _now()
-        with self._write() as conn:
+        with self.write() as conn:
             _insert_attempt(conn, tx_id, attempt, now)
             conn.execute(transactions.update().where(transactions.c.id == tx_id)
                          .values(updated_at=now))
@@ -692,7 +695,7 @@ class LedgerStore:
     def note_broadcast(self, tx_id: int, attempt_id: int, error: str | None = None) -> None:
         """Records that an attempt was sent (its outcome unknown) and any error the node gave."""
         now = _now()
-        with self._write() as conn:
+        with self.write() as conn:
             conn.execute(
                 attempts.update().where(attempts.c.id == attempt_id).values(
                     broadcast_count=attempts.c.broadcast_count + 1, last_broadcast_at=now,
@@ -708,7 +711,7 @@ class LedgerStore:
     def store_receipt(self, tx_id: int, receipt: NewReceipt) -> TxRow:
         """Stores the receipt seen for the transaction: ``mined`` (status 1) or ``failed``."""
         now = _now()
-        with self._write() as conn:
+        with self.write() as conn:
             attempt_id = conn.execute(
                 sa.select(attempts.c.id).where(attempts.c.tx_id == tx_id,
                                                attempts.c.tx_hash == receipt.tx_hash.lower())
@@ -729,7 +732,7 @@ class LedgerStore:
             return self._txs(conn, transactions.c.id == tx_id)[0]
 
     def mark_final(self, tx_id: int) -> None:
-        with self._write() as conn:
+        with self.write() as conn:
             conn.execute(transactions.update()
                          .where(transactions.c.id == tx_id, transactions.c.state == "mined")
                          .values(state="final", updated_at=_now()))
@@ -737,7 +740,7 @@ class LedgerStore:
     def mark_reorged(self, tx_id: int, reason: str) -> None:
         """The stored receipt is no longer in the chain: back to ``broadcast``, count the reorg."""
         now = _now()
-        with self._write() as conn:
+        with self.write() as conn:
             conn.execute(receipts.update().where(receipts.c.tx_id == tx_id, receipts.c.current)
                          .values(current=False, reorged_at=now))
             conn.execute(transactions.update().where(transactions.c.id == tx_id).values(
@@ -747,18 +750,18 @@ class LedgerStore:
 
     def mark_dropped(self, tx_id: int, reason: str) -> None:
         """The nonce went to another transaction: this one can never be mined."""
-        with self._write() as conn:
+        with self.write() as conn:
             conn.execute(transactions.update().where(transactions.c.id == tx_id)
                          .values(state="dropped", last_error=reason, updated_at=_now()))
 
     def note_error(self, tx_id: int, error: str) -> None:
-        with self._write() as conn:
+        with self.write() as conn:
             conn.execute(transactions.update().where(transactions.c.id == tx_id)
                          .values(last_error=error, updated_at=_now()))
 
     def open_txs(self, chain_id: int, sender: str) -> list[TxRow]:
         """Transactions of ``sender`` not yet final, failed or dropped, by nonce."""
-        with self._read() as conn:
+        with self.read() as conn:
             return self._txs(conn, sa.and_(
                 transactions.c.chain_id == chain_id, transactions.c.sender == sender.lower(),
                 transactions.c.state.in_(OPEN_STATES),
@@ -769,14 +772,14 @@ class LedgerStore:
         recent = sa.select(receipts.c.tx_id).where(
             receipts.c.current, receipts.c.block_number > block_number
         )
-        with self._read() as conn:
+        with self.read() as conn:
             return self._txs(conn, sa.and_(
                 transactions.c.chain_id == chain_id, transactions.c.sender == sender.lower(),
                 transactions.c.state == "final", transactions.c.id.in_(recent),
             ))
 
     def tx(self, tx_id: int) -> TxRow:
-        with self._read() as conn:
+        with self.read() as conn:
             found = self._txs(conn, transactions.c.id == tx_id)
         if not found:
             raise StoreError(f"no transaction {tx_id} in the ledger store")
@@ -784,14 +787,14 @@ class LedgerStore:
 
     def batch_txs(self, batch_id: int, *, light: bool = False) -> list[TxRow]:
         """Every transaction that carried a batch (dropped ones included), oldest first."""
-        with self._read() as conn:
+        with self.read() as conn:
             return self._txs(conn, transactions.c.batch_id == batch_id, light=light)
 
     def tx_states(self, tx_ids: Iterable[int]) -> dict[int, str]:
         """The state of each of these transactions."""
         ids = list(tx_ids)
         found: dict[int, str] = {}
-        with self._read() as conn:
+        with self.read() as conn:
             for part in _chunks(ids):
                 for row in conn.execute(sa.select(transactions.c.id, transactions.c.state)
                                         .where(transactions.c.id.in_(part))):
@@ -800,7 +803,7 @@ class LedgerStore:
 
     def next_nonce(self, chain_id: int, sender: str) -> int | None:
         """One past the highest nonce stored for ``sender`` (None when it has none)."""
-        with self._read() as conn:
+        with self.read() as conn:
             top = conn.execute(sa.select(sa.func.max(transactions.c.nonce)).where(
                 transactions.c.chain_id == chain_id, transactions.c.sender == sender.lower()
             )).scalar()
