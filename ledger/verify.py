@@ -49,7 +49,7 @@ from ledger.verify_ledger import (
     check_status,
     check_uniqueness,
 )
-from ledger.verify_reader import Reader, open_report_chain
+from ledger.verify_reader import LedgerReader, Reader, open_report_chain
 from ledger.verify_verdict import (
     CHECK_NAMES,
     FAIL,
@@ -221,8 +221,10 @@ def verify_on_chain(
     """
     recompute = recompute or shipped_recompute()
     with _report_reader(document, settings) as reader:
-        prefetch = getattr(reader, "prefetch", None)  # a real ledger reader batches its reads
-        with prefetch(document) if prefetch is not None else contextlib.nullcontext():
+        # a ledger reader fetches the report's chain reads in one batch
+        batched = (reader.prefetch(document) if isinstance(reader, LedgerReader)
+                   else contextlib.nullcontext())
+        with batched:
             return verify_report(document, reader, recompute=recompute,
                                  min_confirmations=min_confirmations,
                                  require_attestation=require_attestation)
