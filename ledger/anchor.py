@@ -17,10 +17,10 @@ shipment stored with the same record hash is reported as already anchored and no
 
 from __future__ import annotations
 
-import contextlib
-import gc
+import functools
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -36,8 +36,10 @@ from ledger.chain_gas import (
 )
 from ledger.errors import ConfigError, FactorError, InputError, InputProblem
 from ledger.keccak import keccak_function
-from ledger.merkle import Leaf, build_tree
+from ledger.merkle import Leaf, build_tree, tree_nodes
 from ledger.outbox import Checkpoint, Outbox, OutboxPolicy
+from ledger.record_blocks import pack_block
+from ledger.records import EntryChunk, iter_shaped_chunks, paused_gc
 from ledger.store import BatchRow, BatchStatus, LedgerStore, NewBatch, NewRecord, Scope, TxRow
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "AnchorResult",
     "PlannedCall",
     "PreparedRecord",
+    "anchor_footprints",
     "anchor_records",
     "anchor_shipments",
     "batch_call",
@@ -58,6 +61,7 @@ __all__ = [
 PATHS = ("events", "root")
 #: Leaves per root-path batch by default (proofs of at most 16 siblings).
 DEFAULT_ROOT_LEAVES = 1 << 16
+_HEX32 = re.compile(r"0x[0-9a-fA-F]{64}")
 #: Times a run sends a batch again whose transaction was dropped or failed.
 _RESEND_ROUNDS = 3
 
@@ -168,22 +172,6 @@ def prepare_footprints(
             for row, ((shipment, _), entry) in enumerate(zip(items, entries, strict=True),
                                                          start=1)
         ]
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """The cycle collector off for a bulk step that makes many objects and no cycles.
-
-    With a large heap (100,000 footprints in memory) its passes over every live object cost a
-    quarter of the time of building records, planning and storing them.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # ---------------------------------------------------------------------------------- checks
@@ -415,6 +403,56 @@ def _advance_oldest(outbox: Outbox, store: LedgerStore, tx_ids: Sequence[int]) -
 # ---------------------------------------------------------------------------------- the run
 
 
+class _Run(NamedTuple):
+    """What every anchoring run is given besides its records."""
+
+    store: LedgerStore
+    ledger: CarbonLedgerContract
+    scope: Scope
+    options: AnchorOptions
+    policy: OutboxPolicy | None
+    checkpoint: Checkpoint | None
+    idle: Callable[[], None] | None
+
+
+def _submit(run: _Run, store_new: Callable[[dict[str, PlannedCall]], None] | None
+            ) -> tuple[int, ...]:
+    """Under the writer lock: settle what earlier runs left open, store this run's batches
+    (``store_new``, given the dict for planned calls), send every unstarted batch and wait as
+    ``options.wait_until`` says. Returns the ids of the batches earlier runs left open."""
+    store, ledger, scope, options = run.store, run.ledger, run.scope, run.options
+    outbox = Outbox(store, ledger.client, run.policy, landed=landed_check(ledger, store),
+                    checkpoint=run.checkpoint, idle=run.idle)
+    left_open = {tx.batch_id for tx in store.open_txs(scope.chain_id, scope.exporter)}
+    left_open |= {b.id for b in store.unstarted_batches(scope)}
+    resumed = tuple(sorted(i for i in left_open if i is not None))
+    outbox.reconcile()  # settle earlier runs before signing anything new
+    calls: dict[str, PlannedCall] = {}
+    if store_new is not None:
+        store_new(calls)
+        if run.checkpoint is not None:
+            run.checkpoint("stored", None)
+    sent: list[int] = [tx.id for tx in store.open_txs(scope.chain_id, scope.exporter)]
+    for batch in store.unstarted_batches(scope):
+        while outbox.in_flight(sent) >= outbox.policy.max_in_flight:
+            outbox.idle()
+            _advance_oldest(outbox, store, sent)
+        tx = _send_batch(outbox, ledger, store, batch, calls)
+        sent.append(tx.id)
+        if run.checkpoint is not None:
+            run.checkpoint("between_batches", tx)
+    if options.wait_until != "sent":
+        outbox.wait(sent, until=options.wait_until)
+        # a dropped (or failed) transaction freed its batch: send it again, wait once more
+        for _ in range(_RESEND_ROUNDS):
+            if not store.unstarted_batches(scope):
+                break
+            for batch in store.unstarted_batches(scope):
+                sent.append(_send_batch(outbox, ledger, store, batch, calls).id)
+            outbox.wait(sent, until=options.wait_until)
+    return resumed
+
+
 def anchor_records(
     records: Sequence[PreparedRecord],
     *,
@@ -428,52 +466,153 @@ def anchor_records(
 ) -> AnchorResult:
     """Anchor ``records`` (see the module docstring); resumes whatever earlier runs left open."""
     options = options or AnchorOptions()
-    scope = scope_of(ledger)
-    note = checkpoint or (lambda _point, _tx: None)
+    run = _Run(store, ledger, scope_of(ledger), options, policy, checkpoint, idle)
+    scope = run.scope
     _check_input(records, scope.exporter, "0x" + factor_set_id.hex())
     preflight(ledger, factor_set_id)
-    client = ledger.client
     with store.writer_lock(scope.chain_id, scope.exporter):
         new, same = _split_known(store, scope, records)
         if options.path == "events" and options.check_chain:
             _refuse_recorded_elsewhere(ledger, store, scope, new)
-        outbox = Outbox(store, client, policy, landed=landed_check(ledger, store),
-                        checkpoint=checkpoint, idle=idle)
-        left_open = {tx.batch_id for tx in store.open_txs(scope.chain_id, scope.exporter)}
-        left_open |= {b.id for b in store.unstarted_batches(scope)}
-        resumed = tuple(sorted(i for i in left_open if i is not None))
-        outbox.reconcile()  # settle earlier runs before signing anything new
-        calls: dict[str, PlannedCall] = {}
-        if new:
+
+        def store_new(calls: dict[str, PlannedCall]) -> None:
             with paused_gc():
                 planned = (plan_event_batches(ledger, factor_set_id, new, options, calls)
                            if options.path == "events"
                            else plan_root_batches(factor_set_id, new, options))
                 store.add_batches(scope, planned)
                 del planned
-            note("stored", None)
-        sent: list[int] = [tx.id for tx in store.open_txs(scope.chain_id, scope.exporter)]
-        for batch in store.unstarted_batches(scope):
-            while outbox.in_flight(sent) >= outbox.policy.max_in_flight:
-                outbox.idle()
-                _advance_oldest(outbox, store, sent)
-            tx = _send_batch(outbox, ledger, store, batch, calls)
-            sent.append(tx.id)
-            note("between_batches", tx)
-        if options.wait_until != "sent":
-            outbox.wait(sent, until=options.wait_until)
-            # a dropped (or failed) transaction freed its batch: send it again, wait once more
-            for _ in range(_RESEND_ROUNDS):
-                if not store.unstarted_batches(scope):
-                    break
-                for batch in store.unstarted_batches(scope):
-                    sent.append(_send_batch(outbox, ledger, store, batch, calls).id)
-                outbox.wait(sent, until=options.wait_until)
+
+        resumed = _submit(run, store_new if new else None)
     return AnchorResult(
         scope=scope, path=options.path, new_shipments=tuple(r.shipment_id for r in new),
         already_anchored=tuple(same), resumed_batches=resumed,
         batches=tuple(store.batch_statuses(scope)),
     )
+
+
+def anchor_footprints(
+    pairs: Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]],
+    *,
+    store: LedgerStore,
+    ledger: CarbonLedgerContract,
+    factor_set_id: str,
+    options: AnchorOptions | None = None,
+    policy: OutboxPolicy | None = None,
+    checkpoint: Checkpoint | None = None,
+    idle: Callable[[], None] | None = None,
+    workers: int | None = None,
+) -> AnchorResult:
+    """Anchor (shipment, footprint) dicts (``Shipment.to_dict()``, ``ShipmentFootprint.to_dict()``)
+    as records of the signing exporter: the fast way from footprints to the chain.
+
+    On the root path, when none of the shipments is in the store yet, the records are built on
+    every CPU and stored chunk by chunk as they come, in one transaction, while the rest are
+    still being built (:func:`ledger.records.iter_entry_chunks`,
+    :meth:`ledger.store.LedgerStore.bulk_batches`); each batch's tree follows from the leaf
+    hashes. Otherwise (events path, shipments stored before, a problem in the input) it is
+    :func:`prepare_footprints` and :func:`anchor_records`, which sort the shipments out one by
+    one. Either way the store and the chain end the same, and so do the errors.
+    ``workers``: processes that build records (as ``prepare_footprints`` takes it).
+    """
+    items = pairs if isinstance(pairs, Sequence) else list(pairs)
+    options = options or AnchorOptions()
+    run = _Run(store, ledger, scope_of(ledger), options, policy, checkpoint, idle)
+    if options.path == "root":
+        result = _anchor_root_streamed(run, items, factor_set_id, workers)
+        if result is not None:
+            return result
+    records = prepare_footprints(items, exporter=run.scope.exporter, factor_set_id=factor_set_id,
+                                 workers=workers)
+    return anchor_records(records, store=store, ledger=ledger,
+                          factor_set_id=bytes.fromhex(factor_set_id[2:]), options=options,
+                          policy=policy, checkpoint=checkpoint, idle=idle)
+
+
+def _plain_shipment_ids(items: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]
+                        ) -> list[str] | None:
+    """Every pair's shipment id, or ``None`` unless each is a distinct non-empty string."""
+    try:
+        ids = [shipment["shipment_id"] for shipment, _ in items]
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not all(type(i) is str and i for i in ids) or len(set(ids)) != len(ids):
+        return None
+    return ids
+
+
+def _anchor_root_streamed(run: _Run, items: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
+                          factor_set_id: str, workers: int | None) -> AnchorResult | None:
+    """:func:`anchor_footprints` on the root path with records stored as they are built;
+    ``None`` (nothing done) when the shipments need sorting out one by one."""
+    ids = _plain_shipment_ids(items)
+    if not items or ids is None or _HEX32.fullmatch(factor_set_id) is None:
+        return None
+    store, ledger, scope = run.store, run.ledger, run.scope
+    factor_set = factor_set_id.lower()
+    preflight(ledger, bytes.fromhex(factor_set[2:]))
+    with store.writer_lock(scope.chain_id, scope.exporter):
+        if store.find_records(scope, ids):
+            return None
+
+        def store_new(_calls: dict[str, PlannedCall]) -> None:
+            _store_root_chunks(store, scope, items, ids, factor_set_id=factor_set,
+                               batch_size=run.options.max_root_leaves, workers=workers)
+
+        resumed = _submit(run, store_new)
+    return AnchorResult(scope=scope, path="root", new_shipments=tuple(ids), already_anchored=(),
+                        resumed_batches=resumed, batches=tuple(store.batch_statuses(scope)))
+
+
+def _store_root_chunks(store: LedgerStore, scope: Scope,
+                       items: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
+                       ids: Sequence[str], *, factor_set_id: str, batch_size: int,
+                       workers: int | None) -> None:
+    """Root batches of ``batch_size`` consecutive shipments, stored in one transaction: each
+    chunk of records as it is built (one record block per chunk), then each batch's tree."""
+    with paused_gc(), store.bulk_batches(scope) as bulk:
+        sizes = [min(batch_size, len(items) - start) for start in range(0, len(items), batch_size)]
+        batch_ids = [bulk.open_batch("root", factor_set_id, size) for size in sizes]
+        leaf_hashes: list[list[bytes]] = [[] for _ in sizes]
+        shape = functools.partial(_root_block, ids=ids, batch_size=batch_size)
+        for block, count, segments in iter_shaped_chunks(
+                items, exporter=scope.exporter, factor_set_id=factor_set_id, shape=shape,
+                helpers=workers):
+            bulk.add_block(block, count, [(batch_ids[batch], rows) for batch, rows, _ in segments])
+            for batch, _, hashes in segments:
+                leaf_hashes[batch].append(hashes)
+        for batch_id, blobs in zip(batch_ids, leaf_hashes, strict=True):
+            joined = b"".join(blobs)
+            nodes = tree_nodes(sorted(joined[at:at + 32] for at in range(0, len(joined), 32)))
+            bulk.seal(batch_id, "0x" + nodes[0].hex(), b"".join(nodes))
+
+
+def _root_block(chunk: EntryChunk, *, ids: Sequence[str], batch_size: int
+                ) -> tuple[bytes, int, list[tuple[int, list[tuple[Any, ...]], bytes]]]:
+    """A chunk as one record block and its store rows (the fields of a ``NewRecord`` up to
+    ``block_length``), the rows split where a root batch ends: (block, record count,
+    [(batch number, rows, their leaf hashes)])."""
+    records = chunk.canonical()
+    block, offsets = pack_block(records)
+    keys, hashes, leaves = chunk.keys.hex(), chunk.record_hashes.hex(), chunk.leaf_hashes.hex()
+    grams, lengths = chunk.grams, chunk.lengths
+    segments = []
+    first, end = chunk.start, chunk.start + chunk.size
+    while first < end:
+        batch, position = divmod(first, batch_size)
+        last = min(end, (batch + 1) * batch_size)
+        rows = []
+        for index in range(first - chunk.start, last - chunk.start):
+            at = 64 * index
+            rows.append((ids[chunk.start + index], "0x" + keys[at:at + 64],
+                         "0x" + hashes[at:at + 64], grams[2 * index], grams[2 * index + 1],
+                         None, position, "0x" + leaves[at:at + 64], None, offsets[index],
+                         lengths[index]))
+            position += 1
+        segments.append((batch, rows,
+                         chunk.leaf_hashes[32 * (first - chunk.start):32 * (last - chunk.start)]))
+        first = last
+    return block, chunk.size, segments
 
 
 def anchor_shipments(
@@ -500,10 +639,8 @@ def anchor_shipments(
     from ledger.footprint import compute_shipments
 
     footprints = compute_shipments(shipments, factor_set, router=router)
-    records = prepare_footprints(
-        ((s.to_dict(), f.to_dict()) for s, f in zip(shipments, footprints, strict=True)),
-        exporter=ledger.client.address.lower(), factor_set_id=factor_set.id,
+    return anchor_footprints(
+        [(s.to_dict(), f.to_dict()) for s, f in zip(shipments, footprints, strict=True)],
+        store=store, ledger=ledger, factor_set_id=factor_set.id, options=options, policy=policy,
+        checkpoint=checkpoint, idle=idle,
     )
-    return anchor_records(records, store=store, ledger=ledger,
-                          factor_set_id=bytes.fromhex(factor_set.id[2:]), options=options,
-                          policy=policy, checkpoint=checkpoint, idle=idle)

@@ -21,6 +21,7 @@ shipment id is :func:`chain_shipment_id` (see its docstring and ``docs/records.m
 
 from __future__ import annotations
 
+import gc
 import json
 import numbers
 import re
@@ -30,19 +31,21 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from ledger.errors import InputError, InputProblem
-from ledger.keccak import keccak256, keccak256_hex
+from ledger.keccak import keccak256, keccak256_hex, keccak_function
 
 __all__ = [
     "MAX_SAFE_INTEGER",
     "SHIPMENT_ID_NAMESPACE",
     "canonical_hash",
     "canonical_json",
+    "canonical_json_many",
     "chain_shipment_id",
     "chain_shipment_id_bytes",
     "json_backends",
     "keccak256",  # from ledger.keccak, kept here for existing importers
     "normalise_address",
     "parse_canonical",
+    "shipment_key_function",
 ]
 
 #: Largest integer allowed in canonical JSON (I-JSON / IEEE 754 exact integers).
@@ -189,6 +192,71 @@ def canonical_json(value: object) -> bytes:
     """
     _check(value, "$", 0)
     return _serialiser()(value)
+
+
+#: The exact types :func:`_plain_types` lets through (subclasses take the exact path).
+_SCALAR_TYPES = frozenset({str, int, bool, type(None)})
+_PLAIN_TYPES = _SCALAR_TYPES | {dict, list, tuple}
+
+
+def _plain_types(values: list[Any]) -> bool:
+    """Whether every value in ``values``, all the way down, is of an exact JSON type and at most
+    :data:`_MAX_DEPTH` levels deep (a cycle is too deep); integer ranges are not looked at.
+
+    One level of all the values at a time: the garbage collector's referents of a level's
+    containers are the next level (a dict with string keys gives its values, a list or tuple its
+    items; strings and numbers give nothing), so the walk runs in C, not value by value.
+    """
+    level = values
+    for _ in range(_MAX_DEPTH + 1):  # containers may sit up to _MAX_DEPTH levels down
+        if not level:
+            return True
+        if not _PLAIN_TYPES.issuperset(map(type, level)):
+            return False
+        level = gc.get_referents(*level)
+    return _SCALAR_TYPES.issuperset(map(type, level))
+
+
+def canonical_json_many(values: list[Any]) -> list[bytes]:
+    """:func:`canonical_json` of each value, in order: the same bytes and the same error.
+
+    For many values at once (records of a batch): one type walk over all of them
+    (:func:`_plain_types`) and orjson's own refusals (integers beyond ±(2**53 - 1), non-string
+    member names, lone surrogates) stand in for the per-value check; anything they do not clear
+    goes through :func:`canonical_json` one value at a time, which names the problem.
+    """
+    fast = _orjson_plain()
+    if fast is None or not _plain_types(values):
+        return [canonical_json(value) for value in values]
+    out = []
+    for value in values:
+        data = fast(value)
+        out.append(canonical_json(value) if data is None else data)
+    return out
+
+
+@cache
+def _orjson_plain() -> Callable[[object], bytes | None] | None:
+    """orjson for values of plain JSON types: their canonical bytes, or ``None`` where orjson
+    refuses the value or a member name may sort differently by UTF-16 code units."""
+    try:
+        import orjson
+    except ImportError:
+        return None
+    dumps, error = orjson.dumps, orjson.JSONEncodeError
+    option = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
+    astral = _ASTRAL_UTF8.search
+
+    def plain(value: object) -> bytes | None:
+        try:
+            data: bytes = dumps(value, option=option)
+        except error:
+            return None
+        if not data.isascii() and astral(data) is not None:
+            return None
+        return data
+
+    return plain
 
 
 def _utf8(text: str) -> bytes:
@@ -419,6 +487,25 @@ def chain_shipment_id_bytes(exporter: str, shipment_id: str) -> bytes:
     except UnicodeEncodeError:
         raise InputError([InputProblem("shipment id is not valid Unicode",
                                        field="shipment_id")]) from None
+
+
+def shipment_key_function(exporter: str) -> Callable[[str], bytes]:
+    """:func:`chain_shipment_id_bytes` for one exporter, with the exporter checked once: for
+    loops over many shipments of the same exporter."""
+    prefix = f"{SHIPMENT_ID_NAMESPACE}|{normalise_address(exporter)}|".encode()
+    control = _CONTROL.search
+    keccak = keccak_function()
+
+    def shipment_key(shipment_id: str) -> bytes:
+        if type(shipment_id) is not str or not shipment_id or shipment_id != shipment_id.strip() \
+                or control(shipment_id) is not None:
+            return chain_shipment_id_bytes(exporter, shipment_id)  # raises the problem
+        try:
+            return keccak(prefix + shipment_id.encode("utf-8"))
+        except UnicodeEncodeError:
+            return chain_shipment_id_bytes(exporter, shipment_id)
+
+    return shipment_key
 
 
 def chain_shipment_id(exporter: str, shipment_id: str) -> str:

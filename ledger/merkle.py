@@ -36,6 +36,8 @@ __all__ = [
     "make_leaf",
     "node_hash",
     "process_proof",
+    "stored_tree_index",
+    "tree_nodes",
     "verify_proof",
 ]
 
@@ -320,7 +322,19 @@ def build_tree(leaves: Iterable[Leaf]) -> MerkleTree:
         raise _duplicate_problem(leaf_list)
 
     size = 2 * count - 1
-    tree: list[bytes] = [b""] * (count - 1) + [digest for digest, _ in reversed(hashed)]
+    tree = tree_nodes([digest for digest, _ in hashed])
+    tree_indices = [0] * count
+    for rank, (_, index) in enumerate(hashed):
+        tree_indices[index] = size - 1 - rank
+    return MerkleTree(tuple(tree), tuple(leaf_list), tuple(tree_indices))
+
+
+def tree_nodes(sorted_hashes: Sequence[bytes]) -> list[bytes]:
+    """Every node of the StandardMerkleTree whose leaf hashes are ``sorted_hashes`` (ascending,
+    distinct, at least one): ``nodes[0]`` is the root, the last ``len(sorted_hashes)`` nodes are
+    the leaves in descending order."""
+    count = len(sorted_hashes)
+    tree: list[bytes] = [b""] * (count - 1) + list(reversed(sorted_hashes))
     high = count - 2
     while high >= 0:  # the nodes from low to high have all their children already
         low = (high + 1) // 2
@@ -329,11 +343,24 @@ def build_tree(leaves: Iterable[Leaf]) -> MerkleTree:
         tree[low:high + 1] = keccak_many([a + b if a <= b else b + a
                                           for a, b in zip(lefts, rights, strict=True)])
         high = low - 1
+    return tree
 
-    tree_indices = [0] * count
-    for rank, (_, index) in enumerate(hashed):
-        tree_indices[index] = size - 1 - rank
-    return MerkleTree(tuple(tree), tuple(leaf_list), tuple(tree_indices))
+
+def stored_tree_index(tree: bytes, leaf_hash: bytes) -> int | None:
+    """Where the leaf hash ``leaf_hash`` sits in a tree stored as its nodes' bytes (32 each, as
+    :func:`tree_nodes` orders them), or ``None`` when it is not one of its leaves."""
+    size = len(tree) // 32
+    count = (size + 1) // 2
+    low, high = size - count, size  # the leaves, in descending order
+    while low < high:
+        middle = (low + high) // 2
+        if tree[32 * middle:32 * middle + 32] > leaf_hash:
+            low = middle + 1
+        else:
+            high = middle
+    if low < size and tree[32 * low:32 * low + 32] == leaf_hash:
+        return low
+    return None
 
 
 def _dump_error(message: str) -> VerificationError:

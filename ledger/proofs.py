@@ -30,7 +30,7 @@ from ledger.chain_events import (
 from ledger.chain_gas import ShipmentEntry
 from ledger.errors import InputError, StoreError
 from ledger.keccak import keccak_function
-from ledger.merkle import Leaf, verify_proof
+from ledger.merkle import Leaf, stored_tree_index, verify_proof
 from ledger.store import LedgerStore, RecordRow, Scope, TxRow
 
 __all__ = [
@@ -108,10 +108,15 @@ def proof_bundle(store: LedgerStore, scope: Scope, shipment_id: str) -> dict[str
     }
     if batch.path == "root":
         tree = store.batch_tree(batch.id)
-        if tree is None or record.tree_index is None:
-            raise StoreError(f"root batch {batch.batch_key} has no stored tree")
+        # rows stored chunk by chunk carry no tree index: their leaf hash is found in the tree
+        tree_index = record.tree_index
+        if tree is not None and tree_index is None and record.leaf_hash is not None:
+            tree_index = stored_tree_index(tree, _b32(record.leaf_hash))
+        if tree is None or tree_index is None:
+            raise StoreError(f"root batch {batch.batch_key} has no stored tree with "
+                             f"shipment {shipment_id!r} in it")
         bundle["leaf_hash"] = record.leaf_hash
-        bundle["proof"] = _merkle_proof(tree, record.tree_index)
+        bundle["proof"] = _merkle_proof(tree, tree_index)
     if tx is not None:
         bundle["tx"] = {
             "hash": receipt.tx_hash if receipt else tx.attempts[-1].tx_hash,

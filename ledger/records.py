@@ -19,6 +19,7 @@ footprint.co2e_ttw_g)``. See ``docs/records.md``.
 
 from __future__ import annotations
 
+import array
 import contextlib
 import gc
 import multiprocessing
@@ -28,17 +29,19 @@ import pickle
 import re
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 from ledger.canonical import (
     canonical_json,
+    canonical_json_many,
     chain_shipment_id_bytes,
     loads_canonical_unchecked,
     normalise_address,
     parse_canonical,
+    shipment_key_function,
 )
 from ledger.errors import InputError, InputProblem
 from ledger.keccak import keccak_function
@@ -47,12 +50,16 @@ from ledger.merkle import Leaf
 __all__ = [
     "PARALLEL_MIN_PAIRS",
     "RECORD_SCHEMA",
+    "EntryChunk",
     "RecordEntry",
     "build_entries",
     "build_entry",
     "build_record",
     "check_record",
+    "iter_entry_chunks",
+    "iter_shaped_chunks",
     "parse_record",
+    "paused_gc",
     "record_hash",
     "record_leaf",
     "record_shipment_id",
@@ -197,46 +204,214 @@ def build_entries(
 
     From :data:`PARALLEL_MIN_PAIRS` pairs on, the work is shared by this process and
     ``workers - 1`` forked ones (default: as many as the CPUs this process may use; ``1`` keeps
-    it all here). The result is the same either way, entry for entry, and so is the
-    ``InputError`` of a bad pair: a chunk with a problem (or whose worker died) is built again
-    here, in order, where the first problem is raised. Only this process works where forking is
-    unsafe or impossible (other threads running, a daemonic process, no ``fork`` start method).
+    it all here); see :func:`iter_entry_chunks`. The result is the same either way, entry for
+    entry, and so is the ``InputError`` of a bad pair.
+    """
+    count = _usable_cpus() if workers is None else workers
+    chunks = sorted(iter_entry_chunks(pairs, exporter=exporter, factor_set_id=factor_set_id,
+                                      helpers=count - 1),
+                    key=lambda chunk: chunk.start)
+    return [entry for chunk in chunks for entry in chunk.entries()]
+
+
+class EntryChunk(NamedTuple):
+    """The entries of consecutive pairs, packed: what :func:`iter_entry_chunks` hands out.
+
+    Entry ``i`` is pair ``start + i``; its 32-byte values are ``keys[32 * i:32 * i + 32]`` and so
+    on, its grams ``grams[2 * i]`` (WTW) and ``grams[2 * i + 1]`` (TTW), and its canonical
+    record the ``lengths[i]`` bytes of ``records`` after the ones before it.
+    """
+
+    start: int
+    keys: bytes
+    """On-chain shipment ids (:func:`ledger.canonical.chain_shipment_id_bytes`)."""
+    record_hashes: bytes
+    leaf_hashes: bytes
+    """Merkle leaf hashes (double keccak-256 of the ABI-encoded leaf)."""
+    grams: array.array[int]
+    lengths: array.array[int]
+    records: bytes
+
+    @property
+    def size(self) -> int:
+        """How many entries the chunk holds."""
+        return len(self.lengths)
+
+    def canonical(self) -> list[bytes]:
+        """The canonical records, in order."""
+        view = memoryview(self.records)
+        out = []
+        offset = 0
+        for length in self.lengths:
+            out.append(bytes(view[offset:offset + length]))
+            offset += length
+        return out
+
+    def leaves(self) -> list[Leaf]:
+        keys, hashes, grams = self.keys, self.record_hashes, self.grams
+        return [Leaf(keys[at:at + 32], hashes[at:at + 32], grams[2 * i], grams[2 * i + 1])
+                for i, at in enumerate(range(0, 32 * self.size, 32))]
+
+    def entries(self) -> list[RecordEntry]:
+        return [RecordEntry(data, leaf)
+                for data, leaf in zip(self.canonical(), self.leaves(), strict=True)]
+
+
+def _pack(start: int, datas: list[bytes], keys: list[bytes], grams: list[int]) -> EntryChunk:
+    keccak = keccak_function()
+    hashes = [keccak(data) for data in datas]
+    leaf_hashes = [
+        keccak(keccak(key + record_hash + grams[2 * i].to_bytes(32, "big")
+                      + grams[2 * i + 1].to_bytes(32, "big")))
+        for i, (key, record_hash) in enumerate(zip(keys, hashes, strict=True))
+    ]
+    return EntryChunk(start, b"".join(keys), b"".join(hashes), b"".join(leaf_hashes),
+                      array.array("q", grams), array.array("q", map(len, datas)),
+                      b"".join(datas))
+
+
+def _build_chunk(items: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], start: int,
+                 stop: int, exporter: str, factor_set_id: str) -> EntryChunk:
+    """The chunk of pairs ``start:stop``; raises the first bad pair's ``InputError``."""
+    pairs = items[start:stop]
+    fast = _fast_parts(pairs, exporter, factor_set_id)
+    if fast is not None:
+        return _pack(start, *fast)
+    datas: list[bytes] = []
+    keys: list[bytes] = []
+    grams: list[int] = []
+    for shipment, footprint in pairs:  # the checks one by one, raising the first problem
+        data, (key, _, wtw_g, ttw_g) = _entry_parts(shipment, footprint, exporter, factor_set_id)
+        datas.append(data)
+        keys.append(key)
+        grams += (wtw_g, ttw_g)
+    return _pack(start, datas, keys, grams)
+
+
+def _fast_parts(pairs: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], exporter: str,
+                factor_set_id: str) -> tuple[list[bytes], list[bytes], list[int]] | None:
+    """:func:`_entry_parts` of plain-dict pairs with the checks done for all of them at once;
+    ``None`` when any pair needs the checks one by one (a problem, or a value of another type)."""
+    records: list[dict[str, Any]] = []
+    ids: list[str] = []
+    grams: list[int] = []
+    for shipment, footprint in pairs:
+        if type(shipment) is not dict or type(footprint) is not dict:
+            return None
+        shipment_id = shipment.get("shipment_id")
+        wtw_g, ttw_g = footprint.get("co2e_wtw_g"), footprint.get("co2e_ttw_g")
+        computed_with = footprint.get("factor_set_id", factor_set_id)
+        if type(shipment_id) is not str or not shipment_id \
+                or footprint.get("shipment_id", shipment_id) != shipment_id \
+                or type(wtw_g) is not int or type(ttw_g) is not int or wtw_g < 0 or ttw_g < 0 \
+                or (computed_with != factor_set_id and (
+                    not isinstance(computed_with, str) or computed_with.lower() != factor_set_id)):
+            return None
+        records.append({"schema": RECORD_SCHEMA, "exporter": exporter,
+                        "shipment_id": shipment_id, "factor_set_id": factor_set_id,
+                        "shipment": shipment, "footprint": footprint})
+        ids.append(shipment_id)
+        grams += (wtw_g, ttw_g)
+    try:
+        datas = canonical_json_many(records)
+        shipment_key = shipment_key_function(exporter)
+        keys = [shipment_key(shipment_id) for shipment_id in ids]
+    except InputError:
+        return None
+    return datas, keys, grams
+
+
+def iter_entry_chunks(
+    pairs: Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]],
+    *,
+    exporter: str,
+    factor_set_id: str,
+    helpers: int | None = None,
+) -> Iterator[EntryChunk]:
+    """Every pair's entry (as :func:`build_entry` builds it), in chunks of consecutive pairs,
+    each handed out as soon as it is built: not in input order (see :func:`iter_shaped_chunks`).
+    """
+    return iter_shaped_chunks(pairs, exporter=exporter, factor_set_id=factor_set_id,
+                              helpers=helpers, shape=_as_built)
+
+
+def _as_built(chunk: EntryChunk) -> EntryChunk:
+    return chunk
+
+
+def iter_shaped_chunks(
+    pairs: Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]],
+    *,
+    exporter: str,
+    factor_set_id: str,
+    shape: Callable[[EntryChunk], T],
+    helpers: int | None = None,
+) -> Iterator[T]:
+    """``shape(chunk)`` of every chunk of consecutive pairs' entries (:class:`EntryChunk`), each
+    handed out as soon as it is built: not in input order. ``shape`` runs where the chunk is
+    built, so what a caller does to every entry (rows for a database, say) is spread too.
+
+    From :data:`PARALLEL_MIN_PAIRS` pairs on, ``helpers`` forked processes (default: as many as
+    the CPUs this process may use) build chunks beside this one, which builds one whenever no
+    helper's chunk is waiting: a caller that stores each chunk as it comes keeps every CPU busy.
+    Only this process works where forking is unsafe or impossible (other threads running, a
+    daemonic process, no ``fork`` start method).
+
+    A bad pair raises the ``InputError`` one process would raise (the first problem in input
+    order) once every chunk before it is handed out: a chunk with a problem (or whose helper
+    died) is built again here at the end, in order.
     """
     items = pairs if isinstance(pairs, Sequence) else list(pairs)
-    count = _usable_cpus() if workers is None else workers
-    if count < 2 or len(items) < PARALLEL_MIN_PAIRS or not _can_fork():
-        return [build_entry(s, f, exporter=exporter, factor_set_id=factor_set_id)
-                for s, f in items]
+    exporter = normalise_address(exporter)
+    factor_set_id = _factor_set_id(factor_set_id)
     bounds = [(start, min(start + _CHUNK_PAIRS, len(items)))
               for start in range(0, len(items), _CHUNK_PAIRS)]
-    built = _build_shared(items, bounds, exporter, factor_set_id, count - 1)
-    entries: list[RecordEntry] = []
+    count = _usable_cpus() if helpers is None else helpers
+    if count < 1 or len(items) < PARALLEL_MIN_PAIRS or not _can_fork():
+        for start, stop in bounds:
+            yield shape(_build_chunk(items, start, stop, exporter, factor_set_id))
+        return
+    done: set[int] = set()
+    with paused_gc():
+        yield from _chunks_shared((items, bounds, exporter, factor_set_id, shape), count, done)
     for index, (start, stop) in enumerate(bounds):
-        chunk = built.get(index)
-        if chunk is None:  # a problem in it, or its worker died: raise as one process would
-            entries.extend(build_entry(s, f, exporter=exporter, factor_set_id=factor_set_id)
-                           for s, f in items[start:stop])
-        else:
-            entries.extend(chunk)
-    return entries
+        if index not in done:
+            yield shape(_build_chunk(items, start, stop, exporter, factor_set_id))
 
 
-_Job = tuple[Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], list[tuple[int, int]], str, str]
-_Parts = list[tuple[bytes, tuple[bytes, bytes, int, int]]]
+T = TypeVar("T")
+#: What every builder of chunks shares: the pairs, the chunks' bounds, the exporter, the factor
+#: set id and the shape function.
+_Job = tuple[Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], list[tuple[int, int]], str,
+             str, Callable[[EntryChunk], Any]]
 
 
-def _build_shared(items: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
-                  bounds: list[tuple[int, int]], exporter: str, factor_set_id: str,
-                  helpers: int) -> dict[int, list[RecordEntry]]:
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cycle collector off for a bulk step that makes many objects and no cycles.
+
+    With a large heap (100,000 footprints in memory) its passes over every live object cost a
+    quarter of the time of building records, planning and storing them.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _chunks_shared(job: _Job, helpers: int, done: set[int]) -> Iterator[Any]:
     """Chunks built by this process and ``helpers`` forked ones, each taking the next chunk
-    nobody took yet; a chunk missing from the result is left to the caller.
+    nobody took yet; ``done`` receives the index of each chunk handed out (a chunk with a
+    problem, or whose helper died, is not: the caller builds it).
 
     A helper writes each chunk to a spool file of its own and notes it on a pipe, so it never
     waits for this process, which picks the chunks up between two of its own.
     """
     context = multiprocessing.get_context("fork")
     next_chunk = context.Value("q", 0)
-    job: _Job = (items, bounds, exporter, factor_set_id)
     helpers_ = []
     with contextlib.ExitStack() as stack:
         gc.freeze()  # the helpers share the input's pages; their collector leaves them alone
@@ -256,15 +431,14 @@ def _build_shared(items: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
                 helpers_.append((receiver, spool.fileno()))
         finally:
             gc.unfreeze()
-        built: dict[int, list[RecordEntry]] = {}
-        for index, parts in _take_chunks(next_chunk, job):
-            if parts is not None:
-                built[index] = [RecordEntry(data, Leaf(*leaf)) for data, leaf in parts]
+        for index, chunk in _take_chunks(next_chunk, job):
+            if chunk is not None:
+                done.add(index)
+                yield chunk
             for receiver, fd in helpers_:
-                _collect(receiver, fd, built, block=False)
+                yield from _collect(receiver, fd, done, block=False)
         for receiver, fd in helpers_:
-            _collect(receiver, fd, built, block=True)
-    return built
+            yield from _collect(receiver, fd, done, block=True)
 
 
 def _stop(process: multiprocessing.process.BaseProcess) -> None:
@@ -273,9 +447,10 @@ def _stop(process: multiprocessing.process.BaseProcess) -> None:
     process.join()
 
 
-def _take_chunks(next_chunk: Any, job: _Job) -> Iterator[tuple[int, _Parts | None]]:
-    """Build the next chunk nobody took yet until none is left (``None``: it has a problem)."""
-    items, bounds, exporter, factor_set_id = job
+def _take_chunks(next_chunk: Any, job: _Job) -> Iterator[tuple[int, Any]]:
+    """Build and shape the next chunk nobody took yet until none is left (``None``: it has a
+    problem)."""
+    items, bounds, exporter, factor_set_id, shape = job
     while True:
         with next_chunk.get_lock():
             index = next_chunk.value
@@ -284,49 +459,42 @@ def _take_chunks(next_chunk: Any, job: _Job) -> Iterator[tuple[int, _Parts | Non
             return
         start, stop = bounds[index]
         try:
-            parts = [_entry_parts(s, f, exporter, factor_set_id) for s, f in items[start:stop]]
+            chunk = shape(_build_chunk(items, start, stop, exporter, factor_set_id))
         except Exception:  # the chunk is built again by the caller, which raises the problem
             yield index, None
         else:
-            yield index, parts
+            yield index, chunk
 
 
 def _help(sender: multiprocessing.connection.Connection, spool: int, next_chunk: Any,
           job: _Job) -> None:
     """A forked helper: build chunks, append each to the spool file, note where it is."""
     offset = 0
-    for index, parts in _take_chunks(next_chunk, job):
-        if parts is None:
+    for index, chunk in _take_chunks(next_chunk, job):
+        if chunk is None:
             continue
-        payload = pickle.dumps((index, [leaf for _, leaf in parts],
-                                [len(data) for data, _ in parts],
-                                b"".join(data for data, _ in parts)), protocol=5)
+        payload = pickle.dumps(chunk, protocol=5)
         written = 0
         while written < len(payload):
             written += os.pwrite(spool, payload[written:], offset + written)
-        sender.send((offset, len(payload)))
+        sender.send((index, offset, len(payload)))
         offset += len(payload)
     sender.close()
 
 
-def _collect(receiver: multiprocessing.connection.Connection, spool: int,
-             built: dict[int, list[RecordEntry]], *, block: bool) -> None:
-    """Read the chunks a helper noted as written (all of them until it is done, with
-    ``block``); a helper that died leaves its unwritten chunks to the caller."""
+def _collect(receiver: multiprocessing.connection.Connection, spool: int, done: set[int], *,
+             block: bool) -> Iterator[Any]:
+    """The chunks a helper noted as written (all of them until it is done, with ``block``); a
+    helper that died leaves its unwritten chunks to the caller."""
     while not receiver.closed and (block or receiver.poll()):
         try:
-            offset, size = receiver.recv()
+            index, offset, size = receiver.recv()
         except (EOFError, OSError):
             receiver.close()
             return
-        index, leaves, lengths, blob = pickle.loads(os.pread(spool, size, offset))
-        view = memoryview(blob)
-        entries = []
-        start = 0
-        for leaf, length in zip(leaves, lengths, strict=True):
-            entries.append(RecordEntry(bytes(view[start:start + length]), Leaf(*leaf)))
-            start += length
-        built[index] = entries
+        shaped = pickle.loads(os.pread(spool, size, offset))
+        done.add(index)
+        yield shaped
 
 
 def _usable_cpus() -> int:

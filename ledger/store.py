@@ -21,6 +21,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import secrets
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from ledger.errors import StoreError
+from ledger.record_blocks import BLOCK_CODEC, unpack_block
 
 __all__ = [
     "OPEN_STATES",
@@ -40,6 +42,7 @@ __all__ = [
     "AttemptRow",
     "BatchRow",
     "BatchStatus",
+    "BulkBatches",
     "LedgerStore",
     "NewAttempt",
     "NewBatch",
@@ -64,6 +67,13 @@ _MIGRATIONS = Path(__file__).with_name("migrations")
 _CHUNK = 2000  # bound parameters per IN (...) query
 
 metadata = sa.MetaData()
+
+#: A record's canonical bytes are in its row or in a record block, never both.
+_RECORD_BODY_CHECK = (
+    "(record_json IS NOT NULL AND block_id IS NULL AND block_offset IS NULL "
+    "AND block_length IS NULL) OR (record_json IS NULL AND block_id IS NOT NULL "
+    "AND block_offset >= 0 AND block_length > 0)"
+)
 
 scopes = sa.Table(
     "scopes", metadata,
@@ -90,6 +100,18 @@ batches = sa.Table(
     sa.UniqueConstraint("scope_id", "batch_key", name="uq_batches_key"),
 )
 
+record_blocks = sa.Table(
+    "record_blocks", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("scope_id", sa.Integer, sa.ForeignKey("scopes.id", name="fk_record_blocks_scope"),
+              nullable=False),
+    sa.Column("codec", sa.String(16), nullable=False),
+    sa.Column("record_count", sa.Integer, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("record_count > 0", name="ck_record_blocks_count"),
+)
+
 records = sa.Table(
     "records", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -101,11 +123,16 @@ records = sa.Table(
     sa.Column("leaf_hash", sa.String(66), nullable=True),
     sa.Column("co2e_wtw_g", sa.BigInteger, nullable=False),
     sa.Column("co2e_ttw_g", sa.BigInteger, nullable=False),
-    sa.Column("record_json", sa.LargeBinary, nullable=False),
+    sa.Column("record_json", sa.LargeBinary, nullable=True),
     sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.id", name="fk_records_batch"),
               nullable=False),
     sa.Column("position", sa.Integer, nullable=False),
     sa.Column("tree_index", sa.Integer, nullable=True),
+    sa.Column("block_offset", sa.Integer, nullable=True),
+    sa.Column("block_length", sa.Integer, nullable=True),
+    sa.Column("block_id", sa.Integer,
+              sa.ForeignKey("record_blocks.id", name="fk_records_block"), nullable=True),
+    sa.CheckConstraint(_RECORD_BODY_CHECK, name="ck_records_body"),
     sa.UniqueConstraint("scope_id", "shipment_id", name="uq_records_idempotency"),
     sa.Index("ix_records_batch", "batch_id", "position"),
 )
@@ -192,17 +219,25 @@ class Scope:
 
 
 class NewRecord(NamedTuple):
-    """A record to store with its batch. ``position`` is its place in the batch."""
+    """A record to store with its batch. ``position`` is its place in the batch.
+
+    Its canonical bytes are ``record_json``, or (``record_json`` None) the ``block_length``
+    bytes at ``block_offset`` of a record block (:meth:`BulkBatches.add_block`, which fills in
+    ``block_id``).
+    """
 
     shipment_id: str
     shipment_key: str
     record_hash: str
     co2e_wtw_g: int
     co2e_ttw_g: int
-    record_json: bytes
+    record_json: bytes | None
     position: int
     leaf_hash: str | None = None
     tree_index: int | None = None
+    block_offset: int | None = None
+    block_length: int | None = None
+    block_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -540,7 +575,7 @@ class LedgerStore:
             row = None if scope_id is None else conn.execute(sa.select(records).where(
                 records.c.scope_id == scope_id, records.c.shipment_id == shipment_id
             )).first()
-        return None if row is None else _record_row(row)
+            return None if row is None else _record_rows(conn, [row])[0]
 
     def add_batches(self, scope: Scope, new_batches: Sequence[NewBatch]) -> list[int]:
         """Stores batches with their records in one transaction; returns the batch ids."""
@@ -548,18 +583,29 @@ class LedgerStore:
         ids: list[int] = []
         with self.write() as conn:
             scope_id = self._scope_id(conn, scope, create=True)
+            assert scope_id is not None
             for batch in new_batches:
                 if not batch.records:
                     raise StoreError("a batch needs at least one record")
-                batch_id = _new_id(conn.execute(batches.insert().values(
-                    scope_id=scope_id, path=batch.path, batch_key=batch.batch_key.lower(),
-                    factor_set_id=batch.factor_set_id.lower(),
-                    shipment_count=len(batch.records), tree=batch.tree, created_at=now,
-                )))
+                batch_id = _insert_batch(conn, scope_id, batch.path, batch.batch_key,
+                                         factor_set_id=batch.factor_set_id,
+                                         shipment_count=len(batch.records), tree=batch.tree,
+                                         now=now)
                 ids.append(batch_id)
                 head = (scope_id, batch_id)
                 _insert_records(conn, [head + r for r in batch.records])
         return ids
+
+    @contextlib.contextmanager
+    def bulk_batches(self, scope: Scope) -> Iterator[BulkBatches]:
+        """One transaction for batches whose records arrive in pieces (:class:`BulkBatches`):
+        committed when the block ends with every batch it opened sealed, else rolled back."""
+        with self.write() as conn:
+            scope_id = self._scope_id(conn, scope, create=True)
+            assert scope_id is not None
+            bulk = BulkBatches(conn, scope_id)
+            yield bulk
+            bulk.check_sealed()
 
     def batch(self, batch_id: int) -> BatchRow:
         with self.read() as conn:
@@ -581,7 +627,7 @@ class LedgerStore:
                 sa.select(records).where(records.c.batch_id == batch_id)
                 .order_by(records.c.position)
             )
-            return [_record_row(row) for row in rows]
+            return _record_rows(conn, list(rows))
 
     def batch_leaves(self, batch_id: int) -> list[tuple[bytes, bytes, int, int]]:
         """The leaf values of a batch's records in batch order: on-chain shipment id, record
@@ -636,7 +682,7 @@ class LedgerStore:
                 sa.select(records).where(records.c.scope_id == scope_id)
                 .order_by(records.c.batch_id, records.c.position)
             )
-            return [_record_row(row) for row in rows]
+            return _record_rows(conn, list(rows))
 
     def scopes(self) -> list[Scope]:
         """Every (chain, contract, exporter) known to this store."""
@@ -652,7 +698,9 @@ class LedgerStore:
                 .join(scopes, scopes.c.id == records.c.scope_id)
                 .where(records.c.shipment_id == shipment_id).order_by(records.c.id)
             )
-            return [(Scope(r.chain_id, r.contract, r.exporter), _record_row(r)) for r in rows]
+            found = list(rows)
+            return list(zip([Scope(r.chain_id, r.contract, r.exporter) for r in found],
+                            _record_rows(conn, found), strict=True))
 
     # ------------------------------------------------------------------ outbox
 
@@ -851,6 +899,86 @@ def _new_id(result: sa.CursorResult[Any]) -> int:
     return int(key[0])
 
 
+class BulkBatches:
+    """Batches stored while their records are still being built, in the one transaction of
+    :meth:`LedgerStore.bulk_batches`: open a batch before its key is known, add its records in
+    any order and in as many pieces as they come, then seal it with its key (and tree).
+
+    Readers see nothing before the commit; a batch left unsealed, or sealed with a record count
+    other than the one it was opened with, fails the block, which rolls everything back.
+    """
+
+    def __init__(self, conn: Connection, scope_id: int) -> None:
+        self._conn = conn
+        self.scope_id = scope_id
+        self._now = _now()
+        self._open: dict[int, int] = {}
+
+    def open_batch(self, path: str, factor_set_id: str, shipment_count: int) -> int:
+        """A new batch of ``shipment_count`` records under a placeholder key; its id."""
+        placeholder = f"unsealed-{secrets.token_hex(16)}"
+        batch_id = _insert_batch(self._conn, self.scope_id, path, placeholder,
+                                 factor_set_id=factor_set_id, shipment_count=shipment_count,
+                                 tree=None, now=self._now)
+        self._open[batch_id] = shipment_count
+        return batch_id
+
+    def add_records(self, batch_id: int, new_records: Sequence[tuple[Any, ...]]) -> None:
+        """Records of an open batch: :class:`NewRecord` values (or plain tuples of its fields)."""
+        if batch_id not in self._open:
+            raise StoreError(f"batch {batch_id} is not open in this transaction")
+        head = (self.scope_id, batch_id)
+        _insert_records(self._conn, [head + record for record in new_records])
+
+    def add_block(self, data: bytes, record_count: int,
+                  segments: Sequence[tuple[int, Sequence[tuple[Any, ...]]]]) -> int:
+        """Records stored together as one record block: ``data`` is what
+        :func:`ledger.record_blocks.pack_block` made of their canonical bytes (in row order),
+        ``segments`` are (open batch id, rows), each row the fields of a :class:`NewRecord` up
+        to ``block_length`` (``record_json`` None). Returns the block's id."""
+        if sum(len(rows) for _, rows in segments) != record_count:
+            raise StoreError("a record block's rows do not match its record count")
+        block_id = _new_id(self._conn.execute(record_blocks.insert().values(
+            scope_id=self.scope_id, codec=BLOCK_CODEC, record_count=record_count, data=data,
+            created_at=self._now,
+        )))
+        tail = (block_id,)
+        for batch_id, rows in segments:
+            if batch_id not in self._open:
+                raise StoreError(f"batch {batch_id} is not open in this transaction")
+            head = (self.scope_id, batch_id)
+            _insert_records(self._conn, [head + row + tail for row in rows])
+        return block_id
+
+    def seal(self, batch_id: int, batch_key: str, tree: bytes | None = None) -> None:
+        """Give an open batch its key (and tree) once all its records are in."""
+        expected = self._open.pop(batch_id, None)
+        if expected is None:
+            raise StoreError(f"batch {batch_id} is not open in this transaction")
+        stored = self._conn.execute(sa.select(sa.func.count()).select_from(records)
+                                    .where(records.c.batch_id == batch_id)).scalar()
+        if stored != expected:
+            raise StoreError(f"batch {batch_key} was opened for {expected} records but holds "
+                             f"{stored}; nothing was stored")
+        self._conn.execute(batches.update().where(batches.c.id == batch_id)
+                           .values(batch_key=batch_key.lower(), tree=tree))
+
+    def check_sealed(self) -> None:
+        if self._open:
+            raise StoreError(f"batches {sorted(self._open)} were opened but never sealed; "
+                             "nothing was stored")
+
+
+def _insert_batch(conn: Connection, scope_id: int, path: str, batch_key: str, *,
+                  factor_set_id: str, shipment_count: int, tree: bytes | None,
+                  now: datetime) -> int:
+    return _new_id(conn.execute(batches.insert().values(
+        scope_id=scope_id, path=path, batch_key=batch_key.lower(),
+        factor_set_id=factor_set_id.lower(), shipment_count=shipment_count, tree=tree,
+        created_at=now,
+    )))
+
+
 # scope and batch, then the fields of a NewRecord in their order
 _RECORD_COLUMNS = ("scope_id", "batch_id", *NewRecord._fields)
 
@@ -891,8 +1019,27 @@ def _batch_row(row: Any) -> BatchRow:
                     row.factor_set_id, row.shipment_count, row.created_at)
 
 
-def _record_row(row: Any) -> RecordRow:
-    return RecordRow(
-        row.shipment_id, row.shipment_key, row.record_hash, row.leaf_hash, row.co2e_wtw_g,
-        row.co2e_ttw_g, bytes(row.record_json), row.batch_id, row.position, row.tree_index,
-    )
+def _record_rows(conn: Connection, rows: Sequence[Any]) -> list[RecordRow]:
+    """Record rows with their canonical bytes, each record block read and decompressed once."""
+    wanted = {row.block_id for row in rows if row.record_json is None}
+    blocks: dict[int, bytes] = {}
+    for part in _chunks(sorted(wanted), 100):
+        for found in conn.execute(sa.select(record_blocks.c.id, record_blocks.c.codec,
+                                            record_blocks.c.data)
+                                  .where(record_blocks.c.id.in_(part))):
+            blocks[found.id] = unpack_block(found.codec, bytes(found.data))
+    out = []
+    for row in rows:
+        if row.record_json is not None:
+            body = bytes(row.record_json)
+        else:
+            unpacked = blocks.get(row.block_id)
+            if unpacked is None or row.block_offset + row.block_length > len(unpacked):
+                raise StoreError(f"the record of shipment {row.shipment_id!r} is missing from "
+                                 f"record block {row.block_id}")
+            body = unpacked[row.block_offset:row.block_offset + row.block_length]
+        out.append(RecordRow(
+            row.shipment_id, row.shipment_key, row.record_hash, row.leaf_hash, row.co2e_wtw_g,
+            row.co2e_ttw_g, body, row.batch_id, row.position, row.tree_index,
+        ))
+    return out

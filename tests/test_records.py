@@ -10,7 +10,12 @@ import pytest
 from Crypto.Hash import keccak as pycryptodome_keccak
 
 from ledger import records
-from ledger.canonical import canonical_json, chain_shipment_id_bytes, parse_canonical
+from ledger.canonical import (
+    canonical_json,
+    chain_shipment_id_bytes,
+    normalise_address,
+    parse_canonical,
+)
 from ledger.errors import InputError
 from ledger.merkle import build_tree, verify_proof
 from ledger.records import (
@@ -322,9 +327,11 @@ def test_a_helpers_chunks_come_back_through_its_spool_intact(tmp_path: Path) -> 
     with (tmp_path / "spool").open("w+b") as spool:
         # the helper's loop, run here: it takes every chunk, then closes its end
         records._help(sender, spool.fileno(), next_chunk,
-                      (pairs, bounds, EXPORTER, FACTOR_SET))
-        built: dict[int, list[records.RecordEntry]] = {}
-        records._collect(receiver, spool.fileno(), built, block=True)
-    assert sorted(built) == list(range(len(bounds)))
-    assert [entry for index in sorted(built) for entry in built[index]] == [
+                      (pairs, bounds, normalise_address(EXPORTER), FACTOR_SET.lower(),
+                       records._as_built))
+        done: set[int] = set()
+        chunks = list(records._collect(receiver, spool.fileno(), done, block=True))
+    assert done == set(range(len(bounds)))
+    in_order = sorted(chunks, key=lambda chunk: chunk.start)
+    assert [entry for chunk in in_order for entry in chunk.entries()] == [
         build_entry(s, f, exporter=EXPORTER, factor_set_id=FACTOR_SET) for s, f in pairs]
