@@ -17,7 +17,6 @@ shipment stored with the same record hash is reported as already anchored and no
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,13 +33,22 @@ from ledger.chain_gas import (
     pack_shipments,
     plan_batches,
 )
-from ledger.errors import ConfigError, FactorError, InputError, InputProblem
+from ledger.errors import ConfigError, FactorError, InputError, InputProblem, RecordConflict
 from ledger.keccak import keccak_function
 from ledger.merkle import Leaf, build_tree, tree_nodes
 from ledger.outbox import Checkpoint, Outbox, OutboxPolicy
 from ledger.record_blocks import pack_block
 from ledger.records import EntryChunk, iter_shaped_chunks, paused_gc
-from ledger.store import BatchRow, BatchStatus, LedgerStore, NewBatch, NewRecord, Scope, TxRow
+from ledger.store import (
+    BatchRow,
+    BatchStatus,
+    BlockRecords,
+    LedgerStore,
+    NewBatch,
+    NewRecord,
+    Scope,
+    TxRow,
+)
 
 __all__ = [
     "PATHS",
@@ -529,90 +537,72 @@ def anchor_footprints(
                           policy=policy, checkpoint=checkpoint, idle=idle)
 
 
-def _plain_shipment_ids(items: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]
-                        ) -> list[str] | None:
-    """Every pair's shipment id, or ``None`` unless each is a distinct non-empty string."""
-    try:
-        ids = [shipment["shipment_id"] for shipment, _ in items]
-    except (KeyError, TypeError, ValueError):
-        return None
-    if not all(type(i) is str and i for i in ids) or len(set(ids)) != len(ids):
-        return None
-    return ids
-
-
 def _anchor_root_streamed(run: _Run, items: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
                           factor_set_id: str, workers: int | None) -> AnchorResult | None:
     """:func:`anchor_footprints` on the root path with records stored as they are built;
-    ``None`` (nothing done) when the shipments need sorting out one by one."""
-    ids = _plain_shipment_ids(items)
-    if not items or ids is None or _HEX32.fullmatch(factor_set_id) is None:
+    ``None`` (nothing stored) when the store holds one of the shipments already or the input
+    names one twice: those are sorted out one by one."""
+    if not items or _HEX32.fullmatch(factor_set_id) is None:
         return None
     store, ledger, scope = run.store, run.ledger, run.scope
     factor_set = factor_set_id.lower()
     preflight(ledger, bytes.fromhex(factor_set[2:]))
+    new: list[str] = []
+
+    def store_new(_calls: dict[str, PlannedCall]) -> None:
+        new.extend(_store_root_chunks(store, scope, items, factor_set_id=factor_set,
+                                      batch_size=run.options.max_root_leaves,
+                                      workers=workers))
+
     with store.writer_lock(scope.chain_id, scope.exporter):
-        if store.find_records(scope, ids):
+        try:
+            resumed = _submit(run, store_new)
+        except RecordConflict:
+            if new:  # the records were stored: the conflict came later, it is not ours to hide
+                raise
             return None
-
-        def store_new(_calls: dict[str, PlannedCall]) -> None:
-            _store_root_chunks(store, scope, items, ids, factor_set_id=factor_set,
-                               batch_size=run.options.max_root_leaves, workers=workers)
-
-        resumed = _submit(run, store_new)
-    return AnchorResult(scope=scope, path="root", new_shipments=tuple(ids), already_anchored=(),
+    return AnchorResult(scope=scope, path="root", new_shipments=tuple(new), already_anchored=(),
                         resumed_batches=resumed, batches=tuple(store.batch_statuses(scope)))
 
 
 def _store_root_chunks(store: LedgerStore, scope: Scope,
-                       items: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
-                       ids: Sequence[str], *, factor_set_id: str, batch_size: int,
-                       workers: int | None) -> None:
+                       items: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], *,
+                       factor_set_id: str, batch_size: int, workers: int | None) -> list[str]:
     """Root batches of ``batch_size`` consecutive shipments, stored in one transaction: each
-    chunk of records as it is built (one record block per chunk), then each batch's tree."""
+    chunk of records as it is built (one record block per chunk, by forked helpers while this
+    process stores the ones before), then each batch's tree. Returns the shipment ids."""
+    ids: list[str] = [""] * len(items)
     with paused_gc(), store.bulk_batches(scope) as bulk:
         sizes = [min(batch_size, len(items) - start) for start in range(0, len(items), batch_size)]
         batch_ids = [bulk.open_batch("root", factor_set_id, size) for size in sizes]
         leaf_hashes: list[list[bytes]] = [[] for _ in sizes]
-        shape = functools.partial(_root_block, ids=ids, batch_size=batch_size)
-        for block, count, segments in iter_shaped_chunks(
-                items, exporter=scope.exporter, factor_set_id=factor_set_id, shape=shape,
-                helpers=workers):
-            bulk.add_block(block, count, [(batch_ids[batch], rows) for batch, rows, _ in segments])
-            for batch, _, hashes in segments:
-                leaf_hashes[batch].append(hashes)
+        for chunk, block in iter_shaped_chunks(items, exporter=scope.exporter,
+                                               factor_set_id=factor_set_id, shape=_packed,
+                                               helpers=workers, build_here=False):
+            placement = []  # a chunk may straddle two batches
+            first, end = chunk.start, chunk.start + chunk.size
+            ids[first:end] = chunk.shipment_ids
+            while first < end:
+                batch, position = divmod(first, batch_size)
+                last = min(end, (batch + 1) * batch_size)
+                placement.append((batch_ids[batch], first - chunk.start, last - chunk.start,
+                                  position))
+                leaf_hashes[batch].append(
+                    chunk.leaf_hashes[32 * (first - chunk.start):32 * (last - chunk.start)])
+                first = last
+            bulk.add_block(block, BlockRecords(chunk.shipment_ids, chunk.keys,
+                                               chunk.record_hashes, chunk.leaf_hashes,
+                                               chunk.grams, chunk.lengths), placement)
         for batch_id, blobs in zip(batch_ids, leaf_hashes, strict=True):
             joined = b"".join(blobs)
             nodes = tree_nodes(sorted(joined[at:at + 32] for at in range(0, len(joined), 32)))
             bulk.seal(batch_id, "0x" + nodes[0].hex(), b"".join(nodes))
+    return ids
 
 
-def _root_block(chunk: EntryChunk, *, ids: Sequence[str], batch_size: int
-                ) -> tuple[bytes, int, list[tuple[int, list[tuple[Any, ...]], bytes]]]:
-    """A chunk as one record block and its store rows (the fields of a ``NewRecord`` up to
-    ``block_length``), the rows split where a root batch ends: (block, record count,
-    [(batch number, rows, their leaf hashes)])."""
-    records = chunk.canonical()
-    block, offsets = pack_block(records)
-    keys, hashes, leaves = chunk.keys.hex(), chunk.record_hashes.hex(), chunk.leaf_hashes.hex()
-    grams, lengths = chunk.grams, chunk.lengths
-    segments = []
-    first, end = chunk.start, chunk.start + chunk.size
-    while first < end:
-        batch, position = divmod(first, batch_size)
-        last = min(end, (batch + 1) * batch_size)
-        rows = []
-        for index in range(first - chunk.start, last - chunk.start):
-            at = 64 * index
-            rows.append((ids[chunk.start + index], "0x" + keys[at:at + 64],
-                         "0x" + hashes[at:at + 64], grams[2 * index], grams[2 * index + 1],
-                         None, position, "0x" + leaves[at:at + 64], None, offsets[index],
-                         lengths[index]))
-            position += 1
-        segments.append((batch, rows,
-                         chunk.leaf_hashes[32 * (first - chunk.start):32 * (last - chunk.start)]))
-        first = last
-    return block, chunk.size, segments
+def _packed(chunk: EntryChunk) -> tuple[EntryChunk, bytes]:
+    """A chunk with its records packed as a record block (where the chunk was built)."""
+    return chunk._replace(records=b""), pack_block(chunk.records)
 
 
 def anchor_shipments(

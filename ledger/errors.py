@@ -35,6 +35,7 @@ __all__ = [
     "InputError",
     "InputProblem",
     "LedgerError",
+    "RecordConflict",
     "RoutingError",
     "RpcUnavailable",
     "StoreError",
@@ -127,6 +128,11 @@ class GasCapExceeded(ChainError):
 
 class StoreError(LedgerError):
     """The local ledger store refused a write or found itself inconsistent."""
+
+
+class RecordConflict(StoreError):
+    """A bulk write met a record the store already holds for the same shipment (or one given
+    twice): nothing was written."""
 
 
 class VerificationError(LedgerError):

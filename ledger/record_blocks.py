@@ -14,8 +14,6 @@ records decompress each block once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import zstandard
 
 from ledger.errors import StoreError
@@ -27,15 +25,9 @@ BLOCK_CODEC = "zstd"
 _LEVEL = 1
 
 
-def pack_block(records: Sequence[bytes]) -> tuple[bytes, list[int]]:
-    """The compressed block of ``records`` and each record's offset in its decompressed bytes."""
-    offsets = []
-    offset = 0
-    for record in records:
-        offsets.append(offset)
-        offset += len(record)
-    data = zstandard.ZstdCompressor(level=_LEVEL).compress(b"".join(records))
-    return data, offsets
+def pack_block(records: bytes) -> bytes:
+    """The block of ``records``: canonical records concatenated in order."""
+    return zstandard.ZstdCompressor(level=_LEVEL).compress(records)  # type: ignore[no-any-return]
 
 
 def unpack_block(codec: str, data: bytes) -> bytes:

@@ -29,6 +29,7 @@ import pickle
 import re
 import tempfile
 import threading
+import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -223,6 +224,7 @@ class EntryChunk(NamedTuple):
     """
 
     start: int
+    shipment_ids: list[str]
     keys: bytes
     """On-chain shipment ids (:func:`ledger.canonical.chain_shipment_id_bytes`)."""
     record_hashes: bytes
@@ -257,7 +259,8 @@ class EntryChunk(NamedTuple):
                 for data, leaf in zip(self.canonical(), self.leaves(), strict=True)]
 
 
-def _pack(start: int, datas: list[bytes], keys: list[bytes], grams: list[int]) -> EntryChunk:
+def _pack(start: int, ids: list[str], datas: list[bytes], keys: list[bytes], grams: list[int]
+          ) -> EntryChunk:
     keccak = keccak_function()
     hashes = [keccak(data) for data in datas]
     leaf_hashes = [
@@ -265,7 +268,7 @@ def _pack(start: int, datas: list[bytes], keys: list[bytes], grams: list[int]) -
                       + grams[2 * i + 1].to_bytes(32, "big")))
         for i, (key, record_hash) in enumerate(zip(keys, hashes, strict=True))
     ]
-    return EntryChunk(start, b"".join(keys), b"".join(hashes), b"".join(leaf_hashes),
+    return EntryChunk(start, ids, b"".join(keys), b"".join(hashes), b"".join(leaf_hashes),
                       array.array("q", grams), array.array("q", map(len, datas)),
                       b"".join(datas))
 
@@ -277,19 +280,21 @@ def _build_chunk(items: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], s
     fast = _fast_parts(pairs, exporter, factor_set_id)
     if fast is not None:
         return _pack(start, *fast)
+    ids: list[str] = []
     datas: list[bytes] = []
     keys: list[bytes] = []
     grams: list[int] = []
     for shipment, footprint in pairs:  # the checks one by one, raising the first problem
         data, (key, _, wtw_g, ttw_g) = _entry_parts(shipment, footprint, exporter, factor_set_id)
+        ids.append(shipment["shipment_id"])
         datas.append(data)
         keys.append(key)
         grams += (wtw_g, ttw_g)
-    return _pack(start, datas, keys, grams)
+    return _pack(start, ids, datas, keys, grams)
 
 
 def _fast_parts(pairs: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], exporter: str,
-                factor_set_id: str) -> tuple[list[bytes], list[bytes], list[int]] | None:
+                factor_set_id: str) -> tuple[list[str], list[bytes], list[bytes], list[int]] | None:
     """:func:`_entry_parts` of plain-dict pairs with the checks done for all of them at once;
     ``None`` when any pair needs the checks one by one (a problem, or a value of another type)."""
     records: list[dict[str, Any]] = []
@@ -318,7 +323,7 @@ def _fast_parts(pairs: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], ex
         keys = [shipment_key(shipment_id) for shipment_id in ids]
     except InputError:
         return None
-    return datas, keys, grams
+    return ids, datas, keys, grams
 
 
 def iter_entry_chunks(
@@ -346,16 +351,18 @@ def iter_shaped_chunks(
     factor_set_id: str,
     shape: Callable[[EntryChunk], T],
     helpers: int | None = None,
+    build_here: bool = True,
 ) -> Iterator[T]:
     """``shape(chunk)`` of every chunk of consecutive pairs' entries (:class:`EntryChunk`), each
     handed out as soon as it is built: not in input order. ``shape`` runs where the chunk is
     built, so what a caller does to every entry (rows for a database, say) is spread too.
 
     From :data:`PARALLEL_MIN_PAIRS` pairs on, ``helpers`` forked processes (default: as many as
-    the CPUs this process may use) build chunks beside this one, which builds one whenever no
-    helper's chunk is waiting: a caller that stores each chunk as it comes keeps every CPU busy.
-    Only this process works where forking is unsafe or impossible (other threads running, a
-    daemonic process, no ``fork`` start method).
+    the CPUs this process may use) build chunks; this one builds too (``build_here``) whenever no
+    helper's chunk is waiting, or (without) only picks them up: a caller with work of its own
+    for each chunk (storing it) leaves the building to the helpers. Only this process works
+    where forking is unsafe or impossible (other threads running, a daemonic process, no
+    ``fork`` start method).
 
     A bad pair raises the ``InputError`` one process would raise (the first problem in input
     order) once every chunk before it is handed out: a chunk with a problem (or whose helper
@@ -373,7 +380,8 @@ def iter_shaped_chunks(
         return
     done: set[int] = set()
     with paused_gc():
-        yield from _chunks_shared((items, bounds, exporter, factor_set_id, shape), count, done)
+        yield from _chunks_shared((items, bounds, exporter, factor_set_id, shape), count, done,
+                                  build_here=build_here)
     for index, (start, stop) in enumerate(bounds):
         if index not in done:
             yield shape(_build_chunk(items, start, stop, exporter, factor_set_id))
@@ -402,17 +410,18 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _chunks_shared(job: _Job, helpers: int, done: set[int]) -> Iterator[Any]:
-    """Chunks built by this process and ``helpers`` forked ones, each taking the next chunk
-    nobody took yet; ``done`` receives the index of each chunk handed out (a chunk with a
-    problem, or whose helper died, is not: the caller builds it).
+def _chunks_shared(job: _Job, helpers: int, done: set[int], *, build_here: bool
+                   ) -> Iterator[Any]:
+    """Chunks built by ``helpers`` forked processes (and this one, with ``build_here``), each
+    taking the next chunk nobody took yet; ``done`` receives the index of each chunk handed out
+    (a chunk with a problem, or whose helper died, is not: the caller builds it).
 
     A helper writes each chunk to a spool file of its own and notes it on a pipe, so it never
-    waits for this process, which picks the chunks up between two of its own.
+    waits for this process, which picks the chunks up as they come (between two of its own).
     """
     context = multiprocessing.get_context("fork")
     next_chunk = context.Value("q", 0)
-    helpers_ = []
+    spools: dict[multiprocessing.connection.Connection, int] = {}
     with contextlib.ExitStack() as stack:
         gc.freeze()  # the helpers share the input's pages; their collector leaves them alone
         try:
@@ -428,17 +437,20 @@ def _chunks_shared(job: _Job, helpers: int, done: set[int]) -> Iterator[Any]:
                     break
                 stack.callback(_stop, process)
                 sender.close()
-                helpers_.append((receiver, spool.fileno()))
+                spools[receiver] = spool.fileno()
         finally:
             gc.unfreeze()
-        for index, chunk in _take_chunks(next_chunk, job):
-            if chunk is not None:
-                done.add(index)
-                yield chunk
-            for receiver, fd in helpers_:
-                yield from _collect(receiver, fd, done, block=False)
-        for receiver, fd in helpers_:
-            yield from _collect(receiver, fd, done, block=True)
+        if build_here or not spools:
+            for index, chunk in _take_chunks(next_chunk, job):
+                if chunk is not None:
+                    done.add(index)
+                    yield chunk
+                for receiver, fd in spools.items():
+                    yield from _collect(receiver, fd, done)
+        while spools := {pipe: fd for pipe, fd in spools.items() if not pipe.closed}:
+            for ready in multiprocessing.connection.wait(list(spools)):
+                pipe = typing.cast(multiprocessing.connection.Connection, ready)
+                yield from _collect(pipe, spools[pipe], done)
 
 
 def _stop(process: multiprocessing.process.BaseProcess) -> None:
@@ -482,11 +494,11 @@ def _help(sender: multiprocessing.connection.Connection, spool: int, next_chunk:
     sender.close()
 
 
-def _collect(receiver: multiprocessing.connection.Connection, spool: int, done: set[int], *,
-             block: bool) -> Iterator[Any]:
-    """The chunks a helper noted as written (all of them until it is done, with ``block``); a
-    helper that died leaves its unwritten chunks to the caller."""
-    while not receiver.closed and (block or receiver.poll()):
+def _collect(receiver: multiprocessing.connection.Connection, spool: int, done: set[int]
+             ) -> Iterator[Any]:
+    """The chunks a helper noted as written so far; the pipe is closed here once the helper is
+    done (or died, leaving its unwritten chunks to the caller)."""
+    while not receiver.closed and receiver.poll():
         try:
             index, offset, size = receiver.recv()
         except (EOFError, OSError):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import itertools
 import os
 import secrets
 import threading
@@ -33,7 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from ledger.errors import StoreError
+from ledger.errors import RecordConflict, StoreError
 from ledger.record_blocks import BLOCK_CODEC, unpack_block
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "AttemptRow",
     "BatchRow",
     "BatchStatus",
+    "BlockRecords",
     "BulkBatches",
     "LedgerStore",
     "NewAttempt",
@@ -599,12 +601,23 @@ class LedgerStore:
     @contextlib.contextmanager
     def bulk_batches(self, scope: Scope) -> Iterator[BulkBatches]:
         """One transaction for batches whose records arrive in pieces (:class:`BulkBatches`):
-        committed when the block ends with every batch it opened sealed, else rolled back."""
+        committed when the block ends with every batch it opened sealed, else rolled back.
+        A record whose shipment the scope holds already (or holds twice) rolls it back with
+        :class:`~ledger.errors.RecordConflict`."""
         with self.write() as conn:
             scope_id = self._scope_id(conn, scope, create=True)
             assert scope_id is not None
             bulk = BulkBatches(conn, scope_id)
-            yield bulk
+            try:
+                yield bulk
+            except IntegrityError as exc:
+                # SQLite names the columns, PostgreSQL the constraint
+                if not any(name in str(exc.orig)
+                           for name in ("records.shipment_id", "uq_records_idempotency")):
+                    raise
+                raise RecordConflict(
+                    f"a record of this bulk write is in the store already, or given twice: "
+                    f"{exc.orig}") from exc
             bulk.check_sealed()
 
     def batch(self, batch_id: int) -> BatchRow:
@@ -930,24 +943,34 @@ class BulkBatches:
         head = (self.scope_id, batch_id)
         _insert_records(self._conn, [head + record for record in new_records])
 
-    def add_block(self, data: bytes, record_count: int,
-                  segments: Sequence[tuple[int, Sequence[tuple[Any, ...]]]]) -> int:
-        """Records stored together as one record block: ``data`` is what
-        :func:`ledger.record_blocks.pack_block` made of their canonical bytes (in row order),
-        ``segments`` are (open batch id, rows), each row the fields of a :class:`NewRecord` up
-        to ``block_length`` (``record_json`` None). Returns the block's id."""
-        if sum(len(rows) for _, rows in segments) != record_count:
-            raise StoreError("a record block's rows do not match its record count")
-        block_id = _new_id(self._conn.execute(record_blocks.insert().values(
-            scope_id=self.scope_id, codec=BLOCK_CODEC, record_count=record_count, data=data,
-            created_at=self._now,
-        )))
-        tail = (block_id,)
-        for batch_id, rows in segments:
+    def add_block(self, data: bytes, block: BlockRecords,
+                  placement: Sequence[tuple[int, int, int, int]]) -> int:
+        """Records stored together as one record block: ``data`` is their canonical bytes,
+        concatenated in order and packed by :func:`ledger.record_blocks.pack_block`; ``block``
+        holds the rest of each record, column by column; ``placement`` says where the records go,
+        as (open batch id, first record, end record, position in the batch of the first) runs
+        that cover the block in order. Returns the block's id."""
+        count = len(block.lengths)
+        covered = 0
+        for batch_id, first, end, _ in placement:
             if batch_id not in self._open:
                 raise StoreError(f"batch {batch_id} is not open in this transaction")
-            head = (self.scope_id, batch_id)
-            _insert_records(self._conn, [head + row + tail for row in rows])
+            if first != covered or end <= first:
+                raise StoreError("a record block's placement must cover it in order")
+            covered = end
+        if covered != count or len(block.shipment_ids) != count \
+                or len(block.grams) != 2 * count or any(
+                    len(column) != 32 * count
+                    for column in (block.shipment_keys, block.record_hashes, block.leaf_hashes)):
+            raise StoreError("a record block's columns do not match its record count")
+        block_id = _new_id(self._conn.execute(record_blocks.insert().values(
+            scope_id=self.scope_id, codec=BLOCK_CODEC, record_count=count, data=data,
+            created_at=self._now,
+        )))
+        offsets = list(itertools.accumulate(block.lengths, initial=0))
+        for batch_id, first, end, position in placement:
+            _insert_block_rows(self._conn, (self.scope_id, batch_id, block_id), block,
+                               offsets, (first, end, position))
         return block_id
 
     def seal(self, batch_id: int, batch_key: str, tree: bytes | None = None) -> None:
@@ -967,6 +990,37 @@ class BulkBatches:
         if self._open:
             raise StoreError(f"batches {sorted(self._open)} were opened but never sealed; "
                              "nothing was stored")
+
+
+class BlockRecords(NamedTuple):
+    """The records of one record block, column by column: record ``i`` is ``shipment_ids[i]``,
+    the ``i``-th 32 bytes of each hash column, grams ``grams[2 * i]`` (WTW) and
+    ``grams[2 * i + 1]`` (TTW), and the ``lengths[i]`` bytes of the block after the ones
+    before it."""
+
+    shipment_ids: Sequence[str]
+    shipment_keys: bytes
+    record_hashes: bytes
+    leaf_hashes: bytes
+    grams: Sequence[int]
+    lengths: Sequence[int]
+
+
+def _insert_block_rows(conn: Connection, owners: tuple[int, int, int], block: BlockRecords,
+                       offsets: Sequence[int], span: tuple[int, int, int]) -> None:
+    """Rows for records ``first:end`` of a block, at positions from ``position`` on."""
+    scope_id, batch_id, block_id = owners
+    first, end, position = span
+    keys, hashes, leaves = (column[32 * first:32 * end].hex() for column in
+                            (block.shipment_keys, block.record_hashes, block.leaf_hashes))
+    ids, grams, lengths = block.shipment_ids, block.grams, block.lengths
+    rows = [
+        (scope_id, batch_id, ids[index], "0x" + keys[at:at + 64], "0x" + hashes[at:at + 64],
+         grams[2 * index], grams[2 * index + 1], None, position + index - first,
+         "0x" + leaves[at:at + 64], None, offsets[index], lengths[index], block_id)
+        for index, at in zip(range(first, end), range(0, 64 * (end - first), 64), strict=True)
+    ]
+    _insert_records(conn, rows)
 
 
 def _insert_batch(conn: Connection, scope_id: int, path: str, batch_key: str, *,

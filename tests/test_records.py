@@ -330,7 +330,8 @@ def test_a_helpers_chunks_come_back_through_its_spool_intact(tmp_path: Path) -> 
                       (pairs, bounds, normalise_address(EXPORTER), FACTOR_SET.lower(),
                        records._as_built))
         done: set[int] = set()
-        chunks = list(records._collect(receiver, spool.fileno(), done, block=True))
+        chunks = list(records._collect(receiver, spool.fileno(), done))
+    assert receiver.closed  # the helper closed its end: everything it wrote was read
     assert done == set(range(len(bounds)))
     in_order = sorted(chunks, key=lambda chunk: chunk.start)
     assert [entry for chunk in in_order for entry in chunk.entries()] == [
