@@ -552,7 +552,7 @@ def _anchor_root_streamed(run: _Run, items: Sequence[tuple[Mapping[str, Any], Ma
     def store_new(_calls: dict[str, PlannedCall]) -> None:
         new.extend(_store_root_chunks(store, scope, items, factor_set_id=factor_set,
                                       batch_size=run.options.max_root_leaves,
-                                      workers=workers))
+                                      workers=workers, checkpoint=run.checkpoint))
 
     with store.writer_lock(scope.chain_id, scope.exporter):
         try:
@@ -567,10 +567,12 @@ def _anchor_root_streamed(run: _Run, items: Sequence[tuple[Mapping[str, Any], Ma
 
 def _store_root_chunks(store: LedgerStore, scope: Scope,
                        items: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], *,
-                       factor_set_id: str, batch_size: int, workers: int | None) -> list[str]:
+                       factor_set_id: str, batch_size: int, workers: int | None,
+                       checkpoint: Checkpoint | None = None) -> list[str]:
     """Root batches of ``batch_size`` consecutive shipments, stored in one transaction: each
     chunk of records as it is built (one record block per chunk, by forked helpers while this
-    process stores the ones before), then each batch's tree. Returns the shipment ids."""
+    process stores the ones before), then each batch's tree. Returns the shipment ids.
+    ``checkpoint`` hears ``storing`` after each block (the transaction still open)."""
     ids: list[str] = [""] * len(items)
     with paused_gc(), store.bulk_batches(scope) as bulk:
         sizes = [min(batch_size, len(items) - start) for start in range(0, len(items), batch_size)]
@@ -593,6 +595,8 @@ def _store_root_chunks(store: LedgerStore, scope: Scope,
             bulk.add_block(block, BlockRecords(chunk.shipment_ids, chunk.keys,
                                                chunk.record_hashes, chunk.leaf_hashes,
                                                chunk.grams, chunk.lengths), placement)
+            if checkpoint is not None:
+                checkpoint("storing", None)
         for batch_id, blobs in zip(batch_ids, leaf_hashes, strict=True):
             joined = b"".join(blobs)
             nodes = tree_nodes(sorted(joined[at:at + 32] for at in range(0, len(joined), 32)))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import threading
+import uuid
+from collections import OrderedDict
 from decimal import Decimal
-from enum import IntEnum
+from enum import Enum, IntEnum
 from typing import Any
 
 import numpy
@@ -167,6 +170,80 @@ def test_tuples_and_int_enums_are_written_as_their_json_kind() -> None:
         SEA = 3
 
     assert canonical_json({"legs": ("a", Mode.SEA)}) == b'{"legs":["a",3]}'
+
+
+# ---------------------------------------------------------------------------- many at once
+
+
+class _Colour(Enum):
+    RED = "red"
+
+
+class _IntMode(IntEnum):
+    SEA = 3
+
+
+_ODD_VALUES: list[Any] = [
+    {"x": 1.5}, {"x": float("nan")}, {"x": float("inf")}, {"x": -0.0},
+    {"x": uuid.UUID(int=7)}, {"x": _Colour.RED}, {"x": datetime.date(2026, 11, 27)},
+    {"x": Decimal("1.5")}, {"x": b"bytes"}, {"x": {1, 2}}, {1: "x"}, {("a",): 1},
+    {"x": MAX_SAFE_INTEGER + 1}, {"x": -(MAX_SAFE_INTEGER + 1)}, {"x": numpy.int64(3)},
+    {"k\U0001f600": 1, "k\uffff": 2}, {"x": "lone \ud800"}, OrderedDict(b=1, a=2),
+    {"x": ("tuple", 1)}, {"legs": ("a", _IntMode.SEA)},
+]
+
+
+def _nested(depth: int, leaf: Any) -> Any:
+    value = leaf
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def _outcome(value: Any) -> bytes | str:
+    try:
+        return canonical_json(value)
+    except InputError as exc:
+        return str(exc)
+
+
+@pytest.mark.parametrize("odd", range(len(_ODD_VALUES)))
+def test_many_at_once_gives_each_values_own_bytes_or_error(odd: int) -> None:
+    """Among plain records, each odd value gets what canonical_json gives it alone."""
+    plain = [{"shipment_id": f"S{n}", "legs": [{"mass_kg": str(n), "leg": n}]} for n in range(5)]
+    values = [*plain[:2], _ODD_VALUES[odd], *plain[2:]]
+    expected = [_outcome(v) for v in values]
+    errors = [e for e in expected if isinstance(e, str)]
+    if errors:
+        with pytest.raises(InputError) as excinfo:
+            canonical.canonical_json_many(values)
+        assert str(excinfo.value) == errors[0]
+    else:
+        assert canonical.canonical_json_many(values) == expected
+
+
+@pytest.mark.parametrize(("depth", "leaf"), [(64, 1), (65, 1), (64, []), (65, []), (64, {}),
+                                             (100, 1)])
+def test_many_at_once_has_the_same_depth_limit(depth: int, leaf: Any) -> None:
+    value = _nested(depth, leaf)
+    try:
+        got: bytes | str = canonical.canonical_json_many([value])[0]
+    except InputError as exc:
+        got = str(exc)
+    assert got == _outcome(value)
+
+
+def test_many_at_once_refuses_a_circular_value() -> None:
+    loop: dict[str, Any] = {}
+    loop["self"] = loop
+    with pytest.raises(InputError, match="deeper than"):
+        canonical.canonical_json_many([{"a": 1}, loop])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(json_values, max_size=6))
+def test_many_at_once_equals_one_by_one(values: list[Any]) -> None:
+    assert canonical.canonical_json_many(values) == [canonical_json(v) for v in values]
 
 
 # ---------------------------------------------------------------------------- parsing

@@ -1,8 +1,10 @@
 """Crash safety: an anchoring process SIGKILLed at random points, then resumed.
 
-Each round anchors fresh shipments (alternating paths, three batches) in a forked process that kills
-itself at a named checkpoint (before sending, after sending but before the receipt is stored,
-between batches, ...) or is killed by this test after a random delay; some rounds crash twice.
+Each round anchors fresh shipments (three batches; in turn per-shipment events, a root from
+records, and a root from footprints whose records forked helpers build while the run stores them
+block by block) in a forked process that kills itself at a named checkpoint (while storing, before
+sending, after sending but before the receipt is stored, between batches, ...) or is killed by
+this test after a random delay; some rounds crash twice.
 Then the same command runs again. At the end every shipment is anchored exactly once, every
 transaction used exactly one nonce, and the store agrees with the chain event for event.
 """
@@ -41,8 +43,11 @@ KILL_POINTS = [
     ("receipt", 3),
     ("stored", 1),
     ("final", 3),
+    ("storing", 3),           # records half stored (footprint rounds: one block per 2 shipments)
     (None, 0),                # killed from outside after a random delay
 ]
+#: (path, anchor footprints rather than records) of each round, in turn
+MODES = [("events", False), ("root", False), ("root", True)]
 
 
 def _records(exporter: str, factor_set_id: bytes, round_no: int) -> list[dict[str, object]]:
@@ -101,8 +106,9 @@ def test_sigkill_at_random_points_then_resume_anchors_everything_exactly_once(
         all_ids += [str(r["shipment_id"]) for r in records]
         records_file = tmp_path / f"records-{round_no}.json"
         records_file.write_text(json.dumps(records), encoding="utf-8")
-        config = {**base, "records_file": str(records_file),
-                  "path": "events" if round_no % 2 == 0 else "root"}
+        path, footprints = MODES[round_no % len(MODES)]
+        config = {**base, "records_file": str(records_file), "path": path,
+                  "footprints": footprints}
         crashes = 2 if round_no % 5 == 4 else 1
         for crash in range(crashes):
             point, reached = KILL_POINTS[(round_no + crash) % len(KILL_POINTS)]
@@ -120,6 +126,7 @@ def test_sigkill_at_random_points_then_resume_anchors_everything_exactly_once(
     assert sum(killed.values()) >= 20, killed
     for point in ("signed", "broadcast", "between_batches"):
         assert killed.get(point, 0) >= 2, killed
+    assert killed.get("storing", 0) >= 1, killed
 
     with open_store(store_path) as store:
         scope = scope_of(exporter)

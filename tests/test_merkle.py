@@ -100,6 +100,20 @@ def test_every_proof_verifies_and_a_changed_leaf_does_not(count: int) -> None:
         assert not verify_proof(tree.root, leaf._replace(record_hash=os.urandom(32)), proof)
 
 
+@pytest.mark.parametrize("count", [1, 2, 3, 8, 17, 257])
+def test_a_tree_stored_as_bytes_finds_each_leaf_and_no_other(count: int) -> None:
+    leaves = random_leaves(count, seed=1000 + count)
+    tree = build_tree(leaves)
+    hashes = sorted(reference_leaf_hash(leaf) for leaf in leaves)
+    assert tuple(merkle.tree_nodes(hashes)) == tree.nodes
+    stored = b"".join(tree.nodes)
+    for leaf, index in zip(leaves, tree.tree_indices, strict=True):
+        assert merkle.stored_tree_index(stored, reference_leaf_hash(leaf)) == index
+    assert merkle.stored_tree_index(stored, os.urandom(32)) is None
+    # the root is found only where it is a leaf itself: in a one-leaf tree
+    assert merkle.stored_tree_index(stored, tree.nodes[0]) == (0 if count == 1 else None)
+
+
 def test_a_tampered_or_foreign_proof_fails() -> None:
     leaves = random_leaves(20)
     tree = build_tree(leaves)

@@ -16,8 +16,10 @@ import pytest
 import sqlalchemy as sa
 
 from ledger import store as store_module
-from ledger.errors import StoreError
+from ledger.errors import RecordConflict, StoreError
+from ledger.record_blocks import pack_block
 from ledger.store import (
+    BlockRecords,
     LedgerStore,
     NewAttempt,
     NewBatch,
@@ -147,6 +149,94 @@ def test_a_failed_write_stores_nothing_of_it(store: LedgerStore) -> None:
         store.add_batches(SCOPE, [_batch(2, ["SHP-2", "SHP-3"]), _batch(3, ["SHP-1"])])
     assert set(store.find_records(SCOPE, ["SHP-1", "SHP-2", "SHP-3"])) == {"SHP-1"}
     assert [s.batch.batch_key for s in store.batch_statuses(SCOPE)] == [_hex(1)]
+
+
+def _block_of(ids: list[str], first_hash: int = 1) -> tuple[bytes, BlockRecords, list[bytes]]:
+    bodies = [f'{{"shipment_id":"{i}","n":{n}}}'.encode() for n, i in enumerate(ids)]
+    return pack_block(b"".join(bodies)), BlockRecords(
+        ids, b"".join(bytes.fromhex(_hex(hash(i) & (2**256 - 1) or 1)[2:]) for i in ids),
+        b"".join(bytes.fromhex(_hex(first_hash + n)[2:]) for n in range(len(ids))),
+        b"".join(bytes.fromhex(_hex(0xF000 + first_hash + n)[2:]) for n in range(len(ids))),
+        [g for n in range(len(ids)) for g in (1000 + n, 800 + n)], [len(b) for b in bodies],
+    ), bodies
+
+
+def test_bulk_batches_store_record_blocks_that_read_back_exactly(store: LedgerStore) -> None:
+    ids = [f"BLK-{n}" for n in range(7)]
+    data, block, bodies = _block_of(ids)
+    with store.bulk_batches(SCOPE) as bulk:
+        first = bulk.open_batch("root", FACTOR_SET, 3)
+        second = bulk.open_batch("root", FACTOR_SET, 4)
+        # one block straddling two batches: records 0-2 go to the first, 3-6 to the second
+        bulk.add_block(data, block, [(first, 0, 3, 0), (second, 3, 7, 0)])
+        bulk.seal(first, _hex(0xAA), b"\x01" * 32)
+        bulk.seal(second, _hex(0xBB), b"\x02" * 32)
+    statuses = store.batch_statuses(SCOPE)
+    assert [(s.batch.batch_key, s.batch.shipment_count) for s in statuses] == [
+        (_hex(0xAA), 3), (_hex(0xBB), 4)]
+    assert store.batch_tree(statuses[1].batch.id) == b"\x02" * 32
+    rows = store.scope_records(SCOPE)
+    assert [r.shipment_id for r in rows] == ids
+    assert [r.record_json for r in rows] == bodies
+    assert [r.position for r in rows] == [0, 1, 2, 0, 1, 2, 3]
+    assert rows[4].record_hash == _hex(5) and rows[4].leaf_hash == _hex(0xF005)
+    assert (rows[4].co2e_wtw_g, rows[4].co2e_ttw_g) == (1004, 804)
+    assert rows[4].tree_index is None
+    single = store.record(SCOPE, "BLK-5")
+    assert single is not None and single.record_json == bodies[5]
+    assert [r.record_json for r in store.batch_records(statuses[0].batch.id)] == bodies[:3]
+    [(scope, found)] = store.records_of_shipment("BLK-6")
+    assert scope == SCOPE and found.record_json == bodies[6]
+    assert store.batch_leaves(statuses[0].batch.id)[2][1] == bytes.fromhex(_hex(3)[2:])
+
+
+def test_a_bulk_write_that_goes_wrong_stores_nothing(store: LedgerStore) -> None:
+    store.add_batches(SCOPE, [_batch(1, ["OLD-1"], path="root")])
+    data, block, _ = _block_of(["NEW-1", "NEW-2"])
+    with pytest.raises(StoreError, match="never sealed"), store.bulk_batches(SCOPE) as bulk:
+        bulk.add_block(data, block, [(bulk.open_batch("root", FACTOR_SET, 2), 0, 2, 0)])
+    with pytest.raises(StoreError, match="opened for 3 records but holds 2"), \
+            store.bulk_batches(SCOPE) as bulk:
+        batch = bulk.open_batch("root", FACTOR_SET, 3)
+        bulk.add_block(data, block, [(batch, 0, 2, 0)])
+        bulk.seal(batch, _hex(0xCC))
+    with pytest.raises(StoreError, match="cover it in order"), store.bulk_batches(SCOPE) as bulk:
+        bulk.add_block(data, block, [(bulk.open_batch("root", FACTOR_SET, 1), 1, 2, 0)])
+    clash, clash_block, _ = _block_of(["NEW-3", "OLD-1"])
+    with pytest.raises(RecordConflict), store.bulk_batches(SCOPE) as bulk:
+        batch = bulk.open_batch("root", FACTOR_SET, 2)
+        bulk.add_block(clash, clash_block, [(batch, 0, 2, 0)])
+    assert [r.shipment_id for r in store.scope_records(SCOPE)] == ["OLD-1"]
+    assert len(store.batch_statuses(SCOPE)) == 1
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM record_blocks")).scalar_one() == 0
+
+
+def test_a_downgrade_writes_block_records_back_into_their_rows(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    path = tmp_path / "ledger.sqlite"
+    ids = ["DG-1", "DG-2", "DG-3"]
+    data, block, bodies = _block_of(ids)
+    with open_store(path) as first:
+        first.add_batches(SCOPE, [_batch(1, ["ROW-1"])])
+        with first.bulk_batches(SCOPE) as bulk:
+            batch = bulk.open_batch("root", FACTOR_SET, 3)
+            bulk.add_block(data, block, [(batch, 0, 3, 0)])
+            bulk.seal(batch, _hex(0xDD))
+        config = Config()
+        config.set_main_option("script_location", str(Path(store_module.__file__).parent
+                                                      / "migrations"))
+        with first.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0002_service_tables")
+        with first.engine.connect() as conn:
+            rows = dict(conn.execute(sa.text("SELECT shipment_id, record_json FROM records")).all())
+        assert {key: bytes(value) for key, value in rows.items()} == {
+            "ROW-1": b'{"shipment":"ROW-1"}', **dict(zip(ids, bodies, strict=True))}
+    with open_store(path) as again:  # upgraded once more, the records as they were
+        assert [r.record_json for r in again.scope_records(SCOPE)][1:] == bodies
 
 
 def test_outbox_transaction_walks_its_states(store: LedgerStore) -> None:

@@ -3,9 +3,12 @@
 The tests run :func:`run` in a forked process (so the imports are paid once); by hand it runs as
 ``python tests/faults/anchor_worker.py CONFIG.json``. The config names the node, the
 deployment file, the signing key, the store, a JSON file of records (as ``build_record`` makes
-them), the path and batch size, the confirmation depth, and optionally ``kill_point`` and
-``kill_nth``: the worker sends itself SIGKILL the ``kill_nth``-th time the run reaches that
-checkpoint (``stored``, ``signed``, ``broadcast``, ``between_batches``, ``receipt``, ``final``).
+them), the path and batch size, the confirmation depth, ``footprints`` (anchor the records'
+(shipment, footprint) pairs with ``anchor_footprints``, records built by forked helpers in
+chunks of ``chunk_pairs``, instead of the records with ``anchor_records``), and optionally
+``kill_point`` and ``kill_nth``: the worker sends itself SIGKILL the ``kill_nth``-th time the
+run reaches that checkpoint (``storing``, ``stored``, ``signed``, ``broadcast``,
+``between_batches``, ``receipt``, ``final``).
 ``ready()`` is called once connected, before anything is stored or sent.
 """
 
@@ -23,7 +26,8 @@ from typing import Any
 
 def run(config: dict[str, Any], ready: Callable[[], object] | None = None) -> dict[str, int]:
     """One anchoring run as ``config`` says; returns the counts of the result."""
-    from ledger.anchor import AnchorOptions, anchor_records, prepare_records
+    from ledger import records as records_module
+    from ledger.anchor import AnchorOptions, anchor_footprints, anchor_records, prepare_records
     from ledger.chain import connect
     from ledger.config import ChainSettings
     from ledger.deploy import load_deployment, open_deployment
@@ -32,7 +36,7 @@ def run(config: dict[str, Any], ready: Callable[[], object] | None = None) -> di
 
     settings = ChainSettings(rpc_url=config["rpc_url"], chain_id=config["chain_id"],
                              poll_interval_s=0.005, rpc_retries=2, rpc_backoff_s=0.05)
-    records = prepare_records(json.loads(Path(config["records_file"]).read_text("utf-8")))
+    built = json.loads(Path(config["records_file"]).read_text("utf-8"))
     kill_point, kill_nth = config.get("kill_point"), int(config.get("kill_nth", 1))
     seen: dict[str, int] = {}
 
@@ -54,16 +58,23 @@ def run(config: dict[str, Any], ready: Callable[[], object] | None = None) -> di
         if ready is not None:
             ready()
         with open_store(config["store"]) as store:
-            result = anchor_records(
-                records, store=store, ledger=ledger,
-                factor_set_id=bytes.fromhex(config["factor_set_id"][2:]),
-                options=AnchorOptions(path=config["path"],
-                                      max_batch_shipments=config["batch_size"],
-                                      max_root_leaves=config["batch_size"]),
-                policy=OutboxPolicy(confirmations=config["confirmations"],
-                                    poll_interval_s=0.005),
-                checkpoint=checkpoint, idle=mine_a_block,
-            )
+            options = AnchorOptions(path=config["path"], max_batch_shipments=config["batch_size"],
+                                    max_root_leaves=config["batch_size"])
+            policy = OutboxPolicy(confirmations=config["confirmations"], poll_interval_s=0.005)
+            if config.get("footprints"):
+                records_module.PARALLEL_MIN_PAIRS = 1  # helpers even for a handful of pairs
+                records_module._CHUNK_PAIRS = int(config.get("chunk_pairs", 2))
+                result = anchor_footprints(
+                    [(r["shipment"], r["footprint"]) for r in built], store=store,
+                    ledger=ledger, factor_set_id=config["factor_set_id"], options=options,
+                    policy=policy, checkpoint=checkpoint, idle=mine_a_block, workers=2,
+                )
+            else:
+                result = anchor_records(
+                    prepare_records(built), store=store, ledger=ledger,
+                    factor_set_id=bytes.fromhex(config["factor_set_id"][2:]), options=options,
+                    policy=policy, checkpoint=checkpoint, idle=mine_a_block,
+                )
     return {"new": len(result.new_shipments), "already": len(result.already_anchored),
             "resumed": len(result.resumed_batches)}
 
