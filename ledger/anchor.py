@@ -43,6 +43,7 @@ from ledger.store import (
     BatchRow,
     BatchStatus,
     BlockRecords,
+    BulkBatches,
     LedgerStore,
     NewBatch,
     NewRecord,
@@ -571,17 +572,19 @@ def _store_root_chunks(store: LedgerStore, scope: Scope,
                        checkpoint: Checkpoint | None = None) -> list[str]:
     """Root batches of ``batch_size`` consecutive shipments, stored in one transaction: each
     chunk of records as it is built (one record block per chunk, by forked helpers while this
-    process stores the ones before), then each batch's tree. Returns the shipment ids.
+    process stores the ones before), and each batch's tree once its records are all in. Returns
+    the shipment ids.
     ``checkpoint`` hears ``storing`` after each block (the transaction still open)."""
     ids: list[str] = [""] * len(items)
     with paused_gc(), store.bulk_batches(scope) as bulk:
         sizes = [min(batch_size, len(items) - start) for start in range(0, len(items), batch_size)]
         batch_ids = [bulk.open_batch("root", factor_set_id, size) for size in sizes]
         leaf_hashes: list[list[bytes]] = [[] for _ in sizes]
+        missing = list(sizes)
         for chunk, block in iter_shaped_chunks(items, exporter=scope.exporter,
                                                factor_set_id=factor_set_id, shape=_packed,
                                                helpers=workers, build_here=False):
-            placement = []  # a chunk may straddle two batches
+            placement, touched = [], []  # a chunk may straddle two batches
             first, end = chunk.start, chunk.start + chunk.size
             ids[first:end] = chunk.shipment_ids
             while first < end:
@@ -591,17 +594,25 @@ def _store_root_chunks(store: LedgerStore, scope: Scope,
                                   position))
                 leaf_hashes[batch].append(
                     chunk.leaf_hashes[32 * (first - chunk.start):32 * (last - chunk.start)])
+                missing[batch] -= last - first
+                touched.append(batch)
                 first = last
             bulk.add_block(block, BlockRecords(chunk.shipment_ids, chunk.keys,
                                                chunk.record_hashes, chunk.leaf_hashes,
                                                chunk.grams, chunk.lengths), placement)
+            for batch in touched:
+                if missing[batch] == 0:  # complete: its tree while the other batches come
+                    _seal_root(bulk, batch_ids[batch], leaf_hashes[batch])
             if checkpoint is not None:
                 checkpoint("storing", None)
-        for batch_id, blobs in zip(batch_ids, leaf_hashes, strict=True):
-            joined = b"".join(blobs)
-            nodes = tree_nodes(sorted(joined[at:at + 32] for at in range(0, len(joined), 32)))
-            bulk.seal(batch_id, "0x" + nodes[0].hex(), b"".join(nodes))
     return ids
+
+
+def _seal_root(bulk: BulkBatches, batch_id: int, blobs: list[bytes]) -> None:
+    """Seal a root batch whose records are all stored: its tree from their leaf hashes."""
+    joined = b"".join(blobs)
+    nodes = tree_nodes(sorted(joined[at:at + 32] for at in range(0, len(joined), 32)))
+    bulk.seal(batch_id, "0x" + nodes[0].hex(), b"".join(nodes))
 
 
 def _packed(chunk: EntryChunk) -> tuple[EntryChunk, bytes]:

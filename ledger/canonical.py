@@ -220,17 +220,17 @@ def _plain_types(values: list[Any]) -> bool:
 def canonical_json_many(values: list[Any]) -> list[bytes]:
     """:func:`canonical_json` of each value, in order: the same bytes and the same error.
 
-    For many values at once (records of a batch): one type walk over all of them
-    (:func:`_plain_types`) and orjson's own refusals (integers beyond ±(2**53 - 1), non-string
+    For many values (records of a batch): a type walk in C (:func:`_plain_types`) and orjson's
+    own refusals (integers beyond ±(2**53 - 1), non-string
     member names, lone surrogates) stand in for the per-value check; anything they do not clear
     goes through :func:`canonical_json` one value at a time, which names the problem.
     """
     fast = _orjson_plain()
-    if fast is None or not _plain_types(values):
+    if fast is None:
         return [canonical_json(value) for value in values]
     out = []
-    for value in values:
-        data = fast(value)
+    for value in values:  # one value at a time: orjson finds it still in the CPU's caches
+        data = fast(value) if _plain_types([value]) else None
         out.append(canonical_json(value) if data is None else data)
     return out
 

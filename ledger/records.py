@@ -371,8 +371,7 @@ def iter_shaped_chunks(
     items = pairs if isinstance(pairs, Sequence) else list(pairs)
     exporter = normalise_address(exporter)
     factor_set_id = _factor_set_id(factor_set_id)
-    bounds = [(start, min(start + _CHUNK_PAIRS, len(items)))
-              for start in range(0, len(items), _CHUNK_PAIRS)]
+    bounds = _chunk_bounds(len(items))
     count = _usable_cpus() if helpers is None else helpers
     if count < 1 or len(items) < PARALLEL_MIN_PAIRS or not _can_fork():
         for start, stop in bounds:
@@ -390,6 +389,24 @@ def iter_shaped_chunks(
 T = TypeVar("T")
 #: What every builder of chunks shares: the pairs, the chunks' bounds, the exporter, the factor
 #: set id and the shape function.
+def _chunk_bounds(count: int) -> list[tuple[int, int]]:
+    """Chunks of :data:`_CHUNK_PAIRS` pairs, with smaller ones first and last when there are
+    many: the first reaches a caller sooner, and the last leave it less to do after the rest."""
+    size = _CHUNK_PAIRS
+    ramp = [size // 8, size // 4, size // 2]
+    if count < 4 * size or not all(ramp):
+        sizes = [size] * (count // size) + ([count % size] if count % size else [])
+    else:
+        middle = count - 2 * sum(ramp)
+        sizes = [*ramp, *[size] * (middle // size), *([middle % size] if middle % size else []),
+                 *reversed(ramp)]
+    bounds, start = [], 0
+    for length in sizes:
+        bounds.append((start, start + length))
+        start += length
+    return bounds
+
+
 _Job = tuple[Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], list[tuple[int, int]], str,
              str, Callable[[EntryChunk], Any]]
 

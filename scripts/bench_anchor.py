@@ -6,24 +6,30 @@
                                              [--repeat 3] [--workers N]
 
 Input: the four demo lanes (examples/demo-shipments.json) repeated with varied masses and ids;
-their footprints come from the vectorised engine before the clock starts. Then, per path, on its
-own Anvil (EIP-7825 cap enforced) and its own SQLite store, the clock runs from footprints to
-every batch final (``--confirmations`` blocks on top, mined on demand):
+their footprints (``Shipment.to_dict()``, ``ShipmentFootprint.to_dict()``) come from the
+vectorised engine before the clock starts. Then, per path, on its own Anvil (EIP-7825 cap
+enforced) and its own SQLite store, the clock runs over ``anchor_footprints`` from the footprints
+to every batch final (``--confirmations`` blocks on top, mined on demand):
 
-  records   shipment + footprint -> canonical record bytes, keccak-256 hash, leaf (build_entry)
-  checks    pre-flight reads, idempotency lookups in the store, reconciliation
-  plan      root: StandardMerkleTree per batch; events: batches under the per-transaction gas cap
-  store     records, trees and batches written in one commit
-  send      simulate, sign, store the raw transaction, broadcast
-  final     receipts, confirmation depth, re-check
+  records          shipment + footprint -> canonical record bytes, keccak-256 hash, leaf
+  checks           pre-flight reads, idempotency lookups in the store, reconciliation
+  plan             events: batches under the per-transaction gas cap
+  store            events: records and batches written in one commit
+  records + store  root: records built by forked helpers chunk by chunk while this process
+                   stores each chunk as a compressed record block, all in one transaction
+  trees            root: each batch's StandardMerkleTree from its leaf hashes (inside the above)
+  send             simulate, sign, store the raw transaction, broadcast
+  final            receipts, confirmation depth, re-check
 
 Each path runs ``--repeat`` times and the fastest run is printed (the machine may be shared:
 say "best of N" when quoting it). Records are built on ``--workers`` processes (default: every
-CPU this process may use; 1 for a single process).
+CPU this process may use).
 
-Printed: shipments/s, gas per shipment, where the time goes, and in the same run baselines:
-the records built on one process (``workers=1``) next to the run's figure; root path, the same
-tree built with ``eth_abi.encode`` + ``Web3.keccak`` per leaf and node; events path, one batch's
+Printed: shipments/s, gas per shipment, where the time goes, CPU seconds used (this process and
+the record helpers), bytes stored, and in the same run baselines: root path, the record-by-record
+way (records built first on the same processes, then the tree, then one commit of plain rows, as
+``anchor_records`` does for a records file) and the same tree built with ``eth_abi.encode`` +
+``Web3.keccak`` per leaf and node; events path, the records built on one process, one batch's
 receipt read in full through web3.py next to the receipt summary the outbox reads, and one
 transaction per shipment (sign, send, wait) on ``--baseline`` shipments.
 Targets on a 2-core machine: root >= 50,000 shipments/s, events >= 5,000 shipments/s.
@@ -35,6 +41,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import tempfile
 import time
 from collections.abc import Callable
@@ -46,7 +53,13 @@ import eth_abi
 from web3 import Web3
 
 from ledger import anchor as anchor_module
-from ledger.anchor import AnchorOptions, anchor_records, paused_gc, prepare_footprints
+from ledger.anchor import (
+    AnchorOptions,
+    anchor_footprints,
+    anchor_records,
+    paused_gc,
+    prepare_footprints,
+)
 from ledger.anvil import start_anvil
 from ledger.chain import connect
 from ledger.config import ChainSettings
@@ -62,7 +75,7 @@ from ledger.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {"root": 50_000, "events": 5_000}
-STAGES = ("records", "checks", "plan", "store", "send", "final")
+STAGES = ("records", "checks", "plan", "store", "records + store", "trees", "send", "final")
 
 
 def demo_shipments(count: int, seed: int = 2026) -> list[Shipment]:
@@ -84,7 +97,7 @@ class Clock:
     """Stage timings of one run, filled by wrappers and checkpoints."""
 
     def __init__(self) -> None:
-        self.seconds = dict.fromkeys(STAGES, 0.0)
+        self.seconds = dict.fromkeys((*STAGES, "streamed"), 0.0)
         self.marks: dict[str, float] = {}
 
     def wrap(self, stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
@@ -104,7 +117,9 @@ class Clock:
 
 def run_path(path: str, pairs: list[tuple[dict[str, Any], dict[str, Any]]], *,
              factor_set_id: str, factor_set_uri: str, confirmations: int,
-             workdir: Path, workers: int | None = None) -> dict[str, Any]:
+             workdir: Path, workers: int | None = None, streamed: bool = True) -> dict[str, Any]:
+    """One run on a fresh Anvil and store: ``anchor_footprints`` (``streamed``), or the
+    record-by-record way (``prepare_footprints`` then ``anchor_records``)."""
     exporter_key = dev_key(DEV_EXPORTER_INDEXES[0])
     with start_anvil() as node:
         settings = ChainSettings(rpc_url=node.rpc_url, chain_id=node.chain_id,
@@ -117,50 +132,82 @@ def run_path(path: str, pairs: list[tuple[dict[str, Any], dict[str, Any]]], *,
                 open_store(workdir / f"{path}-{time.time_ns()}.sqlite") as store:
             ledger = open_deployment(client, deployment)
             clock = Clock()
-            planner = "plan_root_batches" if path == "root" else "plan_event_batches"
-            original_plan = getattr(anchor_module, planner)
-            setattr(anchor_module, planner, clock.wrap("plan", original_plan))
+            wrapped = {"prepare_footprints": "records", "tree_nodes": "trees",
+                       "_store_root_chunks": "streamed", "plan_event_batches": "plan",
+                       "plan_root_batches": "plan"}
+            originals = {name: getattr(anchor_module, name) for name in wrapped}
+            for name, stage in wrapped.items():
+                setattr(anchor_module, name, clock.wrap(stage, originals[name]))
             store.add_batches = clock.wrap("store", store.add_batches)  # type: ignore[method-assign]
+            options = AnchorOptions(path=path)
+            policy = OutboxPolicy(confirmations=confirmations, poll_interval_s=0.002,
+                                  timeout_s=600)
+            cpu_before = _cpu_seconds()
             start = time.perf_counter()
-            records = prepare_footprints(pairs, exporter=client.address.lower(),
-                                         factor_set_id=factor_set_id, workers=workers)
-            clock.seconds["records"] = time.perf_counter() - start
-            anchor_start = time.perf_counter()
             try:
-                result = anchor_records(
-                    records, store=store, ledger=ledger,
-                    factor_set_id=bytes.fromhex(factor_set_id[2:]),
-                    options=AnchorOptions(path=path),
-                    policy=OutboxPolicy(confirmations=confirmations, poll_interval_s=0.002,
-                                        timeout_s=600),
-                    checkpoint=clock.checkpoint, idle=lambda: node.rpc("evm_mine"),
-                )
+                if streamed:
+                    result = anchor_footprints(
+                        pairs, store=store, ledger=ledger, factor_set_id=factor_set_id,
+                        options=options, policy=policy, checkpoint=clock.checkpoint,
+                        idle=lambda: node.rpc("evm_mine"), workers=workers)
+                else:
+                    records = anchor_module.prepare_footprints(
+                        pairs, exporter=client.address.lower(), factor_set_id=factor_set_id,
+                        workers=workers)
+                    result = anchor_records(
+                        records, store=store, ledger=ledger,
+                        factor_set_id=bytes.fromhex(factor_set_id[2:]), options=options,
+                        policy=policy, checkpoint=clock.checkpoint,
+                        idle=lambda: node.rpc("evm_mine"))
             finally:
-                setattr(anchor_module, planner, original_plan)
+                for name, function in originals.items():
+                    setattr(anchor_module, name, function)
             end = time.perf_counter()
+            cpu = _cpu_seconds() - cpu_before
+            seconds = clock.seconds
             first_signed = clock.marks.get("first signed", end)
             last_broadcast = clock.marks.get("last broadcast", end)
-            before_send = first_signed - anchor_start
-            clock.seconds["checks"] = max(
-                0.0, before_send - clock.seconds["plan"] - clock.seconds["store"])
-            clock.seconds["send"] = last_broadcast - first_signed
-            clock.seconds["final"] = end - last_broadcast
+            if seconds["streamed"]:  # built and stored together: the trees are part of it
+                seconds["records + store"] = seconds["streamed"] - seconds["trees"]
+            seconds["checks"] = max(0.0, first_signed - start - seconds["records"]
+                                    - seconds["streamed"] - seconds["plan"] - seconds["store"])
+            seconds["send"] = last_broadcast - first_signed
+            seconds["final"] = end - last_broadcast
             statuses = list(result.batches)
             gas = sum(s.tx.receipt.gas_used for s in statuses if s.tx and s.tx.receipt)
             assert {s.state for s in statuses} == {"final"}, "not every batch is final"
+            assert len(result.new_shipments) == len(pairs)
 
             proof_start = time.perf_counter()
-            sample = [r.shipment_id for r in records[:: max(1, len(records) // 1000)]]
+            sample = [s["shipment_id"] for s, _ in pairs[:: max(1, len(pairs) // 1000)]]
             for shipment_id in sample:
                 proof_bundle(store, result.scope, shipment_id)
             proof_s = (time.perf_counter() - proof_start) / len(sample)
             receipts_ms = receipt_read_ms(client, statuses[0].tx) if statuses[0].tx else None
             return {
-                "path": path, "count": len(records), "seconds": end - start,
-                "stages": clock.seconds, "gas": gas, "txs": len(statuses),
+                "path": path, "count": len(pairs), "seconds": end - start, "cpu": cpu,
+                "stages": seconds, "gas": gas, "txs": len(statuses),
                 "bundle_ms": proof_s * 1000, "receipts_ms": receipts_ms,
-                "bytes": sum(len(r.canonical) for r in records) / len(records),
+                "stored": store_bytes(store),
             }
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of its children that ended (the record helpers)."""
+    own, ended = resource.getrusage(resource.RUSAGE_SELF), \
+        resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + ended.ru_utime + ended.ru_stime
+
+
+def store_bytes(store: Any) -> tuple[int, int]:
+    """Canonical record bytes stored, and bytes the store used for them (rows and blocks)."""
+    with store.engine.connect() as conn:
+        inline = conn.exec_driver_sql(
+            "SELECT coalesce(sum(length(record_json)), 0), "
+            "coalesce(sum(block_length), 0) FROM records").one()
+        blocks = conn.exec_driver_sql(
+            "SELECT coalesce(sum(length(data)), 0) FROM record_blocks").scalar_one()
+    return int(inline[0]) + int(inline[1]), int(inline[0]) + int(blocks)
 
 
 def receipt_read_ms(client: Any, tx: Any) -> tuple[float, float]:
@@ -274,21 +321,37 @@ def main() -> None:
                   f"{result['seconds']:.2f} s = {rate:,.0f} shipments/s "
                   f"(target >= {target:,}/s: {'met' if rate >= target else 'NOT met'}); "
                   f"{result['gas'] / result['count']:,.1f} gas/shipment over "
-                  f"{result['txs']} transaction(s); records ~{result['bytes']:,.0f} bytes")
+                  f"{result['txs']} transaction(s)")
             print("  all runs: " + ", ".join(
                 f"{run['count'] / run['seconds']:,.0f}/s" for run in runs))
             for stage in STAGES:
                 seconds = result["stages"][stage]
-                print(f"  {stage:<8} {seconds:8.3f} s  {100 * seconds / result['seconds']:5.1f} %")
+                if seconds:
+                    print(f"  {stage:<16} {seconds:8.3f} s  "
+                          f"{100 * seconds / result['seconds']:5.1f} %")
+            records_bytes, stored_bytes = result["stored"]
+            print(f"  CPU used: {result['cpu']:.2f} s (this process and the record helpers) "
+                  f"in {result['seconds']:.2f} s; canonical records "
+                  f"{records_bytes / 1e6:,.0f} MB (~{records_bytes / result['count']:,.0f} "
+                  f"bytes each) stored in {stored_bytes / 1e6:,.1f} MB")
             print(f"  a proof bundle read back from the store: {result['bundle_ms']:.2f} ms")
-            one = one_process_records_seconds(pairs, factors.id, exporter)
-            print(f"  baseline records on one process: {one:.2f} s; in the run above: "
-                  f"{result['stages']['records']:.2f} s")
             if path == "root":
+                old = run_path(path, pairs, factor_set_id=factors.id,
+                               factor_set_uri=factors.uri, confirmations=args.confirmations,
+                               workdir=Path(tmp), workers=args.workers, streamed=False)
+                print(f"  baseline record by record (records, then tree, then plain rows): "
+                      f"{old['count'] / old['seconds']:,.0f} shipments/s in "
+                      f"{old['seconds']:.2f} s, CPU {old['cpu']:.2f} s; "
+                      f"records {old['stages']['records']:.2f} s, tree "
+                      f"{old['stages']['plan']:.2f} s, store {old['stages']['store']:.2f} s, "
+                      f"records stored in {old['stored'][1] / 1e6:,.0f} MB")
                 naive, ours = naive_tree_seconds(pairs, factors.id, exporter)
                 print(f"  baseline tree (eth_abi.encode + Web3.keccak per leaf/node): "
                       f"{naive:.2f} s; ledger's build_tree on the same leaves: {ours:.2f} s")
             else:
+                one = one_process_records_seconds(pairs, factors.id, exporter)
+                print(f"  baseline records on one process: {one:.2f} s; in the run above: "
+                      f"{result['stages']['records']:.2f} s")
                 if result["receipts_ms"] is not None:
                     full_ms, summary_ms = result["receipts_ms"]
                     print(f"  baseline one batch's receipt through web3.py: {full_ms:.0f} ms; "
