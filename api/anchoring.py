@@ -1,6 +1,6 @@
 """Anchoring an organisation's pending shipments, as a background job with progress.
 
-A job runs :func:`ledger.anchor.anchor_records` (the same call as ``carbon-ledger anchor``) over
+A job runs :func:`ledger.anchor.anchor_footprints` (the call behind ``carbon-ledger anchor``) over
 the shipments of the organisation that the ledger store does not hold yet. The ledger store
 commits each batch before its transaction is sent, so a job that dies (a crash, a dead RPC node)
 leaves nothing half-recorded: running it again resumes the stored batches and sends nothing twice.
@@ -62,10 +62,9 @@ def shipment_states(ctx: ServiceContext, address: str | None, shipment_ids: list
 def anchor_pending(ctx: ServiceContext, org_id: int, shipment_ids: list[str] | None,
                    progress: Callable[..., None]) -> dict[str, Any]:
     """Anchors the organisation's shipments not anchored yet (or the named ones)."""
-    from ledger.anchor import AnchorOptions, anchor_records, prepare_records
+    from ledger.anchor import AnchorOptions, anchor_footprints
     from ledger.footprint import compute_shipment
     from ledger.outbox import OutboxPolicy
-    from ledger.records import build_record
     from ledger.shipments import Shipment
 
     org = ctx.store.org(org_id)
@@ -78,12 +77,11 @@ def anchor_pending(ctx: ServiceContext, org_id: int, shipment_ids: list[str] | N
     known = ctx.ledger_store.find_records(scope, [r.shipment_id for r in rows])
     pending = [r for r in rows if r.shipment_id not in known]
     progress(phase=f"computing {len(pending)} record(s)", done=0, total=len(pending))
-    records = []
+    pairs = []
     for number, row in enumerate(pending, start=1):
         shipment = Shipment.from_dict(json.loads(row.shipment_json))
         footprint = compute_shipment(shipment, ctx.factor_set, router=ctx.router)
-        records.append(build_record(shipment.to_dict(), footprint.to_dict(),
-                                    exporter=key.address, factor_set_id=ctx.factor_set.id))
+        pairs.append((shipment.to_dict(), footprint.to_dict()))
         if number % 200 == 0:
             progress(done=number)
     progress(phase="sending batches", done=len(pending))
@@ -101,9 +99,9 @@ def anchor_pending(ctx: ServiceContext, org_id: int, shipment_ids: list[str] | N
                           send_retries=settings.rpc_retries, send_backoff_s=settings.rpc_backoff_s)
     options = AnchorOptions(path=ctx.settings.anchor_path, wait_until="final")
     with ctx.chain.key_lock(key.address), ctx.chain.ledger(key) as ledger:
-        result = anchor_records(prepare_records(records), store=ctx.ledger_store, ledger=ledger,
-                                factor_set_id=bytes.fromhex(ctx.factor_set.id[2:]),
-                                options=options, policy=policy, checkpoint=checkpoint)
+        result = anchor_footprints(pairs, store=ctx.ledger_store, ledger=ledger,
+                                   factor_set_id=ctx.factor_set.id, options=options,
+                                   policy=policy, checkpoint=checkpoint)
     batches = []
     for status in result.batches:
         tx = status.tx
