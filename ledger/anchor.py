@@ -522,7 +522,9 @@ def anchor_footprints(
     hashes. Otherwise (events path, shipments stored before, a problem in the input) it is
     :func:`prepare_footprints` and :func:`anchor_records`, which sort the shipments out one by
     one. Either way the store and the chain end the same, and so do the errors.
-    ``workers``: processes that build records (as ``prepare_footprints`` takes it).
+    ``workers``: processes that build records (default: one per CPU this process may use; on
+    the streamed root path they are forked helpers while this process stores, and ``1`` keeps
+    everything in this process).
     """
     items = pairs if isinstance(pairs, Sequence) else list(pairs)
     options = options or AnchorOptions()
@@ -583,7 +585,9 @@ def _store_root_chunks(store: LedgerStore, scope: Scope,
         missing = list(sizes)
         for chunk, block in iter_shaped_chunks(items, exporter=scope.exporter,
                                                factor_set_id=factor_set_id, shape=_packed,
-                                               helpers=workers, build_here=False):
+                                               helpers=None if workers is None
+                                               else workers if workers > 1 else 0,
+                                               build_here=False):
             placement, touched = [], []  # a chunk may straddle two batches
             first, end = chunk.start, chunk.start + chunk.size
             ids[first:end] = chunk.shipment_ids
