@@ -221,9 +221,9 @@ def canonical_json_many(values: list[Any]) -> list[bytes]:
     """:func:`canonical_json` of each value, in order: the same bytes and the same error.
 
     For many values (records of a batch): a type walk in C (:func:`_plain_types`) and orjson's
-    own refusals (integers beyond ±(2**53 - 1), non-string
-    member names, lone surrogates) stand in for the per-value check; anything they do not clear
-    goes through :func:`canonical_json` one value at a time, which names the problem.
+    own refusals (integers beyond ±(2**53 - 1), non-string member names, lone surrogates) stand
+    in for the per-value check; a value they do not clear goes through :func:`canonical_json`,
+    which names the problem.
     """
     fast = _orjson_plain()
     if fast is None:
@@ -279,20 +279,14 @@ def _stdlib_serialise(value: object) -> bytes:
 
 
 def _orjson_serialiser() -> Callable[[object], bytes] | None:
-    try:
-        import orjson
-    except ImportError:
+    plain = _orjson_plain()
+    if plain is None:
         return None
-    option = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
 
     def orjson_serialise(value: object) -> bytes:
-        try:
-            data: bytes = orjson.dumps(value, option=option)
-        except orjson.JSONEncodeError:
-            return _stdlib_serialise(value)  # names the problem (e.g. a lone surrogate)
-        if not data.isascii() and _ASTRAL_UTF8.search(data) is not None:
-            return _stdlib_serialise(value)
-        return data
+        data = plain(value)
+        # refused, or a member name that may sort otherwise: the exact path names the problem
+        return _stdlib_serialise(value) if data is None else data
 
     return orjson_serialise
 
