@@ -38,7 +38,7 @@ from ledger.keccak import keccak_function
 from ledger.merkle import Leaf, build_tree, tree_nodes
 from ledger.outbox import Checkpoint, Outbox, OutboxPolicy
 from ledger.record_blocks import pack_block
-from ledger.records import EntryChunk, iter_shaped_chunks, paused_gc
+from ledger.record_chunks import EntryChunk, iter_shaped_chunks, paused_gc
 from ledger.store import (
     BatchRow,
     BatchStatus,
@@ -167,9 +167,9 @@ def prepare_footprints(
     factor_set_id: str, workers: int | None = None,
 ) -> list[PreparedRecord]:
     """Records of (shipment, footprint) dicts, each canonicalised and hashed once
-    (:func:`ledger.records.build_entries`, on several processes for large inputs): the fast way
-    from footprints to anchoring. ``workers``: as ``build_entries`` takes it."""
-    from ledger.records import build_entries
+    (:func:`ledger.record_chunks.build_entries`, on several processes for large inputs), for
+    :func:`anchor_records`. ``workers``: as ``build_entries`` takes it."""
+    from ledger.record_chunks import build_entries
 
     items = pairs if isinstance(pairs, Sequence) else list(pairs)
     with paused_gc():
@@ -517,7 +517,7 @@ def anchor_footprints(
 
     On the root path, when none of the shipments is in the store yet, the records are built on
     every CPU and stored chunk by chunk as they come, in one transaction, while the rest are
-    still being built (:func:`ledger.records.iter_entry_chunks`,
+    still being built (:func:`ledger.record_chunks.iter_shaped_chunks`,
     :meth:`ledger.store.LedgerStore.bulk_batches`); each batch's tree follows from the leaf
     hashes. Otherwise (events path, shipments stored before, a problem in the input) it is
     :func:`prepare_footprints` and :func:`anchor_records`, which sort the shipments out one by

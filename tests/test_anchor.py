@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import DevChain
 
-from ledger import records as records_module
+from ledger import record_chunks
 from ledger.anchor import (
     AnchorOptions,
     PlannedCall,
@@ -214,8 +214,8 @@ def test_lookup_shows_every_record_and_flags_two_live_ones(
 @pytest.fixture
 def spread(monkeypatch: pytest.MonkeyPatch) -> None:
     """Helpers even for a few dozen pairs, in chunks of five (so chunks straddle batches)."""
-    monkeypatch.setattr(records_module, "PARALLEL_MIN_PAIRS", 1)
-    monkeypatch.setattr(records_module, "_CHUNK_PAIRS", 5)
+    monkeypatch.setattr(record_chunks, "PARALLEL_MIN_PAIRS", 1)
+    monkeypatch.setattr(record_chunks, "_CHUNK_PAIRS", 5)
 
 
 def _pairs(factor_set_id: bytes, count: int, prefix: str = "ZJ"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from Crypto.Hash import keccak as pycryptodome_keccak
 
-from ledger import records
+from ledger import record_chunks, records
 from ledger.canonical import (
     canonical_json,
     chain_shipment_id_bytes,
@@ -277,9 +277,9 @@ def _many_pairs(count: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Spread even a few hundred pairs over processes, in chunks of seven."""
-    monkeypatch.setattr(records, "PARALLEL_MIN_PAIRS", 1)
-    monkeypatch.setattr(records, "_CHUNK_PAIRS", 7)
-    monkeypatch.setattr(records, "_can_fork", lambda: True)
+    monkeypatch.setattr(record_chunks, "PARALLEL_MIN_PAIRS", 1)
+    monkeypatch.setattr(record_chunks, "_CHUNK_PAIRS", 7)
+    monkeypatch.setattr(record_chunks, "_can_fork", lambda: True)
 
 
 @pytest.mark.usefixtures("small_chunks")
@@ -287,7 +287,7 @@ def test_entries_built_on_several_processes_are_the_ones_built_on_one() -> None:
     pairs = _many_pairs(600)
     one = [build_entry(s, f, exporter=EXPORTER, factor_set_id=FACTOR_SET) for s, f in pairs]
     for workers in (1, 2, 3):
-        assert records.build_entries(pairs, exporter=EXPORTER, factor_set_id=FACTOR_SET,
+        assert record_chunks.build_entries(pairs, exporter=EXPORTER, factor_set_id=FACTOR_SET,
                                      workers=workers) == one
 
 
@@ -297,9 +297,9 @@ def test_a_bad_pair_among_many_raises_what_one_process_raises() -> None:
     pairs[250][1]["legs"][0]["co2e_wtw_g"] = 97_000.0  # a float: refused in a record
     pairs[400][1]["co2e_ttw_g"] = -1  # a later problem: not the one reported
     with pytest.raises(InputError) as single:
-        records.build_entries(pairs, exporter=EXPORTER, factor_set_id=FACTOR_SET, workers=1)
+        record_chunks.build_entries(pairs, exporter=EXPORTER, factor_set_id=FACTOR_SET, workers=1)
     with pytest.raises(InputError) as spread:
-        records.build_entries(pairs, exporter=EXPORTER, factor_set_id=FACTOR_SET, workers=2)
+        record_chunks.build_entries(pairs, exporter=EXPORTER, factor_set_id=FACTOR_SET, workers=2)
     assert spread.value.problems == single.value.problems
     [problem] = single.value.problems
     assert problem.shipment_id == "NGB-2026-00250" and "float" in problem.message
@@ -310,9 +310,9 @@ def test_without_a_spool_file_the_entries_are_built_here(monkeypatch: pytest.Mon
     def no_spool(*_args: object, **_kwargs: object) -> None:
         raise OSError("no space left on device")
 
-    monkeypatch.setattr(records.tempfile, "TemporaryFile", no_spool)
+    monkeypatch.setattr(record_chunks.tempfile, "TemporaryFile", no_spool)
     pairs = _many_pairs(100)
-    assert records.build_entries(pairs, exporter=EXPORTER, factor_set_id=FACTOR_SET,
+    assert record_chunks.build_entries(pairs, exporter=EXPORTER, factor_set_id=FACTOR_SET,
                                  workers=2) == [
         build_entry(s, f, exporter=EXPORTER, factor_set_id=FACTOR_SET) for s, f in pairs]
 
@@ -326,11 +326,11 @@ def test_a_helpers_chunks_come_back_through_its_spool_intact(tmp_path: Path) -> 
     receiver, sender = multiprocessing.get_context("fork").Pipe(duplex=False)
     with (tmp_path / "spool").open("w+b") as spool:
         # the helper's loop, run here: it takes every chunk, then closes its end
-        records._help(sender, spool.fileno(), next_chunk,
+        record_chunks._help(sender, spool.fileno(), next_chunk,
                       (pairs, bounds, normalise_address(EXPORTER), FACTOR_SET.lower(),
-                       records._as_built))
+                       record_chunks._as_built))
         done: set[int] = set()
-        chunks = list(records._collect(receiver, spool.fileno(), done))
+        chunks = list(record_chunks._collect(receiver, spool.fileno(), done))
     assert receiver.closed  # the helper closed its end: everything it wrote was read
     assert done == set(range(len(bounds)))
     in_order = sorted(chunks, key=lambda chunk: chunk.start)

@@ -26,7 +26,7 @@ from typing import Any
 
 def run(config: dict[str, Any], ready: Callable[[], object] | None = None) -> dict[str, int]:
     """One anchoring run as ``config`` says; returns the counts of the result."""
-    from ledger import records as records_module
+    from ledger import record_chunks
     from ledger.anchor import AnchorOptions, anchor_footprints, anchor_records, prepare_records
     from ledger.chain import connect
     from ledger.config import ChainSettings
@@ -62,8 +62,8 @@ def run(config: dict[str, Any], ready: Callable[[], object] | None = None) -> di
                                     max_root_leaves=config["batch_size"])
             policy = OutboxPolicy(confirmations=config["confirmations"], poll_interval_s=0.005)
             if config.get("footprints"):
-                records_module.PARALLEL_MIN_PAIRS = 1  # helpers even for a handful of pairs
-                records_module._CHUNK_PAIRS = int(config.get("chunk_pairs", 2))
+                record_chunks.PARALLEL_MIN_PAIRS = 1  # helpers even for a handful of pairs
+                record_chunks._CHUNK_PAIRS = int(config.get("chunk_pairs", 2))
                 result = anchor_footprints(
                     [(r["shipment"], r["footprint"]) for r in built], store=store,
                     ledger=ledger, factor_set_id=config["factor_set_id"], options=options,
