@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
@@ -315,6 +316,27 @@ def test_without_a_spool_file_the_entries_are_built_here(monkeypatch: pytest.Mon
     assert record_chunks.build_entries(pairs, exporter=EXPORTER, factor_set_id=FACTOR_SET,
                                  workers=2) == [
         build_entry(s, f, exporter=EXPORTER, factor_set_id=FACTOR_SET) for s, f in pairs]
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_a_helper_that_dies_leaves_its_chunks_to_this_process() -> None:
+    pairs = _many_pairs(120)
+    parent = os.getpid()
+
+    def shape(chunk: record_chunks.EntryChunk) -> record_chunks.EntryChunk:
+        if os.getpid() != parent and chunk.start == 35:
+            os._exit(1)  # the helper building this chunk dies
+        return chunk
+
+    chunks = list(record_chunks.iter_shaped_chunks(
+        pairs, exporter=EXPORTER, factor_set_id=FACTOR_SET, shape=shape, helpers=2,
+        build_here=False))
+    assert sorted(chunk.start for chunk in chunks) == list(range(0, 120, 7))
+    in_order = sorted(chunks, key=lambda chunk: chunk.start)
+    assert [entry for chunk in in_order for entry in chunk.entries()] == [
+        build_entry(s, f, exporter=EXPORTER, factor_set_id=FACTOR_SET) for s, f in pairs]
+    assert [i for chunk in in_order for i in chunk.shipment_ids] == [s["shipment_id"]
+                                                                   for s, _ in pairs]
 
 
 def test_a_helpers_chunks_come_back_through_its_spool_intact(tmp_path: Path) -> None:
