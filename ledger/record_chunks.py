@@ -28,7 +28,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from ledger.canonical import canonical_json_many, normalise_address, shipment_key_function
 from ledger.errors import InputError
-from ledger.keccak import keccak_function
+from ledger.keccak import keccak_many
 from ledger.merkle import Leaf
 from ledger.records import RECORD_SCHEMA, RecordEntry, entry_parts, factor_set_id_text
 
@@ -113,13 +113,12 @@ class EntryChunk(NamedTuple):
 
 def _pack(start: int, ids: list[str], datas: list[bytes], keys: list[bytes], grams: list[int]
           ) -> EntryChunk:
-    keccak = keccak_function()
-    hashes = [keccak(data) for data in datas]
-    leaf_hashes = [
-        keccak(keccak(key + record_hash + grams[2 * i].to_bytes(32, "big")
-                      + grams[2 * i + 1].to_bytes(32, "big")))
-        for i, (key, record_hash) in enumerate(zip(keys, hashes, strict=True))
-    ]
+    hashes = keccak_many(datas)
+    wtw, ttw = grams[0::2], grams[1::2]
+    leaf_hashes = keccak_many(keccak_many([
+        key + record_hash + wtw_g.to_bytes(32, "big") + ttw_g.to_bytes(32, "big")
+        for key, record_hash, wtw_g, ttw_g in zip(keys, hashes, wtw, ttw, strict=True)
+    ]))
     return EntryChunk(start, ids, b"".join(keys), b"".join(hashes), b"".join(leaf_hashes),
                       array.array("q", grams), array.array("q", map(len, datas)),
                       b"".join(datas))
