@@ -1,9 +1,9 @@
 """Record blocks: many canonical records stored as one compressed block.
 
-A root batch of 100,000 shipments holds about 200 MB of canonical records, nearly all of it the
+100,000 shipments of the demo lanes make about 200 MB of canonical records, nearly all of it the
 same member names and factor ids over and over. Stored one by one they are most of what the
-store writes; packed side by side and compressed together (Zstandard, level 1) they take about
-1/30 of the room, and compressing them costs less than writing them would.
+store writes; packed side by side 2,000 at a time and compressed together (Zstandard, level 1)
+they take about 1/35 of the room, and compressing them costs less than writing them would.
 
 A block is the records concatenated in order, compressed as one Zstandard frame that names its
 decompressed size. A record in a block is found by its offset and length in the decompressed
