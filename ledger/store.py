@@ -223,9 +223,9 @@ class Scope:
 class NewRecord(NamedTuple):
     """A record to store with its batch. ``position`` is its place in the batch.
 
-    Its canonical bytes are ``record_json``, or (``record_json`` None) the ``block_length``
-    bytes at ``block_offset`` of a record block (:meth:`BulkBatches.add_block`, which fills in
-    ``block_id``).
+    Its canonical bytes are ``record_json``, or, in the rows :meth:`BulkBatches.add_block`
+    writes (``record_json`` None), the ``block_length`` bytes at ``block_offset`` of record block
+    ``block_id``.
     """
 
     shipment_id: str
@@ -914,8 +914,9 @@ def _new_id(result: sa.CursorResult[Any]) -> int:
 
 class BulkBatches:
     """Batches stored while their records are still being built, in the one transaction of
-    :meth:`LedgerStore.bulk_batches`: open a batch before its key is known, add its records in
-    any order and in as many pieces as they come, then seal it with its key (and tree).
+    :meth:`LedgerStore.bulk_batches`: open a batch before its key is known, add its records as
+    record blocks in any order and in as many pieces as they come, then seal it with its key
+    (and tree).
 
     Readers see nothing before the commit; a batch left unsealed, or sealed with a record count
     other than the one it was opened with, fails the block, which rolls everything back.
@@ -935,13 +936,6 @@ class BulkBatches:
                                  tree=None, now=self._now)
         self._open[batch_id] = shipment_count
         return batch_id
-
-    def add_records(self, batch_id: int, new_records: Sequence[tuple[Any, ...]]) -> None:
-        """Records of an open batch: :class:`NewRecord` values (or plain tuples of its fields)."""
-        if batch_id not in self._open:
-            raise StoreError(f"batch {batch_id} is not open in this transaction")
-        head = (self.scope_id, batch_id)
-        _insert_records(self._conn, [head + record for record in new_records])
 
     def add_block(self, data: bytes, block: BlockRecords,
                   placement: Sequence[tuple[int, int, int, int]]) -> int:
