@@ -45,6 +45,8 @@ __all__ = [
 PARALLEL_MIN_PAIRS = 20_000
 _CHUNK_PAIRS = 2_000
 
+T = TypeVar("T")
+
 
 def build_entries(
     pairs: Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]],
@@ -237,9 +239,6 @@ def iter_shaped_chunks(
             yield shape(_build_chunk(items, start, stop, exporter, factor_set_id))
 
 
-T = TypeVar("T")
-#: What every builder of chunks shares: the pairs, the chunks' bounds, the exporter, the factor
-#: set id and the shape function.
 def _chunk_bounds(count: int) -> list[tuple[int, int]]:
     """Chunks of :data:`_CHUNK_PAIRS` pairs, with smaller ones first and last when there are
     many: the first reaches a caller sooner, and the last leave it less to do after the rest."""
@@ -258,6 +257,8 @@ def _chunk_bounds(count: int) -> list[tuple[int, int]]:
     return bounds
 
 
+#: What every builder of chunks shares: the pairs, the chunks' bounds, the exporter, the factor
+#: set id and the shape function.
 _Job = tuple[Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], list[tuple[int, int]], str,
              str, Callable[[EntryChunk], Any]]
 
