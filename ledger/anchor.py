@@ -13,6 +13,13 @@ this exporter anchored before), then, holding the store's writer lock, reconcile
 runs left open, stores the new batches in one commit and hands them to the
 :class:`~ledger.outbox.Outbox`. Idempotency key: (chain id, contract, exporter, shipment id); a
 shipment stored with the same record hash is reported as already anchored and not sent again.
+
+:func:`anchor_footprints` starts from (shipment, footprint) dicts. On the root path with only
+new shipments it streams: forked helpers build the records chunk by chunk while this process
+stores each chunk as a record block in one open transaction, sealing each batch with its tree
+once its records are in; the commit still comes before anything is signed. Otherwise (or when
+the store refuses a shipment it holds already) it builds the records and calls
+:func:`anchor_records`.
 """
 
 from __future__ import annotations
