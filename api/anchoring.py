@@ -1,10 +1,11 @@
 """Anchoring an organisation's pending shipments, as a background job with progress.
 
-A job runs :func:`ledger.anchor.anchor_footprints` (the call behind ``carbon-ledger anchor``) over
-the shipments of the organisation that the ledger store does not hold yet. The ledger store
-commits each batch before its transaction is sent, so a job that dies (a crash, a dead RPC node)
-leaves nothing half-recorded: running it again resumes the stored batches and sends nothing twice.
-Jobs left queued or running when the service stopped are started again when it starts.
+A job runs :func:`ledger.anchoring.anchor.anchor_footprints` (the call behind ``carbon-ledger
+anchor``) over the shipments of the organisation that the ledger store does not hold yet. The
+ledger store commits each batch before its transaction is sent, so a job that dies (a crash, a dead
+RPC node) leaves nothing half-recorded: running it again resumes the stored batches and sends
+nothing twice. Jobs left queued or running when the service stopped are started again when it
+starts.
 """
 
 from __future__ import annotations
@@ -62,10 +63,10 @@ def shipment_states(ctx: ServiceContext, address: str | None, shipment_ids: list
 def anchor_pending(ctx: ServiceContext, org_id: int, shipment_ids: list[str] | None,
                    progress: Callable[..., None]) -> dict[str, Any]:
     """Anchors the organisation's shipments not anchored yet (or the named ones)."""
-    from ledger.anchor import AnchorOptions, anchor_footprints
-    from ledger.footprint import compute_shipment
-    from ledger.outbox import OutboxPolicy
-    from ledger.shipments import Shipment
+    from ledger.anchoring.anchor import AnchorOptions, anchor_footprints
+    from ledger.anchoring.outbox import OutboxPolicy
+    from ledger.footprint.single import compute_shipment
+    from ledger.inputs.shipments import Shipment
 
     org = ctx.store.org(org_id)
     if org is None or org.keystore is None:

@@ -20,8 +20,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.context import ServiceContext, build_context
 from api.errors import error_body, install_error_handlers
 from api.settings import ServiceSettings
+from ledger.chain.deploy import Deployment
 from ledger.config import ChainSettings
-from ledger.deploy import Deployment
 from ledger.errors import LedgerError
 
 __all__ = ["create_app"]

@@ -1,7 +1,7 @@
 """The service's way to the chain: the deployed contract, signing clients and report readers.
 
 Built from :class:`ledger.config.ChainSettings` (RPC URL, chain id, deployment file); every
-chain call goes through :mod:`ledger.chain` (the only web3 module). Readers used to verify
+chain call goes through :mod:`ledger.chain.client` (the only web3 module). Readers used to verify
 reports are kept one per thread; signing clients are opened per operation and serialised per key
 (one writer per key keeps nonces in order).
 """
@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from api.keystore import SigningKey
+from ledger.chain.deploy import Deployment
 from ledger.config import ChainSettings
-from ledger.deploy import Deployment
-from ledger.store import Scope
+from ledger.store.store import Scope
 
 __all__ = ["ChainAccess"]
 
@@ -37,7 +37,7 @@ class ChainAccess:
     def deployment(self) -> Deployment:
         """The deployment in use (read from the deployment file on first use)."""
         if self._deployment is None:
-            from ledger.deploy import load_deployment
+            from ledger.chain.deploy import load_deployment
 
             self._deployment = load_deployment(self.settings.deployment_path(),
                                                chain_id=self.settings.chain_id)
@@ -58,8 +58,8 @@ class ChainAccess:
     @contextmanager
     def ledger(self, key: SigningKey) -> Iterator[Any]:
         """The deployed contract, used by ``key`` (a fresh, checked connection)."""
-        from ledger.chain import connect
-        from ledger.deploy import open_deployment
+        from ledger.chain.client import connect
+        from ledger.chain.deploy import open_deployment
 
         with connect(self.settings, private_key=key.secret()) as client:
             yield open_deployment(client, self.deployment)
@@ -67,18 +67,18 @@ class ChainAccess:
     @contextmanager
     def signer(self, key: SigningKey) -> Iterator[tuple[Any, Any]]:
         """(client, codec) signing with ``key``, for one-off transactions such as attestations."""
-        from ledger.artifacts import load_artifact
-        from ledger.chain import connect
-        from ledger.chain_abi import AbiCodec
+        from ledger.chain.abi import AbiCodec
+        from ledger.chain.artifacts import load_artifact
+        from ledger.chain.client import connect
 
         codec = AbiCodec(load_artifact().abi)
         with connect(self.settings, private_key=key.secret()) as client:
             yield client, codec
 
     def reader(self, contract: str | None = None) -> Any:
-        """A :class:`ledger.attest.LedgerReader` of ``contract`` (default: the deployment's),
+        """A :class:`ledger.verify.attest.LedgerReader` of ``contract`` (default: the deployment's),
         on this thread's read-only connection."""
-        from ledger.attest import LedgerReader
+        from ledger.verify.attest import LedgerReader
 
         address = (contract or self.deployment.address).lower()
         readers: dict[str, Any] = getattr(self._local, "readers", None) or {}
@@ -91,9 +91,9 @@ class ChainAccess:
     def _read_client(self) -> tuple[Any, Any]:
         made: tuple[Any, Any] | None = getattr(self._local, "client", None)
         if made is None:
-            from ledger.artifacts import load_artifact
-            from ledger.chain import connect
-            from ledger.chain_abi import AbiCodec
+            from ledger.chain.abi import AbiCodec
+            from ledger.chain.artifacts import load_artifact
+            from ledger.chain.client import connect
 
             client = connect(self.settings, read_only=True)
             made = (client, AbiCodec(load_artifact().abi))

@@ -11,10 +11,10 @@ from api.chain_access import ChainAccess
 from api.keystore import KeyRing, SigningKey
 from api.settings import ServiceSettings
 from api.store import OrgRow, ServiceStore
+from ledger.chain.deploy import Deployment
 from ledger.config import ChainSettings
-from ledger.deploy import Deployment
-from ledger.factorset import FactorSet
-from ledger.store import LedgerStore
+from ledger.factors.factorset import FactorSet
+from ledger.store.store import LedgerStore
 
 __all__ = ["NewOrganisation", "ServiceContext", "build_context"]
 
@@ -85,9 +85,9 @@ def build_context(settings: ServiceSettings, chain_settings: ChainSettings, *,
     from api.anchoring import JobRunner
     from api.pact_events import EventSender
     from api.reporting import shared_router_recompute
-    from ledger.distances import Router
-    from ledger.factorset import load_factor_set
-    from ledger.store import open_store
+    from ledger.factors.distances import Router
+    from ledger.factors.factorset import load_factor_set
+    from ledger.store.store import open_store
 
     keyring = KeyRing(settings.master_secret(), kdf_iterations=settings.keystore_kdf_iterations)
     ledger_store = open_store(settings.store_url)

@@ -27,8 +27,8 @@ import orjson
 from api.errors import ApiError
 from api.store import MODES, NewShipment, ServiceStore
 from ledger.errors import InputError, InputProblem
-from ledger.factorset import FactorSet
-from ledger.store import LedgerStore, Scope
+from ledger.factors.factorset import FactorSet
+from ledger.store.store import LedgerStore, Scope
 
 __all__ = [
     "SubmitResult",
@@ -115,8 +115,8 @@ def _collector_paused(fn: Callable[P, R]) -> Callable[P, R]:
 @_collector_paused
 def parse_json(body: bytes, max_shipments: int) -> Any:
     """The frame of a JSON body (``{"shipments": [...]}`` or a list)."""
-    from ledger.footprint_input import ShipmentFrame
-    from ledger.shipments import shipments_from_json
+    from ledger.inputs.frame import ShipmentFrame
+    from ledger.inputs.shipments import shipments_from_json
 
     try:
         data = json.loads(body.decode("utf-8-sig"), parse_float=Decimal)
@@ -135,7 +135,7 @@ def parse_json(body: bytes, max_shipments: int) -> Any:
 @_collector_paused
 def parse_csv(body: bytes, max_shipments: int) -> Any:
     """The frame of a CSV body (one row per leg; see docs/shipments-format.md)."""
-    from ledger.footprint_input import read_csv_frame
+    from ledger.inputs.frame import read_csv_frame
 
     try:
         body.decode("utf-8-sig")
@@ -154,7 +154,7 @@ def parse_csv(body: bytes, max_shipments: int) -> Any:
 
 
 def _csv_fields(exc: InputError) -> InputError:
-    from ledger.footprint_input import CSV_COLUMN_OF
+    from ledger.inputs.frame import CSV_COLUMN_OF
 
     return InputError([InputProblem(p.message, p.shipment_id, p.row,
                                     CSV_COLUMN_OF.get(p.field or "", p.field))
@@ -165,8 +165,8 @@ def _csv_fields(exc: InputError) -> InputError:
 def compute_totals(frame: Any, factor_set: FactorSet, router: Any, *, from_csv: bool
                    ) -> list[NewShipment]:
     """Footprint totals of every shipment of ``frame`` on the vectorised path."""
-    from ledger.footprint import compute_batch
-    from ledger.footprint_exact import format_scaled
+    from ledger.footprint.exact import format_scaled
+    from ledger.footprint.single import compute_batch
 
     try:
         batch = compute_batch(frame, factor_set, router=router)

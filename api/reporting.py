@@ -1,8 +1,9 @@
 """Reports issued by the service and reports checked by auditors: thin over the library.
 
-Issuing goes through :func:`ledger.commands.report.write_report_files` (the same call as
-``carbon-ledger report``); verification through :func:`ledger.verify.verify_report`, and the
-attestation through :func:`ledger.attest.attest_report`, as ``carbon-ledger verify`` / ``attest``.
+Issuing goes through :func:`ledger.cli.report.write_report_files` (the same call as
+``carbon-ledger report``); verification through :func:`ledger.verify.verifier.verify_report`, and
+the attestation through :func:`ledger.verify.attest.attest_report`, as ``carbon-ledger verify`` /
+``attest``.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ def issue_report(ctx: ServiceContext, org_id: int, shipment_ids: Sequence[str],
                  ) -> dict[str, Any]:
     """Signs a report of anchored shipments with the organisation's key and stores it with its
     CBAM XML (CBAM goods with a declarant); its PACT footprints are published."""
-    from ledger import vc
-    from ledger.commands.report import write_report_files
-    from ledger.proofs import proof_bundle
+    from ledger.anchoring.proofs import proof_bundle
+    from ledger.cli.report import write_report_files
+    from ledger.reports import vc
 
     org = ctx.store.org(org_id)
     if org is None or org.keystore is None:
@@ -67,7 +68,7 @@ def issue_report(ctx: ServiceContext, org_id: int, shipment_ids: Sequence[str],
 
 
 def _contract_of(document: Any) -> str | None:
-    from ledger.report import report_anchors
+    from ledger.reports.document import report_anchors
 
     if not isinstance(document, Mapping):
         return None
@@ -79,13 +80,13 @@ def _contract_of(document: Any) -> str | None:
 
 
 def shared_router_recompute(factor_set: Any, router: Any) -> Any:
-    """:func:`ledger.verify.engine_recompute` over one factor set, with a shared distance
+    """:func:`ledger.verify.verifier.engine_recompute` over one factor set, with a shared distance
     router, so sea routes are computed once per process rather than once per report."""
-    from ledger import records
-    from ledger.footprint import compute_shipment
-    from ledger.report import figures_from_record
-    from ledger.shipments import Shipment
-    from ledger.verify import engine_recompute, factor_sources
+    from ledger.footprint.single import compute_shipment
+    from ledger.inputs.shipments import Shipment
+    from ledger.records import record as records
+    from ledger.reports.document import figures_from_record
+    from ledger.verify.verifier import engine_recompute, factor_sources
 
     fallback = engine_recompute([factor_set])
     sources = factor_sources(factor_set)
@@ -104,8 +105,8 @@ def shared_router_recompute(factor_set: Any, router: Any) -> Any:
 
 
 def verify(ctx: ServiceContext, document: Any, *, require_attestation: bool = False) -> Any:
-    """The verdict on a report, check by check (:class:`ledger.verify.Verdict`)."""
-    from ledger.verify import verify_report
+    """The verdict on a report, check by check (:class:`ledger.verify.verifier.Verdict`)."""
+    from ledger.verify.verifier import verify_report
 
     reader = ctx.chain.reader(_contract_of(document))
     with reader.prefetch(document):  # the report's chain reads in one round trip
@@ -118,8 +119,8 @@ def attest(ctx: ServiceContext, org_id: int, document: Any) -> dict[str, Any]:
     """Verifies a report, then records the auditor organisation's attestation on chain."""
     from eth_utils.crypto import keccak
 
-    from ledger import vc
-    from ledger.attest import attest_report
+    from ledger.reports import vc
+    from ledger.verify.attest import attest_report
 
     org = ctx.store.org(org_id)
     if org is None or org.keystore is None:

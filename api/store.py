@@ -1,9 +1,9 @@
 """The service's tables and their queries, on the ledger store's engine and migrations.
 
-The tables are created by the alembic revision ``0002_service_tables`` in ``ledger/migrations``
-(run by :func:`ledger.store.open_store`); this module only reads and writes them. Each write
-method is one database transaction (on SQLite ``BEGIN IMMEDIATE``, set up by the ledger store's
-engine), so a failure leaves the state before the write.
+The tables are created by the alembic revision ``0002_service_tables`` in
+``ledger/store/migrations`` (run by :func:`ledger.store.store.open_store`); this module only reads
+and writes them. Each write method is one database transaction (on SQLite ``BEGIN IMMEDIATE``, set
+up by the ledger store's engine), so a failure leaves the state before the write.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.errors import StoreError
-from ledger.store import LedgerStore
+from ledger.store.store import LedgerStore
 
 __all__ = [
     "MODES",

@@ -52,26 +52,26 @@ from typing import Any
 import eth_abi
 from web3 import Web3
 
-from ledger import anchor as anchor_module
-from ledger.anchor import (
+from ledger.anchoring import anchor as anchor_module
+from ledger.anchoring.anchor import (
     AnchorOptions,
     anchor_footprints,
     anchor_records,
     paused_gc,
     prepare_footprints,
 )
-from ledger.anvil import start_anvil
-from ledger.chain import connect
+from ledger.anchoring.outbox import OutboxPolicy
+from ledger.anchoring.proofs import proof_bundle
+from ledger.chain.client import connect
+from ledger.chain.deploy import deploy_ledger, open_deployment
 from ledger.config import ChainSettings
-from ledger.deploy import deploy_ledger, open_deployment
-from ledger.devkeys import DEV_ADMIN_INDEX, DEV_EXPORTER_INDEXES, dev_key
-from ledger.factorset import load_factor_set
-from ledger.footprint import compute_batch
-from ledger.merkle import LEAF_ENCODING
-from ledger.outbox import OutboxPolicy
-from ledger.proofs import proof_bundle
-from ledger.shipments import Shipment, shipments_from_json
-from ledger.store import open_store
+from ledger.dev.anvil import start_anvil
+from ledger.dev.devkeys import DEV_ADMIN_INDEX, DEV_EXPORTER_INDEXES, dev_key
+from ledger.factors.factorset import load_factor_set
+from ledger.footprint.single import compute_batch
+from ledger.inputs.shipments import Shipment, shipments_from_json
+from ledger.records.merkle import LEAF_ENCODING
+from ledger.store.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {"root": 50_000, "events": 5_000}
@@ -234,7 +234,7 @@ def naive_tree_seconds(pairs: list[tuple[dict[str, Any], dict[str, Any]]], facto
                        exporter: str) -> tuple[float, float]:
     """Seconds for the tree built naively and with the ledger's code, over the same leaves (the
     cycle collector paused for both, as anchoring pauses it)."""
-    from ledger.merkle import build_tree
+    from ledger.records.merkle import build_tree
 
     leaves = [r.leaf for r in prepare_footprints(pairs, exporter=exporter,
                                                  factor_set_id=factor_set_id)]

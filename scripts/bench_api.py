@@ -267,13 +267,13 @@ def run_round(code_root: Path, node: Any, args: argparse.Namespace) -> Round:
     from api.context import build_context
     from api.settings import ServiceSettings
     from api.store import ServiceStore
-    from ledger.anvil import free_port
-    from ledger.chain import connect
+    from ledger.chain.client import connect
+    from ledger.chain.deploy import deploy_ledger, write_deployment
     from ledger.config import ChainSettings
-    from ledger.deploy import deploy_ledger, write_deployment
-    from ledger.devkeys import dev_key
-    from ledger.factorset import load_factor_set
-    from ledger.store import open_store
+    from ledger.dev.anvil import free_port
+    from ledger.dev.devkeys import dev_key
+    from ledger.factors.factorset import load_factor_set
+    from ledger.store.store import open_store
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-api-"))
     store_url = args.store or str(tmp / "service.sqlite")
@@ -384,7 +384,8 @@ def run_round(code_root: Path, node: Any, args: argparse.Namespace) -> Round:
 @contextmanager
 def _code_at(rev: str) -> Iterator[Path]:
     """The project's files as committed at ``rev``, in a temporary folder."""
-    here = subprocess.run(["git", "diff", "--quiet", rev, "--", "ledger/migrations"], cwd=ROOT,
+    here = subprocess.run(["git", "diff", "--quiet", rev, "--", "ledger/store/migrations"],
+    cwd=ROOT,
                           check=False)
     if here.returncode != 0:
         raise SystemExit(f"{rev} has other store migrations than this tree: its server cannot "
@@ -470,7 +471,7 @@ def main() -> int:
                              "request)")
     args = parser.parse_args()
 
-    from ledger.anvil import start_anvil
+    from ledger.dev.anvil import start_anvil
 
     with start_anvil(chain_id=CHAIN_ID) as node, \
             (_code_at(args.baseline) if args.baseline else _nothing()) as baseline_root:

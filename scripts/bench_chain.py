@@ -31,14 +31,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ledger.anvil import start_anvil
-from ledger.chain import ChainClient, connect
-from ledger.chain_contract import CarbonLedgerContract
-from ledger.chain_gas import ShipmentEntry, calldata_tokens, floor_gas
+from ledger.chain.client import ChainClient, connect
+from ledger.chain.contract import CarbonLedgerContract
+from ledger.chain.deploy import deploy_ledger, open_deployment
+from ledger.chain.gas import ShipmentEntry, calldata_tokens, floor_gas
 from ledger.config import ChainSettings
-from ledger.deploy import deploy_ledger, open_deployment
-from ledger.devkeys import dev_key
-from ledger.merkle import build_tree, make_leaf
+from ledger.dev.anvil import start_anvil
+from ledger.dev.devkeys import dev_key
+from ledger.records.merkle import build_tree, make_leaf
 
 TARGET_GAS_PER_SHIPMENT_AT_500 = 3_500
 TARGET_GAS_PER_ROOT = 60_000

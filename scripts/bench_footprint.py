@@ -27,12 +27,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ledger.commands.footprint import csv_text
-from ledger.distances import Router
-from ledger.factorset import load_factor_set
-from ledger.footprint_batch import compute_batch
-from ledger.footprint_csv import read_csv_frame
-from ledger.footprint_input import ShipmentFrame
+from ledger.cli.footprint import csv_text
+from ledger.factors.distances import Router
+from ledger.factors.factorset import load_factor_set
+from ledger.footprint.batch import compute_batch
+from ledger.inputs.csvreader import read_csv_frame
+from ledger.inputs.frame import ShipmentFrame
 
 #: Leg patterns: (mode, vehicle_class) per leg, like the demo corridors.
 PATTERNS = [

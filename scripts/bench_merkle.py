@@ -31,10 +31,10 @@ from Crypto.Hash import keccak as pycryptodome_keccak
 from eth_hash.auto import keccak as eth_hash_keccak
 from web3 import Web3
 
-from ledger.canonical import canonical_json, chain_shipment_id_bytes, json_backends
-from ledger.keccak import keccak_backends
-from ledger.merkle import LEAF_ENCODING, build_tree
-from ledger.records import RecordEntry, build_entry, record_leaf
+from ledger.records.canonical import canonical_json, chain_shipment_id_bytes, json_backends
+from ledger.records.keccak import keccak_backends
+from ledger.records.merkle import LEAF_ENCODING, build_tree
+from ledger.records.record import RecordEntry, build_entry, record_leaf
 
 TARGET_PER_S = 50_000
 EXPORTERS = ["0x" + f"{n:02x}" * 20 for n in range(1, 9)]

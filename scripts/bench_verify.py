@@ -25,18 +25,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ledger import merkle, records
-from ledger.anvil import start_anvil
-from ledger.chain import connect
+from ledger.chain.client import connect
+from ledger.chain.deploy import deploy_ledger, open_deployment
 from ledger.config import ChainSettings
-from ledger.deploy import deploy_ledger, open_deployment
-from ledger.devkeys import dev_key
-from ledger.factorset import load_factor_set
-from ledger.footprint import compute_shipment
-from ledger.report import Anchor, ReportItem, build_report
-from ledger.shipments import Shipment
-from ledger.verify import engine_recompute, verify_proofs, verify_report
-from ledger.verify_reader import LedgerReader
+from ledger.dev.anvil import start_anvil
+from ledger.dev.devkeys import dev_key
+from ledger.factors.factorset import load_factor_set
+from ledger.footprint.single import compute_shipment
+from ledger.inputs.shipments import Shipment
+from ledger.records import merkle
+from ledger.records import record as records
+from ledger.reports.document import Anchor, ReportItem, build_report
+from ledger.verify.reader import LedgerReader
+from ledger.verify.verifier import engine_recompute, verify_proofs, verify_report
 
 ROOT = Path(__file__).resolve().parents[1]
 GOAL_ONE_MS = 300.0

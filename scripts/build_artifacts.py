@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Regenerate ledger/artifacts/*.json (ABI + bytecode) from contracts/ with the pinned compiler.
+"""Regenerate ledger/chain/artifacts/*.json (ABI + bytecode) from contracts/ with the pinned
+compiler.
 
 Usage: .venv/bin/python scripts/build_artifacts.py [--check]
 
@@ -16,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ledger.compile import build_artifacts  # noqa: E402
 from ledger.config import load_toolchain_settings  # noqa: E402
+from ledger.dev.compile import build_artifacts  # noqa: E402
 from ledger.errors import LedgerError  # noqa: E402
 
 
@@ -30,7 +31,7 @@ def main() -> int:
     except LedgerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    folder = ROOT / "ledger" / "artifacts"
+    folder = ROOT / "ledger" / "chain" / "artifacts"
     stale = []
     for name, artifact in sorted(artifacts.items()):
         path = folder / f"{name}.json"

@@ -26,8 +26,8 @@ from eth_account import Account
 from api.app import create_app
 from api.context import NewOrganisation, ServiceContext
 from api.settings import PactPartner, ServiceSettings
+from ledger.chain.deploy import Deployment
 from ledger.config import ChainSettings
-from ledger.deploy import Deployment
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -115,10 +115,10 @@ class ServiceChain:
 
 @pytest.fixture(scope="session")
 def service_chain(anvil_node: Any, chain_settings: ChainSettings) -> ServiceChain:
-    from ledger.chain import connect
-    from ledger.deploy import deploy_ledger
-    from ledger.devkeys import DEV_ADMIN_INDEX, dev_key
-    from ledger.factorset import load_factor_set
+    from ledger.chain.client import connect
+    from ledger.chain.deploy import deploy_ledger
+    from ledger.dev.devkeys import DEV_ADMIN_INDEX, dev_key
+    from ledger.factors.factorset import load_factor_set
 
     factor_set = load_factor_set()
     admin = dev_key(DEV_ADMIN_INDEX).private_key

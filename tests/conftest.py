@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from ledger.anvil import AnvilNode, start_anvil
-from ledger.chain import ChainClient, connect
-from ledger.chain_contract import CarbonLedgerContract
+from ledger.chain.client import ChainClient, connect
+from ledger.chain.contract import CarbonLedgerContract
+from ledger.chain.deploy import Deployment, deploy_ledger, open_deployment
 from ledger.config import ChainSettings
-from ledger.deploy import Deployment, deploy_ledger, open_deployment
-from ledger.devkeys import (
+from ledger.dev.anvil import AnvilNode, start_anvil
+from ledger.dev.devkeys import (
     DEV_ADMIN_INDEX,
     DEV_AUDITOR_INDEXES,
     DEV_EXPORTER_INDEXES,

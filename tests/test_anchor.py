@@ -16,8 +16,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import DevChain
 
-from ledger import record_chunks
-from ledger.anchor import (
+from ledger.anchoring.anchor import (
     AnchorOptions,
     PlannedCall,
     PreparedRecord,
@@ -28,12 +27,13 @@ from ledger.anchor import (
     prepare_records,
     scope_of,
 )
-from ledger.chain_contract import CarbonLedgerContract
-from ledger.devkeys import DEV_EXPORTER_INDEXES, DEV_OUTSIDER_INDEXES
+from ledger.anchoring.proofs import audit_store, check_bundle, lookup_shipment, proof_bundle
+from ledger.chain.contract import CarbonLedgerContract
+from ledger.dev.devkeys import DEV_EXPORTER_INDEXES, DEV_OUTSIDER_INDEXES
 from ledger.errors import ConfigError, FactorError, InputError
-from ledger.proofs import audit_store, check_bundle, lookup_shipment, proof_bundle
-from ledger.records import build_entry, build_record
-from ledger.store import LedgerStore, open_store
+from ledger.records import chunks as record_chunks
+from ledger.records.record import build_entry, build_record
+from ledger.store.store import LedgerStore, open_store
 
 EXPORTER = DEV_EXPORTER_INDEXES[0]
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from conftest import DevChain
 
-from ledger.anvil import free_port
-from ledger.cli import main
-from ledger.deploy import write_deployment
-from ledger.devkeys import DEV_EXPORTER_INDEXES, DEV_OUTSIDER_INDEXES, dev_key
-from ledger.factorset import load_factor_set
+from ledger.chain.deploy import write_deployment
+from ledger.cli.main import main
+from ledger.dev.anvil import free_port
+from ledger.dev.devkeys import DEV_EXPORTER_INDEXES, DEV_OUTSIDER_INDEXES, dev_key
+from ledger.factors.factorset import load_factor_set
 
 SHIPMENTS = {"shipments": [
     {"shipment_id": "NGB-2026-0001", "legs": [

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from ledger.anvil import AnvilNode, find_anvil, start_anvil
-from ledger.chain import connect
+from ledger.chain.client import connect
+from ledger.chain.deploy import deploy_ledger
 from ledger.config import ChainSettings, ToolchainSettings
-from ledger.deploy import deploy_ledger
-from ledger.devkeys import dev_key
+from ledger.dev.anvil import AnvilNode, find_anvil, start_anvil
+from ledger.dev.devkeys import dev_key
 from ledger.errors import ChainError, ConfigError, GasCapExceeded
 
 pytestmark = pytest.mark.chain
@@ -69,7 +69,7 @@ def test_anvil_is_stopped_when_the_block_raises() -> None:
 def _child_holding_anvil() -> subprocess.Popen[str]:
     code = (
         "import time\n"
-        "from ledger.anvil import start_anvil\n"
+        "from ledger.dev.anvil import start_anvil\n"
         "with start_anvil() as node:\n"
         "    print(node.pid, flush=True)\n"
         "    time.sleep(120)\n"

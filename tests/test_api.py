@@ -21,9 +21,9 @@ from ledger.errors import (
     RpcUnavailable,
     StoreError,
 )
-from ledger.factorset import load_factor_set
-from ledger.footprint import compute_shipment
-from ledger.shipments import read_shipments
+from ledger.factors.factorset import load_factor_set
+from ledger.footprint.single import compute_shipment
+from ledger.inputs.shipments import read_shipments
 
 __all__ = ["offline_service"]  # the fixture, shared by import
 pytestmark = pytest.mark.api

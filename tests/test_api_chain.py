@@ -21,8 +21,8 @@ from api_fixtures import (
     service_settings,
 )
 
-from ledger import qreport
 from ledger.errors import RpcUnavailable
+from ledger.reports import qreport
 
 __all__ = ["chain_service", "service_chain"]
 pytestmark = pytest.mark.api
@@ -123,7 +123,7 @@ def test_a_failed_chain_call_leaves_nothing_half_recorded(chain_service: Service
     s = chain_service
     exporter = s.org("Yiwu", "exporter")
     assert s.client.post("/v1/shipments", json=DEMO, headers=s.auth(exporter)).status_code == 201
-    from ledger.outbox import Outbox
+    from ledger.anchoring.outbox import Outbox
 
     real_submit = Outbox.submit
 

@@ -99,7 +99,7 @@ def test_serve_on_an_embedded_chain(tmp_path: Path) -> None:
 
 
 def test_serve_on_a_configured_chain(tmp_path: Path, service_chain: ServiceChain) -> None:
-    from ledger.deploy import write_deployment
+    from ledger.chain.deploy import write_deployment
 
     deployment_file = write_deployment(service_chain.deployment, tmp_path / "deployment.json")
     port = free_port()

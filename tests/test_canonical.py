@@ -18,8 +18,9 @@ from Crypto.Hash import keccak as pycryptodome_keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger import canonical, keccak
-from ledger.canonical import (
+from ledger.errors import InputError, LedgerError
+from ledger.records import canonical, keccak
+from ledger.records.canonical import (
     MAX_SAFE_INTEGER,
     canonical_hash,
     canonical_json,
@@ -28,8 +29,7 @@ from ledger.canonical import (
     normalise_address,
     parse_canonical,
 )
-from ledger.errors import InputError, LedgerError
-from ledger.keccak import keccak256, keccak256_hex
+from ledger.records.keccak import keccak256, keccak256_hex
 
 
 def reference_keccak(data: bytes) -> bytes:

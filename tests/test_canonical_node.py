@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.canonical import MAX_SAFE_INTEGER, canonical_json, json_backends
+from ledger.records.canonical import MAX_SAFE_INTEGER, canonical_json, json_backends
 
 pytestmark = pytest.mark.node
 

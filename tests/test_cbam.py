@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.cbam import CbamResult, embedded_emissions, normalise_cn
-from ledger.factorset import FactorSet, load_factor_set
+from ledger.factors.cbam import CbamResult, embedded_emissions, normalise_cn
+from ledger.factors.factorset import FactorSet, load_factor_set
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
-from ledger.artifacts import load_artifact
-from ledger.chain_abi import AbiCodec, RawLog, SubjectKind
-from ledger.chain_contract import EXPORTER_ROLE, ROLE_LABELS
-from ledger.chain_events import (
+from ledger.chain.abi import AbiCodec, RawLog, SubjectKind
+from ledger.chain.artifacts import load_artifact
+from ledger.chain.contract import EXPORTER_ROLE, ROLE_LABELS
+from ledger.chain.events import (
     Attested,
     EventMeta,
     RecordRevoked,

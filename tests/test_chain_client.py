@@ -7,12 +7,12 @@ import os
 import pytest
 from eth_account import Account
 
-from ledger.anvil import free_port, start_anvil
-from ledger.chain import FEE_BUMP, connect
-from ledger.chain_contract import EXPORTER_ROLE
-from ledger.chain_gas import MAX_UINT48, ShipmentEntry
+from ledger.chain.client import FEE_BUMP, connect
+from ledger.chain.contract import EXPORTER_ROLE
+from ledger.chain.gas import MAX_UINT48, ShipmentEntry
 from ledger.config import ChainSettings
-from ledger.devkeys import dev_key
+from ledger.dev.anvil import free_port, start_anvil
+from ledger.dev.devkeys import dev_key
 from ledger.errors import (
     ChainError,
     ChainIdMismatch,

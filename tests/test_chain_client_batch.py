@@ -13,16 +13,16 @@ import pytest
 import requests
 from test_verify_chain import _issue
 
-from ledger import vc
-from ledger.artifacts import load_artifact
-from ledger.attest import attest_report
-from ledger.chain import ChainClient, connect
-from ledger.chain_abi import AbiCodec
-from ledger.chain_gas import ShipmentEntry
-from ledger.devkeys import DEV_AUDITOR_INDEXES
+from ledger.chain.abi import AbiCodec
+from ledger.chain.artifacts import load_artifact
+from ledger.chain.client import ChainClient, connect
+from ledger.chain.gas import ShipmentEntry
+from ledger.dev.devkeys import DEV_AUDITOR_INDEXES
 from ledger.errors import ContractRevert
-from ledger.verify import verify_report
-from ledger.verify_reader import LedgerReader
+from ledger.reports import vc
+from ledger.verify.attest import attest_report
+from ledger.verify.reader import LedgerReader
+from ledger.verify.verifier import verify_report
 
 
 @dataclass

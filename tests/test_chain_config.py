@@ -13,7 +13,7 @@ from ledger.config import (
     load_toolchain_settings,
     signer_private_key,
 )
-from ledger.devkeys import DEV_KEYS, DEV_MNEMONIC, dev_key
+from ledger.dev.devkeys import DEV_KEYS, DEV_MNEMONIC, dev_key
 from ledger.errors import ConfigError
 
 KEY = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe512961708279f2e3e8a5d4b8e3e8a5")

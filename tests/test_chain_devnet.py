@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from ledger.anvil import free_port
-from ledger.chain import connect
-from ledger.chain_contract import EXPORTER_ROLE
+from ledger.chain.client import connect
+from ledger.chain.contract import EXPORTER_ROLE
+from ledger.chain.deploy import load_deployment, open_deployment
 from ledger.config import ChainSettings
-from ledger.deploy import load_deployment, open_deployment
-from ledger.devkeys import dev_key
+from ledger.dev.anvil import free_port
+from ledger.dev.devkeys import dev_key
 
 pytestmark = pytest.mark.chain
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def start_devnet(*args: str) -> tuple[subprocess.Popen[str], dict[str, str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-c", "from ledger.cli import main; main()", "devnet", *args],
+        [sys.executable, "-c", "from ledger.cli.main import main; main()", "devnet", *args],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     assert process.stdout is not None

@@ -7,9 +7,10 @@ import importlib
 import pytest
 
 MODULES = [
-    "ledger.anvil", "ledger.artifacts", "ledger.chain", "ledger.chain_abi", "ledger.chain_contract",
-    "ledger.chain_events", "ledger.chain_gas", "ledger.chain_types", "ledger.compile",
-    "ledger.config", "ledger.deploy", "ledger.devkeys", "ledger.commands.devnet",
+    "ledger.dev.anvil", "ledger.chain.artifacts", "ledger.chain.client", "ledger.chain.abi",
+    "ledger.chain.contract",
+    "ledger.chain.events", "ledger.chain.gas", "ledger.chain.types", "ledger.dev.compile",
+    "ledger.config", "ledger.chain.deploy", "ledger.dev.devkeys", "ledger.cli.devnet",
 ]
 
 

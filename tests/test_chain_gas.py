@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.chain_gas import (
+from ledger.chain.gas import (
     MAX_TX_GAS,
     MAX_UINT48,
     ShipmentEntry,

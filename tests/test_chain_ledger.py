@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from ledger.chain_abi import RecordStatus, SubjectKind
-from ledger.chain_contract import AUDITOR_ROLE, DEFAULT_ADMIN_ROLE, EXPORTER_ROLE
-from ledger.chain_events import (
+from ledger.chain.abi import RecordStatus, SubjectKind
+from ledger.chain.contract import AUDITOR_ROLE, DEFAULT_ADMIN_ROLE, EXPORTER_ROLE
+from ledger.chain.events import (
     AttestationRevoked,
     Attested,
     FactorSetRegistered,
@@ -18,10 +18,10 @@ from ledger.chain_events import (
     ShipmentBatchRecorded,
     ShipmentRecorded,
 )
-from ledger.chain_gas import ShipmentEntry, batch_id_for, pack_shipments
-from ledger.devkeys import DEV_AUDITOR_INDEXES, DEV_EXPORTER_INDEXES, dev_key
+from ledger.chain.gas import ShipmentEntry, batch_id_for, pack_shipments
+from ledger.dev.devkeys import DEV_AUDITOR_INDEXES, DEV_EXPORTER_INDEXES, dev_key
 from ledger.errors import ContractRevert, InputError
-from ledger.merkle import build_tree, make_leaf
+from ledger.records.merkle import build_tree, make_leaf
 
 
 def entries(count: int) -> list[ShipmentEntry]:

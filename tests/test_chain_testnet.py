@@ -14,15 +14,15 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from ledger.anvil import AnvilNode, start_anvil
-from ledger.chain import connect
-from ledger.chain_abi import SubjectKind
-from ledger.chain_events import Attested, RootAnchored, ShipmentBatchRecorded, ShipmentRecorded
-from ledger.chain_gas import MAX_UINT48, ShipmentEntry
+from ledger.chain.abi import SubjectKind
+from ledger.chain.client import connect
+from ledger.chain.deploy import deploy_ledger, load_deployment, open_deployment, write_deployment
+from ledger.chain.events import Attested, RootAnchored, ShipmentBatchRecorded, ShipmentRecorded
+from ledger.chain.gas import MAX_UINT48, ShipmentEntry
 from ledger.config import ChainSettings
-from ledger.deploy import deploy_ledger, load_deployment, open_deployment, write_deployment
+from ledger.dev.anvil import AnvilNode, start_anvil
 from ledger.errors import ChainIdMismatch, ContractRevert, GasCapExceeded
-from ledger.merkle import build_tree, make_leaf
+from ledger.records.merkle import build_tree, make_leaf
 
 SEPOLIA = 11155111
 pytestmark = pytest.mark.chain

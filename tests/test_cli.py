@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ledger.cli", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "ledger.cli.main", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=120, check=False)
 
 
@@ -40,7 +40,7 @@ EXPECTED_COMMANDS = {
 def test_the_app_registers_exactly_the_documented_commands() -> None:
     import typer.main
 
-    from ledger.cli import build_app
+    from ledger.cli.main import build_app
 
     commands = getattr(typer.main.get_command(build_app()), "commands", None)
     assert isinstance(commands, dict), "the app is a group of commands"
@@ -60,7 +60,7 @@ def test_exit_code_of_a_command_reaches_the_shell(monkeypatch) -> None:  # type:
     import pytest
     import typer
 
-    from ledger import cli
+    from ledger.cli import main as cli
 
     app = typer.Typer()
 
@@ -79,7 +79,7 @@ def test_exit_code_of_a_command_reaches_the_shell(monkeypatch) -> None:  # type:
 
 
 def test_serve_prints_an_rpc_url_without_what_may_carry_a_key() -> None:
-    from ledger.commands.serve import shown_rpc_url
+    from ledger.cli.serve import shown_rpc_url
 
     assert shown_rpc_url("http://127.0.0.1:8545") == "http://127.0.0.1:8545"
     assert shown_rpc_url("http://127.0.0.1:8545/") == "http://127.0.0.1:8545"

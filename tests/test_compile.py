@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from ledger.artifacts import load_artifact
-from ledger.compile import (
+from ledger.chain.artifacts import load_artifact
+from ledger.config import ToolchainSettings
+from ledger.dev.compile import (
     build_artifacts,
     collect_sources,
     compiler_settings,
@@ -21,21 +22,20 @@ from ledger.compile import (
     source_hashes,
     stale_sources,
 )
-from ledger.config import ToolchainSettings
 from ledger.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
-REFRESH = "run `.venv/bin/python scripts/build_artifacts.py` and commit ledger/artifacts/"
+REFRESH = "run `.venv/bin/python scripts/build_artifacts.py` and commit ledger/chain/artifacts/"
 
 
 def test_committed_artifact_matches_the_contract_sources() -> None:
     stale = stale_sources(load_artifact(), ROOT)
-    assert not stale, f"ledger/artifacts/CarbonLedger.json is stale for {stale}: {REFRESH}"
+    assert not stale, f"ledger/chain/artifacts/CarbonLedger.json is stale for {stale}: {REFRESH}"
 
 
 def test_committed_artifact_is_what_the_compiler_builds() -> None:
     built = build_artifacts(project_root=ROOT)["CarbonLedger"]
-    committed = (ROOT / "ledger" / "artifacts" / "CarbonLedger.json").read_text(encoding="utf-8")
+    committed = (ROOT / "ledger" / "chain" / "artifacts" / "CarbonLedger.json").read_text(encoding="utf-8")
     assert built.dumps() == committed, f"the committed artifact differs from a build: {REFRESH}"
     assert built.compiler_version.startswith("0.8.30+")
 
@@ -84,9 +84,9 @@ def test_loading_artifacts_needs_no_compiler() -> None:
     code = (
         "import sys\n"
         "sys.modules['solcx'] = None  # any import of the compiler wrapper fails\n"
-        "from ledger.deploy import deploy_ledger, open_deployment\n"
-        "from ledger.chain_contract import CarbonLedgerContract\n"
-        "from ledger.artifacts import load_artifact\n"
+        "from ledger.chain.deploy import deploy_ledger, open_deployment\n"
+        "from ledger.chain.contract import CarbonLedgerContract\n"
+        "from ledger.chain.artifacts import load_artifact\n"
         "print(len(load_artifact().deployed_bytecode))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd="/", capture_output=True,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from ledger.demo import run_demo, summary_lines
+from ledger.dev.demo import run_demo, summary_lines
 
 pytestmark = pytest.mark.chain
 

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from ledger.artifacts import load_artifact
-from ledger.chain_contract import AUDITOR_ROLE, EXPORTER_ROLE
-from ledger.deploy import (
+from ledger.chain.artifacts import load_artifact
+from ledger.chain.contract import AUDITOR_ROLE, EXPORTER_ROLE
+from ledger.chain.deploy import (
     Deployment,
     deploy_ledger,
     load_deployment,
     open_deployment,
     write_deployment,
 )
-from ledger.devkeys import dev_key
+from ledger.dev.devkeys import dev_key
 from ledger.errors import ConfigError
 
 SAMPLE = Deployment(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.distances import (
+from ledger.factors.distances import (
     Distance,
     Location,
     LocationBook,
@@ -14,7 +14,7 @@ from ledger.distances import (
     great_circle_km,
     location_syntax_problem,
 )
-from ledger.factorset import FactorSet, load_factor_set
+from ledger.factors.factorset import FactorSet, load_factor_set
 
 
 @pytest.fixture(scope="module")

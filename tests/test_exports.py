@@ -13,7 +13,7 @@ import ledger
 
 MODULES = sorted(
     m.name for m in pkgutil.walk_packages(ledger.__path__, prefix="ledger.")
-    if ".migrations" not in m.name and not m.name.startswith("ledger.commands.")
+    if ".migrations" not in m.name and not m.name.startswith("ledger.cli.") and not m.ispkg
     and not m.name.split(".")[-1].startswith("_")
 )
 

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from ledger.errors import FactorError
-from ledger.factors import canonical_bytes, parse_table, scaled_int
-from ledger.factorset import (
+from ledger.factors.factorset import (
     DEFAULT_MANIFEST,
     FactorSet,
     build_manifest,
     load_factor_set,
     shipped_factor_dir,
 )
+from ledger.factors.tables import canonical_bytes, parse_table, scaled_int
 
 SHIPPED = shipped_factor_dir()
 

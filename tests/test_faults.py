@@ -23,12 +23,12 @@ import pytest
 from conftest import DevChain
 from faults.anchor_worker import run
 
-from ledger.anchor import scope_of
-from ledger.deploy import write_deployment
-from ledger.devkeys import DEV_EXPORTER_INDEXES, dev_key
-from ledger.proofs import audit_store, check_bundle, proof_bundle
-from ledger.records import build_record
-from ledger.store import open_store
+from ledger.anchoring.anchor import scope_of
+from ledger.anchoring.proofs import audit_store, check_bundle, proof_bundle
+from ledger.chain.deploy import write_deployment
+from ledger.dev.devkeys import DEV_EXPORTER_INDEXES, dev_key
+from ledger.records.record import build_record
+from ledger.store.store import open_store
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
 

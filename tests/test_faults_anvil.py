@@ -12,16 +12,16 @@ import pytest
 from conftest import DevChain
 from test_anchor import make_records
 
-from ledger.anchor import AnchorOptions, anchor_records, scope_of
-from ledger.anvil import AnvilNode, free_port, start_anvil
-from ledger.chain import connect
+from ledger.anchoring.anchor import AnchorOptions, anchor_records, scope_of
+from ledger.anchoring.outbox import OutboxPolicy
+from ledger.anchoring.proofs import audit_store
+from ledger.chain.client import connect
+from ledger.chain.deploy import deploy_ledger, open_deployment
 from ledger.config import ChainSettings
-from ledger.deploy import deploy_ledger, open_deployment
-from ledger.devkeys import DEV_ADMIN_INDEX, DEV_EXPORTER_INDEXES, dev_key
+from ledger.dev.anvil import AnvilNode, free_port, start_anvil
+from ledger.dev.devkeys import DEV_ADMIN_INDEX, DEV_EXPORTER_INDEXES, dev_key
 from ledger.errors import RpcUnavailable
-from ledger.outbox import OutboxPolicy
-from ledger.proofs import audit_store
-from ledger.store import LedgerStore, TxRow, open_store
+from ledger.store.store import LedgerStore, TxRow, open_store
 
 pytestmark = pytest.mark.chain
 

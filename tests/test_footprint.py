@@ -10,19 +10,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.distances import Router
 from ledger.errors import InputError
-from ledger.factorset import FactorSet, load_factor_set
-from ledger.footprint import compute_batch, compute_shipment, compute_shipments
-from ledger.footprint_csv import read_csv_frame
-from ledger.footprint_exact import (
+from ledger.factors.distances import Router
+from ledger.factors.factorset import FactorSet, load_factor_set
+from ledger.footprint.exact import (
     intensity_mg_per_tkm,
     intensity_mg_vec,
     mul2_split_vec,
     mul3_round,
     mul3_round_vec,
 )
-from ledger.shipments import Leg, Product, Production, Shipment, read_shipments
+from ledger.footprint.single import compute_batch, compute_shipment, compute_shipments
+from ledger.inputs.csvreader import read_csv_frame
+from ledger.inputs.shipments import Leg, Product, Production, Shipment, read_shipments
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.cli import main
+from ledger.cli.main import main
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

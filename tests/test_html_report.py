@@ -6,7 +6,7 @@ from html import escape
 
 from test_report_fixtures import signed_report
 
-from ledger.html_report import RPC_PLACEHOLDER, render_html
+from ledger.reports.html import RPC_PLACEHOLDER, render_html
 
 
 def test_without_a_public_rpc_url_the_commands_ask_the_reader_for_one() -> None:

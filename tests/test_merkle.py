@@ -13,9 +13,9 @@ from Crypto.Hash import keccak as pycryptodome_keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger import merkle
 from ledger.errors import InputError, VerificationError
-from ledger.merkle import (
+from ledger.records import merkle
+from ledger.records.merkle import (
     LEAF_ENCODING,
     Leaf,
     build_tree,

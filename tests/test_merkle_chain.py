@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from ledger.chain_gas import ShipmentEntry
-from ledger.merkle import LEAF_ENCODING, Leaf, build_tree, load_tree, verify_proof
-from ledger.records import build_record, record_leaf
+from ledger.chain.gas import ShipmentEntry
+from ledger.records.merkle import LEAF_ENCODING, Leaf, build_tree, load_tree, verify_proof
+from ledger.records.record import build_record, record_leaf
 
 pytestmark = pytest.mark.chain
 

@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
-from ledger.merkle import LEAF_ENCODING, Leaf, build_tree, load_tree, make_leaf, verify_proof
+from ledger.records.merkle import (
+    LEAF_ENCODING,
+    Leaf,
+    build_tree,
+    load_tree,
+    make_leaf,
+    verify_proof,
+)
 
 pytestmark = pytest.mark.node
 

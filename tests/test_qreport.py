@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from ledger import qreport
 from ledger.errors import InputError
-from ledger.report_cbam import declaration_summary
+from ledger.reports import qreport
+from ledger.reports.cbam import declaration_summary
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED_CBAM = ROOT / "ledger" / "schemas" / "cbam"
+SHIPPED_CBAM = ROOT / "ledger" / "reports" / "schemas" / "cbam"
 NS = {"q": qreport.CBAM_NAMESPACE}
 
 DECLARANT = qreport.Declarant(

@@ -10,16 +10,17 @@ from typing import Any
 import pytest
 from Crypto.Hash import keccak as pycryptodome_keccak
 
-from ledger import record_chunks, records
-from ledger.canonical import (
+from ledger.errors import InputError
+from ledger.records import chunks as record_chunks
+from ledger.records import record as records
+from ledger.records.canonical import (
     canonical_json,
     chain_shipment_id_bytes,
     normalise_address,
     parse_canonical,
 )
-from ledger.errors import InputError
-from ledger.merkle import build_tree, verify_proof
-from ledger.records import (
+from ledger.records.merkle import build_tree, verify_proof
+from ledger.records.record import (
     RECORD_SCHEMA,
     build_entry,
     build_record,
@@ -242,9 +243,9 @@ def test_parse_record_refuses_non_canonical_bytes() -> None:
 
 
 def test_demo_shipments_from_the_footprint_engine_become_provable_records() -> None:
-    from ledger.factorset import load_factor_set
-    from ledger.footprint import compute_shipment
-    from ledger.shipments import read_shipments
+    from ledger.factors.factorset import load_factor_set
+    from ledger.footprint.single import compute_shipment
+    from ledger.inputs.shipments import read_shipments
 
     factor_set = load_factor_set()
     demo = Path(__file__).parent.parent / "examples" / "demo-shipments.json"

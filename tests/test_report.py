@@ -10,11 +10,12 @@ import jsonschema_rs
 import pytest
 from test_report_fixtures import EXPORTER, anchored, signed_report
 
-from ledger import report, vc
 from ledger.errors import InputError
-from ledger.html_report import render_html
+from ledger.reports import document as report
+from ledger.reports import vc
+from ledger.reports.html import render_html
 
-SCHEMAS = Path(__file__).resolve().parents[1] / "ledger" / "schemas"
+SCHEMAS = Path(__file__).resolve().parents[1] / "ledger" / "reports" / "schemas"
 
 
 def _validator(name: str) -> Any:

@@ -1,6 +1,7 @@
 """Reports anchored for real on the session's Anvil: engine footprints, the anchoring pipeline
 (store, outbox, Merkle root or per-shipment events), proof bundles, and a report issued from them
-with :func:`ledger.issue.issue_report` (no test here; imported by the chain-tier report tests)."""
+with :func:`ledger.reports.issue.issue_report` (no test here; imported by the chain-tier report
+tests)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,14 @@ from typing import Any
 
 from conftest import DevChain
 
-from ledger.anchor import AnchorOptions, anchor_records, prepare_footprints
-from ledger.devkeys import DEV_EXPORTER_INDEXES, dev_key
-from ledger.factorset import FactorSet, load_factor_set
-from ledger.footprint import compute_shipment
-from ledger.issue import issue_report
-from ledger.proofs import proof_bundle
-from ledger.shipments import Shipment
-from ledger.store import open_store
+from ledger.anchoring.anchor import AnchorOptions, anchor_records, prepare_footprints
+from ledger.anchoring.proofs import proof_bundle
+from ledger.dev.devkeys import DEV_EXPORTER_INDEXES, dev_key
+from ledger.factors.factorset import FactorSet, load_factor_set
+from ledger.footprint.single import compute_shipment
+from ledger.inputs.shipments import Shipment
+from ledger.reports.issue import issue_report
+from ledger.store.store import open_store
 
 PERIOD = (date(2026, 1, 1), date(2026, 3, 31))
 ISSUED_AT = datetime(2026, 3, 31, 12, tzinfo=UTC)

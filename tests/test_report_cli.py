@@ -10,11 +10,11 @@ import pytest
 from conftest import DevChain
 from test_report_chain_fixtures import PERIOD, SHIPMENTS, register_shipped_factor_set
 
-from ledger import qreport
-from ledger.anvil import free_port
-from ledger.cli import main
-from ledger.deploy import write_deployment
-from ledger.devkeys import DEV_AUDITOR_INDEXES, DEV_EXPORTER_INDEXES, dev_key
+from ledger.chain.deploy import write_deployment
+from ledger.cli.main import main
+from ledger.dev.anvil import free_port
+from ledger.dev.devkeys import DEV_AUDITOR_INDEXES, DEV_EXPORTER_INDEXES, dev_key
+from ledger.reports import qreport
 
 DECLARANT = {
     "eori": "NL123456789", "name": "Rotterdam Fastener Imports B.V.",

@@ -18,12 +18,14 @@ from typing import Any
 
 from eth_account import Account
 
-from ledger import merkle, pact, qreport, records
-from ledger.attest import AttestationInfo, TxInfo
-from ledger.chain_abi import RecordStatus, SubjectKind
-from ledger.chain_events import EventMeta, RootAnchored
+from ledger.chain.abi import RecordStatus, SubjectKind
+from ledger.chain.events import EventMeta, RootAnchored
 from ledger.errors import FactorError
-from ledger.report import Anchor, ReportItem, ShipmentFigures, build_report
+from ledger.records import merkle
+from ledger.records import record as records
+from ledger.reports import pact, qreport
+from ledger.reports.document import Anchor, ReportItem, ShipmentFigures, build_report
+from ledger.verify.attest import AttestationInfo, TxInfo
 
 EXPORTER_KEY = "0x" + "a1" * 32
 EXPORTER = Account.from_key(EXPORTER_KEY).address

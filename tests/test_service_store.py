@@ -26,9 +26,9 @@ from hypothesis import strategies as st
 
 from api.ingest import paused_collector, shipment_json
 from api.store import NewShipment, ServiceStore
-from ledger import store as store_module
 from ledger.errors import StoreError
-from ledger.store import open_store
+from ledger.store import store as store_module
+from ledger.store.store import open_store
 
 POSTGRES_ENV = "CARBON_LEDGER_TEST_POSTGRES_URL"
 SERVICE_TABLES = {"service_organisations", "service_clients", "service_tokens",

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.errors import InputError
-from ledger.footprint_csv import read_csv_frame
-from ledger.footprint_input import ShipmentFrame
-from ledger.shipments import (
+from ledger.inputs.csvreader import read_csv_frame
+from ledger.inputs.frame import ShipmentFrame
+from ledger.inputs.shipments import (
     Leg,
     Product,
     Production,
@@ -238,7 +238,7 @@ def test_vectorised_decimal_parsing_agrees_with_the_scalar_rule(
         texts: list[str], places: int) -> None:
     import numpy as np
 
-    from ledger.footprint_csv import decimal_fast
+    from ledger.inputs.csvreader import decimal_fast
 
     name = "mass_kg" if places == 3 else "hub_co2e_ttw_kg_per_t"
     values, sure = decimal_fast(np.asarray(texts, dtype=object), places)

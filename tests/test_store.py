@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from ledger import store as store_module
 from ledger.errors import RecordConflict, StoreError
-from ledger.record_blocks import pack_block
-from ledger.store import (
+from ledger.records.blocks import pack_block
+from ledger.store import store as store_module
+from ledger.store.store import (
     BlockRecords,
     LedgerStore,
     NewAttempt,
@@ -294,7 +294,7 @@ def test_a_dropped_transaction_frees_its_batch(store: LedgerStore) -> None:
 
 _HOLD_LOCK = textwrap.dedent("""
     import sys, time
-    from ledger.store import open_store
+    from ledger.store.store import open_store
     store = open_store(sys.argv[1])
     with store.writer_lock(31337, "0xabc"):
         print("locked", flush=True)
@@ -330,7 +330,7 @@ def _check_lock(holder: subprocess.Popen[str], path: Path) -> None:
 
 _WRITE_FOREVER = textwrap.dedent("""
     import sys
-    from ledger.store import NewBatch, NewRecord, Scope, open_store
+    from ledger.store.store import NewBatch, NewRecord, Scope, open_store
     store = open_store(sys.argv[1])
     scope = Scope(1, "0x" + "11" * 20, "0x" + "22" * 20)
     print("ready", flush=True)

@@ -14,10 +14,10 @@ import pytest
 from conftest import DevChain
 from test_report_chain_fixtures import anchor_and_issue
 
-from ledger.chain import connect
-from ledger.chain_abi import AbiCodec
-from ledger.verify import CHECK_NAMES, shipped_recompute, verify_report
-from ledger.verify_reader import LedgerReader
+from ledger.chain.abi import AbiCodec
+from ledger.chain.client import connect
+from ledger.verify.reader import LedgerReader
+from ledger.verify.verifier import CHECK_NAMES, shipped_recompute, verify_report
 
 JsonPath = tuple[str | int, ...]
 

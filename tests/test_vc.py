@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from ledger import canonical, vc
 from ledger.errors import LedgerError, VerificationError
+from ledger.records import canonical
+from ledger.reports import vc
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"

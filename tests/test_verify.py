@@ -15,10 +15,11 @@ from test_report_fixtures import (
     signed_report,
 )
 
-from ledger import records, vc
-from ledger.attest import AttestationInfo
-from ledger.chain_abi import RecordStatus
-from ledger.verify import CHECK_NAMES, verify_proofs, verify_report
+from ledger.chain.abi import RecordStatus
+from ledger.records import record as records
+from ledger.reports import vc
+from ledger.verify.attest import AttestationInfo
+from ledger.verify.verifier import CHECK_NAMES, verify_proofs, verify_report
 
 
 def _verify(doc, ledger=None, **kw):  # type: ignore[no-untyped-def]
@@ -109,8 +110,8 @@ def test_a_record_with_changed_inputs_but_consistent_hashes_fails_recompute() ->
     record["footprint"]["legs"][0]["co2e_ttw_g"] -= 1000
     record["footprint"]["co2e_ttw_g"] -= 1000
     items = anchored([ship]).items
-    from ledger import merkle
-    from ledger.report import Anchor, ReportItem
+    from ledger.records import merkle
+    from ledger.reports.document import Anchor, ReportItem
     leaf = records.record_leaf(record)
     tree = merkle.build_tree([leaf])
     anchor = Anchor(**{**items[0].anchor.__dict__, "record": record,
@@ -124,7 +125,7 @@ def test_a_record_with_changed_inputs_but_consistent_hashes_fails_recompute() ->
 
 
 def test_ten_thousand_proofs_against_one_root_fetch_it_once() -> None:
-    from ledger import merkle
+    from ledger.records import merkle
     leaves = [merkle.make_leaf("0x" + f"{i:064x}", "0x" + f"{i + 1:064x}", i, i // 2)
               for i in range(1, 10_001)]
     tree = merkle.build_tree(leaves)

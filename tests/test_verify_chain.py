@@ -9,18 +9,25 @@ from typing import Any
 
 import pytest
 
-from ledger import merkle, records, vc
-from ledger.attest import LedgerReader, attest_report, revoke_report_attestation
-from ledger.chain_abi import AbiCodec
-from ledger.devkeys import DEV_AUDITOR_INDEXES, DEV_EXPORTER_INDEXES, DEV_OUTSIDER_INDEXES, dev_key
-from ledger.factorset import load_factor_set
-from ledger.footprint import compute_shipment
-from ledger.report import Anchor, ReportItem, build_report
-from ledger.report_parse import parse_report
-from ledger.shipments import Shipment
-from ledger.verify import engine_recompute, verify_report
-from ledger.verify_ledger import check_factor_sets
-from ledger.verify_verdict import CheckFailed
+from ledger.chain.abi import AbiCodec
+from ledger.dev.devkeys import (
+    DEV_AUDITOR_INDEXES,
+    DEV_EXPORTER_INDEXES,
+    DEV_OUTSIDER_INDEXES,
+    dev_key,
+)
+from ledger.factors.factorset import load_factor_set
+from ledger.footprint.single import compute_shipment
+from ledger.inputs.shipments import Shipment
+from ledger.records import merkle
+from ledger.records import record as records
+from ledger.reports import vc
+from ledger.reports.document import Anchor, ReportItem, build_report
+from ledger.reports.parse import parse_report
+from ledger.verify.attest import LedgerReader, attest_report, revoke_report_attestation
+from ledger.verify.onchain import check_factor_sets
+from ledger.verify.verdict import CheckFailed
+from ledger.verify.verifier import engine_recompute, verify_report
 
 PERIOD = (date(2026, 1, 1), date(2026, 3, 31))
 SHIPMENTS = [
@@ -190,9 +197,9 @@ def test_unknown_factor_set_is_named(chain: Any) -> None:
 
 
 def test_verification_connects_read_only_and_such_a_client_signs_nothing(chain: Any) -> None:
-    from ledger.chain import connect
+    from ledger.chain.client import connect
     from ledger.errors import ChainError
-    from ledger.verify import verify_on_chain
+    from ledger.verify.verifier import verify_on_chain
 
     document, recompute = _issue(chain)
     settings = chain.settings.model_copy(update={"private_key": None, "keystore_file": None})

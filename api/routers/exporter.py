@@ -93,8 +93,8 @@ def list_shipments(request: Request, who: Exporter,
 @router.get("/shipments/{shipment_id}", responses={404: {"model": ErrorBody}})
 def get_shipment(request: Request, who: Exporter, shipment_id: str) -> dict[str, Any]:
     """One shipment: its input, its full footprint (per leg) and where its anchoring stands."""
-    from ledger.footprint import compute_shipment
-    from ledger.shipments import Shipment
+    from ledger.footprint.single import compute_shipment
+    from ledger.inputs.shipments import Shipment
 
     ctx = request.app.state.ctx
     row = ctx.store.shipment(who.org_id, shipment_id)
@@ -113,7 +113,7 @@ def get_shipment(request: Request, who: Exporter, shipment_id: str) -> dict[str,
                                                          409: {"model": ErrorBody}})
 def get_proof(request: Request, who: Exporter, shipment_id: str) -> dict[str, Any]:
     """The proof bundle of an anchored shipment (record, leaf, proof, batch, transaction)."""
-    from ledger.proofs import proof_bundle
+    from ledger.anchoring.proofs import proof_bundle
 
     ctx = request.app.state.ctx
     if ctx.store.shipment(who.org_id, shipment_id) is None:
@@ -234,7 +234,7 @@ def get_report(request: Request, who: Exporter, report_id: str) -> JSONResponse:
         "schema": {"type": "string"}}}}})
 def get_report_html(request: Request, who: Exporter, report_id: str) -> HTMLResponse:
     """The report as a printable HTML page."""
-    from ledger.html_report import render_html
+    from ledger.reports.html import render_html
 
     document, _ = _report(request, who, report_id)
     # only a URL the settings mark as public: the service's own RPC URL may carry an API key

@@ -26,13 +26,18 @@ from typing import Any
 
 def run(config: dict[str, Any], ready: Callable[[], object] | None = None) -> dict[str, int]:
     """One anchoring run as ``config`` says; returns the counts of the result."""
-    from ledger import record_chunks
-    from ledger.anchor import AnchorOptions, anchor_footprints, anchor_records, prepare_records
-    from ledger.chain import connect
+    from ledger.anchoring.anchor import (
+        AnchorOptions,
+        anchor_footprints,
+        anchor_records,
+        prepare_records,
+    )
+    from ledger.anchoring.outbox import OutboxPolicy
+    from ledger.chain.client import connect
+    from ledger.chain.deploy import load_deployment, open_deployment
     from ledger.config import ChainSettings
-    from ledger.deploy import load_deployment, open_deployment
-    from ledger.outbox import OutboxPolicy
-    from ledger.store import TxRow, open_store
+    from ledger.records import chunks as record_chunks
+    from ledger.store.store import TxRow, open_store
 
     settings = ChainSettings(rpc_url=config["rpc_url"], chain_id=config["chain_id"],
                              poll_interval_s=0.005, rpc_retries=2, rpc_backoff_s=0.05)

@@ -1,0 +1,2 @@
+"""Anchoring: footprints -> canonical records -> batches -> chain, through a crash-safe outbox;
+proofs read back."""

@@ -1,0 +1,329 @@
+"""Reading anchored records back: proof bundles, their checks, on-chain lookups, store audits.
+
+- :func:`proof_bundle`: everything a third party needs to check one shipment with an RPC
+  endpoint: the record, its hash and leaf, the Merkle proof (root path) or the event's place
+  (events path), the batch, the transaction and block, chain id and contract.
+- :func:`check_bundle`: recomputes the record hash and leaf, verifies the Merkle proof in Python
+  and with the contract's ``verifyShipment`` view (root path) or finds the ``ShipmentRecorded``
+  event in the receipt (events path), and checks that the block is still in the chain.
+- :func:`lookup_shipment`: every on-chain record of an exporter's shipment id (with revocations
+  and supersessions), so two live records (a conflict) show up, plus what the store holds.
+- :func:`audit_store`: the store against the chain, event for event.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ledger.chain.contract import CarbonLedgerContract
+from ledger.chain.events import (
+    ChainEvent,
+    RootAnchored,
+    ShipmentRecorded,
+    live_shipment_records,
+)
+from ledger.chain.gas import ShipmentEntry
+from ledger.errors import InputError, StoreError
+from ledger.records.canonical import canonical_json, chain_shipment_id_bytes, parse_canonical
+from ledger.records.keccak import keccak_function
+from ledger.records.merkle import Leaf, stored_tree_index, verify_proof
+from ledger.store.store import LedgerStore, RecordRow, Scope, TxRow
+
+__all__ = [
+    "BUNDLE_FORMAT",
+    "BundleCheck",
+    "Revocation",
+    "ShipmentLookup",
+    "StoreAudit",
+    "audit_store",
+    "check_bundle",
+    "lookup_shipment",
+    "proof_bundle",
+    "revoke_shipment",
+]
+
+BUNDLE_FORMAT = "carbon-ledger-proof/1"
+
+
+def _b32(text: str) -> bytes:
+    return bytes.fromhex(text[2:])
+
+
+def _merkle_proof(tree: bytes, tree_index: int) -> list[str]:
+    """Sibling hashes from a stored tree's leaf up to the root (StandardMerkleTree layout)."""
+    proof = []
+    position = tree_index
+    while position > 0:
+        sibling = position + 1 if position & 1 else position - 1
+        proof.append("0x" + tree[32 * sibling:32 * sibling + 32].hex())
+        position = (position - 1) >> 1
+    return proof
+
+
+def _newest_tx(store: LedgerStore, batch_id: int) -> TxRow | None:
+    txs = store.batch_txs(batch_id, light=True)
+    return txs[-1] if txs else None
+
+
+def proof_bundle(store: LedgerStore, scope: Scope, shipment_id: str) -> dict[str, Any]:
+    """The proof bundle of one shipment (JSON-able); ``StoreError`` when the store lacks it."""
+    record = store.record(scope, shipment_id)
+    if record is None:
+        raise StoreError(
+            f"shipment {shipment_id!r} of exporter {scope.exporter} is not in this store for "
+            f"contract {scope.contract} on chain {scope.chain_id}; anchor it first "
+            "(`carbon-ledger anchor FILE`)"
+        )
+    batch = store.batch(record.batch_id)
+    tx = _newest_tx(store, batch.id)
+    receipt = tx.receipt if tx is not None else None
+    state = tx.state if tx is not None else "unstarted"
+    bundle: dict[str, Any] = {
+        "format": BUNDLE_FORMAT,
+        "state": state,
+        "chain_id": scope.chain_id,
+        "contract": scope.contract,
+        "exporter": scope.exporter,
+        "shipment_id": shipment_id,
+        "record": json.loads(record.record_json),
+        "record_hash": record.record_hash,
+        "leaf": {
+            "shipment_id": record.shipment_key,
+            "record_hash": record.record_hash,
+            "co2e_wtw_g": str(record.co2e_wtw_g),
+            "co2e_ttw_g": str(record.co2e_ttw_g),
+        },
+        "path": batch.path,
+        "batch": {
+            ("root" if batch.path == "root" else "batch_id"): batch.batch_key,
+            "factor_set_id": batch.factor_set_id,
+            "count": batch.shipment_count,
+            "position": record.position,
+        },
+        "tx": None,
+    }
+    if batch.path == "root":
+        tree = store.batch_tree(batch.id)
+        # rows stored chunk by chunk carry no tree index: their leaf hash is found in the tree
+        tree_index = record.tree_index
+        if tree is not None and tree_index is None and record.leaf_hash is not None:
+            tree_index = stored_tree_index(tree, _b32(record.leaf_hash))
+        if tree is None or tree_index is None:
+            raise StoreError(f"root batch {batch.batch_key} has no stored tree with "
+                             f"shipment {shipment_id!r} in it")
+        bundle["leaf_hash"] = record.leaf_hash
+        bundle["proof"] = _merkle_proof(tree, tree_index)
+    if tx is not None:
+        bundle["tx"] = {
+            "hash": receipt.tx_hash if receipt else tx.attempts[-1].tx_hash,
+            "nonce": tx.nonce,
+            "confirmations_required": tx.confirmations,
+            "finalized_tag": tx.finalized_tag,
+            "block_number": receipt.block_number if receipt else None,
+            "block_hash": receipt.block_hash if receipt else None,
+            "status": receipt.status if receipt else None,
+        }
+        if batch.path == "events" and receipt is not None and receipt.first_log_index is not None:
+            # the batch event comes first, then one ShipmentRecorded per shipment in order
+            bundle["tx"]["log_index"] = receipt.first_log_index + 1 + record.position
+    return bundle
+
+
+# ---------------------------------------------------------------------------------- checks
+
+
+@dataclass(frozen=True)
+class BundleCheck:
+    name: str
+    ok: bool
+    detail: str
+
+
+def _bundle_leaf(bundle: Mapping[str, Any]) -> Leaf:
+    leaf = bundle["leaf"]
+    return Leaf(_b32(leaf["shipment_id"]), _b32(leaf["record_hash"]), int(leaf["co2e_wtw_g"]),
+                int(leaf["co2e_ttw_g"]))
+
+
+def check_bundle(bundle: Mapping[str, Any], ledger: CarbonLedgerContract | None = None
+                 ) -> list[BundleCheck]:
+    """Checks of a proof bundle; the chain checks run when ``ledger`` is given."""
+    checks: list[BundleCheck] = []
+    record = bundle["record"]
+    keccak = keccak_function()
+    try:
+        computed = "0x" + keccak(canonical_json(record)).hex()
+        parse_canonical(canonical_json(record))
+    except InputError as exc:
+        return [BundleCheck("record", False, f"the record is not canonical JSON: {exc}")]
+    checks.append(BundleCheck("record hash", computed == bundle["record_hash"],
+                              f"keccak-256 of the canonical record is {computed}"))
+    leaf = _bundle_leaf(bundle)
+    expected_id = chain_shipment_id_bytes(record["exporter"], record["shipment_id"])
+    footprint = record.get("footprint", {})
+    leaf_ok = (leaf.shipment_id == expected_id and "0x" + leaf.record_hash.hex() == computed
+               and leaf.co2e_wtw_g == footprint.get("co2e_wtw_g")
+               and leaf.co2e_ttw_g == footprint.get("co2e_ttw_g"))
+    checks.append(BundleCheck("leaf", leaf_ok, "the leaf holds the record's id, hash and totals"))
+    if bundle["path"] == "root":
+        root = bundle["batch"]["root"]
+        checks.append(BundleCheck("merkle proof", verify_proof(root, leaf, bundle["proof"]),
+                                  f"the proof leads from the leaf to root {root}"))
+    if ledger is None:
+        return checks
+    tx = bundle.get("tx")
+    if not tx or tx.get("block_number") is None:
+        checks.append(BundleCheck("on chain", False, f"not mined yet ({bundle['state']})"))
+        return checks
+    block = ledger.client.block(int(tx["block_number"]))
+    checks.append(BundleCheck("block", "0x" + block.hash.hex() == tx["block_hash"],
+                              f"block {tx['block_number']} is still {tx['block_hash']}"))
+    if bundle["path"] == "root":
+        root = _b32(bundle["batch"]["root"])
+        info = ledger.root_info(root)
+        checks.append(BundleCheck(
+            "root anchored", (info.exporter or "").lower() == bundle["exporter"].lower(),
+            f"rootInfo: exporter {info.exporter}, block {info.block_number}, count {info.count}",
+        ))
+        entry = ShipmentEntry(leaf.shipment_id, leaf.record_hash, leaf.co2e_wtw_g,
+                              leaf.co2e_ttw_g)
+        on_chain = ledger.verify_shipment(root, [_b32(p) for p in bundle["proof"]], entry)
+        checks.append(BundleCheck("verifyShipment", on_chain,
+                                  "the contract's view accepts the proof"))
+        return checks
+    receipt = ledger.client.receipt(_b32(tx["hash"]))
+    events = ledger.events_in(receipt) if receipt is not None else []
+    match = [
+        e for e in events
+        if isinstance(e, ShipmentRecorded) and e.meta.log_index == tx.get("log_index")
+        and e.shipment_id == leaf.shipment_id and e.record_hash == leaf.record_hash
+        and e.co2e_wtw_g == leaf.co2e_wtw_g and e.co2e_ttw_g == leaf.co2e_ttw_g
+        and e.exporter.lower() == bundle["exporter"].lower()
+    ]
+    checks.append(BundleCheck("event", bool(match),
+                              f"ShipmentRecorded at log {tx.get('log_index')} of {tx['hash']}"))
+    return checks
+
+
+# ---------------------------------------------------------------------------------- lookups
+
+
+@dataclass(frozen=True)
+class ShipmentLookup:
+    """Every on-chain event about one exporter's shipment id, and the store's records of it."""
+
+    shipment_id: str
+    exporter: str
+    chain_shipment_id: bytes
+    events: tuple[ChainEvent, ...]
+    live: tuple[ShipmentRecorded, ...]
+    stored: tuple[tuple[Scope, RecordRow], ...]
+
+    @property
+    def conflict(self) -> bool:
+        """More than one live record of the shipment on chain."""
+        return len(self.live) > 1
+
+
+def lookup_shipment(ledger: CarbonLedgerContract, exporter: str, shipment_id: str,
+                    store: LedgerStore | None = None) -> ShipmentLookup:
+    """Every on-chain record of ``shipment_id`` by ``exporter`` (any writer of that id)."""
+    key = chain_shipment_id_bytes(exporter, shipment_id)
+    events = ledger.shipment_events(key)
+    stored = tuple(store.records_of_shipment(shipment_id)) if store is not None else ()
+    return ShipmentLookup(shipment_id, exporter, key, tuple(events),
+                          tuple(live_shipment_records(events)), stored)
+
+
+# ---------------------------------------------------------------------------------- audit
+
+
+@dataclass(frozen=True)
+class StoreAudit:
+    """Differences between the store and the chain for one scope (empty lists: they agree)."""
+
+    missing_on_chain: tuple[str, ...]
+    unknown_to_store: tuple[str, ...]
+    recorded_twice: tuple[str, ...]
+    checked_events: int
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing_on_chain or self.unknown_to_store or self.recorded_twice)
+
+
+def audit_store(store: LedgerStore, ledger: CarbonLedgerContract, scope: Scope) -> StoreAudit:
+    """Compare mined and final batches in the store with the exporter's events on chain."""
+    ours = scope.exporter.lower()
+    mined: dict[int, str] = {}
+    roots_in_store: set[tuple[str, int, str]] = set()
+    for status in store.batch_statuses(scope):
+        tx = status.tx
+        if tx is None or tx.state not in ("mined", "final") or tx.receipt is None:
+            continue
+        if status.batch.path == "root":
+            roots_in_store.add((status.batch.batch_key, status.batch.shipment_count,
+                                tx.receipt.tx_hash))
+        else:
+            mined[status.batch.id] = tx.receipt.tx_hash
+    records_in_store = {
+        (r.shipment_key, r.record_hash, mined[r.batch_id])
+        for r in store.scope_records(scope) if r.batch_id in mined
+    }
+    chain_events = ledger.events("ShipmentRecorded", "RootAnchored")
+    shipments_on_chain: list[tuple[str, str, str]] = []
+    roots_on_chain: set[tuple[str, int, str]] = set()
+    for event in chain_events:
+        if isinstance(event, ShipmentRecorded) and event.exporter.lower() == ours:
+            shipments_on_chain.append(("0x" + event.shipment_id.hex(),
+                                       "0x" + event.record_hash.hex(),
+                                       "0x" + event.meta.tx_hash.hex()))
+        elif isinstance(event, RootAnchored) and event.exporter.lower() == ours:
+            roots_on_chain.add(("0x" + event.root.hex(), event.count,
+                                "0x" + event.meta.tx_hash.hex()))
+    chain_set = set(shipments_on_chain) | {(r, str(c), t) for r, c, t in roots_on_chain}
+    store_set = records_in_store | {(r, str(c), t) for r, c, t in roots_in_store}
+    twice = Counter(key for key, _, _ in shipments_on_chain)
+    return StoreAudit(
+        missing_on_chain=tuple(sorted(" ".join(x) for x in store_set - chain_set)),
+        unknown_to_store=tuple(sorted(" ".join(x) for x in chain_set - store_set)),
+        recorded_twice=tuple(sorted(k for k, n in twice.items() if n > 1)),
+        checked_events=len(shipments_on_chain) + len(roots_on_chain),
+    )
+
+
+# ---------------------------------------------------------------------------------- revoke
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """A record the exporter revoked on chain: which, and in which transaction."""
+
+    shipment_id: str
+    record_hash: str
+    tx_hash: str
+    block_number: int
+
+
+def revoke_shipment(ledger: CarbonLedgerContract, store: LedgerStore, shipment_id: str
+                    ) -> Revocation:
+    """Revoke the signer's anchored record of ``shipment_id`` on chain (``revokeRecord``).
+
+    The record comes from the store (the signer's scope); the contract keeps the status per
+    (exporter, record hash), so only the signer's own record can change. A record already
+    revoked or superseded is refused by the contract's simulation before anything is sent.
+    """
+    scope = Scope(ledger.client.chain_id, ledger.address, ledger.client.address)
+    record = store.record(scope, shipment_id)
+    if record is None:
+        raise StoreError(
+            f"shipment {shipment_id!r} of exporter {scope.exporter} is not in this store for "
+            f"contract {scope.contract} on chain {scope.chain_id}; nothing to revoke"
+        )
+    receipt = ledger.revoke_record(_b32(record.shipment_key), _b32(record.record_hash))
+    return Revocation(shipment_id, record.record_hash, "0x" + bytes(receipt.tx_hash).hex(),
+                      receipt.block_number)

@@ -1,0 +1,290 @@
+"""Commands ``anchor``, ``proof``, ``status``, ``lookup`` and ``revoke``: thin shells over the
+library.
+
+Settings come from the environment (``CARBON_LEDGER_*``, see :mod:`ledger.config`); the store is
+``--store`` (a SQLAlchemy URL or a SQLite file), else ``CARBON_LEDGER_STORE``, else
+``var/ledger.sqlite``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ledger.anchoring.anchor import (
+    AnchorOptions,
+    AnchorResult,
+    anchor_shipments,
+    scope_of,
+)
+from ledger.anchoring.outbox import Outbox, OutboxPolicy
+from ledger.anchoring.proofs import check_bundle, lookup_shipment, proof_bundle, revoke_shipment
+from ledger.chain.contract import CarbonLedgerContract
+from ledger.config import ChainSettings, load_chain_settings, signer_private_key
+from ledger.errors import LedgerError, StoreError
+from ledger.store.store import BatchStatus, LedgerStore, Scope, open_store
+
+__all__ = ["DEFAULT_STORE", "STORE_ENV", "print_anchor_result", "register"]
+
+STORE_ENV = "CARBON_LEDGER_STORE"
+DEFAULT_STORE = Path("var/ledger.sqlite")
+#: Shipments listed one by one after a run (the rest are counted).
+_LISTED = 50
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option("--store", help=f"Ledger store: SQLAlchemy URL or SQLite file "
+                                 f"(default ${STORE_ENV} or {DEFAULT_STORE})."),
+]
+
+
+def _store_target(store: str | None) -> str:
+    return store or os.environ.get(STORE_ENV) or str(DEFAULT_STORE)
+
+
+@contextmanager
+def _ledger(settings: ChainSettings, *, read_only: bool = False
+            ) -> Iterator[CarbonLedgerContract]:
+    from ledger.chain.client import connect
+    from ledger.chain.deploy import load_deployment, open_deployment
+
+    deployment = load_deployment(settings.deployment_path(), chain_id=settings.chain_id)
+    with connect(settings, read_only=read_only) as client:
+        yield open_deployment(client, deployment)
+
+
+def _offline_scope(settings: ChainSettings, exporter: str | None) -> Scope:
+    """The scope from the deployment file and the key (or ``--exporter``), without a node."""
+    from eth_account import Account
+
+    from ledger.chain.deploy import load_deployment
+
+    deployment = load_deployment(settings.deployment_path(), chain_id=settings.chain_id)
+    if exporter is None:
+        exporter = str(Account.from_key(signer_private_key(settings)).address)
+    return Scope(settings.chain_id, deployment.address, exporter)
+
+
+def _short(value: str | None, keep: int = 10) -> str:
+    return "-" if not value else value[:keep] + "…"
+
+
+def _where(status: BatchStatus) -> str:
+    tx = status.tx
+    if tx is None:
+        return "not sent yet"
+    if tx.receipt is None:
+        return f"tx {tx.attempts[-1].tx_hash} (nonce {tx.nonce}), not mined yet"
+    return f"tx {tx.receipt.tx_hash}, block {tx.receipt.block_number}"
+
+
+def print_anchor_result(result: AnchorResult, store: LedgerStore) -> None:
+    """Each new shipment and where its proof is, then a summary."""
+    scope = result.scope
+    by_batch = {status.batch.id: status for status in result.batches}
+    new = set(result.new_shipments)
+    shown = 0
+    for status in result.batches:
+        records = [r for r in store.batch_records(status.batch.id) if r.shipment_id in new]
+        for record in records:
+            shown += 1
+            if shown > _LISTED:
+                continue
+            batch = by_batch[record.batch_id]
+            where = _where(batch)
+            if batch.batch.path == "root":
+                place = f"root {batch.batch.batch_key} ({batch.state}), {where}"
+            else:
+                place = f"event #{record.position} of batch {batch.batch.batch_key[:18]}… " \
+                        f"({batch.state}), {where}"
+            typer.echo(f"{record.shipment_id}: {place}; proof: carbon-ledger proof "
+                       f"{record.shipment_id}")
+    if shown > _LISTED:
+        typer.echo(f"... and {shown - _LISTED} more (carbon-ledger proof SHIPMENT_ID)")
+    if result.nothing_new:
+        typer.echo(f"nothing new to anchor: all {len(result.already_anchored)} shipment(s) were "
+                   f"anchored before by {scope.exporter} on chain {scope.chain_id}")
+        return
+    states: dict[str, int] = {}
+    for status in result.batches:
+        states[status.state] = states.get(status.state, 0) + 1
+    typer.echo(
+        f"anchored {len(result.new_shipments)} new shipment(s) on the {result.path} path"
+        + (f", {len(result.already_anchored)} already anchored" if result.already_anchored
+           else "")
+        + (f", resumed {len(result.resumed_batches)} batch(es) of an earlier run"
+           if result.resumed_batches else "")
+        + f"; contract {scope.contract}, chain {scope.chain_id}; batches: "
+        + ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
+    )
+
+
+def anchor_command(
+    file: Annotated[Path, typer.Argument(help="Shipments file (.json or .csv).")],
+    *,
+    path: Annotated[str, typer.Option("--path", help="events (per-shipment events) or root "
+                                                     "(Merkle root only).")] = "events",
+    confirmations: Annotated[int | None, typer.Option(
+        "--confirmations", min=0, help="Blocks on top before a batch is final "
+                                       "(default $CARBON_LEDGER_CONFIRMATIONS or 0).")] = None,
+    finalized: Annotated[bool, typer.Option(
+        "--finalized", help="Final only once the chain's 'finalized' block covers it.")] = False,
+    wait: Annotated[str, typer.Option("--wait", help="Wait until batches are final, mined, "
+                                                     "or just sent.")] = "final",
+    factor_set: Annotated[Path | None, typer.Option(
+        "--factor-set", help="Factor-set manifest (default: the shipped one).")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Anchor the footprints of FILE's shipments on chain; running it again sends nothing new."""
+    from ledger.factors.factorset import load_factor_set
+    from ledger.inputs.shipments import read_shipments
+
+    options = AnchorOptions(path=path, wait_until=wait)
+    overrides = {} if confirmations is None else {"confirmations": confirmations}
+    settings = load_chain_settings(**overrides)
+    shipments = read_shipments(file)
+    factors = load_factor_set(factor_set)
+    policy = OutboxPolicy(confirmations=settings.confirmations, finalized_tag=finalized,
+                          poll_interval_s=settings.poll_interval_s,
+                          timeout_s=settings.receipt_timeout_s,
+                          send_retries=settings.rpc_retries, send_backoff_s=settings.rpc_backoff_s)
+    with _ledger(settings) as ledger, open_store(_store_target(store)) as opened:
+        result = anchor_shipments(shipments, factors, store=opened, ledger=ledger,
+                                  options=options, policy=policy)
+        print_anchor_result(result, opened)
+
+
+def proof_command(
+    shipment_id: Annotated[str, typer.Argument(help="The shipment id as in the input file.")],
+    *,
+    exporter: Annotated[str | None, typer.Option(
+        "--exporter", help="Exporter address (default: the signing key's).")] = None,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Also check the bundle against the chain.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the bundle here.")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Print a shipment's proof bundle: record, leaf, proof, batch, tx, block, chain, contract."""
+    settings = load_chain_settings()
+    scope = _offline_scope(settings, exporter)
+    with open_store(_store_target(store)) as opened:
+        bundle = proof_bundle(opened, scope, shipment_id)
+    text = json.dumps(bundle, indent=2, sort_keys=True)
+    if out is not None:
+        out.write_text(text + "\n", encoding="utf-8")
+        typer.echo(f"wrote {out}")
+    else:
+        typer.echo(text)
+    if check:
+        with _ledger(settings, read_only=True) as ledger:
+            checks = check_bundle(bundle, ledger)
+        for item in checks:
+            typer.echo(f"{'ok  ' if item.ok else 'FAIL'} {item.name}: {item.detail}", err=True)
+        if not all(item.ok for item in checks):
+            raise typer.Exit(1)
+
+
+def status_command(
+    *,
+    sync: Annotated[bool, typer.Option(
+        "--sync/--no-sync", help="First bring the store up to date with the chain "
+                                 "(receipts, finality, reorgs).")] = True,
+    store: StoreOption = None,
+) -> None:
+    """Show batches as pending, confirmed (mined) or final."""
+    settings = load_chain_settings()
+    with open_store(_store_target(store)) as opened:
+        if sync:
+            try:
+                _sync(opened, settings)
+            except (StoreError, LedgerError) as exc:
+                typer.echo(f"(not synced with the chain: {exc})", err=True)
+        groups = {"pending": 0, "confirmed": 0, "final": 0, "failed": 0}
+        for scope in opened.scopes():
+            statuses = opened.batch_statuses(scope)
+            if not statuses:
+                continue
+            typer.echo(f"chain {scope.chain_id}, contract {scope.contract}, "
+                       f"exporter {scope.exporter}:")
+            for status in statuses:
+                group = {"mined": "confirmed", "final": "final", "failed": "failed",
+                         }.get(status.state, "pending")
+                groups[group] += 1
+                tx = status.tx
+                depth = ""
+                if tx is not None and tx.receipt is not None:
+                    depth = (" finalized tag" if tx.finalized_tag
+                             else f" depth {tx.confirmations}")
+                typer.echo(f"  batch {status.batch.id:>4} {status.batch.path:<6} "
+                           f"{_short(status.batch.batch_key, 18):<20} "
+                           f"{status.batch.shipment_count:>7} shipments  "
+                           f"{group:<9} ({status.state}{depth})  {_where(status)}")
+        typer.echo("batches: " + ", ".join(f"{n} {g}" for g, n in groups.items()))
+
+
+def _sync(store: LedgerStore, settings: ChainSettings) -> None:
+    from ledger.anchoring.anchor import landed_check
+
+    with _ledger(settings) as ledger:
+        scope = scope_of(ledger)
+        with store.writer_lock(scope.chain_id, scope.exporter):
+            Outbox(store, ledger.client, OutboxPolicy(), landed=landed_check(ledger, store)
+                   ).reconcile()
+
+
+def lookup_command(
+    shipment_id: Annotated[str, typer.Argument(help="The shipment id as the exporter wrote it.")],
+    *,
+    exporter: Annotated[str | None, typer.Option(
+        "--exporter", help="Exporter address (default: the signing key's).")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Every on-chain record of a shipment id (with revocations and supersessions)."""
+    settings = load_chain_settings()
+    scope = _offline_scope(settings, exporter)
+    with _ledger(settings, read_only=True) as ledger, \
+            open_store(_store_target(store)) as opened:
+        found = lookup_shipment(ledger, scope.exporter, shipment_id, opened)
+    typer.echo(f"shipment {shipment_id!r} of {scope.exporter}: on-chain id "
+               f"0x{found.chain_shipment_id.hex()}")
+    for event in found.events:
+        name = type(event).__name__
+        fields = {k: ("0x" + v.hex() if isinstance(v, bytes) else v)
+                  for k, v in vars(event).items() if k not in ("meta", "shipment_id")}
+        typer.echo(f"  block {event.meta.block_number} tx 0x{event.meta.tx_hash.hex()} "
+                   f"log {event.meta.log_index}: {name} {fields}")
+    if not found.events:
+        typer.echo("  no per-shipment event on chain (root-path records show only their root)")
+    for where, record in found.stored:
+        typer.echo(f"  in this store: record {record.record_hash} (chain {where.chain_id}, "
+                   f"contract {where.contract}, exporter {where.exporter})")
+    typer.echo(f"live records on chain: {len(found.live)}"
+               + ("  CONFLICT: more than one live record of this shipment" if found.conflict
+                  else ""))
+
+
+def revoke_command(
+    shipment_id: Annotated[str, typer.Argument(help="The shipment id as in the input file.")],
+    *,
+    store: StoreOption = None,
+) -> None:
+    """Revoke the signing exporter's anchored record of a shipment on chain (never an edit:
+    the record stays on chain, marked revoked; reports that rely on it stop verifying)."""
+    with _ledger(load_chain_settings()) as ledger, open_store(_store_target(store)) as opened:
+        done = revoke_shipment(ledger, opened, shipment_id)
+    typer.echo(f"revoked record {done.record_hash} of {shipment_id} in transaction "
+               f"{done.tx_hash} (block {done.block_number})")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("anchor")(anchor_command)
+    app.command("proof")(proof_command)
+    app.command("status")(status_command)
+    app.command("lookup")(lookup_command)
+    app.command("revoke")(revoke_command)

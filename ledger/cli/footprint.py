@@ -1,0 +1,133 @@
+"""Command ``footprint``: shipment records in, footprints out (CSV or JSON).
+
+Nothing is written unless every shipment of the file is valid: the output goes to a temporary
+file beside ``--output`` and replaces it only at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ledger.errors import InputError, InputProblem
+
+__all__ = ["csv_text", "register"]
+
+
+def _frame(path: Path, problems: list[InputProblem]) -> tuple[Any, bool]:
+    from ledger.inputs.csvreader import read_csv_frame
+    from ledger.inputs.frame import ShipmentFrame
+    from ledger.inputs.shipments import read_shipments
+
+    if path.suffix.lower() == ".csv":
+        return read_csv_frame(path, collect=problems), True
+    return ShipmentFrame.from_shipments(read_shipments(path, collect=problems)), False
+
+
+def _csv_fields(problems: list[InputProblem]) -> list[InputProblem]:
+    """Problems about a CSV's goods named by CSV column rather than nested field."""
+    from ledger.inputs.frame import CSV_COLUMN_OF
+
+    return [InputProblem(p.message, p.shipment_id, p.row,
+                         CSV_COLUMN_OF.get(p.field or "", p.field)) for p in problems]
+
+
+def _csv_cell(value: object) -> str:
+    text = str(value)
+    if any(c in text for c in ',"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def csv_text(columns: Mapping[str, Any]) -> str:
+    """Columns (name -> sequence) as CSV text with a header and LF line ends; a cell is quoted
+    only when it holds a comma, quote or line break."""
+    cells = []
+    for values in columns.values():
+        if getattr(getattr(values, "dtype", None), "kind", "O") in "iub":
+            text = values.astype(str).tolist()
+        else:
+            items = values.tolist() if hasattr(values, "tolist") else list(values)
+            text = [v if type(v) is str else str(v) for v in items]
+        joined = "\n".join(text)
+        if any(c in joined for c in ',"\r') or joined.count("\n") != max(len(text) - 1, 0):
+            text = [_csv_cell(v) for v in text]
+        cells.append(text)
+    lines = [",".join(_csv_cell(name) for name in columns)]
+    lines.extend(",".join(row) for row in zip(*cells, strict=True))
+    return "\n".join(lines) + "\n"
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def footprint_command(
+    file: Annotated[Path, typer.Argument(help="Shipments: .csv (one row per leg) or .json.")],
+    *,
+    output_format: Annotated[str, typer.Option(
+        "--format", help="Output format: csv or json.")] = "json",
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write here instead of standard output.")] = None,
+    level: Annotated[str, typer.Option(
+        "--level", help="CSV rows: one per shipment or one per leg.")] = "shipment",
+    factor_set: Annotated[Path | None, typer.Option(
+        "--factor-set", help="Factor-set manifest (default: the shipped 2025 set).")] = None,
+    route_cache: Annotated[Path | None, typer.Option(
+        "--route-cache", help="JSON file that keeps computed sea routes between runs.")] = None,
+) -> None:
+    """Compute ISO 14083 transport-chain footprints (TTW, WTT, WTW), production and CBAM
+    embedded emissions of shipment records."""
+    from ledger.factors.distances import Router
+    from ledger.factors.factorset import load_factor_set
+    from ledger.footprint.batch import compute_batch
+
+    if output_format not in ("csv", "json"):
+        raise typer.BadParameter("--format must be csv or json")
+    if level not in ("shipment", "leg"):
+        raise typer.BadParameter("--level must be shipment or leg")
+    factors = load_factor_set(factor_set)
+    problems: list[InputProblem] = []
+    frame, from_csv = _frame(file, problems)
+    router = Router(cache_path=route_cache)
+    try:
+        batch = compute_batch(frame, factors, router=router)
+    except InputError as exc:
+        problems.extend(_csv_fields(exc.problems) if from_csv else exc.problems)
+    if problems:
+        problems.sort(key=lambda p: (p.row or 0, p.shipment_id or "", p.field or ""))
+        raise InputError(problems)
+    router.save()
+    if output_format == "json":
+        document = {"factor_set": factors.describe(),
+                    "footprints": [fp.to_dict() for fp in batch.footprints()]}
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    elif level == "shipment":
+        text = csv_text(batch.shipment_columns())
+    else:
+        text = csv_text(batch.leg_columns())
+    _write(text, output)
+    if output is not None:
+        typer.echo(f"{len(batch)} shipments, factor set {factors.id} -> {output}", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("footprint")(footprint_command)

@@ -1,0 +1,154 @@
+"""Commands ``report``, ``verify``, ``attest`` and ``revoke-attestation``: thin shells over
+:mod:`ledger.reports.issue`, :mod:`ledger.verify.verifier` and :mod:`ledger.verify.attest`."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ledger.errors import InputError, InputProblem
+
+if TYPE_CHECKING:
+    from ledger.config import ChainSettings
+    from ledger.verify.verdict import Verdict
+
+__all__ = ["anchor_data", "register", "write_report_files"]
+
+RpcOption = Annotated[str | None, typer.Option("--rpc", help="RPC URL (default: settings)")]
+ReportArgument = Annotated[Path, typer.Argument(help="The signed JSON report")]
+_MARKS = {"pass": "PASS", "fail": "FAIL", "not_applicable": "n/a ", "skipped": "SKIP"}
+
+
+def anchor_data(bundle: Any, factor_set_uri: str = "") -> Any:
+    """Moved to :func:`ledger.reports.issue.anchor_data` (kept here for one release)."""
+    from ledger.reports.issue import anchor_data as moved
+
+    return moved(bundle, factor_set_uri)
+
+
+def write_report_files(bundles: Any, **options: Any) -> list[Path]:
+    """Moved to :func:`ledger.reports.issue.write_report_files` (kept here for one release)."""
+    from ledger.reports.issue import write_report_files as moved
+
+    return moved(bundles, **options)
+
+
+def _settings(rpc: str | None) -> ChainSettings:
+    from ledger.config import load_chain_settings
+
+    return load_chain_settings(**({"rpc_url": rpc} if rpc else {}))
+
+
+def _key(settings: ChainSettings) -> bytes:
+    from ledger.config import signer_private_key
+
+    return signer_private_key(settings)
+
+
+def _print_verdict(verdict: Verdict, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(verdict.to_dict(), indent=2))
+        return
+    typer.echo(f"report {verdict.report_id}\nissuer {verdict.issuer}\nhash   {verdict.report_hash}")
+    for check in verdict.checks:
+        typer.echo(f"  {_MARKS[check.status]}  {check.name:<14} {check.detail}")
+    typer.echo(verdict.summary())
+
+
+def _exit_unless_verified(verdict: Verdict, what: str) -> None:
+    """Exit 1 (through the CLI's error mapping) naming the failed checks."""
+    if not verdict.ok:
+        from ledger.errors import VerificationError
+
+        raise VerificationError(f"{what}: {verdict.problems()}")
+
+
+def verify_command(
+    report: ReportArgument,
+    rpc: RpcOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON")] = False,
+    confirmations: Annotated[int, typer.Option(min=1, help="Required confirmations")] = 1,
+    require_attestation: Annotated[bool, typer.Option(
+        help="Fail unless an auditor attested the report")] = False,
+) -> None:
+    """Verify a report with nothing but the report and the chain; exit 0 only if all pass."""
+    from ledger.reports.parse import read_report
+    from ledger.verify.verifier import verify_on_chain
+
+    verdict = verify_on_chain(read_report(report), _settings(rpc),
+                              min_confirmations=confirmations,
+                              require_attestation=require_attestation)
+    _print_verdict(verdict, as_json)
+    _exit_unless_verified(verdict, "report not verified")
+
+
+def attest_command(
+    report: ReportArgument,
+    rpc: RpcOption = None,
+    confirmations: Annotated[int, typer.Option(min=1, help="Required confirmations")] = 1,
+) -> None:
+    """Verify a report, then record the auditor's attestation of its hash on chain.
+
+    The auditor's key comes from the chain settings (CARBON_LEDGER_PRIVATE_KEY or a keystore).
+    """
+    from ledger.reports.parse import read_report
+    from ledger.verify.attest import attest_on_chain
+
+    settings = _settings(rpc)
+    outcome = attest_on_chain(read_report(report), settings, _key(settings),
+                              min_confirmations=confirmations)
+    if not outcome.attested:
+        _print_verdict(outcome.verdict, False)
+        _exit_unless_verified(outcome.verdict, "refusing to attest a report that does not verify")
+    typer.echo(f"attested report {outcome.verdict.report_hash} as {outcome.auditor} in "
+               f"transaction {outcome.transaction_hash} (block {outcome.block_number})")
+
+
+def revoke_attestation_command(report: ReportArgument, rpc: RpcOption = None) -> None:
+    """Withdraw the auditor's attestation of a report."""
+    from ledger.reports.parse import read_report
+    from ledger.verify.attest import revoke_on_chain
+
+    settings = _settings(rpc)
+    done = revoke_on_chain(read_report(report), settings, _key(settings))
+    typer.echo(f"attestation revoked in transaction {done['transactionHash']}")
+
+
+def report_command(  # noqa: PLR0917 - typer maps parameters to options
+    bundles: Annotated[list[Path], typer.Argument(help="Proof bundles (JSON) of anchored "
+                                                       "shipments, one report for all")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder")] = Path("reports"),
+    first_day: Annotated[str, typer.Option(help="Reporting period, first day (YYYY-MM-DD)")] = "",
+    last_day: Annotated[str, typer.Option(help="Reporting period, last day (YYYY-MM-DD)")] = "",
+    name: Annotated[str, typer.Option(help="File name stem of the outputs")] = "report",
+    declarant: Annotated[Path | None, typer.Option(
+        help="JSON file with the importer's QReport declarant data (CBAM goods only)")] = None,
+) -> None:
+    """Issue a signed report (JSON, HTML, and QReport XML for CBAM goods) for anchored shipments.
+
+    Signed with the exporter key of the chain settings (the key that anchored the shipments).
+    """
+    from ledger.reports.issue import read_json_inputs, write_report_files
+
+    try:
+        period = (date.fromisoformat(first_day), date.fromisoformat(last_day))
+    except ValueError:
+        raise InputError([InputProblem("give --first-day and --last-day as YYYY-MM-DD")]) from None
+    key = _key(_settings(None))
+    declarant_data = None if declarant is None else read_json_inputs([declarant])[0]
+    written = write_report_files(read_json_inputs(bundles), out_dir=out, stem=name,
+                                 issuer_key=key, period=period, issued_at=datetime.now(UTC),
+                                 declarant=declarant_data)
+    for path in written:
+        typer.echo(str(path))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report_command)
+    app.command("verify")(verify_command)
+    app.command("attest")(attest_command)
+    app.command("revoke-attestation")(revoke_attestation_command)

@@ -1,0 +1,208 @@
+"""Command ``serve``: the HTTP service (API, PACT endpoints, web pages) on one machine.
+
+With no RPC configured (no ``--rpc-url`` and no ``CARBON_LEDGER_RPC_URL``) it starts an embedded
+Anvil, deploys CarbonLedger (or reuses the deployment kept by ``--state``), registers the
+shipped factor set and, with ``--demo`` (the default there), creates demo organisations with
+well-known credentials. With an RPC URL it serves that chain: the deployment file, the service
+secret and an admin client come from the settings (see docs/service.md).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ledger.errors import ConfigError
+
+__all__ = ["DEMO_CLIENTS", "register", "seed_demo", "shown_rpc_url"]
+
+#: Demo organisations on the embedded chain: name, role, dev key index, client id, secret.
+DEMO_CLIENTS: tuple[tuple[str, str, int | None, str, str], ...] = (
+    ("Ningbo Cixi Home Appliances Co., Ltd. (demo)", "exporter", 1, "demo-exporter",
+     "demo-exporter-secret"),
+    ("Rotterdam Verification B.V. (demo)", "auditor", 5, "demo-auditor", "demo-auditor-secret"),
+    ("Duisburg Appliances Import GmbH (demo buyer)", "buyer", None, "demo-buyer",
+     "demo-buyer-secret"),
+    ("Service administrator (demo)", "admin", None, "demo-admin", "demo-admin-secret"),
+)
+
+
+def seed_demo(ctx: Any) -> list[tuple[str, str, str]]:
+    """Creates the demo organisations that do not exist yet; (role, client id, secret) of all."""
+    from ledger.dev.devkeys import dev_key
+
+    for name, role, key_index, client_id, secret in DEMO_CLIENTS:
+        if ctx.store.org_by_name(name) is not None:
+            continue
+        key = dev_key(key_index).private_key if key_index is not None else None
+        ctx.create_org(name, role, private_key=key, client_id=client_id, client_secret=secret,
+                       grant_on_chain=True)
+    return [(role, client_id, secret) for _, role, _, client_id, secret in DEMO_CLIENTS]
+
+
+def shown_rpc_url(url: str) -> str:
+    """An RPC URL as it may be printed: scheme, host and port only (``/…`` where more was cut).
+
+    Provider URLs often carry an API key in the path, the query or the user part.
+    """
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    host = parts.hostname or ""
+    shown = f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
+    hidden = bool(parts.username or parts.password or parts.query or parts.fragment) \
+        or parts.path not in ("", "/")
+    return shown + ("/…" if hidden else "")
+
+
+def _bootstrap_admin(ctx: Any) -> None:
+    settings = ctx.settings
+    if settings.admin_client_id is None or settings.admin_client_secret is None:
+        return
+    if ctx.store.client(settings.admin_client_id) is not None:
+        return
+    ctx.create_org(f"Administrator ({settings.admin_client_id})", "admin",
+                   client_id=settings.admin_client_id,
+                   client_secret=settings.admin_client_secret.get_secret_value())
+
+
+def _local_secret(path: Path) -> str:
+    """The embedded setup's service secret, made once and kept beside the store (mode 0600)."""
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    path.touch(mode=0o600)
+    path.write_text(value + "\n", encoding="utf-8")
+    return value
+
+
+@contextmanager
+def _embedded_chain(state: Path | None, anvil_port: int | None, deployments_dir: Path
+                    ) -> Iterator[tuple[Any, Any, str]]:
+    from ledger.chain.client import connect
+    from ledger.chain.deploy import ensure_deployment
+    from ledger.config import load_chain_settings, load_toolchain_settings
+    from ledger.dev.anvil import start_anvil
+    from ledger.dev.devkeys import (
+        DEV_ADMIN_INDEX,
+        DEV_AUDITOR_INDEXES,
+        DEV_EXPORTER_INDEXES,
+        dev_key,
+    )
+    from ledger.factors.factorset import load_factor_set
+
+    factor_set = load_factor_set()
+    with start_anvil(port=anvil_port, chain_id=31337, state_path=state,
+                     settings=load_toolchain_settings()) as node:
+        chain_settings = load_chain_settings(rpc_url=node.rpc_url, chain_id=31337,
+                                             deployments_dir=deployments_dir,
+                                             deployment_file=None, private_key=None,
+                                             keystore_file=None)
+        admin = dev_key(DEV_ADMIN_INDEX).private_key
+        with connect(chain_settings, private_key=admin) as client:
+            deployment, _, _ = ensure_deployment(
+                client, chain_settings.deployment_path(),
+                exporters=[dev_key(i).address for i in DEV_EXPORTER_INDEXES],
+                auditors=[dev_key(i).address for i in DEV_AUDITOR_INDEXES],
+                factor_sets=[(bytes.fromhex(factor_set.id[2:]), factor_set.uri)])
+        yield chain_settings, deployment, admin
+
+
+def serve(*, host: str, port: int, store: str | None, rpc_url: str | None, demo: bool | None,
+          state: Path | None, anvil_port: int | None, var_dir: Path) -> None:
+    """Starts the service and blocks until it is stopped (Ctrl-C or SIGTERM)."""
+    import os
+
+    import uvicorn
+
+    from api.app import create_app
+    from api.settings import SERVICE_ENV_PREFIX, ServiceSettings
+    overrides: dict[str, Any] = {}
+    if store is not None:
+        overrides["store_url"] = store
+    elif f"{SERVICE_ENV_PREFIX}STORE_URL" not in os.environ:
+        overrides["store_url"] = str(var_dir / "service.sqlite")
+    embedded = rpc_url is None and "CARBON_LEDGER_RPC_URL" not in os.environ
+    has_secret = any(f"{SERVICE_ENV_PREFIX}{n}" in os.environ for n in ("SECRET", "SECRET_FILE"))
+    if embedded and not has_secret:
+        overrides["secret"] = _local_secret(var_dir / "service.secret")
+    settings = ServiceSettings(**overrides)
+    if embedded:
+        chain_cm: Any = _embedded_chain(state, anvil_port, var_dir / "deployments")
+    else:
+        chain_cm = _remote_chain(rpc_url)
+    with chain_cm as (chain_settings, deployment, admin_key):
+        if embedded and settings.public_rpc_url is None:
+            # the embedded Anvil's loopback URL carries no key: report pages may show it
+            settings = settings.model_copy(update={"public_rpc_url": chain_settings.rpc_url})
+        app = create_app(settings, chain_settings, deployment=deployment, admin_key=admin_key)
+        ctx = app.state.ctx
+        _bootstrap_admin(ctx)
+        if not embedded and ctx.chain.register_factor_set(ctx.factor_set.id, ctx.factor_set.uri):
+            print(f"registered factor set {ctx.factor_set.id} on chain", flush=True)
+        lines = ["carbon-ledger serve",
+                 f"  API and pages   http://{host}:{port}/  (docs: /docs, PACT: /2/footprints)",
+                 f"  chain           {shown_rpc_url(chain_settings.rpc_url)} "
+                 f"(chain id {chain_settings.chain_id})"
+                 + (" embedded Anvil" if embedded else ""),
+                 f"  contract        {ctx.chain.deployment.address}",
+                 f"  store           {settings.store_url}"]
+        if demo if demo is not None else embedded:
+            lines.append("  demo clients (PUBLIC, for the local chain only):")
+            for role, client_id, secret in seed_demo(ctx):
+                lines.append(f"    {role:<9} {client_id} / {secret}")
+        print("\n".join(lines), flush=True)
+        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+
+
+@contextmanager
+def _remote_chain(rpc_url: str | None) -> Iterator[tuple[Any, Any, Any]]:
+    from ledger.chain.deploy import load_deployment
+    from ledger.config import load_chain_settings, signer_private_key
+
+    overrides: dict[str, Any] = {} if rpc_url is None else {"rpc_url": rpc_url}
+    chain_settings = load_chain_settings(**overrides)
+    deployment = load_deployment(chain_settings.deployment_path(),
+                                 chain_id=chain_settings.chain_id)
+    admin_key = None
+    if chain_settings.private_key is not None or chain_settings.keystore_file is not None:
+        admin_key = signer_private_key(chain_settings)
+    yield chain_settings, deployment, admin_key
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("serve")
+    def serve_command(  # noqa: PLR0917 - typer maps parameters to options
+        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+        store: Annotated[str | None, typer.Option(
+            "--store", help="Service store: SQLAlchemy URL or SQLite file (default "
+                            "$CARBON_LEDGER_SERVICE_STORE_URL or var/service.sqlite).")] = None,
+        rpc_url: Annotated[str | None, typer.Option(
+            "--rpc-url", help="Serve this chain (default $CARBON_LEDGER_RPC_URL; with neither, "
+                              "an embedded Anvil).")] = None,
+        demo: Annotated[bool | None, typer.Option(
+            "--demo/--no-demo", help="Create demo organisations (default: on the embedded "
+                                     "chain only).")] = None,
+        state: Annotated[Path | None, typer.Option(
+            "--state", help="Embedded Anvil: keep the chain in FILE across restarts.")] = None,
+        anvil_port: Annotated[int | None, typer.Option(
+            "--anvil-port", help="Embedded Anvil's port (default: a free one).")] = None,
+        var_dir: Annotated[Path, typer.Option(
+            "--var-dir", help="Folder for the store, deployment and secret.")] = Path("var"),
+    ) -> None:
+        """Run the HTTP service: exporter and auditor API, PACT v2 endpoints, web pages."""
+        if demo and rpc_url is not None:
+            raise ConfigError("--demo uses public development keys: only on the embedded chain")
+        serve(host=host, port=port, store=store, rpc_url=rpc_url, demo=demo, state=state,
+              anvil_port=anvil_port, var_dir=var_dir)

@@ -1,0 +1,212 @@
+"""EU CBAM embedded emissions of a shipment's goods (Regulation (EU) 2023/956, definitive period).
+
+Scope comes from the Annex I table (longest CN prefix wins; excluded lines are rows too). A CBAM
+good uses the installation's actual emissions when the record carries them, otherwise the
+Commission's default value for the CN code and country of origin (Implementing Regulation (EU)
+2025/2621) in the *published* marked-up column of the import year (2026, 2027, 2028 and later).
+A code or country with no default is a problem that says so; nothing is guessed.
+
+For goods listed in Annex II (iron and steel, aluminium, hydrogen) only direct emissions count.
+Embedded emissions in grams: ``net_mass_kg × value_t_per_t × 1000``, exact, rounded half up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ledger.factors.tables import FactorTable
+
+__all__ = [
+    "CbamDefaults",
+    "CbamResult",
+    "CbamScope",
+    "ScopeMatch",
+    "embedded_emissions",
+    "normalise_cn",
+    "out_of_scope",
+]
+
+_CN_LENGTHS = (2, 4, 6, 8)
+
+
+def normalise_cn(code: str) -> str | None:
+    """The digits of a CN code ("7318 15" -> "731815"), or None if it is not 2/4/6/8 digits."""
+    digits = code.replace(" ", "").replace(".", "")
+    if not digits.isdigit() or len(digits) not in _CN_LENGTHS:
+        return None
+    return digits
+
+
+def _spaced(cn: str) -> str:
+    """A CN code written as the regulations do: ``7318 15 90``."""
+    return cn[:4] + "".join(" " + cn[i:i + 2] for i in range(4, len(cn), 2))
+
+
+@dataclass(frozen=True)
+class ScopeMatch:
+    """Where a CN code falls in Annex I."""
+
+    in_scope: bool
+    line: str
+    sector: str
+    annex_ii: bool
+
+
+class CbamScope:
+    """CBAM Annex I lines, matched by longest CN prefix."""
+
+    def __init__(self, table: FactorTable) -> None:
+        self.table = table
+        self._rows = sorted(table.rows, key=lambda r: -len(r["cn_prefix"]))
+
+    def classify(self, cn: str) -> ScopeMatch | str:
+        """The Annex I status of a normalised code, or why it cannot be decided."""
+        match = next((r for r in self._rows if cn.startswith(r["cn_prefix"])), None)
+        longer = [r for r in self._rows
+                  if r["cn_prefix"].startswith(cn) and len(r["cn_prefix"]) > len(cn)]
+        status = match["scope"] if match is not None else "out"
+        mixed = sorted({_spaced(r["cn_prefix"]) for r in longer if r["scope"] != status})
+        if mixed:
+            return (f"CN {_spaced(cn)} is only partly covered by CBAM Annex I (lines "
+                    f"{', '.join(mixed)} differ); give the full 8-digit CN code")
+        if match is None or match["scope"] != "in":
+            return ScopeMatch(False, match["key"] if match else "", "", False)
+        return ScopeMatch(True, match["key"], match["sector"], match["annex_ii"] == "yes")
+
+
+_YEAR_COLUMNS = {2026: "markup_2026_t_per_t", 2027: "markup_2027_t_per_t"}
+
+
+class CbamDefaults:
+    """Definitive-period default values by CN code and country of origin."""
+
+    def __init__(self, table: FactorTable) -> None:
+        self.table = table
+
+    def lookup(self, cn: str, country: str) -> tuple[str, str] | str:
+        """(row key, row CN code) of the most specific row for a code, or the problem."""
+        rows = [r for r in self.table.rows if r["country"] == country]
+        match = max((r for r in rows if cn.startswith(r["cn_code"])),
+                    key=lambda r: len(r["cn_code"]), default=None)
+        if match is not None:
+            return match["key"], match["cn_code"]
+        narrower = sorted(_spaced(r["cn_code"]) for r in rows if r["cn_code"].startswith(cn))
+        if narrower:
+            return (f"the CBAM default values for CN {_spaced(cn)} from {country} are given "
+                    f"per narrower code ({', '.join(narrower)}); give the full CN code")
+        return (f"no CBAM default value for CN {_spaced(cn)} from country {country} in table "
+                f"{self.table.name}; declare the installation's actual emissions instead")
+
+    def value(self, key: str, year: int) -> tuple[int, int, str]:
+        """(marked-up total, base direct, column label) in 10**-6 t CO2e per t, for a year."""
+        if year >= 2028:
+            column, label = "markup_2028_t_per_t", "2028+"
+        else:
+            column, label = _YEAR_COLUMNS[year], str(year)
+        return self.table.scaled(key, column), self.table.scaled(key, "direct_t_per_t"), label
+
+
+@dataclass(frozen=True)
+class CbamResult:
+    """CBAM embedded emissions of a shipment's goods, or why they do not apply."""
+
+    in_scope: bool
+    reason: str | None = None
+    cn_code: str | None = None
+    sector: str | None = None
+    country_of_origin: str | None = None
+    method: str | None = None
+    markup_year: str | None = None
+    net_mass_kg: str | None = None
+    specific_direct_t_per_t: str | None = None
+    specific_indirect_t_per_t: str | None = None
+    indirect_counted: bool | None = None
+    embedded_direct_g: int = 0
+    embedded_indirect_g: int = 0
+    embedded_g: int = 0
+    factor_ref: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        if not self.in_scope:
+            return {"in_scope": False, "reason": self.reason}
+        return {
+            "in_scope": True,
+            "cn_code": self.cn_code,
+            "sector": self.sector,
+            "country_of_origin": self.country_of_origin,
+            "method": self.method,
+            "markup_year": self.markup_year,
+            "net_mass_kg": self.net_mass_kg,
+            "specific_direct_t_per_t": self.specific_direct_t_per_t,
+            "specific_indirect_t_per_t": self.specific_indirect_t_per_t,
+            "indirect_counted": self.indirect_counted,
+            "embedded_direct_g": self.embedded_direct_g,
+            "embedded_indirect_g": self.embedded_indirect_g,
+            "embedded_g": self.embedded_g,
+            "factor_ref": self.factor_ref,
+        }
+
+
+def out_of_scope(reason: str) -> CbamResult:
+    return CbamResult(in_scope=False, reason=reason)
+
+
+def _grams(mass_g: int, per_t_u: int) -> int:
+    """``mass_g`` grams of goods times ``per_t_u`` 10**-6 t/t, in whole grams (half up)."""
+    return (mass_g * per_t_u + 500_000) // 1_000_000
+
+
+def _fmt(value_u: int) -> str:
+    whole, frac = divmod(value_u, 1_000_000)
+    text = f"{whole}.{frac:06d}".rstrip("0").rstrip(".")
+    return text
+
+
+def embedded_emissions(
+    scope: CbamScope, defaults: CbamDefaults, *, cn: str, country: str | None,
+    year: int | None, mass_g: int, net_mass_kg: str,
+    actual_u: tuple[int, int] | None,
+) -> CbamResult | tuple[str, str]:
+    """CBAM embedded emissions for ``mass_g`` grams of goods, or (field, problem) preventing them.
+
+    ``actual_u`` is the installation's (direct, indirect) specific emissions in 10**-6 t CO2e
+    per tonne when the record declares actual data.
+    """
+    match = scope.classify(cn)
+    if isinstance(match, str):
+        return "cn_code", match
+    if not match.in_scope:
+        return out_of_scope(f"CN {_spaced(cn)} is not a CBAM good (Regulation (EU) 2023/956 "
+                            "Annex I)")
+    if country is None:
+        return "country_of_origin", "a CBAM good needs its country of origin"
+    indirect_counted = not match.annex_ii
+    common = CbamResult(in_scope=True, cn_code=_spaced(cn), sector=match.sector,
+                        country_of_origin=country, net_mass_kg=net_mass_kg,
+                        indirect_counted=indirect_counted)
+    if actual_u is not None:
+        direct_u, indirect_u = actual_u
+        direct_g = _grams(mass_g, direct_u)
+        indirect_g = _grams(mass_g, indirect_u) if indirect_counted else 0
+        return replace(common, method="actual",
+                       specific_direct_t_per_t=_fmt(direct_u),
+                       specific_indirect_t_per_t=_fmt(indirect_u),
+                       embedded_direct_g=direct_g, embedded_indirect_g=indirect_g,
+                       embedded_g=direct_g + indirect_g)
+    found = defaults.lookup(cn, country)
+    if isinstance(found, str):
+        return ("cn_code" if "narrower" in found else "country_of_origin"), found
+    key = found[0]
+    if year is None:
+        return "cbam_year", ("a CBAM good on default values needs cbam_year (the import year) "
+                             "to choose the published mark-up column")
+    if year < 2026:
+        return "cbam_year", (f"cbam_year {year}: the definitive-period default values apply "
+                             "from 2026 (no transitional-period defaults are loaded)")
+    total_u, _, label = defaults.value(key, year)
+    direct_g = _grams(mass_g, total_u)
+    return replace(common, method="default", markup_year=label,
+                   specific_direct_t_per_t=_fmt(total_u), specific_indirect_t_per_t="0",
+                   embedded_direct_g=direct_g, embedded_indirect_g=0,
+                   embedded_g=direct_g, factor_ref=defaults.table.ref(key))

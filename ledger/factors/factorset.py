@@ -1,0 +1,179 @@
+"""Factor sets: a manifest naming exactly the tables a calculation uses, and its identity.
+
+The manifest (``emission_factors/factor-set-2025.json``) lists, for each table kind, the file and
+the SHA-256 of its canonical bytes (:func:`ledger.factors.tables.canonical_bytes`). The factor-set
+id is ``0x`` + SHA-256 of the UTF-8 text made of one line per table, sorted by kind::
+
+    <kind> <file name> <sha256 hex of the table's canonical bytes>\\n
+
+so the same table files give the same id on any machine (line endings do not matter), and any
+change to a value changes the id. The loader refuses a table whose bytes do not match the
+manifest, and a manifest whose recorded id does not match its tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ledger.errors import FactorError
+from ledger.factors.cbam import CbamDefaults, CbamScope
+from ledger.factors.tables import (
+    FactorTable,
+    FreightFactors,
+    MethodParameters,
+    ScaledLookup,
+    canonical_bytes,
+    parse_table,
+)
+
+__all__ = [
+    "DEFAULT_MANIFEST",
+    "REQUIRED_KINDS",
+    "FactorSet",
+    "build_manifest",
+    "factor_set_id",
+    "load_factor_set",
+    "shipped_factor_dir",
+]
+
+DEFAULT_MANIFEST = "factor-set-2025.json"
+
+#: Table kinds every factor set names, once each.
+REQUIRED_KINDS = (
+    "freight_ttw", "freight_wtt", "cbam_defaults", "cbam_scope", "grid_electricity",
+    "product_defaults", "method_parameters",
+)
+
+
+def shipped_factor_dir() -> Path:
+    """The directory of the shipped tables (installed package data, or the source tree)."""
+    try:
+        found = resources.files("emission_factors")
+        path = Path(str(found))
+        if (path / DEFAULT_MANIFEST).is_file():
+            return path
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parents[2] / "emission_factors"
+
+
+def factor_set_id(entries: Mapping[str, tuple[str, str]]) -> str:
+    """The id of tables given as ``{kind: (file name, sha256 hex)}``."""
+    text = "".join(f"{kind} {entries[kind][0]} {entries[kind][1]}\n" for kind in sorted(entries))
+    return "0x" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class FactorSet:
+    """The validated tables of one manifest, with lookups and the set's identity."""
+
+    id: str
+    uri: str
+    name: str
+    manifest_path: Path
+    tables: Mapping[str, FactorTable]
+    params: MethodParameters
+    freight: FreightFactors
+    grid: ScaledLookup
+    product_defaults: ScaledLookup
+    cbam_scope: CbamScope
+    cbam_defaults: CbamDefaults
+
+    def table(self, kind: str) -> FactorTable:
+        return self.tables[kind]
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-able summary: id, uri and each table's file and digest."""
+        return {
+            "id": self.id,
+            "uri": self.uri,
+            "name": self.name,
+            "tables": {kind: {"name": t.name, "sha256": t.sha256}
+                       for kind, t in sorted(self.tables.items())},
+        }
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise FactorError(f"factor-set manifest {path} not found") from exc
+    except (OSError, ValueError) as exc:
+        raise FactorError(f"factor-set manifest {path} cannot be read: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("tables"), list):
+        raise FactorError(f"factor-set manifest {path}: expected an object with a 'tables' list")
+    return data
+
+
+def load_factor_set(manifest_path: Path | None = None) -> FactorSet:
+    """Load and validate a factor set; the shipped ``factor-set-2025.json`` by default."""
+    shipped = shipped_factor_dir()
+    path = Path(manifest_path) if manifest_path is not None else shipped / DEFAULT_MANIFEST
+    manifest = _read_manifest(path)
+    tables: dict[str, FactorTable] = {}
+    entries: dict[str, tuple[str, str]] = {}
+    for entry in manifest["tables"]:
+        if not isinstance(entry, dict) or not {"kind", "file", "sha256"} <= set(entry):
+            raise FactorError(f"{path}: each table entry needs kind, file and sha256")
+        kind, file, expected = str(entry["kind"]), str(entry["file"]), str(entry["sha256"])
+        if kind in tables:
+            raise FactorError(f"{path}: table kind {kind!r} is named twice")
+        if "/" in file or "\\" in file or file.startswith("."):
+            raise FactorError(f"{path}: table file {file!r} must be a plain name beside "
+                              "the manifest")
+        try:
+            raw = (path.parent / file).read_bytes()
+        except OSError as exc:
+            raise FactorError(f"{path}: table {file} cannot be read: {exc}") from exc
+        actual = hashlib.sha256(canonical_bytes(raw)).hexdigest()
+        if actual != expected:
+            raise FactorError(f"table {file} does not match the manifest {path.name}: its "
+                              f"content hashes to {actual}, the manifest expects {expected}")
+        name = file.rsplit(".", 1)[0]
+        tables[kind] = parse_table(name, kind, raw)
+        entries[kind] = (file, actual)
+    missing = [k for k in REQUIRED_KINDS if k not in tables]
+    if missing:
+        raise FactorError(f"{path}: the factor set names no table of kind "
+                          + ", ".join(missing))
+    set_id = factor_set_id(entries)
+    recorded = manifest.get("id")
+    if recorded is not None and recorded != set_id:
+        raise FactorError(f"{path}: recorded id {recorded} does not match its tables ({set_id})")
+    if path.resolve().parent == shipped.resolve():
+        uri = f"carbon-ledger:emission_factors/{path.name}"
+    else:
+        uri = path.resolve().as_uri()
+    params = MethodParameters(tables["method_parameters"])
+    return FactorSet(
+        id=set_id,
+        uri=uri,
+        name=str(manifest.get("name", path.stem)),
+        manifest_path=path,
+        tables=tables,
+        params=params,
+        freight=FreightFactors(tables["freight_ttw"], tables["freight_wtt"], params),
+        grid=ScaledLookup(tables["grid_electricity"], "kg_co2_per_kwh"),
+        product_defaults=ScaledLookup(tables["product_defaults"], "t_per_t"),
+        cbam_scope=CbamScope(tables["cbam_scope"]),
+        cbam_defaults=CbamDefaults(tables["cbam_defaults"]),
+    )
+
+
+def build_manifest(directory: Path, name: str, files: Mapping[str, str],
+                   description: str = "") -> dict[str, Any]:
+    """A manifest for ``{kind: file name}`` in ``directory``, with digests and the id."""
+    entries: dict[str, tuple[str, str]] = {}
+    rows = []
+    for kind in sorted(files):
+        digest = hashlib.sha256(canonical_bytes((directory / files[kind]).read_bytes())).hexdigest()
+        entries[kind] = (files[kind], digest)
+        rows.append({"kind": kind, "file": files[kind], "sha256": digest})
+    return {"name": name, "description": description, "id": factor_set_id(entries),
+            "tables": rows}

@@ -1,0 +1,1 @@
+"""The footprint engine (ISO 14083 / GLEC): per-leg and per-shipment emissions in whole grams."""

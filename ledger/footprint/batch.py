@@ -1,0 +1,431 @@
+"""The vectorised footprint path: many shipments at once, same integers as the single path.
+
+Factor resolution and routing run once per distinct leg category and per distinct
+origin-destination pair (with the single path's functions); the arithmetic runs on int64
+columns with :func:`ledger.footprint.exact.mul3_round_vec`. The goods' emissions (production,
+CBAM) are per-shipment rules and use the single path's
+:func:`ledger.footprint.single.goods_emissions` for the shipments that carry product data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from ledger.errors import InputError, InputProblem
+from ledger.factors.cbam import CbamResult, out_of_scope
+from ledger.factors.distances import Distance, Router
+from ledger.factors.factorset import FactorSet
+from ledger.factors.tables import FreightFactor
+from ledger.footprint.exact import (
+    format_scaled,
+    intensity_mg_vec,
+    mul_pair_vec,
+    split_1e9_vec,
+    times_round_vec,
+)
+from ledger.footprint.models import LegFootprint, ProductionResult, ShipmentFootprint
+from ledger.footprint.single import goods_emissions, grand_total, hub_refs
+from ledger.inputs.frame import ShipmentFrame
+from ledger.inputs.shipments import Shipment
+
+__all__ = ["METHODS", "BatchFootprint", "compute_batch"]
+
+#: Distance methods by code in :attr:`BatchFootprint.legs` ``method``.
+METHODS = ("actual", "great_circle_plus_95km", "sea_route", "sea_route_avoiding_suez",
+           "estimated_great_circle", "hub")
+_METHOD_CODE = {m: i for i, m in enumerate(METHODS)}
+_HUB = _METHOD_CODE["hub"]
+_NONE = -1
+_NO_CBAM = out_of_scope("no CN code on the record: not a declared CBAM good")
+
+Int64Array = npt.NDArray[np.int64]
+
+
+@dataclass
+class BatchFootprint:
+    """Footprints of a batch as columns; :meth:`footprint` builds one shipment's result.
+
+    ``legs`` (one entry per leg, sorted by shipment and order): ship, order, mass_g,
+    distance_m, method (index into :data:`METHODS`), ttw_g, wtt_g, hub_ttw_u, hub_wtw_u, ref
+    (index into ``refs``; -1 for a hub). ``shipments``: ttw_g, wtt_g, wtw_g, transport_wtw_g,
+    act_hi, act_lo (activity = act_hi + act_lo / 10**9 t·km), intensity_mg (-1: none),
+    total_g.
+    """
+
+    factor_set_id: str
+    ids: npt.NDArray[np.object_]
+    legs: dict[str, npt.NDArray[Any]]
+    leg_modes: pd.Categorical
+    shipments: dict[str, Int64Array]
+    starts: npt.NDArray[np.intp]
+    refs: list[tuple[str, str]]
+    productions: dict[int, ProductionResult]
+    cbams: dict[int, CbamResult]
+    total_basis: list[str]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def _ship_int(self, column: str, i: int) -> int:
+        return int(self.shipments[column][i])
+
+    def intensity_mg(self, i: int) -> int | None:
+        value = self._ship_int("intensity_mg", i)
+        return None if value < 0 else value
+
+    def leg_refs(self, j: int) -> tuple[str, str]:
+        """The (TTW, WTT) factor references of leg ``j``."""
+        if int(self.legs["method"][j]) == _HUB:
+            return hub_refs(int(self.legs["hub_ttw_u"][j]), int(self.legs["hub_wtw_u"][j]))
+        return self.refs[int(self.legs["ref"][j])]
+
+    def footprint(self, i: int) -> ShipmentFootprint:
+        """The result of shipment ``i``, equal to the single path's."""
+        start = int(self.starts[i])
+        end = int(self.starts[i + 1]) if i + 1 < len(self.starts) else len(self.legs["ship"])
+        cols = {name: self.legs[name][start:end].tolist() for name in (
+            "order", "distance_m", "method", "ttw_g", "wtt_g", "mass_g")}
+        modes = np.asarray(self.leg_modes[start:end], dtype=object)
+        legs = []
+        for j in range(end - start):
+            method = METHODS[cols["method"][j]]
+            hub = method == "hub"
+            mass_g = cols["mass_g"][j]
+            activity = 0 if hub else mass_g * cols["distance_m"][j]
+            ref_ttw, ref_wtt = self.leg_refs(start + j)
+            ttw, wtt = cols["ttw_g"][j], cols["wtt_g"][j]
+            legs.append(LegFootprint(
+                order=cols["order"][j], mode=str(modes[j]),
+                distance_km="0" if hub else format_scaled(cols["distance_m"][j], 3),
+                distance_method=method, distance_estimated=method == "estimated_great_circle",
+                activity_tkm=format_scaled(activity, 9),
+                hub_activity_t=format_scaled(mass_g, 6) if hub else None,
+                co2e_ttw_g=ttw, co2e_wtt_g=wtt, co2e_wtw_g=ttw + wtt,
+                factor_ttw=ref_ttw, factor_wtt=ref_wtt))
+        intensity = self.intensity_mg(i)
+        activity = self._ship_int("act_hi", i) * 10**9 + self._ship_int("act_lo", i)
+        return ShipmentFootprint(
+            shipment_id=str(self.ids[i]), factor_set_id=self.factor_set_id, legs=tuple(legs),
+            activity_tkm=format_scaled(activity, 9), co2e_ttw_g=self._ship_int("ttw_g", i),
+            co2e_wtt_g=self._ship_int("wtt_g", i), co2e_wtw_g=self._ship_int("wtw_g", i),
+            intensity_g_per_tkm=None if intensity is None else format_scaled(intensity, 3),
+            production=self.productions.get(i), cbam=self.cbams.get(i, _NO_CBAM),
+            total_co2e_g=self._ship_int("total_g", i), total_basis=self.total_basis[i])
+
+    def footprints(self) -> list[ShipmentFootprint]:
+        return [self.footprint(i) for i in range(len(self.ids))]
+
+    def shipment_table(self) -> pd.DataFrame:
+        """One row per shipment, decimals as text."""
+        return pd.DataFrame(self.shipment_columns())
+
+    def shipment_columns(self) -> dict[str, Any]:
+        """The columns of :meth:`shipment_table` (arrays and lists), for fast CSV output."""
+        s = self.shipments
+        n = len(self.ids)
+        activity = [f"{h}.{lo:09d}".rstrip("0") if lo else str(h)
+                    for h, lo in zip(s["act_hi"].tolist(), s["act_lo"].tolist(), strict=True)]
+        intensity = ["" if v < 0 else f"{v // 1000}.{v % 1000:03d}".rstrip("0").rstrip(".")
+                     for v in s["intensity_mg"].tolist()]
+        table: dict[str, Any] = {
+            "shipment_id": self.ids,
+            "legs": np.diff(np.append(self.starts, len(self.legs["ship"]))),
+            "activity_tkm": activity,
+            "co2e_ttw_g": s["ttw_g"],
+            "co2e_wtt_g": s["wtt_g"],
+            "co2e_wtw_g": s["wtw_g"],
+            "intensity_g_per_tkm": intensity,
+        }
+        empty = np.full(n, "", dtype=object)
+        goods: dict[str, npt.NDArray[Any]] = {name: empty.copy() for name in (
+            "production_method", "production_co2e_g", "cbam_method", "cbam_markup_year",
+            "cbam_embedded_g")}
+        goods["cbam_in_scope"] = np.zeros(n, dtype=bool)
+        for i, p in self.productions.items():
+            goods["production_method"][i], goods["production_co2e_g"][i] = p.method, p.co2e_g
+        for i, c in self.cbams.items():
+            goods["cbam_in_scope"][i] = c.in_scope
+            if c.in_scope:
+                goods["cbam_method"][i] = c.method or ""
+                goods["cbam_markup_year"][i] = c.markup_year or ""
+                goods["cbam_embedded_g"][i] = c.embedded_g
+        table.update({k: goods[k] for k in (
+            "production_method", "production_co2e_g", "cbam_in_scope", "cbam_method",
+            "cbam_markup_year", "cbam_embedded_g")})
+        table.update({"total_co2e_g": s["total_g"], "total_basis": self.total_basis,
+                      "factor_set_id": [self.factor_set_id] * n})
+        return table
+
+    def leg_table(self) -> pd.DataFrame:
+        """One row per leg, decimals as text."""
+        return pd.DataFrame(self.leg_columns())
+
+    def leg_columns(self) -> dict[str, Any]:
+        """The columns of :meth:`leg_table`, for fast CSV output."""
+        legs = self.legs
+        methods = legs["method"].tolist()
+        refs = [self.leg_refs(j) for j in range(len(methods))]
+        return {
+            "shipment_id": self.ids[legs["ship"]],
+            "leg": legs["order"],
+            "mode": np.asarray(self.leg_modes, dtype=object),
+            "distance_km": [format_scaled(d, 3) if m != _HUB else "0"
+                            for d, m in zip(legs["distance_m"].tolist(), methods, strict=True)],
+            "distance_method": [METHODS[m] for m in methods],
+            "co2e_ttw_g": legs["ttw_g"],
+            "co2e_wtt_g": legs["wtt_g"],
+            "co2e_wtw_g": legs["ttw_g"] + legs["wtt_g"],
+            "factor_ttw": [r[0] for r in refs],
+            "factor_wtt": [r[1] for r in refs],
+        }
+
+
+#: Legs per slice of the arithmetic: small temporaries are reused instead of fresh pages.
+_CHUNK = 1 << 16
+_DIMS = ("mode", "vehicle_class", "laden_state")
+_FLAGS = ("refrigerated", "radiative_forcing")
+
+
+class _KeyColumns:
+    """The code arrays a leg's category key is made of (read once from the frame)."""
+
+    def __init__(self, legs: pd.DataFrame) -> None:
+        self.codes = [legs[c].cat.codes.to_numpy() for c in _DIMS]
+        self.widths = [len(legs[c].cat.categories) + 1 for c in _DIMS]
+        self.flags = [legs[c].to_numpy() for c in _FLAGS]
+
+    def key(self, start: int, end: int) -> npt.NDArray[np.int32]:
+        """A small integer naming each leg's (mode, class, laden, refrigerated, RF)."""
+        key = self.codes[0][start:end].astype(np.int32) + 1
+        for codes, width in zip(self.codes[1:], self.widths[1:], strict=True):
+            key *= width
+            key += codes[start:end]
+            key += 1
+        for flag in self.flags:
+            key *= 3
+            key += flag[start:end]
+            key += 1
+        return key
+
+
+def _decode_key(legs: pd.DataFrame, key: int) -> tuple[Any, ...]:
+    widths = [len(legs[c].cat.categories) + 1 for c in _DIMS]
+    key, rf = divmod(key, 3)
+    key, refr = divmod(key, 3)
+    key, laden = divmod(key, widths[2])
+    mode, vclass = divmod(key, widths[1])
+
+    def name(column: str, code: int) -> str | None:
+        return None if code == 0 else str(legs[column].cat.categories[code - 1])
+
+    return (name("mode", mode), name("vehicle_class", vclass), name("laden_state", laden),
+            None if refr == 0 else bool(refr - 1), None if rf == 0 else bool(rf - 1))
+
+
+def _resolve_factors(legs: pd.DataFrame, keys: _KeyColumns, factor_set: FactorSet,
+                     ) -> tuple[Int64Array, Int64Array, npt.NDArray[np.int32],
+                                list[tuple[str, str]], dict[int, tuple[str, str]]]:
+    """Per category key: TTW and WTT factors (10**-6 kg/t·km) and reference index; the
+    problems of the keys that have no factor."""
+    space = 9
+    for column in _DIMS:
+        space *= len(legs[column].cat.categories) + 1
+    present = np.zeros(space, dtype=bool)
+    for start in range(0, len(legs), _CHUNK):
+        present[keys.key(start, min(len(legs), start + _CHUNK))] = True
+    ttw = np.zeros(space, dtype=np.int64)
+    wtt = np.zeros(space, dtype=np.int64)
+    ref = np.full(space, -1, dtype=np.int32)
+    refs: list[tuple[str, str]] = []
+    failed: dict[int, tuple[str, str]] = {}
+    for key in np.nonzero(present)[0].tolist():
+        mode, vclass, laden, refr, rf = _decode_key(legs, key)
+        if mode == "hub" or mode is None:
+            continue
+        found = factor_set.freight.resolve(mode, vclass, laden, refr, rf)
+        if isinstance(found, tuple):
+            failed[key] = found
+            continue
+        assert isinstance(found, FreightFactor)
+        ttw[key], wtt[key] = found.ttw_u, found.wtt_u
+        pair = (found.ttw_ref, found.wtt_ref)
+        if pair not in refs:
+            refs.append(pair)
+        ref[key] = refs.index(pair)
+    return ttw, wtt, ref, refs, failed
+
+
+def _resolve_distances(legs: pd.DataFrame, factor_set: FactorSet, router: Router,
+                       rows: npt.NDArray[np.intp],
+                       ) -> tuple[Int64Array, npt.NDArray[np.int8], dict[int, tuple[str, str]]]:
+    """For the legs ``rows`` with no given distance: distance in m, method code, problems."""
+    sub = legs.iloc[rows]
+    key = ((sub["mode"].cat.codes.to_numpy().astype(np.int64) + 1)
+           * (len(legs["origin"].cat.categories) + 1)
+           + sub["origin"].cat.codes.to_numpy() + 1)
+    key = key * (len(legs["destination"].cat.categories) + 1) \
+        + sub["destination"].cat.codes.to_numpy() + 1
+    key = key * 3 + sub["avoid_suez"].to_numpy().astype(np.int64) + 1
+    codes, uniques = pd.factorize(key, sort=False)
+    first = np.zeros(len(uniques), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    mode = np.asarray(sub["mode"].array[first], dtype=object)
+    origin = np.asarray(sub["origin"].array[first], dtype=object)
+    dest = np.asarray(sub["destination"].array[first], dtype=object)
+    suez = sub["avoid_suez"].to_numpy()[first]
+    dist_u = np.zeros(len(uniques), dtype=np.int64)
+    method_u = np.zeros(len(uniques), dtype=np.int8)
+    bad_u: dict[int, tuple[str, str]] = {}
+    for u in range(len(uniques)):
+        found = router.distance(str(mode[u]), str(origin[u]), str(dest[u]), factor_set.params,
+                                bool(suez[u] == 1))
+        if isinstance(found, Distance):
+            dist_u[u], method_u[u] = found.distance_m, _METHOD_CODE[found.method]
+        else:
+            bad_u[u] = found
+    failed = {int(rows[j]): bad_u[c] for j, c in enumerate(codes.tolist()) if c in bad_u} \
+        if bad_u else {}
+    return dist_u[codes], method_u[codes], failed
+
+
+def _segment_sums(values: Int64Array, ship: npt.NDArray[np.int64], out: Int64Array) -> None:
+    """Add ``values`` into ``out`` by ``ship`` (sorted within the slice)."""
+    cut = np.flatnonzero(np.r_[True, ship[1:] != ship[:-1]])
+    np.add.at(out, ship[cut], np.add.reduceat(values, cut))
+
+
+def compute_batch(shipments: Sequence[Shipment] | ShipmentFrame, factor_set: FactorSet, *,
+                  router: Router | None = None) -> BatchFootprint:
+    """Footprints of all shipments; InputError lists every problem of the batch."""
+    frame = shipments if isinstance(shipments, ShipmentFrame) else \
+        ShipmentFrame.from_shipments(list(shipments))
+    router = router or Router()
+    legs = frame.legs
+    n_legs, n_ships = len(legs), len(frame)
+    ship = legs["ship"].to_numpy()
+    mass = legs["mass_g"].to_numpy()
+    hub_ttw = legs["hub_ttw_u"].to_numpy()
+    hub_wtw = legs["hub_wtw_u"].to_numpy()
+    is_hub = (legs["mode"].cat.codes.to_numpy() ==
+              (list(legs["mode"].cat.categories).index("hub")
+               if "hub" in legs["mode"].cat.categories else -2))
+    any_hub = bool(is_hub.any())
+    keys = _KeyColumns(legs)
+    ttw_tab, wtt_tab, ref_tab, refs, key_failed = _resolve_factors(legs, keys, factor_set)
+    distance = legs["distance_m"].to_numpy()
+    method = np.zeros(n_legs, dtype=np.int8)
+    need = np.nonzero(~is_hub & (distance == _NONE))[0]
+    problems: list[InputProblem] = []
+    distance_failed: dict[int, tuple[str, str]] = {}
+    if len(need):
+        distance = distance.copy()
+        distance[need], method[need], distance_failed = _resolve_distances(
+            legs, factor_set, router, need)
+    if any_hub:
+        method[is_hub] = _HUB
+    failed: dict[int, list[tuple[str, str]]] = {}
+    if key_failed:
+        bad_keys = np.fromiter(key_failed, dtype=np.int32)
+        for start in range(0, n_legs, _CHUNK):
+            key = keys.key(start, min(n_legs, start + _CHUNK))
+            for j in np.nonzero(np.isin(key, bad_keys))[0].tolist():
+                failed[start + j] = [key_failed[int(key[j])]]
+    for i, found in distance_failed.items():
+        failed.setdefault(i, []).append(found)
+    for i in sorted(failed):
+        problems.extend(_problem(frame, legs, i, found) for found in failed[i])
+    ok = np.ones(n_legs, dtype=bool)
+    if failed:
+        ok[list(failed)] = False
+    ttw_g = np.empty(n_legs, dtype=np.int64)
+    wtt_g = np.empty(n_legs, dtype=np.int64)
+    ref = np.empty(n_legs, dtype=np.int32)
+    sums = {name: np.zeros(n_ships, dtype=np.int64)
+            for name in ("ttw_g", "wtt_g", "transport_wtw_g", "act_hi", "act_lo")}
+    for start in range(0, n_legs, _CHUNK):
+        end = min(n_legs, start + _CHUNK)
+        key = keys.key(start, end)
+        d, f_ttw, f_wtt = distance[start:end], ttw_tab[key], wtt_tab[key]
+        ref[start:end] = ref_tab[key]
+        hub = is_hub[start:end]
+        if any_hub and hub.any():
+            d = np.where(hub, 1000, d)
+            f_ttw = np.where(hub, hub_ttw[start:end], f_ttw)
+            f_wtt = np.where(hub, hub_wtw[start:end] - hub_ttw[start:end], f_wtt)
+        if failed:
+            good = ok[start:end]
+            d, f_ttw, f_wtt = np.where(good, d, 0), np.where(good, f_ttw, 0), \
+                np.where(good, f_wtt, 0)
+        high, low = mul_pair_vec(mass[start:end], d)
+        ttw_g[start:end] = t = times_round_vec(high, low, f_ttw)
+        wtt_g[start:end] = w = times_round_vec(high, low, f_wtt)
+        act_hi, act_lo = split_1e9_vec(high, low)
+        wtw = t + w
+        if any_hub and hub.any():
+            act_hi, act_lo, wtw = np.where(hub, 0, act_hi), np.where(hub, 0, act_lo), \
+                np.where(hub, 0, wtw)
+        s = ship[start:end]
+        for name, values in (("ttw_g", t), ("wtt_g", w), ("transport_wtw_g", wtw),
+                             ("act_hi", act_hi), ("act_lo", act_lo)):
+            _segment_sums(values, s, sums[name])
+    sums["act_hi"] += sums["act_lo"] // 10**9
+    sums["act_lo"] %= 10**9
+    wtw_total = sums["ttw_g"] + sums["wtt_g"]
+    starts = np.flatnonzero(np.r_[True, ship[1:] != ship[:-1]]) if n_legs else \
+        np.zeros(0, dtype=np.intp)
+    productions: dict[int, ProductionResult] = {}
+    cbams: dict[int, CbamResult] = {}
+    total = wtw_total.copy()
+    basis = ["transport_wtw"] * n_ships
+    with_goods = [i for i, product in enumerate(frame.products) if product is not None] \
+        if any(frame.products) else []
+    if with_goods:
+        first_mass = _first_transport_mass(mass, is_hub, starts, n_legs)
+        for i in with_goods:
+            production, cbam, goods = goods_emissions(frame.products[i], int(first_mass[i]),
+                                                      factor_set)
+            row = int(frame.rows[i])
+            for name, message in goods:
+                problems.append(InputProblem(message, str(frame.ids[i]),
+                                             None if row == _NONE else row, name))
+            if production is not None:
+                productions[i] = production
+            cbams[i] = cbam
+            total[i], basis[i] = grand_total(int(wtw_total[i]), production, cbam)
+    if problems:
+        raise InputError(problems)
+    leg_table = {"ship": ship, "order": legs["order"].to_numpy(), "mass_g": mass,
+                 "distance_m": distance, "method": method, "ttw_g": ttw_g, "wtt_g": wtt_g,
+                 "hub_ttw_u": hub_ttw, "hub_wtw_u": hub_wtw, "ref": ref}
+    ship_table = {
+        "ttw_g": sums["ttw_g"], "wtt_g": sums["wtt_g"], "wtw_g": wtw_total,
+        "transport_wtw_g": sums["transport_wtw_g"], "act_hi": sums["act_hi"],
+        "act_lo": sums["act_lo"], "total_g": total,
+        "intensity_mg": intensity_mg_vec(sums["transport_wtw_g"], sums["act_hi"],
+                                         sums["act_lo"])}
+    return BatchFootprint(factor_set_id=factor_set.id, ids=frame.ids, legs=leg_table,
+                          leg_modes=legs["mode"].array, shipments=ship_table, starts=starts,
+                          refs=refs, productions=productions, cbams=cbams, total_basis=basis)
+
+
+def _problem(frame: ShipmentFrame, legs: pd.DataFrame, i: int,
+             found: tuple[str, str]) -> InputProblem:
+    row = int(legs["row"].to_numpy()[i])
+    return InputProblem(found[1], str(frame.ids[int(legs["ship"].to_numpy()[i])]),
+                        None if row == _NONE else row, found[0])
+
+
+def _first_transport_mass(mass: Int64Array, is_hub: npt.NDArray[np.bool_],
+                          starts: npt.NDArray[np.intp], n_legs: int) -> Int64Array:
+    """The mass of each shipment's first transport leg (its first leg if all are hubs)."""
+    if not is_hub.any():
+        return mass[starts]
+    position = np.where(~is_hub, np.arange(n_legs), n_legs)
+    first = np.minimum.reduceat(position, starts)
+    return mass[np.where(first < n_legs, first, starts)]

@@ -1,1 +1,0 @@
-"""Alembic migrations of the local ledger store (run by :func:`ledger.store.open_store`)."""

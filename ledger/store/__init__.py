@@ -1,0 +1,1 @@
+"""The ledger store: records, batches and outbox transactions in SQLite or PostgreSQL."""

@@ -1,0 +1,1 @@
+"""Verification of a signed report against the chain, and the auditor's attestation."""

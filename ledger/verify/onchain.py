@@ -1,0 +1,153 @@
+"""The checks of a report against the ledger contract: who anchored what, where and when, the
+factor set, the records' status, conflicting records, confirmations and attestations (see
+:mod:`ledger.verify.verifier`).
+
+Each check takes the parsed report and a :class:`~ledger.verify.reader.Reader` and returns
+``(status, detail)`` or raises :class:`~ledger.verify.verdict.CheckFailed`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger.chain.abi import SubjectKind
+from ledger.chain.events import RootAnchored, ShipmentRecorded, live_shipment_records
+from ledger.errors import LedgerError
+from ledger.reports.parse import ParsedReport
+from ledger.verify.reader import Reader
+from ledger.verify.verdict import NOT_APPLICABLE, PASS, CheckFailed, Verdict
+
+__all__ = [
+    "check_anchor",
+    "check_attestations",
+    "check_confirmations",
+    "check_factor_sets",
+    "check_issuer_role",
+    "check_status",
+    "check_uniqueness",
+]
+
+
+def _b32(value: str) -> bytes:
+    return bytes.fromhex(value[2:])
+
+
+def check_anchor(p: ParsedReport, reader: Reader) -> tuple[str, str]:
+    roots: dict[str, tuple[str, int, int]] = {}
+    batches: dict[str, tuple[str, int, int]] = {}
+    txs: dict[str, Any] = {}
+    for shipment_id, a in p.anchors:
+        if a.transaction_hash not in txs:
+            txs[a.transaction_hash] = reader.transaction(_b32(a.transaction_hash))
+        tx = txs[a.transaction_hash]
+        if tx is None:
+            raise CheckFailed(f"shipment {shipment_id}: transaction {a.transaction_hash} is not on "
+                        "chain (dropped or reorganised away)")
+        if tx.status != 1 or tx.block_number != a.block_number:
+            raise CheckFailed(f"shipment {shipment_id}: transaction is in block {tx.block_number} "
+                        f"(status {tx.status}), the report says block {a.block_number}")
+        if a.path == "root":
+            root = str(a.merkle_root)
+            if root not in roots:
+                roots[root] = reader.root_info(_b32(root))
+            exporter, block, _ = roots[root]
+            found = any(isinstance(e, RootAnchored) and e.root == _b32(root)
+                        and e.exporter == p.issuer
+                        and e.factor_set_id == _b32(a.factor_set_id) for e in tx.events)
+            what = f"root {root}"
+        else:
+            if a.batch_id not in batches:
+                batches[a.batch_id] = reader.batch_info(_b32(a.batch_id))
+            exporter, block, _ = batches[a.batch_id]
+            found = any(isinstance(e, ShipmentRecorded)
+                        and e.shipment_id == _b32(a.chain_shipment_id)
+                        and e.record_hash == _b32(a.record_hash) and e.exporter == p.issuer
+                        and e.factor_set_id == _b32(a.factor_set_id)
+                        and (e.co2e_wtw_g, e.co2e_ttw_g) == (a.co2e_wtw_g, a.co2e_ttw_g)
+                        for e in tx.events)
+            what = f"batch {a.batch_id}"
+        if int(exporter, 16) == 0:
+            raise CheckFailed(f"shipment {shipment_id}: {what} is not anchored on chain")
+        if exporter != p.issuer or block != a.block_number:
+            raise CheckFailed(f"shipment {shipment_id}: {what} was anchored by {exporter} in block "
+                        f"{block}, the report says {p.issuer} in block {a.block_number}")
+        if not found:
+            raise CheckFailed(f"shipment {shipment_id}: transaction {a.transaction_hash} does not "
+                        f"carry the anchoring event of {what} by the issuer under factor set "
+                        f"{a.factor_set_id}")
+    return PASS, (f"{len(roots)} root(s) and {len(batches)} batch(es) anchored by the issuer "
+                  f"in {len(txs)} transaction(s)")
+
+
+def check_issuer_role(p: ParsedReport, reader: Reader) -> tuple[str, str]:
+    notes = []
+    for block in sorted({a.block_number for _, a in p.anchors}):
+        try:
+            held = reader.has_role("exporter", p.issuer, block)
+        except LedgerError:  # a node without historical state
+            held = reader.has_role("exporter", p.issuer)
+            notes.append(f"block {block} state unavailable, checked the latest block")
+        if not held:
+            raise CheckFailed(f"{p.issuer} did not hold the exporter role at block {block}")
+    return PASS, "exporter role held at the anchoring block(s)" + (
+        f" ({'; '.join(notes)})" if notes else "")
+
+
+def check_factor_sets(p: ParsedReport, reader: Reader) -> tuple[str, str]:
+    ids = sorted({a.factor_set_id for _, a in p.anchors})
+    for fid in ids:
+        if not reader.factor_set_registered(_b32(fid)):
+            raise CheckFailed(f"factor set {fid} is not registered on chain")
+    return PASS, "registered on chain: " + ", ".join(ids)
+
+
+def check_status(p: ParsedReport, reader: Reader) -> tuple[str, str]:
+    ended = reader.ended_records(p.issuer)
+    for shipment_id, a in p.anchors:
+        state = ended.get(_b32(a.record_hash))
+        if state is not None:
+            raise CheckFailed(f"shipment {shipment_id}: record {a.record_hash} was "
+                        f"{state.name.lower()} by its exporter")
+    return PASS, "no record revoked or superseded"
+
+
+def check_uniqueness(p: ParsedReport, reader: Reader) -> tuple[str, str]:
+    per_shipment = [(s, a) for s, a in p.anchors if a.path == "per-shipment"]
+    if not per_shipment:
+        return NOT_APPLICABLE, ("root-only anchoring: shipment ids are not on chain, so the "
+                                "absence of another live record is not provable on chain")
+    for shipment_id, a in per_shipment:
+        live = live_shipment_records(reader.shipment_events(_b32(a.chain_shipment_id)))
+        others = [r for r in live if r.record_hash != _b32(a.record_hash)
+                  or r.exporter != p.issuer]
+        if others:
+            raise CheckFailed(f"shipment {shipment_id}: {len(others)} other live record(s) on "
+                              "chain, "
+                        f"e.g. 0x{others[0].record_hash.hex()} by {others[0].exporter}")
+    note = "" if len(per_shipment) == len(p.anchors) else (
+        f"; {len(p.anchors) - len(per_shipment)} root-anchored shipment(s) not provable")
+    return PASS, f"one live record per shipment ({len(per_shipment)} checked){note}"
+
+
+def check_confirmations(p: ParsedReport, reader: Reader, required: int) -> tuple[str, str]:
+    latest = reader.latest_block()
+    deepest = max(a.block_number for _, a in p.anchors)
+    have = latest - deepest + 1
+    if have < required:
+        raise CheckFailed(f"block {deepest} has {have} confirmation(s), {required} required")
+    return PASS, f"{have} confirmation(s) (required {required})"
+
+
+def check_attestations(verdict: Verdict, reader: Reader, report_hash: bytes,
+                  required: bool) -> tuple[str, str]:
+    found = reader.attestations(SubjectKind.REPORT, report_hash)
+    verdict.attestations = [a.to_dict() for a in found]
+    live = [a for a in found if a.live and a.is_auditor]
+    revoked = [a for a in found if not a.live]
+    tail = f"; {len(revoked)} revoked" if revoked else ""
+    if live:
+        return PASS, "attested by " + ", ".join(
+            f"{a.auditor} at {a.attested_at}" for a in live) + tail
+    if required:
+        raise CheckFailed("no live attestation by an auditor" + tail)
+    return NOT_APPLICABLE, "no live attestation" + tail
