@@ -33,7 +33,7 @@ from eth_utils.crypto import keccak
 
 from ledger.chain.abi import AbiCodec, RawLog, RecordStatus, SubjectKind
 from ledger.chain.artifacts import ContractArtifact, load_artifact
-from ledger.chain.client import ChainClient, Receipt
+from ledger.chain.client import ChainClient
 from ledger.chain.events import (
     Attested,
     ChainEvent,
@@ -51,7 +51,7 @@ from ledger.chain.gas import (
     pack_shipments,
     plan_batches,
 )
-from ledger.chain.types import AnchorInfo, AttestationInfo, RpcRequest
+from ledger.chain.types import AnchorInfo, AttestationInfo, Receipt, RpcRequest
 from ledger.errors import ChainError, InputError, InputProblem
 
 __all__ = [
