@@ -122,11 +122,11 @@ def _chain_problem(ctx: ServiceContext) -> str | None:
     call, else what went wrong."""
     try:
         reader = ctx.chain.reader()
-        node_chain_id = reader.chain_id()
+        node_chain_id = reader.node_chain_id()
         if node_chain_id != ctx.chain.chain_id:
             return (f"the RPC node serves chain id {node_chain_id}, the service is configured "
                     f"for {ctx.chain.chain_id}")
-        reader.factor_set_registered(bytes.fromhex(ctx.factor_set.id.removeprefix("0x")))
+        reader.is_factor_set_registered(bytes.fromhex(ctx.factor_set.id.removeprefix("0x")))
     except LedgerError as exc:
         return f"the chain does not answer: {exc}"
     return None

@@ -1,9 +1,10 @@
-"""The service's way to the chain: the deployed contract, signing clients and report readers.
+"""The service's way to the chain: the deployed contract, signing handles and report readers.
 
 Built from :class:`ledger.config.ChainSettings` (RPC URL, chain id, deployment file); every
-chain call goes through :mod:`ledger.chain.client` (the only web3 module). Readers used to verify
-reports are kept one per thread; signing clients are opened per operation and serialised per key
-(one writer per key keeps nonces in order).
+chain call goes through :class:`ledger.chain.contract.CarbonLedgerContract` on a
+:mod:`ledger.chain.client` connection (the only web3 module). Read-only handles used to verify
+reports are kept one per thread and contract; signing handles are opened per operation and
+serialised per key (one writer per key keeps nonces in order).
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from api.keystore import SigningKey
-from ledger.chain.deploy import Deployment
+from ledger.chain.artifacts import ContractArtifact, load_artifact
+from ledger.chain.client import ChainClient, connect
+from ledger.chain.contract import CarbonLedgerContract
+from ledger.chain.deploy import Deployment, load_deployment, open_deployment
 from ledger.config import ChainSettings
 from ledger.store.store import Scope
 
@@ -32,13 +35,12 @@ class ChainAccess:
         self._local = threading.local()
         self._key_locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._artifact_loaded: ContractArtifact | None = None
 
     @property
     def deployment(self) -> Deployment:
         """The deployment in use (read from the deployment file on first use)."""
         if self._deployment is None:
-            from ledger.chain.deploy import load_deployment
-
             self._deployment = load_deployment(self.settings.deployment_path(),
                                                chain_id=self.settings.chain_id)
         return self._deployment
@@ -56,49 +58,42 @@ class ChainAccess:
             return self._key_locks.setdefault(address.lower(), threading.Lock())
 
     @contextmanager
-    def ledger(self, key: SigningKey) -> Iterator[Any]:
+    def ledger(self, key: SigningKey) -> Iterator[CarbonLedgerContract]:
         """The deployed contract, used by ``key`` (a fresh, checked connection)."""
-        from ledger.chain.client import connect
-        from ledger.chain.deploy import open_deployment
-
         with connect(self.settings, private_key=key.secret()) as client:
-            yield open_deployment(client, self.deployment)
+            yield open_deployment(client, self.deployment, artifact=self._artifact())
 
     @contextmanager
-    def signer(self, key: SigningKey) -> Iterator[tuple[Any, Any]]:
-        """(client, codec) signing with ``key``, for one-off transactions such as attestations."""
-        from ledger.chain.abi import AbiCodec
-        from ledger.chain.artifacts import load_artifact
-        from ledger.chain.client import connect
-
-        codec = AbiCodec(load_artifact().abi)
+    def signer(self, key: SigningKey, contract: str | None = None
+               ) -> Iterator[CarbonLedgerContract]:
+        """The ledger contract at ``contract`` (default: the deployment's) used by ``key``, for
+        one-off transactions such as attestations (a fresh connection)."""
         with connect(self.settings, private_key=key.secret()) as client:
-            yield client, codec
+            yield CarbonLedgerContract(client, contract or self.deployment.address,
+                                       artifact=self._artifact())
 
-    def reader(self, contract: str | None = None) -> Any:
-        """A :class:`ledger.verify.attest.LedgerReader` of ``contract`` (default: the deployment's),
-        on this thread's read-only connection."""
-        from ledger.verify.attest import LedgerReader
-
-        address = (contract or self.deployment.address).lower()
-        readers: dict[str, Any] = getattr(self._local, "readers", None) or {}
+    def reader(self, contract: str | None = None) -> CarbonLedgerContract:
+        """A read-only handle on ``contract`` (default: the deployment's), on this thread's
+        read-only connection."""
+        address = contract or self.deployment.address
+        readers: dict[str, CarbonLedgerContract] = getattr(self._local, "readers", None) or {}
         self._local.readers = readers
-        if address not in readers:  # a reader keeps the role ids it read: one per contract
-            client, codec = self._read_client()
-            readers[address] = LedgerReader(client, codec, contract or self.deployment.address)
-        return readers[address]
+        if address.lower() not in readers:
+            readers[address.lower()] = CarbonLedgerContract(self._read_client(), address,
+                                                            artifact=self._artifact())
+        return readers[address.lower()]
 
-    def _read_client(self) -> tuple[Any, Any]:
-        made: tuple[Any, Any] | None = getattr(self._local, "client", None)
-        if made is None:
-            from ledger.chain.abi import AbiCodec
-            from ledger.chain.artifacts import load_artifact
-            from ledger.chain.client import connect
-
+    def _read_client(self) -> ChainClient:
+        client: ChainClient | None = getattr(self._local, "client", None)
+        if client is None:
             client = connect(self.settings, read_only=True)
-            made = (client, AbiCodec(load_artifact().abi))
-            self._local.client = made
-        return made
+            self._local.client = client
+        return client
+
+    def _artifact(self) -> ContractArtifact:
+        if self._artifact_loaded is None:
+            self._artifact_loaded = load_artifact()
+        return self._artifact_loaded
 
     def register_factor_set(self, factor_set_id: str, uri: str) -> bool:
         """Registers the factor set with the admin key when it is not yet; True if it did."""

@@ -106,10 +106,11 @@ def shared_router_recompute(factor_set: Any, router: Any) -> Any:
 
 def verify(ctx: ServiceContext, document: Any, *, require_attestation: bool = False) -> Any:
     """The verdict on a report, check by check (:class:`ledger.verify.verifier.Verdict`)."""
+    from ledger.verify.reader import prefetch_report
     from ledger.verify.verifier import verify_report
 
     reader = ctx.chain.reader(_contract_of(document))
-    with reader.prefetch(document):  # the report's chain reads in one round trip
+    with prefetch_report(reader, document):  # the report's chain reads in one round trip
         return verify_report(document, reader, recompute=ctx.recompute,
                              min_confirmations=ctx.settings.verify_confirmations,
                              require_attestation=require_attestation)
@@ -133,8 +134,8 @@ def attest(ctx: ServiceContext, org_id: int, document: Any) -> dict[str, Any]:
     key = ctx.keyring.open(org.keystore)
     contract = _contract_of(document) or ctx.chain.deployment.address
     evidence = keccak(vc.canonical_json(verdict.to_dict()))
-    with ctx.chain.key_lock(key.address), ctx.chain.signer(key) as (client, codec):
-        done = attest_report(client, codec, contract, vc.report_hash(document), evidence)
+    with ctx.chain.key_lock(key.address), ctx.chain.signer(key, contract) as ledger:
+        done = attest_report(ledger, vc.report_hash(document), evidence)
     ctx.store.add_attestation(org_id, verdict.report_id, str(verdict.report_hash),
                               tx_hash=str(done["transactionHash"]),
                               block_number=int(done["blockNumber"]))

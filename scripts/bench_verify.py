@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ledger.chain.client import connect
+from ledger.chain.contract import CarbonLedgerContract
 from ledger.chain.deploy import deploy_ledger, open_deployment
 from ledger.config import ChainSettings
 from ledger.dev.anvil import start_anvil
@@ -36,7 +37,7 @@ from ledger.inputs.shipments import Shipment
 from ledger.records import merkle
 from ledger.records import record as records
 from ledger.reports.document import Anchor, ReportItem, build_report
-from ledger.verify.reader import LedgerReader
+from ledger.verify.reader import prefetch_report
 from ledger.verify.verifier import engine_recompute, verify_proofs, verify_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,7 +99,7 @@ def main() -> None:
         client.close()
         # the verifier holds no key: a read-only connection, as `carbon-ledger verify` uses
         client = connect(settings, read_only=True)
-        reader = LedgerReader(client, ledger.codec, deployment.address)
+        reader = CarbonLedgerContract(client, deployment.address)
 
         assert verify_report(document, reader, recompute=recompute).ok
         timings = []
@@ -111,7 +112,7 @@ def main() -> None:
         prefetched = []
         for _ in range(20):
             start = time.perf_counter()
-            with reader.prefetch(document):
+            with prefetch_report(reader, document):
                 verdict = verify_report(document, reader, recompute=recompute)
             prefetched.append((time.perf_counter() - start) * 1000)
             assert verdict.ok

@@ -16,12 +16,13 @@ from test_verify_chain import _issue
 from ledger.chain.abi import AbiCodec
 from ledger.chain.artifacts import load_artifact
 from ledger.chain.client import ChainClient, connect
+from ledger.chain.contract import CarbonLedgerContract
 from ledger.chain.gas import ShipmentEntry
 from ledger.dev.devkeys import DEV_AUDITOR_INDEXES
 from ledger.errors import ContractRevert
 from ledger.reports import vc
 from ledger.verify.attest import attest_report
-from ledger.verify.reader import LedgerReader
+from ledger.verify.reader import prefetch_report
 from ledger.verify.verifier import verify_report
 
 
@@ -58,18 +59,19 @@ def _codec() -> AbiCodec:
     return AbiCodec(load_artifact().abi)
 
 
-def _reader(chain: Any) -> tuple[ChainClient, LedgerReader]:
-    """A read-only client (no key, as verification uses) and a reader of the contract."""
+def _reader(chain: Any) -> tuple[ChainClient, CarbonLedgerContract]:
+    """A read-only client (no key, as verification uses) and a read-only handle on the
+    contract."""
     client = connect(chain.settings, read_only=True)
     chain._clients.append(client)
-    return client, LedgerReader(client, _codec(), chain.deployment.address)
+    return client, CarbonLedgerContract(client, chain.deployment.address)
 
 
 def test_reads_after_connect_never_re_ask_the_chain_id(chain: Any, posts: Posts) -> None:
     client, reader = _reader(chain)
     assert posts.methods == ["eth_chainId"]  # the check at connect
     posts.clear()
-    reader.factor_set_registered(chain.factor_set_id)
+    reader.is_factor_set_registered(chain.factor_set_id)
     client.block_number()
     assert posts.methods == ["eth_call", "eth_blockNumber"]
 
@@ -141,7 +143,7 @@ def test_a_batch_the_node_cannot_take_leaves_every_read_to_it(
     with client.batched([client.block_number_request(), client.chain_id_request()]):
         assert client.node_chain_id() == 31337
         assert client.block_number() > 0
-        assert reader.factor_set_registered(chain.factor_set_id)
+        assert reader.is_factor_set_registered(chain.factor_set_id)
 
 
 def test_a_prefetched_verification_takes_one_round_trip_and_the_same_verdict(
@@ -152,18 +154,16 @@ def test_a_prefetched_verification_takes_one_round_trip_and_the_same_verdict(
     assert plain.ok, plain.to_dict()
     assert len(posts.sent) >= 7  # one request per read
     posts.clear()
-    with reader.prefetch(document):
+    with prefetch_report(reader, document):
         fetched = verify_report(document, reader, recompute=recompute)
     assert len(posts.sent) == 1
     assert fetched.to_dict() == plain.to_dict()
 
-    auditor = chain.ledger(DEV_AUDITOR_INDEXES[0])
-    attest_report(auditor.client, _codec(),
-                  chain.deployment.address, vc.report_hash(document), b"\x01" * 32)
+    attest_report(chain.ledger(DEV_AUDITOR_INDEXES[0]), vc.report_hash(document), b"\x01" * 32)
     plain = verify_report(document, reader, recompute=recompute, require_attestation=True)
     assert plain.ok, plain.to_dict()
     posts.clear()
-    with reader.prefetch(document):
+    with prefetch_report(reader, document):
         attested = verify_report(document, reader, recompute=recompute,
                                  require_attestation=True)
     assert len(posts.sent) == 2  # the attestations found are read in a second batch
@@ -174,13 +174,13 @@ def test_a_prefetched_verification_takes_one_round_trip_and_the_same_verdict(
 def test_a_prefetch_does_not_outlive_its_verification(chain: Any) -> None:
     document, recompute = _issue(chain)
     _, reader = _reader(chain)
-    with reader.prefetch(document):
+    with prefetch_report(reader, document):
         assert verify_report(document, reader, recompute=recompute).ok
     anchor = document["credentialSubject"]["productFootprints"][0]["extensions"]
     leaf = next(e["data"]["leaf"] for e in anchor if "leaf" in e.get("data", {}))
     chain.exporter.revoke_record(bytes.fromhex(leaf["shipmentId"][2:]),
                                  bytes.fromhex(leaf["recordHash"][2:]))
-    with reader.prefetch(document):
+    with prefetch_report(reader, document):
         verdict = verify_report(document, reader, recompute=recompute)
     assert verdict.failed == ["status"]
 
@@ -189,10 +189,10 @@ def test_a_report_of_another_contract_or_no_report_prefetches_nothing(
         chain: Any, posts: Posts) -> None:
     document, _ = _issue(chain)
     client, _ = _reader(chain)
-    other = LedgerReader(client, _codec(), "0x" + "ab" * 20)
+    other = CarbonLedgerContract(client, "0x" + "ab" * 20)
     posts.clear()
-    with other.prefetch(document):
+    with prefetch_report(other, document):
         pass
-    with other.prefetch({"not": "a report"}):
+    with prefetch_report(other, {"not": "a report"}):
         pass
     assert posts.sent == []

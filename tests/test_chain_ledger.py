@@ -7,7 +7,13 @@ import os
 import pytest
 
 from ledger.chain.abi import RecordStatus, SubjectKind
-from ledger.chain.contract import AUDITOR_ROLE, DEFAULT_ADMIN_ROLE, EXPORTER_ROLE
+from ledger.chain.client import connect
+from ledger.chain.contract import (
+    AUDITOR_ROLE,
+    DEFAULT_ADMIN_ROLE,
+    EXPORTER_ROLE,
+    CarbonLedgerContract,
+)
 from ledger.chain.events import (
     AttestationRevoked,
     Attested,
@@ -20,7 +26,7 @@ from ledger.chain.events import (
 )
 from ledger.chain.gas import ShipmentEntry, batch_id_for, pack_shipments
 from ledger.dev.devkeys import DEV_AUDITOR_INDEXES, DEV_EXPORTER_INDEXES, dev_key
-from ledger.errors import ContractRevert, InputError
+from ledger.errors import ChainError, ContractRevert, InputError
 from ledger.records.merkle import build_tree, make_leaf
 
 
@@ -213,6 +219,9 @@ def test_auditors_attest_and_withdraw(chain) -> None:
     info = auditor.attestation(auditor.client.address, SubjectKind.REPORT, report_hash)
     assert info.live
     assert info.evidence == evidence
+    assert (info.auditor, info.holds_auditor_role) == (auditor.client.address, True)
+    assert chain.outsider.attestations(SubjectKind.REPORT, report_hash) == [info]
+    assert chain.outsider.attestations(SubjectKind.BATCH, report_hash) == []
     again = revert_of(auditor.attest, SubjectKind.REPORT, report_hash, evidence)
     assert again.error_name == "AlreadyAttested"
     assert again.error_args["kind"] == "Report"
@@ -223,6 +232,39 @@ def test_auditors_attest_and_withdraw(chain) -> None:
         "NoSuchAttestation"
     assert revert_of(chain.exporter.attest, SubjectKind.BATCH, report_hash, evidence).error_name \
         == "AccessControlUnauthorizedAccount"
+
+
+def test_roles_are_read_at_a_past_block(chain) -> None:
+    newcomer = dev_key(8).address
+    receipt = chain.admin.grant_role(EXPORTER_ROLE, newcomer)
+    assert chain.outsider.has_role(EXPORTER_ROLE, newcomer, block=receipt.block_number)
+    assert not chain.outsider.has_role(EXPORTER_ROLE, newcomer, block=receipt.block_number - 1)
+
+
+def test_ended_records_name_how_each_ended(chain) -> None:
+    exporter = chain.exporter
+    first, second = entries(2)
+    exporter.record_shipments(chain.factor_set_id, [first, second])
+    replacement = os.urandom(32)
+    exporter.revoke_record(first.shipment_id, first.record_hash)
+    exporter.supersede_record(second.shipment_id, second.record_hash, replacement)
+    assert chain.outsider.ended_records(exporter.client.address) == {
+        first.record_hash: RecordStatus.REVOKED, second.record_hash: RecordStatus.SUPERSEDED}
+    assert chain.outsider.ended_records(chain.exporter2.client.address) == {}
+
+
+def test_a_read_only_handle_reads_and_refuses_every_write(chain) -> None:
+    with connect(chain.settings, read_only=True) as client:
+        ledger = CarbonLedgerContract(client, chain.deployment.address)
+        assert ledger.read_only and not chain.auditor.read_only
+        assert ledger.is_factor_set_registered(chain.factor_set_id)
+        head = ledger.block_number()
+        with pytest.raises(ChainError, match="contract handle is read-only") as refused:
+            ledger.attest(SubjectKind.REPORT, os.urandom(32), os.urandom(32))
+        assert not isinstance(refused.value, ContractRevert)
+        with pytest.raises(ChainError, match="read-only"):
+            ledger.register_factor_set(os.urandom(32), "test://never")
+        assert ledger.block_number() == head  # nothing was sent
 
 
 def test_the_contract_reports_its_interfaces(chain) -> None:

@@ -19,13 +19,14 @@ from typing import Any
 from eth_account import Account
 
 from ledger.chain.abi import RecordStatus, SubjectKind
-from ledger.chain.events import EventMeta, RootAnchored
+from ledger.chain.contract import EXPORTER_ROLE
+from ledger.chain.events import ChainEvent, EventMeta, RootAnchored
+from ledger.chain.types import AnchorInfo, AttestationInfo, Receipt
 from ledger.errors import FactorError
 from ledger.records import merkle
 from ledger.records import record as records
 from ledger.reports import pact, qreport
 from ledger.reports.document import Anchor, ReportItem, ShipmentFigures, build_report
-from ledger.verify.attest import AttestationInfo, TxInfo
 
 EXPORTER_KEY = "0x" + "a1" * 32
 EXPORTER = Account.from_key(EXPORTER_KEY).address
@@ -171,31 +172,34 @@ class MemoryLedger:
     tx_present: bool = True
     attested: dict[str, AttestationInfo] = field(default_factory=dict)
 
-    def chain_id(self) -> int:
+    def node_chain_id(self) -> int:
         return CHAIN_ID
 
-    def latest_block(self) -> int:
+    def block_number(self) -> int:
         return self.latest
 
-    def transaction(self, tx_hash: bytes) -> TxInfo | None:
+    def receipt(self, tx_hash: bytes) -> Receipt | None:
         if not self.tx_present or "0x" + tx_hash.hex() != TX_HASH:
             return None
-        meta = EventMeta(CONTRACT, BLOCK, b"\x00" * 32, tx_hash, 0)
-        return TxInfo(BLOCK, 1, (RootAnchored(bytes.fromhex(self.root[2:]), EXPORTER,
-                                              bytes.fromhex(FACTOR_SET_ID[2:]), 2, meta),))
+        return Receipt(tx_hash, 1, BLOCK, b"\x00" * 32, 60_000, 1, None, ())
 
-    def has_role(self, role: str, account: str, block: int | str = "latest") -> bool:
-        return account in (self.exporters if role == "exporter" else self.auditors)
+    def events_in(self, receipt: Receipt) -> list[ChainEvent]:
+        meta = EventMeta(CONTRACT, BLOCK, b"\x00" * 32, receipt.tx_hash, 0)
+        return [RootAnchored(bytes.fromhex(self.root[2:]), EXPORTER,
+                             bytes.fromhex(FACTOR_SET_ID[2:]), 2, meta)]
 
-    def root_info(self, root: bytes) -> tuple[str, int, int]:
+    def has_role(self, role: bytes, account: str, *, block: int | str = "latest") -> bool:
+        return account in (self.exporters if role == EXPORTER_ROLE else self.auditors)
+
+    def root_info(self, root: bytes) -> AnchorInfo:
         if self.tx_present and "0x" + root.hex() == self.root:
-            return EXPORTER, BLOCK, 2
-        return "0x" + "00" * 20, 0, 0
+            return AnchorInfo(EXPORTER, BLOCK, 2)
+        return AnchorInfo(None, 0, 0)
 
-    def batch_info(self, batch_id: bytes) -> tuple[str, int, int]:
-        return "0x" + "00" * 20, 0, 0
+    def batch_info(self, batch_id: bytes) -> AnchorInfo:
+        return AnchorInfo(None, 0, 0)
 
-    def factor_set_registered(self, factor_set_id: bytes) -> bool:
+    def is_factor_set_registered(self, factor_set_id: bytes) -> bool:
         return "0x" + factor_set_id.hex() == FACTOR_SET_ID
 
     def ended_records(self, exporter: str) -> dict[bytes, RecordStatus]:

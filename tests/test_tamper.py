@@ -14,9 +14,8 @@ import pytest
 from conftest import DevChain
 from test_report_chain_fixtures import anchor_and_issue
 
-from ledger.chain.abi import AbiCodec
 from ledger.chain.client import connect
-from ledger.verify.reader import LedgerReader
+from ledger.chain.contract import CarbonLedgerContract
 from ledger.verify.verifier import CHECK_NAMES, shipped_recompute, verify_report
 
 JsonPath = tuple[str | int, ...]
@@ -65,8 +64,7 @@ def test_every_mutation_of_an_anchored_report_fails_on_chain_by_a_named_check(
     document = anchor_and_issue(chain, tmp_path, path=path).document
     chain.node.rpc("evm_mine")
     with connect(chain.settings, read_only=True) as client:
-        reader = LedgerReader(client, AbiCodec(chain.exporter.artifact.abi),
-                              chain.deployment.address)
+        reader = CarbonLedgerContract(client, chain.deployment.address)
         recompute = shipped_recompute()
         valid = verify_report(document, reader, recompute=recompute)
         assert valid.ok, valid.to_dict()

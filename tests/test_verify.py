@@ -16,9 +16,9 @@ from test_report_fixtures import (
 )
 
 from ledger.chain.abi import RecordStatus
+from ledger.chain.types import AttestationInfo
 from ledger.records import record as records
 from ledger.reports import vc
-from ledger.verify.attest import AttestationInfo
 from ledger.verify.verifier import CHECK_NAMES, verify_proofs, verify_report
 
 
@@ -83,7 +83,7 @@ def test_too_few_confirmations_fail() -> None:
 
 def test_an_unknown_factor_set_is_named() -> None:
     ledger = MemoryLedger(root=anchored().tree.root)
-    ledger.factor_set_registered = lambda _id: False  # type: ignore[method-assign]
+    ledger.is_factor_set_registered = lambda _id: False  # type: ignore[method-assign]
     verdict = _verify(signed_report(), ledger)
     assert verdict.failed == ["factor_set"]
     assert FACTOR_SET_ID in verdict.check("factor_set").detail
@@ -94,7 +94,7 @@ def test_attestations_are_listed_with_the_auditor() -> None:
     auditor = Account.create().address
     ledger = MemoryLedger(root=anchored().tree.root, auditors={auditor})
     ledger.attested["0x" + vc.report_hash(doc).hex()] = AttestationInfo(
-        auditor, 1_775_000_000, 0, "0x" + "00" * 32, True)
+        auditor, 1_775_000_000, 0, bytes(32), True)
     verdict = _verify(doc, ledger, require_attestation=True)
     assert verdict.ok
     assert auditor in verdict.check("attestations").detail

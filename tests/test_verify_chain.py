@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ledger.chain.abi import AbiCodec
+from ledger.chain.contract import CarbonLedgerContract
 from ledger.dev.devkeys import (
     DEV_AUDITOR_INDEXES,
     DEV_EXPORTER_INDEXES,
@@ -24,7 +24,7 @@ from ledger.records import record as records
 from ledger.reports import vc
 from ledger.reports.document import Anchor, ReportItem, build_report
 from ledger.reports.parse import parse_report
-from ledger.verify.attest import LedgerReader, attest_report, revoke_report_attestation
+from ledger.verify.attest import attest_report, revoke_report_attestation
 from ledger.verify.onchain import check_factor_sets
 from ledger.verify.verdict import CheckFailed
 from ledger.verify.verifier import engine_recompute, verify_report
@@ -85,9 +85,8 @@ def _issue(chain: Any, key_index: int = DEV_EXPORTER_INDEXES[0], *,
     return document, recompute
 
 
-def _reader(chain: Any, key_index: int = DEV_OUTSIDER_INDEXES[0]) -> LedgerReader:
-    client = chain.client(key_index)
-    return LedgerReader(client, AbiCodec(chain.exporter.artifact.abi), chain.deployment.address)
+def _reader(chain: Any, key_index: int = DEV_OUTSIDER_INDEXES[0]) -> CarbonLedgerContract:
+    return CarbonLedgerContract(chain.client(key_index), chain.deployment.address)
 
 
 def test_issued_report_verifies_on_chain_then_is_attested(chain: Any) -> None:
@@ -97,15 +96,12 @@ def test_issued_report_verifies_on_chain_then_is_attested(chain: Any) -> None:
     assert verdict.ok, verdict.to_dict()
     assert verdict.check("uniqueness").status == "not_applicable"
 
-    auditor_client = chain.client(DEV_AUDITOR_INDEXES[0])
-    codec = AbiCodec(chain.exporter.artifact.abi)
-    attest_report(auditor_client, codec, chain.deployment.address, vc.report_hash(document),
-                  b"\x01" * 32)
+    auditor = chain.ledger(DEV_AUDITOR_INDEXES[0])
+    attest_report(auditor, vc.report_hash(document), b"\x01" * 32)
     attested = verify_report(document, reader, recompute=recompute, require_attestation=True)
     assert attested.ok
     assert dev_key(DEV_AUDITOR_INDEXES[0]).address in attested.check("attestations").detail
-    revoke_report_attestation(auditor_client, codec, chain.deployment.address,
-                              vc.report_hash(document))
+    revoke_report_attestation(auditor, vc.report_hash(document))
     after = verify_report(document, reader, recompute=recompute, require_attestation=True)
     assert after.failed == ["attestations"]
     assert "1 revoked" in after.check("attestations").detail

@@ -1,10 +1,21 @@
 """Typed access to a deployed CarbonLedger contract through a
-:class:`ledger.chain.client.ChainClient`.
+:class:`ledger.chain.client.ChainClient`: the one contract wrapper, for writers and readers.
 
 Every contract function has a method here: views return Python values, writes simulate first
 (a revert raises :class:`~ledger.errors.ContractRevert` and sends nothing), then sign, send and
 wait for the receipt. ``*_calldata`` methods return the encoded call for callers that drive the
 client's lower-level pieces themselves (an outbox).
+
+**Read-only handles.** On a client made with ``connect(settings, read_only=True)`` (no key) the
+wrapper reads everything and refuses every write with a :class:`~ledger.errors.ChainError` that
+says the handle is read-only, before anything is encoded or sent (:attr:`read_only`).
+
+**Reads at a block, and in one batch.** Views that a verifier asks about the past take
+``block=``; ``*_request`` methods return the JSON-RPC request a read sends (a view's
+:meth:`~CarbonLedgerContract.view_request`, the log queries of
+:meth:`~CarbonLedgerContract.shipment_events`, :meth:`~CarbonLedgerContract.ended_records` and
+:meth:`~CarbonLedgerContract.attestations`), so that a caller can send many as one batch with
+:meth:`ledger.chain.client.ChainClient.batched` and then read them as usual.
 
 Per-shipment records: :meth:`CarbonLedgerContract.record_shipments` refuses a batch with a
 repeated shipment id, and by default a shipment id that already has a live record on chain
@@ -22,9 +33,12 @@ from eth_utils.crypto import keccak
 
 from ledger.chain.abi import AbiCodec, RawLog, RecordStatus, SubjectKind
 from ledger.chain.artifacts import ContractArtifact, load_artifact
-from ledger.chain.client import ChainClient, Receipt
+from ledger.chain.client import ChainClient
 from ledger.chain.events import (
+    Attested,
     ChainEvent,
+    RecordRevoked,
+    RecordSuperseded,
     ShipmentRecorded,
     live_shipment_records,
     to_event,
@@ -37,6 +51,7 @@ from ledger.chain.gas import (
     pack_shipments,
     plan_batches,
 )
+from ledger.chain.types import AnchorInfo, AttestationInfo, Receipt, RpcRequest
 from ledger.errors import ChainError, InputError, InputProblem
 
 __all__ = [
@@ -44,8 +59,6 @@ __all__ = [
     "DEFAULT_ADMIN_ROLE",
     "EXPORTER_ROLE",
     "ROLE_LABELS",
-    "AnchorInfo",
-    "AttestationInfo",
     "CarbonLedgerContract",
     "RecordedBatch",
 ]
@@ -60,27 +73,8 @@ ROLE_LABELS = {
     AUDITOR_ROLE: "AUDITOR_ROLE",
 }
 _TOPICS_PER_QUERY = 100
+_Topics = list[bytes | Sequence[bytes] | None]
 _NO_ADDRESS = "0x0000000000000000000000000000000000000000"
-
-
-@dataclass(frozen=True)
-class AnchorInfo:
-    """Who wrote a batch or root (``None`` when unknown), in which block, how many entries."""
-
-    exporter: str | None
-    block_number: int
-    count: int
-
-
-@dataclass(frozen=True)
-class AttestationInfo:
-    attested_at: int
-    revoked_at: int
-    evidence: bytes
-
-    @property
-    def live(self) -> bool:
-        return self.attested_at != 0 and self.revoked_at == 0
 
 
 @dataclass(frozen=True)
@@ -93,7 +87,8 @@ class RecordedBatch:
 
 
 class CarbonLedgerContract:
-    """One deployed CarbonLedger, used by the client's signer."""
+    """One deployed CarbonLedger, used by the client's signer (or only read, see
+    :attr:`read_only`)."""
 
     def __init__(self, client: ChainClient, address: str, *,
                  artifact: ContractArtifact | None = None, from_block: int = 0) -> None:
@@ -109,14 +104,46 @@ class CarbonLedgerContract:
         return CarbonLedgerContract(client, self.address, artifact=self.artifact,
                                     from_block=self.from_block)
 
+    @property
+    def read_only(self) -> bool:
+        """True when the handle's client holds no signing key: it reads, and writes raise."""
+        return self.client.read_only
+
     # ------------------------------------------------------------------ plumbing
 
-    def _view(self, name: str, *args: object) -> tuple[Any, ...]:
-        data = self.client.call(self.address, self.codec.encode_call(name, *args), what=name)
+    def _view(self, name: str, *args: object, block: int | str = "latest") -> tuple[Any, ...]:
+        data = self.client.call(self.address, self.codec.encode_call(name, *args), block=block,
+                                what=name)
         return self.codec.decode_result(name, data)
 
+    def view_request(self, name: str, *args: object, block: int | str = "latest") -> RpcRequest:
+        """The ``eth_call`` the view ``name`` sends with these arguments (for a batch)."""
+        return self.client.call_request(self.address, self.codec.encode_call(name, *args),
+                                        block=block)
+
     def _write(self, name: str, *args: object) -> Receipt:
+        if self.read_only:
+            raise ChainError(
+                f"{name} on CarbonLedger {self.address}: this contract handle is read-only "
+                "(its client holds no signing key); open it on a client connected with a "
+                "private key or keystore to send transactions"
+            )
         return self.client.transact(self.address, self.codec.encode_call(name, *args), what=name)
+
+    # ------------------------------------------------------------------ the node
+
+    def node_chain_id(self) -> int:
+        """The chain id the node serves now (asked, never cached)."""
+        return self.client.node_chain_id()
+
+    def block_number(self) -> int:
+        """The node's latest block number."""
+        return self.client.block_number()
+
+    def receipt(self, tx_hash: bytes) -> Receipt | None:
+        """A mined transaction's receipt (``None`` when not mined, or no longer); its contract
+        events are :meth:`events_in`."""
+        return self.client.receipt(tx_hash)
 
     # ------------------------------------------------------------------ roles
 
@@ -126,8 +153,10 @@ class CarbonLedgerContract:
     def auditor_role(self) -> bytes:
         return bytes(self._view("AUDITOR_ROLE")[0])
 
-    def has_role(self, role: bytes, account: str) -> bool:
-        return bool(self._view("hasRole", role, account)[0])
+    def has_role(self, role: bytes, account: str, *, block: int | str = "latest") -> bool:
+        """Whether ``account`` holds ``role`` (at ``block``: a node without that block's state
+        raises ``ChainError``)."""
+        return bool(self._view("hasRole", role, account, block=block)[0])
 
     def grant_role(self, role: bytes, account: str) -> Receipt:
         return self._write("grantRole", role, account)
@@ -239,14 +268,48 @@ class CarbonLedgerContract:
         return self._write("revokeAttestation", int(kind), subject)
 
     def attestation(self, auditor: str, kind: SubjectKind, subject: bytes) -> AttestationInfo:
-        attested_at, revoked_at, evidence = self._view("attestation", auditor, int(kind), subject)
-        return AttestationInfo(int(attested_at), int(revoked_at), bytes(evidence))
+        """``auditor``'s attestation of ``subject`` (zero timestamps when it never attested)."""
+        return self._attestations_by([auditor], kind, subject)[0]
+
+    def _attested_topics(self, kind: SubjectKind, subject: bytes) -> _Topics:
+        return [self.codec.event_topic("Attested"), subject, None, int(kind).to_bytes(32, "big")]
+
+    def attestations_request(self, kind: SubjectKind, subject: bytes) -> RpcRequest:
+        """The log query :meth:`attestations` starts with (for a batch)."""
+        return self._logs_request(self._attested_topics(kind, subject))
+
+    def attestations(self, kind: SubjectKind, subject: bytes) -> list[AttestationInfo]:
+        """Every auditor's attestation of ``subject``, live or withdrawn, in the order they were
+        first made: the auditors from the ``Attested`` events, then their attestations and roles
+        read in one batch."""
+        auditors: list[str] = []
+        for event in self._typed(self._logs(self._attested_topics(kind, subject))):
+            if isinstance(event, Attested) and event.auditor not in auditors:
+                auditors.append(event.auditor)
+        return self._attestations_by(auditors, kind, subject)
+
+    def _attestations_by(self, auditors: Sequence[str], kind: SubjectKind, subject: bytes
+                         ) -> list[AttestationInfo]:
+        if not auditors:
+            return []
+        reads = [request for auditor in auditors for request in (
+            self.view_request("attestation", auditor, int(kind), subject),
+            self.view_request("hasRole", AUDITOR_ROLE, auditor))]
+        found = []
+        with self.client.batched(reads):
+            for auditor in auditors:
+                attested_at, revoked_at, evidence = self._view("attestation", auditor,
+                                                               int(kind), subject)
+                found.append(AttestationInfo(str(auditor), int(attested_at), int(revoked_at),
+                                             bytes(evidence), self.has_role(AUDITOR_ROLE, auditor)))
+        return found
 
     # ------------------------------------------------------------------ events
 
     def events_in(self, receipt: Receipt) -> list[ChainEvent]:
         """This contract's typed events in a receipt, in log order."""
-        return self._typed(log for log in receipt.logs if log.address == self.address)
+        ours = self.address.lower()
+        return self._typed(log for log in receipt.logs if log.address.lower() == ours)
 
     def events(self, *names: str, from_block: int | None = None,
                to_block: int | str = "latest") -> list[ChainEvent]:
@@ -260,9 +323,33 @@ class CarbonLedgerContract:
         )
         return self._typed(logs)
 
+    def shipment_events_request(self, shipment_id: bytes) -> RpcRequest:
+        """The log query :meth:`shipment_events` sends (for a batch)."""
+        return self._logs_request(self._shipment_topics([shipment_id]))
+
     def shipment_events(self, shipment_id: bytes) -> list[ChainEvent]:
         """Every record, revocation and supersession of one shipment id, in chain order."""
         return self._shipment_events([shipment_id])
+
+    def _ended_topics(self, exporter: str) -> _Topics:
+        return [[self.codec.event_topic("RecordRevoked"),
+                 self.codec.event_topic("RecordSuperseded")],
+                None, bytes(12) + bytes.fromhex(exporter.removeprefix("0x"))]
+
+    def ended_records_request(self, exporter: str) -> RpcRequest:
+        """The log query :meth:`ended_records` sends (for a batch)."""
+        return self._logs_request(self._ended_topics(exporter))
+
+    def ended_records(self, exporter: str) -> dict[bytes, RecordStatus]:
+        """Record hashes ``exporter`` revoked or superseded, with how they ended (one log query
+        for all of the exporter's records)."""
+        ended: dict[bytes, RecordStatus] = {}
+        for event in self._typed(self._logs(self._ended_topics(exporter))):
+            if isinstance(event, RecordRevoked):
+                ended[event.record_hash] = RecordStatus.REVOKED
+            elif isinstance(event, RecordSuperseded):
+                ended[event.old_record_hash] = RecordStatus.SUPERSEDED
+        return ended
 
     def live_records(self, shipment_id: bytes) -> list[ShipmentRecorded]:
         """The shipment's records that are neither revoked nor superseded (more than one is a
@@ -284,20 +371,27 @@ class CarbonLedgerContract:
                     found[shipment_id] = live
         return found
 
+    def _shipment_topics(self, shipment_ids: Sequence[bytes]) -> _Topics:
+        names = ("ShipmentRecorded", "RecordRevoked", "RecordSuperseded")
+        return [[self.codec.event_topic(n) for n in names], list(shipment_ids)]
+
     def _shipment_events(self, shipment_ids: Sequence[bytes]) -> list[ChainEvent]:
         if not shipment_ids:
             return []
-        names = ("ShipmentRecorded", "RecordRevoked", "RecordSuperseded")
-        logs = self.client.get_logs(
-            self.address,
-            [[self.codec.event_topic(n) for n in names], list(shipment_ids)],
-            from_block=self.from_block,
-        )
-        return self._typed(logs)
+        return self._typed(self._logs(self._shipment_topics(shipment_ids)))
+
+    def _logs_request(self, topics: _Topics) -> RpcRequest:
+        return self.client.logs_request(self.address, topics, from_block=self.from_block)
+
+    def _logs(self, topics: _Topics) -> list[RawLog]:
+        """This contract's logs since :attr:`from_block` (the query ``_logs_request`` makes)."""
+        return self.client.get_logs(self.address, topics, from_block=self.from_block)
 
     def _typed(self, logs: Iterable[RawLog]) -> list[ChainEvent]:
         events: list[ChainEvent] = []
         for log in logs:
+            if log.removed:
+                continue
             decoded = self.codec.decode_log(log)
             if decoded is None:
                 continue

@@ -1,4 +1,5 @@
-"""Values the chain client hands out: fees, signed transactions, receipts and blocks.
+"""Values the chain client and the contract wrapper hand out: fees, signed transactions,
+receipts, transactions and blocks; what the contract says about anchors and attestations.
 
 Plain data (no network, no web3 import), so that stores and outboxes can keep and compare them.
 """
@@ -17,6 +18,8 @@ from ledger.chain.abi import RawLog
 
 __all__ = [
     "FEE_BUMP",
+    "AnchorInfo",
+    "AttestationInfo",
     "BlockInfo",
     "Fees",
     "Receipt",
@@ -110,6 +113,32 @@ class TxInfo:
     to: str | None
     block_number: int | None
     block_hash: bytes | None
+
+
+@dataclass(frozen=True)
+class AnchorInfo:
+    """Who wrote a batch or root (``None`` when unknown), in which block, how many entries."""
+
+    exporter: str | None
+    block_number: int
+    count: int
+
+
+@dataclass(frozen=True)
+class AttestationInfo:
+    """One auditor's attestation of a subject: when it was made and withdrawn (block timestamps,
+    0 for never), its evidence hash, and whether the auditor holds ``AUDITOR_ROLE`` now."""
+
+    auditor: str
+    attested_at: int
+    revoked_at: int
+    evidence: bytes
+    holds_auditor_role: bool
+
+    @property
+    def live(self) -> bool:
+        """Made and not withdrawn (whoever holds the role)."""
+        return self.attested_at != 0 and self.revoked_at == 0
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,10 @@
 """The auditor's writes: an on-chain attestation of a report's hash, and its withdrawal.
 
-:func:`attest_report` / :func:`revoke_report_attestation` send the transactions (an attestation
-of ``SubjectKind.Report`` with the hash of the auditor's verdict as evidence).
-:func:`attest_on_chain` is the auditor's whole flow: connect to the report's chain with the
-auditor's key, verify the report, and attest only when it verifies. :func:`revoke_on_chain`
-withdraws the signer's attestation.
-
-The chain reads (:class:`LedgerReader` and its value types) live in :mod:`ledger.verify.reader`
-and are re-exported here.
+:func:`attest_report` / :func:`revoke_report_attestation` send the transactions through the
+contract wrapper (an attestation of ``SubjectKind.Report`` with the hash of the auditor's verdict
+as evidence). :func:`attest_on_chain` is the auditor's whole flow: open the report's contract
+with the auditor's key, verify the report, and attest only when it verifies.
+:func:`revoke_on_chain` withdraws the signer's attestation.
 """
 
 from __future__ import annotations
@@ -16,35 +13,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ledger.chain.abi import AbiCodec, SubjectKind
+from ledger.chain.abi import SubjectKind
 from ledger.errors import ChainError, ContractRevert
 from ledger.reports import vc
-from ledger.verify.reader import (
-    AttestationInfo,
-    LedgerReader,
-    Reader,
-    ReportChain,
-    TxInfo,
-    open_report_chain,
-)
+from ledger.verify.reader import open_report_chain, prefetch_report
 from ledger.verify.verdict import Verdict, verdict_evidence
 from ledger.verify.verifier import shipped_recompute, verify_report
 
 if TYPE_CHECKING:
-    from ledger.chain.client import ChainClient
+    from ledger.chain.contract import CarbonLedgerContract
+    from ledger.chain.types import Receipt
     from ledger.config import ChainSettings
     from ledger.reports.figures import Recompute
 
 __all__ = [
     "AttestOutcome",
-    "AttestationInfo",
-    "LedgerReader",
-    "Reader",
-    "ReportChain",
-    "TxInfo",
     "attest_on_chain",
     "attest_report",
-    "open_report_chain",
     "revoke_on_chain",
     "revoke_report_attestation",
 ]
@@ -64,26 +49,28 @@ class AttestOutcome:
         return self.transaction_hash is not None
 
 
-def attest_report(client: ChainClient, codec: AbiCodec, contract: str, report_hash: bytes,
-                  evidence: bytes) -> Mapping[str, Any]:
-    """Records the signer's attestation of a report hash; returns the transaction's receipt."""
+def attest_report(ledger: CarbonLedgerContract, report_hash: bytes, evidence: bytes
+                  ) -> Mapping[str, Any]:
+    """Records the signer's attestation of a report hash; returns the transaction's hash and
+    block (``ChainError`` when the contract refuses it, or the handle is read-only)."""
     try:
-        receipt = client.transact(contract, codec.encode_call(
-            "attest", int(SubjectKind.REPORT), report_hash, evidence))
+        receipt = ledger.attest(SubjectKind.REPORT, report_hash, evidence)
     except ContractRevert as exc:
         raise ChainError(f"the attestation was refused: {exc}") from exc
-    return {"transactionHash": "0x" + bytes(receipt.tx_hash).hex(),
-            "blockNumber": receipt.block_number}
+    return _sent(receipt)
 
 
-def revoke_report_attestation(client: ChainClient, codec: AbiCodec, contract: str,
-                              report_hash: bytes) -> Mapping[str, Any]:
+def revoke_report_attestation(ledger: CarbonLedgerContract, report_hash: bytes
+                              ) -> Mapping[str, Any]:
     """Withdraws the signer's attestation of a report hash."""
     try:
-        receipt = client.transact(contract, codec.encode_call(
-            "revokeAttestation", int(SubjectKind.REPORT), report_hash))
+        receipt = ledger.revoke_attestation(SubjectKind.REPORT, report_hash)
     except ContractRevert as exc:
         raise ChainError(f"the attestation could not be revoked: {exc}") from exc
+    return _sent(receipt)
+
+
+def _sent(receipt: Receipt) -> Mapping[str, Any]:
     return {"transactionHash": "0x" + bytes(receipt.tx_hash).hex(),
             "blockNumber": receipt.block_number}
 
@@ -99,21 +86,19 @@ def attest_on_chain(
     """Verifies a report on its chain with the auditor's key, then attests it; a report that
     does not verify is not attested (the outcome has no transaction)."""
     recompute = recompute or shipped_recompute()
-    with open_report_chain(document, settings, private_key=private_key) as chain:
-        with chain.reader.prefetch(document):  # ends before the attestation is sent
-            verdict = verify_report(document, chain.reader, recompute=recompute,
+    with open_report_chain(document, settings, private_key=private_key) as ledger:
+        with prefetch_report(ledger, document):  # ends before the attestation is sent
+            verdict = verify_report(document, ledger, recompute=recompute,
                                     min_confirmations=min_confirmations)
         if not verdict.ok:
-            return AttestOutcome(verdict, chain.client.address)
-        done = attest_report(chain.client, chain.codec, chain.contract,
-                             vc.report_hash(document), verdict_evidence(verdict))
-    return AttestOutcome(verdict, chain.client.address, str(done["transactionHash"]),
+            return AttestOutcome(verdict, ledger.client.address)
+        done = attest_report(ledger, vc.report_hash(document), verdict_evidence(verdict))
+    return AttestOutcome(verdict, ledger.client.address, str(done["transactionHash"]),
                          int(done["blockNumber"]))
 
 
 def revoke_on_chain(document: Mapping[str, Any], settings: ChainSettings,
                     private_key: bytes | str) -> Mapping[str, Any]:
     """Withdraws the signer's attestation of a report on the report's chain."""
-    with open_report_chain(document, settings, private_key=private_key) as chain:
-        return revoke_report_attestation(chain.client, chain.codec, chain.contract,
-                                         vc.report_hash(document))
+    with open_report_chain(document, settings, private_key=private_key) as ledger:
+        return revoke_report_attestation(ledger, vc.report_hash(document))

@@ -4,6 +4,7 @@ factor set, the records' status, conflicting records, confirmations and attestat
 
 Each check takes the parsed report and a :class:`~ledger.verify.reader.Reader` and returns
 ``(status, detail)`` or raises :class:`~ledger.verify.verdict.CheckFailed`.
+:func:`attestation_dict` is how the verdict lists an attestation.
 """
 
 from __future__ import annotations
@@ -11,13 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.chain.abi import SubjectKind
-from ledger.chain.events import RootAnchored, ShipmentRecorded, live_shipment_records
+from ledger.chain.contract import EXPORTER_ROLE
+from ledger.chain.events import ChainEvent, RootAnchored, ShipmentRecorded, live_shipment_records
+from ledger.chain.types import AnchorInfo, AttestationInfo, Receipt
 from ledger.errors import LedgerError
 from ledger.reports.parse import ParsedReport
 from ledger.verify.reader import Reader
 from ledger.verify.verdict import NOT_APPLICABLE, PASS, CheckFailed, Verdict
 
 __all__ = [
+    "attestation_dict",
     "check_anchor",
     "check_attestations",
     "check_confirmations",
@@ -33,16 +37,19 @@ def _b32(value: str) -> bytes:
 
 
 def check_anchor(p: ParsedReport, reader: Reader) -> tuple[str, str]:
-    roots: dict[str, tuple[str, int, int]] = {}
-    batches: dict[str, tuple[str, int, int]] = {}
-    txs: dict[str, Any] = {}
+    roots: dict[str, AnchorInfo] = {}
+    batches: dict[str, AnchorInfo] = {}
+    txs: dict[str, tuple[Receipt, list[ChainEvent]] | None] = {}
     for shipment_id, a in p.anchors:
         if a.transaction_hash not in txs:
-            txs[a.transaction_hash] = reader.transaction(_b32(a.transaction_hash))
-        tx = txs[a.transaction_hash]
-        if tx is None:
+            receipt = reader.receipt(_b32(a.transaction_hash))
+            txs[a.transaction_hash] = (None if receipt is None
+                                       else (receipt, reader.events_in(receipt)))
+        mined = txs[a.transaction_hash]
+        if mined is None:
             raise CheckFailed(f"shipment {shipment_id}: transaction {a.transaction_hash} is not on "
                         "chain (dropped or reorganised away)")
+        tx, events = mined
         if tx.status != 1 or tx.block_number != a.block_number:
             raise CheckFailed(f"shipment {shipment_id}: transaction is in block {tx.block_number} "
                         f"(status {tx.status}), the report says block {a.block_number}")
@@ -50,27 +57,28 @@ def check_anchor(p: ParsedReport, reader: Reader) -> tuple[str, str]:
             root = str(a.merkle_root)
             if root not in roots:
                 roots[root] = reader.root_info(_b32(root))
-            exporter, block, _ = roots[root]
+            info = roots[root]
             found = any(isinstance(e, RootAnchored) and e.root == _b32(root)
                         and e.exporter == p.issuer
-                        and e.factor_set_id == _b32(a.factor_set_id) for e in tx.events)
+                        and e.factor_set_id == _b32(a.factor_set_id) for e in events)
             what = f"root {root}"
         else:
             if a.batch_id not in batches:
                 batches[a.batch_id] = reader.batch_info(_b32(a.batch_id))
-            exporter, block, _ = batches[a.batch_id]
+            info = batches[a.batch_id]
             found = any(isinstance(e, ShipmentRecorded)
                         and e.shipment_id == _b32(a.chain_shipment_id)
                         and e.record_hash == _b32(a.record_hash) and e.exporter == p.issuer
                         and e.factor_set_id == _b32(a.factor_set_id)
                         and (e.co2e_wtw_g, e.co2e_ttw_g) == (a.co2e_wtw_g, a.co2e_ttw_g)
-                        for e in tx.events)
+                        for e in events)
             what = f"batch {a.batch_id}"
-        if int(exporter, 16) == 0:
+        if info.exporter is None:
             raise CheckFailed(f"shipment {shipment_id}: {what} is not anchored on chain")
-        if exporter != p.issuer or block != a.block_number:
-            raise CheckFailed(f"shipment {shipment_id}: {what} was anchored by {exporter} in block "
-                        f"{block}, the report says {p.issuer} in block {a.block_number}")
+        if info.exporter != p.issuer or info.block_number != a.block_number:
+            raise CheckFailed(f"shipment {shipment_id}: {what} was anchored by {info.exporter} in "
+                        f"block {info.block_number}, the report says {p.issuer} in block "
+                        f"{a.block_number}")
         if not found:
             raise CheckFailed(f"shipment {shipment_id}: transaction {a.transaction_hash} does not "
                         f"carry the anchoring event of {what} by the issuer under factor set "
@@ -83,9 +91,9 @@ def check_issuer_role(p: ParsedReport, reader: Reader) -> tuple[str, str]:
     notes = []
     for block in sorted({a.block_number for _, a in p.anchors}):
         try:
-            held = reader.has_role("exporter", p.issuer, block)
+            held = reader.has_role(EXPORTER_ROLE, p.issuer, block=block)
         except LedgerError:  # a node without historical state
-            held = reader.has_role("exporter", p.issuer)
+            held = reader.has_role(EXPORTER_ROLE, p.issuer)
             notes.append(f"block {block} state unavailable, checked the latest block")
         if not held:
             raise CheckFailed(f"{p.issuer} did not hold the exporter role at block {block}")
@@ -96,7 +104,7 @@ def check_issuer_role(p: ParsedReport, reader: Reader) -> tuple[str, str]:
 def check_factor_sets(p: ParsedReport, reader: Reader) -> tuple[str, str]:
     ids = sorted({a.factor_set_id for _, a in p.anchors})
     for fid in ids:
-        if not reader.factor_set_registered(_b32(fid)):
+        if not reader.is_factor_set_registered(_b32(fid)):
             raise CheckFailed(f"factor set {fid} is not registered on chain")
     return PASS, "registered on chain: " + ", ".join(ids)
 
@@ -130,7 +138,7 @@ def check_uniqueness(p: ParsedReport, reader: Reader) -> tuple[str, str]:
 
 
 def check_confirmations(p: ParsedReport, reader: Reader, required: int) -> tuple[str, str]:
-    latest = reader.latest_block()
+    latest = reader.block_number()
     deepest = max(a.block_number for _, a in p.anchors)
     have = latest - deepest + 1
     if have < required:
@@ -141,8 +149,8 @@ def check_confirmations(p: ParsedReport, reader: Reader, required: int) -> tuple
 def check_attestations(verdict: Verdict, reader: Reader, report_hash: bytes,
                   required: bool) -> tuple[str, str]:
     found = reader.attestations(SubjectKind.REPORT, report_hash)
-    verdict.attestations = [a.to_dict() for a in found]
-    live = [a for a in found if a.live and a.is_auditor]
+    verdict.attestations = [attestation_dict(a) for a in found]
+    live = [a for a in found if a.live and a.holds_auditor_role]
     revoked = [a for a in found if not a.live]
     tail = f"; {len(revoked)} revoked" if revoked else ""
     if live:
@@ -151,3 +159,10 @@ def check_attestations(verdict: Verdict, reader: Reader, report_hash: bytes,
     if required:
         raise CheckFailed("no live attestation by an auditor" + tail)
     return NOT_APPLICABLE, "no live attestation" + tail
+
+
+def attestation_dict(a: AttestationInfo) -> dict[str, Any]:
+    """An attestation as the verdict lists it (JSON names, the evidence as ``0x`` hex)."""
+    return {"auditor": a.auditor, "attestedAt": a.attested_at, "revokedAt": a.revoked_at,
+            "evidence": "0x" + a.evidence.hex(), "holdsAuditorRole": a.holds_auditor_role,
+            "live": a.live}

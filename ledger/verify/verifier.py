@@ -25,11 +25,11 @@ those reading the ledger contract in :mod:`ledger.verify.onchain`):
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, cast
 
+from ledger.chain.contract import CarbonLedgerContract
 from ledger.errors import LedgerError, VerificationError
 from ledger.records import merkle
 from ledger.reports import vc
@@ -50,7 +50,7 @@ from ledger.verify.onchain import (
     check_status,
     check_uniqueness,
 )
-from ledger.verify.reader import LedgerReader, Reader, open_report_chain
+from ledger.verify.reader import Reader, open_report_chain, prefetch_report
 from ledger.verify.verdict import (
     CHECK_NAMES,
     FAIL,
@@ -137,7 +137,7 @@ def verify_report(
     _run(verdict, "signature", lambda: check_signature(p))
 
     def chain_id() -> tuple[str, str]:
-        node = reader.chain_id()
+        node = reader.node_chain_id()
         if node != p.chain_id:
             raise CheckFailed(f"the RPC node serves chain {node}, the report is on chain "
                               f"{p.chain_id}")
@@ -183,8 +183,8 @@ def verify_proofs(
     Returns (number checked, indices of failing entries); a root not anchored by ``exporter``
     fails every entry.
     """
-    anchored_by, _, _ = reader.root_info(_b32(root))
-    if anchored_by.lower() != exporter.lower():
+    anchored_by = reader.root_info(_b32(root)).exporter
+    if anchored_by is None or anchored_by.lower() != exporter.lower():
         return len(entries), list(range(len(entries)))
     bad = [i for i, (leaf, proof) in enumerate(entries)
            if not merkle.verify_proof(root, leaf, proof)]
@@ -222,9 +222,9 @@ def verify_on_chain(
     """
     recompute = recompute or shipped_recompute()
     with _report_reader(document, settings) as reader:
-        # a ledger reader fetches the report's chain reads in one batch
-        batched = (reader.prefetch(document) if isinstance(reader, LedgerReader)
-                   else contextlib.nullcontext())
+        # on a real chain, the report's chain reads are fetched in one batch
+        batched = (prefetch_report(reader, document) if isinstance(reader, CarbonLedgerContract)
+                   else nullcontext())
         with batched:
             return verify_report(document, reader, recompute=recompute,
                                  min_confirmations=min_confirmations,
@@ -238,5 +238,5 @@ def _report_reader(document: Any, settings: ChainSettings) -> Iterator[Reader]:
     except VerificationError:
         yield cast(Reader, _NoChain())
         return
-    with open_report_chain(document, settings) as chain:
-        yield chain.reader
+    with open_report_chain(document, settings) as ledger:
+        yield ledger
