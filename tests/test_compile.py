@@ -35,7 +35,8 @@ def test_committed_artifact_matches_the_contract_sources() -> None:
 
 def test_committed_artifact_is_what_the_compiler_builds() -> None:
     built = build_artifacts(project_root=ROOT)["CarbonLedger"]
-    committed = (ROOT / "ledger" / "chain" / "artifacts" / "CarbonLedger.json").read_text(encoding="utf-8")
+    artifact = ROOT / "ledger" / "chain" / "artifacts" / "CarbonLedger.json"
+    committed = artifact.read_text(encoding="utf-8")
     assert built.dumps() == committed, f"the committed artifact differs from a build: {REFRESH}"
     assert built.compiler_version.startswith("0.8.30+")
 
