@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import json
 import logging
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -293,6 +295,28 @@ def test_organisation_keys_are_never_returned_or_logged(offline_service: Service
 def test_openid_configuration_names_the_token_endpoint(offline_service: Service) -> None:
     found = offline_service.client.get("/.well-known/openid-configuration").json()
     assert found["token_endpoint"] == "http://testserver/auth/token"
+
+
+def test_a_job_records_the_progress_its_work_reports(offline_service: Service) -> None:
+    s = offline_service
+    org = s.ctx.create_org("Jobs", "buyer").org
+    reported, release = threading.Event(), threading.Event()
+
+    def work(report: Callable[[str, int, int], None]) -> dict[str, object]:
+        report("halfway", 5, 10)
+        reported.set()
+        release.wait(10)
+        return {"ok": True}
+
+    job_id = s.ctx.jobs.start(org.id, "test", {}, work)
+    assert reported.wait(10)
+    job = s.ctx.store.job(job_id)
+    assert job is not None
+    assert (job.state, job.phase, job.done, job.total) == ("running", "halfway", 5, 10)
+    release.set()
+    s.ctx.jobs.wait(job_id, 10)
+    job = s.ctx.store.job(job_id)
+    assert job is not None and (job.state, job.result) == ("done", {"ok": True})
 
 
 # ---------------------------------------------------------------------------------- mapping
