@@ -27,6 +27,8 @@ from api.errors import error_body, install_error_handlers
 from api.jobs import JobRunner
 from api.keystore import KeyRing, SigningKey
 from api.pact_events import EventSender
+from api.routers import admin, auditor, exporter, pact, pages
+from api.routers import auth as auth_routes
 from api.settings import ServiceSettings
 from api.store import open_service_store
 from ledger.chain.deploy import Deployment
@@ -106,8 +108,6 @@ def create_app(settings: ServiceSettings, chain_settings: ChainSettings, *,
                context: ServiceContext | None = None) -> FastAPI:
     """The service. ``deployment`` defaults to the chain settings' deployment file;
     ``admin_key`` (the contract admin's) lets the service grant roles to new organisations."""
-    from api.routers import admin, auditor, auth, exporter, pact, pages
-
     ctx = context or build_context(settings, chain_settings, deployment=deployment,
                                    admin_key=admin_key)
 
@@ -123,7 +123,7 @@ def create_app(settings: ServiceSettings, chain_settings: ChainSettings, *,
                   lifespan=lifespan)
     app.state.ctx = ctx
     install_error_handlers(app)
-    for module in (auth, exporter, auditor, admin, pact, pages):
+    for module in (auth_routes, exporter, auditor, admin, pact, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     if settings.require_https:

@@ -92,12 +92,13 @@ STAGES = ("computing", "preparing", "storing", "sending", "done")
 class AnchorProgress:
     """Where an anchoring run stands, as its ``progress`` callback hears it.
 
-    ``stage`` is one of :data:`STAGES`: ``computing`` (footprints; :func:`anchor_shipments`
-    only), ``preparing`` (records built and checked, earlier runs settled), ``storing`` (the
-    streamed root path stored one more record block; nothing committed yet), ``sending`` (the
-    batches are committed; transactions are signed, sent and watched) and ``done``.
-    ``shipments`` is the number of shipments given; ``signed`` and ``final`` count this run's
-    transactions signed and final so far.
+    ``stage`` is one of :data:`STAGES`: ``computing`` (the footprints; :func:`anchor_shipments`
+    only), ``preparing`` (building and checking the records, settling what earlier runs left
+    open), ``storing`` (the streamed root path stored one more record block, its write
+    transaction still open: a callback that writes to the same SQLite database would wait for
+    it), ``sending`` (the batches are committed; transactions are signed, sent and watched) and
+    ``done``. ``shipments`` is the number of shipments given; ``signed`` and ``final`` count
+    this run's transactions signed and final so far.
     """
 
     stage: str
