@@ -1,8 +1,10 @@
 """The FastAPI application, built by :func:`create_app` from explicit settings.
 
 Nothing is created at import time: ``create_app(settings, chain_settings)`` opens the store
-(migrating it), wires the parts (:class:`api.context.ServiceContext`) and returns the app. The
-routers are thin: each calls the same library functions as the command line.
+(the ledger's migrations, then the service's own), builds the parts once
+(:func:`build_context`, the composition root: :class:`api.context.ServiceContext`) and returns the
+app. The routers take the context as a typed dependency (:data:`api.deps.Context`) and are thin:
+each calls the same library functions as the command line.
 """
 
 from __future__ import annotations
@@ -17,14 +19,27 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.context import ServiceContext, build_context
+from api.anchoring import resume_jobs
+from api.auth import Auth
+from api.chain_access import ChainAccess
+from api.context import ServiceContext
 from api.errors import error_body, install_error_handlers
+from api.jobs import JobRunner
+from api.keystore import KeyRing, SigningKey
+from api.pact_events import EventSender
+from api.routers import admin, auditor, exporter, pact, pages
+from api.routers import auth as auth_routes
 from api.settings import ServiceSettings
+from api.store import open_service_store
 from ledger.chain.deploy import Deployment
 from ledger.config import ChainSettings
 from ledger.errors import LedgerError
+from ledger.factors.distances import Router
+from ledger.factors.factorset import FactorSet, load_factor_set
+from ledger.reports.figures import engine_recompute
+from ledger.store.store import open_store
 
-__all__ = ["create_app"]
+__all__ = ["build_context", "create_app"]
 
 _DESCRIPTION = """
 Carbon-footprint traceability ledger as a service.
@@ -59,19 +74,46 @@ class _HttpsOnly:
         await self.app(scope, receive, send)
 
 
+def build_context(settings: ServiceSettings, chain_settings: ChainSettings, *,
+                  deployment: Deployment | None = None, admin_key: bytes | str | None = None,
+                  factor_set: FactorSet | None = None) -> ServiceContext:
+    """Opens the store (the ledger's tables, then the service's) and builds the service's parts,
+    each once, into one context."""
+    keyring = KeyRing(settings.master_secret(), kdf_iterations=settings.keystore_kdf_iterations)
+    ledger_store = open_store(settings.store_url)
+    try:
+        store = open_service_store(ledger_store)
+    except LedgerError:
+        ledger_store.close()
+        raise
+    factor_set = factor_set or load_factor_set()
+    admin = None
+    if admin_key is not None:
+        raw = bytes.fromhex(admin_key.removeprefix("0x")) if isinstance(admin_key, str) \
+            else admin_key
+        admin = SigningKey(raw)
+    router = Router()  # one route cache for submissions, anchoring and verification
+    jobs = JobRunner(store, settings.job_workers)
+    return ServiceContext(
+        settings=settings, ledger_store=ledger_store, store=store, keyring=keyring,
+        chain=ChainAccess(chain_settings, deployment, admin),
+        auth=Auth(store, settings.token_ttl_s), factor_set=factor_set, router=router,
+        recompute=engine_recompute([factor_set], router), jobs=jobs,
+        events=EventSender(settings, store, jobs),
+    )
+
+
 def create_app(settings: ServiceSettings, chain_settings: ChainSettings, *,
                deployment: Deployment | None = None, admin_key: bytes | str | None = None,
                context: ServiceContext | None = None) -> FastAPI:
     """The service. ``deployment`` defaults to the chain settings' deployment file;
     ``admin_key`` (the contract admin's) lets the service grant roles to new organisations."""
-    from api.routers import admin, auditor, auth, exporter, pact, pages
-
     ctx = context or build_context(settings, chain_settings, deployment=deployment,
                                    admin_key=admin_key)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        ctx.jobs.resume()
+        resume_jobs(ctx)
         try:
             yield
         finally:
@@ -81,7 +123,7 @@ def create_app(settings: ServiceSettings, chain_settings: ChainSettings, *,
                   lifespan=lifespan)
     app.state.ctx = ctx
     install_error_handlers(app)
-    for module in (auth, exporter, auditor, admin, pact, pages):
+    for module in (auth_routes, exporter, auditor, admin, pact, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     if settings.require_https:

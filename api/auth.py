@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import secrets
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
@@ -26,7 +25,15 @@ from fastapi import Request
 from api.errors import ApiError
 from api.store import ServiceStore
 
-__all__ = ["Auth", "Principal", "hash_secret", "new_client_credentials", "verify_secret"]
+__all__ = [
+    "Auth",
+    "Principal",
+    "hash_secret",
+    "new_client_credentials",
+    "oauth_error",
+    "parse_basic",
+    "verify_secret",
+]
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
@@ -144,21 +151,6 @@ def parse_basic(header: str) -> tuple[str, str] | None:
     if not sep:
         return None
     return unquote(client_id.replace("+", " ")), unquote(secret.replace("+", " "))
-
-
-def requires(*roles: str) -> Callable[[Request], Principal]:
-    """A FastAPI dependency: the caller, who must hold one of ``roles``."""
-
-    def dependency(request: Request) -> Principal:
-        auth: Auth = request.app.state.ctx.auth
-        principal = auth.from_request(request)
-        if roles and principal.role not in roles:
-            raise ApiError(403, "AccessDenied",
-                           f"this action needs the role {' or '.join(roles)}; the token is "
-                           f"for an organisation with the role {principal.role}")
-        return principal
-
-    return dependency
 
 
 def oauth_error(status: int, error: str, description: str) -> ApiError:

@@ -1,4 +1,9 @@
-"""Everything a request handler needs, built once by the app factory and passed in."""
+"""Everything a request handler needs, built once by the app factory and passed in.
+
+:class:`ServiceContext` holds the service's parts, each built from the settings alone (the jobs'
+pool and the PACT event sender take the service store, never the context), so the context is
+made whole in one step by :func:`api.app.build_context`, the composition root.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,17 @@ from typing import Any
 
 from api.auth import Auth, hash_secret, new_client_credentials
 from api.chain_access import ChainAccess
-from api.keystore import KeyRing, SigningKey
+from api.jobs import JobRunner
+from api.keystore import KeyRing
+from api.pact_events import EventSender
 from api.settings import ServiceSettings
 from api.store import OrgRow, ServiceStore
-from ledger.chain.deploy import Deployment
-from ledger.config import ChainSettings
+from ledger.factors.distances import Router
 from ledger.factors.factorset import FactorSet
+from ledger.reports.figures import Recompute
 from ledger.store.store import LedgerStore
 
-__all__ = ["NewOrganisation", "ServiceContext", "build_context"]
+__all__ = ["NewOrganisation", "ServiceContext"]
 
 log = logging.getLogger("api")
 
@@ -35,8 +42,11 @@ class NewOrganisation:
                 "client_secret": self.client_secret}
 
 
-@dataclass
+@dataclass(frozen=True)
 class ServiceContext:
+    """The service's parts, built once by :func:`api.app.build_context` and handed to the
+    routes through :data:`api.deps.Context`."""
+
     settings: ServiceSettings
     ledger_store: LedgerStore
     store: ServiceStore
@@ -44,10 +54,10 @@ class ServiceContext:
     chain: ChainAccess
     auth: Auth
     factor_set: FactorSet
-    router: Any
-    recompute: Any
-    jobs: Any = None
-    events: Any = None
+    router: Router
+    recompute: Recompute
+    jobs: JobRunner
+    events: EventSender
 
     def create_org(self, name: str, role: str, *, private_key: bytes | str | None = None,
                    client_id: str | None = None, client_secret: str | None = None,
@@ -73,39 +83,5 @@ class ServiceContext:
         return client_id, secret
 
     def close(self) -> None:
-        if self.jobs is not None:
-            self.jobs.close()
+        self.jobs.close()
         self.ledger_store.close()
-
-
-def build_context(settings: ServiceSettings, chain_settings: ChainSettings, *,
-                  deployment: Deployment | None = None, admin_key: bytes | str | None = None,
-                  factor_set: FactorSet | None = None) -> ServiceContext:
-    """Opens the store (migrating it) and wires the service's parts together."""
-    from api.anchoring import JobRunner
-    from api.pact_events import EventSender
-    from api.reporting import shared_router_recompute
-    from ledger.factors.distances import Router
-    from ledger.factors.factorset import load_factor_set
-    from ledger.store.store import open_store
-
-    keyring = KeyRing(settings.master_secret(), kdf_iterations=settings.keystore_kdf_iterations)
-    ledger_store = open_store(settings.store_url)
-    store = ServiceStore(ledger_store)
-    factor_set = factor_set or load_factor_set()
-    admin = None
-    if admin_key is not None:
-        raw = bytes.fromhex(admin_key.removeprefix("0x")) if isinstance(admin_key, str) \
-            else admin_key
-        admin = SigningKey(raw)
-    router = Router()
-    ctx = ServiceContext(
-        settings=settings, ledger_store=ledger_store, store=store, keyring=keyring,
-        chain=ChainAccess(chain_settings, deployment, admin),
-        auth=Auth(store, settings.token_ttl_s),
-        factor_set=factor_set, router=router,
-        recompute=shared_router_recompute(factor_set, router),
-    )
-    ctx.jobs = JobRunner(ctx, settings.job_workers)
-    ctx.events = EventSender(ctx)
-    return ctx

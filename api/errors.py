@@ -10,7 +10,8 @@ InputError, FactorError,       422     ``InvalidInput`` (with ``problems``)
 RoutingError, VerificationError
 GasCapExceeded                 422     ``InvalidInput``
 ContractRevert                 409     ``ChainRefused`` (with ``errorName``)
-StoreError                     409     ``Conflict``; 503 ``StoreUnavailable`` when unreachable
+StoreUnavailable               503     ``StoreUnavailable``
+other StoreError               409     ``Conflict`` (WriteRefused, StoreBusy, inconsistencies)
 RpcUnavailable, ChainIdMismatch 503    ``ChainUnavailable``
 other ChainError               502     ``ChainError``
 ConfigError                    503     ``NotConfigured``
@@ -43,6 +44,7 @@ from ledger.errors import (
     RoutingError,
     RpcUnavailable,
     StoreError,
+    StoreUnavailable,
     VerificationError,
 )
 
@@ -89,9 +91,9 @@ def status_of(exc: LedgerError) -> tuple[int, str, dict[str, Any]]:
         return 503, "ChainUnavailable", {}
     if isinstance(exc, ChainError):
         return 502, "ChainError", {}
+    if isinstance(exc, StoreUnavailable):
+        return 503, "StoreUnavailable", {}
     if isinstance(exc, StoreError):
-        if "unavailable" in str(exc):
-            return 503, "StoreUnavailable", {}
         return 409, "Conflict", {}
     if isinstance(exc, ConfigError):
         return 503, "NotConfigured", {}

@@ -25,9 +25,10 @@ import numpy as np
 import orjson
 
 from api.errors import ApiError
-from api.store import MODES, NewShipment, ServiceStore
+from api.store import NewShipment, ServiceStore
 from ledger.errors import InputError, InputProblem
 from ledger.factors.factorset import FactorSet
+from ledger.inputs.shipments import MODES
 from ledger.store.store import LedgerStore, Scope
 
 __all__ = [

@@ -14,17 +14,16 @@ import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from api.auth import Principal
 from api.errors import ApiError
-from api.settings import PactPartner
-
-if TYPE_CHECKING:
-    from api.auth import Principal
-    from api.context import ServiceContext
+from api.jobs import JobRunner
+from api.settings import PactPartner, ServiceSettings
+from api.store import ServiceStore
 
 __all__ = ["EVENT_TYPES", "EventSender"]
 
@@ -68,21 +67,24 @@ def check_envelope(event: Any) -> Mapping[str, Any]:
 
 
 class EventSender:
-    """Receives events and sends the answers to configured partners."""
+    """Receives events and sends the answers to configured partners (in the background, on the
+    jobs' pool)."""
 
-    def __init__(self, ctx: ServiceContext) -> None:
-        self._ctx = ctx
+    def __init__(self, settings: ServiceSettings, store: ServiceStore, jobs: JobRunner) -> None:
+        self._settings = settings
+        self._store = store
+        self._jobs = jobs
 
     def partner_for(self, source: str) -> PactPartner | None:
         host = _host_of(source)
-        for partner in self._ctx.settings.pact_partners:
+        for partner in self._settings.pact_partners:
             if urlsplit(partner.base_url).netloc.lower() == host:
                 return partner
         return None
 
     def receive(self, event: Mapping[str, Any], principal: Principal, our_source: str) -> None:
         """Records an incoming event; a footprint request gets its answer in the background."""
-        store = self._ctx.store
+        store = self._store
         kind = str(event["type"])
         if kind != REQUEST_CREATED:
             store.add_event(str(event["id"]), kind, str(event["source"]), direction="in",
@@ -98,7 +100,7 @@ class EventSender:
         answer = self._answer(event, principal, our_source)
         row = store.add_event(str(answer["id"]), str(answer["type"]), partner.base_url,
                               direction="out", body=answer, state="pending")
-        self._ctx.jobs.run_in_background(lambda: self.deliver(row, partner, answer))
+        self._jobs.run_in_background(lambda: self.deliver(row, partner, answer))
 
     def _answer(self, event: Mapping[str, Any], principal: Principal, our_source: str
                 ) -> dict[str, Any]:
@@ -106,7 +108,7 @@ class EventSender:
         product_ids = [str(p) for p in (data["pf"].get("productIds") or [])
                        if isinstance(p, str)]
         org_filter = principal.org_id if principal.role == "exporter" else None
-        found = self._ctx.store.footprints_for_products(product_ids, org_filter) \
+        found = self._store.footprints_for_products(product_ids, org_filter) \
             if product_ids else []
         envelope = {"specversion": "1.0", "id": str(uuid.uuid4()), "source": our_source,
                     "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
@@ -121,7 +123,7 @@ class EventSender:
 
     def deliver(self, row_id: int, partner: PactPartner, event: Mapping[str, Any]) -> bool:
         """Sends ``event`` to the partner, retrying with exponential back-off; True when sent."""
-        settings = self._ctx.settings
+        settings = self._settings
         error: str | None = None
         attempts = 0
         with httpx.Client(timeout=settings.pact_event_timeout_s) as http:
@@ -134,18 +136,18 @@ class EventSender:
                         headers={"authorization": f"Bearer {token}",
                                  "content-type": "application/cloudevents+json; charset=UTF-8"})
                     if response.status_code < 300:
-                        self._ctx.store.update_event(row_id, state="sent", attempts=attempts,
+                        self._store.update_event(row_id, state="sent", attempts=attempts,
                                                      last_error=None)
                         return True
                     error = f"HTTP {response.status_code}: {response.text[:200]}"
                 except httpx.HTTPError as exc:
                     error = f"{type(exc).__name__}: {exc}"
-                self._ctx.store.update_event(row_id, state="retrying", attempts=attempts,
+                self._store.update_event(row_id, state="retrying", attempts=attempts,
                                              last_error=error)
                 if attempt < settings.pact_event_retries:
                     time.sleep(settings.pact_event_backoff_s * 2**attempt)
         log.warning("PACT event %s to %s not delivered: %s", event["id"], partner.base_url, error)
-        self._ctx.store.update_event(row_id, state="failed", attempts=attempts, last_error=error)
+        self._store.update_event(row_id, state="failed", attempts=attempts, last_error=error)
         return False
 
     def _token(self, http: httpx.Client, partner: PactPartner) -> str:

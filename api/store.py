@@ -1,7 +1,8 @@
-"""The service's tables and their queries, on the ledger store's engine and migrations.
+"""The service's tables and their queries, on the ledger store's engine (same database).
 
-The tables are created by the alembic revision ``0002_service_tables`` in
-``ledger/store/migrations`` (run by :func:`ledger.store.store.open_store`); this module only reads
+The tables are the service's own: :func:`open_service_store` creates or upgrades them with the
+service's alembic branch (``api/migrations``, versioned in ``service_alembic_version``) on a store
+that :func:`ledger.store.store.open_store` opened, and returns the :class:`ServiceStore` that reads
 and writes them. Each write method is one database transaction (on SQLite ``BEGIN IMMEDIATE``, set
 up by the ledger store's engine), so a failure leaves the state before the write.
 """
@@ -17,12 +18,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
-from ledger.errors import StoreError
+from api.migrations import SCRIPT_LOCATION
+from ledger.errors import StoreError, StoreUnavailable, WriteRefused
+from ledger.inputs.shipments import MODES
 from ledger.store.store import LedgerStore
 
 __all__ = [
-    "MODES",
     "ROLES",
     "JobRow",
     "NewShipment",
@@ -30,10 +33,10 @@ __all__ = [
     "ServiceStore",
     "ShipmentRow",
     "TokenRow",
+    "open_service_store",
 ]
 
 ROLES = ("exporter", "auditor", "buyer", "admin")
-MODES = ("road", "rail", "sea", "air", "inland_waterway", "hub")
 _CHUNK = 500
 
 metadata = sa.MetaData()
@@ -298,19 +301,36 @@ def _insert_rows(conn: Connection, table: sa.Table, columns: Sequence[str],
     conn.exec_driver_sql(compiled.string, params)
 
 
-def _engine_of(store: LedgerStore) -> Engine:
-    engine = getattr(store, "engine", None)
-    if isinstance(engine, Engine):
-        return engine
-    return store._engine  # the ledger store's engine (same database, same pragmas)
+def upgrade_service_tables(engine: Engine) -> None:
+    """Brings the service's tables to the newest revision of their own alembic branch."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPT_LOCATION))
+    config.set_main_option("path_separator", "os")
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+
+
+def open_service_store(ledger_store: LedgerStore) -> ServiceStore:
+    """The service's tables on a store opened by :func:`ledger.store.store.open_store` (which
+    migrated the ledger's tables), created or upgraded first."""
+    try:
+        upgrade_service_tables(ledger_store.engine)
+    except SQLAlchemyError as exc:
+        raise StoreUnavailable(f"cannot migrate the service tables: {exc}") from exc
+    return ServiceStore(ledger_store)
 
 
 class ServiceStore:
-    """Typed access to the service tables of an opened ledger store."""
+    """Typed access to the service tables of an opened ledger store (see
+    :func:`open_service_store`, which creates them)."""
 
     def __init__(self, ledger_store: LedgerStore) -> None:
         self.ledger = ledger_store
-        self._engine = _engine_of(ledger_store)
+        self._engine = ledger_store.engine
 
     def _write(self) -> AbstractContextManager[Connection]:
         return self.ledger.write("service store")
@@ -327,7 +347,7 @@ class ServiceStore:
             taken = conn.execute(sa.select(organisations.c.id)
                                  .where(organisations.c.name == name)).first()
             if taken is not None:
-                raise StoreError(f"an organisation named {name!r} exists already")
+                raise WriteRefused(f"an organisation named {name!r} exists already")
             result = conn.execute(organisations.insert().values(
                 name=name, role=role, address=address, keystore=keystore, created_at=_now()))
             key = result.inserted_primary_key

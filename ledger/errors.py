@@ -14,6 +14,10 @@ catch one root. The tree::
     │   ├── ContractRevert    a call or transaction reverted; names the custom error and arguments
     │   └── GasCapExceeded    a transaction would exceed the per-transaction or block gas cap
     ├── StoreError            the local ledger store refused a write or is inconsistent
+    │   ├── StoreUnavailable  the database cannot be opened or reached
+    │   ├── WriteRefused      the database refused a write (a constraint: a row given twice)
+    │   │   └── RecordConflict  a bulk write met a record the store holds already
+    │   └── StoreBusy         another run holds the writer lock of the same key
     └── VerificationError     a report could not be checked at all (malformed beyond checking)
 
 A message says what was wrong and what to do about it.
@@ -38,8 +42,11 @@ __all__ = [
     "RecordConflict",
     "RoutingError",
     "RpcUnavailable",
+    "StoreBusy",
     "StoreError",
+    "StoreUnavailable",
     "VerificationError",
+    "WriteRefused",
 ]
 
 
@@ -127,10 +134,29 @@ class GasCapExceeded(ChainError):
 
 
 class StoreError(LedgerError):
-    """The local ledger store refused a write or found itself inconsistent."""
+    """The local ledger store refused a write or found itself inconsistent.
+
+    Its kind is its class: callers (the service's HTTP mapping) decide by type, never by the
+    message text. A plain ``StoreError`` is an inconsistency (a batch or transaction that is not
+    there, a record block that does not fit).
+    """
 
 
-class RecordConflict(StoreError):
+class StoreUnavailable(StoreError):
+    """The database cannot be opened or reached (a network error, a lock held too long); trying
+    again later may work."""
+
+
+class WriteRefused(StoreError):
+    """The database refused a write: a constraint failed (a row given twice, a unique key taken
+    by a concurrent writer). Nothing of the transaction was kept."""
+
+
+class StoreBusy(StoreError):
+    """Another run holds the one-writer-per-key lock on the same chain and sender."""
+
+
+class RecordConflict(WriteRefused):
     """A bulk write met a record the store already holds for the same shipment (or one given
     twice): nothing was written."""
 

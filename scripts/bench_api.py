@@ -264,7 +264,7 @@ def _phase(base: str, one: Callable[[httpx.Client, int], bool], *, clients: int,
 def run_round(code_root: Path, node: Any, args: argparse.Namespace) -> Round:
     """Both phases against a fresh contract, a fresh store and a server running the service
     from ``code_root``."""
-    from api.context import build_context
+    from api.app import build_context
     from api.settings import ServiceSettings
     from api.store import ServiceStore
     from ledger.chain.client import connect

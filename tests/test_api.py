@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import logging
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,7 +22,10 @@ from ledger.errors import (
     InputError,
     LedgerError,
     RpcUnavailable,
+    StoreBusy,
     StoreError,
+    StoreUnavailable,
+    WriteRefused,
 )
 from ledger.factors.factorset import load_factor_set
 from ledger.footprint.single import compute_shipment
@@ -291,6 +297,28 @@ def test_openid_configuration_names_the_token_endpoint(offline_service: Service)
     assert found["token_endpoint"] == "http://testserver/auth/token"
 
 
+def test_a_job_records_the_progress_its_work_reports(offline_service: Service) -> None:
+    s = offline_service
+    org = s.ctx.create_org("Jobs", "buyer").org
+    reported, release = threading.Event(), threading.Event()
+
+    def work(report: Callable[[str, int, int], None]) -> dict[str, object]:
+        report("halfway", 5, 10)
+        reported.set()
+        release.wait(10)
+        return {"ok": True}
+
+    job_id = s.ctx.jobs.start(org.id, "test", {}, work)
+    assert reported.wait(10)
+    job = s.ctx.store.job(job_id)
+    assert job is not None
+    assert (job.state, job.phase, job.done, job.total) == ("running", "halfway", 5, 10)
+    release.set()
+    s.ctx.jobs.wait(job_id, 10)
+    job = s.ctx.store.job(job_id)
+    assert job is not None and (job.state, job.result) == ("done", {"ok": True})
+
+
 # ---------------------------------------------------------------------------------- mapping
 
 
@@ -300,10 +328,64 @@ def test_openid_configuration_names_the_token_endpoint(offline_service: Service)
     (ContractRevert("reverted", "NotExporter"), 409, "ChainRefused"),
     (RpcUnavailable("down"), 503, "ChainUnavailable"),
     (ChainError("odd"), 502, "ChainError"),
-    (StoreError("the ledger store is unavailable: locked"), 503, "StoreUnavailable"),
-    (StoreError("the ledger store refused a write"), 409, "Conflict"),
+    (StoreUnavailable("the ledger store is unavailable: locked"), 503, "StoreUnavailable"),
+    (WriteRefused("the ledger store refused a write"), 409, "Conflict"),
+    (StoreBusy("another run is sending transactions"), 409, "Conflict"),
+    # the kind is the class, never the text: a plain StoreError is a conflict whatever it says
+    (StoreError("batch 7 is unavailable in this transaction"), 409, "Conflict"),
     (ConfigError("no deployment"), 503, "NotConfigured"),
     (LedgerError("other"), 400, "BadRequest"),
 ])
 def test_library_errors_map_to_http_statuses(error: LedgerError, status: int, code: str) -> None:
     assert status_of(error)[:2] == (status, code)
+
+
+# ---------------------------------------------------------------------------------- layering
+
+API = Path(__file__).resolve().parents[1] / "api"
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module ``path`` imports, at module level or inside functions."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def _api_modules() -> dict[str, Path]:
+    return {".".join(("api", *path.relative_to(API).with_suffix("").parts)).removesuffix(
+        ".__init__"): path for path in API.rglob("*.py")}
+
+
+def test_the_service_imports_nothing_from_the_command_line() -> None:
+    # the CLI's serve imports the service; the service calls the library, never the CLI
+    offending = {name: sorted(i for i in _imports(path)
+                              if i == "ledger.cli" or i.startswith("ledger.cli."))
+                 for name, path in _api_modules().items()}
+    assert {name: found for name, found in offending.items() if found} == {}
+
+
+def test_the_service_modules_import_no_circle() -> None:
+    modules = _api_modules()
+    graph = {name: {i for i in _imports(path) if i in modules and i != name}
+             for name, path in modules.items()}
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = set(), list(graph[start])
+        while todo:
+            current = todo.pop()
+            if current == goal:
+                return True
+            if current not in seen:
+                seen.add(current)
+                todo.extend(graph[current])
+        return False
+
+    circles = sorted(name for name in graph if reaches(name, name))
+    assert circles == []
+    assert "api.anchoring" in graph["api.app"]  # the check sees the imports it looks for

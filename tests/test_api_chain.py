@@ -118,6 +118,26 @@ def test_exporter_to_auditor_end_to_end(chain_service: Service) -> None:
                             headers=s.auth(auditor)).json()["attestations"]) == 1
 
 
+def test_the_anchoring_job_reports_the_runs_progress(chain_service: Service) -> None:
+    from api.anchoring import anchor_pending
+
+    s = chain_service
+    exporter = s.org("Wenzhou", "exporter")
+    assert s.client.post("/v1/shipments", json=DEMO, headers=s.auth(exporter)).status_code == 201
+    heard: list[tuple[str, int, int]] = []
+    result = anchor_pending(s.ctx, exporter.org.id, None,
+                            lambda phase, done, total: heard.append((phase, done, total)))
+    n = len(IDS)
+    assert result["anchored"] == n
+    # the stages anchor_shipments' progress callback hears, as the job's phase and counts
+    assert heard[:2] == [(f"computing {n} footprint(s)", 0, n), (f"building {n} record(s)", 0, n)]
+    sending = heard[2:-1]
+    assert sending[0] == ("0 transaction(s) signed, 0 final", n, n)  # the batch is stored
+    assert sending[-1] == ("1 transaction(s) signed, 1 final", n, n)
+    assert ("1 transaction(s) signed, 0 final", n, n) in sending
+    assert heard[-1] == ("finishing", n, n)
+
+
 def test_a_failed_chain_call_leaves_nothing_half_recorded(chain_service: Service,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     s = chain_service

@@ -1,8 +1,10 @@
-"""The service's tables (alembic revision 0002) on SQLite, and on PostgreSQL when one is given.
+"""The service's tables (their own alembic branch, ``api/migrations``) on SQLite, and on
+PostgreSQL when one is given; stores made before the tables left the ledger's migrations.
 
 The PostgreSQL tier uses ``CARBON_LEDGER_TEST_POSTGRES_URL`` (e.g.
 ``postgresql+psycopg://postgres@127.0.0.1:5432/test``): each test session works in a fresh schema
-that is dropped at the end. Without the variable those tests are skipped, with that reason.
+that is dropped at the end, and the migration tests each in a fresh database. Without the
+variable those tests are skipped, with that reason.
 """
 
 from __future__ import annotations
@@ -19,14 +21,19 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from api_fixtures import OFFLINE_DEPLOYMENT, make_service, service_settings
 from hypothesis import given
 from hypothesis import strategies as st
 
+from api.app import create_app
 from api.ingest import paused_collector, shipment_json
-from api.store import NewShipment, ServiceStore
-from ledger.errors import StoreError
+from api.migrations import SCRIPT_LOCATION, VERSION_TABLE
+from api.store import NewShipment, ServiceStore, open_service_store
+from ledger.config import ChainSettings
+from ledger.errors import StoreError, WriteRefused
 from ledger.store import store as store_module
 from ledger.store.store import open_store
 
@@ -62,7 +69,7 @@ def service_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Se
     else:
         url = request.getfixturevalue("postgres_schema_url")
     ledger = open_store(url)
-    store = ServiceStore(ledger)
+    store = open_service_store(ledger)
     if request.param == "postgres":  # one schema per session: start each test empty
         with store._engine.begin() as conn:
             for table in ("service_tokens", "service_clients", "service_shipments",
@@ -82,17 +89,143 @@ def _shipment(sid: str, wtw: int = 1000, **modes: int) -> NewShipment:
                        total_co2e_g=wtw, wtw_by_mode_g=modes or {"road": wtw})
 
 
+def _config(location: Path) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(location))
+    config.set_main_option("path_separator", "os")
+    return config
+
+
+LEDGER_MIGRATIONS = _config(Path(store_module.__file__).parent / "migrations")
+SERVICE_MIGRATIONS = _config(SCRIPT_LOCATION)
+
+
+def _head(config: Config) -> str | None:
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def _versions(engine: sa.Engine) -> dict[str, str | None]:
+    """The revision each branch's version table holds (None: no such table)."""
+    tables = set(sa.inspect(engine).get_table_names())
+    out: dict[str, str | None] = {}
+    with engine.connect() as conn:
+        for table in ("alembic_version", VERSION_TABLE):
+            out[table] = conn.execute(sa.text(f"SELECT version_num FROM {table}")).scalar() \
+                if table in tables else None
+    return out
+
+
 def test_migration_creates_the_service_tables(service_store: ServiceStore) -> None:
     tables = set(sa.inspect(service_store._engine).get_table_names())
     assert tables >= SERVICE_TABLES
-    with service_store._engine.connect() as conn:
-        version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-    config = Config()
-    config.set_main_option("script_location", str(Path(store_module.__file__).parent
-                                                  / "migrations"))
-    scripts = ScriptDirectory.from_config(config)
-    assert version == scripts.get_current_head()  # the service tables' migration and later ones
-    assert "0002_service_tables" in {rev.revision for rev in scripts.walk_revisions()}
+    # each branch versioned apart: the ledger's head in alembic_version, the service's in its own
+    assert _versions(service_store._engine) == {"alembic_version": _head(LEDGER_MIGRATIONS),
+                                                VERSION_TABLE: _head(SERVICE_MIGRATIONS)}
+    ledger_revisions = {rev.revision for rev in
+                        ScriptDirectory.from_config(LEDGER_MIGRATIONS).walk_revisions()}
+    assert "0002_service_tables" in ledger_revisions  # kept, empty, for stores stamped at it
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database (a fresh PostgreSQL database, dropped afterwards)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.sqlite'}"
+        return
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"PostgreSQL tier: set {POSTGRES_ENV} to a server URL to run it")
+    name = f"cl_migrate_{secrets.token_hex(6)}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def _make_old_store(url: str, revision: str) -> None:
+    """A store as the library left it when the service's tables were the ledger's revision
+    ``0002_service_tables``: the ledger's chain up to ``revision`` and the service's tables
+    (the very statements of the former 0002, which the service's first revision now runs) with
+    no service version table; one organisation and its client in them."""
+    engine = sa.create_engine(url)
+    try:
+        for config, target in ((LEDGER_MIGRATIONS, revision), (SERVICE_MIGRATIONS, "head")):
+            with engine.begin() as conn:
+                config.attributes["connection"] = conn
+                command.upgrade(config, target)
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP TABLE {VERSION_TABLE}"))
+            conn.execute(sa.text("INSERT INTO service_organisations (name, role, created_at) "
+                                 "VALUES ('Old exporter', 'exporter', :now)"),
+                         {"now": datetime.now(UTC)})
+        assert _versions(engine) == {"alembic_version": revision, VERSION_TABLE: None}
+    finally:
+        engine.dispose()
+
+
+def test_a_store_opened_by_the_library_has_no_service_tables(empty_database: str) -> None:
+    with open_store(empty_database) as ledger:
+        tables = set(sa.inspect(ledger.engine).get_table_names())
+        assert {t for t in tables if t.startswith("service_")} == set()
+        assert _versions(ledger.engine) == {"alembic_version": _head(LEDGER_MIGRATIONS),
+                                            VERSION_TABLE: None}
+        open_service_store(ledger)  # the service adds its own, on the same database
+        tables = set(sa.inspect(ledger.engine).get_table_names())
+        assert tables >= SERVICE_TABLES | {VERSION_TABLE}
+
+
+@pytest.mark.parametrize("revision", ["0002_service_tables", "0003_record_blocks"])
+def test_a_store_made_with_the_service_tables_in_the_ledger_chain_upgrades(
+        empty_database: str, revision: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from api.store import metadata
+
+    _make_old_store(empty_database, revision)
+    with open_store(empty_database) as ledger:
+        assert _versions(ledger.engine)["alembic_version"] == _head(LEDGER_MIGRATIONS)
+        store = open_service_store(ledger)  # takes the tables over as they are
+        assert _versions(ledger.engine) == {"alembic_version": _head(LEDGER_MIGRATIONS),
+                                            VERSION_TABLE: _head(SERVICE_MIGRATIONS)}
+        old = store.org_by_name("Old exporter")
+        assert old is not None and old.role == "exporter"
+        store.add_client("cl_old", old.id, "scrypt$00$00")
+        assert store.client("cl_old") == (old.id, "scrypt$00$00")
+        with ledger.engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={
+                "compare_type": True,
+                "include_name": lambda name, type_, _p: type_ != "table" or name in SERVICE_TABLES})
+            assert compare_metadata(context, metadata) == []
+    with open_store(empty_database) as again:  # and once more: nothing left to do
+        assert open_service_store(again).org_by_name("Old exporter") is not None
+
+
+@pytest.mark.api
+@pytest.mark.parametrize("old", [False, True], ids=["fresh", "old"])
+def test_the_service_starts_on_fresh_and_old_stores(empty_database: str, tmp_path: Path,
+                                                    old: bool) -> None:
+    if old:
+        _make_old_store(empty_database, "0003_record_blocks")
+    chain = ChainSettings(rpc_url="http://127.0.0.1:9", chain_id=31337, rpc_retries=1,
+                          rpc_timeout_s=1, deployments_dir=tmp_path)
+    app = create_app(service_settings(tmp_path, store_url=empty_database), chain,
+                     deployment=OFFLINE_DEPLOYMENT)
+    service = make_service(app)
+    try:
+        admin = service.ctx.create_org("Admin", "admin")
+        listed = service.client.get("/v1/organisations", headers=service.auth(admin))
+        assert listed.status_code == 200, listed.text
+        names = [o["name"] for o in listed.json()["organisations"]]
+        assert names == (["Old exporter", "Admin"] if old else ["Admin"])
+    finally:
+        service.client.close()
+        service.ctx.close()
 
 
 def test_shipments_round_trip_and_totals(service_store: ServiceStore) -> None:
@@ -115,10 +248,10 @@ def test_shipments_round_trip_and_totals(service_store: ServiceStore) -> None:
 def test_a_refused_write_stores_nothing(service_store: ServiceStore) -> None:
     org = service_store.add_org("Ningbo", "exporter", None, None)
     batch = [_shipment(f"S-{i}") for i in range(50)]
-    with pytest.raises(StoreError, match="refused a write"):
+    with pytest.raises(WriteRefused, match="refused a write"):
         service_store.put_shipments(org.id, [*batch, batch[0]], [])
     assert service_store.count_shipments(org.id) == 0
-    with pytest.raises(StoreError, match="exists already"):
+    with pytest.raises(WriteRefused, match="exists already"):
         service_store.add_org("Ningbo", "auditor", None, None)
 
 

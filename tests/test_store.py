@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from ledger.errors import RecordConflict, StoreError
+from ledger.errors import RecordConflict, StoreBusy, StoreError, StoreUnavailable, WriteRefused
 from ledger.records.blocks import pack_block
 from ledger.store import store as store_module
 from ledger.store.store import (
@@ -114,6 +114,19 @@ def test_migrations_build_exactly_the_schema_the_store_uses(store: LedgerStore) 
     assert "0001_anchoring_store" in {rev.revision for rev in scripts.walk_revisions()}
 
 
+def test_a_store_that_cannot_be_reached_is_unavailable(tmp_path: Path) -> None:
+    # the kind is the class (the service answers 503 for it), whatever the driver's message
+    with pytest.raises(StoreUnavailable, match="cannot open the ledger store"):
+        open_store("postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=2")
+    path = tmp_path / "ledger.sqlite"
+    with open_store(path) as opened:
+        path.unlink()
+        path.mkdir()  # the file is gone: a new connection cannot open it
+        opened.close()
+        with pytest.raises(StoreUnavailable, match="is unavailable"):
+            opened.find_records(SCOPE, ["A"])
+
+
 def test_reopening_keeps_data_and_schema(tmp_path: Path) -> None:
     path = tmp_path / "ledger.sqlite"
     with open_store(path) as first:
@@ -137,7 +150,7 @@ def test_records_are_found_by_idempotency_key(store: LedgerStore) -> None:
 
 def test_a_shipment_is_stored_once_per_exporter(store: LedgerStore) -> None:
     store.add_batches(SCOPE, [_batch(1, ["SHP-1"])])
-    with pytest.raises(StoreError, match="refused a write"):
+    with pytest.raises(WriteRefused, match="refused a write"):
         store.add_batches(SCOPE, [_batch(2, ["SHP-1"])])
     store.add_batches(OTHER_EXPORTER, [_batch(3, ["SHP-1"])])
     assert len(store.records_of_shipment("SHP-1")) == 2
@@ -282,13 +295,13 @@ def test_a_dropped_transaction_frees_its_batch(store: LedgerStore) -> None:
               "data": b"", "gas_limit": 1, "batch_id": batch_id, "confirmations": 0,
               "finalized_tag": False}
     tx = store.add_signed_tx(nonce=0, attempt=_attempt(1), **common)  # type: ignore[arg-type]
-    with pytest.raises(StoreError, match="already has live transaction"):
+    with pytest.raises(WriteRefused, match="already has live transaction"):
         store.add_signed_tx(nonce=1, attempt=_attempt(2), **common)  # type: ignore[arg-type]
     store.mark_dropped(tx.id, "nonce 0 was used by another transaction")
     assert [b.id for b in store.unstarted_batches(SCOPE)] == [batch_id]
     again = store.add_signed_tx(nonce=1, attempt=_attempt(3), **common)  # type: ignore[arg-type]
     assert [t.id for t in store.batch_txs(batch_id)] == [tx.id, again.id]
-    with pytest.raises(StoreError, match="refused a write"):  # one nonce, one transaction
+    with pytest.raises(WriteRefused, match="refused a write"):  # one nonce, one transaction
         store.add_signed_tx(nonce=1, attempt=_attempt(4), **{**common, "batch_id": None})  # type: ignore[arg-type]
 
 
@@ -314,7 +327,7 @@ def _check_lock(holder: subprocess.Popen[str], path: Path) -> None:
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         with open_store(path) as store:
-            with pytest.raises(StoreError, match="another run"), store.writer_lock(31337, "0xABC"):
+            with pytest.raises(StoreBusy, match="another run"), store.writer_lock(31337, "0xABC"):
                 pass
             with store.writer_lock(31337, "0xdef"):  # another key is free
                 pass

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from api.auth import Principal, requires
+from api.auth import Principal
+from api.deps import Context, requires
 from api.errors import ApiError
 from api.models import ErrorBody, OrganisationIn
 
@@ -21,29 +22,26 @@ Admin = Annotated[Principal, Depends(requires("admin"))]
 
 
 @router.post("/organisations", status_code=201, responses={409: {"model": ErrorBody}})
-async def create_organisation(request: Request, who: Admin, body: OrganisationIn
-                              ) -> JSONResponse:
+async def create_organisation(ctx: Context, who: Admin, body: OrganisationIn) -> JSONResponse:
     """Create an organisation and its first client. Exporters and auditors get a signing key
     (the one given, or a new one) sealed in the keystore, and their role on chain when this
     service holds the contract admin's key. The client secret is shown only in this answer."""
-    ctx = request.app.state.ctx
     made = await run_in_threadpool(ctx.create_org, body.name, body.role,
                                    private_key=body.private_key)
     return JSONResponse(made.to_dict(), status_code=201)
 
 
 @router.get("/organisations")
-def list_organisations(request: Request, who: Admin) -> dict[str, Any]:
+def list_organisations(ctx: Context, who: Admin) -> dict[str, Any]:
     """Every organisation (name, role, on-chain address)."""
     return {"organisations": [{"id": o.id, "name": o.name, "role": o.role, "address": o.address}
-                              for o in request.app.state.ctx.store.orgs()]}
+                              for o in ctx.store.orgs()]}
 
 
 @router.post("/organisations/{org_id}/clients", status_code=201,
              responses={404: {"model": ErrorBody}})
-def create_client(request: Request, who: Admin, org_id: int) -> JSONResponse:
+def create_client(ctx: Context, who: Admin, org_id: int) -> JSONResponse:
     """New client credentials for an organisation (the secret is shown only here)."""
-    ctx = request.app.state.ctx
     if not 0 < org_id < 2**31 or ctx.store.org(org_id) is None:
         raise ApiError(404, "NotFound", f"no organisation {org_id}")
     client_id, secret = ctx.add_client(org_id)
@@ -51,9 +49,8 @@ def create_client(request: Request, who: Admin, org_id: int) -> JSONResponse:
 
 
 @router.get("/me")
-def me(request: Request,
-       who: Annotated[Principal, Depends(requires())]) -> dict[str, Any]:
+def me(ctx: Context, who: Annotated[Principal, Depends(requires())]) -> dict[str, Any]:
     """The caller's organisation and role (any valid token)."""
-    org = request.app.state.ctx.store.org(who.org_id)
+    org = ctx.store.org(who.org_id)
     return {"organisation": None if org is None else org.name, "role": who.role,
             "address": None if org is None else org.address, "client_id": who.client_id}

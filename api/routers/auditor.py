@@ -9,7 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from api.auth import Principal, requires
+from api.auth import Principal
+from api.deps import Context, requires
 from api.errors import ApiError
 from api.models import ErrorBody
 from api.reporting import attest, verify
@@ -30,8 +31,7 @@ _REPORT_BODY = {"required": True, "content": {
 }}
 
 
-async def _document(request: Request) -> Any:
-    ctx = request.app.state.ctx
+async def _document(request: Request, ctx: Context) -> Any:
     _, body = await read_upload(request, ctx.settings.max_upload_bytes, ("json",))
     try:
         return json.loads(body.decode("utf-8-sig"))
@@ -41,13 +41,12 @@ async def _document(request: Request) -> Any:
 
 
 @router.post("/verifications", status_code=200, openapi_extra={"requestBody": _REPORT_BODY})
-async def create_verification(request: Request, who: Auditor,
+async def create_verification(request: Request, ctx: Context, who: Auditor,
                               require_attestation: Annotated[bool, Query()] = False
                               ) -> dict[str, Any]:
     """Verify a signed report (JSON body or uploaded file) with nothing but the report and the
     chain: every check with its outcome. The verdict is kept in this auditor's list."""
-    ctx = request.app.state.ctx
-    document = await _document(request)
+    document = await _document(request, ctx)
     verdict = await run_in_threadpool(verify, ctx, document,
                                       require_attestation=require_attestation)
     result: dict[str, Any] = verdict.to_dict()
@@ -57,23 +56,22 @@ async def create_verification(request: Request, who: Auditor,
 
 
 @router.get("/verifications")
-def list_verifications(request: Request, who: Auditor) -> dict[str, Any]:
+def list_verifications(ctx: Context, who: Auditor) -> dict[str, Any]:
     """What this auditor organisation verified, newest first."""
-    return {"verifications": request.app.state.ctx.store.verifications_of(who.org_id)}
+    return {"verifications": ctx.store.verifications_of(who.org_id)}
 
 
 @router.post("/attestations", status_code=201, openapi_extra={"requestBody": _REPORT_BODY},
              responses={409: {"model": ErrorBody}})
-async def create_attestation(request: Request, who: Auditor) -> dict[str, Any]:
+async def create_attestation(request: Request, ctx: Context, who: Auditor) -> dict[str, Any]:
     """Verify a report, then record this auditor's attestation of its hash on chain; a report
     that does not verify is refused (409, with the verdict)."""
-    ctx = request.app.state.ctx
-    document = await _document(request)
+    document = await _document(request, ctx)
     result: dict[str, Any] = await run_in_threadpool(attest, ctx, who.org_id, document)
     return result
 
 
 @router.get("/attestations")
-def list_attestations(request: Request, who: Auditor) -> dict[str, Any]:
+def list_attestations(ctx: Context, who: Auditor) -> dict[str, Any]:
     """What this auditor organisation attested, newest first."""
-    return {"attestations": request.app.state.ctx.store.attestations_of(who.org_id)}
+    return {"attestations": ctx.store.attestations_of(who.org_id)}

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from api.auth import oauth_error, parse_basic
+from api.deps import Context
 from api.models import ErrorBody, TokenOut
 from api.uploads import read_body
 
@@ -19,10 +20,9 @@ router = APIRouter(tags=["auth"])
 _FORM = "application/x-www-form-urlencoded"
 
 
-def base_url(request: Request) -> str:
-    """The service's absolute base URL (the configured public URL, else the request's)."""
-    configured = request.app.state.ctx.settings.public_url
-    return (configured or str(request.base_url)).rstrip("/")
+def base_url(request: Request, public_url: str | None) -> str:
+    """The service's absolute base URL (the configured ``public_url``, else the request's)."""
+    return (public_url or str(request.base_url)).rstrip("/")
 
 
 @router.post(
@@ -34,10 +34,9 @@ def base_url(request: Request) -> str:
                        "client_id": {"type": "string"}, "client_secret": {"type": "string"},
                        "scope": {"type": "string"}}}}}}},
 )
-async def token(request: Request) -> Any:
+async def token(request: Request, ctx: Context) -> Any:
     """An access token for client credentials (HTTP Basic, or ``client_id``/``client_secret``
     in the form), scoped to the client's organisation and role."""
-    ctx = request.app.state.ctx
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != _FORM:
         raise oauth_error(400, "invalid_request", f"send the form as {_FORM}")
@@ -58,9 +57,9 @@ async def token(request: Request) -> Any:
 
 
 @router.get("/.well-known/openid-configuration")
-def openid_configuration(request: Request) -> dict[str, Any]:
+def openid_configuration(request: Request, ctx: Context) -> dict[str, Any]:
     """Where to get tokens (PACT: clients look here first, then fall back to /auth/token)."""
-    base = base_url(request)
+    base = base_url(request, ctx.settings.public_url)
     return {
         "issuer": base,
         "token_endpoint": base + "/auth/token",

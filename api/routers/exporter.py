@@ -13,14 +13,20 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from api.anchoring import shipment_states
-from api.auth import Principal, requires
+from api.anchoring import queue_anchoring, shipment_states
+from api.auth import Principal
+from api.context import ServiceContext
+from api.deps import Context, requires
 from api.errors import ApiError
 from api.ingest import compute_totals, parse_csv, parse_json, submit_shipments
 from api.models import AnchorRequest, ErrorBody, JobOut, ReportRequest
-from api.reporting import issue_report
+from api.reporting import issue
 from api.uploads import read_upload
-from ledger.errors import StoreError
+from ledger.anchoring.proofs import proof_bundle
+from ledger.errors import StoreError, StoreUnavailable, WriteRefused
+from ledger.footprint.single import compute_shipment
+from ledger.inputs.shipments import Shipment
+from ledger.reports.html import render_html
 
 __all__ = ["router"]
 
@@ -39,19 +45,18 @@ _SUBMIT_BODY = {"required": True, "content": {
 }}
 
 
-def _address(request: Request, org_id: int) -> str | None:
-    org = request.app.state.ctx.store.org(org_id)
+def _address(ctx: ServiceContext, org_id: int) -> str | None:
+    org = ctx.store.org(org_id)
     return None if org is None else org.address
 
 
 @router.post("/shipments", openapi_extra={"requestBody": _SUBMIT_BODY},
              responses={413: {"model": ErrorBody}, 415: {"model": ErrorBody},
                         409: {"model": ErrorBody}, 422: {"model": ErrorBody}})
-async def submit(request: Request, who: Exporter) -> Any:
+async def submit(request: Request, ctx: Context, who: Exporter) -> Any:
     """Submit shipments (JSON ``{"shipments": [...]}``, a CSV with one row per leg, or either as
     a multipart file): footprints are computed and stored; the same shipment id again is
     idempotent. Any invalid row rejects the whole submission (422, with row and field)."""
-    ctx = request.app.state.ctx
     kind, body = await read_upload(request, ctx.settings.max_upload_bytes, ("json", "csv"))
     if not body.strip():
         raise ApiError(400, "BadRequest", "the body is empty")
@@ -60,11 +65,11 @@ async def submit(request: Request, who: Exporter) -> Any:
         limit = ctx.settings.max_shipments
         frame = parse_json(body, limit) if kind == "json" else parse_csv(body, limit)
         totals = compute_totals(frame, ctx.factor_set, ctx.router, from_csv=kind == "csv")
-        address = _address(request, who.org_id)
+        address = _address(ctx, who.org_id)
         scope = ctx.chain.scope(address) if address else None
         try:
             return submit_shipments(ctx.store, ctx.ledger_store, scope, who.org_id, totals)
-        except StoreError:  # a concurrent submission stored some of them first: look again
+        except WriteRefused:  # a concurrent submission stored some of them first: look again
             return submit_shipments(ctx.store, ctx.ledger_store, scope, who.org_id, totals)
 
     result = await run_in_threadpool(work)
@@ -72,13 +77,12 @@ async def submit(request: Request, who: Exporter) -> Any:
 
 
 @router.get("/shipments")
-def list_shipments(request: Request, who: Exporter,
+def list_shipments(ctx: Context, who: Exporter,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                    offset: Annotated[int, Query(ge=0, le=10**9)] = 0) -> dict[str, Any]:
     """The organisation's shipments (oldest first) with totals and anchoring state."""
-    ctx = request.app.state.ctx
     rows = ctx.store.shipments(who.org_id, limit=limit, offset=offset)
-    states = shipment_states(ctx, _address(request, who.org_id), [r.shipment_id for r in rows])
+    states = shipment_states(ctx, _address(ctx, who.org_id), [r.shipment_id for r in rows])
     return {
         "total": ctx.store.count_shipments(who.org_id), "limit": limit, "offset": offset,
         "shipments": [{
@@ -91,18 +95,14 @@ def list_shipments(request: Request, who: Exporter,
 
 
 @router.get("/shipments/{shipment_id}", responses={404: {"model": ErrorBody}})
-def get_shipment(request: Request, who: Exporter, shipment_id: str) -> dict[str, Any]:
+def get_shipment(ctx: Context, who: Exporter, shipment_id: str) -> dict[str, Any]:
     """One shipment: its input, its full footprint (per leg) and where its anchoring stands."""
-    from ledger.footprint.single import compute_shipment
-    from ledger.inputs.shipments import Shipment
-
-    ctx = request.app.state.ctx
     row = ctx.store.shipment(who.org_id, shipment_id)
     if row is None:
         raise ApiError(404, "NotFound", f"no shipment {shipment_id!r} of this organisation")
     shipment = Shipment.from_dict(json.loads(row.shipment_json))
     footprint = compute_shipment(shipment, ctx.factor_set, router=ctx.router)
-    state = shipment_states(ctx, _address(request, who.org_id), [shipment_id])[shipment_id]
+    state = shipment_states(ctx, _address(ctx, who.org_id), [shipment_id])[shipment_id]
     return {"shipment_id": shipment_id, "shipment": json.loads(row.shipment_json),
             "footprint": footprint.to_dict(), "anchoring": state,
             "submitted_at": row.submitted_at.isoformat(),
@@ -111,18 +111,17 @@ def get_shipment(request: Request, who: Exporter, shipment_id: str) -> dict[str,
 
 @router.get("/shipments/{shipment_id}/proof", responses={404: {"model": ErrorBody},
                                                          409: {"model": ErrorBody}})
-def get_proof(request: Request, who: Exporter, shipment_id: str) -> dict[str, Any]:
+def get_proof(ctx: Context, who: Exporter, shipment_id: str) -> dict[str, Any]:
     """The proof bundle of an anchored shipment (record, leaf, proof, batch, transaction)."""
-    from ledger.anchoring.proofs import proof_bundle
-
-    ctx = request.app.state.ctx
     if ctx.store.shipment(who.org_id, shipment_id) is None:
         raise ApiError(404, "NotFound", f"no shipment {shipment_id!r} of this organisation")
-    address = _address(request, who.org_id)
+    address = _address(ctx, who.org_id)
     assert address is not None
     try:
         bundle: dict[str, Any] = proof_bundle(ctx.ledger_store, ctx.chain.scope(address),
                                               shipment_id)
+    except StoreUnavailable:
+        raise
     except StoreError:
         raise ApiError(409, "Conflict", f"shipment {shipment_id!r} is not anchored yet: anchor "
                                         "it first (POST /v1/anchoring)") from None
@@ -130,28 +129,28 @@ def get_proof(request: Request, who: Exporter, shipment_id: str) -> dict[str, An
 
 
 @router.post("/anchoring", status_code=202, response_model=JobOut)
-def start_anchoring(request: Request, who: Exporter, body: AnchorRequest | None = None
+def start_anchoring(ctx: Context, who: Exporter, body: AnchorRequest | None = None
                     ) -> JSONResponse:
     """Anchor the organisation's pending shipments (or the named ones) in the background; the
     answer is the job, whose ``Location`` reports progress and, when done, batches and
     transactions."""
-    ctx = request.app.state.ctx
     ids = body.shipment_ids if body is not None else None
     if ids:
         missing = [sid for sid in ids if ctx.store.shipment(who.org_id, sid) is None]
         if missing:
             raise ApiError(404, "NotFound", f"no shipment {', '.join(missing[:20])} of this "
                                             "organisation")
-    job_id = ctx.jobs.start_anchoring(who.org_id, ids)
+    job_id = queue_anchoring(ctx, who.org_id, ids)
     job = ctx.store.job(job_id)
+    assert job is not None
     return JSONResponse(job.to_dict(), status_code=202,
                         headers={"Location": f"/v1/jobs/{job_id}"})
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, responses={404: {"model": ErrorBody}})
-def get_job(request: Request, who: Exporter, job_id: str) -> dict[str, Any]:
+def get_job(ctx: Context, who: Exporter, job_id: str) -> dict[str, Any]:
     """A background job: state, phase, progress and, when done, its result."""
-    job = request.app.state.ctx.store.job(job_id)
+    job = ctx.store.job(job_id)
     if job is None or job.org_id != who.org_id:
         raise ApiError(404, "NotFound", f"no job {job_id!r} of this organisation")
     result: dict[str, Any] = job.to_dict()
@@ -159,23 +158,22 @@ def get_job(request: Request, who: Exporter, job_id: str) -> dict[str, Any]:
 
 
 @router.get("/jobs")
-def list_jobs(request: Request, who: Exporter) -> dict[str, Any]:
+def list_jobs(ctx: Context, who: Exporter) -> dict[str, Any]:
     """The organisation's 20 newest jobs."""
-    return {"jobs": [j.to_dict() for j in request.app.state.ctx.store.jobs_of(who.org_id)]}
+    return {"jobs": [j.to_dict() for j in ctx.store.jobs_of(who.org_id)]}
 
 
 @router.get("/summary")
-def summary(request: Request, who: Exporter) -> dict[str, Any]:
+def summary(ctx: Context, who: Exporter) -> dict[str, Any]:
     """Totals by month of submission and by transport mode (WTW and TTW grams), and how many
     shipments wait for anchoring."""
-    ctx = request.app.state.ctx
     months = ctx.store.monthly_totals(who.org_id)
     by_mode: dict[str, int] = {}
     for month in months:
         for mode, grams in month["wtw_by_mode_g"].items():
             by_mode[mode] = by_mode.get(mode, 0) + grams
     ids = ctx.store.shipment_ids(who.org_id)
-    address = _address(request, who.org_id)
+    address = _address(ctx, who.org_id)
     anchored = 0
     if address and ids:
         anchored = len(ctx.ledger_store.find_records(ctx.chain.scope(address), ids))
@@ -188,15 +186,14 @@ def summary(request: Request, who: Exporter) -> dict[str, Any]:
 @router.post("/reports", status_code=201,
              responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody},
                         422: {"model": ErrorBody}})
-def create_report(request: Request, who: Exporter, body: ReportRequest) -> JSONResponse:
+def create_report(ctx: Context, who: Exporter, body: ReportRequest) -> JSONResponse:
     """Issue a signed report (W3C VC with PACT/iLEAP footprints) of anchored shipments; CBAM
     goods with a ``declarant`` also get the CBAM QReport XML. Its footprints are published on
     the PACT endpoints."""
-    ctx = request.app.state.ctx
     if len(set(body.shipment_ids)) != len(body.shipment_ids):
         raise ApiError(422, "InvalidInput", "a shipment id appears twice in the request")
-    made = issue_report(ctx, who.org_id, body.shipment_ids, (body.first_day, body.last_day),
-                        body.declarant)
+    made = issue(ctx, who.org_id, body.shipment_ids, (body.first_day, body.last_day),
+                 body.declarant)
     rid = made["id"]
     links = {"json": f"/v1/reports/{rid}", "html": f"/v1/reports/{rid}/html"}
     if made["cbam_xml"]:
@@ -207,23 +204,23 @@ def create_report(request: Request, who: Exporter, body: ReportRequest) -> JSONR
 
 
 @router.get("/reports")
-def list_reports(request: Request, who: Exporter) -> dict[str, Any]:
+def list_reports(ctx: Context, who: Exporter) -> dict[str, Any]:
     """The organisation's reports, newest first."""
-    return {"reports": request.app.state.ctx.store.reports_of(who.org_id)}
+    return {"reports": ctx.store.reports_of(who.org_id)}
 
 
-def _report(request: Request, who: Principal, report_id: str
+def _report(ctx: ServiceContext, who: Principal, report_id: str
             ) -> tuple[dict[str, Any], bytes | None]:
-    found = request.app.state.ctx.store.report(report_id)
+    found = ctx.store.report(report_id)
     if found is None or found[0] != who.org_id:
         raise ApiError(404, "NotFound", f"no report {report_id!r} of this organisation")
     return found[1], found[2]
 
 
 @router.get("/reports/{report_id}", responses={404: {"model": ErrorBody}})
-def get_report(request: Request, who: Exporter, report_id: str) -> JSONResponse:
+def get_report(ctx: Context, who: Exporter, report_id: str) -> JSONResponse:
     """The signed report (JSON), as a file to hand to buyers and auditors."""
-    document, _ = _report(request, who, report_id)
+    document, _ = _report(ctx, who, report_id)
     return JSONResponse(document, headers={
         "Content-Disposition": f'attachment; filename="{_file_stem(report_id)}.json"'})
 
@@ -232,13 +229,11 @@ def get_report(request: Request, who: Exporter, report_id: str) -> JSONResponse:
     404: {"model": ErrorBody},
     200: {"description": "The printable page", "content": {"text/html": {
         "schema": {"type": "string"}}}}})
-def get_report_html(request: Request, who: Exporter, report_id: str) -> HTMLResponse:
+def get_report_html(ctx: Context, who: Exporter, report_id: str) -> HTMLResponse:
     """The report as a printable HTML page."""
-    from ledger.reports.html import render_html
-
-    document, _ = _report(request, who, report_id)
+    document, _ = _report(ctx, who, report_id)
     # only a URL the settings mark as public: the service's own RPC URL may carry an API key
-    public_rpc = request.app.state.ctx.settings.public_rpc_url
+    public_rpc = ctx.settings.public_rpc_url
     return HTMLResponse(render_html(document, report_file=f"{_file_stem(report_id)}.json",
                                     rpc_hint=public_rpc))
 
@@ -247,9 +242,9 @@ def get_report_html(request: Request, who: Exporter, report_id: str) -> HTMLResp
     404: {"model": ErrorBody},
     200: {"description": "QReport XML", "content": {"application/xml": {
         "schema": {"type": "string"}}}}})
-def get_report_xml(request: Request, who: Exporter, report_id: str) -> Response:
+def get_report_xml(ctx: Context, who: Exporter, report_id: str) -> Response:
     """The CBAM QReport XML of the report's CBAM goods."""
-    _, xml = _report(request, who, report_id)
+    _, xml = _report(ctx, who, report_id)
     if xml is None:
         raise ApiError(404, "NotFound", "this report has no CBAM XML (no CBAM goods, or no "
                                         "declarant was given)")

@@ -22,7 +22,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from api.auth import Principal, requires
+from api.auth import Principal
+from api.deps import Context, requires
 from api.errors import ApiError
 from api.models import ErrorBody
 from api.pact_events import check_envelope
@@ -59,9 +60,8 @@ def _visible_org(who: Principal) -> int | None:
         {"name": "offset", "in": "query", "required": False,
          "schema": {"type": "integer", "minimum": 0}},
         {"name": "$filter", "in": "query", "required": False, "schema": {"type": "string"}}]})
-def list_footprints(request: Request, who: Caller) -> Response:
+def list_footprints(request: Request, ctx: Context, who: Caller) -> Response:
     """ListFootprints."""
-    ctx = request.app.state.ctx
     most = ctx.settings.page_limit_max
     limit = _int_param(request, "limit", most, 1, 10**9)
     limit = min(limit, most)
@@ -70,16 +70,17 @@ def list_footprints(request: Request, who: Caller) -> Response:
     headers = {}
     if offset + len(data) < total:
         query = urlencode({"limit": limit, "offset": offset + limit})
-        headers["Link"] = f'<{base_url(request)}/2/footprints?{query}>; rel="next"'
+        base = base_url(request, ctx.settings.public_url)
+        headers["Link"] = f'<{base}/2/footprints?{query}>; rel="next"'
     return JSONResponse({"data": data}, headers=headers)
 
 
 @router.get("/footprints/{footprint_id}", responses={404: {"model": ErrorBody}, 200: {
     "description": "The footprint", "content": {"application/json": {"schema": {
         "type": "object", "required": ["data"], "properties": {"data": {"type": "object"}}}}}}})
-def get_footprint(request: Request, who: Caller, footprint_id: str) -> Response:
+def get_footprint(ctx: Context, who: Caller, footprint_id: str) -> Response:
     """GetFootprint."""
-    found = request.app.state.ctx.store.footprint(footprint_id)
+    found = ctx.store.footprint(footprint_id)
     visible = _visible_org(who)
     if found is None or (visible is not None and found[0] != visible):
         raise ApiError(404, "NoSuchFootprint",
@@ -94,9 +95,8 @@ def get_footprint(request: Request, who: Caller, footprint_id: str) -> Response:
                      "properties": {"specversion": {"type": "string"}, "id": {"type": "string"},
                                     "source": {"type": "string"}, "type": {"type": "string"},
                                     "time": {"type": "string"}, "data": {"type": "object"}}}}}}})
-async def events(request: Request, who: Caller) -> Response:
+async def events(request: Request, ctx: Context, who: Caller) -> Response:
     """Events: a footprint request is answered later (Fulfilled or Rejected) to its source."""
-    ctx = request.app.state.ctx
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in ("application/cloudevents+json", "application/json"):
         raise ApiError(400, "BadRequest", "send the event as application/cloudevents+json "
@@ -106,6 +106,6 @@ async def events(request: Request, who: Caller) -> Response:
         event = check_envelope(json.loads(body.decode("utf-8")))
     except (UnicodeDecodeError, ValueError):
         raise ApiError(400, "BadRequest", "the event is not valid JSON") from None
-    host = base_url(request).split("://", 1)[-1]
+    host = base_url(request, ctx.settings.public_url).split("://", 1)[-1]
     await run_in_threadpool(ctx.events.receive, event, who, "//" + host)
     return Response(status_code=200)

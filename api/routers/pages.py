@@ -2,31 +2,33 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import FileResponse
+
+from api.deps import Context
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
 
-def _page(request: Request, name: str) -> FileResponse:
-    return FileResponse(request.app.state.ctx.settings.static_dir / name,
+def _page(ctx: Context, name: str) -> FileResponse:
+    return FileResponse(ctx.settings.static_dir / name,
                         media_type="text/html; charset=utf-8")
 
 
 @router.get("/")
-def index(request: Request) -> FileResponse:
-    return _page(request, "index.html")
+def index(ctx: Context) -> FileResponse:
+    return _page(ctx, "index.html")
 
 
 @router.get("/auditor")
-def auditor(request: Request) -> FileResponse:
+def auditor(ctx: Context) -> FileResponse:
     """The auditor page: paste or upload a report, see the verdict check by check."""
-    return _page(request, "auditor.html")
+    return _page(ctx, "auditor.html")
 
 
 @router.get("/dashboard")
-def dashboard(request: Request) -> FileResponse:
+def dashboard(ctx: Context) -> FileResponse:
     """The exporter dashboard: shipments, anchoring, totals by month and mode, reports."""
-    return _page(request, "dashboard.html")
+    return _page(ctx, "dashboard.html")

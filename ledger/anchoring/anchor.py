@@ -19,7 +19,8 @@ new shipments it streams: forked helpers build the records chunk by chunk while 
 stores each chunk as a record block in one open transaction, sealing each batch with its tree
 once its records are in; the commit still comes before anything is signed. Otherwise (or when
 the store refuses a shipment it holds already) it builds the records and calls
-:func:`anchor_records`.
+:func:`anchor_records`. An optional ``progress`` callback hears where the run stands
+(:class:`AnchorProgress`: stage and counts), for a caller that reports it (the service's jobs).
 """
 
 from __future__ import annotations
@@ -60,10 +61,13 @@ from ledger.store.store import (
 
 __all__ = [
     "PATHS",
+    "STAGES",
     "AnchorOptions",
+    "AnchorProgress",
     "AnchorResult",
     "PlannedCall",
     "PreparedRecord",
+    "Progress",
     "anchor_footprints",
     "anchor_records",
     "anchor_shipments",
@@ -80,6 +84,32 @@ DEFAULT_ROOT_LEAVES = 1 << 16
 _HEX32 = re.compile(r"0x[0-9a-fA-F]{64}")
 #: Times a run sends a batch again whose transaction was dropped or failed.
 _RESEND_ROUNDS = 3
+#: The stages a run reports to its ``progress`` callback, in order (see :class:`AnchorProgress`).
+STAGES = ("computing", "preparing", "storing", "sending", "done")
+
+
+@dataclass(frozen=True)
+class AnchorProgress:
+    """Where an anchoring run stands, as its ``progress`` callback hears it.
+
+    ``stage`` is one of :data:`STAGES`: ``computing`` (the footprints; :func:`anchor_shipments`
+    only), ``preparing`` (building and checking the records, settling what earlier runs left
+    open), ``storing`` (the streamed root path stored one more record block, its write
+    transaction still open: a callback that writes to the same SQLite database would wait for
+    it), ``sending`` (the batches are committed; transactions are signed, sent and watched) and
+    ``done``. ``shipments`` is the number of shipments given; ``signed`` and ``final`` count
+    this run's transactions signed and final so far.
+    """
+
+    stage: str
+    shipments: int
+    signed: int = 0
+    final: int = 0
+
+
+#: ``progress(AnchorProgress)``: called as an anchoring run moves on; an exception it raises
+#: stops the run as a checkpoint's does (nothing half-written).
+Progress = Callable[[AnchorProgress], None]
 
 
 class PreparedRecord(NamedTuple):
@@ -518,6 +548,7 @@ def anchor_footprints(
     checkpoint: Checkpoint | None = None,
     idle: Callable[[], None] | None = None,
     workers: int | None = None,
+    progress: Progress | None = None,
 ) -> AnchorResult:
     """Anchor (shipment, footprint) dicts (``Shipment.to_dict()``, ``ShipmentFootprint.to_dict()``)
     as records of the signing exporter: the fast way from footprints to the chain.
@@ -531,20 +562,61 @@ def anchor_footprints(
     one. Either way the store and the chain end the same, and so do the errors.
     ``workers``: processes that build records (default: one per CPU this process may use; on
     the streamed root path they are forked helpers while this process stores, and ``1`` keeps
-    everything in this process).
+    everything in this process). ``progress`` hears each stage and count
+    (:class:`AnchorProgress`); ``checkpoint`` still hears every outbox step.
     """
     items = pairs if isinstance(pairs, Sequence) else list(pairs)
     options = options or AnchorOptions()
+    counts = _ProgressCounts(progress, len(items))
+    counts.tell("preparing")
+    checkpoint = counts.checkpoint(checkpoint)
     run = _Run(store, ledger, scope_of(ledger), options, policy, checkpoint, idle)
+    result = None
     if options.path == "root":
         result = _anchor_root_streamed(run, items, factor_set_id, workers)
-        if result is not None:
-            return result
-    records = prepare_footprints(items, exporter=run.scope.exporter, factor_set_id=factor_set_id,
-                                 workers=workers)
-    return anchor_records(records, store=store, ledger=ledger,
-                          factor_set_id=bytes.fromhex(factor_set_id[2:]), options=options,
-                          policy=policy, checkpoint=checkpoint, idle=idle)
+    if result is None:
+        records = prepare_footprints(items, exporter=run.scope.exporter,
+                                     factor_set_id=factor_set_id, workers=workers)
+        result = anchor_records(records, store=store, ledger=ledger,
+                                factor_set_id=bytes.fromhex(factor_set_id[2:]), options=options,
+                                policy=policy, checkpoint=checkpoint, idle=idle)
+    counts.tell("done")
+    return result
+
+
+class _ProgressCounts:
+    """Turns the outbox's checkpoints into :class:`AnchorProgress` reports for ``progress``."""
+
+    def __init__(self, progress: Progress | None, shipments: int) -> None:
+        self._progress = progress
+        self._shipments = shipments
+        self._signed: set[int] = set()
+        self._final: set[int] = set()
+
+    def tell(self, stage: str) -> None:
+        if self._progress is not None:
+            self._progress(AnchorProgress(stage, self._shipments, len(self._signed),
+                                          len(self._final)))
+
+    def checkpoint(self, checkpoint: Checkpoint | None) -> Checkpoint | None:
+        """``checkpoint``, also reporting progress (``checkpoint`` itself when nobody listens)."""
+        if self._progress is None:
+            return checkpoint
+
+        def heard(point: str, tx: TxRow | None) -> None:
+            if checkpoint is not None:
+                checkpoint(point, tx)
+            if point == "storing":
+                self.tell("storing")
+            elif point == "stored":
+                self.tell("sending")
+            elif point in ("signed", "final") and tx is not None:
+                counted = self._signed if point == "signed" else self._final
+                if tx.id not in counted:  # a fee bump signs the same transaction again
+                    counted.add(tx.id)
+                    self.tell("sending")
+
+        return heard
 
 
 def _anchor_root_streamed(run: _Run, items: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
@@ -642,6 +714,7 @@ def anchor_shipments(
     idle: Callable[[], None] | None = None,
     checkpoint: Checkpoint | None = None,
     router: Any = None,
+    progress: Progress | None = None,
 ) -> AnchorResult:
     """Footprints -> records -> batches -> chain for parsed shipments, signed by the ledger's
     client (the exporter). The one call behind ``carbon-ledger anchor``, the demo and the API.
@@ -650,13 +723,16 @@ def anchor_shipments(
     :class:`ledger.factors.factorset.FactorSet`; the footprints are computed on the single path (the
     path a verifier recomputes with). ``router`` (a :class:`ledger.factors.distances.Router`) lets a
     long-lived caller share its route cache; ``checkpoint`` is called at each step of the
-    outbox (progress reporting, fault injection).
+    outbox (fault injection), ``progress`` at each stage (:class:`AnchorProgress`, from
+    ``computing`` on).
     """
     from ledger.footprint.single import compute_shipments
 
+    if progress is not None:
+        progress(AnchorProgress("computing", len(shipments)))
     footprints = compute_shipments(shipments, factor_set, router=router)
     return anchor_footprints(
         [(s.to_dict(), f.to_dict()) for s, f in zip(shipments, footprints, strict=True)],
         store=store, ledger=ledger, factor_set_id=factor_set.id, options=options, policy=policy,
-        checkpoint=checkpoint, idle=idle,
+        checkpoint=checkpoint, idle=idle, progress=progress,
     )

@@ -2,7 +2,8 @@
 
 This is the only module that talks to the database. Any SQLAlchemy URL works (a SQLite file is
 the default, PostgreSQL where one machine is not enough); :func:`open_store` brings the schema to
-the newest alembic revision in ``ledger/store/migrations`` before returning.
+the newest alembic revision in ``ledger/store/migrations`` (the ledger's tables only) before
+returning.
 
 Every write is one database transaction (SQLite: ``BEGIN IMMEDIATE``), so a crash at any point
 leaves either the state before or the state after the write. Hashes and addresses are stored as
@@ -34,7 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from ledger.errors import RecordConflict, StoreError
+from ledger.errors import RecordConflict, StoreBusy, StoreError, StoreUnavailable, WriteRefused
 from ledger.records.blocks import BLOCK_CODEC, unpack_block
 
 __all__ = [
@@ -432,7 +433,8 @@ def open_store(target: str | Path) -> LedgerStore:
         engine = _make_engine(url)
         _upgrade(engine)
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot open the ledger store at {_redact(url)}: {exc}") from exc
+        raise StoreUnavailable(f"cannot open the ledger store at {_redact(url)}: {exc}"
+                               ) from exc
     return LedgerStore(engine, url)
 
 
@@ -476,34 +478,37 @@ class LedgerStore:
     @contextlib.contextmanager
     def write(self, what: str = "ledger store") -> Iterator[Connection]:
         """One transaction on the database: committed when the block ends, rolled back on any
-        error; database refusals become :class:`StoreError` naming ``what``."""
+        error; a refused write becomes :class:`~ledger.errors.WriteRefused` and an unreachable
+        database :class:`~ledger.errors.StoreUnavailable`, each naming ``what``."""
         try:
             with self._engine.begin() as conn:
                 yield conn
         except IntegrityError as exc:
-            raise StoreError(f"the {what} refused a write: {exc.orig}") from exc
+            raise WriteRefused(f"the {what} refused a write: {exc.orig}") from exc
         except OperationalError as exc:
-            raise StoreError(f"the {what} is unavailable: {exc.orig}") from exc
+            raise StoreUnavailable(f"the {what} is unavailable: {exc.orig}") from exc
 
     @contextlib.contextmanager
     def read(self, what: str = "ledger store") -> Iterator[Connection]:
-        """A connection for reads; an unavailable database becomes :class:`StoreError`."""
+        """A connection for reads; an unreachable database becomes
+        :class:`~ledger.errors.StoreUnavailable`."""
         try:
             with self._engine.connect() as conn:
                 yield conn
         except OperationalError as exc:
-            raise StoreError(f"the {what} is unavailable: {exc.orig}") from exc
+            raise StoreUnavailable(f"the {what} is unavailable: {exc.orig}") from exc
 
     @contextlib.contextmanager
     def writer_lock(self, chain_id: int, sender: str) -> Iterator[None]:
-        """Holds the one-writer-per-key lock; raises StoreError when another run holds it.
+        """Holds the one-writer-per-key lock; raises :class:`~ledger.errors.StoreBusy` when
+        another run holds it.
 
         SQLite files use an OS file lock beside the database, PostgreSQL a session advisory
         lock; both are released when the holding process dies, so a crash never leaves it held.
         """
         name = f"{chain_id}-{sender.lower()}"
         url = sa.engine.make_url(self.url)
-        busy = StoreError(
+        busy = StoreBusy(
             f"another run is sending transactions for {sender} on chain {chain_id} with this "
             "store; wait for it to finish (one writer per key keeps nonces in order)"
         )
@@ -732,7 +737,7 @@ class LedgerStore:
                     )
                 ).first()
                 if busy is not None:
-                    raise StoreError(f"batch {batch_id} already has live transaction {busy.id}")
+                    raise WriteRefused(f"batch {batch_id} already has live transaction {busy.id}")
             tx_id = _new_id(conn.execute(
                 transactions.insert().values(
                     chain_id=chain_id, sender=sender.lower(), nonce=nonce,

@@ -1,5 +1,11 @@
-"""Service tables: organisations, API clients, access tokens, submitted shipments, background
-jobs, issued reports, PACT footprints and events, verifications and attestations.
+"""The service's tables, no longer the ledger's: this revision does nothing.
+
+It used to create the HTTP service's tables (``service_*``) in the ledger's chain, so a store
+opened by the library alone (``carbon-ledger anchor``) held them too. They now belong to the
+service's own migrations (``api/migrations``, with their own version table), which the service
+runs after these. The revision stays, empty, so that every store stamped at it or after it
+(``0003_record_blocks`` follows it) upgrades as before; a store that ran it keeps its service
+tables, and the service's first migration takes them over as they are.
 
 Revision ID: 0002_service_tables
 Revises: 0001_anchoring_store
@@ -8,155 +14,15 @@ Create Date: 2026-11-27
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from alembic import op
-
 revision = "0002_service_tables"
 down_revision = "0001_anchoring_store"
 branch_labels = None
 depends_on = None
 
-_TS = sa.DateTime(timezone=True)
-MODES = ("road", "rail", "sea", "air", "inland_waterway", "hub")
-
 
 def upgrade() -> None:
-    op.create_table(
-        "service_organisations",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("name", sa.String(200), nullable=False),
-        sa.Column("role", sa.String(16), nullable=False),
-        sa.Column("address", sa.String(42), nullable=True),
-        sa.Column("keystore", sa.Text, nullable=True),
-        sa.Column("created_at", _TS, nullable=False),
-        sa.CheckConstraint("role IN ('exporter', 'auditor', 'buyer', 'admin')",
-                           name="ck_service_organisations_role"),
-        sa.UniqueConstraint("name", name="uq_service_organisations_name"),
-    )
-    op.create_table(
-        "service_clients",
-        sa.Column("client_id", sa.String(64), primary_key=True),
-        sa.Column("org_id", sa.Integer, sa.ForeignKey("service_organisations.id",
-                                                      name="fk_service_clients_org"),
-                  nullable=False),
-        sa.Column("secret_hash", sa.String(200), nullable=False),
-        sa.Column("created_at", _TS, nullable=False),
-        sa.Column("revoked_at", _TS, nullable=True),
-    )
-    op.create_table(
-        "service_tokens",
-        sa.Column("token_hash", sa.String(64), primary_key=True),
-        sa.Column("client_id", sa.String(64), sa.ForeignKey("service_clients.client_id",
-                                                            name="fk_service_tokens_client"),
-                  nullable=False),
-        sa.Column("org_id", sa.Integer, nullable=False),
-        sa.Column("role", sa.String(16), nullable=False),
-        sa.Column("expires_at", _TS, nullable=False),
-        sa.Column("created_at", _TS, nullable=False),
-        sa.Index("ix_service_tokens_expires", "expires_at"),
-    )
-    op.create_table(
-        "service_shipments",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("org_id", sa.Integer, sa.ForeignKey("service_organisations.id",
-                                                      name="fk_service_shipments_org"),
-                  nullable=False),
-        sa.Column("shipment_id", sa.String(200), nullable=False),
-        sa.Column("content_hash", sa.String(64), nullable=False),
-        sa.Column("shipment_json", sa.Text, nullable=False),
-        sa.Column("factor_set_id", sa.String(66), nullable=False),
-        sa.Column("activity_tkm", sa.String(40), nullable=False),
-        sa.Column("co2e_ttw_g", sa.BigInteger, nullable=False),
-        sa.Column("co2e_wtw_g", sa.BigInteger, nullable=False),
-        sa.Column("total_co2e_g", sa.BigInteger, nullable=False),
-        *[sa.Column(f"wtw_{mode}_g", sa.BigInteger, nullable=False, server_default="0")
-          for mode in MODES],
-        sa.Column("month", sa.String(7), nullable=False),
-        sa.Column("submitted_at", _TS, nullable=False),
-        sa.Column("updated_at", _TS, nullable=False),
-        sa.UniqueConstraint("org_id", "shipment_id", name="uq_service_shipments_id"),
-        sa.Index("ix_service_shipments_month", "org_id", "month"),
-    )
-    op.create_table(
-        "service_jobs",
-        sa.Column("id", sa.String(36), primary_key=True),
-        sa.Column("org_id", sa.Integer, nullable=False),
-        sa.Column("kind", sa.String(32), nullable=False),
-        sa.Column("state", sa.String(16), nullable=False),
-        sa.Column("phase", sa.String(200), nullable=False),
-        sa.Column("done", sa.Integer, nullable=False),
-        sa.Column("total", sa.Integer, nullable=False),
-        sa.Column("request_json", sa.Text, nullable=False),
-        sa.Column("result_json", sa.Text, nullable=True),
-        sa.Column("error", sa.Text, nullable=True),
-        sa.Column("created_at", _TS, nullable=False),
-        sa.Column("updated_at", _TS, nullable=False),
-        sa.CheckConstraint("state IN ('queued', 'running', 'done', 'failed')",
-                           name="ck_service_jobs_state"),
-        sa.Index("ix_service_jobs_org", "org_id", "created_at"),
-    )
-    op.create_table(
-        "service_reports",
-        sa.Column("id", sa.String(80), primary_key=True),
-        sa.Column("org_id", sa.Integer, nullable=False),
-        sa.Column("report_hash", sa.String(66), nullable=False),
-        sa.Column("document_json", sa.Text, nullable=False),
-        sa.Column("cbam_xml", sa.LargeBinary, nullable=True),
-        sa.Column("shipment_count", sa.Integer, nullable=False),
-        sa.Column("created_at", _TS, nullable=False),
-        sa.Index("ix_service_reports_org", "org_id", "created_at"),
-    )
-    op.create_table(
-        "service_footprints",
-        sa.Column("pf_id", sa.String(36), primary_key=True),
-        sa.Column("org_id", sa.Integer, nullable=False),
-        sa.Column("report_id", sa.String(80), nullable=False),
-        sa.Column("created", sa.String(32), nullable=False),
-        sa.Column("product_ids_json", sa.Text, nullable=False),
-        sa.Column("footprint_json", sa.Text, nullable=False),
-        sa.Column("seq", sa.Integer, nullable=False),
-        sa.Index("ix_service_footprints_seq", "seq"),
-    )
-    op.create_table(
-        "service_verifications",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("org_id", sa.Integer, nullable=False),
-        sa.Column("report_id", sa.String(200), nullable=True),
-        sa.Column("report_hash", sa.String(66), nullable=True),
-        sa.Column("verified", sa.Boolean, nullable=False),
-        sa.Column("verdict_json", sa.Text, nullable=False),
-        sa.Column("created_at", _TS, nullable=False),
-        sa.Index("ix_service_verifications_org", "org_id", "id"),
-    )
-    op.create_table(
-        "service_attestations",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("org_id", sa.Integer, nullable=False),
-        sa.Column("report_id", sa.String(200), nullable=True),
-        sa.Column("report_hash", sa.String(66), nullable=False),
-        sa.Column("tx_hash", sa.String(66), nullable=False),
-        sa.Column("block_number", sa.BigInteger, nullable=False),
-        sa.Column("created_at", _TS, nullable=False),
-        sa.Index("ix_service_attestations_org", "org_id", "id"),
-    )
-    op.create_table(
-        "service_pact_events",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("event_id", sa.String(200), nullable=False),
-        sa.Column("type", sa.String(200), nullable=False),
-        sa.Column("source", sa.String(500), nullable=False),
-        sa.Column("direction", sa.String(8), nullable=False),
-        sa.Column("state", sa.String(16), nullable=False),
-        sa.Column("attempts", sa.Integer, nullable=False),
-        sa.Column("body_json", sa.Text, nullable=False),
-        sa.Column("last_error", sa.Text, nullable=True),
-        sa.Column("created_at", _TS, nullable=False),
-        sa.Column("updated_at", _TS, nullable=False),
-    )
+    """Nothing: the service's migrations create its tables."""
 
 
 def downgrade() -> None:
-    for name in ("service_pact_events", "service_attestations", "service_verifications",
-                 "service_footprints", "service_reports", "service_jobs", "service_shipments",
-                 "service_tokens", "service_clients", "service_organisations"):
-        op.drop_table(name)
+    """Nothing: the service's tables are the service's migrations' to drop."""
