@@ -1,6 +1,6 @@
 """Reports issued by the service and reports checked by auditors: thin over the library.
 
-Issuing goes through :func:`ledger.cli.report.write_report_files` (the same call as
+Issuing goes through :func:`ledger.reports.issue.write_report_files` (the same call as
 ``carbon-ledger report``); verification through :func:`ledger.verify.verifier.verify_report`, and
 the attestation through :func:`ledger.verify.attest.attest_report`, as ``carbon-ledger verify`` /
 ``attest``.
@@ -30,8 +30,8 @@ def issue_report(ctx: ServiceContext, org_id: int, shipment_ids: Sequence[str],
     """Signs a report of anchored shipments with the organisation's key and stores it with its
     CBAM XML (CBAM goods with a declarant); its PACT footprints are published."""
     from ledger.anchoring.proofs import proof_bundle
-    from ledger.cli.report import write_report_files
     from ledger.reports import vc
+    from ledger.reports.issue import write_report_files
 
     org = ctx.store.org(org_id)
     if org is None or org.keystore is None:
@@ -68,7 +68,7 @@ def issue_report(ctx: ServiceContext, org_id: int, shipment_ids: Sequence[str],
 
 
 def _contract_of(document: Any) -> str | None:
-    from ledger.reports.document import report_anchors
+    from ledger.reports.parse import report_anchors
 
     if not isinstance(document, Mapping):
         return None
@@ -85,7 +85,7 @@ def shared_router_recompute(factor_set: Any, router: Any) -> Any:
     from ledger.footprint.single import compute_shipment
     from ledger.inputs.shipments import Shipment
     from ledger.records import record as records
-    from ledger.reports.document import figures_from_record
+    from ledger.reports.figures import figures_from_record
     from ledger.verify.verifier import engine_recompute, factor_sources
 
     fallback = engine_recompute([factor_set])
@@ -119,6 +119,7 @@ def attest(ctx: ServiceContext, org_id: int, document: Any) -> dict[str, Any]:
     """Verifies a report, then records the auditor organisation's attestation on chain."""
     from eth_utils.crypto import keccak
 
+    from ledger.records.canonical import canonical_json
     from ledger.reports import vc
     from ledger.verify.attest import attest_report
 
@@ -132,7 +133,7 @@ def attest(ctx: ServiceContext, org_id: int, document: Any) -> dict[str, Any]:
                        extra={"verdict": verdict.to_dict()})
     key = ctx.keyring.open(org.keystore)
     contract = _contract_of(document) or ctx.chain.deployment.address
-    evidence = keccak(vc.canonical_json(verdict.to_dict()))
+    evidence = keccak(canonical_json(verdict.to_dict()))
     with ctx.chain.key_lock(key.address), ctx.chain.signer(key) as (client, codec):
         done = attest_report(client, codec, contract, vc.report_hash(document), evidence)
     ctx.store.add_attestation(org_id, verdict.report_id, str(verdict.report_hash),
