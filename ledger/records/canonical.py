@@ -435,14 +435,13 @@ def shipment_key_function(exporter: str) -> Callable[[str], bytes]:
     loops over many shipments of the same exporter."""
     prefix = f"{SHIPMENT_ID_NAMESPACE}|{normalise_address(exporter)}|".encode()
     control = _CONTROL.search
-    keccak = keccak256
 
     def shipment_key(shipment_id: str) -> bytes:
         if type(shipment_id) is not str or not shipment_id or shipment_id != shipment_id.strip() \
                 or control(shipment_id) is not None:
             return chain_shipment_id_bytes(exporter, shipment_id)  # raises the problem
         try:
-            return keccak(prefix + shipment_id.encode("utf-8"))
+            return keccak256(prefix + shipment_id.encode("utf-8"))
         except UnicodeEncodeError:
             return chain_shipment_id_bytes(exporter, shipment_id)
 

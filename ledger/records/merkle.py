@@ -75,8 +75,7 @@ class Leaf(NamedTuple):
 
     def hash(self) -> bytes:
         """The leaf hash (double keccak-256 of the encoding)."""
-        keccak = keccak256
-        return keccak(keccak(_encode(self)))
+        return keccak256(keccak256(_encode(self)))
 
 
 def _encode(leaf: Sequence[Any]) -> bytes:
@@ -159,11 +158,10 @@ def _node32(value: bytes | str, what: str) -> bytes:
 
 def process_proof(leaf_hash_: bytes, proof: Iterable[bytes | str]) -> bytes:
     """The root that ``proof`` leads to from the leaf hash ``leaf_hash_``."""
-    keccak = keccak256
     node = _node32(leaf_hash_, "leaf hash")
     for sibling in proof:
         other = _node32(sibling, "proof element")
-        node = keccak(node + other if node <= other else other + node)
+        node = keccak256(node + other if node <= other else other + node)
     return node
 
 
@@ -388,20 +386,19 @@ def load_tree(data: Mapping[str, Any]) -> MerkleTree:
     except InputError as exc:
         raise _dump_error(str(exc.problems[0])) from None
 
-    keccak = keccak256
     size = len(nodes)
     for position in range(size):
         left, right = 2 * position + 1, 2 * position + 2
         if right < size:
             a, b = nodes[left], nodes[right]
-            if nodes[position] != keccak(a + b if a <= b else b + a):
+            if nodes[position] != keccak256(a + b if a <= b else b + a):
                 raise _dump_error(f"node {position} is not the hash of its children")
         elif left < size:
             raise _dump_error(f"node {position} has one child")
     for leaf, position in zip(leaves, tree_indices, strict=True):
         if not (0 <= position < size and 2 * position + 1 >= size):
             raise _dump_error(f"treeIndex {position} is not a leaf position")
-        if nodes[position] != keccak(keccak(_encode(leaf))):
+        if nodes[position] != keccak256(keccak256(_encode(leaf))):
             raise _dump_error(f"the value at treeIndex {position} does not hash to that node")
     if len({leaf[0] for leaf in leaves}) != len(leaves):
         raise _dump_error(str(_duplicate_problem(leaves).problems[0]))
