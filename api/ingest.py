@@ -136,7 +136,7 @@ def parse_json(body: bytes, max_shipments: int) -> Any:
 @_collector_paused
 def parse_csv(body: bytes, max_shipments: int) -> Any:
     """The frame of a CSV body (one row per leg; see docs/shipments-format.md)."""
-    from ledger.inputs.frame import read_csv_frame
+    from ledger.inputs.csvreader import read_csv_frame
 
     try:
         body.decode("utf-8-sig")
@@ -166,8 +166,8 @@ def _csv_fields(exc: InputError) -> InputError:
 def compute_totals(frame: Any, factor_set: FactorSet, router: Any, *, from_csv: bool
                    ) -> list[NewShipment]:
     """Footprint totals of every shipment of ``frame`` on the vectorised path."""
+    from ledger.footprint.batch import compute_batch
     from ledger.footprint.exact import format_scaled
-    from ledger.footprint.single import compute_batch
 
     try:
         batch = compute_batch(frame, factor_set, router=router)

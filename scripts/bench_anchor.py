@@ -68,7 +68,7 @@ from ledger.config import ChainSettings
 from ledger.dev.anvil import start_anvil
 from ledger.dev.devkeys import DEV_ADMIN_INDEX, DEV_EXPORTER_INDEXES, dev_key
 from ledger.factors.factorset import load_factor_set
-from ledger.footprint.single import compute_batch
+from ledger.footprint.batch import compute_batch
 from ledger.inputs.shipments import Shipment, shipments_from_json
 from ledger.records.merkle import LEAF_ENCODING
 from ledger.store.store import open_store

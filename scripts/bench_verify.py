@@ -36,7 +36,8 @@ from ledger.footprint.single import compute_shipment
 from ledger.inputs.shipments import Shipment
 from ledger.records import merkle
 from ledger.records import record as records
-from ledger.reports.document import Anchor, ReportItem, build_report
+from ledger.reports.document import build_report
+from ledger.reports.model import Anchor, ReportItem
 from ledger.verify.reader import prefetch_report
 from ledger.verify.verifier import engine_recompute, verify_proofs, verify_report
 

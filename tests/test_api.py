@@ -29,7 +29,7 @@ from ledger.errors import (
 )
 from ledger.factors.factorset import load_factor_set
 from ledger.footprint.single import compute_shipment
-from ledger.inputs.shipments import read_shipments
+from ledger.inputs.read import read_shipments
 
 __all__ = ["offline_service"]  # the fixture, shared by import
 pytestmark = pytest.mark.api

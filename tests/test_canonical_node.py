@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.records.canonical import MAX_SAFE_INTEGER, canonical_json, json_backends
+from ledger.records.canonical import MAX_SAFE_INTEGER, canonical_json, canonical_json_reference
 
 pytestmark = pytest.mark.node
 
@@ -58,5 +58,4 @@ def test_canonical_bytes_equal_the_ecmascript_reference(
     assert len(expected) == len(documents)
     for document, reference in zip(documents, expected, strict=True):
         assert canonical_json(document) == reference
-        for name, serialise in json_backends().items():
-            assert serialise(document) == reference, name
+        assert canonical_json_reference(document) == reference

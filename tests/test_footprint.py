@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from ledger.errors import InputError
 from ledger.factors.distances import Router
 from ledger.factors.factorset import FactorSet, load_factor_set
+from ledger.footprint.batch import compute_batch
 from ledger.footprint.exact import (
     intensity_mg_per_tkm,
     intensity_mg_vec,
@@ -20,9 +21,10 @@ from ledger.footprint.exact import (
     mul3_round,
     mul3_round_vec,
 )
-from ledger.footprint.single import compute_batch, compute_shipment, compute_shipments
+from ledger.footprint.single import compute_shipment, compute_shipments
 from ledger.inputs.csvreader import read_csv_frame
-from ledger.inputs.shipments import Leg, Product, Production, Shipment, read_shipments
+from ledger.inputs.read import read_shipments
+from ledger.inputs.shipments import Leg, Product, Production, Shipment
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

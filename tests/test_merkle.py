@@ -87,6 +87,24 @@ def test_three_leaves_are_sorted_by_hash_and_laid_out_like_the_library() -> None
     assert tree.proof_bytes(largest) == [expected_nodes[1]]
 
 
+def reference_tree(leaves: list[Leaf]) -> list[bytes]:
+    """StandardMerkleTree's node array, one node at a time: leaf hashes sorted, the k-th
+    smallest at ``tree[n - 1 - k]``, each inner node the hash of its two children."""
+    hashes = sorted(reference_leaf_hash(leaf) for leaf in leaves)
+    nodes = [b""] * (2 * len(hashes) - 1)
+    for position, leaf_hash in enumerate(hashes):
+        nodes[len(nodes) - 1 - position] = leaf_hash
+    for index in range(len(nodes) - len(hashes) - 1, -1, -1):
+        nodes[index] = reference_node(nodes[2 * index + 1], nodes[2 * index + 2])
+    return nodes
+
+
+@pytest.mark.parametrize("count", [*range(1, 34), 100, 257, 1000])
+def test_level_by_level_tree_is_the_node_by_node_reference(count: int) -> None:
+    leaves = random_leaves(count, seed=count)
+    assert list(build_tree(leaves).nodes) == reference_tree(leaves)
+
+
 @pytest.mark.parametrize("count", [1, 2, 3, 4, 5, 8, 17, 100, 257])
 def test_every_proof_verifies_and_a_changed_leaf_does_not(count: int) -> None:
     leaves = random_leaves(count, seed=count)

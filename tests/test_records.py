@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from Crypto.Hash import keccak as pycryptodome_keccak
 
-from ledger.errors import InputError
+from ledger.errors import InputError, StoreError
 from ledger.records import chunks as record_chunks
 from ledger.records import record as records
+from ledger.records.blocks import BLOCK_CODEC, pack_block, unpack_block
 from ledger.records.canonical import (
     canonical_json,
     chain_shipment_id_bytes,
@@ -245,7 +246,7 @@ def test_parse_record_refuses_non_canonical_bytes() -> None:
 def test_demo_shipments_from_the_footprint_engine_become_provable_records() -> None:
     from ledger.factors.factorset import load_factor_set
     from ledger.footprint.single import compute_shipment
-    from ledger.inputs.shipments import read_shipments
+    from ledger.inputs.read import read_shipments
 
     factor_set = load_factor_set()
     demo = Path(__file__).parent.parent / "examples" / "demo-shipments.json"
@@ -359,3 +360,27 @@ def test_a_helpers_chunks_come_back_through_its_spool_intact(tmp_path: Path) -> 
     in_order = sorted(chunks, key=lambda chunk: chunk.start)
     assert [entry for chunk in in_order for entry in chunk.entries()] == [
         build_entry(s, f, exporter=EXPORTER, factor_set_id=FACTOR_SET) for s, f in pairs]
+
+
+def test_records_read_from_a_block_are_the_records_stored_one_by_one() -> None:
+    """The block is only a packing: each record comes back byte for byte from its offset."""
+    entries = [build_entry(s, f, exporter=EXPORTER, factor_set_id=FACTOR_SET)
+               for s, f in _many_pairs(300)]
+    one_by_one = [entry.canonical for entry in entries]
+    block = pack_block(b"".join(one_by_one))
+    assert len(block) < sum(map(len, one_by_one)) // 10  # the reason blocks exist
+    unpacked = unpack_block(BLOCK_CODEC, block)
+    offset = 0
+    for data in one_by_one:
+        assert unpacked[offset:offset + len(data)] == data
+        assert parse_record(unpacked[offset:offset + len(data)]) == parse_record(data)
+        offset += len(data)
+    assert offset == len(unpacked)
+
+
+def test_a_damaged_block_or_an_unknown_codec_is_a_store_error() -> None:
+    block = pack_block(canonical_json(make_record()))
+    with pytest.raises(StoreError, match="codec 'gzip'"):
+        unpack_block("gzip", block)
+    with pytest.raises(StoreError, match="damaged"):
+        unpack_block(BLOCK_CODEC, block[:-6] + bytes(6))

@@ -11,9 +11,9 @@ import pytest
 from test_report_fixtures import EXPORTER, anchored, signed_report
 
 from ledger.errors import InputError
-from ledger.reports import document as report
 from ledger.reports import vc
 from ledger.reports.html import render_html
+from ledger.reports.model import ANCHOR_SCHEMA, Anchor, ReportItem
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "ledger" / "reports" / "schemas"
 
@@ -39,7 +39,7 @@ def test_report_is_a_signed_vc_with_pact_footprints() -> None:
     wtw = sum(float(t["co2eWTW"]) for t in tces)
     assert float(first["pcf"]["pCfExcludingBiogenic"]) == pytest.approx(wtw)
     anchor = first["extensions"][1]
-    assert anchor["dataSchema"] == report.ANCHOR_SCHEMA
+    assert anchor["dataSchema"] == ANCHOR_SCHEMA
     assert set(anchor["data"]) >= {"chainId", "contract", "batchId", "transactionHash",
                                    "blockNumber", "merkleRoot", "leaf", "proof", "record",
                                    "factorSetId"}
@@ -80,7 +80,7 @@ def test_pf_ids_are_v4_shaped_and_stable() -> None:
 
 def test_a_report_mixing_chains_is_refused() -> None:
     items = anchored().items
-    moved = report.ReportItem(items[1].figures, report.Anchor(
+    moved = ReportItem(items[1].figures, Anchor(
         **{**items[1].anchor.__dict__, "chain_id": 11155111}))
     with pytest.raises(InputError, match="same chain"):
         signed_report(items=[items[0], moved])

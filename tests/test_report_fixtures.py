@@ -26,7 +26,8 @@ from ledger.errors import FactorError
 from ledger.records import merkle
 from ledger.records import record as records
 from ledger.reports import pact, qreport
-from ledger.reports.document import Anchor, ReportItem, ShipmentFigures, build_report
+from ledger.reports.document import build_report
+from ledger.reports.model import Anchor, ReportItem, ShipmentFigures
 
 EXPORTER_KEY = "0x" + "a1" * 32
 EXPORTER = Account.from_key(EXPORTER_KEY).address

@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 from ledger.errors import InputError
 from ledger.inputs.csvreader import read_csv_frame
 from ledger.inputs.frame import ShipmentFrame
+from ledger.inputs.read import read_shipments
 from ledger.inputs.shipments import (
     Leg,
     Product,
     Production,
     Shipment,
     parse_decimal_text,
-    read_shipments,
 )
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

@@ -111,7 +111,7 @@ def test_a_record_with_changed_inputs_but_consistent_hashes_fails_recompute() ->
     record["footprint"]["co2e_ttw_g"] -= 1000
     items = anchored([ship]).items
     from ledger.records import merkle
-    from ledger.reports.document import Anchor, ReportItem
+    from ledger.reports.model import Anchor, ReportItem
     leaf = records.record_leaf(record)
     tree = merkle.build_tree([leaf])
     anchor = Anchor(**{**items[0].anchor.__dict__, "record": record,

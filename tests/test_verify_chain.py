@@ -22,7 +22,8 @@ from ledger.inputs.shipments import Shipment
 from ledger.records import merkle
 from ledger.records import record as records
 from ledger.reports import vc
-from ledger.reports.document import Anchor, ReportItem, build_report
+from ledger.reports.document import build_report
+from ledger.reports.model import Anchor, ReportItem
 from ledger.reports.parse import parse_report
 from ledger.verify.attest import attest_report, revoke_report_attestation
 from ledger.verify.onchain import check_factor_sets

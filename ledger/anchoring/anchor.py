@@ -45,7 +45,7 @@ from ledger.errors import ConfigError, FactorError, InputError, InputProblem, Re
 from ledger.records.blocks import pack_block
 from ledger.records.canonical import canonical_json, chain_shipment_id_bytes
 from ledger.records.chunks import EntryChunk, iter_shaped_chunks, paused_gc
-from ledger.records.keccak import keccak_function
+from ledger.records.keccak import keccak256
 from ledger.records.merkle import Leaf, build_tree, tree_nodes
 from ledger.store.store import (
     BatchRow,
@@ -186,7 +186,7 @@ def scope_of(ledger: CarbonLedgerContract) -> Scope:
 
 def prepare_records(records: Sequence[Mapping[str, Any]]) -> list[PreparedRecord]:
     """Prepared records from records built by ``build_record`` (serialised once more here)."""
-    keccak = keccak_function()
+    keccak = keccak256
     prepared = []
     for row, record in enumerate(records, start=1):
         shipment_id, exporter = str(record["shipment_id"]), str(record["exporter"])

@@ -29,7 +29,7 @@ from ledger.chain.events import (
 from ledger.chain.gas import ShipmentEntry
 from ledger.errors import InputError, StoreError
 from ledger.records.canonical import canonical_json, chain_shipment_id_bytes, parse_canonical
-from ledger.records.keccak import keccak_function
+from ledger.records.keccak import keccak256
 from ledger.records.merkle import Leaf, stored_tree_index, verify_proof
 from ledger.store.store import LedgerStore, RecordRow, Scope, TxRow
 
@@ -154,7 +154,7 @@ def check_bundle(bundle: Mapping[str, Any], ledger: CarbonLedgerContract | None 
     """Checks of a proof bundle; the chain checks run when ``ledger`` is given."""
     checks: list[BundleCheck] = []
     record = bundle["record"]
-    keccak = keccak_function()
+    keccak = keccak256
     try:
         computed = "0x" + keccak(canonical_json(record)).hex()
         parse_canonical(canonical_json(record))

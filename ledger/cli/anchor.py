@@ -143,7 +143,7 @@ def anchor_command(
 ) -> None:
     """Anchor the footprints of FILE's shipments on chain; running it again sends nothing new."""
     from ledger.factors.factorset import load_factor_set
-    from ledger.inputs.shipments import read_shipments
+    from ledger.inputs.read import read_shipments
 
     options = AnchorOptions(path=path, wait_until=wait)
     overrides = {} if confirmations is None else {"confirmations": confirmations}

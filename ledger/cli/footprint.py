@@ -24,7 +24,7 @@ __all__ = ["csv_text", "register"]
 def _frame(path: Path, problems: list[InputProblem]) -> tuple[Any, bool]:
     from ledger.inputs.csvreader import read_csv_frame
     from ledger.inputs.frame import ShipmentFrame
-    from ledger.inputs.shipments import read_shipments
+    from ledger.inputs.read import read_shipments
 
     if path.suffix.lower() == ".csv":
         return read_csv_frame(path, collect=problems), True

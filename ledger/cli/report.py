@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,25 +16,11 @@ if TYPE_CHECKING:
     from ledger.config import ChainSettings
     from ledger.verify.verdict import Verdict
 
-__all__ = ["anchor_data", "register", "write_report_files"]
+__all__ = ["register"]
 
 RpcOption = Annotated[str | None, typer.Option("--rpc", help="RPC URL (default: settings)")]
 ReportArgument = Annotated[Path, typer.Argument(help="The signed JSON report")]
 _MARKS = {"pass": "PASS", "fail": "FAIL", "not_applicable": "n/a ", "skipped": "SKIP"}
-
-
-def anchor_data(bundle: Any, factor_set_uri: str = "") -> Any:
-    """Moved to :func:`ledger.reports.issue.anchor_data` (kept here for one release)."""
-    from ledger.reports.issue import anchor_data as moved
-
-    return moved(bundle, factor_set_uri)
-
-
-def write_report_files(bundles: Any, **options: Any) -> list[Path]:
-    """Moved to :func:`ledger.reports.issue.write_report_files` (kept here for one release)."""
-    from ledger.reports.issue import write_report_files as moved
-
-    return moved(bundles, **options)
 
 
 def _settings(rpc: str | None) -> ChainSettings:

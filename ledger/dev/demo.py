@@ -114,7 +114,7 @@ def run_demo(
     from ledger.dev.anvil import start_anvil
     from ledger.dev.devkeys import dev_key
     from ledger.factors.factorset import load_factor_set
-    from ledger.inputs.shipments import read_shipments
+    from ledger.inputs.read import read_shipments
     from ledger.reports.issue import write_report_files
     from ledger.store.store import open_store
     from ledger.verify.attest import attest_on_chain

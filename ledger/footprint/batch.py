@@ -3,8 +3,9 @@
 Factor resolution and routing run once per distinct leg category and per distinct
 origin-destination pair (with the single path's functions); the arithmetic runs on int64
 columns with :func:`ledger.footprint.exact.mul3_round_vec`. The goods' emissions (production,
-CBAM) are per-shipment rules and use the single path's
-:func:`ledger.footprint.single.goods_emissions` for the shipments that carry product data.
+CBAM) are per-shipment rules shared with the single path
+(:func:`ledger.footprint.rules.goods_emissions`), applied to the shipments that carry product
+data.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from ledger.footprint.exact import (
     times_round_vec,
 )
 from ledger.footprint.models import LegFootprint, ProductionResult, ShipmentFootprint
-from ledger.footprint.single import goods_emissions, grand_total, hub_refs
+from ledger.footprint.rules import goods_emissions, grand_total, hub_refs
 from ledger.inputs.frame import ShipmentFrame
 from ledger.inputs.shipments import Shipment
 

@@ -25,7 +25,6 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
-    "MAX_OPERAND",
     "format_scaled",
     "intensity_mg_per_tkm",
     "intensity_mg_vec",
@@ -37,7 +36,6 @@ __all__ = [
     "times_round_vec",
 ]
 
-MAX_OPERAND = 10**12
 _B = 10**6
 _HALF = 5 * 10**11
 _DIV = 10**12

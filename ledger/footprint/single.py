@@ -1,4 +1,4 @@
-"""The footprint engine (ISO 14083 / GLEC method): the single-shipment path and shared rules.
+"""The footprint engine (ISO 14083 / GLEC method): the single-shipment path.
 
 Per transport-chain element: distance (:mod:`ledger.factors.distances`), transport activity
 ``mass_t × distance_km`` t·km, and TTW and WTT emissions in whole grams::
@@ -8,7 +8,8 @@ Per transport-chain element: distance (:mod:`ledger.factors.distances`), transpo
 computed exactly on integers (:mod:`ledger.footprint.exact`); WTW = TTW + WTT. A hub operation
 uses the operator's intensities (kg CO2e per tonne handled) given on the record. Per shipment:
 sums, the intensity (transport WTW grams per t·km, three decimals), production emissions and
-CBAM embedded emissions of the goods, and a grand total.
+CBAM embedded emissions of the goods, and a grand total (the rules shared with the batch path
+are in :mod:`ledger.footprint.rules`).
 
 :func:`compute_shipment` is the reference path (Python integers) used by verification;
 :func:`compute_batch` (:mod:`ledger.footprint.batch`) is the vectorised path. Both give the
@@ -17,120 +18,25 @@ same integers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
 
 from ledger.errors import InputError, InputProblem
-from ledger.factors.cbam import CbamResult, embedded_emissions, normalise_cn, out_of_scope
 from ledger.factors.distances import Distance, Router
 from ledger.factors.factorset import FactorSet
 from ledger.footprint.exact import format_scaled, intensity_mg_per_tkm, mul3_round
-from ledger.footprint.models import LegFootprint, ProductionResult, ShipmentFootprint
-from ledger.inputs.shipments import Leg, Product, Shipment
+from ledger.footprint.models import LegFootprint, ShipmentFootprint
+from ledger.footprint.rules import goods_emissions, grand_total, hub_refs, scaled
+from ledger.inputs.shipments import Leg, Shipment
 
-if TYPE_CHECKING:
-    from ledger.footprint.batch import BatchFootprint
-    from ledger.inputs.frame import ShipmentFrame
-
-__all__ = [
-    "LegFootprint",
-    "ProductionResult",
-    "ShipmentFootprint",
-    "compute_batch",
-    "compute_shipment",
-    "compute_shipments",
-    "goods_emissions",
-    "grand_total",
-    "hub_refs",
-]
-
-def _scaled(value: Decimal | None, places: int) -> int:
-    return int((value or Decimal(0)).scaleb(places))
-
-
-def hub_refs(ttw_u: int, wtw_u: int) -> tuple[str, str]:
-    """The factor references of a hub operation: the operator's intensities on the record."""
-    return (f"record#hub_co2e_ttw_kg_per_t={format_scaled(ttw_u, 6)}",
-            f"record#hub_co2e_wtt_kg_per_t={format_scaled(wtw_u - ttw_u, 6)}")
-
-
-def goods_emissions(
-    product: Product | None, first_mass_g: int, factor_set: FactorSet,
-) -> tuple[ProductionResult | None, CbamResult, list[tuple[str, str]]]:
-    """Production and CBAM results of a shipment's goods, and (field, message) problems."""
-    problems: list[tuple[str, str]] = []
-    if product is None or product.cn_code is None:
-        cbam = out_of_scope("no CN code on the record: not a declared CBAM good")
-    else:
-        cbam = out_of_scope("not assessed")
-    if product is None:
-        return None, cbam, problems
-    if product.net_mass_kg is not None:
-        mass_g, basis = _scaled(product.net_mass_kg, 3), "net_mass_kg"
-    else:
-        mass_g, basis = first_mass_g, "first_leg_mass_kg"
-    net_mass_kg = format_scaled(mass_g, 3)
-    production: ProductionResult | None = None
-    prod = product.production
-    actual_u: tuple[int, int] | None = None
-    if prod is not None:
-        if prod.kind == "supplier":
-            direct_u = _scaled(prod.direct_t_per_t, 6)
-            indirect_u = _scaled(prod.indirect_t_per_t, 6)
-            direct_g = mul3_round(mass_g, 10**6, direct_u)
-            indirect_g = mul3_round(mass_g, 10**6, indirect_u)
-            production = ProductionResult("supplier", prod.data_type, net_mass_kg, basis,
-                                          direct_g, indirect_g, direct_g + indirect_g, None)
-            if prod.data_type == "actual":
-                actual_u = (direct_u, indirect_u)
-        elif prod.kind == "electricity":
-            found = factor_set.grid.get(prod.grid or "")
-            if isinstance(found, str):
-                problems.append(("product.production.grid", found))
-            else:
-                grid_u, ref = found
-                indirect_g = mul3_round(mass_g, _scaled(prod.electricity_kwh_per_t, 3), grid_u)
-                production = ProductionResult("electricity", None, net_mass_kg, basis, 0,
-                                              indirect_g, indirect_g, ref)
-        else:
-            found = factor_set.product_defaults.get(prod.default_factor or "")
-            if isinstance(found, str):
-                problems.append(("product.production.default_factor", found))
-            else:
-                value_u, ref = found
-                direct_g = mul3_round(mass_g, 10**6, value_u)
-                production = ProductionResult("product_default", None, net_mass_kg, basis,
-                                              direct_g, 0, direct_g, ref)
-    if product.cn_code is not None:
-        cn = normalise_cn(product.cn_code) or ""
-        result = embedded_emissions(
-            factor_set.cbam_scope, factor_set.cbam_defaults, cn=cn,
-            country=product.country_of_origin, year=product.cbam_year, mass_g=mass_g,
-            net_mass_kg=net_mass_kg, actual_u=actual_u)
-        if isinstance(result, tuple):
-            problems.append((f"product.{result[0]}", result[1]))
-        else:
-            cbam = result
-    return production, cbam, problems
-
-
-def grand_total(co2e_wtw_g: int, production: ProductionResult | None,
-                cbam: CbamResult) -> tuple[int, str]:
-    """The shipment's total and what it adds to the transport chain."""
-    if production is not None:
-        return co2e_wtw_g + production.co2e_g, "transport_wtw+production"
-    if cbam.in_scope:
-        return co2e_wtw_g + cbam.embedded_g, "transport_wtw+cbam_embedded"
-    return co2e_wtw_g, "transport_wtw"
+__all__ = ["compute_shipment", "compute_shipments"]
 
 
 def _leg_footprint(leg: Leg, factor_set: FactorSet, router: Router,
                    problems: list[tuple[str, str]]) -> tuple[LegFootprint, int] | None:
-    mass_g = _scaled(leg.mass_kg, 3)
+    mass_g = scaled(leg.mass_kg, 3)
     if leg.mode == "hub":
-        ttw_u = _scaled(leg.hub_co2e_ttw_kg_per_t, 6)
-        wtw_u = _scaled(leg.hub_co2e_wtw_kg_per_t, 6)
+        ttw_u = scaled(leg.hub_co2e_ttw_kg_per_t, 6)
+        wtw_u = scaled(leg.hub_co2e_wtw_kg_per_t, 6)
         ttw = mul3_round(mass_g, 1000, ttw_u)
         wtt = mul3_round(mass_g, 1000, wtw_u - ttw_u)
         ref_ttw, ref_wtt = hub_refs(ttw_u, wtw_u)
@@ -139,7 +45,7 @@ def _leg_footprint(leg: Leg, factor_set: FactorSet, router: Router,
     factor = factor_set.freight.resolve(leg.mode, leg.vehicle_class, leg.laden_state,
                                         leg.refrigerated, leg.radiative_forcing)
     if leg.distance_km is not None:
-        distance: Distance | tuple[str, str] = Distance(_scaled(leg.distance_km, 3), "actual",
+        distance: Distance | tuple[str, str] = Distance(scaled(leg.distance_km, 3), "actual",
                                                         False)
     else:
         distance = router.distance(leg.mode, leg.origin or "", leg.destination or "",
@@ -179,7 +85,7 @@ def _compute(shipment: Shipment, factor_set: FactorSet, router: Router,
             transport_wtw_g += result[0].co2e_wtw_g
     first = min((leg for leg in shipment.legs if leg.mode != "hub"), key=lambda x: x.order,
                 default=shipment.legs[0])
-    production, cbam, goods = goods_emissions(shipment.product, _scaled(first.mass_kg, 3),
+    production, cbam, goods = goods_emissions(shipment.product, scaled(first.mass_kg, 3),
                                               factor_set)
     for name, message in goods:
         problems.append(InputProblem(message, shipment.shipment_id, shipment.source_row, name))
@@ -217,10 +123,3 @@ def compute_shipments(shipments: Iterable[Shipment], factor_set: FactorSet, *,
         raise InputError(problems)
     return [r for r in results if r is not None]
 
-
-def compute_batch(shipments: Sequence[Shipment] | ShipmentFrame, factor_set: FactorSet, *,
-                  router: Router | None = None, **options: Any) -> BatchFootprint:
-    """The vectorised path; see :func:`ledger.footprint.batch.compute_batch`."""
-    from ledger.footprint.batch import compute_batch as batch
-
-    return batch(shipments, factor_set, router=router, **options)

@@ -1,2 +1,2 @@
-"""Shipment input: the model (shipments of ordered legs, product data) and its CSV and JSON
-readers."""
+"""Shipment input: the model (shipments of ordered legs, product data), its CSV and JSON
+readers, and the dispatcher that reads either file form."""

@@ -175,14 +175,3 @@ class ShipmentFrame:
                 for sid, legs, exp, prod, row in zip(self.ids, legs_by_ship, self.exporters,
                                                      self.products, self.rows.tolist(),
                                                      strict=True)]
-
-
-
-
-def __getattr__(name: str) -> Any:
-    """``read_csv_frame`` lives in :mod:`ledger.inputs.csvreader`; this name is kept for callers."""
-    if name == "read_csv_frame":
-        from ledger.inputs.csvreader import read_csv_frame
-
-        return read_csv_frame
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,10 +1,11 @@
-"""Shipment input: the model (shipments of ordered legs, optional product data) and its readers.
+"""Shipment input: the model (shipments of ordered legs, optional product data) and the JSON form.
 
-Two file forms carry the same content (see docs/shipments-format.md):
+Two file forms carry the same content (see docs/shipments-format.md), both read by
+:func:`ledger.inputs.read.read_shipments`:
 
-- CSV, one row per leg (``read_shipments("x.csv")``), read by the vectorised reader in
-  :mod:`ledger.inputs.frame`;
-- JSON, nested and iLEAP-like (``{"shipments": [{..., "legs": [...]}]}``), read here.
+- CSV, one row per leg, read by the vectorised reader in :mod:`ledger.inputs.csvreader`;
+- JSON, nested and iLEAP-like (``{"shipments": [{..., "legs": [...]}]}``), read here
+  (:func:`shipments_from_json`).
 
 Every problem of a file is collected and raised together as one :class:`InputError`, each naming
 the shipment, the row (CSV line number; for JSON the shipment's position) and the field.
@@ -13,12 +14,10 @@ Numbers are exact decimals (strings in JSON are preferred, as in iLEAP); no floa
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from ledger.errors import InputError, InputProblem
@@ -47,7 +46,6 @@ __all__ = [
     "parse_laden_text",
     "product_from_mapping",
     "product_problems",
-    "read_shipments",
     "shipments_from_json",
 ]
 
@@ -531,23 +529,3 @@ def shipments_from_json(data: Any, *,
         shipments = [s for s in shipments if s.shipment_id not in bad]
     return shipments
 
-
-def read_shipments(path: Path | str, *,
-                   collect: list[InputProblem] | None = None) -> list[Shipment]:
-    """Shipments from a ``.csv`` (one row per leg) or ``.json`` file; InputError lists all
-    problems of the file (with ``collect``: appended there, valid shipments returned)."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".json":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8-sig"), parse_float=Decimal)
-        except OSError as exc:
-            raise InputError(f"{path}: cannot be read: {exc}") from exc
-        except ValueError as exc:
-            raise InputError(f"{path}: not valid JSON: {exc}") from exc
-        return shipments_from_json(data, collect=collect)
-    if suffix == ".csv":
-        from ledger.inputs.csvreader import read_csv_frame
-
-        return read_csv_frame(path, collect=collect).to_shipments()
-    raise InputError(f"{path}: unknown file type {suffix!r}; expected .csv or .json")

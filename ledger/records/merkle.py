@@ -23,7 +23,7 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 from ledger.errors import InputError, InputProblem, VerificationError
-from ledger.records.keccak import keccak_function, keccak_many
+from ledger.records.keccak import keccak256, keccak_many
 
 __all__ = [
     "DUMP_FORMAT",
@@ -31,10 +31,8 @@ __all__ = [
     "Leaf",
     "MerkleTree",
     "build_tree",
-    "leaf_hash",
     "load_tree",
     "make_leaf",
-    "node_hash",
     "process_proof",
     "stored_tree_index",
     "tree_nodes",
@@ -77,8 +75,7 @@ class Leaf(NamedTuple):
 
     def hash(self) -> bytes:
         """The leaf hash (double keccak-256 of the encoding)."""
-        keccak = keccak_function()
-        return keccak(keccak(_encode(self)))
+        return keccak256(keccak256(_encode(self)))
 
 
 def _encode(leaf: Sequence[Any]) -> bytes:
@@ -151,17 +148,6 @@ def make_leaf(shipment_id: bytes | str, record_hash: bytes | str,
     )
 
 
-def leaf_hash(leaf: Leaf) -> bytes:
-    """The StandardMerkleTree leaf hash of ``leaf``."""
-    return leaf.hash()
-
-
-def node_hash(a: bytes, b: bytes) -> bytes:
-    """Hash of an inner node: keccak-256 of the two children, the smaller first."""
-    keccak = keccak_function()
-    return keccak(a + b if a <= b else b + a)
-
-
 def _node32(value: bytes | str, what: str) -> bytes:
     if isinstance(value, bytes | bytearray) and len(value) == 32:
         return bytes(value)
@@ -172,11 +158,10 @@ def _node32(value: bytes | str, what: str) -> bytes:
 
 def process_proof(leaf_hash_: bytes, proof: Iterable[bytes | str]) -> bytes:
     """The root that ``proof`` leads to from the leaf hash ``leaf_hash_``."""
-    keccak = keccak_function()
     node = _node32(leaf_hash_, "leaf hash")
     for sibling in proof:
         other = _node32(sibling, "proof element")
-        node = keccak(node + other if node <= other else other + node)
+        node = keccak256(node + other if node <= other else other + node)
     return node
 
 
@@ -401,20 +386,19 @@ def load_tree(data: Mapping[str, Any]) -> MerkleTree:
     except InputError as exc:
         raise _dump_error(str(exc.problems[0])) from None
 
-    keccak = keccak_function()
     size = len(nodes)
     for position in range(size):
         left, right = 2 * position + 1, 2 * position + 2
         if right < size:
             a, b = nodes[left], nodes[right]
-            if nodes[position] != keccak(a + b if a <= b else b + a):
+            if nodes[position] != keccak256(a + b if a <= b else b + a):
                 raise _dump_error(f"node {position} is not the hash of its children")
         elif left < size:
             raise _dump_error(f"node {position} has one child")
     for leaf, position in zip(leaves, tree_indices, strict=True):
         if not (0 <= position < size and 2 * position + 1 >= size):
             raise _dump_error(f"treeIndex {position} is not a leaf position")
-        if nodes[position] != keccak(keccak(_encode(leaf))):
+        if nodes[position] != keccak256(keccak256(_encode(leaf))):
             raise _dump_error(f"the value at treeIndex {position} does not hash to that node")
     if len({leaf[0] for leaf in leaves}) != len(leaves):
         raise _dump_error(str(_duplicate_problem(leaves).problems[0]))

@@ -33,7 +33,7 @@ from ledger.records.canonical import (
     normalise_address,
     parse_canonical,
 )
-from ledger.records.keccak import keccak_function
+from ledger.records.keccak import keccak256
 from ledger.records.merkle import Leaf
 
 __all__ = [
@@ -175,7 +175,7 @@ def entry_parts(
             InputProblem(p.message, shipment_id=shipment_id, row=p.row, field=p.field)
             for p in exc.problems
         ]) from None
-    return data, (chain_id, keccak_function()(data), wtw_g, ttw_g)
+    return data, (chain_id, keccak256(data), wtw_g, ttw_g)
 
 
 def build_record(
@@ -242,7 +242,7 @@ def parse_record(data: bytes | str) -> dict[str, Any]:
 
 def record_hash(record: Mapping[str, Any]) -> str:
     """keccak-256 of the record's canonical JSON, ``0x`` + 64 hex digits."""
-    return "0x" + keccak_function()(canonical_json(record)).hex()
+    return "0x" + keccak256(canonical_json(record)).hex()
 
 
 def record_shipment_id(record: Mapping[str, Any]) -> str:
@@ -265,7 +265,7 @@ def record_leaf(record: Mapping[str, Any]) -> Leaf:
                     shipment_id=shipment_id if isinstance(shipment_id, str) else None)
     return Leaf(
         chain_shipment_id_bytes(record.get("exporter", ""), shipment_id),  # type: ignore[arg-type]
-        keccak_function()(canonical_json(record)),
+        keccak256(canonical_json(record)),
         _grams(footprint, "co2e_wtw_g", shipment_id),  # type: ignore[arg-type]
         _grams(footprint, "co2e_ttw_g", shipment_id),  # type: ignore[arg-type]
     )

@@ -26,7 +26,6 @@ from typing import Any
 from ledger.errors import InputError, InputProblem
 from ledger.reports import pact, qreport, vc
 from ledger.reports.cbam import declaration_summary
-from ledger.reports.figures import figures_from_record
 from ledger.reports.model import (
     ANCHOR_DOCUMENTATION,
     ANCHOR_PATHS,
@@ -34,26 +33,9 @@ from ledger.reports.model import (
     REPORT_TYPE,
     Anchor,
     ReportItem,
-    ShipmentFigures,
 )
-from ledger.reports.parse import cbam_goods_from_subject, period_from_subject, report_anchors
 
-__all__ = [
-    "ANCHOR_PATHS",
-    "ANCHOR_SCHEMA",
-    "REPORT_TYPE",
-    "Anchor",
-    "ReportItem",
-    "ShipmentFigures",
-    "anchor_extension",
-    "build_report",
-    "cbam_goods_from_subject",
-    "credential_subject",
-    "figures_from_record",
-    "period_from_subject",
-    "reference_period",
-    "report_anchors",
-]
+__all__ = ["anchor_extension", "build_report", "credential_subject", "reference_period"]
 
 
 def anchor_extension(anchor: Anchor) -> dict[str, Any]:

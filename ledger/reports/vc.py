@@ -28,7 +28,8 @@ from eth_account.messages import encode_typed_data
 from eth_utils.address import to_checksum_address
 
 from ledger.errors import LedgerError, VerificationError
-from ledger.records.canonical import canonical_json, keccak256
+from ledger.records.canonical import canonical_json
+from ledger.records.keccak import keccak256
 
 __all__ = [
     "DOMAIN_NAME",
@@ -37,7 +38,6 @@ __all__ = [
     "REPORT_TYPES",
     "VC_CONTEXT",
     "address_from_did",
-    "canonical_json",
     "did_pkh",
     "document_hash",
     "eip712_domain",

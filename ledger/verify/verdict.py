@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledger.records.canonical import canonical_json, keccak256
+from ledger.records.canonical import canonical_json
+from ledger.records.keccak import keccak256
 
 __all__ = [
     "CHECK_NAMES",

@@ -1,0 +1,100 @@
+"""Footprint rules shared by the single path (:mod:`ledger.footprint.single`) and the batch
+path (:mod:`ledger.footprint.batch`): the goods' emissions (production and CBAM embedded
+emissions, per shipment), the grand total, and the references of a hub operation.
+
+Units: masses in grams, intensities in 10**-6 of their unit, emissions in whole grams, all
+Python integers (:mod:`ledger.footprint.exact`).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ledger.factors.cbam import CbamResult, embedded_emissions, normalise_cn, out_of_scope
+from ledger.factors.factorset import FactorSet
+from ledger.footprint.exact import format_scaled, mul3_round
+from ledger.footprint.models import ProductionResult
+from ledger.inputs.shipments import Product
+
+__all__ = ["goods_emissions", "grand_total", "hub_refs", "scaled"]
+
+
+def scaled(value: Decimal | None, places: int) -> int:
+    """An exact decimal as an integer of 10**-places units (None counts as 0)."""
+    return int((value or Decimal(0)).scaleb(places))
+
+
+def hub_refs(ttw_u: int, wtw_u: int) -> tuple[str, str]:
+    """The factor references of a hub operation: the operator's intensities on the record."""
+    return (f"record#hub_co2e_ttw_kg_per_t={format_scaled(ttw_u, 6)}",
+            f"record#hub_co2e_wtt_kg_per_t={format_scaled(wtw_u - ttw_u, 6)}")
+
+
+def goods_emissions(
+    product: Product | None, first_mass_g: int, factor_set: FactorSet,
+) -> tuple[ProductionResult | None, CbamResult, list[tuple[str, str]]]:
+    """Production and CBAM results of a shipment's goods, and (field, message) problems."""
+    problems: list[tuple[str, str]] = []
+    if product is None or product.cn_code is None:
+        cbam = out_of_scope("no CN code on the record: not a declared CBAM good")
+    else:
+        cbam = out_of_scope("not assessed")
+    if product is None:
+        return None, cbam, problems
+    if product.net_mass_kg is not None:
+        mass_g, basis = scaled(product.net_mass_kg, 3), "net_mass_kg"
+    else:
+        mass_g, basis = first_mass_g, "first_leg_mass_kg"
+    net_mass_kg = format_scaled(mass_g, 3)
+    production: ProductionResult | None = None
+    prod = product.production
+    actual_u: tuple[int, int] | None = None
+    if prod is not None:
+        if prod.kind == "supplier":
+            direct_u = scaled(prod.direct_t_per_t, 6)
+            indirect_u = scaled(prod.indirect_t_per_t, 6)
+            direct_g = mul3_round(mass_g, 10**6, direct_u)
+            indirect_g = mul3_round(mass_g, 10**6, indirect_u)
+            production = ProductionResult("supplier", prod.data_type, net_mass_kg, basis,
+                                          direct_g, indirect_g, direct_g + indirect_g, None)
+            if prod.data_type == "actual":
+                actual_u = (direct_u, indirect_u)
+        elif prod.kind == "electricity":
+            found = factor_set.grid.get(prod.grid or "")
+            if isinstance(found, str):
+                problems.append(("product.production.grid", found))
+            else:
+                grid_u, ref = found
+                indirect_g = mul3_round(mass_g, scaled(prod.electricity_kwh_per_t, 3), grid_u)
+                production = ProductionResult("electricity", None, net_mass_kg, basis, 0,
+                                              indirect_g, indirect_g, ref)
+        else:
+            found = factor_set.product_defaults.get(prod.default_factor or "")
+            if isinstance(found, str):
+                problems.append(("product.production.default_factor", found))
+            else:
+                value_u, ref = found
+                direct_g = mul3_round(mass_g, 10**6, value_u)
+                production = ProductionResult("product_default", None, net_mass_kg, basis,
+                                              direct_g, 0, direct_g, ref)
+    if product.cn_code is not None:
+        cn = normalise_cn(product.cn_code) or ""
+        result = embedded_emissions(
+            factor_set.cbam_scope, factor_set.cbam_defaults, cn=cn,
+            country=product.country_of_origin, year=product.cbam_year, mass_g=mass_g,
+            net_mass_kg=net_mass_kg, actual_u=actual_u)
+        if isinstance(result, tuple):
+            problems.append((f"product.{result[0]}", result[1]))
+        else:
+            cbam = result
+    return production, cbam, problems
+
+
+def grand_total(co2e_wtw_g: int, production: ProductionResult | None,
+                cbam: CbamResult) -> tuple[int, str]:
+    """The shipment's total and what it adds to the transport chain."""
+    if production is not None:
+        return co2e_wtw_g + production.co2e_g, "transport_wtw+production"
+    if cbam.in_scope:
+        return co2e_wtw_g + cbam.embedded_g, "transport_wtw+cbam_embedded"
+    return co2e_wtw_g, "transport_wtw"
