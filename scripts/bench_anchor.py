@@ -44,7 +44,8 @@ import random
 import resource
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -62,11 +63,12 @@ from ledger.anchoring.anchor import (
 )
 from ledger.anchoring.outbox import OutboxPolicy
 from ledger.anchoring.proofs import proof_bundle
-from ledger.chain.client import connect
-from ledger.chain.deploy import deploy_ledger, open_deployment
-from ledger.config import ChainSettings
-from ledger.dev.anvil import start_anvil
-from ledger.dev.devkeys import DEV_ADMIN_INDEX, DEV_EXPORTER_INDEXES, dev_key
+from ledger.chain.client import ChainClient
+from ledger.chain.contract import CarbonLedgerContract
+from ledger.chain.deploy import open_deployment
+from ledger.dev.anvil import AnvilNode
+from ledger.dev.devkeys import DEV_EXPORTER_INDEXES, dev_key
+from ledger.dev.local import local_ledger
 from ledger.factors.factorset import load_factor_set
 from ledger.footprint.batch import compute_batch
 from ledger.inputs.shipments import Shipment, shipments_from_json
@@ -115,81 +117,86 @@ class Clock:
         self.marks[f"last {point}"] = now
 
 
+@contextmanager
+def local_chain(factor_set_id: str, factor_set_uri: str, *, poll_interval_s: float,
+                receipt_timeout_s: float | None = None
+                ) -> Iterator[tuple[AnvilNode, ChainClient, CarbonLedgerContract]]:
+    """A fresh Anvil with CarbonLedger, dev key 1 its only exporter: the node, and the exporter's
+    client and contract."""
+    with local_ledger(exporters=1, auditors=0,
+                      factor_sets=[(bytes.fromhex(factor_set_id[2:]), factor_set_uri)],
+                      poll_interval_s=poll_interval_s, receipt_timeout_s=receipt_timeout_s
+                      ) as chain, chain.connect(chain.exporters[0]) as client:
+        yield chain.node, client, open_deployment(client, chain.deployment)
+
+
 def run_path(path: str, pairs: list[tuple[dict[str, Any], dict[str, Any]]], *,
              factor_set_id: str, factor_set_uri: str, confirmations: int,
              workdir: Path, workers: int | None = None, streamed: bool = True) -> dict[str, Any]:
     """One run on a fresh Anvil and store: ``anchor_footprints`` (``streamed``), or the
     record-by-record way (``prepare_footprints`` then ``anchor_records``)."""
-    exporter_key = dev_key(DEV_EXPORTER_INDEXES[0])
-    with start_anvil() as node:
-        settings = ChainSettings(rpc_url=node.rpc_url, chain_id=node.chain_id,
-                                 poll_interval_s=0.002, receipt_timeout_s=600)
-        with connect(settings, private_key=dev_key(DEV_ADMIN_INDEX).private_key) as admin:
-            deployment, _ = deploy_ledger(
-                admin, exporters=[exporter_key.address],
-                factor_sets=[(bytes.fromhex(factor_set_id[2:]), factor_set_uri)])
-        with connect(settings, private_key=exporter_key.private_key) as client, \
-                open_store(workdir / f"{path}-{time.time_ns()}.sqlite") as store:
-            ledger = open_deployment(client, deployment)
-            clock = Clock()
-            wrapped = {"prepare_footprints": "records", "tree_nodes": "trees",
-                       "_store_root_chunks": "streamed", "plan_event_batches": "plan",
-                       "plan_root_batches": "plan"}
-            originals = {name: getattr(anchor_module, name) for name in wrapped}
-            for name, stage in wrapped.items():
-                setattr(anchor_module, name, clock.wrap(stage, originals[name]))
-            store.add_batches = clock.wrap("store", store.add_batches)  # type: ignore[method-assign]
-            options = AnchorOptions(path=path)
-            policy = OutboxPolicy(confirmations=confirmations, poll_interval_s=0.002,
-                                  timeout_s=600)
-            cpu_before = _cpu_seconds()
-            start = time.perf_counter()
-            try:
-                if streamed:
-                    result = anchor_footprints(
-                        pairs, store=store, ledger=ledger, factor_set_id=factor_set_id,
-                        options=options, policy=policy, checkpoint=clock.checkpoint,
-                        idle=lambda: node.rpc("evm_mine"), workers=workers)
-                else:
-                    records = anchor_module.prepare_footprints(
-                        pairs, exporter=client.address.lower(), factor_set_id=factor_set_id,
-                        workers=workers)
-                    result = anchor_records(
-                        records, store=store, ledger=ledger,
-                        factor_set_id=bytes.fromhex(factor_set_id[2:]), options=options,
-                        policy=policy, checkpoint=clock.checkpoint,
-                        idle=lambda: node.rpc("evm_mine"))
-            finally:
-                for name, function in originals.items():
-                    setattr(anchor_module, name, function)
-            end = time.perf_counter()
-            cpu = _cpu_seconds() - cpu_before
-            seconds = clock.seconds
-            first_signed = clock.marks.get("first signed", end)
-            last_broadcast = clock.marks.get("last broadcast", end)
-            if seconds["streamed"]:  # built and stored together: the trees are part of it
-                seconds["records + store"] = seconds["streamed"] - seconds["trees"]
-            seconds["checks"] = max(0.0, first_signed - start - seconds["records"]
-                                    - seconds["streamed"] - seconds["plan"] - seconds["store"])
-            seconds["send"] = last_broadcast - first_signed
-            seconds["final"] = end - last_broadcast
-            statuses = list(result.batches)
-            gas = sum(s.tx.receipt.gas_used for s in statuses if s.tx and s.tx.receipt)
-            assert {s.state for s in statuses} == {"final"}, "not every batch is final"
-            assert len(result.new_shipments) == len(pairs)
+    with local_chain(factor_set_id, factor_set_uri, poll_interval_s=0.002,
+                     receipt_timeout_s=600) as (node, client, ledger), \
+            open_store(workdir / f"{path}-{time.time_ns()}.sqlite") as store:
+        clock = Clock()
+        wrapped = {"prepare_footprints": "records", "tree_nodes": "trees",
+                   "_store_root_chunks": "streamed", "plan_event_batches": "plan",
+                   "plan_root_batches": "plan"}
+        originals = {name: getattr(anchor_module, name) for name in wrapped}
+        for name, stage in wrapped.items():
+            setattr(anchor_module, name, clock.wrap(stage, originals[name]))
+        store.add_batches = clock.wrap("store", store.add_batches)  # type: ignore[method-assign]
+        options = AnchorOptions(path=path)
+        policy = OutboxPolicy(confirmations=confirmations, poll_interval_s=0.002,
+                              timeout_s=600)
+        cpu_before = _cpu_seconds()
+        start = time.perf_counter()
+        try:
+            if streamed:
+                result = anchor_footprints(
+                    pairs, store=store, ledger=ledger, factor_set_id=factor_set_id,
+                    options=options, policy=policy, checkpoint=clock.checkpoint,
+                    idle=lambda: node.rpc("evm_mine"), workers=workers)
+            else:
+                records = anchor_module.prepare_footprints(
+                    pairs, exporter=client.address.lower(), factor_set_id=factor_set_id,
+                    workers=workers)
+                result = anchor_records(
+                    records, store=store, ledger=ledger,
+                    factor_set_id=bytes.fromhex(factor_set_id[2:]), options=options,
+                    policy=policy, checkpoint=clock.checkpoint,
+                    idle=lambda: node.rpc("evm_mine"))
+        finally:
+            for name, function in originals.items():
+                setattr(anchor_module, name, function)
+        end = time.perf_counter()
+        cpu = _cpu_seconds() - cpu_before
+        seconds = clock.seconds
+        first_signed = clock.marks.get("first signed", end)
+        last_broadcast = clock.marks.get("last broadcast", end)
+        if seconds["streamed"]:  # built and stored together: the trees are part of it
+            seconds["records + store"] = seconds["streamed"] - seconds["trees"]
+        seconds["checks"] = max(0.0, first_signed - start - seconds["records"]
+                                - seconds["streamed"] - seconds["plan"] - seconds["store"])
+        seconds["send"] = last_broadcast - first_signed
+        seconds["final"] = end - last_broadcast
+        statuses = list(result.batches)
+        gas = sum(s.tx.receipt.gas_used for s in statuses if s.tx and s.tx.receipt)
+        assert {s.state for s in statuses} == {"final"}, "not every batch is final"
+        assert len(result.new_shipments) == len(pairs)
 
-            proof_start = time.perf_counter()
-            sample = [s["shipment_id"] for s, _ in pairs[:: max(1, len(pairs) // 1000)]]
-            for shipment_id in sample:
-                proof_bundle(store, result.scope, shipment_id)
-            proof_s = (time.perf_counter() - proof_start) / len(sample)
-            receipts_ms = receipt_read_ms(client, statuses[0].tx) if statuses[0].tx else None
-            return {
-                "path": path, "count": len(pairs), "seconds": end - start, "cpu": cpu,
-                "stages": seconds, "gas": gas, "txs": len(statuses),
-                "bundle_ms": proof_s * 1000, "receipts_ms": receipts_ms,
-                "stored": store_bytes(store),
-            }
+        proof_start = time.perf_counter()
+        sample = [s["shipment_id"] for s, _ in pairs[:: max(1, len(pairs) // 1000)]]
+        for shipment_id in sample:
+            proof_bundle(store, result.scope, shipment_id)
+        proof_s = (time.perf_counter() - proof_start) / len(sample)
+        receipts_ms = receipt_read_ms(client, statuses[0].tx) if statuses[0].tx else None
+        return {
+            "path": path, "count": len(pairs), "seconds": end - start, "cpu": cpu,
+            "stages": seconds, "gas": gas, "txs": len(statuses),
+            "bundle_ms": proof_s * 1000, "receipts_ms": receipts_ms,
+            "stored": store_bytes(store),
+        }
 
 
 def _cpu_seconds() -> float:
@@ -263,25 +270,16 @@ def _tree_seconds(leaves: list[Any], build_tree: Callable[..., Any]) -> tuple[fl
 def per_shipment_baseline(pairs: list[tuple[dict[str, Any], dict[str, Any]]],
                           factor_set_id: str, factor_set_uri: str) -> tuple[float, float]:
     """Shipments/s and gas/shipment with one ``recordShipments`` transaction per shipment."""
-    exporter_key = dev_key(DEV_EXPORTER_INDEXES[0])
-    with start_anvil() as node:
-        settings = ChainSettings(rpc_url=node.rpc_url, chain_id=node.chain_id,
-                                 poll_interval_s=0.001)
-        with connect(settings, private_key=dev_key(DEV_ADMIN_INDEX).private_key) as admin:
-            deployment, _ = deploy_ledger(
-                admin, exporters=[exporter_key.address],
-                factor_sets=[(bytes.fromhex(factor_set_id[2:]), factor_set_uri)])
-        with connect(settings, private_key=exporter_key.private_key) as client:
-            ledger = open_deployment(client, deployment)
-            records = prepare_footprints(pairs, exporter=client.address.lower(),
-                                         factor_set_id=factor_set_id)
-            start = time.perf_counter()
-            gas = 0
-            for record in records:
-                sent = ledger.record_shipments(bytes.fromhex(factor_set_id[2:]),
-                                               [record.entry()], refuse_recorded=False)
-                gas += sent.receipt.gas_used
-            seconds = time.perf_counter() - start
+    with local_chain(factor_set_id, factor_set_uri, poll_interval_s=0.001) as (_, client, ledger):
+        records = prepare_footprints(pairs, exporter=client.address.lower(),
+                                     factor_set_id=factor_set_id)
+        start = time.perf_counter()
+        gas = 0
+        for record in records:
+            sent = ledger.record_shipments(bytes.fromhex(factor_set_id[2:]),
+                                           [record.entry()], refuse_recorded=False)
+            gas += sent.receipt.gas_used
+        seconds = time.perf_counter() - start
     return len(records) / seconds, gas / len(records)
 
 

@@ -1,7 +1,8 @@
 """Load benchmark of the service on loopback (prints figures, asserts nothing).
 
-Starts an Anvil with CarbonLedger deployed, then for each code version measured (this working
-tree, and with ``--baseline REV`` the same service as committed at ``REV``, side by side) the
+For each code version measured (this working tree, and with ``--baseline REV`` the same service
+as committed at ``REV``, side by side) and each round, starts a fresh Anvil with CarbonLedger
+deployed (:func:`ledger.dev.local.local_ledger`: dev keys 1 and 2 exporters, 5 auditor), then the
 service under uvicorn (``--workers`` processes, a fresh SQLite store in a temporary folder unless
 ``--store URL``), and runs:
 
@@ -46,7 +47,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ledger.dev.local import LocalLedger
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -261,38 +265,26 @@ def _phase(base: str, one: Callable[[httpx.Client, int], bool], *, clients: int,
                  p99_ms=_percentile(lat, 99), errors=errors, cpu=cpu)
 
 
-def run_round(code_root: Path, node: Any, args: argparse.Namespace) -> Round:
-    """Both phases against a fresh contract, a fresh store and a server running the service
-    from ``code_root``."""
+def run_round(code_root: Path, chain: LocalLedger, tmp: Path, args: argparse.Namespace) -> Round:
+    """Both phases against a fresh chain, a fresh store and a server running the service from
+    ``code_root``."""
     from api.app import build_context
     from api.settings import ServiceSettings
     from api.store import ServiceStore
-    from ledger.chain.client import connect
-    from ledger.chain.deploy import deploy_ledger, write_deployment
-    from ledger.config import ChainSettings
     from ledger.dev.anvil import free_port
-    from ledger.dev.devkeys import dev_key
-    from ledger.factors.factorset import load_factor_set
     from ledger.store.store import open_store
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-api-"))
     store_url = args.store or str(tmp / "service.sqlite")
-    chain = ChainSettings(rpc_url=node.rpc_url, chain_id=CHAIN_ID, deployments_dir=tmp,
-                          poll_interval_s=0.005)
-    factor_set = load_factor_set()
-    with connect(chain, private_key=dev_key(0).private_key) as admin:
-        deployment, _ = deploy_ledger(
-            admin, exporters=[dev_key(1).address, dev_key(2).address],
-            auditors=[dev_key(5).address],
-            factor_sets=[(bytes.fromhex(factor_set.id[2:]), factor_set.uri)])
-    write_deployment(deployment, chain.deployment_path())
-    ctx = build_context(ServiceSettings(store_url=store_url, secret=SECRET), chain,
+    node, deployment = chain.node, chain.deployment
+    assert chain.deployment_file is not None
+    ctx = build_context(ServiceSettings(store_url=store_url, secret=SECRET), chain.settings,
                         deployment=deployment)
-    ctx.create_org("Bulk exporter", "exporter", private_key=dev_key(1).private_key,
+    bulk_key, report_key = chain.exporters
+    ctx.create_org("Bulk exporter", "exporter", private_key=bulk_key.private_key,
                    client_id="bulk", client_secret="bulk-secret", grant_on_chain=False)
-    ctx.create_org("Report exporter", "exporter", private_key=dev_key(2).private_key,
+    ctx.create_org("Report exporter", "exporter", private_key=report_key.private_key,
                    client_id="reporter", client_secret="reporter-secret", grant_on_chain=False)
-    ctx.create_org("Auditor", "auditor", private_key=dev_key(5).private_key,
+    ctx.create_org("Auditor", "auditor", private_key=chain.auditors[0].private_key,
                    client_id="auditor", client_secret="auditor-secret", grant_on_chain=False)
     bulk_org = ctx.store.org_by_name("Bulk exporter")
     assert bulk_org is not None
@@ -308,7 +300,7 @@ def run_round(code_root: Path, node: Any, args: argparse.Namespace) -> Round:
            "CARBON_LEDGER_SERVICE_SECRET": SECRET,
            "CARBON_LEDGER_SERVICE_MAX_UPLOAD_BYTES": str(64 * 1024 * 1024),
            "CARBON_LEDGER_RPC_URL": node.rpc_url, "CARBON_LEDGER_CHAIN_ID": str(CHAIN_ID),
-           "CARBON_LEDGER_DEPLOYMENT_FILE": str(chain.deployment_path())}
+           "CARBON_LEDGER_DEPLOYMENT_FILE": str(chain.deployment_file)}
     command = [sys.executable, "bench_server_main.py", "127.0.0.1", str(port),
                str(args.workers)]
     if args.stock_uvicorn:
@@ -471,10 +463,9 @@ def main() -> int:
                              "request)")
     args = parser.parse_args()
 
-    from ledger.dev.anvil import start_anvil
+    from ledger.dev.local import local_ledger
 
-    with start_anvil(chain_id=CHAIN_ID) as node, \
-            (_code_at(args.baseline) if args.baseline else _nothing()) as baseline_root:
+    with (_code_at(args.baseline) if args.baseline else _nothing()) as baseline_root:
         versions = {"this tree": ROOT}
         if baseline_root is not None:
             versions = {f"baseline {args.baseline}": baseline_root, **versions}
@@ -482,7 +473,10 @@ def main() -> int:
         for index in range(args.rounds):
             order = list(versions.items())
             for name, code_root in (order if index % 2 == 0 else order[::-1]):
-                done = run_round(code_root, node, args)
+                tmp = Path(tempfile.mkdtemp(prefix="bench-api-"))
+                with local_ledger(chain_id=CHAIN_ID, exporters=2, auditors=1,
+                                  deployments_dir=tmp, poll_interval_s=0.005) as chain:
+                    done = run_round(code_root, chain, tmp, args)
                 sides[name].append(done)
                 print(f"round {index + 1} {name}: {done.ingest.rate:.0f} shipments/s "
                       f"(p99 {done.ingest.p99_ms:.0f} ms), {done.verify.rate:.1f} "

@@ -31,13 +31,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ledger.chain.client import ChainClient, connect
+from ledger.chain.client import ChainClient
 from ledger.chain.contract import CarbonLedgerContract
-from ledger.chain.deploy import deploy_ledger, open_deployment
+from ledger.chain.deploy import open_deployment
 from ledger.chain.gas import ShipmentEntry, calldata_tokens, floor_gas
-from ledger.config import ChainSettings
-from ledger.dev.anvil import start_anvil
-from ledger.dev.devkeys import dev_key
+from ledger.dev.local import local_ledger
 from ledger.records.merkle import build_tree, make_leaf
 
 TARGET_GAS_PER_SHIPMENT_AT_500 = 3_500
@@ -55,13 +53,9 @@ def realistic_entries(count: int) -> list[ShipmentEntry]:
 
 
 def fresh_chain(run: Callable[[CarbonLedgerContract], None]) -> None:
-    with start_anvil(chain_id=31337) as node:
-        settings = ChainSettings(rpc_url=node.rpc_url, chain_id=31337, poll_interval_s=0.001)
-        with connect(settings, private_key=dev_key(0).private_key) as admin:
-            deployment, _ = deploy_ledger(admin, exporters=[dev_key(1).address],
-                                          factor_sets=[(FACTOR_SET, "bench://factor-set")])
-        with connect(settings, private_key=dev_key(1).private_key) as client:
-            run(open_deployment(client, deployment))
+    with local_ledger(exporters=1, auditors=0, factor_sets=[(FACTOR_SET, "bench://factor-set")],
+                      poll_interval_s=0.001) as chain, chain.connect(chain.exporters[0]) as client:
+        run(open_deployment(client, chain.deployment))
 
 
 def per_shipment(batch_size: int, total: int, mode: str) -> dict[str, float]:

@@ -27,10 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ledger.chain.client import connect
 from ledger.chain.contract import CarbonLedgerContract
-from ledger.chain.deploy import deploy_ledger, open_deployment
-from ledger.config import ChainSettings
-from ledger.dev.anvil import start_anvil
-from ledger.dev.devkeys import dev_key
+from ledger.chain.deploy import open_deployment
+from ledger.dev.local import local_ledger
 from ledger.factors.factorset import load_factor_set
 from ledger.footprint.single import compute_shipment
 from ledger.inputs.shipments import Shipment
@@ -62,13 +60,11 @@ SHIPMENTS = [
 def main() -> None:
     factor_set = load_factor_set()
     fsid = bytes.fromhex(factor_set.id[2:])
-    admin_key, exporter_key = dev_key(0), dev_key(1)
-    with start_anvil(chain_id=31337) as node:
-        settings = ChainSettings(rpc_url=node.rpc_url, chain_id=31337, poll_interval_s=0.005)
-        with connect(settings, private_key=admin_key.private_key) as admin:
-            deployment, _ = deploy_ledger(admin, exporters=[exporter_key.address], auditors=[],
-                                          factor_sets=[(fsid, factor_set.uri)])
-        client = connect(settings, private_key=exporter_key.private_key)
+    with local_ledger(exporters=1, auditors=0, factor_sets=[factor_set],
+                      poll_interval_s=0.005) as chain:
+        node, settings, deployment = chain.node, chain.settings, chain.deployment
+        exporter_key = chain.exporters[0]
+        client = chain.connect(exporter_key)
         ledger = open_deployment(client, deployment)
 
         recs = []

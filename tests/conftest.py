@@ -1,15 +1,16 @@
 """Shared fixtures: one real Anvil per test session, the contract deployed, isolation per test.
 
-- ``anvil_node`` (session): Anvil on a free 127.0.0.1 port, chain id 31337, EIP-7825 gas cap
-  enforced. It is stopped when the session ends, fails or is interrupted (and, on Linux, if the
-  test process is killed).
-- ``chain_settings`` (session): :class:`ledger.config.ChainSettings` for that node.
-- ``dev_deployment`` (session): CarbonLedger deployed by dev key 0 (admin), exporters = dev keys
-  1-4, auditor = dev key 5, and the factor set ``TEST_FACTOR_SET_ID`` registered.
+- ``local_chain`` (session): the local development chain of :func:`ledger.dev.local.local_ledger`:
+  Anvil on a free 127.0.0.1 port, chain id 31337, EIP-7825 gas cap enforced; CarbonLedger
+  deployed by dev key 0 (admin), exporters = dev keys 1-4, auditor = dev key 5, and the factor
+  set ``TEST_FACTOR_SET_ID`` registered. The node is stopped when the session ends, fails or is
+  interrupted (and, on Linux, if the test process is killed).
+- ``anvil_node``, ``chain_settings``, ``dev_deployment`` (session): its node, its
+  :class:`ledger.config.ChainSettings` and its deployment.
 - ``chain`` (function): a :class:`DevChain` with one contract handle per signer; the chain is
   reverted to its state before the test (``evm_snapshot`` / ``evm_revert``).
 
-Any test that uses ``anvil_node`` (directly or through the others) is marked ``chain``.
+Any test that uses ``local_chain`` (directly or through the others) is marked ``chain``.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ import pytest
 
 from ledger.chain.client import ChainClient, connect
 from ledger.chain.contract import CarbonLedgerContract
-from ledger.chain.deploy import Deployment, deploy_ledger, open_deployment
+from ledger.chain.deploy import Deployment, open_deployment
 from ledger.config import ChainSettings
-from ledger.dev.anvil import AnvilNode, start_anvil
+from ledger.dev.anvil import AnvilNode
 from ledger.dev.devkeys import (
     DEV_ADMIN_INDEX,
     DEV_AUDITOR_INDEXES,
@@ -31,39 +32,33 @@ from ledger.dev.devkeys import (
     DEV_OUTSIDER_INDEXES,
     dev_key,
 )
+from ledger.dev.local import LocalLedger, local_ledger
 
 TEST_FACTOR_SET_ID = bytes.fromhex("f5" * 32)
 TEST_FACTOR_SET_URI = "test://factor-set"
 
 
 @pytest.fixture(scope="session")
-def anvil_node() -> Iterator[AnvilNode]:
-    with start_anvil(chain_id=31337) as node:
-        yield node
+def local_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalLedger]:
+    with local_ledger(factor_sets=[(TEST_FACTOR_SET_ID, TEST_FACTOR_SET_URI)],
+                      deployments_dir=tmp_path_factory.mktemp("deployments"),
+                      poll_interval_s=0.005, receipt_timeout_s=30) as made:
+        yield made
 
 
 @pytest.fixture(scope="session")
-def chain_settings(anvil_node: AnvilNode, tmp_path_factory: pytest.TempPathFactory
-                   ) -> ChainSettings:
-    return ChainSettings(
-        rpc_url=anvil_node.rpc_url,
-        chain_id=anvil_node.chain_id,
-        deployments_dir=tmp_path_factory.mktemp("deployments"),
-        poll_interval_s=0.005,
-        receipt_timeout_s=30,
-    )
+def anvil_node(local_chain: LocalLedger) -> AnvilNode:
+    return local_chain.node
 
 
 @pytest.fixture(scope="session")
-def dev_deployment(chain_settings: ChainSettings) -> Deployment:
-    with connect(chain_settings, private_key=dev_key(DEV_ADMIN_INDEX).private_key) as admin:
-        deployment, _ = deploy_ledger(
-            admin,
-            exporters=[dev_key(i).address for i in DEV_EXPORTER_INDEXES],
-            auditors=[dev_key(i).address for i in DEV_AUDITOR_INDEXES],
-            factor_sets=[(TEST_FACTOR_SET_ID, TEST_FACTOR_SET_URI)],
-        )
-    return deployment
+def chain_settings(local_chain: LocalLedger) -> ChainSettings:
+    return local_chain.settings
+
+
+@pytest.fixture(scope="session")
+def dev_deployment(local_chain: LocalLedger) -> Deployment:
+    return local_chain.deployment
 
 
 @dataclass
@@ -127,5 +122,5 @@ def chain(anvil_node: AnvilNode, chain_settings: ChainSettings,
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if "anvil_node" in getattr(item, "fixturenames", ()):
+        if "local_chain" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.chain)

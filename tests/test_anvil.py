@@ -13,11 +13,14 @@ from pathlib import Path
 import pytest
 
 from ledger.chain.client import connect
-from ledger.chain.deploy import deploy_ledger
+from ledger.chain.contract import AUDITOR_ROLE, EXPORTER_ROLE
+from ledger.chain.deploy import deploy_ledger, load_deployment, open_deployment
 from ledger.config import ChainSettings, ToolchainSettings
 from ledger.dev.anvil import AnvilNode, find_anvil, start_anvil
 from ledger.dev.devkeys import dev_key
+from ledger.dev.local import local_ledger
 from ledger.errors import ChainError, ConfigError, GasCapExceeded
+from ledger.factors.factorset import load_factor_set
 
 pytestmark = pytest.mark.chain
 ROOT = Path(__file__).resolve().parents[1]
@@ -178,3 +181,47 @@ def test_the_session_anvil_stops_when_pytest_is_interrupted(tmp_path: Path) -> N
     output, _ = session.communicate(timeout=60)
     assert "KeyboardInterrupt" in output
     assert process_state(anvil_pid) is None, output
+
+
+def test_local_ledger_deploys_grants_registers_and_stops(tmp_path: Path) -> None:
+    shipped = load_factor_set()
+    with local_ledger(exporters=2, auditors=1, deployments_dir=tmp_path) as chain:
+        pid = chain.node.pid
+        assert [k.index for k in chain.exporters] == [1, 2]
+        assert [k.index for k in chain.auditors] == [5]
+        assert chain.factor_set_id == bytes.fromhex(shipped.id[2:])
+        assert chain.deployment_file == tmp_path / "31337.json"
+        assert load_deployment(chain.deployment_file, chain_id=31337) == chain.deployment
+        assert not chain.reused
+        with chain.connect(chain.exporters[0]) as client:
+            ledger = open_deployment(client, chain.deployment)
+            assert ledger.has_role(EXPORTER_ROLE, dev_key(2).address)
+            assert not ledger.has_role(EXPORTER_ROLE, dev_key(3).address)
+            assert ledger.has_role(AUDITOR_ROLE, dev_key(5).address)
+            assert ledger.factor_set_uri(bytes.fromhex(shipped.id[2:])) == shipped.uri
+    assert process_state(pid) is None
+
+
+def test_local_ledger_with_a_state_file_reuses_the_contract(tmp_path: Path) -> None:
+    state, extra = tmp_path / "state.json", (bytes.fromhex("ab" * 32), "factor-set://extra")
+    with local_ledger(state_path=state, deployments_dir=tmp_path, factor_sets=()) as first:
+        pass
+    with local_ledger(state_path=state, deployments_dir=tmp_path, factor_sets=[extra]) as again:
+        assert again.reused
+        assert again.deployment.address == first.deployment.address
+        with again.connect(again.admin) as client:
+            ledger = open_deployment(client, again.deployment)
+            assert ledger.factor_set_uri(extra[0]) == "factor-set://extra"
+
+
+def test_local_ledger_stops_the_node_when_the_block_raises() -> None:
+    with pytest.raises(RuntimeError, match="boom"), \
+            local_ledger(exporters=0, auditors=0, factor_sets=()) as chain:
+        pid = chain.node.pid
+        raise RuntimeError("boom")
+    assert process_state(pid) is None
+
+
+def test_local_ledger_refuses_more_role_keys_than_it_has() -> None:
+    with pytest.raises(ConfigError, match="4 exporter key"), local_ledger(exporters=5):
+        pass

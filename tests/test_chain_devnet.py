@@ -17,6 +17,7 @@ from ledger.chain.deploy import load_deployment, open_deployment
 from ledger.config import ChainSettings
 from ledger.dev.anvil import free_port
 from ledger.dev.devkeys import dev_key
+from ledger.factors.factorset import load_factor_set
 
 pytestmark = pytest.mark.chain
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,6 +70,9 @@ def test_devnet_serves_the_contract_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         with connect(settings, private_key=dev_key(1).private_key) as client:
             ledger = open_deployment(client, deployment)
             assert ledger.has_role(EXPORTER_ROLE, dev_key(1).address)
+            shipped = load_factor_set()
+            assert ledger.factor_set_uri(bytes.fromhex(shipped.id[2:])) == shipped.uri
+            assert f"factor set {shipped.id} = {shipped.uri}" in text
     finally:
         rest = stop(process, signal.SIGINT)
     assert "stopped" in rest

@@ -1,8 +1,10 @@
 """Command ``devnet``: a local Anvil in the foreground with CarbonLedger deployed.
 
-Prints the RPC URL, the contract address, who holds which role and the public development keys,
-then runs until Ctrl-C (or SIGTERM) and stops the node cleanly. With ``--state FILE`` the chain
-is kept across runs and the contract of the previous run is reused.
+The chain is set up by :func:`ledger.dev.local.local_ledger`: dev key 0 is the admin, keys 1-4
+exporters, key 5 auditor; the shipped factor set is registered, and any ``--factor-set``. Prints
+the RPC URL, the contract address, who holds which role and the public development keys, then
+runs until Ctrl-C (or SIGTERM) and stops the node cleanly. With ``--state FILE`` the chain is
+kept across runs and the contract of the previous run is reused.
 """
 
 from __future__ import annotations
@@ -44,41 +46,25 @@ def _parse_factor_sets(values: list[str]) -> list[tuple[bytes, str]]:
 
 def run_devnet(*, port: int, chain_id: int, block_time: float | None, state: Path | None,
                deployments_dir: Path, factor_sets: list[tuple[bytes, str]]) -> int:
-    """Run the development chain until interrupted; returns the exit code."""
-    from ledger.chain.client import connect
-    from ledger.chain.deploy import ensure_deployment
-    from ledger.config import load_chain_settings, load_toolchain_settings
-    from ledger.dev.anvil import start_anvil
-    from ledger.dev.devkeys import (
-        DEV_ADMIN_INDEX,
-        DEV_AUDITOR_INDEXES,
-        DEV_EXPORTER_INDEXES,
-        DEV_KEYS,
-        DEV_MNEMONIC,
-        dev_key,
-    )
+    """Run the development chain until interrupted; returns the exit code.
 
+    The shipped factor set is registered, then ``factor_sets``.
+    """
+    from ledger.dev.devkeys import DEV_ADMIN_INDEX, DEV_KEYS, DEV_MNEMONIC
+    from ledger.dev.local import local_ledger
+    from ledger.factors.factorset import FactorSet, load_factor_set
+
+    registered: list[FactorSet | tuple[bytes, str]] = [load_factor_set(), *factor_sets]
     # Ctrl-C and SIGTERM both stop the node cleanly (a shell may start us with SIGINT ignored).
     previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     previous_term = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        with start_anvil(port=port, chain_id=chain_id, block_time=block_time, state_path=state,
-                         settings=load_toolchain_settings()) as node:
-            settings = load_chain_settings(
-                rpc_url=node.rpc_url, chain_id=chain_id, deployments_dir=deployments_dir,
-                deployment_file=None,
-            )
-            path = settings.deployment_path()
-            with connect(settings, private_key=dev_key(DEV_ADMIN_INDEX).private_key) as admin:
-                deployment, _, reused = ensure_deployment(
-                    admin, path,
-                    exporters=[dev_key(i).address for i in DEV_EXPORTER_INDEXES],
-                    auditors=[dev_key(i).address for i in DEV_AUDITOR_INDEXES],
-                    factor_sets=factor_sets,
-                )
+        with local_ledger(port=port, chain_id=chain_id, block_time=block_time, state_path=state,
+                          deployments_dir=deployments_dir, factor_sets=registered) as chain:
+            node, deployment, path = chain.node, chain.deployment, chain.deployment_file
             role_of = {DEV_ADMIN_INDEX: "admin"}
-            role_of.update({i: "exporter" for i in DEV_EXPORTER_INDEXES})
-            role_of.update({i: "auditor" for i in DEV_AUDITOR_INDEXES})
+            role_of.update({k.index: "exporter" for k in chain.exporters})
+            role_of.update({k.index: "auditor" for k in chain.auditors})
             lines = [
                 "carbon-ledger devnet",
                 f"  RPC URL           {node.rpc_url}",
@@ -86,7 +72,7 @@ def run_devnet(*, port: int, chain_id: int, block_time: float | None, state: Pat
                 + (f" (a block every {block_time:g} s)" if block_time else " (automine)"),
                 f"  anvil pid         {node.pid}",
                 f"  CarbonLedger      {deployment.address}"
-                + (" (kept from the state file)" if reused else " (deployed now)"),
+                + (" (kept from the state file)" if chain.reused else " (deployed now)"),
                 f"  deployment file   {path}",
                 f"  state file        {state}" if state else "  state file        none "
                 "(the chain is gone when this stops; use --state FILE to keep it)",
@@ -97,9 +83,9 @@ def run_devnet(*, port: int, chain_id: int, block_time: float | None, state: Pat
             for key in DEV_KEYS:
                 role = role_of.get(key.index, "-")
                 lines.append(f"  [{key.index}] {role:<9}{key.address}  {key.private_key}")
-            for factor_set_id, uri in factor_sets:
+            for factor_set_id, uri in chain.factor_sets:
                 lines.append(f"  factor set 0x{factor_set_id.hex()} = {uri}")
-            exporter = dev_key(DEV_EXPORTER_INDEXES[0])
+            exporter = chain.exporters[0]
             lines += [
                 "",
                 "  To use it (as exporter [1]):",
@@ -138,7 +124,8 @@ def register(app: typer.Typer) -> None:
             "--deployments-dir", help="Where <chain id>.json is written.",
         )] = Path("var/deployments"),
         factor_set: Annotated[list[str] | None, typer.Option(
-            "--factor-set", help="Register a factor set: 0x<id>=<uri> (repeatable).",
+            "--factor-set", help="Also register this factor set: 0x<id>=<uri> (repeatable; "
+                                 "the shipped one is always registered).",
         )] = None,
     ) -> None:
         """Run a local chain with CarbonLedger deployed, print addresses, roles and dev keys."""

@@ -89,33 +89,13 @@ def _local_secret(path: Path) -> str:
 @contextmanager
 def _embedded_chain(state: Path | None, anvil_port: int | None, deployments_dir: Path
                     ) -> Iterator[tuple[Any, Any, str]]:
-    from ledger.chain.client import connect
-    from ledger.chain.deploy import ensure_deployment
-    from ledger.config import load_chain_settings, load_toolchain_settings
-    from ledger.dev.anvil import start_anvil
-    from ledger.dev.devkeys import (
-        DEV_ADMIN_INDEX,
-        DEV_AUDITOR_INDEXES,
-        DEV_EXPORTER_INDEXES,
-        dev_key,
-    )
-    from ledger.factors.factorset import load_factor_set
+    """The local chain (:func:`ledger.dev.local.local_ledger`): chain settings, deployment, and
+    the admin's key (dev key 0), which grants roles to new organisations."""
+    from ledger.dev.local import local_ledger
 
-    factor_set = load_factor_set()
-    with start_anvil(port=anvil_port, chain_id=31337, state_path=state,
-                     settings=load_toolchain_settings()) as node:
-        chain_settings = load_chain_settings(rpc_url=node.rpc_url, chain_id=31337,
-                                             deployments_dir=deployments_dir,
-                                             deployment_file=None, private_key=None,
-                                             keystore_file=None)
-        admin = dev_key(DEV_ADMIN_INDEX).private_key
-        with connect(chain_settings, private_key=admin) as client:
-            deployment, _, _ = ensure_deployment(
-                client, chain_settings.deployment_path(),
-                exporters=[dev_key(i).address for i in DEV_EXPORTER_INDEXES],
-                auditors=[dev_key(i).address for i in DEV_AUDITOR_INDEXES],
-                factor_sets=[(bytes.fromhex(factor_set.id[2:]), factor_set.uri)])
-        yield chain_settings, deployment, admin
+    with local_ledger(port=anvil_port, state_path=state, deployments_dir=deployments_dir
+                      ) as chain:
+        yield chain.settings, chain.deployment, chain.admin.private_key
 
 
 def serve(*, host: str, port: int, store: str | None, rpc_url: str | None, demo: bool | None,

@@ -1,13 +1,13 @@
 """The end-to-end journey on an embedded local chain: the README's main command.
 
-Starts Anvil (chain id 31337, one block per second, the per-transaction gas cap enforced; every
-transaction signed locally with Anvil's public dev keys), deploys the ledger contract, grants the
-roles (one exporter key per exporter organisation of the input, one auditor), registers the
-shipped factor set, then for each exporter: computes the footprints, anchors them (per-shipment
-events or a Merkle root, alternately, so both paths run), reads every on-chain record of each
-shipment back, issues the signed report (JSON, HTML, and the CBAM QReport XML for CBAM goods)
-and verifies it against the chain. An auditor attests one report, which is verified again. The
-node is always stopped at the end.
+With :func:`ledger.dev.local.local_ledger`, starts Anvil (chain id 31337, one block per second,
+the per-transaction gas cap enforced; every transaction signed locally with Anvil's public dev
+keys), deploys the ledger contract, grants the roles (one exporter key per exporter organisation
+of the input, one auditor) and registers the shipped factor set; then for each exporter: computes
+the footprints, anchors them (per-shipment events or a Merkle root, alternately, so both paths
+run), reads every on-chain record of each shipment back, issues the signed report (JSON, HTML,
+and the CBAM QReport XML for CBAM goods) and verifies it against the chain. An auditor attests
+one report, which is verified again. The node is always stopped at the end.
 
 Everything is written under the output folder: the ledger store (SQLite), the deployment file,
 the proof bundles and the reports. A run starts from a fresh chain and a fresh store, so running
@@ -25,15 +25,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from ledger.dev.devkeys import DEV_EXPORTER_INDEXES
 from ledger.errors import ConfigError
 
 __all__ = ["DemoRow", "DemoRun", "default_inputs", "run_demo"]
 
-#: Anvil's public dev-key indices, as ``carbon-ledger devnet`` assigns them: admin, exporters,
-#: auditor.
-ADMIN_KEY = 0
-FIRST_EXPORTER_KEY = 1
-AUDITOR_KEY = 5
 #: Blocks on top of an anchoring transaction before its batch counts as final in the demo.
 CONFIRMATIONS = 1
 #: The reporting period of the demo reports (the quarter of the demo shipments).
@@ -108,11 +104,8 @@ def run_demo(
     from ledger.anchoring.anchor import AnchorOptions, anchor_shipments, scope_of
     from ledger.anchoring.outbox import OutboxPolicy
     from ledger.anchoring.proofs import lookup_shipment, proof_bundle
-    from ledger.chain.client import connect
-    from ledger.chain.deploy import deploy_ledger, open_deployment, write_deployment
-    from ledger.config import ChainSettings
-    from ledger.dev.anvil import start_anvil
-    from ledger.dev.devkeys import dev_key
+    from ledger.chain.deploy import open_deployment
+    from ledger.dev.local import local_ledger
     from ledger.factors.factorset import load_factor_set
     from ledger.inputs.read import read_shipments
     from ledger.reports.issue import write_report_files
@@ -131,8 +124,8 @@ def run_demo(
     by_exporter: dict[str, list[Any]] = {}
     for shipment in shipments:
         by_exporter.setdefault(shipment.exporter or "Unnamed exporter", []).append(shipment)
-    if len(by_exporter) > AUDITOR_KEY - FIRST_EXPORTER_KEY:
-        raise ConfigError(f"the demo has dev keys for {AUDITOR_KEY - FIRST_EXPORTER_KEY} "
+    if len(by_exporter) > len(DEV_EXPORTER_INDEXES):
+        raise ConfigError(f"the demo has dev keys for {len(DEV_EXPORTER_INDEXES)} "
                           f"exporters; the input names {len(by_exporter)}")
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -144,29 +137,21 @@ def run_demo(
     reports_dir, bundles_dir = out_dir / "reports", out_dir / "proofs"
     bundles_dir.mkdir(exist_ok=True)
 
-    exporter_keys = {name: dev_key(FIRST_EXPORTER_KEY + i) for i, name in enumerate(by_exporter)}
-    auditor = dev_key(AUDITOR_KEY)
-    factor_set_id = bytes.fromhex(factor_set.id[2:])
     rows: list[DemoRow] = []
     reports: dict[str, Path] = {}
 
     echo(f"factor set {factor_set.id} ({factor_set.uri})")
-    with start_anvil(chain_id=31337, block_time=block_time_s, state_path=state_path) as node:
-        settings = ChainSettings(rpc_url=node.rpc_url, chain_id=31337,
-                                 deployments_dir=out_dir / "deployments",
-                                 confirmations=CONFIRMATIONS, poll_interval_s=0.05)
-        echo(f"anvil at {node.rpc_url} (chain id 31337, block time {block_time_s:g} s, "
-             "per-transaction gas cap enforced)")
-        with connect(settings, private_key=dev_key(ADMIN_KEY).private_key) as admin:
-            deployment, _ = deploy_ledger(
-                admin,
-                exporters=[k.address for k in exporter_keys.values()],
-                auditors=[auditor.address],
-                factor_sets=[(factor_set_id, factor_set.uri)],
-            )
-        deployment_file = write_deployment(deployment, settings.deployment_path())
+    with local_ledger(block_time=block_time_s, state_path=state_path,
+                      exporters=len(by_exporter), auditors=1, factor_sets=[factor_set],
+                      deployments_dir=out_dir / "deployments", confirmations=CONFIRMATIONS,
+                      poll_interval_s=0.05) as chain:
+        node, settings, deployment = chain.node, chain.settings, chain.deployment
+        exporter_keys = dict(zip(by_exporter, chain.exporters, strict=True))
+        auditor = chain.auditors[0]
+        echo(f"anvil at {node.rpc_url} (chain id {node.chain_id}, block time "
+             f"{block_time_s:g} s, per-transaction gas cap enforced)")
         echo(f"CarbonLedger deployed at {deployment.address} (block {deployment.block_number}); "
-             f"deployment file {deployment_file}")
+             f"deployment file {chain.deployment_file}")
         echo(f"roles: admin {deployment.admin}; auditor {auditor.address}")
 
         policy = OutboxPolicy(confirmations=CONFIRMATIONS, poll_interval_s=0.05, timeout_s=120)
@@ -175,7 +160,7 @@ def run_demo(
                 key = exporter_keys[name]
                 path = "events" if number % 2 == 0 else "root"
                 echo(f"\n{name} ({key.address}): {len(group)} shipment(s), {path} path")
-                with connect(settings, private_key=key.private_key) as client:
+                with chain.connect(key) as client:
                     ledger = open_deployment(client, deployment)
                     result = anchor_shipments(group, factor_set, store=store, ledger=ledger,
                                               options=AnchorOptions(path=path), policy=policy)
@@ -234,8 +219,8 @@ def run_demo(
                     row.attested_by = by
             echo(f"verify again: {'VERIFIED' if verdict.ok else 'NOT VERIFIED'}; attested by "
                  + (", ".join(by) or "nobody"))
-    return DemoRun(out_dir, state_path, 31337, deployment.address, factor_set.id, rows, reports,
-                   time.perf_counter() - started)
+    return DemoRun(out_dir, state_path, settings.chain_id, deployment.address, factor_set.id,
+                   rows, reports, time.perf_counter() - started)
 
 
 def _row(bundle: dict[str, Any], exporter: str, path: str, bundle_path: Path,
