@@ -32,6 +32,7 @@ from ledger.records.canonical import canonical_json, chain_shipment_id_bytes, pa
 from ledger.records.keccak import keccak256
 from ledger.records.merkle import Leaf, stored_tree_index, verify_proof
 from ledger.store.store import LedgerStore, RecordRow, Scope, TxRow
+from ledger.types import Bytes32
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -48,9 +49,6 @@ __all__ = [
 
 BUNDLE_FORMAT = "carbon-ledger-proof/1"
 
-
-def _b32(text: str) -> bytes:
-    return bytes.fromhex(text[2:])
 
 
 def _merkle_proof(tree: bytes, tree_index: int) -> list[str]:
@@ -111,7 +109,7 @@ def proof_bundle(store: LedgerStore, scope: Scope, shipment_id: str) -> dict[str
         # rows stored chunk by chunk carry no tree index: their leaf hash is found in the tree
         tree_index = record.tree_index
         if tree is not None and tree_index is None and record.leaf_hash is not None:
-            tree_index = stored_tree_index(tree, _b32(record.leaf_hash))
+            tree_index = stored_tree_index(tree, Bytes32.parse(record.leaf_hash))
         if tree is None or tree_index is None:
             raise StoreError(f"root batch {batch.batch_key} has no stored tree with "
                              f"shipment {shipment_id!r} in it")
@@ -145,8 +143,8 @@ class BundleCheck:
 
 def _bundle_leaf(bundle: Mapping[str, Any]) -> Leaf:
     leaf = bundle["leaf"]
-    return Leaf(_b32(leaf["shipment_id"]), _b32(leaf["record_hash"]), int(leaf["co2e_wtw_g"]),
-                int(leaf["co2e_ttw_g"]))
+    return Leaf(Bytes32.parse(leaf["shipment_id"]), Bytes32.parse(leaf["record_hash"]),
+                int(leaf["co2e_wtw_g"]), int(leaf["co2e_ttw_g"]))
 
 
 def check_bundle(bundle: Mapping[str, Any], ledger: CarbonLedgerContract | None = None
@@ -183,7 +181,7 @@ def check_bundle(bundle: Mapping[str, Any], ledger: CarbonLedgerContract | None 
     checks.append(BundleCheck("block", "0x" + block.hash.hex() == tx["block_hash"],
                               f"block {tx['block_number']} is still {tx['block_hash']}"))
     if bundle["path"] == "root":
-        root = _b32(bundle["batch"]["root"])
+        root = Bytes32.parse(bundle["batch"]["root"])
         info = ledger.root_info(root)
         checks.append(BundleCheck(
             "root anchored", (info.exporter or "").lower() == bundle["exporter"].lower(),
@@ -191,11 +189,11 @@ def check_bundle(bundle: Mapping[str, Any], ledger: CarbonLedgerContract | None 
         ))
         entry = ShipmentEntry(leaf.shipment_id, leaf.record_hash, leaf.co2e_wtw_g,
                               leaf.co2e_ttw_g)
-        on_chain = ledger.verify_shipment(root, [_b32(p) for p in bundle["proof"]], entry)
+        on_chain = ledger.verify_shipment(root, [Bytes32.parse(p) for p in bundle["proof"]], entry)
         checks.append(BundleCheck("verifyShipment", on_chain,
                                   "the contract's view accepts the proof"))
         return checks
-    receipt = ledger.client.receipt(_b32(tx["hash"]))
+    receipt = ledger.client.receipt(Bytes32.parse(tx["hash"]))
     events = ledger.events_in(receipt) if receipt is not None else []
     match = [
         e for e in events
@@ -324,6 +322,7 @@ def revoke_shipment(ledger: CarbonLedgerContract, store: LedgerStore, shipment_i
             f"shipment {shipment_id!r} of exporter {scope.exporter} is not in this store for "
             f"contract {scope.contract} on chain {scope.chain_id}; nothing to revoke"
         )
-    receipt = ledger.revoke_record(_b32(record.shipment_key), _b32(record.record_hash))
+    receipt = ledger.revoke_record(Bytes32.parse(record.shipment_key),
+                                   Bytes32.parse(record.record_hash))
     return Revocation(shipment_id, record.record_hash, "0x" + bytes(receipt.tx_hash).hex(),
                       receipt.block_number)

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 from ledger.errors import InputError, InputProblem, VerificationError
 from ledger.records.keccak import keccak256, keccak_many
+from ledger.types import Bytes32
 
 __all__ = [
     "DUMP_FORMAT",
@@ -91,14 +92,6 @@ def _encode(leaf: Sequence[Any]) -> bytes:
     return encoded
 
 
-def _bytes32(value: object, name: str) -> bytes:
-    if isinstance(value, bytes | bytearray) and len(value) == 32:
-        return bytes(value)
-    if isinstance(value, str) and _HEX32.fullmatch(value):
-        return bytes.fromhex(value[2:])
-    raise InputError([InputProblem(
-        f"{name} must be 32 bytes or 0x followed by 64 hex digits, got {value!r}", field=name,
-    )])
 
 
 def _uint256(value: object, name: str) -> int:
@@ -141,26 +134,18 @@ def make_leaf(shipment_id: bytes | str, record_hash: bytes | str,
               co2e_wtw_g: int | str, co2e_ttw_g: int | str) -> Leaf:
     """A checked :class:`Leaf` from bytes or ``0x`` hex ids and integer or decimal-string grams."""
     return Leaf(
-        _bytes32(shipment_id, "shipment_id"),
-        _bytes32(record_hash, "record_hash"),
+        Bytes32.parse(shipment_id, "shipment_id"),
+        Bytes32.parse(record_hash, "record_hash"),
         _uint256(co2e_wtw_g, "co2e_wtw_g"),
         _uint256(co2e_ttw_g, "co2e_ttw_g"),
     )
 
 
-def _node32(value: bytes | str, what: str) -> bytes:
-    if isinstance(value, bytes | bytearray) and len(value) == 32:
-        return bytes(value)
-    if isinstance(value, str) and _HEX32.fullmatch(value):
-        return bytes.fromhex(value[2:])
-    raise InputError([InputProblem(f"{what} must be 32 bytes (0x + 64 hex digits), got {value!r}")])
-
-
 def process_proof(leaf_hash_: bytes, proof: Iterable[bytes | str]) -> bytes:
     """The root that ``proof`` leads to from the leaf hash ``leaf_hash_``."""
-    node = _node32(leaf_hash_, "leaf hash")
+    node: bytes = Bytes32.parse(leaf_hash_, "leaf hash")
     for sibling in proof:
-        other = _node32(sibling, "proof element")
+        other = Bytes32.parse(sibling, "proof element")
         node = keccak256(node + other if node <= other else other + node)
     return node
 
@@ -171,7 +156,7 @@ def verify_proof(root: bytes | str, leaf: Leaf, proof: Iterable[bytes | str]) ->
     The same check as ``StandardMerkleTree.verify`` and ``MerkleProof.verify``. Malformed input
     (a root or proof element that is not 32 bytes, an invalid leaf) raises ``InputError``.
     """
-    return process_proof(leaf.hash(), proof) == _node32(root, "root")
+    return process_proof(leaf.hash(), proof) == Bytes32.parse(root, "root")
 
 
 @dataclass(frozen=True, eq=False)
@@ -209,7 +194,7 @@ class MerkleTree:
 
     def index_of(self, shipment_id: bytes | str) -> int:
         """Position in :attr:`leaves` of the leaf with this on-chain shipment id."""
-        key = _node32(shipment_id, "shipment id")
+        key = Bytes32.parse(shipment_id, "shipment id")
         try:
             return self._index_by_shipment[key]
         except KeyError:
@@ -369,7 +354,7 @@ def load_tree(data: Mapping[str, Any]) -> MerkleTree:
     if not isinstance(raw_tree, list) or not raw_tree or not isinstance(raw_values, list):
         raise _dump_error("tree must be a non-empty list and values a list")
     try:
-        nodes = tuple(_node32(node, "tree node") for node in raw_tree)
+        nodes = tuple(Bytes32.parse(node, "tree node") for node in raw_tree)
         leaves: list[Leaf] = []
         tree_indices: list[int] = []
         for entry in raw_values:

@@ -18,13 +18,11 @@ from ledger.reports.document import credential_subject
 from ledger.reports.figures import Recompute
 from ledger.reports.model import ReportItem
 from ledger.reports.parse import ParsedReport, period_from_subject
+from ledger.types import Bytes32
 from ledger.verify.verdict import NOT_APPLICABLE, PASS, CheckFailed
 
 __all__ = ["check_merkle_proofs", "check_recompute", "check_record_hash", "check_signature"]
 
-
-def _b32(value: str) -> bytes:
-    return bytes.fromhex(value[2:])
 
 
 def check_signature(p: ParsedReport) -> tuple[str, str]:
@@ -60,7 +58,8 @@ def check_record_hash(p: ParsedReport) -> tuple[str, str]:
         if computed != a.record_hash:
             raise CheckFailed(f"shipment {shipment_id}: record hashes to {computed}, "
                         f"the anchor says {a.record_hash}")
-        expected = (_b32(a.chain_shipment_id), _b32(a.record_hash), a.co2e_wtw_g, a.co2e_ttw_g)
+        expected = (Bytes32.parse(a.chain_shipment_id), Bytes32.parse(a.record_hash),
+                    a.co2e_wtw_g, a.co2e_ttw_g)
         if tuple(leaf) != expected:
             raise CheckFailed(f"shipment {shipment_id}: the leaf does not match the record")
         if a.record.get("shipment_id") != shipment_id:

@@ -17,6 +17,7 @@ from ledger.chain.events import ChainEvent, RootAnchored, ShipmentRecorded, live
 from ledger.chain.types import AnchorInfo, AttestationInfo, Receipt
 from ledger.errors import LedgerError
 from ledger.reports.parse import ParsedReport
+from ledger.types import Bytes32
 from ledger.verify.reader import Reader
 from ledger.verify.verdict import NOT_APPLICABLE, PASS, CheckFailed, Verdict
 
@@ -32,9 +33,6 @@ __all__ = [
 ]
 
 
-def _b32(value: str) -> bytes:
-    return bytes.fromhex(value[2:])
-
 
 def check_anchor(p: ParsedReport, reader: Reader) -> tuple[str, str]:
     roots: dict[str, AnchorInfo] = {}
@@ -42,7 +40,7 @@ def check_anchor(p: ParsedReport, reader: Reader) -> tuple[str, str]:
     txs: dict[str, tuple[Receipt, list[ChainEvent]] | None] = {}
     for shipment_id, a in p.anchors:
         if a.transaction_hash not in txs:
-            receipt = reader.receipt(_b32(a.transaction_hash))
+            receipt = reader.receipt(Bytes32.parse(a.transaction_hash))
             txs[a.transaction_hash] = (None if receipt is None
                                        else (receipt, reader.events_in(receipt)))
         mined = txs[a.transaction_hash]
@@ -56,20 +54,20 @@ def check_anchor(p: ParsedReport, reader: Reader) -> tuple[str, str]:
         if a.path == "root":
             root = str(a.merkle_root)
             if root not in roots:
-                roots[root] = reader.root_info(_b32(root))
+                roots[root] = reader.root_info(Bytes32.parse(root))
             info = roots[root]
-            found = any(isinstance(e, RootAnchored) and e.root == _b32(root)
+            found = any(isinstance(e, RootAnchored) and e.root == Bytes32.parse(root)
                         and e.exporter == p.issuer
-                        and e.factor_set_id == _b32(a.factor_set_id) for e in events)
+                        and e.factor_set_id == Bytes32.parse(a.factor_set_id) for e in events)
             what = f"root {root}"
         else:
             if a.batch_id not in batches:
-                batches[a.batch_id] = reader.batch_info(_b32(a.batch_id))
+                batches[a.batch_id] = reader.batch_info(Bytes32.parse(a.batch_id))
             info = batches[a.batch_id]
             found = any(isinstance(e, ShipmentRecorded)
-                        and e.shipment_id == _b32(a.chain_shipment_id)
-                        and e.record_hash == _b32(a.record_hash) and e.exporter == p.issuer
-                        and e.factor_set_id == _b32(a.factor_set_id)
+                        and e.shipment_id == Bytes32.parse(a.chain_shipment_id)
+                        and e.record_hash == Bytes32.parse(a.record_hash) and e.exporter == p.issuer
+                        and e.factor_set_id == Bytes32.parse(a.factor_set_id)
                         and (e.co2e_wtw_g, e.co2e_ttw_g) == (a.co2e_wtw_g, a.co2e_ttw_g)
                         for e in events)
             what = f"batch {a.batch_id}"
@@ -104,7 +102,7 @@ def check_issuer_role(p: ParsedReport, reader: Reader) -> tuple[str, str]:
 def check_factor_sets(p: ParsedReport, reader: Reader) -> tuple[str, str]:
     ids = sorted({a.factor_set_id for _, a in p.anchors})
     for fid in ids:
-        if not reader.is_factor_set_registered(_b32(fid)):
+        if not reader.is_factor_set_registered(Bytes32.parse(fid)):
             raise CheckFailed(f"factor set {fid} is not registered on chain")
     return PASS, "registered on chain: " + ", ".join(ids)
 
@@ -112,7 +110,7 @@ def check_factor_sets(p: ParsedReport, reader: Reader) -> tuple[str, str]:
 def check_status(p: ParsedReport, reader: Reader) -> tuple[str, str]:
     ended = reader.ended_records(p.issuer)
     for shipment_id, a in p.anchors:
-        state = ended.get(_b32(a.record_hash))
+        state = ended.get(Bytes32.parse(a.record_hash))
         if state is not None:
             raise CheckFailed(f"shipment {shipment_id}: record {a.record_hash} was "
                         f"{state.name.lower()} by its exporter")
@@ -125,8 +123,8 @@ def check_uniqueness(p: ParsedReport, reader: Reader) -> tuple[str, str]:
         return NOT_APPLICABLE, ("root-only anchoring: shipment ids are not on chain, so the "
                                 "absence of another live record is not provable on chain")
     for shipment_id, a in per_shipment:
-        live = live_shipment_records(reader.shipment_events(_b32(a.chain_shipment_id)))
-        others = [r for r in live if r.record_hash != _b32(a.record_hash)
+        live = live_shipment_records(reader.shipment_events(Bytes32.parse(a.chain_shipment_id)))
+        others = [r for r in live if r.record_hash != Bytes32.parse(a.record_hash)
                   or r.exporter != p.issuer]
         if others:
             raise CheckFailed(f"shipment {shipment_id}: {len(others)} other live record(s) on "

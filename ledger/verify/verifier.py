@@ -35,6 +35,7 @@ from ledger.records import merkle
 from ledger.reports import vc
 from ledger.reports.figures import Recompute, engine_recompute, factor_sources
 from ledger.reports.parse import ParsedReport, parse_report, report_chain
+from ledger.types import Bytes32
 from ledger.verify.document import (
     check_merkle_proofs,
     check_recompute,
@@ -80,9 +81,6 @@ __all__ = [
     "verify_report",
 ]
 
-
-def _b32(value: str) -> bytes:
-    return bytes.fromhex(value[2:])
 
 
 def _run(verdict: Verdict, name: str, fn: Callable[[], tuple[str, str]]) -> bool:
@@ -183,7 +181,7 @@ def verify_proofs(
     Returns (number checked, indices of failing entries); a root not anchored by ``exporter``
     fails every entry.
     """
-    anchored_by = reader.root_info(_b32(root)).exporter
+    anchored_by = reader.root_info(Bytes32.parse(root)).exporter
     if anchored_by is None or anchored_by.lower() != exporter.lower():
         return len(entries), list(range(len(entries)))
     bad = [i for i, (leaf, proof) in enumerate(entries)
