@@ -35,9 +35,10 @@ from ledger.inputs.shipments import Shipment
 from ledger.records import merkle
 from ledger.records import record as records
 from ledger.reports.document import build_report
+from ledger.reports.figures import engine_recompute
 from ledger.reports.model import Anchor, ReportItem
 from ledger.verify.reader import prefetch_report
-from ledger.verify.verifier import engine_recompute, verify_proofs, verify_report
+from ledger.verify.verifier import verify_proofs, verify_report
 
 ROOT = Path(__file__).resolve().parents[1]
 GOAL_ONE_MS = 300.0

@@ -7,9 +7,10 @@ import os
 import pytest
 from eth_account import Account
 
-from ledger.chain.client import FEE_BUMP, connect
+from ledger.chain.client import connect
 from ledger.chain.contract import EXPORTER_ROLE
 from ledger.chain.gas import MAX_UINT48, ShipmentEntry
+from ledger.chain.types import FEE_BUMP
 from ledger.config import ChainSettings
 from ledger.dev.anvil import free_port, start_anvil
 from ledger.dev.devkeys import dev_key

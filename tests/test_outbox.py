@@ -11,8 +11,9 @@ import pytest
 from conftest import DevChain
 
 from ledger.anchoring.outbox import Outbox, OutboxPolicy
-from ledger.chain.client import ChainClient, Fees
+from ledger.chain.client import ChainClient
 from ledger.chain.contract import CarbonLedgerContract
+from ledger.chain.types import Fees
 from ledger.dev.devkeys import DEV_EXPORTER_INDEXES
 from ledger.store.store import LedgerStore, NewAttempt, TxRow, open_store
 

@@ -16,7 +16,8 @@ from test_report_chain_fixtures import anchor_and_issue
 
 from ledger.chain.client import connect
 from ledger.chain.contract import CarbonLedgerContract
-from ledger.verify.verifier import CHECK_NAMES, shipped_recompute, verify_report
+from ledger.verify.verdict import CHECK_NAMES
+from ledger.verify.verifier import shipped_recompute, verify_report
 
 JsonPath = tuple[str | int, ...]
 

@@ -19,7 +19,8 @@ from ledger.chain.abi import RecordStatus
 from ledger.chain.types import AttestationInfo
 from ledger.records import record as records
 from ledger.reports import vc
-from ledger.verify.verifier import CHECK_NAMES, verify_proofs, verify_report
+from ledger.verify.verdict import CHECK_NAMES
+from ledger.verify.verifier import verify_proofs, verify_report
 
 
 def _verify(doc, ledger=None, **kw):  # type: ignore[no-untyped-def]

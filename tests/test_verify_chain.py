@@ -23,12 +23,13 @@ from ledger.records import merkle
 from ledger.records import record as records
 from ledger.reports import vc
 from ledger.reports.document import build_report
+from ledger.reports.figures import engine_recompute
 from ledger.reports.model import Anchor, ReportItem
 from ledger.reports.parse import parse_report
 from ledger.verify.attest import attest_report, revoke_report_attestation
 from ledger.verify.onchain import check_factor_sets
 from ledger.verify.verdict import CheckFailed
-from ledger.verify.verifier import engine_recompute, verify_report
+from ledger.verify.verifier import verify_report
 
 PERIOD = (date(2026, 1, 1), date(2026, 3, 31))
 SHIPMENTS = [

@@ -29,7 +29,8 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from ledger.chain.client import ChainClient, Fees, ReceiptSummary, SignedTx
+from ledger.chain.client import ChainClient
+from ledger.chain.types import Fees, ReceiptSummary, SignedTx
 from ledger.errors import ChainError, ChainIdMismatch, GasCapExceeded, RpcUnavailable
 from ledger.store.store import LedgerStore, NewAttempt, NewReceipt, TxRow
 

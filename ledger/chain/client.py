@@ -80,18 +80,7 @@ from ledger.errors import (
     RpcUnavailable,
 )
 
-__all__ = [
-    "FEE_BUMP",
-    "BlockInfo",
-    "ChainClient",
-    "Fees",
-    "Receipt",
-    "ReceiptSummary",
-    "RpcRequest",
-    "SignedTx",
-    "TxInfo",
-    "connect",
-]
+__all__ = ["ChainClient", "connect"]
 
 #: Gas added to the EIP-7623 floor when the floor decides the gas limit.
 FLOOR_MARGIN_GAS = 2_000

@@ -33,7 +33,7 @@ from ledger.chain.contract import CarbonLedgerContract
 from ledger.errors import LedgerError, VerificationError
 from ledger.records import merkle
 from ledger.reports import vc
-from ledger.reports.figures import Recompute, engine_recompute, factor_sources
+from ledger.reports.figures import Recompute, engine_recompute
 from ledger.reports.parse import ParsedReport, parse_report, report_chain
 from ledger.types import Bytes32
 from ledger.verify.document import (
@@ -61,21 +61,13 @@ from ledger.verify.verdict import (
     Check,
     CheckFailed,
     Verdict,
-    verdict_evidence,
 )
 
 if TYPE_CHECKING:
     from ledger.config import ChainSettings
 
 __all__ = [
-    "CHECK_NAMES",
-    "Check",
-    "Recompute",
-    "Verdict",
-    "engine_recompute",
-    "factor_sources",
     "shipped_recompute",
-    "verdict_evidence",
     "verify_on_chain",
     "verify_proofs",
     "verify_report",
