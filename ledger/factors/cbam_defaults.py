@@ -19,10 +19,11 @@ not loaded in the table is an error: the fallback row would understate nothing b
 
 The value that counts is the ``direct`` column for lines where only direct emissions count
 (Annex II of Regulation (EU) 2023/956, the ``annex_ii`` column of the scope table) and the
-``total`` column otherwise. The mark-up of the import year is the table's published mark-up column
-when it has one (the act as adopted), otherwise the percentage of the mark-up table (kind
-``cbam_markups``; the corrected act states mark-ups in the introduction of Annex I instead of
-columns). Values are exact integers: 10**-6 t CO2e per tonne, and 10**-8 after a mark-up in percent.
+``total`` column otherwise, times the mark-up of the sector and import year in the mark-up table
+(kind ``cbam_markups``): the corrected act states the mark-ups in the introduction of Annex I and
+deleted the marked-up columns of the act as adopted. Those columns stay in the as-adopted table
+for reference only (a few of them are inconsistent with the act's own percentages). Values are
+exact integers: 10**-6 t CO2e per tonne, and 10**-8 after a mark-up in percent.
 
 The first factor sets named a table of kind ``cbam_defaults`` (China only, published mark-up
 columns, CN codes of up to 8 digits): it is still read, with its own rules, so that records
@@ -211,17 +212,11 @@ class CbamDefaults:
                     f"{self.table.name}, not even for other countries and territories")
         value_u = scaled_int(row[column])
         label = _markup_label(year)
-        # a published column marks up the total: it serves when the total is the value
-        published = row.get(f"markup_{min(year, 2028)}_t_per_t", "")
-        if published and (not direct_only or row["direct_t_per_t"] == row["total_t_per_t"]):
-            marked_e8 = scaled_int(published) * 100
-            source = f"{self.table.ref(row['key'])} (published {label} column)"
-        else:
-            found = self._markups.percent(sector, year)
-            if isinstance(found, str):
-                return "cbam_year", found
-            percent, source = found
-            marked_e8 = value_u * (100 + percent)
+        found = self._markups.percent(sector, year)
+        if isinstance(found, str):
+            return "cbam_year", found
+        percent, source = found
+        marked_e8 = value_u * (100 + percent)
         return DefaultValue(
             ref=self.table.ref(row["key"]), line=line, row_country=row_country,
             annex_country=row["annex_country"], rule=rule,
