@@ -102,6 +102,10 @@ GOLDEN = [
     ("3102 30 90", "ZW", 2026, Decimal("1.85") * Decimal("1.01"), "ZW.31023090"),
     # Yemen,YEM,28041000-hydrogen,10.82,,10.82,
     ("2804 10 00", "YE", 2028, Decimal("10.82") * Decimal("1.30"), "YE.28041000"),
+    # Viet Nam,VNM,731815-threaded-screws-and-bolts-of-iron-or-ste,2.75,,2.75,C
+    ("7318 15 88", "VN", 2026, Decimal("2.75") * Decimal("1.10"), "VN.731815"),
+    # Viet Nam,VNM,76041090-profiles,2.04,,2.04,L
+    ("7604 10 90", "VN", 2026, Decimal("2.04") * Decimal("1.10"), "VN.76041090"),
 ]
 
 # a country without a value: (code, country, year, hand computation, row used, rule starts)
@@ -118,6 +122,14 @@ FALLBACK = [
     # Other countries and territories,,76041090-profiles,3.251,,3.251,K
     ("7604 10 90", "AL", 2027, Decimal("3.251") * Decimal("1.20"), "other.76041090",
      "Albania has no value for CN 7604 10 90"),
+    # Viet Nam has no cement line ->
+    # Other countries and territories,,25232900-grey-portland-cement,1.36,0.08,1.44,
+    ("2523 29 00", "VN", 2026, Decimal("1.44") * Decimal("1.10"), "other.25232900",
+     "Viet Nam has no value for CN 2523 29 00"),
+    # Viet Nam,VNM,72181000-steel-stainless-in-ingots-and-other-prim,,,,  (empty cell) ->
+    # Other countries and territories,,72181000-steel-stainless-in-ingots-and-other-prim,5.006,,5.006,
+    ("7218 10 00", "VN", 2026, Decimal("5.006") * Decimal("1.10"), "other.72181000",
+     "Viet Nam has no value for CN 7218 10 00"),
     # Bhutan (BT) is not listed in Annex I ->
     # Other countries and territories,,731815-threaded-screws-and-bolts-of-iron-or-ste,4.801,,4.801,C
     ("7318 15 90", "BT", 2026, Decimal("4.801") * Decimal("1.10"), "other.731815",
@@ -168,8 +180,8 @@ def test_the_fertiliser_markup_is_one_percent_in_every_year(factor_set: FactorSe
     ("7318", "CN", "cn_code", "covers several lines of Annex I"),
     ("7306", "CN", "cn_code", "7306 11 00, 7306 19 00"),
     ("2507 00 80 90", "CN", "cn_code", "has no line of CBAM Annex I default values"),
-    ("7318 15", "VN", "country_of_origin", "listed in Annex I but its default values are not "
-     "loaded"),
+    ("7318 15", "IN", "country_of_origin", "India (IN) is listed in Annex I but its default "
+     "values are not loaded"),
 ])
 def test_codes_and_countries_that_cannot_be_resolved_say_why(
         factor_set: FactorSet, code: str, country: str, field: str, message: str) -> None:
@@ -208,7 +220,8 @@ def test_row_counts_per_sector_match_the_annex() -> None:
              "hydrogen": 1}
     for country in ("CN", "other"):
         assert {s: corrected[(country, s)] for s in lines} == lines
-    assert sum(corrected.values()) == 283 + 283 + 39 + 38 + 55 + 63  # CN, other, AL, YE, ZM, ZW
+    # CN, other, VN (no cement), AL, YE, ZM, ZW
+    assert sum(corrected.values()) == 283 + 283 + 275 + 39 + 38 + 55 + 63
     adopted = _rows(AS_ADOPTED)
     assert len(adopted) == 12_532  # the parse of "DVs as adopted_v20260204"
     assert len({r["country"] for r in adopted}) == 120  # 119 countries + other
