@@ -127,22 +127,26 @@ FALLBACK = [
     ("2523 29 00", "VN", 2026, Decimal("1.44") * Decimal("1.10"), "other.25232900",
      "Viet Nam has no value for CN 2523 29 00"),
     # Viet Nam,VNM,72181000-steel-stainless-in-ingots-and-other-prim,,,,  (empty cell) ->
-    # Other countries and territories,,72181000-steel-stainless-in-ingots-and-other-prim,5.006,,5.006,
+    # Other countries and territories,,72181000-steel-stainless-in-ingots-and-other-prim,
+    #   5.006,,5.006,
     ("7218 10 00", "VN", 2026, Decimal("5.006") * Decimal("1.10"), "other.72181000",
      "Viet Nam has no value for CN 7218 10 00"),
     # Bhutan (BT) is not listed in Annex I ->
-    # Other countries and territories,,731815-threaded-screws-and-bolts-of-iron-or-ste,4.801,,4.801,C
+    # Other countries and territories,,731815-threaded-screws-and-bolts-of-iron-or-ste,
+    #   4.801,,4.801,C
     ("7318 15 90", "BT", 2026, Decimal("4.801") * Decimal("1.10"), "other.731815",
      "BT is not listed in Annex I"),
-    # Other countries and territories,,31021019-urea-whether-or-not-in-aqueous-solution,2.6,0.12,2.72,
+    # Other countries and territories,,31021019-urea-whether-or-not-in-aqueous-solution,
+    #   2.6,0.12,2.72,
     ("3102 10 19", "BT", 2026, Decimal("2.72") * Decimal("1.01"), "other.31021019",
      "BT is not listed in Annex I"),
 ]
 
 
-@pytest.mark.parametrize(("code", "country", "year", "t_per_t", "row"), GOLDEN)
-def test_default_values_recomputed_by_hand(factor_set: FactorSet, code: str, country: str,
-                                           year: int, t_per_t: Decimal, row: str) -> None:
+@pytest.mark.parametrize("case", GOLDEN)
+def test_default_values_recomputed_by_hand(
+        factor_set: FactorSet, case: tuple[str, str, int, Decimal, str]) -> None:
+    code, country, year, t_per_t, row = case
     result = _embedded(factor_set, code, country, year)
     assert isinstance(result, CbamResult), result
     assert result.embedded_g == _grams(t_per_t)
@@ -152,10 +156,10 @@ def test_default_values_recomputed_by_hand(factor_set: FactorSet, code: str, cou
     assert result.to_dict()["default_row"] != "Other countries and territories"
 
 
-@pytest.mark.parametrize(("code", "country", "year", "t_per_t", "row", "rule"), FALLBACK)
+@pytest.mark.parametrize("case", FALLBACK)
 def test_a_country_without_a_value_takes_the_other_countries_row(
-        factor_set: FactorSet, code: str, country: str, year: int, t_per_t: Decimal,
-        row: str, rule: str) -> None:
+        factor_set: FactorSet, case: tuple[str, str, int, Decimal, str, str]) -> None:
+    code, country, year, t_per_t, row, rule = case
     result = _embedded(factor_set, code, country, year)
     assert isinstance(result, CbamResult), result
     assert result.embedded_g == _grams(t_per_t)

@@ -1,8 +1,9 @@
 """Factor sets: a manifest naming exactly the tables a calculation uses, and its identity.
 
 The manifest (``emission_factors/factor-set-2026.json`` by default) lists, for each table kind,
-the file and the SHA-256 of its canonical bytes (:func:`ledger.factors.tables.canonical_bytes`). The factor-set
-id is ``0x`` + SHA-256 of the UTF-8 text made of one line per table, sorted by kind::
+the file and the SHA-256 of its canonical bytes (:func:`ledger.factors.tables.canonical_bytes`).
+The factor-set id is ``0x`` + SHA-256 of the UTF-8 text made of one line per table, sorted by
+kind::
 
     <kind> <file name> <sha256 hex of the table's canonical bytes>\\n
 
