@@ -115,7 +115,8 @@ def sector_of(code: str) -> str:
     raise SystemExit(f"no sector for CN {code}")
 
 
-def build_as_adopted(path: Path, iso: dict[str, str]) -> tuple[list[dict[str, str]], dict[str, str]]:
+def build_as_adopted(path: Path, iso: dict[str, str],
+                     ) -> tuple[list[dict[str, str]], dict[str, str]]:
     text = path.read_bytes().decode("latin-1")
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
     out: list[dict[str, str]] = []
