@@ -65,9 +65,16 @@ class CbamScope:
     def __init__(self, table: FactorTable) -> None:
         self.table = table
         self._rows = sorted(table.rows, key=lambda r: -len(r["cn_prefix"]))
+        self._cache: dict[str, ScopeMatch | str] = {}
 
     def classify(self, cn: str) -> ScopeMatch | str:
         """The Annex I status of a normalised code, or why it cannot be decided."""
+        found = self._cache.get(cn)
+        if found is None:
+            found = self._cache[cn] = self._classify(cn)
+        return found
+
+    def _classify(self, cn: str) -> ScopeMatch | str:
         match = next((r for r in self._rows if cn.startswith(r["cn_prefix"])), None)
         longer = [r for r in self._rows
                   if r["cn_prefix"].startswith(cn) and len(r["cn_prefix"]) > len(cn)]
