@@ -102,6 +102,12 @@ GOLDEN = [
     ("3102 30 90", "ZW", 2026, Decimal("1.85") * Decimal("1.01"), "ZW.31023090"),
     # Yemen,YEM,28041000-hydrogen,10.82,,10.82,
     ("2804 10 00", "YE", 2028, Decimal("10.82") * Decimal("1.30"), "YE.28041000"),
+    # Türkiye,TUR,731815-threaded-screws-and-bolts-of-iron-or-ste,5.43,,5.43,C
+    ("7318 15 88", "TR", 2026, Decimal("5.43") * Decimal("1.10"), "TR.731815"),
+    # Türkiye,TUR,76041090-profiles,3.741,,3.741,K
+    ("7604 10 90", "TR", 2027, Decimal("3.741") * Decimal("1.20"), "TR.76041090"),
+    # Tunisia,TUN,76169990-other,1.44,,1.44,L  (7615 20 00 in the act as adopted)
+    ("7616 99 90", "TN", 2026, Decimal("1.44") * Decimal("1.10"), "TN.76169990"),
     # Viet Nam,VNM,731815-threaded-screws-and-bolts-of-iron-or-ste,2.75,,2.75,C
     ("7318 15 88", "VN", 2026, Decimal("2.75") * Decimal("1.10"), "VN.731815"),
     # Viet Nam,VNM,76041090-profiles,2.04,,2.04,L
@@ -122,6 +128,11 @@ FALLBACK = [
     # Other countries and territories,,76041090-profiles,3.251,,3.251,K
     ("7604 10 90", "AL", 2027, Decimal("3.251") * Decimal("1.20"), "other.76041090",
      "Albania has no value for CN 7604 10 90"),
+    # Türkiye,TUR,2523100090-other-clinker-including-grey-clinker,,,,  (empty cell) ->
+    # Other countries and territories,,2523100090-other-clinker-including-grey-clinker,
+    #   1.37,0.05,1.41,A
+    ("2523 10 00 90", "TR", 2026, Decimal("1.41") * Decimal("1.10"), "other.2523100090",
+     "Türkiye has no value for CN 2523 10 00 90"),
     # Viet Nam has no cement line ->
     # Other countries and territories,,25232900-grey-portland-cement,1.36,0.08,1.44,
     ("2523 29 00", "VN", 2026, Decimal("1.44") * Decimal("1.10"), "other.25232900",
@@ -224,8 +235,8 @@ def test_row_counts_per_sector_match_the_annex() -> None:
              "hydrogen": 1}
     for country in ("CN", "other"):
         assert {s: corrected[(country, s)] for s in lines} == lines
-    # CN, other, VN (no cement), AL, YE, ZM, ZW
-    assert sum(corrected.values()) == 283 + 283 + 275 + 39 + 38 + 55 + 63
+    # CN, other, TR, VN (no cement), TN, ZW, ZM, AL, YE, TM, UG
+    assert sum(corrected.values()) == 283 + 283 + 283 + 275 + 62 + 63 + 55 + 39 + 38 + 38 + 32
     adopted = _rows(AS_ADOPTED)
     assert len(adopted) == 12_532  # the parse of "DVs as adopted_v20260204"
     assert len({r["country"] for r in adopted}) == 120  # 119 countries + other
