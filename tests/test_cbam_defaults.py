@@ -108,6 +108,10 @@ GOLDEN = [
     ("7604 10 90", "TR", 2027, Decimal("3.741") * Decimal("1.20"), "TR.76041090"),
     # Tunisia,TUN,76169990-other,1.44,,1.44,L  (7615 20 00 in the act as adopted)
     ("7616 99 90", "TN", 2026, Decimal("1.44") * Decimal("1.10"), "TN.76169990"),
+    # South Africa,ZAF,7601-unwrought-aluminium,2.358,,2.358,K
+    ("7601 10 00", "ZA", 2026, Decimal("2.358") * Decimal("1.10"), "ZA.7601"),
+    # South Africa,ZAF,720241-ferro-chromium-containing-by-weight-4-of,2.35,,2.35,
+    ("7202 41 10", "ZA", 2028, Decimal("2.35") * Decimal("1.30"), "ZA.720241"),
     # Viet Nam,VNM,731815-threaded-screws-and-bolts-of-iron-or-ste,2.75,,2.75,C
     ("7318 15 88", "VN", 2026, Decimal("2.75") * Decimal("1.10"), "VN.731815"),
     # Viet Nam,VNM,76041090-profiles,2.04,,2.04,L
@@ -235,8 +239,9 @@ def test_row_counts_per_sector_match_the_annex() -> None:
              "hydrogen": 1}
     for country in ("CN", "other"):
         assert {s: corrected[(country, s)] for s in lines} == lines
-    # CN, other, TR, VN (no cement), TN, ZW, ZM, AL, YE, TM, UG
-    assert sum(corrected.values()) == 283 + 283 + 283 + 275 + 62 + 63 + 55 + 39 + 38 + 38 + 32
+    # CN, other, TR, VN and ZA (no cement), ZW, TN, LK, SY, ZM, AL, YE, TM, SD, SR, UG
+    assert sum(corrected.values()) == (283 + 283 + 283 + 275 + 275 + 63 + 62 + 62 + 62 + 55
+                                       + 39 + 38 + 38 + 38 + 38 + 32)
     adopted = _rows(AS_ADOPTED)
     assert len(adopted) == 12_532  # the parse of "DVs as adopted_v20260204"
     assert len({r["country"] for r in adopted}) == 120  # 119 countries + other

@@ -47,9 +47,9 @@ OTHER_NAME = "Other countries and territories"
 OTHER = "other"
 
 #: ISO 3166 alpha-3 codes of the transcription, checked against the alpha-2 code of its name.
-ISO3 = {"ALB": "AL", "CHL": "CL", "CHN": "CN", "COL": "CO", "DZA": "DZ", "TKM": "TM",
-        "TUN": "TN", "TUR": "TR", "UGA": "UG", "VNM": "VN", "YEM": "YE", "ZMB": "ZM",
-        "ZWE": "ZW"}
+ISO3 = {"ALB": "AL", "CHL": "CL", "CHN": "CN", "COL": "CO", "DZA": "DZ", "LKA": "LK",
+        "SDN": "SD", "SUR": "SR", "SYR": "SY", "TKM": "TM", "TUN": "TN", "TUR": "TR",
+        "UGA": "UG", "VNM": "VN", "YEM": "YE", "ZAF": "ZA", "ZMB": "ZM", "ZWE": "ZW"}
 
 #: Descriptions of the TARIC lines of the corrected annex, as the transcription's companion
 #: seed ``cbam_goods.csv`` (commit f748ed65) gives them.
