@@ -1,16 +1,22 @@
-"""CBAM: Annex I scope by CN prefix, published default values with their mark-up columns."""
+"""CBAM: Annex I scope by CN prefix; the first China-only table with its published columns.
+
+The factor set ``factor-set-2025.json`` (China, 11 rows of Implementing Regulation (EU)
+2025/2621 as rendered with two decimals) stays loadable with its own rules, so that records
+computed with it recompute to the same figures. The current default values are tested in
+``test_cbam_defaults.py``.
+"""
 
 from __future__ import annotations
 
 import pytest
 
 from ledger.factors.cbam import CbamResult, embedded_emissions, normalise_cn
-from ledger.factors.factorset import FactorSet, load_factor_set
+from ledger.factors.factorset import FactorSet, load_factor_set, shipped_factor_dir
 
 
 @pytest.fixture(scope="module")
 def factor_set() -> FactorSet:
-    return load_factor_set()
+    return load_factor_set(shipped_factor_dir() / "factor-set-2025.json")
 
 
 def _embedded(fs: FactorSet, cn: str, *, country: str | None = "CN", year: int | None = 2026,
@@ -86,5 +92,7 @@ def test_annex_i_scope(factor_set: FactorSet, cn: str, in_scope: bool) -> None:
 def test_cn_codes_are_normalised() -> None:
     assert normalise_cn("7318 15 90") == "73181590"
     assert normalise_cn("7318.15") == "731815"
+    assert normalise_cn("2523 10 00 90") == "2523100090"  # TARIC
     assert normalise_cn("73181") is None
+    assert normalise_cn("252310009") is None
     assert normalise_cn("abc") is None

@@ -21,9 +21,10 @@ def test_demo_journey_ends_with_every_report_verified_and_one_attested(tmp_path:
     assert set(by_id) == {"NB-APPL-2026-0001", "YW-RAIL-2026-0001", "HZ-AIR-2026-0001",
                           "HY-FAST-2026-0001"}
     assert {row.path for row in run.rows} == {"events", "root"}
-    # The CBAM good: 10 t of CN 7318 15 from China in 2026 = 10 x 7.01 t (published 2026 column).
+    # The CBAM good: 10 t of CN 7318 15 from China in 2026 = 10 x 6.375 t x 1.10 (Reg. 2025/2621
+    # as corrected by Reg. 2026/1740).
     fasteners = by_id["HY-FAST-2026-0001"]
-    assert fasteners.cbam.startswith("in scope: 70,100.0 kg embedded")
+    assert fasteners.cbam.startswith("in scope: 70,125.0 kg embedded")
     assert fasteners.attested_by, "the auditor's attestation is listed by the second verify"
     others = [row for sid, row in by_id.items() if sid != "HY-FAST-2026-0001"]
     assert all(row.cbam == "out of scope" for row in others)

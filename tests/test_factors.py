@@ -30,7 +30,7 @@ def factor_set() -> FactorSet:
 def test_shipped_factor_set_loads_with_a_bytes32_id(factor_set: FactorSet) -> None:
     assert factor_set.id.startswith("0x") and len(factor_set.id) == 66
     int(factor_set.id, 16)
-    assert factor_set.uri == "carbon-ledger:emission_factors/factor-set-2025.json"
+    assert factor_set.uri == "carbon-ledger:emission_factors/factor-set-2026.json"
     recorded = json.loads((SHIPPED / DEFAULT_MANIFEST).read_text())["id"]
     assert factor_set.id == recorded
 

@@ -82,9 +82,10 @@ def test_demo_scenario(factor_set: FactorSet) -> None:
     assert hangzhou.legs[1].distance_method == "great_circle_plus_95km"
     assert not hangzhou.cbam.in_scope
     haiyan = by_id["HY-FAST-2026-0001"]
-    assert haiyan.cbam.in_scope and haiyan.cbam.embedded_g == 70_100_000
+    # 10 t x 6.375 t/t x 1.10 (China, CN 7318 15, Reg. 2025/2621 as corrected by 2026/1740)
+    assert haiyan.cbam.in_scope and haiyan.cbam.embedded_g == 70_125_000
     assert haiyan.total_basis == "transport_wtw+cbam_embedded"
-    assert haiyan.total_co2e_g == haiyan.co2e_wtw_g + 70_100_000
+    assert haiyan.total_co2e_g == haiyan.co2e_wtw_g + 70_125_000
     assert {fp.factor_set_id for fp in by_id.values()} == {factor_set.id}
 
 
@@ -107,7 +108,7 @@ def test_problems_of_all_shipments_are_raised_together(factor_set: FactorSet) ->
         _one_leg("road", "1000", "10", vehicle_class="truck"),
         Shipment("U", (Leg(1, "road", Decimal(1), origin="CNXXX", destination="NLRTM"),)),
         Shipment("C", (Leg(1, "sea", Decimal(1), distance_km=Decimal(10)),),
-                 product=Product(cn_code="7318 15", country_of_origin="VN", cbam_year=2026)),
+                 product=Product(cn_code="7318 15", country_of_origin="IN", cbam_year=2026)),
         Shipment("W", (Leg(1, "inland_waterway", Decimal(1), distance_km=Decimal(10)),)),
     ]
     for compute in (lambda: compute_shipments(bad, factor_set),

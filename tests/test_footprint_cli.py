@@ -30,7 +30,7 @@ def test_json_output_of_the_demo(tmp_path: Path) -> None:
                    "HY-FAST-2026-0001"]
     assert document["factor_set"]["id"].startswith("0x")
     haiyan = document["footprints"][3]
-    assert haiyan["cbam"]["embedded_g"] == 70_100_000
+    assert haiyan["cbam"]["embedded_g"] == 70_125_000  # 10 t x 6.375 t/t x 1.10
     assert all(isinstance(leg["co2e_wtw_g"], int) for fp in document["footprints"]
                for leg in fp["legs"])
     assert "e+" not in out.read_text()
@@ -41,7 +41,7 @@ def test_csv_outputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert _run(["footprint", src, "--format", "csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert rows[0]["shipment_id"] == "NB-APPL-2026-0001"
-    assert rows[3]["cbam_embedded_g"] == "70100000"
+    assert rows[3]["cbam_embedded_g"] == "70125000"
     assert _run(["footprint", src, "--format", "csv", "--level", "leg"]) == 0
     legs = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert len(legs) == 8
@@ -59,7 +59,7 @@ def test_invalid_input_exits_2_lists_everything_and_writes_nothing(
     for expected in ("row 2, shipment 'BAD-1', field 'mode'", "field 'mass_kg'",
                      "'NaN' is not a number", "unknown location code 'CNXXX'",
                      "unknown vehicle class 'truck'", "duplicate leg order",
-                     "no CBAM default value for CN 7318 15 from country IN"):
+                     "India (IN) is listed in Annex I but its default values are not loaded"):
         assert expected in err
     assert "9 problems" in err
 

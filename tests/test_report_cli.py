@@ -76,8 +76,9 @@ def test_report_files_from_proof_bundles(issued: Path) -> None:
     (good,) = summary["goods"]
     assert (good["cnCode"], good["determination"], good["markupYear"]) == (
         "73181590", "default", "2026")
-    # 10 t at the published 2026 value for CN 7318 15 from China, 7.01 tCO2e/t (Reg. 2025/2621)
-    assert good["embeddedTotalT"] == "70.1"
+    # 10 t at 6.375 tCO2e/t x 1.10 for CN 7318 15 from China (Reg. 2025/2621 as corrected by
+    # Reg. 2026/1740)
+    assert good["embeddedTotalT"] == "70.125"
     assert [o["itemId"] for o in summary["outOfScope"]] == []  # the appliances name no product
     assert "carbon-ledger verify q1.json" in (issued / "q1.html").read_text(encoding="utf-8")
 

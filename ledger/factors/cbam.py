@@ -2,12 +2,17 @@
 
 Scope comes from the Annex I table (longest CN prefix wins; excluded lines are rows too). A CBAM
 good uses the installation's actual emissions when the record carries them, otherwise the
-Commission's default value for the CN code and country of origin (Implementing Regulation (EU)
-2025/2621) in the *published* marked-up column of the import year (2026, 2027, 2028 and later).
-A code or country with no default is a problem that says so; nothing is guessed.
+Commission's default value for its code and country of origin (Annex I of Implementing
+Regulation (EU) 2025/2621, as corrected by Implementing Regulation (EU) 2026/1740 in the default
+factor set) with the mark-up of the import year; :mod:`ledger.factors.cbam_defaults` resolves
+the code to an annex line and applies the annex's rule for a country without a value. A code or
+country with no default is a problem that says so; nothing is guessed.
 
-For goods listed in Annex II (iron and steel, aluminium, hydrogen) only direct emissions count.
+For goods listed in Annex II (iron and steel except agglomerated iron ore, aluminium, hydrogen)
+only direct emissions count. A default value is one figure (the annex's direct value for those
+goods, its total otherwise), reported as direct, with no separate indirect component.
 Embedded emissions in grams: ``net_mass_kg × value_t_per_t × 1000``, exact, rounded half up.
+Codes: CN codes of 2, 4, 6 or 8 digits and TARIC codes of 10 digits, spaces and dots ignored.
 """
 
 from __future__ import annotations
@@ -15,10 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ledger.factors.cbam_defaults import CbamDefaults, DefaultValue, spaced
 from ledger.factors.tables import FactorTable
 
 __all__ = [
-    "CbamDefaults",
     "CbamResult",
     "CbamScope",
     "ScopeMatch",
@@ -27,20 +32,21 @@ __all__ = [
     "out_of_scope",
 ]
 
-_CN_LENGTHS = (2, 4, 6, 8)
+_CN_LENGTHS = (2, 4, 6, 8, 10)
 
 
 def normalise_cn(code: str) -> str | None:
-    """The digits of a CN code ("7318 15" -> "731815"), or None if it is not 2/4/6/8 digits."""
+    """The digits of a CN or TARIC code ("7318 15" -> "731815"), or None.
+
+    CN codes have 2, 4, 6 or 8 digits, TARIC codes 10; spaces and dots are ignored.
+    """
     digits = code.replace(" ", "").replace(".", "")
     if not digits.isdigit() or len(digits) not in _CN_LENGTHS:
         return None
     return digits
 
 
-def _spaced(cn: str) -> str:
-    """A CN code written as the regulations do: ``7318 15 90``."""
-    return cn[:4] + "".join(" " + cn[i:i + 2] for i in range(4, len(cn), 2))
+_spaced = spaced
 
 
 @dataclass(frozen=True)
@@ -59,9 +65,16 @@ class CbamScope:
     def __init__(self, table: FactorTable) -> None:
         self.table = table
         self._rows = sorted(table.rows, key=lambda r: -len(r["cn_prefix"]))
+        self._cache: dict[str, ScopeMatch | str] = {}
 
     def classify(self, cn: str) -> ScopeMatch | str:
         """The Annex I status of a normalised code, or why it cannot be decided."""
+        found = self._cache.get(cn)
+        if found is None:
+            found = self._cache[cn] = self._classify(cn)
+        return found
+
+    def _classify(self, cn: str) -> ScopeMatch | str:
         match = next((r for r in self._rows if cn.startswith(r["cn_prefix"])), None)
         longer = [r for r in self._rows
                   if r["cn_prefix"].startswith(cn) and len(r["cn_prefix"]) > len(cn)]
@@ -73,38 +86,6 @@ class CbamScope:
         if match is None or match["scope"] != "in":
             return ScopeMatch(False, match["key"] if match else "", "", False)
         return ScopeMatch(True, match["key"], match["sector"], match["annex_ii"] == "yes")
-
-
-_YEAR_COLUMNS = {2026: "markup_2026_t_per_t", 2027: "markup_2027_t_per_t"}
-
-
-class CbamDefaults:
-    """Definitive-period default values by CN code and country of origin."""
-
-    def __init__(self, table: FactorTable) -> None:
-        self.table = table
-
-    def lookup(self, cn: str, country: str) -> tuple[str, str] | str:
-        """(row key, row CN code) of the most specific row for a code, or the problem."""
-        rows = [r for r in self.table.rows if r["country"] == country]
-        match = max((r for r in rows if cn.startswith(r["cn_code"])),
-                    key=lambda r: len(r["cn_code"]), default=None)
-        if match is not None:
-            return match["key"], match["cn_code"]
-        narrower = sorted(_spaced(r["cn_code"]) for r in rows if r["cn_code"].startswith(cn))
-        if narrower:
-            return (f"the CBAM default values for CN {_spaced(cn)} from {country} are given "
-                    f"per narrower code ({', '.join(narrower)}); give the full CN code")
-        return (f"no CBAM default value for CN {_spaced(cn)} from country {country} in table "
-                f"{self.table.name}; declare the installation's actual emissions instead")
-
-    def value(self, key: str, year: int) -> tuple[int, int, str]:
-        """(marked-up total, base direct, column label) in 10**-6 t CO2e per t, for a year."""
-        if year >= 2028:
-            column, label = "markup_2028_t_per_t", "2028+"
-        else:
-            column, label = _YEAR_COLUMNS[year], str(year)
-        return self.table.scaled(key, column), self.table.scaled(key, "direct_t_per_t"), label
 
 
 @dataclass(frozen=True)
@@ -126,6 +107,9 @@ class CbamResult:
     embedded_indirect_g: int = 0
     embedded_g: int = 0
     factor_ref: str | None = None
+    annex_line: str | None = None
+    default_row: str | None = None
+    default_rule: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         if not self.in_scope:
@@ -145,6 +129,9 @@ class CbamResult:
             "embedded_indirect_g": self.embedded_indirect_g,
             "embedded_g": self.embedded_g,
             "factor_ref": self.factor_ref,
+            **{name: value for name, value in (
+                ("annex_line", self.annex_line), ("default_row", self.default_row),
+                ("default_rule", self.default_rule)) if value is not None},
         }
 
 
@@ -194,16 +181,55 @@ def embedded_emissions(
                        specific_indirect_t_per_t=_fmt(indirect_u),
                        embedded_direct_g=direct_g, embedded_indirect_g=indirect_g,
                        embedded_g=direct_g + indirect_g)
+    if defaults.legacy:
+        return _legacy_default(defaults, common, cn=cn, country=country, year=year,
+                               mass_g=mass_g)
+    year_problem = _year_problem(year)
+    if year_problem is not None or year is None:
+        return "cbam_year", year_problem or ""
+    found = defaults.resolve(cn, country, year, direct_only=match.annex_ii,
+                             sector=match.sector)
+    if isinstance(found, tuple):
+        return found
+    return _with_default(common, found, mass_g)
+
+
+def _year_problem(year: int | None) -> str | None:
+    if year is None:
+        return ("a CBAM good on default values needs cbam_year (the import year) to choose "
+                "the mark-up of that year")
+    if year < 2026:
+        return (f"cbam_year {year}: the definitive-period default values apply from 2026 (no "
+                "transitional-period defaults are loaded)")
+    return None
+
+
+def _fmt_e8(value_e8: int) -> str:
+    whole, frac = divmod(value_e8, 100_000_000)
+    return f"{whole}.{frac:08d}".rstrip("0").rstrip(".")
+
+
+def _with_default(common: CbamResult, found: DefaultValue, mass_g: int) -> CbamResult:
+    embedded_g = (mass_g * found.marked_e8 + 50_000_000) // 100_000_000
+    row = "Other countries and territories" if found.rule else found.annex_country
+    return replace(common, method="default", markup_year=found.markup_label,
+                   specific_direct_t_per_t=_fmt_e8(found.marked_e8),
+                   specific_indirect_t_per_t="0", embedded_direct_g=embedded_g,
+                   embedded_indirect_g=0, embedded_g=embedded_g, factor_ref=found.ref,
+                   annex_line=_spaced(found.line), default_row=row,
+                   default_rule=found.rule)
+
+
+def _legacy_default(defaults: CbamDefaults, common: CbamResult, *, cn: str, country: str,
+                    year: int | None, mass_g: int) -> CbamResult | tuple[str, str]:
+    """A value of the first China-only table, from its published mark-up columns."""
     found = defaults.lookup(cn, country)
     if isinstance(found, str):
         return ("cn_code" if "narrower" in found else "country_of_origin"), found
     key = found[0]
-    if year is None:
-        return "cbam_year", ("a CBAM good on default values needs cbam_year (the import year) "
-                             "to choose the published mark-up column")
-    if year < 2026:
-        return "cbam_year", (f"cbam_year {year}: the definitive-period default values apply "
-                             "from 2026 (no transitional-period defaults are loaded)")
+    year_problem = _year_problem(year)
+    if year_problem is not None or year is None:
+        return "cbam_year", year_problem or ""
     total_u, _, label = defaults.value(key, year)
     direct_g = _grams(mass_g, total_u)
     return replace(common, method="default", markup_year=label,

@@ -1,8 +1,9 @@
 """Factor sets: a manifest naming exactly the tables a calculation uses, and its identity.
 
-The manifest (``emission_factors/factor-set-2025.json``) lists, for each table kind, the file and
-the SHA-256 of its canonical bytes (:func:`ledger.factors.tables.canonical_bytes`). The factor-set
-id is ``0x`` + SHA-256 of the UTF-8 text made of one line per table, sorted by kind::
+The manifest (``emission_factors/factor-set-2026.json`` by default) lists, for each table kind,
+the file and the SHA-256 of its canonical bytes (:func:`ledger.factors.tables.canonical_bytes`).
+The factor-set id is ``0x`` + SHA-256 of the UTF-8 text made of one line per table, sorted by
+kind::
 
     <kind> <file name> <sha256 hex of the table's canonical bytes>\\n
 
@@ -22,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from ledger.errors import FactorError
-from ledger.factors.cbam import CbamDefaults, CbamScope
+from ledger.factors.cbam import CbamScope
+from ledger.factors.cbam_defaults import CbamDefaults
 from ledger.factors.tables import (
     FactorTable,
     FreightFactors,
@@ -42,13 +44,18 @@ __all__ = [
     "shipped_factor_dir",
 ]
 
-DEFAULT_MANIFEST = "factor-set-2025.json"
+DEFAULT_MANIFEST = "factor-set-2026.json"
 
 #: Table kinds every factor set names, once each.
 REQUIRED_KINDS = (
-    "freight_ttw", "freight_wtt", "cbam_defaults", "cbam_scope", "grid_electricity",
-    "product_defaults", "method_parameters",
+    "freight_ttw", "freight_wtt", "cbam_scope", "grid_electricity", "product_defaults",
+    "method_parameters",
 )
+
+#: The CBAM default values: an Annex I table with its mark-ups (and optionally the list of
+#: the annex's countries), or the first China-only table with published mark-up columns.
+CBAM_DEFAULT_KINDS = (("cbam_annex_i", "cbam_markups"), ("cbam_defaults",))
+CBAM_OPTIONAL_KINDS = {"cbam_annex_i": ("cbam_countries",), "cbam_defaults": ()}
 
 
 def shipped_factor_dir() -> Path:
@@ -112,7 +119,7 @@ def _read_manifest(path: Path) -> dict[str, Any]:
 
 
 def load_factor_set(manifest_path: Path | None = None) -> FactorSet:
-    """Load and validate a factor set; the shipped ``factor-set-2025.json`` by default."""
+    """Load and validate a factor set; the shipped ``factor-set-2026.json`` by default."""
     shipped = shipped_factor_dir()
     path = Path(manifest_path) if manifest_path is not None else shipped / DEFAULT_MANIFEST
     manifest = _read_manifest(path)
@@ -142,6 +149,17 @@ def load_factor_set(manifest_path: Path | None = None) -> FactorSet:
     if missing:
         raise FactorError(f"{path}: the factor set names no table of kind "
                           + ", ".join(missing))
+    cbam_kinds = [kinds for kinds in CBAM_DEFAULT_KINDS if kinds[0] in tables]
+    if len(cbam_kinds) != 1 or any(k not in tables for k in cbam_kinds[0]):
+        raise FactorError(f"{path}: the factor set must name CBAM default values either as "
+                          "tables of kind cbam_annex_i and cbam_markups (optionally "
+                          "cbam_countries) or as one table of kind cbam_defaults")
+    cbam_main = cbam_kinds[0][0]
+    allowed = set(REQUIRED_KINDS) | set(cbam_kinds[0]) | set(CBAM_OPTIONAL_KINDS[cbam_main])
+    extra = sorted(set(tables) - allowed)
+    if extra:
+        raise FactorError(f"{path}: table kind {', '.join(extra)} does not belong with "
+                          f"{cbam_main} in one factor set")
     set_id = factor_set_id(entries)
     recorded = manifest.get("id")
     if recorded is not None and recorded != set_id:
@@ -162,7 +180,8 @@ def load_factor_set(manifest_path: Path | None = None) -> FactorSet:
         grid=ScaledLookup(tables["grid_electricity"], "kg_co2_per_kwh"),
         product_defaults=ScaledLookup(tables["product_defaults"], "t_per_t"),
         cbam_scope=CbamScope(tables["cbam_scope"]),
-        cbam_defaults=CbamDefaults(tables["cbam_defaults"]),
+        cbam_defaults=CbamDefaults(tables[cbam_main], tables.get("cbam_markups"),
+                                   tables.get("cbam_countries")),
     )
 
 

@@ -107,6 +107,28 @@ SCHEMAS: Mapping[str, TableSchema] = {
         optional_decimals=("indirect_t_per_t",),
         enums={"status": ("official", "secondary")},
     ),
+    "cbam_annex_i": TableSchema(
+        "cbam_annex_i",
+        ("key", "country", "annex_country", "sector", "cn_code", "description",
+         "direct_t_per_t", "indirect_t_per_t", "total_t_per_t", "markup_2026_t_per_t",
+         "markup_2027_t_per_t", "markup_2028_t_per_t", "route", "act", "edition", "status"),
+        optional_decimals=("direct_t_per_t", "indirect_t_per_t", "total_t_per_t",
+                           "markup_2026_t_per_t", "markup_2027_t_per_t",
+                           "markup_2028_t_per_t"),
+        enums={"sector": ("iron_and_steel", "aluminium", "cement", "fertilisers", "hydrogen"),
+               "status": ("official", "secondary")},
+    ),
+    "cbam_countries": TableSchema(
+        "cbam_countries", ("key", "country", "annex_country", "rows_loaded"),
+        enums={"rows_loaded": ("yes", "no")},
+    ),
+    "cbam_markups": TableSchema(
+        "cbam_markups",
+        ("key", "sector", "first_year", "last_year", "markup_percent", "act", "status",
+         "source"),
+        enums={"sector": ("iron_and_steel", "aluminium", "cement", "fertilisers", "hydrogen"),
+               "status": ("official", "secondary")},
+    ),
     "cbam_scope": TableSchema(
         "cbam_scope",
         ("key", "cn_prefix", "scope", "sector", "ghg", "annex_ii", "description"),
