@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: The floors, bottom to top. A module may import its own floor and the floors below it.
 #: ``chain`` and ``store`` share a floor but do not import each other.
 FLOORS: dict[str, int] = {
-    "errors": 0, "config": 1, "factors": 2, "inputs": 3, "footprint": 4, "records": 5,
+    "errors": 0, "config": 1, "types": 1, "factors": 2, "inputs": 3, "footprint": 4, "records": 5,
     "chain": 6, "store": 6, "anchoring": 7, "reports": 8, "verify": 9, "dev": 10,
     "api": 11, "cli": 12,
 }
