@@ -115,7 +115,7 @@ def insert_batch(conn: Connection, owner: int, path: str, batch_key: str, *,
     )))
 
 
-def insert_records(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+def insert_records(conn: Connection, rows: Sequence[tuple[object, ...]]) -> None:
     """Inserts many records, each a scope id, a batch id and the fields of a
     :class:`~ledger.store.rows.NewRecord`; on SQLite straight through the driver (3x faster
     than Core)."""

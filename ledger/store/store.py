@@ -40,7 +40,6 @@ from ledger.store.rows import (
     StoredKey,
     TxRow,
 )
-from ledger.store.schema import transactions
 from ledger.types import Bytes32
 
 __all__ = ["LedgerStore", "open_store"]
@@ -166,8 +165,7 @@ class LedgerStore:
         """Every batch of ``scope`` with its newest transaction, oldest batch first."""
         with self.read() as conn:
             rows = records.scope_batches(conn, scope)
-            carried = txs.select_txs(conn, transactions.c.batch_id.in_([row.id for row in rows]),
-                                     light=True) if rows else []
+            carried = txs.batch_txs(conn, [row.id for row in rows], light=True) if rows else []
         by_batch: dict[int | None, TxRow] = {}
         for tx in sorted(carried, key=lambda t: t.id):
             by_batch[tx.batch_id] = tx  # the newest transaction of each batch
@@ -257,7 +255,7 @@ class LedgerStore:
     def batch_txs(self, batch_id: int, *, light: bool = False) -> list[TxRow]:
         """Every transaction that carried a batch (dropped ones included), oldest first."""
         with self.read() as conn:
-            return txs.select_txs(conn, transactions.c.batch_id == batch_id, light=light)
+            return txs.batch_txs(conn, [batch_id], light=light)
 
     def tx_states(self, tx_ids: Iterable[int]) -> dict[int, str]:
         """The state of each of these transactions."""

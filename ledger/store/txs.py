@@ -8,7 +8,7 @@ failed) at a time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -22,6 +22,7 @@ from ledger.store.schema import ENDED_STATES, OPEN_STATES, attempts, receipts, t
 __all__ = [
     "add_attempt",
     "add_signed_tx",
+    "batch_txs",
     "final_txs_above",
     "mark_dropped",
     "mark_final",
@@ -156,6 +157,12 @@ def tx(conn: Connection, tx_id: int) -> TxRow:
     if not found:
         raise StoreError(f"no transaction {tx_id} in the ledger store")
     return found[0]
+
+
+def batch_txs(conn: Connection, batch_ids: Sequence[int], *, light: bool = False
+              ) -> list[TxRow]:
+    """Every transaction that carried one of these batches, by nonce."""
+    return select_txs(conn, transactions.c.batch_id.in_(batch_ids), light=light)
 
 
 def tx_states(conn: Connection, tx_ids: Iterable[int]) -> dict[int, str]:
