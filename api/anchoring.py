@@ -21,7 +21,7 @@ from ledger.anchoring.anchor import AnchorOptions, AnchorProgress, anchor_shipme
 from ledger.anchoring.outbox import OutboxPolicy
 from ledger.errors import LedgerError
 from ledger.inputs.shipments import Shipment
-from ledger.store.store import BatchStatus
+from ledger.store.rows import BatchStatus
 
 __all__ = ["anchor_pending", "queue_anchoring", "resume_jobs", "shipment_states"]
 

@@ -19,7 +19,7 @@ from ledger.chain.client import ChainClient, connect
 from ledger.chain.contract import CarbonLedgerContract
 from ledger.chain.deploy import Deployment, load_deployment, open_deployment
 from ledger.config import ChainSettings
-from ledger.store.store import Scope
+from ledger.store.rows import Scope
 
 __all__ = ["ChainAccess"]
 

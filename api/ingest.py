@@ -29,7 +29,8 @@ from api.store import NewShipment, ServiceStore
 from ledger.errors import InputError, InputProblem
 from ledger.factors.factorset import FactorSet
 from ledger.inputs.shipments import MODES
-from ledger.store.store import LedgerStore, Scope
+from ledger.store.rows import Scope
+from ledger.store.store import LedgerStore
 
 __all__ = [
     "SubmitResult",

@@ -21,7 +21,8 @@ from ledger.config import ChainSettings
 from ledger.dev.anvil import AnvilNode, free_port, start_anvil
 from ledger.dev.devkeys import DEV_ADMIN_INDEX, DEV_EXPORTER_INDEXES, dev_key
 from ledger.errors import RpcUnavailable
-from ledger.store.store import LedgerStore, TxRow, open_store
+from ledger.store.rows import TxRow
+from ledger.store.store import LedgerStore, open_store
 
 pytestmark = pytest.mark.chain
 

@@ -15,7 +15,8 @@ from ledger.chain.client import ChainClient
 from ledger.chain.contract import CarbonLedgerContract
 from ledger.chain.types import Fees
 from ledger.dev.devkeys import DEV_EXPORTER_INDEXES
-from ledger.store.store import LedgerStore, NewAttempt, TxRow, open_store
+from ledger.store.rows import NewAttempt, TxRow
+from ledger.store.store import LedgerStore, open_store
 
 EXPORTER = DEV_EXPORTER_INDEXES[0]
 
@@ -232,7 +233,7 @@ def test_a_nonce_taken_by_another_transaction_drops_ours(
 def test_a_transaction_mined_with_status_zero_fails_and_frees_its_batch(
     chain: DevChain, exporter: CarbonLedgerContract, store: LedgerStore,
 ) -> None:
-    from ledger.store.store import NewBatch, NewRecord, Scope
+    from ledger.store.rows import NewBatch, NewRecord, Scope
 
     scope = Scope(chain.settings.chain_id, exporter.address, exporter.client.address)
     record = NewRecord("SHP-1", "0x" + "01" * 32, "0x" + "02" * 32, 1, 1, b"{}", 0)

@@ -17,17 +17,10 @@ import sqlalchemy as sa
 
 from ledger.errors import RecordConflict, StoreBusy, StoreError, StoreUnavailable, WriteRefused
 from ledger.records.blocks import pack_block
-from ledger.store import store as store_module
-from ledger.store.store import (
-    BlockRecords,
-    LedgerStore,
-    NewAttempt,
-    NewBatch,
-    NewReceipt,
-    NewRecord,
-    Scope,
-    open_store,
-)
+from ledger.store import migrations, schema
+from ledger.store.rows import BlockRecords, NewAttempt, NewBatch, NewReceipt, NewRecord, Scope
+from ledger.store.store import LedgerStore, open_store
+from ledger.types import Bytes32
 
 SCOPE = Scope(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3",
               "0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
@@ -93,7 +86,7 @@ def test_migrations_build_exactly_the_schema_the_store_uses(store: LedgerStore) 
     from alembic.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    ours = set(store_module.metadata.tables)
+    ours = set(schema.metadata.tables)
 
     def only_ours(name: str | None, type_: str, parent_names: object) -> bool:
         return type_ != "table" or name in ours
@@ -102,13 +95,12 @@ def test_migrations_build_exactly_the_schema_the_store_uses(store: LedgerStore) 
     with engine.connect() as conn:
         context = MigrationContext.configure(
             conn, opts={"compare_type": True, "include_name": only_ours})
-        diff = compare_metadata(context, store_module.metadata)
+        diff = compare_metadata(context, schema.metadata)
         version = context.get_current_revision()
     engine.dispose()
     assert diff == []
     config = Config()
-    config.set_main_option("script_location", str(Path(store_module.__file__).parent
-                                                  / "migrations"))
+    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
     scripts = ScriptDirectory.from_config(config)
     assert version == scripts.get_current_head()  # opening the store upgraded it to the head
     assert "0001_anchoring_store" in {rev.revision for rev in scripts.walk_revisions()}
@@ -183,7 +175,7 @@ def test_bulk_batches_store_record_blocks_that_read_back_exactly(store: LedgerSt
         # one block straddling two batches: records 0-2 go to the first, 3-6 to the second
         bulk.add_block(data, block, [(first, 0, 3, 0), (second, 3, 7, 0)])
         bulk.seal(first, _hex(0xAA), b"\x01" * 32)
-        bulk.seal(second, _hex(0xBB), b"\x02" * 32)
+        bulk.seal(second, Bytes32.parse(_hex(0xBB)), b"\x02" * 32)  # stored as the same text
     statuses = store.batch_statuses(SCOPE)
     assert [(s.batch.batch_key, s.batch.shipment_count) for s in statuses] == [
         (_hex(0xAA), 3), (_hex(0xBB), 4)]
@@ -200,7 +192,8 @@ def test_bulk_batches_store_record_blocks_that_read_back_exactly(store: LedgerSt
     assert [r.record_json for r in store.batch_records(statuses[0].batch.id)] == bodies[:3]
     [(scope, found)] = store.records_of_shipment("BLK-6")
     assert scope == SCOPE and found.record_json == bodies[6]
-    assert store.batch_leaves(statuses[0].batch.id)[2][1] == bytes.fromhex(_hex(3)[2:])
+    leaf = store.batch_leaves(statuses[0].batch.id)[2]
+    assert leaf[1] == bytes.fromhex(_hex(3)[2:]) and leaf[1].hex0x == _hex(3)
 
 
 def test_a_bulk_write_that_goes_wrong_stores_nothing(store: LedgerStore) -> None:
@@ -239,8 +232,7 @@ def test_a_downgrade_writes_block_records_back_into_their_rows(tmp_path: Path) -
             bulk.add_block(data, block, [(batch, 0, 3, 0)])
             bulk.seal(batch, _hex(0xDD))
         config = Config()
-        config.set_main_option("script_location", str(Path(store_module.__file__).parent
-                                                      / "migrations"))
+        config.set_main_option("script_location", str(Path(migrations.__file__).parent))
         with first.engine.begin() as conn:
             config.attributes["connection"] = conn
             command.downgrade(config, "0002_service_tables")
@@ -343,7 +335,8 @@ def _check_lock(holder: subprocess.Popen[str], path: Path) -> None:
 
 _WRITE_FOREVER = textwrap.dedent("""
     import sys
-    from ledger.store.store import NewBatch, NewRecord, Scope, open_store
+    from ledger.store.rows import NewBatch, NewRecord, Scope
+    from ledger.store.store import open_store
     store = open_store(sys.argv[1])
     scope = Scope(1, "0x" + "11" * 20, "0x" + "22" * 20)
     print("ready", flush=True)

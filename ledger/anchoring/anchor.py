@@ -47,17 +47,17 @@ from ledger.records.canonical import canonical_json, chain_shipment_id_bytes
 from ledger.records.chunks import EntryChunk, iter_shaped_chunks, paused_gc
 from ledger.records.keccak import keccak256
 from ledger.records.merkle import Leaf, build_tree, tree_nodes
-from ledger.store.store import (
+from ledger.store.bulk import BulkBatches
+from ledger.store.rows import (
     BatchRow,
     BatchStatus,
     BlockRecords,
-    BulkBatches,
-    LedgerStore,
     NewBatch,
     NewRecord,
     Scope,
     TxRow,
 )
+from ledger.store.store import LedgerStore
 
 __all__ = [
     "PATHS",

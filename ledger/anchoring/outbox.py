@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from ledger.chain.client import ChainClient
 from ledger.chain.types import Fees, ReceiptSummary, SignedTx
 from ledger.errors import ChainError, ChainIdMismatch, GasCapExceeded, RpcUnavailable
-from ledger.store.store import LedgerStore, NewAttempt, NewReceipt, TxRow
+from ledger.store.rows import NewAttempt, NewReceipt, TxRow
+from ledger.store.store import LedgerStore
 
 __all__ = [
     "Checkpoint",

@@ -31,7 +31,8 @@ from ledger.errors import InputError, StoreError
 from ledger.records.canonical import canonical_json, chain_shipment_id_bytes, parse_canonical
 from ledger.records.keccak import keccak256
 from ledger.records.merkle import Leaf, stored_tree_index, verify_proof
-from ledger.store.store import LedgerStore, RecordRow, Scope, TxRow
+from ledger.store.rows import RecordRow, Scope, TxRow
+from ledger.store.store import LedgerStore
 from ledger.types import Bytes32
 
 __all__ = [

@@ -28,7 +28,8 @@ from ledger.anchoring.proofs import check_bundle, lookup_shipment, proof_bundle,
 from ledger.chain.contract import CarbonLedgerContract
 from ledger.config import ChainSettings, load_chain_settings, signer_private_key
 from ledger.errors import LedgerError, StoreError
-from ledger.store.store import BatchStatus, LedgerStore, Scope, open_store
+from ledger.store.rows import BatchStatus, Scope
+from ledger.store.store import LedgerStore, open_store
 
 __all__ = ["DEFAULT_STORE", "STORE_ENV", "print_anchor_result", "register"]
 

@@ -37,7 +37,8 @@ def run(config: dict[str, Any], ready: Callable[[], object] | None = None) -> di
     from ledger.chain.deploy import load_deployment, open_deployment
     from ledger.config import ChainSettings
     from ledger.records import chunks as record_chunks
-    from ledger.store.store import TxRow, open_store
+    from ledger.store.rows import TxRow
+    from ledger.store.store import open_store
 
     settings = ChainSettings(rpc_url=config["rpc_url"], chain_id=config["chain_id"],
                              poll_interval_s=0.005, rpc_retries=2, rpc_backoff_s=0.05)

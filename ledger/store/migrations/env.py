@@ -1,7 +1,10 @@
 """Alembic environment of the ledger store.
 
-Run programmatically by :func:`ledger.store.store.open_store`, which passes an open connection in
+Run programmatically by :func:`ledger.store.engine.connect` (through
+:func:`ledger.store.store.open_store`), which passes an open connection in
 ``config.attributes["connection"]``. Run from the command line, it reads ``sqlalchemy.url``.
+The tables the revisions must build are :data:`ledger.store.schema.metadata` (what
+``--autogenerate`` compares against).
 """
 
 from __future__ import annotations
@@ -9,8 +12,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from ledger.store.schema import metadata
+
 config = context.config
-target_metadata = config.attributes.get("target_metadata")
+target_metadata = config.attributes.get("target_metadata", metadata)
 
 
 def _run(connection: object) -> None:

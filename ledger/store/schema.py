@@ -1,0 +1,170 @@
+"""The ledger store's tables, as the alembic revisions in ``ledger/store/migrations`` build them.
+
+Hashes and addresses are stored as ``0x``-prefixed lowercase hex; wei amounts as decimal
+strings. Idempotency key of a record: ``(chain_id, contract, exporter, shipment_id)`` (unique).
+
+A transaction's state is one of ``signed`` (raw bytes stored, maybe never sent), ``broadcast``
+(sent at least once; outcome unknown until a receipt is seen), ``mined`` (receipt in the current
+chain), ``final`` (receipt at the required depth), ``failed`` (mined with status 0) and
+``dropped`` (its nonce was used by another transaction; its batch is sent again in a new one).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = [
+    "ENDED_STATES",
+    "OPEN_STATES",
+    "TX_STATES",
+    "attempts",
+    "batches",
+    "metadata",
+    "receipts",
+    "record_blocks",
+    "records",
+    "scopes",
+    "transactions",
+]
+
+TX_STATES = ("signed", "broadcast", "mined", "final", "failed", "dropped")
+#: States of a transaction that still needs watching.
+OPEN_STATES = ("signed", "broadcast", "mined")
+#: States after which a batch needs another transaction.
+ENDED_STATES = ("dropped", "failed")
+
+metadata = sa.MetaData()
+
+#: A record's canonical bytes are in its row or in a record block, never both.
+_RECORD_BODY_CHECK = (
+    "(record_json IS NOT NULL AND block_id IS NULL AND block_offset IS NULL "
+    "AND block_length IS NULL) OR (record_json IS NULL AND block_id IS NOT NULL "
+    "AND block_offset >= 0 AND block_length > 0)"
+)
+
+scopes = sa.Table(
+    "scopes", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("chain_id", sa.BigInteger, nullable=False),
+    sa.Column("contract", sa.String(42), nullable=False),
+    sa.Column("exporter", sa.String(42), nullable=False),
+    sa.UniqueConstraint("chain_id", "contract", "exporter", name="uq_scopes"),
+)
+
+batches = sa.Table(
+    "batches", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("scope_id", sa.Integer, sa.ForeignKey("scopes.id", name="fk_batches_scope"),
+              nullable=False),
+    sa.Column("path", sa.String(8), nullable=False),
+    sa.Column("batch_key", sa.String(66), nullable=False),
+    sa.Column("factor_set_id", sa.String(66), nullable=False),
+    sa.Column("shipment_count", sa.Integer, nullable=False),
+    sa.Column("tree", sa.LargeBinary, nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("path IN ('events', 'root')", name="ck_batches_path"),
+    sa.CheckConstraint("shipment_count > 0", name="ck_batches_count"),
+    sa.UniqueConstraint("scope_id", "batch_key", name="uq_batches_key"),
+)
+
+record_blocks = sa.Table(
+    "record_blocks", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("scope_id", sa.Integer, sa.ForeignKey("scopes.id", name="fk_record_blocks_scope"),
+              nullable=False),
+    sa.Column("codec", sa.String(16), nullable=False),
+    sa.Column("record_count", sa.Integer, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("record_count > 0", name="ck_record_blocks_count"),
+)
+
+records = sa.Table(
+    "records", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("scope_id", sa.Integer, sa.ForeignKey("scopes.id", name="fk_records_scope"),
+              nullable=False),
+    sa.Column("shipment_id", sa.String(200), nullable=False),
+    sa.Column("shipment_key", sa.String(66), nullable=False),
+    sa.Column("record_hash", sa.String(66), nullable=False),
+    sa.Column("leaf_hash", sa.String(66), nullable=True),
+    sa.Column("co2e_wtw_g", sa.BigInteger, nullable=False),
+    sa.Column("co2e_ttw_g", sa.BigInteger, nullable=False),
+    sa.Column("record_json", sa.LargeBinary, nullable=True),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.id", name="fk_records_batch"),
+              nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("tree_index", sa.Integer, nullable=True),
+    sa.Column("block_offset", sa.Integer, nullable=True),
+    sa.Column("block_length", sa.Integer, nullable=True),
+    sa.Column("block_id", sa.Integer,
+              sa.ForeignKey("record_blocks.id", name="fk_records_block"), nullable=True),
+    sa.CheckConstraint(_RECORD_BODY_CHECK, name="ck_records_body"),
+    sa.UniqueConstraint("scope_id", "shipment_id", name="uq_records_idempotency"),
+    sa.Index("ix_records_batch", "batch_id", "position"),
+)
+
+transactions = sa.Table(
+    "transactions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("chain_id", sa.BigInteger, nullable=False),
+    sa.Column("sender", sa.String(42), nullable=False),
+    sa.Column("nonce", sa.BigInteger, nullable=False),
+    sa.Column("to_address", sa.String(42), nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("gas_limit", sa.BigInteger, nullable=False),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.id", name="fk_transactions_batch"),
+              nullable=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("confirmations", sa.Integer, nullable=False),
+    sa.Column("finalized_tag", sa.Boolean, nullable=False),
+    sa.Column("reorg_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint(
+        "state IN ('signed', 'broadcast', 'mined', 'final', 'failed', 'dropped')",
+        name="ck_transactions_state",
+    ),
+    sa.UniqueConstraint("chain_id", "sender", "nonce", name="uq_transactions_nonce"),
+    sa.Index("ix_transactions_state", "chain_id", "sender", "state"),
+    sa.Index("ix_transactions_batch", "batch_id"),
+)
+
+attempts = sa.Table(
+    "attempts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("tx_id", sa.Integer, sa.ForeignKey("transactions.id", name="fk_attempts_tx"),
+              nullable=False),
+    sa.Column("tx_hash", sa.String(66), nullable=False),
+    sa.Column("raw", sa.LargeBinary, nullable=False),
+    sa.Column("max_fee_per_gas", sa.String(78), nullable=False),
+    sa.Column("max_priority_fee_per_gas", sa.String(78), nullable=False),
+    sa.Column("broadcast_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_broadcast_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("tx_hash", name="uq_attempts_hash"),
+    sa.Index("ix_attempts_tx", "tx_id"),
+)
+
+receipts = sa.Table(
+    "receipts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("tx_id", sa.Integer, sa.ForeignKey("transactions.id", name="fk_receipts_tx"),
+              nullable=False),
+    sa.Column("attempt_id", sa.Integer, sa.ForeignKey("attempts.id", name="fk_receipts_attempt"),
+              nullable=True),
+    sa.Column("tx_hash", sa.String(66), nullable=False),
+    sa.Column("block_number", sa.BigInteger, nullable=False),
+    sa.Column("block_hash", sa.String(66), nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("gas_used", sa.BigInteger, nullable=False),
+    sa.Column("effective_gas_price", sa.String(78), nullable=False),
+    sa.Column("first_log_index", sa.Integer, nullable=True),
+    sa.Column("current", sa.Boolean, nullable=False),
+    sa.Column("observed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("reorged_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("ix_receipts_tx", "tx_id", "current"),
+)
+
