@@ -36,6 +36,7 @@ __all__ = [
     "new_id",
     "now",
     "read",
+    "run_migration_environment",
     "store_url",
     "write",
     "writer_lock",
@@ -45,6 +46,40 @@ _MIGRATIONS = Path(__file__).with_name("migrations")
 _CHUNK = 2000  # bound parameters per IN (...) query
 
 _T = TypeVar("_T")
+
+
+def run_migration_environment(target_metadata: sa.MetaData | None, *,
+                              version_table: str = "alembic_version") -> None:
+    """The body of an alembic ``env.py`` of this project (the ledger's branch and the service's).
+
+    Programmatic runs pass an open connection in ``config.attributes["connection"]``; from the
+    command line it connects with ``sqlalchemy.url``, or writes SQL in offline mode. SQLite
+    alters tables by copy (``render_as_batch``).
+    """
+    from alembic import context
+
+    config = context.config
+    options: dict[str, Any] = {"target_metadata": target_metadata,
+                               "version_table": version_table, "compare_type": True,
+                               "render_as_batch": True}
+    if context.is_offline_mode():
+        context.configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True,
+                          **options)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    connection = config.attributes.get("connection")
+    if connection is None:
+        engine = sa.engine_from_config(config.get_section(config.config_ini_section, {}),
+                                       prefix="sqlalchemy.", poolclass=sa.pool.NullPool)
+        with engine.connect() as opened:
+            context.configure(connection=opened, **options)
+            with context.begin_transaction():
+                context.run_migrations()
+        return
+    context.configure(connection=connection, **options)
+    with context.begin_transaction():
+        context.run_migrations()
 
 
 def default_store_url(directory: Path | str = ".") -> str:
