@@ -101,7 +101,8 @@ def run_demo(
     echo: Callable[[str], None] = print,
 ) -> DemoRun:
     """Run the whole journey (see the module docstring) and return its summary."""
-    from ledger.anchoring.anchor import AnchorOptions, anchor_shipments, scope_of
+    from ledger.anchoring.anchor import anchor_shipments
+    from ledger.anchoring.options import AnchorOptions, scope_of
     from ledger.anchoring.outbox import OutboxPolicy
     from ledger.anchoring.proofs import lookup_shipment, proof_bundle
     from ledger.chain.deploy import open_deployment
