@@ -168,7 +168,8 @@ def run_demo(
                     scope = scope_of(ledger)
                     bundles = []
                     for shipment in group:
-                        bundle = proof_bundle(store, scope, shipment.shipment_id)
+                        bundle: dict[str, Any] = dict(proof_bundle(store, scope,
+                                                                   shipment.shipment_id))
                         bundle_path = bundles_dir / f"{shipment.shipment_id}.json"
                         bundle_path.write_text(json.dumps(bundle, indent=2, sort_keys=True) + "\n",
                                                encoding="utf-8")
