@@ -99,7 +99,7 @@ def _anchor_records(run: Run, items: Sequence[FootprintPair], factor_set_id: str
     store, ledger, scope, options = run.store, run.ledger, run.scope, run.options
     records = prepare_footprints(items, exporter=scope.exporter, factor_set_id=factor_set_id,
                                  workers=workers)
-    check_input(records, scope.exporter, factor_set_id)
+    check_input(records)
     factor_set = Bytes32.parse(factor_set_id, "factor_set_id")
     preflight(ledger, factor_set)
     with store.writer_lock(scope.chain_id, scope.exporter):

@@ -2,7 +2,7 @@
 
 - :func:`preflight`: the wrong chain, no contract at the address, a signer without the
   exporter role, a factor set the contract does not know;
-- :func:`check_input`: records of another exporter or factor set, a shipment twice in the input;
+- :func:`check_input`: a shipment twice in the input;
 - :func:`split_known`: a changed record for a shipment this exporter anchored before (the same
   record again is simply reported as already anchored);
 - :func:`refuse_recorded_elsewhere` (events path): a shipment this exporter recorded on chain
@@ -46,21 +46,12 @@ def preflight(ledger: CarbonLedgerContract, factor_set_id: Bytes32) -> None:
         )
 
 
-def check_input(records: Sequence[PreparedRecord], exporter: str, factor_set_id: str) -> None:
-    """Refuse records of another exporter or factor set, and a shipment given twice."""
+def check_input(records: Sequence[PreparedRecord]) -> None:
+    """Refuse a shipment given twice (the records are built for the run's exporter and factor
+    set, so those always match)."""
     problems: list[InputProblem] = []
     first_row: dict[str, int | None] = {}
     for record in records:
-        if record.exporter.lower() != exporter.lower():
-            problems.append(InputProblem(
-                f"the record names exporter {record.exporter}, but the signing key is "
-                f"{exporter}", record.shipment_id, record.row, "exporter",
-            ))
-        if record.factor_set_id.lower() != factor_set_id.lower():
-            problems.append(InputProblem(
-                f"the record was computed with factor set {record.factor_set_id}, not the "
-                f"run's {factor_set_id}", record.shipment_id, record.row, "factor_set_id",
-            ))
         if record.shipment_id in first_row:
             problems.append(InputProblem(
                 f"the shipment appears twice in the input (first in row "

@@ -46,8 +46,6 @@ class PreparedRecord(NamedTuple):
     ``row`` is its 1-based place in the input, for the problems a check reports."""
 
     shipment_id: str
-    exporter: str
-    factor_set_id: str
     canonical: bytes
     leaf: Leaf
     row: int | None = None
@@ -82,8 +80,7 @@ def prepare_footprints(pairs: Iterable[FootprintPair], *, exporter: str, factor_
         entries = build_entries(items, exporter=exporter, factor_set_id=factor_set_id,
                                 workers=workers)
         return [
-            PreparedRecord(str(shipment["shipment_id"]), exporter, factor_set_id,
-                           entry.canonical, entry.leaf, row)
+            PreparedRecord(str(shipment["shipment_id"]), entry.canonical, entry.leaf, row)
             for row, ((shipment, _), entry) in enumerate(zip(items, entries, strict=True),
                                                          start=1)
         ]
