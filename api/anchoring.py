@@ -17,7 +17,8 @@ from typing import Any
 from api.context import ServiceContext
 from api.jobs import JobWork, Report
 from api.store import JobRow
-from ledger.anchoring.anchor import AnchorOptions, AnchorProgress, anchor_shipments
+from ledger.anchoring.anchor import anchor_shipments
+from ledger.anchoring.options import AnchorOptions, AnchorProgress
 from ledger.anchoring.outbox import OutboxPolicy
 from ledger.errors import LedgerError
 from ledger.inputs.shipments import Shipment

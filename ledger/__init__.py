@@ -64,10 +64,10 @@ _EXPORTS: dict[str, str] = {
     "open_deployment": "ledger.chain.deploy",
     "open_store": "ledger.store.store",
     # anchoring
-    "AnchorOptions": "ledger.anchoring.anchor",
+    "AnchorOptions": "ledger.anchoring.options",
     "anchor_footprints": "ledger.anchoring.anchor",
     "anchor_shipments": "ledger.anchoring.anchor",
-    "scope_of": "ledger.anchoring.anchor",
+    "scope_of": "ledger.anchoring.options",
     "proof_bundle": "ledger.anchoring.proofs",
     "check_bundle": "ledger.anchoring.proofs",
     # reports and verification
@@ -138,12 +138,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from ledger.anchoring.anchor import (
-        AnchorOptions,
-        anchor_footprints,
-        anchor_shipments,
-        scope_of,
-    )
+    from ledger.anchoring.anchor import anchor_footprints, anchor_shipments
+    from ledger.anchoring.options import AnchorOptions, scope_of
     from ledger.anchoring.proofs import check_bundle, proof_bundle
     from ledger.chain.client import connect
     from ledger.chain.contract import CarbonLedgerContract

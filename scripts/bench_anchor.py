@@ -28,10 +28,10 @@ CPU this process may use).
 Printed: shipments/s, gas per shipment, where the time goes, CPU seconds used (this process and
 the record helpers), bytes stored, and in the same run baselines: root path, the record-by-record
 way (records built first on the same processes, then the tree, then one commit of plain rows, as
-``anchor_records`` does for a records file) and the same tree built with ``eth_abi.encode`` +
-``Web3.keccak`` per leaf and node; events path, the records built on one process, one batch's
-receipt read in full through web3.py next to the receipt summary the outbox reads, and one
-transaction per shipment (sign, send, wait) on ``--baseline`` shipments.
+``anchor_footprints`` does when the store holds some of the shipments already) and the same tree
+built with ``eth_abi.encode`` + ``Web3.keccak`` per leaf and node; events path, the records built
+on one process, one batch's receipt read in full through web3.py next to the receipt summary the
+outbox reads, and one transaction per shipment (sign, send, wait) on ``--baseline`` shipments.
 Targets on a 2-core machine: root >= 50,000 shipments/s, events >= 5,000 shipments/s.
 """
 
@@ -54,15 +54,13 @@ import eth_abi
 from web3 import Web3
 
 from ledger.anchoring import anchor as anchor_module
-from ledger.anchoring.anchor import (
-    AnchorOptions,
-    anchor_footprints,
-    anchor_records,
-    paused_gc,
-    prepare_footprints,
-)
+from ledger.anchoring import streamed as streamed_module
+from ledger.anchoring.anchor import anchor_footprints
+from ledger.anchoring.options import AnchorOptions, scope_of
 from ledger.anchoring.outbox import OutboxPolicy
+from ledger.anchoring.plan import prepare_footprints
 from ledger.anchoring.proofs import proof_bundle
+from ledger.anchoring.submit import Run
 from ledger.chain.client import ChainClient
 from ledger.chain.contract import CarbonLedgerContract
 from ledger.chain.deploy import open_deployment
@@ -72,6 +70,7 @@ from ledger.dev.local import local_ledger
 from ledger.factors.factorset import load_factor_set
 from ledger.footprint.batch import compute_batch
 from ledger.inputs.shipments import Shipment, shipments_from_json
+from ledger.records.chunks import paused_gc
 from ledger.records.merkle import LEAF_ENCODING
 from ledger.store.store import open_store
 
@@ -134,17 +133,21 @@ def run_path(path: str, pairs: list[tuple[dict[str, Any], dict[str, Any]]], *,
              factor_set_id: str, factor_set_uri: str, confirmations: int,
              workdir: Path, workers: int | None = None, streamed: bool = True) -> dict[str, Any]:
     """One run on a fresh Anvil and store: ``anchor_footprints`` (``streamed``), or the
-    record-by-record way (``prepare_footprints`` then ``anchor_records``)."""
+    record-by-record way it takes when the store holds some of the shipments already (its
+    internal ``_anchor_records``, called here as a baseline)."""
     with local_chain(factor_set_id, factor_set_uri, poll_interval_s=0.002,
                      receipt_timeout_s=600) as (node, client, ledger), \
             open_store(workdir / f"{path}-{time.time_ns()}.sqlite") as store:
         clock = Clock()
-        wrapped = {"prepare_footprints": "records", "tree_nodes": "trees",
-                   "_store_root_chunks": "streamed", "plan_event_batches": "plan",
-                   "plan_root_batches": "plan"}
-        originals = {name: getattr(anchor_module, name) for name in wrapped}
-        for name, stage in wrapped.items():
-            setattr(anchor_module, name, clock.wrap(stage, originals[name]))
+        # each function timed where it is looked up: the module that calls it
+        wrapped = {(anchor_module, "prepare_footprints"): "records",
+                   (streamed_module, "tree_nodes"): "trees",
+                   (streamed_module, "_store_root_chunks"): "streamed",
+                   (anchor_module, "plan_event_batches"): "plan",
+                   (anchor_module, "plan_root_batches"): "plan"}
+        originals = {at: getattr(*at) for at in wrapped}
+        for (module, name), stage in wrapped.items():
+            setattr(module, name, clock.wrap(stage, originals[module, name]))
         store.add_batches = clock.wrap("store", store.add_batches)  # type: ignore[method-assign]
         options = AnchorOptions(path=path)
         policy = OutboxPolicy(confirmations=confirmations, poll_interval_s=0.002,
@@ -158,17 +161,12 @@ def run_path(path: str, pairs: list[tuple[dict[str, Any], dict[str, Any]]], *,
                     options=options, policy=policy, checkpoint=clock.checkpoint,
                     idle=lambda: node.rpc("evm_mine"), workers=workers)
             else:
-                records = anchor_module.prepare_footprints(
-                    pairs, exporter=client.address.lower(), factor_set_id=factor_set_id,
-                    workers=workers)
-                result = anchor_records(
-                    records, store=store, ledger=ledger,
-                    factor_set_id=bytes.fromhex(factor_set_id[2:]), options=options,
-                    policy=policy, checkpoint=clock.checkpoint,
-                    idle=lambda: node.rpc("evm_mine"))
+                run = Run(store, ledger, scope_of(ledger), options, policy, clock.checkpoint,
+                          lambda: node.rpc("evm_mine"))
+                result = anchor_module._anchor_records(run, pairs, factor_set_id, workers)
         finally:
-            for name, function in originals.items():
-                setattr(anchor_module, name, function)
+            for (module, name), function in originals.items():
+                setattr(module, name, function)
         end = time.perf_counter()
         cpu = _cpu_seconds() - cpu_before
         seconds = clock.seconds

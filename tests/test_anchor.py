@@ -1,5 +1,6 @@
 """Anchoring end to end on a real Anvil: both paths, pre-flight refusals, idempotent re-runs,
-proof bundles checked in Python and on chain, lookups, and the store audited against the chain.
+proof bundles checked in Python and on chain, lookups, the store audited against the chain, and
+the stages and counts a run reports to its ``progress`` callback.
 
 The streamed root path (footprints whose records helpers build while the store takes them as
 compressed record blocks) must give what the record-by-record path gives: the same records,
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -16,31 +18,26 @@ import pytest
 import sqlalchemy as sa
 from conftest import DevChain
 
-from ledger.anchoring.anchor import (
-    AnchorOptions,
-    PlannedCall,
-    PreparedRecord,
-    anchor_footprints,
-    anchor_records,
-    batch_call,
-    plan_event_batches,
-    prepare_records,
-    scope_of,
-)
+from ledger.anchoring.anchor import anchor_footprints
+from ledger.anchoring.options import STAGES, AnchorOptions, AnchorProgress, AnchorResult, scope_of
+from ledger.anchoring.plan import PlannedCall, plan_event_batches, prepare_footprints
 from ledger.anchoring.proofs import audit_store, check_bundle, lookup_shipment, proof_bundle
+from ledger.anchoring.submit import batch_call
 from ledger.chain.contract import CarbonLedgerContract
 from ledger.dev.devkeys import DEV_EXPORTER_INDEXES, DEV_OUTSIDER_INDEXES
 from ledger.errors import ConfigError, FactorError, InputError
 from ledger.records import chunks as record_chunks
-from ledger.records.record import build_entry, build_record
+from ledger.records.record import build_entry
 from ledger.store.store import LedgerStore, open_store
+from ledger.types import Bytes32
 
 EXPORTER = DEV_EXPORTER_INDEXES[0]
+Pair = tuple[dict[str, Any], dict[str, Any]]
 
 
-def make_records(ledger: CarbonLedgerContract, factor_set_id: bytes, ids: list[str],
-                 *, wtw_offset: int = 0) -> list[PreparedRecord]:
-    records = []
+def make_pairs(ids: list[str], *, wtw_offset: int = 0) -> list[Pair]:
+    """(shipment, footprint) dicts of one sea leg each, in the order of ``ids``."""
+    pairs: list[Pair] = []
     for n, shipment_id in enumerate(ids):
         shipment: dict[str, Any] = {
             "shipment_id": shipment_id,
@@ -49,9 +46,19 @@ def make_records(ledger: CarbonLedgerContract, factor_set_id: bytes, ids: list[s
         }
         footprint = {"shipment_id": shipment_id, "co2e_wtw_g": 250_000 + n + wtw_offset,
                      "co2e_ttw_g": 200_000 + n}
-        records.append(build_record(shipment, footprint, exporter=ledger.client.address,
-                                    factor_set_id="0x" + factor_set_id.hex()))
-    return prepare_records(records)
+        pairs.append((shipment, footprint))
+    return pairs
+
+
+def anchor(pairs: list[Pair], ledger: CarbonLedgerContract, store: LedgerStore,
+           factor_set_id: bytes, **kwargs: Any) -> AnchorResult:
+    """``anchor_footprints`` with the factor set id as bytes."""
+    return anchor_footprints(pairs, store=store, ledger=ledger,
+                             factor_set_id=Bytes32(factor_set_id).hex0x, **kwargs)
+
+
+def _shipment_ids(pairs: list[Pair]) -> list[str]:
+    return [s["shipment_id"] for s, _ in pairs]
 
 
 @pytest.fixture
@@ -73,15 +80,14 @@ def _ids(prefix: str, count: int) -> list[str]:
 def test_anchoring_splits_batches_and_every_proof_checks_on_chain(
     chain: DevChain, exporter: CarbonLedgerContract, store: LedgerStore, path: str,
 ) -> None:
-    records = make_records(exporter, chain.factor_set_id, _ids("NGB", 7))
+    pairs = make_pairs(_ids("NGB", 7))
     options = AnchorOptions(path=path, max_batch_shipments=3, max_root_leaves=3)
-    result = anchor_records(records, store=store, ledger=exporter,
-                            factor_set_id=chain.factor_set_id, options=options)
-    assert sorted(result.new_shipments) == sorted(r.shipment_id for r in records)
+    result = anchor(pairs, exporter, store, chain.factor_set_id, options=options)
+    assert sorted(result.new_shipments) == sorted(_shipment_ids(pairs))
     assert [len(store.batch_records(b.batch.id)) for b in result.batches] == [3, 3, 1]
     assert {b.state for b in result.batches} == {"final"}
-    for record in records:
-        bundle = proof_bundle(store, result.scope, record.shipment_id)
+    for shipment_id in _shipment_ids(pairs):
+        bundle = proof_bundle(store, result.scope, shipment_id)
         assert bundle["state"] == "final" and bundle["path"] == path
         checks = check_bundle(bundle, exporter)
         assert all(c.ok for c in checks), checks
@@ -93,9 +99,10 @@ def test_anchoring_splits_batches_and_every_proof_checks_on_chain(
 def test_a_planned_batch_is_sent_as_the_store_rebuilds_it(
     chain: DevChain, exporter: CarbonLedgerContract, store: LedgerStore,
 ) -> None:
-    records = make_records(exporter, chain.factor_set_id, _ids("SHA", 7))
+    records = prepare_footprints(make_pairs(_ids("SHA", 7)), exporter=exporter.client.address,
+                                 factor_set_id=Bytes32(chain.factor_set_id).hex0x)
     calls: dict[str, PlannedCall] = {}
-    planned = plan_event_batches(exporter, chain.factor_set_id, records,
+    planned = plan_event_batches(exporter, Bytes32(chain.factor_set_id), records,
                                  AnchorOptions(max_batch_shipments=3), calls)
     store.add_batches(scope_of(exporter), planned)
     stored = store.unstarted_batches(scope_of(exporter))
@@ -113,15 +120,15 @@ def test_a_planned_batch_is_sent_as_the_store_rebuilds_it(
 def test_a_tampered_bundle_fails_its_checks(
     chain: DevChain, exporter: CarbonLedgerContract, store: LedgerStore,
 ) -> None:
-    records = make_records(exporter, chain.factor_set_id, _ids("YIW", 4))
-    result = anchor_records(records, store=store, ledger=exporter,
-                            factor_set_id=chain.factor_set_id,
-                            options=AnchorOptions(path="root"))
-    bundle = proof_bundle(store, result.scope, records[1].shipment_id)
+    pairs = make_pairs(_ids("YIW", 4))
+    result = anchor(pairs, exporter, store, chain.factor_set_id,
+                    options=AnchorOptions(path="root"))
+    shipment_id = _shipment_ids(pairs)[1]
+    bundle = proof_bundle(store, result.scope, shipment_id)
     bundle["record"]["footprint"]["co2e_wtw_g"] += 1
     failed = {c.name for c in check_bundle(bundle, exporter) if not c.ok}
     assert failed == {"record hash", "leaf"}
-    bundle = proof_bundle(store, result.scope, records[1].shipment_id)
+    bundle = proof_bundle(store, result.scope, shipment_id)
     bundle["leaf"]["co2e_wtw_g"] = "1"
     failed = {c.name for c in check_bundle(bundle, exporter) if not c.ok}
     assert failed == {"leaf", "merkle proof", "verifyShipment"}
@@ -131,16 +138,14 @@ def test_running_the_same_input_again_anchors_nothing_new(
     chain: DevChain, exporter: CarbonLedgerContract, store: LedgerStore,
 ) -> None:
     ids = _ids("HGH", 5)
-    records = make_records(exporter, chain.factor_set_id, ids)
-    anchor_records(records[:3], store=store, ledger=exporter, factor_set_id=chain.factor_set_id)
+    pairs = make_pairs(ids)
+    anchor(pairs[:3], exporter, store, chain.factor_set_id)
     nonce = exporter.client.mined_nonce()
-    again = anchor_records(records, store=store, ledger=exporter,
-                           factor_set_id=chain.factor_set_id)
+    again = anchor(pairs, exporter, store, chain.factor_set_id)
     assert sorted(again.already_anchored) == sorted(ids[:3])
     assert sorted(again.new_shipments) == sorted(ids[3:])
     assert exporter.client.mined_nonce() == nonce + 1  # one batch for the two new ones
-    third = anchor_records(records, store=store, ledger=exporter,
-                           factor_set_id=chain.factor_set_id)
+    third = anchor(pairs, exporter, store, chain.factor_set_id)
     assert third.nothing_new and sorted(third.already_anchored) == sorted(ids)
     assert exporter.client.mined_nonce() == nonce + 1
     assert audit_store(store, exporter, third.scope).ok
@@ -150,29 +155,26 @@ def test_refusals_come_before_any_transaction(
     chain: DevChain, exporter: CarbonLedgerContract, store: LedgerStore,
 ) -> None:
     ids = _ids("HYN", 3)
-    anchor_records(make_records(exporter, chain.factor_set_id, ids), store=store, ledger=exporter,
-                   factor_set_id=chain.factor_set_id)
+    anchor(make_pairs(ids), exporter, store, chain.factor_set_id)
     nonce = exporter.client.mined_nonce()
 
-    changed = make_records(exporter, chain.factor_set_id, ids, wtw_offset=7)
+    changed = make_pairs(ids, wtw_offset=7)
     with pytest.raises(InputError, match="carbon-ledger revoke") as excinfo:
-        anchor_records(changed, store=store, ledger=exporter, factor_set_id=chain.factor_set_id)
+        anchor(changed, exporter, store, chain.factor_set_id)
     assert {p.shipment_id for p in excinfo.value.problems} == set(ids)
 
-    twice = make_records(exporter, chain.factor_set_id, ["DUP-1", "DUP-2", "DUP-1"])
+    twice = make_pairs(["DUP-1", "DUP-2", "DUP-1"])
     with pytest.raises(InputError, match="appears twice") as excinfo:
-        anchor_records(twice, store=store, ledger=exporter, factor_set_id=chain.factor_set_id)
+        anchor(twice, exporter, store, chain.factor_set_id)
     assert [(p.shipment_id, p.row) for p in excinfo.value.problems] == [("DUP-1", 3)]
 
     unknown_set = os.urandom(32)
     with pytest.raises(FactorError, match="not registered"):
-        anchor_records(make_records(exporter, unknown_set, _ids("FS", 1)), store=store,
-                       ledger=exporter, factor_set_id=unknown_set)
+        anchor(make_pairs(_ids("FS", 1)), exporter, store, unknown_set)
 
     outsider = chain.ledger(DEV_OUTSIDER_INDEXES[0])
     with pytest.raises(ConfigError, match="no EXPORTER_ROLE"):
-        anchor_records(make_records(outsider, chain.factor_set_id, _ids("OUT", 1)), store=store,
-                       ledger=outsider, factor_set_id=chain.factor_set_id)
+        anchor(make_pairs(_ids("OUT", 1)), outsider, store, chain.factor_set_id)
 
     assert exporter.client.mined_nonce() == nonce
     assert outsider.client.mined_nonce() == 0
@@ -182,30 +184,33 @@ def test_refusals_come_before_any_transaction(
 def test_a_shipment_recorded_from_another_store_is_refused(
     chain: DevChain, exporter: CarbonLedgerContract, store: LedgerStore, tmp_path: Path,
 ) -> None:
-    records = make_records(exporter, chain.factor_set_id, _ids("RTM", 2))
-    anchor_records(records, store=store, ledger=exporter, factor_set_id=chain.factor_set_id)
+    pairs = make_pairs(_ids("RTM", 2))
+    anchor(pairs, exporter, store, chain.factor_set_id)
     with open_store(tmp_path / "other.sqlite") as other, \
             pytest.raises(InputError, match="not in this store"):
-        anchor_records(records, store=other, ledger=exporter, factor_set_id=chain.factor_set_id)
+        anchor(pairs, exporter, other, chain.factor_set_id)
 
 
 def test_lookup_shows_every_record_and_flags_two_live_ones(
     chain: DevChain, exporter: CarbonLedgerContract, store: LedgerStore, tmp_path: Path,
 ) -> None:
-    [record] = make_records(exporter, chain.factor_set_id, _ids("LGG", 1))
-    anchor_records([record], store=store, ledger=exporter, factor_set_id=chain.factor_set_id)
-    found = lookup_shipment(exporter, exporter.client.address, record.shipment_id, store)
-    assert [e.record_hash for e in found.live] == [record.record_hash]
+    [shipment_id] = _ids("LGG", 1)
+    fsid = Bytes32(chain.factor_set_id).hex0x
+    first, changed = make_pairs([shipment_id]), make_pairs([shipment_id], wtw_offset=1)
+    [record_hash], [changed_hash] = (
+        [build_entry(s, f, exporter=exporter.client.address, factor_set_id=fsid).leaf.record_hash
+         for s, f in pairs] for pairs in (first, changed))
+    anchor(first, exporter, store, chain.factor_set_id)
+    found = lookup_shipment(exporter, exporter.client.address, shipment_id, store)
+    assert [e.record_hash for e in found.live] == [record_hash]
     assert not found.conflict and len(found.stored) == 1
 
-    [changed] = make_records(exporter, chain.factor_set_id, [record.shipment_id], wtw_offset=1)
     with open_store(tmp_path / "other.sqlite") as other:  # a second store, chain check off
-        anchor_records([changed], store=other, ledger=exporter,
-                       factor_set_id=chain.factor_set_id,
-                       options=AnchorOptions(check_chain=False))
-    found = lookup_shipment(exporter, exporter.client.address, record.shipment_id, store)
+        anchor(changed, exporter, other, chain.factor_set_id,
+               options=AnchorOptions(check_chain=False))
+    found = lookup_shipment(exporter, exporter.client.address, shipment_id, store)
     assert found.conflict
-    assert {e.record_hash for e in found.live} == {record.record_hash, changed.record_hash}
+    assert {e.record_hash for e in found.live} == {record_hash, changed_hash}
 
 
 # --------------------------------------- streamed: footprints -> record blocks as they are built
@@ -310,3 +315,35 @@ def test_bad_input_is_refused_with_nothing_stored_or_sent(
     assert problem.shipment_id == floats[12][0]["shipment_id"]
     assert exporter.client.mined_nonce() == nonce
     assert store.scopes() == [] or store.scope_records(scope_of(exporter)) == []
+
+
+# --------------------------------------------------------------- progress: stages and counts
+
+
+@pytest.mark.usefixtures("spread")
+@pytest.mark.parametrize("path", ["events", "root"])
+def test_progress_hears_every_stage_in_order_with_its_counts(
+    chain: DevChain, exporter: CarbonLedgerContract, store: LedgerStore, path: str,
+) -> None:
+    pairs = _pairs(chain.factor_set_id, 7, "PRG")
+    heard: list[AnchorProgress] = []
+    result = anchor(pairs, exporter, store, chain.factor_set_id, workers=2,
+                    options=AnchorOptions(path=path, max_batch_shipments=3, max_root_leaves=3),
+                    progress=heard.append)
+    batches = len(result.batches)
+    assert batches == 3 and {b.state for b in result.batches} == {"final"}
+    stages = [p.stage for p in heard]
+    in_order = [s for i, s in enumerate(stages) if i == 0 or s != stages[i - 1]]
+    # the root path stores its records block by block as they are built: chunks of 5 of 7
+    assert in_order == (["preparing", "storing", "sending", "done"] if path == "root"
+                        else ["preparing", "sending", "done"])
+    assert in_order == [s for s in STAGES if s in in_order]
+    assert stages.count("storing") == (2 if path == "root" else 0)
+    assert {p.shipments for p in heard} == {7}
+    counts = [(p.signed, p.final) for p in heard]
+    assert all(s1 <= s2 and f1 <= f2 for (s1, f1), (s2, f2) in pairwise(counts))
+    assert all(final <= signed for signed, final in counts)
+    sending = [(p.signed, p.final) for p in heard if p.stage == "sending"]
+    # committed, then each transaction once signed and once final
+    assert sending[0] == (0, 0) and len(sending) == 1 + 2 * batches
+    assert heard[-1] == AnchorProgress("done", 7, signed=batches, final=batches)

@@ -1,10 +1,10 @@
 """Crash safety: an anchoring process SIGKILLed at random points, then resumed.
 
-Each round anchors fresh shipments (three batches; in turn per-shipment events, a root from
-records, and a root from footprints whose records forked helpers build while the run stores them
-block by block) in a forked process that kills itself at a named checkpoint (while storing, before
-sending, after sending but before the receipt is stored, between batches, ...) or is killed by
-this test after a random delay; some rounds crash twice.
+Each round anchors fresh shipments (three batches; in turn per-shipment events, a root whose
+records this process builds, and a root whose records forked helpers build while the run stores
+them block by block) in a forked process that kills itself at a named checkpoint (while storing,
+before sending, after sending but before the receipt is stored, between batches, ...) or is
+killed by this test after a random delay; some rounds crash twice.
 Then the same command runs again. At the end every shipment is anchored exactly once, every
 transaction used exactly one nonce, and the store agrees with the chain event for event.
 """
@@ -23,7 +23,7 @@ import pytest
 from conftest import DevChain
 from faults.anchor_worker import run
 
-from ledger.anchoring.anchor import scope_of
+from ledger.anchoring.options import scope_of
 from ledger.anchoring.proofs import audit_store, check_bundle, proof_bundle
 from ledger.chain.deploy import write_deployment
 from ledger.dev.devkeys import DEV_EXPORTER_INDEXES, dev_key
@@ -46,7 +46,7 @@ KILL_POINTS = [
     ("storing", 3),           # records half stored (footprint rounds: one block per 2 shipments)
     (None, 0),                # killed from outside after a random delay
 ]
-#: (path, anchor footprints rather than records) of each round, in turn
+#: (path, records built by forked helpers rather than this process) of each round, in turn
 MODES = [("events", False), ("root", False), ("root", True)]
 
 

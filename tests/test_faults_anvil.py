@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from conftest import DevChain
-from test_anchor import make_records
+from test_anchor import anchor, make_pairs
 
-from ledger.anchoring.anchor import AnchorOptions, anchor_records, scope_of
+from ledger.anchoring.options import AnchorOptions, scope_of
 from ledger.anchoring.outbox import OutboxPolicy
 from ledger.anchoring.proofs import audit_store
 from ledger.chain.client import connect
@@ -53,7 +53,7 @@ def test_node_stopped_mid_run_and_restarted_with_its_state(
                                           factor_sets=[(FACTOR_SET, "test://restart")])
         with connect(settings, private_key=exporter_key.private_key) as client:
             ledger = open_deployment(client, deployment)
-            records = make_records(ledger, FACTOR_SET, [f"RST-{i}" for i in range(8)])
+            pairs = make_pairs([f"RST-{i}" for i in range(8)])
             reached = {"n": 0}
 
             def stop_the_node(point: str, _tx: TxRow | None) -> None:
@@ -64,17 +64,15 @@ def test_node_stopped_mid_run_and_restarted_with_its_state(
                         node.process.wait(timeout=30)
 
             with pytest.raises(RpcUnavailable, match="cannot reach"):
-                anchor_records(records, store=store, ledger=ledger, factor_set_id=FACTOR_SET,
-                               options=AnchorOptions(max_batch_shipments=2),
-                               checkpoint=stop_the_node)
+                anchor(pairs, ledger, store, FACTOR_SET,
+                       options=AnchorOptions(max_batch_shipments=2), checkpoint=stop_the_node)
     assert {s.state for s in store.batch_statuses(scope_of(ledger))} >= {"unstarted"}
 
     with start_anvil(state_path=state, port=port) as node, \
             connect(_settings(node), private_key=exporter_key.private_key) as client:
         ledger = open_deployment(client, deployment)
-        result = anchor_records(records, store=store, ledger=ledger,
-                                factor_set_id=FACTOR_SET,
-                                options=AnchorOptions(max_batch_shipments=2))
+        result = anchor(pairs, ledger, store, FACTOR_SET,
+                        options=AnchorOptions(max_batch_shipments=2))
         assert len(result.resumed_batches) == 4 and not result.new_shipments
         statuses = store.batch_statuses(result.scope)
         assert [s.state for s in statuses] == ["final"] * 4
@@ -89,7 +87,7 @@ def test_a_batch_whose_block_is_reorged_away_is_sent_again_and_ends_final(
     chain: DevChain, store: LedgerStore, method: str,
 ) -> None:
     ledger = chain.ledger(DEV_EXPORTER_INDEXES[0])
-    records = make_records(ledger, chain.factor_set_id, [f"ORG-{method}-{i}" for i in range(4)])
+    pairs = make_pairs([f"ORG-{method}-{i}" for i in range(4)])
     reorged: list[TxRow] = []
 
     def reorg_a_batch(point: str, tx: TxRow | None) -> None:
@@ -100,8 +98,8 @@ def test_a_batch_whose_block_is_reorged_away_is_sent_again_and_ends_final(
             params = [1] if method == "anvil_rollback" else [1, []]
             chain.node.rpc(method, *params)  # ... and now it is gone
 
-    result = anchor_records(
-        records, store=store, ledger=ledger, factor_set_id=chain.factor_set_id,
+    result = anchor(
+        pairs, ledger, store, chain.factor_set_id,
         options=AnchorOptions(max_batch_shipments=2),
         policy=OutboxPolicy(confirmations=2, poll_interval_s=0.005),
         checkpoint=reorg_a_batch, idle=lambda: chain.node.rpc("evm_mine"),

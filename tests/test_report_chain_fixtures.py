@@ -12,7 +12,8 @@ from typing import Any
 
 from conftest import DevChain
 
-from ledger.anchoring.anchor import AnchorOptions, anchor_records, prepare_footprints
+from ledger.anchoring.anchor import anchor_footprints
+from ledger.anchoring.options import AnchorOptions
 from ledger.anchoring.proofs import proof_bundle
 from ledger.dev.devkeys import DEV_EXPORTER_INDEXES, dev_key
 from ledger.factors.factorset import FactorSet, load_factor_set
@@ -69,12 +70,9 @@ def anchor_and_issue(chain: DevChain, tmp_path: Path, *, path: str = "root",
     exporter = chain.ledger(EXPORTER_INDEX)
     parsed = [Shipment.from_dict(s) for s in shipments or SHIPMENTS]
     pairs = [(s.to_dict(), compute_shipment(s, factor_set).to_dict()) for s in parsed]
-    prepared = prepare_footprints(pairs, exporter=exporter.client.address.lower(),
-                                  factor_set_id=factor_set.id)
     with open_store(tmp_path / f"ledger-{path}.sqlite") as store:
-        result = anchor_records(prepared, store=store, ledger=exporter,
-                                factor_set_id=bytes.fromhex(factor_set.id[2:]),
-                                options=AnchorOptions(path=path))
+        result = anchor_footprints(pairs, store=store, ledger=exporter,
+                                   factor_set_id=factor_set.id, options=AnchorOptions(path=path))
         bundles = [proof_bundle(store, result.scope, s.shipment_id) for s in parsed]
     document = issue_report(bundles, issuer_key=dev_key(EXPORTER_INDEX).private_key,
                             period=PERIOD, issued_at=ISSUED_AT, factor_set=factor_set)

@@ -118,8 +118,8 @@ def get_proof(ctx: Context, who: Exporter, shipment_id: str) -> dict[str, Any]:
     address = _address(ctx, who.org_id)
     assert address is not None
     try:
-        bundle: dict[str, Any] = proof_bundle(ctx.ledger_store, ctx.chain.scope(address),
-                                              shipment_id)
+        bundle: dict[str, Any] = dict(proof_bundle(ctx.ledger_store, ctx.chain.scope(address),
+                                                   shipment_id))
     except StoreUnavailable:
         raise
     except StoreError:

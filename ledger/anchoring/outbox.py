@@ -34,6 +34,7 @@ from ledger.chain.types import Fees, ReceiptSummary, SignedTx
 from ledger.errors import ChainError, ChainIdMismatch, GasCapExceeded, RpcUnavailable
 from ledger.store.rows import NewAttempt, NewReceipt, TxRow
 from ledger.store.store import LedgerStore
+from ledger.types import Bytes32
 
 __all__ = [
     "Checkpoint",
@@ -66,10 +67,6 @@ class OutboxPolicy:
     poll_interval_s: float = 0.02
     max_in_flight: int = 16
     """Transactions sent but not yet mined at one time (nodes cap pending ones per account)."""
-
-
-def _hex(value: bytes) -> str:
-    return "0x" + value.hex()
 
 
 class Outbox:
@@ -115,8 +112,8 @@ class Outbox:
             chain_id=self.chain_id, sender=self.sender, nonce=nonce, to_address=to, data=data,
             gas_limit=signed.gas, batch_id=batch_id, confirmations=self.policy.confirmations,
             finalized_tag=self.policy.finalized_tag,
-            attempt=NewAttempt(_hex(signed.tx_hash), signed.raw, signed.fees.max_fee_per_gas,
-                               signed.fees.max_priority_fee_per_gas),
+            attempt=NewAttempt(Bytes32(signed.tx_hash).hex0x, signed.raw,
+                               signed.fees.max_fee_per_gas, signed.fees.max_priority_fee_per_gas),
         )
         self._checkpoint("signed", tx)
         self._broadcast(tx, tx.attempts[-1].id, tx.attempts[-1].raw)
@@ -209,26 +206,27 @@ class Outbox:
 
     def _find_receipt(self, tx: TxRow) -> ReceiptSummary | None:
         for attempt in reversed(tx.attempts):
-            found = self._client.receipt_summary(bytes.fromhex(attempt.tx_hash[2:]))
+            found = self._client.receipt_summary(Bytes32.parse(attempt.tx_hash, "tx_hash"))
             if found is not None:
                 return found
         return None
 
     def _on_receipt(self, tx: TxRow, found: ReceiptSummary) -> TxRow:
         stored = tx.receipt
-        if (stored is None or stored.block_hash != _hex(found.block_hash)
-                or stored.tx_hash != _hex(found.tx_hash) or tx.state not in ("mined", "final")):
+        if (stored is None or stored.block_hash != Bytes32(found.block_hash).hex0x
+                or stored.tx_hash != Bytes32(found.tx_hash).hex0x
+                or tx.state not in ("mined", "final")):
             if tx.state == "final" and stored is not None:
                 self._store.mark_reorged(tx.id, f"block {stored.block_number} was replaced")
             tx = self._store.store_receipt(tx.id, NewReceipt(
-                tx_hash=_hex(found.tx_hash), block_number=found.block_number,
-                block_hash=_hex(found.block_hash), status=found.status,
+                tx_hash=Bytes32(found.tx_hash).hex0x, block_number=found.block_number,
+                block_hash=Bytes32(found.block_hash).hex0x, status=found.status,
                 gas_used=found.gas_used, effective_gas_price=found.effective_gas_price,
                 first_log_index=found.first_log_index,
             ))
             self._checkpoint("receipt", tx)
         if tx.state == "mined" and self._deep_enough(found.block_number) \
-                and self._block_still_there(found.block_number, _hex(found.block_hash)):
+                and self._block_still_there(found.block_number, Bytes32(found.block_hash).hex0x):
             self._store.mark_final(tx.id)
             tx = self._store.tx(tx.id)
             self._checkpoint("final", tx)
@@ -242,7 +240,7 @@ class Outbox:
     def _block_still_there(self, block_number: int, block_hash: str) -> bool:
         """Whether the chain still has this block at this height (no reorg replaced it)."""
         found = self._client.find_block(block_number)
-        return found is not None and _hex(found.hash) == block_hash
+        return found is not None and Bytes32(found.hash).hex0x == block_hash
 
     def _nonce_used(self, tx: TxRow) -> TxRow:
         """The nonce is used but no attempt has a receipt: mined meanwhile, or taken by another."""
@@ -280,14 +278,15 @@ class Outbox:
         """Re-sign the same call and nonce with both fees bumped >= 12.5 %; store, then send."""
         newest = tx.attempts[-1]
         previous = SignedTx(
-            raw=newest.raw, tx_hash=bytes.fromhex(newest.tx_hash[2:]), sender=self.sender,
+            raw=newest.raw, tx_hash=Bytes32.parse(newest.tx_hash, "tx_hash"),
+            sender=self.sender,
             nonce=tx.nonce, to=tx.to_address, data=tx.data, value=0, gas=tx.gas_limit,
             fees=Fees(newest.max_fee_per_gas, newest.max_priority_fee_per_gas),
             chain_id=self.chain_id,
         )
         bumped = self._client.bump_fees(previous)
         tx = self._store.add_attempt(tx.id, NewAttempt(
-            _hex(bumped.tx_hash), bumped.raw, bumped.fees.max_fee_per_gas,
+            Bytes32(bumped.tx_hash).hex0x, bumped.raw, bumped.fees.max_fee_per_gas,
             bumped.fees.max_priority_fee_per_gas,
         ))
         self._checkpoint("signed", tx)

@@ -9,16 +9,35 @@
 - :func:`lookup_shipment`: every on-chain record of an exporter's shipment id (with revocations
   and supersessions), so two live records (a conflict) show up, plus what the store holds.
 - :func:`audit_store`: the store against the chain, event for event.
+
+A proof bundle is a JSON object (:class:`ProofBundle`; every 32-byte value as ``0x`` text)::
+
+    {"format": "carbon-ledger-proof/1", "state": "final",       # the transaction's state
+     "chain_id": 31337, "contract": "0x...", "exporter": "0x...", "shipment_id": "NGB-1",
+     "record": {...},                                             # the canonical record
+     "record_hash": "0x...",
+     "leaf": {"shipment_id": "0x...", "record_hash": "0x...",     # the on-chain shipment id
+              "co2e_wtw_g": "250000", "co2e_ttw_g": "200000"},    # decimal strings
+     "path": "root",                                              # or "events"
+     "batch": {"root": "0x...",                                   # events: "batch_id"
+               "factor_set_id": "0x...", "count": 3, "position": 1},
+     "leaf_hash": "0x...", "proof": ["0x...", ...],               # root path only
+     "tx": {"hash": "0x...", "nonce": 0, "confirmations_required": 1, "finalized_tag": false,
+            "block_number": 12, "block_hash": "0x...", "status": 1,
+            "log_index": 3}}                                      # events path, once mined
+
+``tx`` is ``null`` until a transaction carries the batch; its block fields are ``null`` until
+it is mined.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NotRequired, Required, TypedDict
 
+from ledger.anchoring.options import scope_of
 from ledger.chain.contract import CarbonLedgerContract
 from ledger.chain.events import (
     ChainEvent,
@@ -37,7 +56,11 @@ from ledger.types import Bytes32
 
 __all__ = [
     "BUNDLE_FORMAT",
+    "BundleBatch",
     "BundleCheck",
+    "BundleLeaf",
+    "BundleTx",
+    "ProofBundle",
     "Revocation",
     "ShipmentLookup",
     "StoreAudit",
@@ -51,6 +74,57 @@ __all__ = [
 BUNDLE_FORMAT = "carbon-ledger-proof/1"
 
 
+class BundleLeaf(TypedDict):
+    """The Merkle leaf / event fields of a shipment; the totals as decimal strings."""
+
+    shipment_id: str
+    record_hash: str
+    co2e_wtw_g: str
+    co2e_ttw_g: str
+
+
+class BundleBatch(TypedDict, total=False):
+    """The batch: ``root`` (root path) or ``batch_id`` (events path), and the shipment's place."""
+
+    root: str
+    batch_id: str
+    factor_set_id: Required[str]
+    count: Required[int]
+    position: Required[int]
+
+
+class BundleTx(TypedDict):
+    """The newest transaction that carries the batch; block fields ``None`` until mined."""
+
+    hash: str
+    nonce: int
+    confirmations_required: int
+    finalized_tag: bool
+    block_number: int | None
+    block_hash: str | None
+    status: int | None
+    log_index: NotRequired[int]
+
+
+class ProofBundle(TypedDict):
+    """A proof bundle (see the module docstring). ``record`` is the canonical record as parsed
+    JSON (its fields: :mod:`ledger.records.record`)."""
+
+    format: str
+    state: str
+    chain_id: int
+    contract: str
+    exporter: str
+    shipment_id: str
+    record: dict[str, Any]
+    record_hash: str
+    leaf: BundleLeaf
+    path: str
+    batch: BundleBatch
+    tx: BundleTx | None
+    leaf_hash: NotRequired[str | None]
+    proof: NotRequired[list[str]]
+
 
 def _merkle_proof(tree: bytes, tree_index: int) -> list[str]:
     """Sibling hashes from a stored tree's leaf up to the root (StandardMerkleTree layout)."""
@@ -58,7 +132,7 @@ def _merkle_proof(tree: bytes, tree_index: int) -> list[str]:
     position = tree_index
     while position > 0:
         sibling = position + 1 if position & 1 else position - 1
-        proof.append("0x" + tree[32 * sibling:32 * sibling + 32].hex())
+        proof.append(Bytes32(tree[32 * sibling:32 * sibling + 32]).hex0x)
         position = (position - 1) >> 1
     return proof
 
@@ -68,7 +142,7 @@ def _newest_tx(store: LedgerStore, batch_id: int) -> TxRow | None:
     return txs[-1] if txs else None
 
 
-def proof_bundle(store: LedgerStore, scope: Scope, shipment_id: str) -> dict[str, Any]:
+def proof_bundle(store: LedgerStore, scope: Scope, shipment_id: str) -> ProofBundle:
     """The proof bundle of one shipment (JSON-able); ``StoreError`` when the store lacks it."""
     record = store.record(scope, shipment_id)
     if record is None:
@@ -81,7 +155,13 @@ def proof_bundle(store: LedgerStore, scope: Scope, shipment_id: str) -> dict[str
     tx = _newest_tx(store, batch.id)
     receipt = tx.receipt if tx is not None else None
     state = tx.state if tx is not None else "unstarted"
-    bundle: dict[str, Any] = {
+    batch_fields: BundleBatch = {
+        "factor_set_id": batch.factor_set_id,
+        "count": batch.shipment_count,
+        "position": record.position,
+    }
+    batch_fields["root" if batch.path == "root" else "batch_id"] = batch.batch_key
+    bundle: ProofBundle = {
         "format": BUNDLE_FORMAT,
         "state": state,
         "chain_id": scope.chain_id,
@@ -97,12 +177,7 @@ def proof_bundle(store: LedgerStore, scope: Scope, shipment_id: str) -> dict[str
             "co2e_ttw_g": str(record.co2e_ttw_g),
         },
         "path": batch.path,
-        "batch": {
-            ("root" if batch.path == "root" else "batch_id"): batch.batch_key,
-            "factor_set_id": batch.factor_set_id,
-            "count": batch.shipment_count,
-            "position": record.position,
-        },
+        "batch": batch_fields,
         "tx": None,
     }
     if batch.path == "root":
@@ -117,7 +192,7 @@ def proof_bundle(store: LedgerStore, scope: Scope, shipment_id: str) -> dict[str
         bundle["leaf_hash"] = record.leaf_hash
         bundle["proof"] = _merkle_proof(tree, tree_index)
     if tx is not None:
-        bundle["tx"] = {
+        bundle_tx: BundleTx = {
             "hash": receipt.tx_hash if receipt else tx.attempts[-1].tx_hash,
             "nonce": tx.nonce,
             "confirmations_required": tx.confirmations,
@@ -128,7 +203,8 @@ def proof_bundle(store: LedgerStore, scope: Scope, shipment_id: str) -> dict[str
         }
         if batch.path == "events" and receipt is not None and receipt.first_log_index is not None:
             # the batch event comes first, then one ShipmentRecorded per shipment in order
-            bundle["tx"]["log_index"] = receipt.first_log_index + 1 + record.position
+            bundle_tx["log_index"] = receipt.first_log_index + 1 + record.position
+        bundle["tx"] = bundle_tx
     return bundle
 
 
@@ -142,20 +218,21 @@ class BundleCheck:
     detail: str
 
 
-def _bundle_leaf(bundle: Mapping[str, Any]) -> Leaf:
+def _bundle_leaf(bundle: ProofBundle) -> Leaf:
     leaf = bundle["leaf"]
     return Leaf(Bytes32.parse(leaf["shipment_id"]), Bytes32.parse(leaf["record_hash"]),
                 int(leaf["co2e_wtw_g"]), int(leaf["co2e_ttw_g"]))
 
 
-def check_bundle(bundle: Mapping[str, Any], ledger: CarbonLedgerContract | None = None
+def check_bundle(bundle: ProofBundle, ledger: CarbonLedgerContract | None = None
                  ) -> list[BundleCheck]:
-    """Checks of a proof bundle; the chain checks run when ``ledger`` is given."""
+    """Checks of a proof bundle (one made here, or read from a file: a malformed one raises
+    ``KeyError`` or ``TypeError``); the chain checks run when ``ledger`` is given."""
     checks: list[BundleCheck] = []
     record = bundle["record"]
     keccak = keccak256
     try:
-        computed = "0x" + keccak(canonical_json(record)).hex()
+        computed = Bytes32(keccak(canonical_json(record))).hex0x
         parse_canonical(canonical_json(record))
     except InputError as exc:
         return [BundleCheck("record", False, f"the record is not canonical JSON: {exc}")]
@@ -164,7 +241,7 @@ def check_bundle(bundle: Mapping[str, Any], ledger: CarbonLedgerContract | None 
     leaf = _bundle_leaf(bundle)
     expected_id = chain_shipment_id_bytes(record["exporter"], record["shipment_id"])
     footprint = record.get("footprint", {})
-    leaf_ok = (leaf.shipment_id == expected_id and "0x" + leaf.record_hash.hex() == computed
+    leaf_ok = (leaf.shipment_id == expected_id and Bytes32(leaf.record_hash).hex0x == computed
                and leaf.co2e_wtw_g == footprint.get("co2e_wtw_g")
                and leaf.co2e_ttw_g == footprint.get("co2e_ttw_g"))
     checks.append(BundleCheck("leaf", leaf_ok, "the leaf holds the record's id, hash and totals"))
@@ -175,22 +252,24 @@ def check_bundle(bundle: Mapping[str, Any], ledger: CarbonLedgerContract | None 
     if ledger is None:
         return checks
     tx = bundle.get("tx")
-    if not tx or tx.get("block_number") is None:
+    block_number = tx.get("block_number") if tx else None
+    if not tx or block_number is None:
         checks.append(BundleCheck("on chain", False, f"not mined yet ({bundle['state']})"))
         return checks
-    block = ledger.client.block(int(tx["block_number"]))
-    checks.append(BundleCheck("block", "0x" + block.hash.hex() == tx["block_hash"],
+    block = ledger.client.block(int(block_number))
+    checks.append(BundleCheck("block", Bytes32(block.hash).hex0x == tx["block_hash"],
                               f"block {tx['block_number']} is still {tx['block_hash']}"))
     if bundle["path"] == "root":
-        root = Bytes32.parse(bundle["batch"]["root"])
-        info = ledger.root_info(root)
+        root_key = Bytes32.parse(bundle["batch"]["root"])
+        info = ledger.root_info(root_key)
         checks.append(BundleCheck(
             "root anchored", (info.exporter or "").lower() == bundle["exporter"].lower(),
             f"rootInfo: exporter {info.exporter}, block {info.block_number}, count {info.count}",
         ))
         entry = ShipmentEntry(leaf.shipment_id, leaf.record_hash, leaf.co2e_wtw_g,
                               leaf.co2e_ttw_g)
-        on_chain = ledger.verify_shipment(root, [Bytes32.parse(p) for p in bundle["proof"]], entry)
+        on_chain = ledger.verify_shipment(root_key, [Bytes32.parse(p) for p in bundle["proof"]],
+                                          entry)
         checks.append(BundleCheck("verifyShipment", on_chain,
                                   "the contract's view accepts the proof"))
         return checks
@@ -278,12 +357,12 @@ def audit_store(store: LedgerStore, ledger: CarbonLedgerContract, scope: Scope) 
     roots_on_chain: set[tuple[str, int, str]] = set()
     for event in chain_events:
         if isinstance(event, ShipmentRecorded) and event.exporter.lower() == ours:
-            shipments_on_chain.append(("0x" + event.shipment_id.hex(),
-                                       "0x" + event.record_hash.hex(),
-                                       "0x" + event.meta.tx_hash.hex()))
+            shipments_on_chain.append((Bytes32(event.shipment_id).hex0x,
+                                       Bytes32(event.record_hash).hex0x,
+                                       Bytes32(event.meta.tx_hash).hex0x))
         elif isinstance(event, RootAnchored) and event.exporter.lower() == ours:
-            roots_on_chain.add(("0x" + event.root.hex(), event.count,
-                                "0x" + event.meta.tx_hash.hex()))
+            roots_on_chain.add((Bytes32(event.root).hex0x, event.count,
+                                Bytes32(event.meta.tx_hash).hex0x))
     chain_set = set(shipments_on_chain) | {(r, str(c), t) for r, c, t in roots_on_chain}
     store_set = records_in_store | {(r, str(c), t) for r, c, t in roots_in_store}
     twice = Counter(key for key, _, _ in shipments_on_chain)
@@ -316,7 +395,7 @@ def revoke_shipment(ledger: CarbonLedgerContract, store: LedgerStore, shipment_i
     (exporter, record hash), so only the signer's own record can change. A record already
     revoked or superseded is refused by the contract's simulation before anything is sent.
     """
-    scope = Scope(ledger.client.chain_id, ledger.address, ledger.client.address)
+    scope = scope_of(ledger)
     record = store.record(scope, shipment_id)
     if record is None:
         raise StoreError(
@@ -325,5 +404,5 @@ def revoke_shipment(ledger: CarbonLedgerContract, store: LedgerStore, shipment_i
         )
     receipt = ledger.revoke_record(Bytes32.parse(record.shipment_key),
                                    Bytes32.parse(record.record_hash))
-    return Revocation(shipment_id, record.record_hash, "0x" + bytes(receipt.tx_hash).hex(),
+    return Revocation(shipment_id, record.record_hash, Bytes32(receipt.tx_hash).hex0x,
                       receipt.block_number)

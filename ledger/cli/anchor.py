@@ -17,12 +17,8 @@ from typing import Annotated
 
 import typer
 
-from ledger.anchoring.anchor import (
-    AnchorOptions,
-    AnchorResult,
-    anchor_shipments,
-    scope_of,
-)
+from ledger.anchoring.anchor import anchor_shipments
+from ledger.anchoring.options import AnchorOptions, AnchorResult, scope_of
 from ledger.anchoring.outbox import Outbox, OutboxPolicy
 from ledger.anchoring.proofs import check_bundle, lookup_shipment, proof_bundle, revoke_shipment
 from ledger.chain.contract import CarbonLedgerContract
@@ -230,7 +226,7 @@ def status_command(
 
 
 def _sync(store: LedgerStore, settings: ChainSettings) -> None:
-    from ledger.anchoring.anchor import landed_check
+    from ledger.anchoring.submit import landed_check
 
     with _ledger(settings) as ledger:
         scope = scope_of(ledger)

@@ -101,7 +101,8 @@ def run_demo(
     echo: Callable[[str], None] = print,
 ) -> DemoRun:
     """Run the whole journey (see the module docstring) and return its summary."""
-    from ledger.anchoring.anchor import AnchorOptions, anchor_shipments, scope_of
+    from ledger.anchoring.anchor import anchor_shipments
+    from ledger.anchoring.options import AnchorOptions, scope_of
     from ledger.anchoring.outbox import OutboxPolicy
     from ledger.anchoring.proofs import lookup_shipment, proof_bundle
     from ledger.chain.deploy import open_deployment
@@ -167,7 +168,8 @@ def run_demo(
                     scope = scope_of(ledger)
                     bundles = []
                     for shipment in group:
-                        bundle = proof_bundle(store, scope, shipment.shipment_id)
+                        bundle: dict[str, Any] = dict(proof_bundle(store, scope,
+                                                                   shipment.shipment_id))
                         bundle_path = bundles_dir / f"{shipment.shipment_id}.json"
                         bundle_path.write_text(json.dumps(bundle, indent=2, sort_keys=True) + "\n",
                                                encoding="utf-8")

@@ -19,6 +19,8 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.errors import FactorError
+from ledger.factors.distances import Router
+from ledger.factors.factorset import FactorSet
 from ledger.records import record as records
 from ledger.reports import pact, qreport
 from ledger.reports.model import ShipmentFigures
@@ -148,20 +150,20 @@ def figures_from_record(
     )
 
 
-def factor_sources(factor_set: Any) -> list[tuple[str, str]]:
+def factor_sources(factor_set: FactorSet) -> list[tuple[str, str]]:
     """PACT ``secondaryEmissionFactorSources`` of a factor set: each table file and its digest."""
     described = factor_set.describe()
     return [(str(t["name"]), "sha256:" + str(t["sha256"])[:16])
             for _, t in sorted(described["tables"].items())]
 
 
-def engine_recompute(factor_sets: Sequence[Any], router: Any = None) -> Recompute:
+def engine_recompute(factor_sets: Sequence[FactorSet], router: Router | None = None
+                     ) -> Recompute:
     """A :data:`Recompute` over the footprint engine and the given (shipped) factor sets.
 
     All recomputations share one distance router (``router``, or a new one), so a route is
     computed once however many reports are checked.
     """
-    from ledger.factors.distances import Router
     from ledger.footprint.single import compute_shipment
     from ledger.inputs.shipments import Shipment
 

@@ -14,9 +14,11 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from ledger.anchoring.proofs import ProofBundle
 from ledger.errors import InputError, InputProblem, LedgerError
+from ledger.factors.factorset import FactorSet
 from ledger.records import record as records
 from ledger.reports import qreport
 from ledger.reports.document import build_report
@@ -35,53 +37,61 @@ __all__ = [
 ]
 
 
-def read_json_inputs(paths: Sequence[Path]) -> list[Any]:
-    """The JSON documents of input files (proof bundles, declarant data); ``InputError`` lists
-    every file that cannot be read."""
-    documents, problems = [], []
+def read_json_inputs(paths: Sequence[Path]) -> list[Mapping[str, object]]:
+    """The JSON objects of input files (proof bundles, declarant data); ``InputError`` lists
+    every file that cannot be read or holds something else than one JSON object."""
+    documents: list[Mapping[str, object]] = []
+    problems = []
     for path in paths:
         try:
-            documents.append(json.loads(path.read_text(encoding="utf-8")))
+            document = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             problems.append(InputProblem(f"{path}: not a readable JSON file: {exc}"))
+            continue
+        if isinstance(document, dict):
+            documents.append(document)
+        else:
+            problems.append(InputProblem(f"{path}: expected one JSON object, found "
+                                         f"{type(document).__name__}"))
     if problems:
         raise InputError(problems)
     return documents
 
 
-def anchor_data(bundle: Any, factor_set_uri: str = "") -> Any:
-    """The anchor extension data of a proof bundle (``ledger.anchoring.proofs.proof_bundle``); a
-    bundle
-    already in the anchor extension's form is returned as it is."""
+def anchor_data(bundle: Mapping[str, object], factor_set_uri: str = "") -> Mapping[str, object]:
+    """The anchor extension data of a proof bundle (:class:`~ledger.anchoring.proofs.ProofBundle`;
+    a malformed one raises ``KeyError`` or ``TypeError``); a bundle already in the anchor
+    extension's form is returned as it is."""
     if not isinstance(bundle, dict) or "format" not in bundle:
         return bundle
-    tx = bundle.get("tx") or {}
-    if tx.get("status") != 1 or tx.get("block_number") is None:
+    proof = cast(ProofBundle, bundle)
+    tx = proof.get("tx")
+    if not tx or tx.get("status") != 1 or tx.get("block_number") is None:
         raise InputError([InputProblem(
             "the shipment's anchoring transaction has no successful receipt yet "
-            f"(state {bundle.get('state')!r}); run the anchoring to completion first",
-            shipment_id=bundle.get("shipment_id"))])
-    batch, leaf = bundle["batch"], bundle["leaf"]
-    root = batch.get("root") if bundle["path"] == "root" else None
+            f"(state {proof.get('state')!r}); run the anchoring to completion first",
+            shipment_id=proof.get("shipment_id"))])
+    batch, leaf = proof["batch"], proof["leaf"]
+    root = batch.get("root") if proof["path"] == "root" else None
     return {
-        "chainId": bundle["chain_id"], "contract": bundle["contract"],
-        "anchoring": "root" if bundle["path"] == "root" else "per-shipment",
+        "chainId": proof["chain_id"], "contract": proof["contract"],
+        "anchoring": "root" if proof["path"] == "root" else "per-shipment",
         "batchId": root or batch["batch_id"], "transactionHash": tx["hash"],
         "blockNumber": tx["block_number"], "merkleRoot": root,
         "leaf": {"shipmentId": leaf["shipment_id"], "recordHash": leaf["record_hash"],
                  "co2eWtwG": int(leaf["co2e_wtw_g"]), "co2eTtwG": int(leaf["co2e_ttw_g"])},
-        "proof": list(bundle.get("proof") or []), "factorSetId": batch["factor_set_id"],
-        "factorSetUri": factor_set_uri, "record": bundle["record"],
+        "proof": list(proof.get("proof") or []), "factorSetId": batch["factor_set_id"],
+        "factorSetUri": factor_set_uri, "record": proof["record"],
     }
 
 
 def issue_report(
-    bundles: Sequence[Any],
+    bundles: Sequence[Mapping[str, object]],
     *,
     issuer_key: bytes | str,
     period: tuple[date, date],
     issued_at: datetime,
-    factor_set: Any = None,
+    factor_set: FactorSet | None = None,
     recompute: Recompute | None = None,
     report_id: str | None = None,
 ) -> dict[str, Any]:
@@ -109,13 +119,14 @@ def issue_report(
                         report_id=report_id)
 
 
-def declarant_from_dict(data: Mapping[str, Any]) -> qreport.Declarant:
+def declarant_from_dict(data: Mapping[str, object]) -> qreport.Declarant:
     """The importer's QReport declarant from its JSON form (the fields of
     :class:`ledger.reports.qreport.Declarant`, ``address`` an object of
     :class:`ledger.reports.qreport.Address` fields)."""
+    fields: dict[str, Any] = dict(data)  # JSON values, taken by the dataclasses as they are
     try:
-        address = qreport.Address(**data["address"])
-        return qreport.Declarant(**{**data, "address": address})
+        address = qreport.Address(**fields["address"])
+        return qreport.Declarant(**{**fields, "address": address})
     except (KeyError, TypeError) as exc:
         raise InputError([InputProblem(
             f"declarant data: {exc}; expected eori, name, address (country, city, ...), "
@@ -147,14 +158,14 @@ def report_files(document: Mapping[str, Any], *, stem: str,
 
 
 def write_report_files(
-    bundles: Sequence[Any],
+    bundles: Sequence[Mapping[str, object]],
     *,
     out_dir: Path,
     stem: str,
     issuer_key: bytes | str,
     period: tuple[date, date],
     issued_at: datetime,
-    declarant: Mapping[str, Any] | qreport.Declarant | None = None,
+    declarant: Mapping[str, object] | qreport.Declarant | None = None,
 ) -> list[Path]:
     """Issues one report for the bundles (:func:`issue_report`) and writes its files
     (:func:`report_files`) into ``out_dir``; returns their paths, the JSON report first.

@@ -3,9 +3,9 @@
 The tests run :func:`run` in a forked process (so the imports are paid once); by hand it runs as
 ``python tests/faults/anchor_worker.py CONFIG.json``. The config names the node, the
 deployment file, the signing key, the store, a JSON file of records (as ``build_record`` makes
-them), the path and batch size, the confirmation depth, ``footprints`` (anchor the records'
-(shipment, footprint) pairs with ``anchor_footprints``, records built by forked helpers in
-chunks of ``chunk_pairs``, instead of the records with ``anchor_records``), and optionally
+them), the path and batch size, the confirmation depth, ``footprints`` (the records' (shipment,
+footprint) pairs are rebuilt by forked helpers in chunks of ``chunk_pairs``, instead of all in
+this process; either way the run is ``anchor_footprints``), and optionally
 ``kill_point`` and ``kill_nth``: the worker sends itself SIGKILL the ``kill_nth``-th time the
 run reaches that checkpoint (``storing``, ``stored``, ``signed``, ``broadcast``,
 ``between_batches``, ``receipt``, ``final``).
@@ -26,12 +26,8 @@ from typing import Any
 
 def run(config: dict[str, Any], ready: Callable[[], object] | None = None) -> dict[str, int]:
     """One anchoring run as ``config`` says; returns the counts of the result."""
-    from ledger.anchoring.anchor import (
-        AnchorOptions,
-        anchor_footprints,
-        anchor_records,
-        prepare_records,
-    )
+    from ledger.anchoring.anchor import anchor_footprints
+    from ledger.anchoring.options import AnchorOptions
     from ledger.anchoring.outbox import OutboxPolicy
     from ledger.chain.client import connect
     from ledger.chain.deploy import load_deployment, open_deployment
@@ -67,20 +63,15 @@ def run(config: dict[str, Any], ready: Callable[[], object] | None = None) -> di
             options = AnchorOptions(path=config["path"], max_batch_shipments=config["batch_size"],
                                     max_root_leaves=config["batch_size"])
             policy = OutboxPolicy(confirmations=config["confirmations"], poll_interval_s=0.005)
-            if config.get("footprints"):
+            helpers = bool(config.get("footprints"))
+            if helpers:
                 record_chunks.PARALLEL_MIN_PAIRS = 1  # helpers even for a handful of pairs
                 record_chunks._CHUNK_PAIRS = int(config.get("chunk_pairs", 2))
-                result = anchor_footprints(
-                    [(r["shipment"], r["footprint"]) for r in built], store=store,
-                    ledger=ledger, factor_set_id=config["factor_set_id"], options=options,
-                    policy=policy, checkpoint=checkpoint, idle=mine_a_block, workers=2,
-                )
-            else:
-                result = anchor_records(
-                    prepare_records(built), store=store, ledger=ledger,
-                    factor_set_id=bytes.fromhex(config["factor_set_id"][2:]), options=options,
-                    policy=policy, checkpoint=checkpoint, idle=mine_a_block,
-                )
+            result = anchor_footprints(
+                [(r["shipment"], r["footprint"]) for r in built], store=store, ledger=ledger,
+                factor_set_id=config["factor_set_id"], options=options, policy=policy,
+                checkpoint=checkpoint, idle=mine_a_block, workers=2 if helpers else 1,
+            )
     return {"new": len(result.new_shipments), "already": len(result.already_anchored),
             "resumed": len(result.resumed_batches)}
 

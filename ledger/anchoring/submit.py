@@ -1,0 +1,139 @@
+"""Stored batches -> signed transactions -> chain, through the :class:`Outbox`.
+
+:func:`submit` is the part every anchoring run shares: holding the store's writer lock (its
+caller takes it), it settles what earlier runs left open, has the run's new batches stored in
+one commit, then sends every unstarted batch (at most ``max_in_flight`` unmined at a time),
+waits as ``wait_until`` says, and sends again a batch whose transaction was dropped or failed.
+:func:`batch_call` is the call that anchors one stored batch; :func:`landed_check` tells the
+outbox whether a batch it lost track of is on chain after all.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import NamedTuple
+
+from ledger.anchoring.options import AnchorOptions
+from ledger.anchoring.outbox import Checkpoint, Outbox, OutboxPolicy
+from ledger.anchoring.plan import PlannedCall
+from ledger.chain.contract import CarbonLedgerContract
+from ledger.chain.gas import (
+    RECORD_BYTES,
+    ShipmentEntry,
+    batch_gas_bound,
+    batch_id_for,
+    pack_shipments,
+)
+from ledger.store.rows import BatchRow, Scope, TxRow
+from ledger.store.store import LedgerStore
+from ledger.types import Bytes32
+
+__all__ = ["Run", "batch_call", "landed_check", "submit"]
+
+#: Times a run sends a batch again whose transaction was dropped or failed.
+_RESEND_ROUNDS = 3
+
+
+class Run(NamedTuple):
+    """What every anchoring run is given besides its records."""
+
+    store: LedgerStore
+    ledger: CarbonLedgerContract
+    scope: Scope
+    options: AnchorOptions
+    policy: OutboxPolicy | None
+    checkpoint: Checkpoint | None
+    idle: Callable[[], None] | None
+
+
+def batch_call(ledger: CarbonLedgerContract, store: LedgerStore, batch: BatchRow,
+               planned: Mapping[str, PlannedCall] | None = None) -> tuple[bytes, int | None]:
+    """The call that anchors a stored batch, and its gas bound (per-shipment batches: the local
+    bound that planned them; roots: left to the node).
+
+    A per-shipment batch is rebuilt from the store, or taken from ``planned`` (what
+    :func:`~ledger.anchoring.plan.plan_event_batches` gave in this run) when that holds it: its
+    batch key is the hash of the packed shipments, so a planned call whose hash matches is the
+    stored batch.
+    """
+    factor_set_id = Bytes32.parse(batch.factor_set_id, "factor_set_id")
+    key = Bytes32.parse(batch.batch_key, "batch_key")
+    if batch.path == "root":
+        return ledger.anchor_root_calldata(key, factor_set_id, batch.shipment_count), None
+    call = planned.get(batch.batch_key) if planned is not None else None
+    if call is None or len(call.packed) != RECORD_BYTES * batch.shipment_count \
+            or batch_id_for(factor_set_id, call.packed) != key:
+        entries = [ShipmentEntry(*leaf) for leaf in store.batch_leaves(batch.id)]
+        call = PlannedCall(pack_shipments(entries), batch_gas_bound(entries))
+    client = ledger.client
+    gas = min(math.ceil(call.gas_bound * client.settings.gas_margin), client.max_tx_gas)
+    return ledger.codec.encode_call("recordShipments", key, factor_set_id, call.packed), gas
+
+
+def landed_check(ledger: CarbonLedgerContract, store: LedgerStore
+                 ) -> Callable[[TxRow], bool | None]:
+    """Whether a transaction's batch is recorded on chain by the signer."""
+    def landed(tx: TxRow) -> bool | None:
+        if tx.batch_id is None:
+            return None
+        batch = store.batch(tx.batch_id)
+        key = Bytes32.parse(batch.batch_key, "batch_key")
+        info = ledger.root_info(key) if batch.path == "root" else ledger.batch_info(key)
+        return info.exporter == ledger.client.address
+    return landed
+
+
+def _send_batch(outbox: Outbox, ledger: CarbonLedgerContract, store: LedgerStore,
+                batch: BatchRow, planned: Mapping[str, PlannedCall] | None = None) -> TxRow:
+    data, gas = batch_call(ledger, store, batch, planned)
+    return outbox.submit(to=ledger.address, data=data, gas=gas, batch_id=batch.id,
+                         what=f"{batch.path} batch {batch.batch_key}")
+
+
+def _advance_oldest(outbox: Outbox, store: LedgerStore, tx_ids: Sequence[int]) -> None:
+    """Advance the unmined ones of these transactions (sent in nonce order), oldest first, up to
+    the first that is still unmined: the ones after it cannot be mined before it."""
+    states = store.tx_states(tx_ids)
+    for tx_id in tx_ids:
+        if states.get(tx_id) in ("signed", "broadcast") \
+                and outbox.advance(store.tx(tx_id)).state in ("signed", "broadcast"):
+            return
+
+
+def submit(run: Run, store_new: Callable[[dict[str, PlannedCall]], None] | None
+           ) -> tuple[int, ...]:
+    """Under the writer lock: settle what earlier runs left open, store this run's batches
+    (``store_new``, given the dict for planned calls), send every unstarted batch and wait as
+    ``options.wait_until`` says. Returns the ids of the batches earlier runs left open."""
+    store, ledger, scope, options = run.store, run.ledger, run.scope, run.options
+    outbox = Outbox(store, ledger.client, run.policy, landed=landed_check(ledger, store),
+                    checkpoint=run.checkpoint, idle=run.idle)
+    left_open = {tx.batch_id for tx in store.open_txs(scope.chain_id, scope.exporter)}
+    left_open |= {b.id for b in store.unstarted_batches(scope)}
+    resumed = tuple(sorted(i for i in left_open if i is not None))
+    outbox.reconcile()  # settle earlier runs before signing anything new
+    calls: dict[str, PlannedCall] = {}
+    if store_new is not None:
+        store_new(calls)
+        if run.checkpoint is not None:
+            run.checkpoint("stored", None)
+    sent: list[int] = [tx.id for tx in store.open_txs(scope.chain_id, scope.exporter)]
+    for batch in store.unstarted_batches(scope):
+        while outbox.in_flight(sent) >= outbox.policy.max_in_flight:
+            outbox.idle()
+            _advance_oldest(outbox, store, sent)
+        tx = _send_batch(outbox, ledger, store, batch, calls)
+        sent.append(tx.id)
+        if run.checkpoint is not None:
+            run.checkpoint("between_batches", tx)
+    if options.wait_until != "sent":
+        outbox.wait(sent, until=options.wait_until)
+        # a dropped (or failed) transaction freed its batch: send it again, wait once more
+        for _ in range(_RESEND_ROUNDS):
+            if not store.unstarted_batches(scope):
+                break
+            for batch in store.unstarted_batches(scope):
+                sent.append(_send_batch(outbox, ledger, store, batch, calls).id)
+            outbox.wait(sent, until=options.wait_until)
+    return resumed
