@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes Debian's Chromium available for the browser tests (tests/test_web*.py).
+# Makes Debian's Chromium available for the browser tests (tests/browser/).
 #
 # Idempotent: does nothing when /usr/bin/chromium is already there. As root it installs the
 # `chromium` package with apt-get (printing each step); as another user it prints a loud notice
