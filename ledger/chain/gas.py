@@ -145,10 +145,10 @@ class BatchGasModel:
     """Execution gas of ``recordShipments``: a fixed part plus a part per shipment.
 
     Defaults are upper bounds of what ``eth_estimateGas`` reports on Anvil 1.7.1 (measured:
-    ~30,100 fixed and ~2,045 per shipment beyond 1,000 shipments; ``tests/unit/chain/test_chain_gas.py``
-    checks the bound against the node): the fixed part covers the role check, the factor-set
-    lookup, the batch slot (a fresh SSTORE) and the batch event; the per-shipment part one LOG2
-    with 96 data bytes and its loop.
+    ~30,100 fixed and ~2,045 per shipment beyond 1,000 shipments;
+    ``tests/unit/chain/test_chain_gas.py`` checks the bound against the node): the fixed part
+    covers the role check, the factor-set lookup, the batch slot (a fresh SSTORE) and the batch
+    event; the per-shipment part one LOG2 with 96 data bytes and its loop.
     """
 
     fixed_exec_gas: int = 36_000
