@@ -390,7 +390,7 @@ def compute_batch(shipments: Sequence[Shipment] | ShipmentFrame, factor_set: Fac
         first_mass = _first_transport_mass(mass, is_hub, starts, n_legs)
         for i in with_goods:
             production, cbam, goods = goods_emissions(frame.products[i], int(first_mass[i]),
-                                                      factor_set)
+                                                      factor_set, frame.consignment(i))
             row = int(frame.rows[i])
             for name, message in goods:
                 problems.append(InputProblem(message, str(frame.ids[i]),

@@ -8,6 +8,7 @@ So both file forms accept and reject the same things.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +20,7 @@ import pandas as pd
 
 from ledger.errors import InputError, InputProblem
 from ledger.factors.distances import location_syntax_problem
+from ledger.inputs.consignment import Consignment, consignment_from_mapping
 from ledger.inputs.frame import (
     CSV_COLUMN_OF,
     GOODS_COLUMNS,
@@ -45,7 +47,10 @@ from ledger.inputs.shipments import (
 
 __all__ = ["decimal_fast", "read_csv_frame"]
 
-_NESTED_OF = {v: k for k, v in CSV_COLUMN_OF.items()}
+#: CSV column -> field of the nested form (the most specific field a column names).
+_NESTED_OF = {v: k for k, v in CSV_COLUMN_OF.items()
+              if not any(o.startswith((k + ".", k + "[")) for o in CSV_COLUMN_OF)}
+_PATH_PART = re.compile(r"([a-z_]+)(?:\[([0-9]+)\])?")
 _NONE = NONE
 
 
@@ -298,10 +303,11 @@ def read_csv_frame(path: Path | str, *,
         legs = legs.iloc[order].reset_index(drop=True)
     _check_shipment_rules(legs, np.asarray(ship_ids, dtype=object), problems)
     first_rows = _first_rows(legs, len(ship_ids))
-    exporters, products = _read_goods(df, ship_codes, np.asarray(ship_ids, dtype=object),
-                                      line, problems)
+    exporters, products, consignments = _read_goods(
+        df, ship_codes, np.asarray(ship_ids, dtype=object), line, problems)
     frame = ShipmentFrame(ids=np.asarray(ship_ids, dtype=object), rows=first_rows,
-                          exporters=exporters, products=products, legs=legs)
+                          exporters=exporters, products=products, legs=legs,
+                          consignments=consignments)
     if problems:
         problems.sort(key=lambda p: (p.row or 0, p.field or ""))
         if collect is None:
@@ -444,16 +450,40 @@ def _check_shipment_rules(legs: pd.DataFrame, ship_ids: npt.NDArray[np.object_],
                                      ship_ids[s], first, "mode"))
 
 
+def _nested(chosen: dict[str, str]) -> dict[str, Any]:
+    """The nested form of a shipment's columns (``precursor_2_cn_code`` ->
+    ``product.production.precursors[2].cn_code``)."""
+    out: dict[str, Any] = {}
+    for column, value in chosen.items():
+        parts = _NESTED_OF[column].split(".")
+        node = out
+        for part in parts[:-1]:
+            match = _PATH_PART.fullmatch(part)
+            assert match is not None
+            name, index = match.group(1), match.group(2)
+            if index is None:
+                node = node.setdefault(name, {})
+                continue
+            items = node.setdefault(name, [])
+            while len(items) < int(index):
+                items.append({})
+            node = items[int(index) - 1]
+        node[parts[-1]] = value
+    return out
+
+
 def _read_goods(df: pd.DataFrame, ship_codes: npt.NDArray[np.intp],
                 ship_ids: npt.NDArray[np.object_], line: Int64Array,
-                problems: list[InputProblem]) -> tuple[list[str | None], list[Product | None]]:
+                problems: list[InputProblem],
+                ) -> tuple[list[str | None], list[Product | None], list[Consignment | None]]:
     """Shipment-level columns: the same on every row that gives them, then validated."""
     count = len(ship_ids)
     exporters: list[str | None] = [None] * count
     products: list[Product | None] = [None] * count
+    consignments: list[Consignment | None] = []
     present = [c for c in GOODS_COLUMNS if c in df.columns]
     if not present:
-        return exporters, products
+        return exporters, products, consignments
     values = df[present].to_numpy(object)
     filled = np.nonzero((values != "").any(axis=1) & (ship_codes >= 0))[0]
     by_ship: dict[int, list[int]] = {}
@@ -476,20 +506,16 @@ def _read_goods(df: pd.DataFrame, ship_codes: npt.NDArray[np.intp],
                     chosen[column], where[column] = value, int(line[i])
         first = int(line[rows[0]])
         found: list[InputProblem] = []
-        reader = FieldReader({"exporter": chosen.get("exporter")}, found, sid, first, "")
+        nested = _nested(chosen)
+        reader = FieldReader(nested, found, sid, first, "")
         exporters[s] = reader.text("exporter")
-        product_map: dict[str, Any] = {
-            _NESTED_OF[c].removeprefix("product."): v for c, v in chosen.items()
-            if c.startswith(("product_description", "cn_code", "country_of_origin",
-                             "net_mass_kg", "cbam_year"))}
-        production = {_NESTED_OF[c].removeprefix("product.production."): v
-                      for c, v in chosen.items()
-                      if c.startswith(("production_", "electricity_"))}
-        if production:
-            product_map["production"] = production
-        if product_map:
-            products[s] = product_from_mapping(product_map, reader)
+        if "product" in nested:
+            products[s] = product_from_mapping(nested["product"], reader)
+        if "consignment" in nested:
+            if not consignments:
+                consignments = [None] * count
+            consignments[s] = consignment_from_mapping(nested["consignment"], reader)
         for p in found:
             column = CSV_COLUMN_OF.get(p.field or "", p.field or "")
             problems.append(InputProblem(p.message, sid, where.get(column, first), column))
-    return exporters, products
+    return exporters, products, consignments
