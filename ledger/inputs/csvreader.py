@@ -450,26 +450,40 @@ def _check_shipment_rules(legs: pd.DataFrame, ship_ids: npt.NDArray[np.object_],
                                      ship_ids[s], first, "mode"))
 
 
+def _steps(path: str) -> tuple[list[tuple[str, int | None]], str]:
+    """(key, list index or None) of each parent of a nested field, and its last key."""
+    *parents, last = path.split(".")
+    steps: list[tuple[str, int | None]] = []
+    for part in parents:
+        match = _PATH_PART.fullmatch(part)
+        assert match is not None
+        steps.append((match.group(1), None if match.group(2) is None else int(match.group(2))))
+    return steps, last
+
+
+_STEPS = {column: _steps(path) for column, path in _NESTED_OF.items()}
+
+
 def _nested(chosen: dict[str, str]) -> dict[str, Any]:
     """The nested form of a shipment's columns (``precursor_2_cn_code`` ->
     ``product.production.precursors[2].cn_code``)."""
     out: dict[str, Any] = {}
     for column, value in chosen.items():
-        parts = _NESTED_OF[column].split(".")
+        steps, last = _STEPS[column]
         node = out
-        for part in parts[:-1]:
-            match = _PATH_PART.fullmatch(part)
-            assert match is not None
-            name, index = match.group(1), match.group(2)
+        for name, index in steps:
             if index is None:
                 node = node.setdefault(name, {})
                 continue
             items = node.setdefault(name, [])
-            while len(items) < int(index):
+            while len(items) < index:
                 items.append({})
-            node = items[int(index) - 1]
-        node[parts[-1]] = value
+            node = items[index - 1]
+        node[last] = value
     return out
+
+
+_PRODUCT_COLUMNS = frozenset(c for c, path in _NESTED_OF.items() if path.startswith("product."))
 
 
 def _read_goods(df: pd.DataFrame, ship_codes: npt.NDArray[np.intp],
@@ -484,38 +498,68 @@ def _read_goods(df: pd.DataFrame, ship_codes: npt.NDArray[np.intp],
     present = [c for c in GOODS_COLUMNS if c in df.columns]
     if not present:
         return exporters, products, consignments
-    values = df[present].to_numpy(object)
-    filled = np.nonzero((values != "").any(axis=1) & (ship_codes >= 0))[0]
-    by_ship: dict[int, list[int]] = {}
-    for i in filled.tolist():
-        by_ship.setdefault(int(ship_codes[i]), []).append(i)
-    for s, rows in by_ship.items():
+    valid = ship_codes >= 0
+    first_line = np.full(count, np.iinfo(np.int64).max, dtype=np.int64)
+    chosen: dict[int, dict[str, str]] = {}
+    #: per column: shipments that give it (sorted) and the line where each first does
+    where_of: dict[str, tuple[npt.NDArray[np.intp], Int64Array]] = {}
+    for column in present:
+        raw = df[column]
+        given = (raw != "").to_numpy() & valid
+        if not given.any():
+            continue
+        rows = np.nonzero(given)[0]
+        np.minimum.at(first_line, ship_codes[rows], line[rows])
+        text = raw.iloc[rows].str.strip().to_numpy(object)
+        keep = text != ""
+        rows, text = rows[keep], text[keep]
+        ships = ship_codes[rows]
+        unique, first_at = np.unique(ships, return_index=True)
+        values = text[first_at]
+        where_of[column] = (unique, line[rows[first_at]])
+        differs = np.nonzero(text != values[np.searchsorted(unique, ships)])[0]
+        for k in differs.tolist():
+            u = int(np.searchsorted(unique, ships[k]))
+            problems.append(InputProblem(
+                f"conflicting values for a shipment-level column: {values[u]!r} "
+                f"(row {int(line[rows[first_at[u]]])}) and {text[k]!r}", str(ship_ids[ships[k]]),
+                int(line[rows[k]]), column))
+        for ship, value in zip(unique.tolist(), values.tolist(), strict=True):
+            chosen.setdefault(ship, {})[column] = value
+
+    def where(column: str, s: int, default: int) -> int:
+        found = where_of.get(column)
+        if found is None:
+            return default
+        k = int(np.searchsorted(found[0], s))
+        return int(found[1][k]) if k < len(found[0]) and found[0][k] == s else default
+
+    # shipments of a file often carry the same goods: a valid product is read once
+    known: dict[tuple[tuple[str, str], ...], Product] = {}
+    for s in np.nonzero(first_line < np.iinfo(np.int64).max)[0].tolist():
         sid = str(ship_ids[s])
-        chosen: dict[str, str] = {}
-        where: dict[str, int] = {}
-        for i in rows:
-            for j, column in enumerate(present):
-                value = str(values[i, j]).strip()
-                if not value:
-                    continue
-                if column in chosen and chosen[column] != value:
-                    problems.append(InputProblem(
-                        f"conflicting values for a shipment-level column: {chosen[column]!r} "
-                        f"(row {where[column]}) and {value!r}", sid, int(line[i]), column))
-                elif column not in chosen:
-                    chosen[column], where[column] = value, int(line[i])
-        first = int(line[rows[0]])
+        shipment_chosen = chosen.get(s, {})
+        product_key = tuple(sorted((c, v) for c, v in shipment_chosen.items()
+                                   if c in _PRODUCT_COLUMNS))
+        if product_key in known:
+            products[s] = known[product_key]
+            shipment_chosen = {c: v for c, v in shipment_chosen.items()
+                               if c not in _PRODUCT_COLUMNS}
+        first = int(first_line[s])
         found: list[InputProblem] = []
-        nested = _nested(chosen)
+        nested = _nested(shipment_chosen)
         reader = FieldReader(nested, found, sid, first, "")
         exporters[s] = reader.text("exporter")
         if "product" in nested:
-            products[s] = product_from_mapping(nested["product"], reader)
+            before = len(found)
+            products[s] = product = product_from_mapping(nested["product"], reader)
+            if product is not None and len(found) == before:
+                known[product_key] = product
         if "consignment" in nested:
             if not consignments:
                 consignments = [None] * count
             consignments[s] = consignment_from_mapping(nested["consignment"], reader)
         for p in found:
             column = CSV_COLUMN_OF.get(p.field or "", p.field or "")
-            problems.append(InputProblem(p.message, sid, where.get(column, first), column))
+            problems.append(InputProblem(p.message, sid, where(column, s, first), column))
     return exporters, products, consignments
