@@ -11,17 +11,21 @@ import copy
 import csv
 import io
 import json
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger.cli.main import main
 from ledger.errors import InputError
 from ledger.factors.factorset import FactorSet, load_factor_set
 from ledger.footprint.batch import compute_batch
 from ledger.footprint.single import compute_shipment, compute_shipments
-from ledger.inputs.consignment import eori_problem, incoterm_problem
+from ledger.inputs.consignment import INCOTERMS_2020, eori_problem, incoterm_problem
 from ledger.inputs.frame import CSV_COLUMN_OF, GOODS_COLUMNS, LEG_COLUMNS, ShipmentFrame
 from ledger.inputs.read import read_shipments
 from ledger.inputs.shipments import Shipment, shipments_from_json
@@ -391,3 +395,62 @@ def test_forms_of_eori_and_incoterm() -> None:
         assert incoterm_problem(rule) is None
     for bad in ("DAT", "DDU", "fob", "CIF "):
         assert incoterm_problem(bad) is not None
+
+
+# -- both forms, any consignment -----------------------------------------------------------
+
+DAY = st.dates(min_value=date(2026, 1, 1), max_value=date(2027, 12, 31))
+NAME = st.text(alphabet="abcdefghij ABC.-", min_size=1, max_size=20).map(str.strip).filter(bool)
+EORI = st.from_regex(r"[A-Z]{2}[A-Z0-9]{1,15}", fullmatch=True)
+PER_T = st.decimals(min_value=Decimal("0.001"), max_value=Decimal(20), places=3)
+
+
+@st.composite
+def consignment_items(draw: st.DrawFn, number: int) -> dict[str, Any]:
+    item = _one()
+    item["shipment_id"] = f"S-{number}"
+    dispatch = draw(DAY)
+    consignment: dict[str, Any] = {"dispatch_date": dispatch.isoformat()}
+    if draw(st.booleans()):
+        consignment["customs_release_date"] = (dispatch + timedelta(days=draw(
+            st.integers(0, 90)))).isoformat()
+    for party in ("importer", "declarant"):
+        if draw(st.booleans()):
+            consignment[party] = {"name": draw(NAME), "eori": draw(EORI)}
+    if draw(st.booleans()):
+        consignment["incoterm"] = draw(st.sampled_from(INCOTERMS_2020))
+        consignment["incoterm_place"] = draw(NAME)
+    for name in ("consignee", "bill_of_lading", "invoice_number"):
+        if draw(st.booleans()):
+            consignment[name] = draw(NAME)
+    item["consignment"] = consignment
+    data_type = draw(st.sampled_from(["default", "actual-unverified", "actual-verified"]))
+    production: dict[str, Any] = {"data_type": data_type}
+    if data_type != "default":
+        production["direct_t_per_t"] = str(draw(PER_T))
+        if draw(st.booleans()):
+            production["electricity_factor_t_per_mwh"] = "0.5366"
+        production["precursors"] = [
+            {"cn_code": "7213 91", "quantity_t_per_t": str(draw(PER_T))}
+            for _ in range(draw(st.integers(0, 3)))]
+    if data_type == "actual-verified":
+        production["verification"] = {"verifier": draw(NAME),
+                                      "date": draw(DAY).isoformat()}
+    item["product"]["production"] = production
+    if draw(st.booleans()):
+        item["product"].pop("installation")
+    return item
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 10**6), min_size=1, max_size=4, unique=True).flatmap(
+    lambda numbers: st.tuples(*(consignment_items(n) for n in numbers))))
+def test_csv_and_json_forms_read_the_same_consignments(
+        tmp_path_factory: pytest.TempPathFactory, items: tuple[dict[str, Any], ...]) -> None:
+    folder = tmp_path_factory.mktemp("consignments")
+    (folder / "s.csv").write_text(csv_of(list(items)), encoding="utf-8")
+    (folder / "s.json").write_text(json.dumps({"shipments": list(items)}), encoding="utf-8")
+    from_json = read_shipments(folder / "s.json")
+    assert read_shipments(folder / "s.csv") == from_json
+    for shipment in from_json:
+        assert Shipment.from_dict(json.loads(json.dumps(shipment.to_dict()))) == shipment

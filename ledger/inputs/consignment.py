@@ -34,6 +34,7 @@ __all__ = [
     "DEFINITIVE_PERIOD_START",
     "INCOTERMS_2020",
     "Consignment",
+    "Fields",
     "Installation",
     "Party",
     "Precursor",
