@@ -80,6 +80,16 @@ def _write(text: str, output: Path | None) -> None:
         raise
 
 
+def _warn(warnings: list[tuple[str, str]], shown: int = 5) -> None:
+    """Each distinct warning once on standard error, with the first shipments it concerns."""
+    by_message: dict[str, list[str]] = {}
+    for shipment_id, message in warnings:
+        by_message.setdefault(message, []).append(shipment_id)
+    for message, ids in by_message.items():
+        more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+        typer.echo(f"warning: {message} (shipments {', '.join(ids[:shown])}{more})", err=True)
+
+
 def footprint_command(
     file: Annotated[Path, typer.Argument(help="Shipments: .csv (one row per leg) or .json.")],
     *,
@@ -116,6 +126,7 @@ def footprint_command(
         problems.sort(key=lambda p: (p.row or 0, p.shipment_id or "", p.field or ""))
         raise InputError(problems)
     router.save()
+    _warn(batch.warnings())
     if output_format == "json":
         document = {"factor_set": factors.describe(),
                     "footprints": [fp.to_dict() for fp in batch.footprints()]}

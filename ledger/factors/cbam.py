@@ -12,12 +12,20 @@ For goods listed in Annex II (iron and steel except agglomerated iron ore, alumi
 only direct emissions count. A default value is one figure (the annex's direct value for those
 goods, its total otherwise), reported as direct, with no separate indirect component.
 Embedded emissions in grams: ``net_mass_kg × value_t_per_t × 1000``, exact, rounded half up.
+
+The import year is the year of the customs release date when the consignment gives one (the
+result then carries ``import_date``, ``import_quarter`` and ``year_source``); files of the first
+form give ``cbam_year`` instead, and their results are serialised exactly as before (no
+``year_source`` key: its absence means ``cbam_year``), so records computed then recompute to the
+same hash. An import date before 2026 is outside the definitive period (Regulation (EU)
+2023/956, Art. 32: the transitional period ran until 31 December 2025) and is refused.
 Codes: CN codes of 2, 4, 6 or 8 digits and TARIC codes of 10 digits, spaces and dots ignored.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from ledger.factors.cbam_defaults import CbamDefaults, DefaultValue, spaced
@@ -110,6 +118,26 @@ class CbamResult:
     annex_line: str | None = None
     default_row: str | None = None
     default_rule: str | None = None
+    #: ``default``, ``actual``, ``actual-unverified`` or ``actual-verified`` where the record
+    #: states it (None: a record of the first form, which did not).
+    data_type: str | None = None
+    import_date: str | None = None
+    #: Where the import year came from: ``customs_release_date`` or ``cbam_year``.
+    year_source: str | None = None
+
+    @property
+    def import_quarter(self) -> str | None:
+        if self.import_date is None:
+            return None
+        return f"{self.import_date[:4]}-Q{(int(self.import_date[5:7]) + 2) // 3}"
+
+    @property
+    def warning(self) -> str | None:
+        """What a reader of the result should know about it, or None."""
+        if self.in_scope and self.year_source == "cbam_year":
+            return ("the import year is taken from cbam_year: the consignment gives no "
+                    "customs_release_date (the import date that decides the CBAM year)")
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         if not self.in_scope:
@@ -131,7 +159,11 @@ class CbamResult:
             "factor_ref": self.factor_ref,
             **{name: value for name, value in (
                 ("annex_line", self.annex_line), ("default_row", self.default_row),
-                ("default_rule", self.default_rule)) if value is not None},
+                ("default_rule", self.default_rule), ("data_type", self.data_type)
+            ) if value is not None},
+            **({"import_date": self.import_date, "import_quarter": self.import_quarter,
+                "year_source": self.year_source}
+               if self.year_source == "customs_release_date" else {}),
         }
 
 
@@ -153,12 +185,15 @@ def _fmt(value_u: int) -> str:
 def embedded_emissions(
     scope: CbamScope, defaults: CbamDefaults, *, cn: str, country: str | None,
     year: int | None, mass_g: int, net_mass_kg: str,
-    actual_u: tuple[int, int] | None,
+    actual_u: tuple[int, int] | None, import_date: date | None = None,
+    data_type: str | None = None,
 ) -> CbamResult | tuple[str, str]:
     """CBAM embedded emissions for ``mass_g`` grams of goods, or (field, problem) preventing them.
 
     ``actual_u`` is the installation's (direct, indirect) specific emissions in 10**-6 t CO2e
-    per tonne when the record declares actual data.
+    per tonne when the record declares actual data. ``import_date`` (the customs release
+    date), when given, decides the import year instead of ``year``; problems about it name the
+    field ``customs_release_date``. ``data_type`` is stated in the result.
     """
     match = scope.classify(cn)
     if isinstance(match, str):
@@ -169,9 +204,19 @@ def embedded_emissions(
     if country is None:
         return "country_of_origin", "a CBAM good needs its country of origin"
     indirect_counted = not match.annex_ii
+    year_field = "cbam_year"
+    if import_date is not None:
+        year, year_field = import_date.year, "customs_release_date"
+        if import_date.year < 2026:
+            return year_field, (
+                f"customs_release_date {import_date.isoformat()} is before the CBAM definitive "
+                "period (from 1 January 2026; Regulation (EU) 2023/956, Art. 32): no "
+                "definitive-period figure for goods imported then")
     common = CbamResult(in_scope=True, cn_code=_spaced(cn), sector=match.sector,
                         country_of_origin=country, net_mass_kg=net_mass_kg,
-                        indirect_counted=indirect_counted)
+                        indirect_counted=indirect_counted, data_type=data_type,
+                        import_date=None if import_date is None else import_date.isoformat(),
+                        year_source=year_field if year is not None else None)
     if actual_u is not None:
         direct_u, indirect_u = actual_u
         direct_g = _grams(mass_g, direct_u)
@@ -190,14 +235,15 @@ def embedded_emissions(
     found = defaults.resolve(cn, country, year, direct_only=match.annex_ii,
                              sector=match.sector)
     if isinstance(found, tuple):
-        return found
+        return (year_field if found[0] == "cbam_year" else found[0]), found[1]
     return _with_default(common, found, mass_g)
 
 
 def _year_problem(year: int | None) -> str | None:
     if year is None:
-        return ("a CBAM good on default values needs cbam_year (the import year) to choose "
-                "the mark-up of that year")
+        return ("a CBAM good on default values needs its import date (the consignment's "
+                "customs_release_date) or, in files of the first form, cbam_year (the import "
+                "year) to choose the mark-up of that year")
     if year < 2026:
         return (f"cbam_year {year}: the definitive-period default values apply from 2026 (no "
                 "transitional-period defaults are loaded)")

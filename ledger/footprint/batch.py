@@ -122,6 +122,13 @@ class BatchFootprint:
     def footprints(self) -> list[ShipmentFootprint]:
         return [self.footprint(i) for i in range(len(self.ids))]
 
+    def warnings(self) -> list[tuple[str, str]]:
+        """(shipment id, message) of what a reader of the results should know: e.g. a CBAM
+        import year taken from ``cbam_year`` because the consignment has no customs release
+        date."""
+        return [(str(self.ids[i]), c.warning) for i, c in sorted(self.cbams.items())
+                if c.warning is not None]
+
     def shipment_table(self) -> pd.DataFrame:
         """One row per shipment, decimals as text."""
         return pd.DataFrame(self.shipment_columns())
@@ -390,7 +397,7 @@ def compute_batch(shipments: Sequence[Shipment] | ShipmentFrame, factor_set: Fac
         first_mass = _first_transport_mass(mass, is_hub, starts, n_legs)
         for i in with_goods:
             production, cbam, goods = goods_emissions(frame.products[i], int(first_mass[i]),
-                                                      factor_set)
+                                                      factor_set, frame.consignment(i))
             row = int(frame.rows[i])
             for name, message in goods:
                 problems.append(InputProblem(message, str(frame.ids[i]),

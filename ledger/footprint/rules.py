@@ -14,6 +14,7 @@ from ledger.factors.cbam import CbamResult, embedded_emissions, normalise_cn, ou
 from ledger.factors.factorset import FactorSet
 from ledger.footprint.exact import format_scaled, mul3_round
 from ledger.footprint.models import ProductionResult
+from ledger.inputs.consignment import Consignment
 from ledger.inputs.shipments import Product
 
 __all__ = ["goods_emissions", "grand_total", "hub_refs", "scaled"]
@@ -32,8 +33,16 @@ def hub_refs(ttw_u: int, wtw_u: int) -> tuple[str, str]:
 
 def goods_emissions(
     product: Product | None, first_mass_g: int, factor_set: FactorSet,
+    consignment: Consignment | None = None,
 ) -> tuple[ProductionResult | None, CbamResult, list[tuple[str, str]]]:
-    """Production and CBAM results of a shipment's goods, and (field, message) problems."""
+    """Production and CBAM results of a shipment's goods, and (field, message) problems.
+
+    The CBAM import year is the year of the consignment's customs release date; without one,
+    the product's ``cbam_year`` (files of the first form; the result says so). The CBAM figure
+    uses the installation's actual emissions when the data type is actual
+    (``actual-unverified``, ``actual-verified``, or ``actual`` of the first form), otherwise the
+    default value of the import year.
+    """
     problems: list[tuple[str, str]] = []
     if product is None or product.cn_code is None:
         cbam = out_of_scope("no CN code on the record: not a declared CBAM good")
@@ -49,7 +58,7 @@ def goods_emissions(
     production: ProductionResult | None = None
     prod = product.production
     actual_u: tuple[int, int] | None = None
-    if prod is not None:
+    if prod is not None and prod.kind != "declared_default":
         if prod.kind == "supplier":
             direct_u = scaled(prod.direct_t_per_t, 6)
             indirect_u = scaled(prod.indirect_t_per_t, 6)
@@ -57,7 +66,7 @@ def goods_emissions(
             indirect_g = mul3_round(mass_g, 10**6, indirect_u)
             production = ProductionResult("supplier", prod.data_type, net_mass_kg, basis,
                                           direct_g, indirect_g, direct_g + indirect_g, None)
-            if prod.data_type == "actual":
+            if prod.actual:
                 actual_u = (direct_u, indirect_u)
         elif prod.kind == "electricity":
             found = factor_set.grid.get(prod.grid or "")
@@ -79,15 +88,36 @@ def goods_emissions(
                                               direct_g, 0, direct_g, ref)
     if product.cn_code is not None:
         cn = normalise_cn(product.cn_code) or ""
+        import_date = None if consignment is None else consignment.customs_release_date
+        if import_date is not None and product.cbam_year not in (None, import_date.year):
+            problems.append(("product.cbam_year", f"cbam_year {product.cbam_year} is not the "
+                             f"year of the customs_release_date {import_date.isoformat()}, "
+                             "which decides the import year; leave cbam_year out"))
+            return production, cbam, problems
         result = embedded_emissions(
             factor_set.cbam_scope, factor_set.cbam_defaults, cn=cn,
             country=product.country_of_origin, year=product.cbam_year, mass_g=mass_g,
-            net_mass_kg=net_mass_kg, actual_u=actual_u)
+            net_mass_kg=net_mass_kg, actual_u=actual_u, import_date=import_date,
+            data_type=_stated_data_type(product, import_date is not None, actual_u is not None))
         if isinstance(result, tuple):
-            problems.append((f"product.{result[0]}", result[1]))
+            owner = "consignment" if result[0] == "customs_release_date" else "product"
+            problems.append((f"{owner}.{result[0]}", result[1]))
         else:
             cbam = result
     return production, cbam, problems
+
+
+def _stated_data_type(product: Product, dated: bool, actual: bool) -> str | None:
+    """The data type the CBAM result states: for records with consignment dates or a data type
+    of the definitive-period form; None for records of the first form (serialised as before)."""
+    prod = product.production
+    declared = None if prod is None else prod.data_type
+    if declared in ("actual-unverified", "actual-verified") or (
+            prod is not None and prod.kind == "declared_default"):
+        return declared
+    if dated:
+        return declared if actual else "default"
+    return None
 
 
 def grand_total(co2e_wtw_g: int, production: ProductionResult | None,

@@ -86,7 +86,7 @@ def _compute(shipment: Shipment, factor_set: FactorSet, router: Router,
     first = min((leg for leg in shipment.legs if leg.mode != "hub"), key=lambda x: x.order,
                 default=shipment.legs[0])
     production, cbam, goods = goods_emissions(shipment.product, scaled(first.mass_kg, 3),
-                                              factor_set)
+                                              factor_set, shipment.consignment)
     for name, message in goods:
         problems.append(InputProblem(message, shipment.shipment_id, shipment.source_row, name))
     if failed or goods:

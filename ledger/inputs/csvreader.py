@@ -8,6 +8,7 @@ So both file forms accept and reject the same things.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +20,7 @@ import pandas as pd
 
 from ledger.errors import InputError, InputProblem
 from ledger.factors.distances import location_syntax_problem
+from ledger.inputs.consignment import Consignment, consignment_from_mapping
 from ledger.inputs.frame import (
     CSV_COLUMN_OF,
     GOODS_COLUMNS,
@@ -45,7 +47,10 @@ from ledger.inputs.shipments import (
 
 __all__ = ["decimal_fast", "read_csv_frame"]
 
-_NESTED_OF = {v: k for k, v in CSV_COLUMN_OF.items()}
+#: CSV column -> field of the nested form (the most specific field a column names).
+_NESTED_OF = {v: k for k, v in CSV_COLUMN_OF.items()
+              if not any(o.startswith((k + ".", k + "[")) for o in CSV_COLUMN_OF)}
+_PATH_PART = re.compile(r"([a-z_]+)(?:\[([0-9]+)\])?")
 _NONE = NONE
 
 
@@ -298,10 +303,11 @@ def read_csv_frame(path: Path | str, *,
         legs = legs.iloc[order].reset_index(drop=True)
     _check_shipment_rules(legs, np.asarray(ship_ids, dtype=object), problems)
     first_rows = _first_rows(legs, len(ship_ids))
-    exporters, products = _read_goods(df, ship_codes, np.asarray(ship_ids, dtype=object),
-                                      line, problems)
+    exporters, products, consignments = _read_goods(
+        df, ship_codes, np.asarray(ship_ids, dtype=object), line, problems)
     frame = ShipmentFrame(ids=np.asarray(ship_ids, dtype=object), rows=first_rows,
-                          exporters=exporters, products=products, legs=legs)
+                          exporters=exporters, products=products, legs=legs,
+                          consignments=consignments)
     if problems:
         problems.sort(key=lambda p: (p.row or 0, p.field or ""))
         if collect is None:
@@ -444,52 +450,116 @@ def _check_shipment_rules(legs: pd.DataFrame, ship_ids: npt.NDArray[np.object_],
                                      ship_ids[s], first, "mode"))
 
 
+def _steps(path: str) -> tuple[list[tuple[str, int | None]], str]:
+    """(key, list index or None) of each parent of a nested field, and its last key."""
+    *parents, last = path.split(".")
+    steps: list[tuple[str, int | None]] = []
+    for part in parents:
+        match = _PATH_PART.fullmatch(part)
+        assert match is not None
+        steps.append((match.group(1), None if match.group(2) is None else int(match.group(2))))
+    return steps, last
+
+
+_STEPS = {column: _steps(path) for column, path in _NESTED_OF.items()}
+
+
+def _nested(chosen: dict[str, str]) -> dict[str, Any]:
+    """The nested form of a shipment's columns (``precursor_2_cn_code`` ->
+    ``product.production.precursors[2].cn_code``)."""
+    out: dict[str, Any] = {}
+    for column, value in chosen.items():
+        steps, last = _STEPS[column]
+        node = out
+        for name, index in steps:
+            if index is None:
+                node = node.setdefault(name, {})
+                continue
+            items = node.setdefault(name, [])
+            while len(items) < index:
+                items.append({})
+            node = items[index - 1]
+        node[last] = value
+    return out
+
+
+_PRODUCT_COLUMNS = frozenset(c for c, path in _NESTED_OF.items() if path.startswith("product."))
+
+
 def _read_goods(df: pd.DataFrame, ship_codes: npt.NDArray[np.intp],
                 ship_ids: npt.NDArray[np.object_], line: Int64Array,
-                problems: list[InputProblem]) -> tuple[list[str | None], list[Product | None]]:
+                problems: list[InputProblem],
+                ) -> tuple[list[str | None], list[Product | None], list[Consignment | None]]:
     """Shipment-level columns: the same on every row that gives them, then validated."""
     count = len(ship_ids)
     exporters: list[str | None] = [None] * count
     products: list[Product | None] = [None] * count
+    consignments: list[Consignment | None] = []
     present = [c for c in GOODS_COLUMNS if c in df.columns]
     if not present:
-        return exporters, products
-    values = df[present].to_numpy(object)
-    filled = np.nonzero((values != "").any(axis=1) & (ship_codes >= 0))[0]
-    by_ship: dict[int, list[int]] = {}
-    for i in filled.tolist():
-        by_ship.setdefault(int(ship_codes[i]), []).append(i)
-    for s, rows in by_ship.items():
+        return exporters, products, consignments
+    valid = ship_codes >= 0
+    first_line = np.full(count, np.iinfo(np.int64).max, dtype=np.int64)
+    chosen: dict[int, dict[str, str]] = {}
+    #: per column: shipments that give it (sorted) and the line where each first does
+    where_of: dict[str, tuple[npt.NDArray[np.intp], Int64Array]] = {}
+    for column in present:
+        raw = df[column]
+        given = (raw != "").to_numpy() & valid
+        if not given.any():
+            continue
+        rows = np.nonzero(given)[0]
+        np.minimum.at(first_line, ship_codes[rows], line[rows])
+        text = raw.iloc[rows].str.strip().to_numpy(object)
+        keep = text != ""
+        rows, text = rows[keep], text[keep]
+        ships = ship_codes[rows]
+        unique, first_at = np.unique(ships, return_index=True)
+        values = text[first_at]
+        where_of[column] = (unique, line[rows[first_at]])
+        differs = np.nonzero(text != values[np.searchsorted(unique, ships)])[0]
+        for k in differs.tolist():
+            u = int(np.searchsorted(unique, ships[k]))
+            problems.append(InputProblem(
+                f"conflicting values for a shipment-level column: {values[u]!r} "
+                f"(row {int(line[rows[first_at[u]]])}) and {text[k]!r}", str(ship_ids[ships[k]]),
+                int(line[rows[k]]), column))
+        for ship, value in zip(unique.tolist(), values.tolist(), strict=True):
+            chosen.setdefault(ship, {})[column] = value
+
+    def where(column: str, s: int, default: int) -> int:
+        found = where_of.get(column)
+        if found is None:
+            return default
+        k = int(np.searchsorted(found[0], s))
+        return int(found[1][k]) if k < len(found[0]) and found[0][k] == s else default
+
+    # shipments of a file often carry the same goods: a valid product is read once
+    known: dict[tuple[tuple[str, str], ...], Product] = {}
+    for s in np.nonzero(first_line < np.iinfo(np.int64).max)[0].tolist():
         sid = str(ship_ids[s])
-        chosen: dict[str, str] = {}
-        where: dict[str, int] = {}
-        for i in rows:
-            for j, column in enumerate(present):
-                value = str(values[i, j]).strip()
-                if not value:
-                    continue
-                if column in chosen and chosen[column] != value:
-                    problems.append(InputProblem(
-                        f"conflicting values for a shipment-level column: {chosen[column]!r} "
-                        f"(row {where[column]}) and {value!r}", sid, int(line[i]), column))
-                elif column not in chosen:
-                    chosen[column], where[column] = value, int(line[i])
-        first = int(line[rows[0]])
+        shipment_chosen = chosen.get(s, {})
+        product_key = tuple(sorted((c, v) for c, v in shipment_chosen.items()
+                                   if c in _PRODUCT_COLUMNS))
+        if product_key in known:
+            products[s] = known[product_key]
+            shipment_chosen = {c: v for c, v in shipment_chosen.items()
+                               if c not in _PRODUCT_COLUMNS}
+        first = int(first_line[s])
         found: list[InputProblem] = []
-        reader = FieldReader({"exporter": chosen.get("exporter")}, found, sid, first, "")
+        nested = _nested(shipment_chosen)
+        reader = FieldReader(nested, found, sid, first, "")
         exporters[s] = reader.text("exporter")
-        product_map: dict[str, Any] = {
-            _NESTED_OF[c].removeprefix("product."): v for c, v in chosen.items()
-            if c.startswith(("product_description", "cn_code", "country_of_origin",
-                             "net_mass_kg", "cbam_year"))}
-        production = {_NESTED_OF[c].removeprefix("product.production."): v
-                      for c, v in chosen.items()
-                      if c.startswith(("production_", "electricity_"))}
-        if production:
-            product_map["production"] = production
-        if product_map:
-            products[s] = product_from_mapping(product_map, reader)
+        if "product" in nested:
+            before = len(found)
+            products[s] = product = product_from_mapping(nested["product"], reader)
+            if product is not None and len(found) == before:
+                known[product_key] = product
+        if "consignment" in nested:
+            if not consignments:
+                consignments = [None] * count
+            consignments[s] = consignment_from_mapping(nested["consignment"], reader)
         for p in found:
             column = CSV_COLUMN_OF.get(p.field or "", p.field or "")
-            problems.append(InputProblem(p.message, sid, where.get(column, first), column))
-    return exporters, products
+            problems.append(InputProblem(p.message, sid, where(column, s, first), column))
+    return exporters, products, consignments

@@ -8,7 +8,7 @@ text columns are pandas categoricals. :mod:`ledger.inputs.csvreader` reads one f
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ledger.inputs.consignment import Consignment
 from ledger.inputs.shipments import (
     Leg,
     Product,
@@ -42,6 +43,16 @@ GOODS_COLUMNS = (
     "cbam_year", "production_data_type", "production_direct_t_per_t",
     "production_indirect_t_per_t", "electricity_kwh_per_t", "electricity_grid",
     "production_default_factor",
+    # consignment (per shipment)
+    "dispatch_date", "arrival_date", "customs_release_date", "importer_name", "importer_eori",
+    "declarant_name", "declarant_eori", "consignee", "bill_of_lading", "invoice_number",
+    "customs_declaration_number", "incoterm", "incoterm_place",
+    # installation and actual data of the good
+    "installation_operator", "installation_id", "installation_country", "production_route",
+    "production_electricity_factor_t_per_mwh", "verifier_name", "verifier_accreditation",
+    "verification_date",
+    *(f"precursor_{n}_{name}" for n in range(1, 10)
+      for name in ("cn_code", "quantity_t_per_t", "embedded_t_per_t")),
 )
 REQUIRED_COLUMNS = ("shipment_id", "leg", "mode", "mass_kg")
 
@@ -59,6 +70,25 @@ CSV_COLUMN_OF = {
     "product.production.electricity_kwh_per_t": "electricity_kwh_per_t",
     "product.production.grid": "electricity_grid",
     "product.production.default_factor": "production_default_factor",
+    "product.production.electricity_factor_t_per_mwh": "production_electricity_factor_t_per_mwh",
+    "product.production.verification": "verifier_name",
+    "product.production.verification.verifier": "verifier_name",
+    "product.production.verification.accreditation": "verifier_accreditation",
+    "product.production.verification.date": "verification_date",
+    "product.production.precursors": "precursor_1_cn_code",
+    **{f"product.production.precursors[{n}].{name}": f"precursor_{n}_{name}"
+       for n in range(1, 10) for name in ("cn_code", "quantity_t_per_t", "embedded_t_per_t")},
+    "product.installation": "installation_id",
+    "product.installation.operator": "installation_operator",
+    "product.installation.installation_id": "installation_id",
+    "product.installation.country": "installation_country",
+    "product.installation.production_route": "production_route",
+    **{f"consignment.{name}": name for name in (
+        "dispatch_date", "arrival_date", "customs_release_date", "consignee", "bill_of_lading",
+        "invoice_number", "customs_declaration_number", "incoterm", "incoterm_place")},
+    **{f"consignment.{party}.{name}": f"{party}_{name}" for party in ("importer", "declarant")
+       for name in ("name", "eori")},
+    "consignment": "customs_release_date",
     "exporter": "exporter",
 }
 Int64Array = npt.NDArray[np.int64]
@@ -76,9 +106,14 @@ class ShipmentFrame:
     exporters: list[str | None]
     products: list[Product | None]
     legs: pd.DataFrame
+    #: Consignment data per shipment; empty when no shipment of the frame has any.
+    consignments: list[Consignment | None] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def consignment(self, i: int) -> Consignment | None:
+        return self.consignments[i] if self.consignments else None
 
     def without(self, shipment_ids: set[str]) -> ShipmentFrame:
         """The frame less the named shipments."""
@@ -91,7 +126,9 @@ class ShipmentFrame:
         kept = np.nonzero(keep)[0].tolist()
         return ShipmentFrame(ids=self.ids[keep], rows=self.rows[keep],
                              exporters=[self.exporters[i] for i in kept],
-                             products=[self.products[i] for i in kept], legs=legs)
+                             products=[self.products[i] for i in kept], legs=legs,
+                             consignments=[self.consignments[i] for i in kept]
+                             if self.consignments else [])
 
     @classmethod
     def from_shipments(cls, shipments: Sequence[Shipment]) -> ShipmentFrame:
@@ -139,6 +176,8 @@ class ShipmentFrame:
             exporters=[s.exporter for s in shipments],
             products=[s.product for s in shipments],
             legs=legs,
+            consignments=[s.consignment for s in shipments]
+            if any(s.consignment is not None for s in shipments) else [],
         )
 
     def to_shipments(self) -> list[Shipment]:
@@ -171,7 +210,8 @@ class ShipmentFrame:
                 hub_co2e_wtw_kg_per_t=dec(cols["hub_wtw_u"][i], 6),
                 source_row=None if cols["row"][i] == _NONE else cols["row"][i]))
         return [Shipment(shipment_id=str(sid), legs=tuple(legs), exporter=exp, product=prod,
-                         source_row=None if row == _NONE else int(row))
-                for sid, legs, exp, prod, row in zip(self.ids, legs_by_ship, self.exporters,
-                                                     self.products, self.rows.tolist(),
-                                                     strict=True)]
+                         source_row=None if row == _NONE else int(row),
+                         consignment=self.consignment(i))
+                for i, (sid, legs, exp, prod, row) in enumerate(zip(
+                    self.ids, legs_by_ship, self.exporters, self.products, self.rows.tolist(),
+                    strict=True))]

@@ -7,6 +7,9 @@ Two file forms carry the same content (see docs/shipments-format.md), both read 
 - JSON, nested and iLEAP-like (``{"shipments": [{..., "legs": [...]}]}``), read here
   (:func:`shipments_from_json`).
 
+The consignment data of a shipment (dates, importer, references, Incoterm) and the installation
+of its goods are modelled in :mod:`ledger.inputs.consignment`.
+
 Every problem of a file is collected and raised together as one :class:`InputError`, each naming
 the shipment, the row (CSV line number; for JSON the shipment's position) and the field.
 Numbers are exact decimals (strings in JSON are preferred, as in iLEAP); no float is kept.
@@ -23,6 +26,18 @@ from typing import Any
 from ledger.errors import InputError, InputProblem
 from ledger.factors.cbam import normalise_cn
 from ledger.factors.distances import location_syntax_problem
+from ledger.inputs.consignment import (
+    ACTUAL_DATA_TYPES,
+    DATA_TYPES,
+    Consignment,
+    Installation,
+    Precursor,
+    Verification,
+    consignment_from_mapping,
+    installation_from_mapping,
+    precursors_from_list,
+    verification_from_mapping,
+)
 
 __all__ = [
     "BOOL_FALSE",
@@ -54,7 +69,6 @@ MODES = (*TRANSPORT_MODES, "hub")
 LADEN_STATES = {"average": "average", "50": "50", "50%": "50", "100": "100", "100%": "100"}
 BOOL_TRUE = frozenset({"true", "yes", "1"})
 BOOL_FALSE = frozenset({"false", "no", "0"})
-DATA_TYPES = ("actual", "default")
 
 #: (decimal places, largest value) of each numeric field.
 LIMITS: Mapping[str, tuple[int, Decimal]] = {
@@ -66,6 +80,9 @@ LIMITS: Mapping[str, tuple[int, Decimal]] = {
     "direct_t_per_t": (6, Decimal(10**4)),
     "indirect_t_per_t": (6, Decimal(10**4)),
     "electricity_kwh_per_t": (3, Decimal(10**8)),
+    "electricity_factor_t_per_mwh": (6, Decimal(10)),
+    "quantity_t_per_t": (6, Decimal(10**4)),
+    "embedded_t_per_t": (6, Decimal(10**4)),
 }
 
 _NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)?$")
@@ -169,7 +186,13 @@ class Leg:
 
 @dataclass(frozen=True)
 class Production:
-    """Cradle-to-gate emissions of the goods: supplier data, electricity use, or a default."""
+    """Cradle-to-gate emissions of the goods: supplier data, electricity use, or a default.
+
+    Supplier data carry the data type of the good's emissions (:data:`DATA_TYPES`): its
+    specific embedded emissions (direct, indirect), and for actual data the electricity
+    emission factor, the precursors and, for ``actual-verified``, the verification. A data type
+    ``default`` alone (no figures) declares that the CBAM default value applies.
+    """
 
     data_type: str | None = None
     direct_t_per_t: Decimal | None = None
@@ -177,6 +200,9 @@ class Production:
     electricity_kwh_per_t: Decimal | None = None
     grid: str | None = None
     default_factor: str | None = None
+    electricity_factor_t_per_mwh: Decimal | None = None
+    verification: Verification | None = None
+    precursors: tuple[Precursor, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -184,17 +210,30 @@ class Production:
             return "electricity"
         if self.default_factor is not None:
             return "product_default"
+        if self.direct_t_per_t is None and self.indirect_t_per_t is None \
+                and self.data_type == "default":
+            return "declared_default"
         return "supplier"
+
+    @property
+    def actual(self) -> bool:
+        """Whether the CBAM figure uses these (the installation's actual) emissions."""
+        return self.kind == "supplier" and self.data_type in ACTUAL_DATA_TYPES
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name in ("data_type", "grid", "default_factor"):
             if getattr(self, name) is not None:
                 out[name] = getattr(self, name)
-        for name in ("direct_t_per_t", "indirect_t_per_t", "electricity_kwh_per_t"):
+        for name in ("direct_t_per_t", "indirect_t_per_t", "electricity_kwh_per_t",
+                     "electricity_factor_t_per_mwh"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = format_decimal(value)
+        if self.verification is not None:
+            out["verification"] = self.verification.to_dict()
+        if self.precursors:
+            out["precursors"] = [p.to_dict(format_decimal) for p in self.precursors]
         return out
 
 
@@ -208,6 +247,7 @@ class Product:
     net_mass_kg: Decimal | None = None
     cbam_year: int | None = None
     production: Production | None = None
+    installation: Installation | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -218,26 +258,35 @@ class Product:
             out["net_mass_kg"] = format_decimal(self.net_mass_kg)
         if self.production is not None:
             out["production"] = self.production.to_dict()
+        if self.installation is not None:
+            out["installation"] = self.installation.to_dict()
         return out
 
 
 @dataclass(frozen=True)
 class Shipment:
-    """A shipment: its id, ordered legs, and optional exporter and product data."""
+    """A shipment: its id, ordered legs, and optional exporter, product and consignment data."""
 
     shipment_id: str
     legs: tuple[Leg, ...]
     exporter: str | None = None
     product: Product | None = None
     source_row: int | None = field(default=None, compare=False)
+    consignment: Consignment | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-able dict of exactly the inputs that matter (numbers as decimal strings)."""
+        """A JSON-able dict of exactly the inputs that matter (numbers as decimal strings).
+
+        Fields that are not given are left out, so a shipment without consignment or
+        installation data has the dict (and the record hash) it had before those existed.
+        """
         out: dict[str, Any] = {"shipment_id": self.shipment_id}
         if self.exporter is not None:
             out["exporter"] = self.exporter
         if self.product is not None:
             out["product"] = self.product.to_dict()
+        if self.consignment is not None:
+            out["consignment"] = self.consignment.to_dict()
         out["legs"] = [leg.to_dict() for leg in self.legs]
         return out
 
@@ -262,6 +311,11 @@ class FieldReader:
     def problem(self, name: str, message: str) -> None:
         self.problems.append(InputProblem(message, self.shipment_id, self.row,
                                           self.prefix + name))
+
+    def nested(self, data: Mapping[str, Any], prefix: str) -> FieldReader:
+        """A reader of an object inside this one (``prefix`` is its key and a dot)."""
+        return FieldReader(data, self.problems, self.shipment_id, self.row,
+                           self.prefix + prefix)
 
     def text(self, name: str) -> str | None:
         value = self.data.get(name)
@@ -341,6 +395,9 @@ def product_problems(product: Product) -> list[tuple[str, str]]:
     variants = [prod.direct_t_per_t is not None or prod.indirect_t_per_t is not None,
                 prod.electricity_kwh_per_t is not None or prod.grid is not None,
                 prod.default_factor is not None]
+    if prod.kind == "declared_default" and not any(variants):
+        out.extend(_actual_only(prod))
+        return out
     if sum(variants) != 1:
         out.append(("production", "give exactly one of: supplier data (direct_t_per_t, "
                     "indirect_t_per_t, data_type), electricity_kwh_per_t with grid, or "
@@ -355,7 +412,31 @@ def product_problems(product: Product) -> list[tuple[str, str]]:
         out.append(("production.grid", "electricity use needs both electricity_kwh_per_t and "
                     "grid (a grid factor key)"))
     if prod.data_type is not None and not variants[0]:
-        out.append(("production.data_type", "data_type applies to supplier data only"))
+        out.append(("production.data_type", "data_type applies to supplier data (or "
+                    "default alone)"))
+    out.extend(_actual_only(prod))
+    return out
+
+
+def _actual_only(prod: Production) -> list[tuple[str, str]]:
+    """The rules of actual data: what only actual data carry, and the verifier of verified data
+    (Regulation (EU) 2023/956, Art. 8: actual embedded emissions are verified by an accredited
+    verifier)."""
+    out: list[tuple[str, str]] = []
+    actual = prod.data_type in ACTUAL_DATA_TYPES
+    for name, given in (("electricity_factor_t_per_mwh",
+                         prod.electricity_factor_t_per_mwh is not None),
+                        ("precursors", bool(prod.precursors))):
+        if given and not actual:
+            out.append((f"production.{name}", f"{name} applies to actual data only (data_type "
+                        "actual-unverified or actual-verified)"))
+    if prod.data_type == "actual-verified":
+        if prod.verification is None or prod.verification.verifier is None:
+            out.append(("production.verification.verifier", "data_type actual-verified needs "
+                        "the verifier's name (verification.verifier)"))
+    elif prod.verification is not None:
+        out.append(("production.verification", "a verification applies to data_type "
+                    "actual-verified only"))
     return out
 
 
@@ -410,17 +491,24 @@ def _leg_from_mapping(data: Any, index: int, fields_of: FieldReader) -> Leg | No
     return leg if len(f.problems) == before else None
 
 
+def _cn_problem(text: str) -> str | None:
+    if normalise_cn(text) is None:
+        return (f"{text!r} is not a CN code (2, 4, 6 or 8 digits, e.g. 7318 15) or TARIC "
+                "code (10 digits)")
+    return None
+
+
 def product_from_mapping(data: Any, f: FieldReader) -> Product | None:
     if data is None:
         return None
     if not isinstance(data, Mapping):
         f.problem("product", "expected an object")
         return None
-    p = FieldReader(data, f.problems, f.shipment_id, f.row, "product.")
+    p = f.nested(data, "product.")
     before = len(p.problems)
     cn = p.text("cn_code")
-    if cn is not None and normalise_cn(cn) is None:
-        p.problem("cn_code", f"{cn!r} is not a CN code (2, 4, 6 or 8 digits, e.g. 7318 15)")
+    if cn is not None and _cn_problem(cn):
+        p.problem("cn_code", _cn_problem(cn) or "")
     country = p.text("country_of_origin")
     if country is not None and not _COUNTRY.match(country):
         p.problem("country_of_origin", f"{country!r} is not an ISO 3166 alpha-2 code (e.g. CN)")
@@ -430,19 +518,24 @@ def product_from_mapping(data: Any, f: FieldReader) -> Product | None:
         if not isinstance(raw, Mapping):
             p.problem("production", "expected an object")
         else:
-            q = FieldReader(raw, f.problems, f.shipment_id, f.row, "product.production.")
+            q = p.nested(raw, "production.")
             data_type = q.text("data_type")
             if data_type is not None and data_type not in DATA_TYPES:
-                q.problem("data_type", f"unknown data_type {data_type!r}; expected actual or "
-                          "default")
+                q.problem("data_type", f"unknown data_type {data_type!r}; expected "
+                          "default, actual-unverified or actual-verified")
             production = Production(
                 data_type=data_type, direct_t_per_t=q.decimal("direct_t_per_t", positive=False),
                 indirect_t_per_t=q.decimal("indirect_t_per_t", positive=False),
                 electricity_kwh_per_t=q.decimal("electricity_kwh_per_t", positive=False),
-                grid=q.text("grid"), default_factor=q.text("default_factor"))
+                grid=q.text("grid"), default_factor=q.text("default_factor"),
+                electricity_factor_t_per_mwh=q.decimal("electricity_factor_t_per_mwh",
+                                                       positive=False),
+                verification=verification_from_mapping(raw.get("verification"), q),
+                precursors=precursors_from_list(raw.get("precursors"), q, _cn_problem))
     product = Product(description=p.text("description"), cn_code=cn,
                       country_of_origin=country, net_mass_kg=p.decimal("net_mass_kg"),
-                      cbam_year=p.integer("cbam_year", 2000, 2100), production=production)
+                      cbam_year=p.integer("cbam_year", 2000, 2100), production=production,
+                      installation=installation_from_mapping(data.get("installation"), p))
     if len(p.problems) == before:
         for name, message in product_problems(product):
             p.problem(name, message)
@@ -492,11 +585,13 @@ def _shipment_from_mapping(data: Any, row: int, problems: list[InputProblem]) ->
 
     check_legs(legs, report)
     product = product_from_mapping(data.get("product"), f)
+    consignment = consignment_from_mapping(data.get("consignment"), f)
     exporter = f.text("exporter")
     if len(problems) > before or not sid:
         return None
     return Shipment(shipment_id=sid, legs=tuple(sorted(legs, key=lambda leg: leg.order)),
-                    exporter=exporter, product=product, source_row=row)
+                    exporter=exporter, product=product, source_row=row,
+                    consignment=consignment)
 
 
 def shipments_from_json(data: Any, *,
