@@ -31,8 +31,8 @@ from ledger.inputs.read import read_shipments
 from ledger.inputs.shipments import Shipment, shipments_from_json
 from ledger.records.record import build_record, record_hash
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-DATA = Path(__file__).resolve().parent / "data"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+DATA = Path(__file__).resolve().parents[2] / "data"
 CONSIGNMENTS = EXAMPLES / "cbam-consignments-2026.json"
 
 
