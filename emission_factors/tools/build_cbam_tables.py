@@ -12,8 +12,10 @@ Not part of the package: run by hand when a source changes, then review the diff
 ``--corrected-pages``: CSV files holding pages read from the transcription of the corrected
 dataset (Implementing Regulation (EU) 2026/1740), each line
 ``country_or_territory,country_iso3,good_key,direct,indirect,total,route`` (the header line may
-appear once). ``--iso-names``: the ISO 3166 alpha-2 list of the UN/LOCODE code lists
-(``CountryCode,CountryName``), used to check every country code written here.
+appear once; ``good_key`` is the transcription's ``<code>-<slug>`` or the code alone, only the
+code is used; the files are read in the order of their names). ``--iso-names``: the ISO 3166
+alpha-2 list of the UN/LOCODE code lists (``CountryCode,CountryName``), used to check every
+country code written here.
 
 Writes ``eu-cbam-2025-2621-annex-i-as-adopted-v20260204.csv``,
 ``eu-cbam-2025-2621-annex-i-corrected-2026-1740.csv`` and
