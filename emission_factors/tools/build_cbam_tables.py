@@ -12,8 +12,10 @@ Not part of the package: run by hand when a source changes, then review the diff
 ``--corrected-pages``: CSV files holding pages read from the transcription of the corrected
 dataset (Implementing Regulation (EU) 2026/1740), each line
 ``country_or_territory,country_iso3,good_key,direct,indirect,total,route`` (the header line may
-appear once). ``--iso-names``: the ISO 3166 alpha-2 list of the UN/LOCODE code lists
-(``CountryCode,CountryName``), used to check every country code written here.
+appear once; ``good_key`` is the transcription's ``<code>-<slug>`` or the code alone, only the
+code is used; the files are read in the order of their names). ``--iso-names``: the ISO 3166
+alpha-2 list of the UN/LOCODE code lists (``CountryCode,CountryName``), used to check every
+country code written here.
 
 Writes ``eu-cbam-2025-2621-annex-i-as-adopted-v20260204.csv``,
 ``eu-cbam-2025-2621-annex-i-corrected-2026-1740.csv`` and
@@ -34,22 +36,45 @@ OUT = Path(__file__).resolve().parents[1]
 #: Sheet names of the as-adopted workbook (and the corrected transcription's names) that differ
 #: from the ISO 3166 short names of the UN/LOCODE list, with their alpha-2 code.
 ALIASES = {
-    "Bolivia": "BO", "Brunei": "BN", "Congo": "CG", "Côte d'Ivoire": "CI", "Curaçao": "CW",
-    "Democratic Republic of the Cong": "CD", "Dominican Republic": "DO", "Hong Kong": "HK",
-    "Iran": "IR", "Laos": "LA", "Moldova": "MD", "Myanmar_Burma": "MM", "Niger": "NE",
-    "North Korea": "KP", "North Macedonia": "MK", "Philippines": "PH", "Russia": "RU",
-    "South Korea": "KR", "Sudan": "SD", "Syria": "SY", "Taiwan": "TW", "Tanzania": "TZ",
-    "Türkiye": "TR", "United Arab Emirates": "AE", "United Kingdom": "GB",
-    "United States": "US", "Venezuela": "VE", "Vietnam": "VN", "Viet Nam": "VN",
+    "Bolivia": "BO", "Brunei": "BN", "Congo": "CG", "Congo, Democratic Republic of": "CD",
+    "Côte d'Ivoire": "CI", "Curaçao": "CW", "Democratic Republic of the Cong": "CD",
+    "Dominican Republic": "DO", "Hong Kong": "HK", "Iran": "IR",
+    "Iran, Islamic Republic of": "IR", "Ivory Coast": "CI", "Korea, Republic of (South Korea": "KR",
+    "Laos": "LA", "Moldova": "MD", "Moldova, Republic of": "MD", "Myanmar": "MM",
+    "Myanmar_Burma": "MM", "New Caledonia and dependencies": "NC", "Niger": "NE",
+    "North Korea": "KP", "North Korea (Democratic People\u2019": "KP", "North Macedonia": "MK",
+    "Philippines": "PH", "Russia": "RU", "Russian Federation": "RU", "South Korea": "KR",
+    "Sudan": "SD", "Syria": "SY", "Taiwan": "TW", "Tanzania": "TZ",
+    "Tanzania, United Republic of": "TZ", "Türkiye": "TR", "United Arab Emirates": "AE",
+    "United Kingdom": "GB", "United States": "US", "Venezuela": "VE", "Vietnam": "VN",
+    "Viet Nam": "VN",
 }
 OTHER_SHEET = "_Other Countries and Territorie"
 OTHER_NAME = "Other countries and territories"
 OTHER = "other"
 
 #: ISO 3166 alpha-3 codes of the transcription, checked against the alpha-2 code of its name.
-ISO3 = {"ALB": "AL", "CHL": "CL", "CHN": "CN", "COL": "CO", "DZA": "DZ", "LKA": "LK",
-        "SDN": "SD", "SUR": "SR", "SYR": "SY", "TKM": "TM", "TUN": "TN", "TUR": "TR",
-        "UGA": "UG", "VNM": "VN", "YEM": "YE", "ZAF": "ZA", "ZMB": "ZM", "ZWE": "ZW"}
+ISO3 = {"ALB": "AL", "AGO": "AO", "ARE": "AE", "ARG": "AR", "ARM": "AM", "AUS": "AU",
+        "AZE": "AZ", "BEN": "BJ", "BGD": "BD", "BHR": "BH", "BIH": "BA", "BLR": "BY",
+        "BOL": "BO", "BRA": "BR", "BRN": "BN", "CAN": "CA", "CHL": "CL", "CHN": "CN",
+        "CIV": "CI", "CMR": "CM", "COD": "CD", "COG": "CG", "COL": "CO", "CRI": "CR",
+        "CUB": "CU", "CUW": "CW", "DOM": "DO", "DZA": "DZ", "ECU": "EC", "EGY": "EG",
+        "ERI": "ER", "ETH": "ET", "GAB": "GA", "GBR": "GB", "GEO": "GE", "GHA": "GH",
+        "GNQ": "GQ", "GTM": "GT", "HKG": "HK", "HND": "HN", "HTI": "HT", "IDN": "ID",
+        "IND": "IN", "IRN": "IR", "IRQ": "IQ", "ISR": "IL", "JAM": "JM", "JOR": "JO",
+        "JPN": "JP", "KAZ": "KZ", "KEN": "KE", "KGZ": "KG", "KHM": "KH", "KOR": "KR",
+        "KWT": "KW", "LAO": "LA", "LBN": "LB", "LBR": "LR", "LBY": "LY", "LKA": "LK",
+        "MAR": "MA", "MDA": "MD", "MDG": "MG", "MEX": "MX", "MKD": "MK", "MLI": "ML",
+        "MMR": "MM", "MNE": "ME", "MNG": "MN", "MOZ": "MZ", "MRT": "MR", "MUS": "MU",
+        "MYS": "MY", "NAM": "NA", "NCL": "NC", "NER": "NE", "NGA": "NG", "NIC": "NI",
+        "NPL": "NP", "NZL": "NZ", "OMN": "OM", "PAK": "PK", "PAN": "PA", "PER": "PE",
+        "PHL": "PH", "PNG": "PG", "PRK": "KP", "PRY": "PY", "QAT": "QA", "RUS": "RU",
+        "RWA": "RW", "SAU": "SA", "SDN": "SD", "SEN": "SN", "SGP": "SG", "SLE": "SL",
+        "SLV": "SV", "SRB": "RS", "SUR": "SR", "SWZ": "SZ", "SYR": "SY", "TGO": "TG",
+        "THA": "TH", "TJK": "TJ", "TKM": "TM", "TTO": "TT", "TUN": "TN", "TUR": "TR",
+        "TWN": "TW", "TZA": "TZ", "UGA": "UG", "UKR": "UA", "URY": "UY", "USA": "US",
+        "UZB": "UZ", "VEN": "VE", "VNM": "VN", "YEM": "YE", "ZAF": "ZA", "ZMB": "ZM",
+        "ZWE": "ZW"}
 
 #: Descriptions of the TARIC lines of the corrected annex, as the transcription's companion
 #: seed ``cbam_goods.csv`` (commit f748ed65) gives them.

@@ -108,7 +108,7 @@ def test_problems_of_all_shipments_are_raised_together(factor_set: FactorSet) ->
         _one_leg("road", "1000", "10", vehicle_class="truck"),
         Shipment("U", (Leg(1, "road", Decimal(1), origin="CNXXX", destination="NLRTM"),)),
         Shipment("C", (Leg(1, "sea", Decimal(1), distance_km=Decimal(10)),),
-                 product=Product(cn_code="7318 15", country_of_origin="IN", cbam_year=2026)),
+                 product=Product(cn_code="7318", country_of_origin="CN", cbam_year=2026)),
         Shipment("W", (Leg(1, "inland_waterway", Decimal(1), distance_km=Decimal(10)),)),
     ]
     for compute in (lambda: compute_shipments(bad, factor_set),
@@ -117,7 +117,7 @@ def test_problems_of_all_shipments_are_raised_together(factor_set: FactorSet) ->
             compute()
         found = {(p.shipment_id, p.field) for p in info.value.problems}
         assert found == {("S", "vehicle_class"), ("U", "origin"),
-                         ("C", "product.country_of_origin"), ("W", "mode")}
+                         ("C", "product.cn_code"), ("W", "mode")}
 
 
 def test_single_and_batch_agree_on_the_demo(factor_set: FactorSet) -> None:
