@@ -17,12 +17,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.migrations import SCRIPT_LOCATION
 from ledger.errors import StoreError, StoreUnavailable, WriteRefused
 from ledger.inputs.shipments import MODES
+from ledger.store.engine import upgrade_to_head
 from ledger.store.store import LedgerStore
 
 __all__ = [
@@ -301,24 +302,11 @@ def _insert_rows(conn: Connection, table: sa.Table, columns: Sequence[str],
     conn.exec_driver_sql(compiled.string, params)
 
 
-def upgrade_service_tables(engine: Engine) -> None:
-    """Brings the service's tables to the newest revision of their own alembic branch."""
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(SCRIPT_LOCATION))
-    config.set_main_option("path_separator", "os")
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
-
-
 def open_service_store(ledger_store: LedgerStore) -> ServiceStore:
     """The service's tables on a store opened by :func:`ledger.store.store.open_store` (which
     migrated the ledger's tables), created or upgraded first."""
     try:
-        upgrade_service_tables(ledger_store.engine)
+        upgrade_to_head(ledger_store.engine, SCRIPT_LOCATION)
     except SQLAlchemyError as exc:
         raise StoreUnavailable(f"cannot migrate the service tables: {exc}") from exc
     return ServiceStore(ledger_store)

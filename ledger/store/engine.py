@@ -38,6 +38,7 @@ __all__ = [
     "read",
     "run_migration_environment",
     "store_url",
+    "upgrade_to_head",
     "write",
     "writer_lock",
 ]
@@ -100,7 +101,7 @@ def connect(url: str) -> Engine:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     try:
         engine = _make_engine(url)
-        _upgrade(engine)
+        upgrade_to_head(engine)
     except SQLAlchemyError as exc:
         raise StoreUnavailable(f"cannot open the ledger store at {_redact(url)}: {exc}"
                                ) from exc
@@ -138,12 +139,14 @@ def _make_engine(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
-def _upgrade(engine: Engine) -> None:
+def upgrade_to_head(engine: Engine, script_location: Path = _MIGRATIONS) -> None:
+    """Brings a database to the newest revision of one alembic branch (by default the ledger's;
+    the service passes its own), in one transaction."""
     from alembic import command
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.set_main_option("script_location", str(script_location))
     config.set_main_option("path_separator", "os")
     with engine.begin() as conn:
         config.attributes["connection"] = conn
