@@ -37,12 +37,15 @@ class Bytes32(bytes):
     def parse(cls, value: object, name: str = "value") -> Self:
         """A ``Bytes32`` from 32 bytes or from ``0x`` + 64 hex digits (either case); anything
         else is an :class:`~ledger.errors.InputError` naming ``name``."""
-        if isinstance(value, cls):
+        # Hot in proof checks and planning: the text form first, checked once, built without
+        # a second length check.
+        if type(value) is str:
+            if _HEX32.fullmatch(value):
+                return bytes.__new__(cls, bytes.fromhex(value[2:]))
+        elif isinstance(value, cls):
             return value
-        if isinstance(value, bytes | bytearray | memoryview) and len(value) == 32:
-            return cls(value)
-        if isinstance(value, str) and _HEX32.fullmatch(value):
-            return cls(bytes.fromhex(value[2:]))
+        elif isinstance(value, bytes | bytearray | memoryview) and len(value) == 32:
+            return bytes.__new__(cls, value)
         raise InputError([InputProblem(
             f"{name} must be 32 bytes or 0x followed by 64 hex digits, got {value!r:.80}",
             field=name)])
