@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -123,19 +123,21 @@ def print_anchor_result(result: AnchorResult, store: LedgerStore) -> None:
 
 
 def anchor_command(
-    file: Annotated[Path, typer.Argument(help="Shipments file (.json or .csv).")],
+    file: Annotated[Path, typer.Argument(help="Shipments file (.json or .csv).", exists=True,
+                                         dir_okay=False)],
     *,
-    path: Annotated[str, typer.Option("--path", help="events (per-shipment events) or root "
-                                                     "(Merkle root only).")] = "events",
+    path: Annotated[Literal["events", "root"], typer.Option(
+        "--path", help="events (per-shipment events) or root (Merkle root only).")] = "events",
     confirmations: Annotated[int | None, typer.Option(
         "--confirmations", min=0, help="Blocks on top before a batch is final "
                                        "(default $CARBON_LEDGER_CONFIRMATIONS or 0).")] = None,
     finalized: Annotated[bool, typer.Option(
         "--finalized", help="Final only once the chain's 'finalized' block covers it.")] = False,
-    wait: Annotated[str, typer.Option("--wait", help="Wait until batches are final, mined, "
-                                                     "or just sent.")] = "final",
+    wait: Annotated[Literal["final", "mined", "sent"], typer.Option(
+        "--wait", help="Wait until batches are final, mined, or just sent.")] = "final",
     factor_set: Annotated[Path | None, typer.Option(
-        "--factor-set", help="Factor-set manifest (default: the shipped one).")] = None,
+        "--factor-set", help="Factor-set manifest (default: the shipped one).", exists=True,
+        dir_okay=False)] = None,
     store: StoreOption = None,
 ) -> None:
     """Anchor the footprints of FILE's shipments on chain; running it again sends nothing new."""

@@ -12,7 +12,7 @@ import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -91,16 +91,18 @@ def _warn(warnings: list[tuple[str, str]], shown: int = 5) -> None:
 
 
 def footprint_command(
-    file: Annotated[Path, typer.Argument(help="Shipments: .csv (one row per leg) or .json.")],
+    file: Annotated[Path, typer.Argument(
+        help="Shipments: .csv (one row per leg) or .json.", exists=True, dir_okay=False)],
     *,
-    output_format: Annotated[str, typer.Option(
-        "--format", help="Output format: csv or json.")] = "json",
+    output_format: Annotated[Literal["json", "csv"], typer.Option(
+        "--format", help="Output format.")] = "json",
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Write here instead of standard output.")] = None,
-    level: Annotated[str, typer.Option(
+    level: Annotated[Literal["shipment", "leg"], typer.Option(
         "--level", help="CSV rows: one per shipment or one per leg.")] = "shipment",
     factor_set: Annotated[Path | None, typer.Option(
-        "--factor-set", help="Factor-set manifest (default: the shipped 2025 set).")] = None,
+        "--factor-set", help="Factor-set manifest (default: the shipped 2025 set).",
+        exists=True, dir_okay=False)] = None,
     route_cache: Annotated[Path | None, typer.Option(
         "--route-cache", help="JSON file that keeps computed sea routes between runs.")] = None,
 ) -> None:
@@ -110,10 +112,6 @@ def footprint_command(
     from ledger.factors.factorset import load_factor_set
     from ledger.footprint.batch import compute_batch
 
-    if output_format not in ("csv", "json"):
-        raise typer.BadParameter("--format must be csv or json")
-    if level not in ("shipment", "leg"):
-        raise typer.BadParameter("--level must be shipment or leg")
     factors = load_factor_set(factor_set)
     problems: list[InputProblem] = []
     frame, from_csv = _frame(file, problems)

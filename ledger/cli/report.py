@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 RpcOption = Annotated[str | None, typer.Option("--rpc", help="RPC URL (default: settings)")]
-ReportArgument = Annotated[Path, typer.Argument(help="The signed JSON report")]
+ReportArgument = Annotated[Path, typer.Argument(help="The signed JSON report", exists=True,
+                                                dir_okay=False)]
 _MARKS = {"pass": "PASS", "fail": "FAIL", "not_applicable": "n/a ", "skipped": "SKIP"}
 
 
@@ -104,15 +105,19 @@ def revoke_attestation_command(report: ReportArgument, rpc: RpcOption = None) ->
     typer.echo(f"attestation revoked in transaction {done['transactionHash']}")
 
 
-def report_command(  # noqa: PLR0917 - typer maps parameters to options
-    bundles: Annotated[list[Path], typer.Argument(help="Proof bundles (JSON) of anchored "
-                                                       "shipments, one report for all")],
-    out: Annotated[Path, typer.Option("--out", help="Output folder")] = Path("reports"),
-    first_day: Annotated[str, typer.Option(help="Reporting period, first day (YYYY-MM-DD)")] = "",
-    last_day: Annotated[str, typer.Option(help="Reporting period, last day (YYYY-MM-DD)")] = "",
+def report_command(
+    bundles: Annotated[list[Path], typer.Argument(
+        help="Proof bundles (JSON) of anchored shipments, one report for all",
+        metavar="BUNDLE.json...", exists=True, dir_okay=False)],
+    *,
+    first_day: Annotated[str, typer.Option(help="Reporting period, first day (YYYY-MM-DD)")],
+    last_day: Annotated[str, typer.Option(help="Reporting period, last day (YYYY-MM-DD)")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder", file_okay=False)]
+    = Path("reports"),
     name: Annotated[str, typer.Option(help="File name stem of the outputs")] = "report",
     declarant: Annotated[Path | None, typer.Option(
-        help="JSON file with the importer's QReport declarant data (CBAM goods only)")] = None,
+        help="JSON file with the importer's QReport declarant data (CBAM goods only)",
+        exists=True, dir_okay=False)] = None,
 ) -> None:
     """Issue a signed report (JSON, HTML, and QReport XML for CBAM goods) for anchored shipments.
 
@@ -123,7 +128,8 @@ def report_command(  # noqa: PLR0917 - typer maps parameters to options
     try:
         period = (date.fromisoformat(first_day), date.fromisoformat(last_day))
     except ValueError:
-        raise InputError([InputProblem("give --first-day and --last-day as YYYY-MM-DD")]) from None
+        raise InputError([InputProblem(f"--first-day {first_day!r} / --last-day {last_day!r}: "
+                                       "give both as YYYY-MM-DD")]) from None
     key = _key(_settings(None))
     declarant_data = None if declarant is None else read_json_inputs([declarant])[0]
     written = write_report_files(read_json_inputs(bundles), out_dir=out, stem=name,
