@@ -22,6 +22,7 @@ from ledger.anchoring.options import AnchorOptions, AnchorResult, scope_of
 from ledger.anchoring.outbox import Outbox, OutboxPolicy
 from ledger.anchoring.proofs import check_bundle, lookup_shipment, proof_bundle, revoke_shipment
 from ledger.chain.contract import CarbonLedgerContract
+from ledger.cli.output import write_output
 from ledger.config import ChainSettings, load_chain_settings, signer_private_key
 from ledger.errors import LedgerError, StoreError
 from ledger.store.rows import BatchStatus, Scope
@@ -176,7 +177,7 @@ def proof_command(
         bundle = proof_bundle(opened, scope, shipment_id)
     text = json.dumps(bundle, indent=2, sort_keys=True)
     if out is not None:
-        out.write_text(text + "\n", encoding="utf-8")
+        write_output(out, text + "\n")
         typer.echo(f"wrote {out}")
     else:
         typer.echo(text)

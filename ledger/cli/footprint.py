@@ -1,21 +1,20 @@
 """Command ``footprint``: shipment records in, footprints out (CSV or JSON).
 
-Nothing is written unless every shipment of the file is valid: the output goes to a temporary
-file beside ``--output`` and replaces it only at the end.
+Nothing is written unless every shipment of the file is valid; ``--output`` is written by
+:func:`ledger.cli.output.write_output` (a regular file is replaced atomically at the end).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
 
+from ledger.cli.output import write_output
 from ledger.errors import InputError, InputProblem
 
 __all__ = ["csv_text", "register"]
@@ -69,15 +68,7 @@ def _write(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_output(output, text)
 
 
 def _warn(warnings: list[tuple[str, str]], shown: int = 5) -> None:

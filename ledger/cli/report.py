@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 RpcOption = Annotated[str | None, typer.Option("--rpc", help="RPC URL (default: settings)")]
-ReportArgument = Annotated[Path, typer.Argument(help="The signed JSON report", exists=True,
-                                                dir_okay=False)]
+#: Not checked for existence here: a missing or unreadable report is the verdict's format check.
+ReportArgument = Annotated[Path, typer.Argument(help="The signed JSON report")]
 _MARKS = {"pass": "PASS", "fail": "FAIL", "not_applicable": "n/a ", "skipped": "SKIP"}
 
 
@@ -123,7 +123,13 @@ def report_command(
 
     Signed with the exporter key of the chain settings (the key that anchored the shipments).
     """
-    from ledger.reports.issue import read_json_inputs, write_report_files
+    from ledger.cli.output import write_output
+    from ledger.reports.issue import (
+        declarant_from_dict,
+        issue_report,
+        read_json_inputs,
+        report_files,
+    )
 
     try:
         period = (date.fromisoformat(first_day), date.fromisoformat(last_day))
@@ -131,12 +137,14 @@ def report_command(
         raise InputError([InputProblem(f"--first-day {first_day!r} / --last-day {last_day!r}: "
                                        "give both as YYYY-MM-DD")]) from None
     key = _key(_settings(None))
-    declarant_data = None if declarant is None else read_json_inputs([declarant])[0]
-    written = write_report_files(read_json_inputs(bundles), out_dir=out, stem=name,
-                                 issuer_key=key, period=period, issued_at=datetime.now(UTC),
-                                 declarant=declarant_data)
-    for path in written:
-        typer.echo(str(path))
+    declarant_data = (None if declarant is None
+                      else declarant_from_dict(read_json_inputs([declarant])[0]))
+    document = issue_report(read_json_inputs(bundles), issuer_key=key, period=period,
+                            issued_at=datetime.now(UTC))
+    for file_name, content in report_files(document, stem=name,
+                                           declarant=declarant_data).items():
+        write_output(out / file_name, content)
+        typer.echo(str(out / file_name))
 
 
 def register(app: typer.Typer) -> None:
