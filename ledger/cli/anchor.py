@@ -24,7 +24,7 @@ from ledger.anchoring.proofs import check_bundle, lookup_shipment, proof_bundle,
 from ledger.chain.contract import CarbonLedgerContract
 from ledger.cli.output import write_output
 from ledger.config import ChainSettings, load_chain_settings, signer_private_key
-from ledger.errors import LedgerError, StoreError
+from ledger.errors import ConfigError, LedgerError, StoreError
 from ledger.store.rows import BatchStatus, Scope
 from ledger.store.store import LedgerStore, open_store
 
@@ -44,6 +44,23 @@ StoreOption = Annotated[
 
 def _store_target(store: str | None) -> str:
     return store or os.environ.get(STORE_ENV) or str(DEFAULT_STORE)
+
+
+def _existing_store(store: str | None) -> str:
+    """The store target of a read-only command: a SQLite file must exist already (it is never
+    created here); ConfigError names the path looked at and where it came from."""
+    from ledger.store.engine import store_url
+
+    target = _store_target(store)
+    url = store_url(target)
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.is_file():
+            source = ("--store" if store else f"${STORE_ENV}" if os.environ.get(STORE_ENV)
+                      else "the default store")
+            raise ConfigError(f"no ledger store at {path} ({source}): anchor shipments first, "
+                              f"or give the store with --store or ${STORE_ENV}")
+    return target
 
 
 @contextmanager
@@ -172,8 +189,9 @@ def proof_command(
 ) -> None:
     """Print a shipment's proof bundle: record, leaf, proof, batch, tx, block, chain, contract."""
     settings = load_chain_settings()
+    target = _existing_store(store)
     scope = _offline_scope(settings, exporter)
-    with open_store(_store_target(store)) as opened:
+    with open_store(target) as opened:
         bundle = proof_bundle(opened, scope, shipment_id)
     text = json.dumps(bundle, indent=2, sort_keys=True)
     if out is not None:
@@ -199,7 +217,7 @@ def status_command(
 ) -> None:
     """Show batches as pending, confirmed (mined) or final."""
     settings = load_chain_settings()
-    with open_store(_store_target(store)) as opened:
+    with open_store(_existing_store(store)) as opened:
         if sync:
             try:
                 _sync(opened, settings)
@@ -246,10 +264,10 @@ def lookup_command(
     store: StoreOption = None,
 ) -> None:
     """Every on-chain record of a shipment id (with revocations and supersessions)."""
+    target = _existing_store(store)
     settings = load_chain_settings()
     scope = _offline_scope(settings, exporter)
-    with _ledger(settings, read_only=True) as ledger, \
-            open_store(_store_target(store)) as opened:
+    with _ledger(settings, read_only=True) as ledger, open_store(target) as opened:
         found = lookup_shipment(ledger, scope.exporter, shipment_id, opened)
     typer.echo(f"shipment {shipment_id!r} of {scope.exporter}: on-chain id "
                f"0x{found.chain_shipment_id.hex()}")
