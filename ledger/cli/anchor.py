@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -22,8 +22,9 @@ from ledger.anchoring.options import AnchorOptions, AnchorResult, scope_of
 from ledger.anchoring.outbox import Outbox, OutboxPolicy
 from ledger.anchoring.proofs import check_bundle, lookup_shipment, proof_bundle, revoke_shipment
 from ledger.chain.contract import CarbonLedgerContract
+from ledger.cli.output import write_output
 from ledger.config import ChainSettings, load_chain_settings, signer_private_key
-from ledger.errors import LedgerError, StoreError
+from ledger.errors import ConfigError, LedgerError, StoreError
 from ledger.store.rows import BatchStatus, Scope
 from ledger.store.store import LedgerStore, open_store
 
@@ -43,6 +44,23 @@ StoreOption = Annotated[
 
 def _store_target(store: str | None) -> str:
     return store or os.environ.get(STORE_ENV) or str(DEFAULT_STORE)
+
+
+def _existing_store(store: str | None) -> str:
+    """The store target of a read-only command: a SQLite file must exist already (it is never
+    created here); ConfigError names the path looked at and where it came from."""
+    from ledger.store.engine import store_url
+
+    target = _store_target(store)
+    url = store_url(target)
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.is_file():
+            source = ("--store" if store else f"${STORE_ENV}" if os.environ.get(STORE_ENV)
+                      else "the default store")
+            raise ConfigError(f"no ledger store at {path} ({source}): anchor shipments first, "
+                              f"or give the store with --store or ${STORE_ENV}")
+    return target
 
 
 @contextmanager
@@ -123,19 +141,21 @@ def print_anchor_result(result: AnchorResult, store: LedgerStore) -> None:
 
 
 def anchor_command(
-    file: Annotated[Path, typer.Argument(help="Shipments file (.json or .csv).")],
+    file: Annotated[Path, typer.Argument(help="Shipments file (.json or .csv).", exists=True,
+                                         dir_okay=False)],
     *,
-    path: Annotated[str, typer.Option("--path", help="events (per-shipment events) or root "
-                                                     "(Merkle root only).")] = "events",
+    path: Annotated[Literal["events", "root"], typer.Option(
+        "--path", help="events (per-shipment events) or root (Merkle root only).")] = "events",
     confirmations: Annotated[int | None, typer.Option(
         "--confirmations", min=0, help="Blocks on top before a batch is final "
                                        "(default $CARBON_LEDGER_CONFIRMATIONS or 0).")] = None,
     finalized: Annotated[bool, typer.Option(
         "--finalized", help="Final only once the chain's 'finalized' block covers it.")] = False,
-    wait: Annotated[str, typer.Option("--wait", help="Wait until batches are final, mined, "
-                                                     "or just sent.")] = "final",
+    wait: Annotated[Literal["final", "mined", "sent"], typer.Option(
+        "--wait", help="Wait until batches are final, mined, or just sent.")] = "final",
     factor_set: Annotated[Path | None, typer.Option(
-        "--factor-set", help="Factor-set manifest (default: the shipped one).")] = None,
+        "--factor-set", help="Factor-set manifest (default: the shipped one).", exists=True,
+        dir_okay=False)] = None,
     store: StoreOption = None,
 ) -> None:
     """Anchor the footprints of FILE's shipments on chain; running it again sends nothing new."""
@@ -169,12 +189,13 @@ def proof_command(
 ) -> None:
     """Print a shipment's proof bundle: record, leaf, proof, batch, tx, block, chain, contract."""
     settings = load_chain_settings()
+    target = _existing_store(store)
     scope = _offline_scope(settings, exporter)
-    with open_store(_store_target(store)) as opened:
+    with open_store(target) as opened:
         bundle = proof_bundle(opened, scope, shipment_id)
     text = json.dumps(bundle, indent=2, sort_keys=True)
     if out is not None:
-        out.write_text(text + "\n", encoding="utf-8")
+        write_output(out, text + "\n")
         typer.echo(f"wrote {out}")
     else:
         typer.echo(text)
@@ -196,7 +217,7 @@ def status_command(
 ) -> None:
     """Show batches as pending, confirmed (mined) or final."""
     settings = load_chain_settings()
-    with open_store(_store_target(store)) as opened:
+    with open_store(_existing_store(store)) as opened:
         if sync:
             try:
                 _sync(opened, settings)
@@ -243,10 +264,10 @@ def lookup_command(
     store: StoreOption = None,
 ) -> None:
     """Every on-chain record of a shipment id (with revocations and supersessions)."""
+    target = _existing_store(store)
     settings = load_chain_settings()
     scope = _offline_scope(settings, exporter)
-    with _ledger(settings, read_only=True) as ledger, \
-            open_store(_store_target(store)) as opened:
+    with _ledger(settings, read_only=True) as ledger, open_store(target) as opened:
         found = lookup_shipment(ledger, scope.exporter, shipment_id, opened)
     typer.echo(f"shipment {shipment_id!r} of {scope.exporter}: on-chain id "
                f"0x{found.chain_shipment_id.hex()}")

@@ -1,21 +1,20 @@
 """Command ``footprint``: shipment records in, footprints out (CSV or JSON).
 
-Nothing is written unless every shipment of the file is valid: the output goes to a temporary
-file beside ``--output`` and replaces it only at the end.
+Nothing is written unless every shipment of the file is valid; ``--output`` is written by
+:func:`ledger.cli.output.write_output` (a regular file is replaced atomically at the end).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
+from ledger.cli.output import write_output
 from ledger.errors import InputError, InputProblem
 
 __all__ = ["csv_text", "register"]
@@ -69,15 +68,7 @@ def _write(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_output(output, text)
 
 
 def _warn(warnings: list[tuple[str, str]], shown: int = 5) -> None:
@@ -91,16 +82,18 @@ def _warn(warnings: list[tuple[str, str]], shown: int = 5) -> None:
 
 
 def footprint_command(
-    file: Annotated[Path, typer.Argument(help="Shipments: .csv (one row per leg) or .json.")],
+    file: Annotated[Path, typer.Argument(
+        help="Shipments: .csv (one row per leg) or .json.", exists=True, dir_okay=False)],
     *,
-    output_format: Annotated[str, typer.Option(
-        "--format", help="Output format: csv or json.")] = "json",
+    output_format: Annotated[Literal["json", "csv"], typer.Option(
+        "--format", help="Output format.")] = "json",
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Write here instead of standard output.")] = None,
-    level: Annotated[str, typer.Option(
+    level: Annotated[Literal["shipment", "leg"], typer.Option(
         "--level", help="CSV rows: one per shipment or one per leg.")] = "shipment",
     factor_set: Annotated[Path | None, typer.Option(
-        "--factor-set", help="Factor-set manifest (default: the shipped 2025 set).")] = None,
+        "--factor-set", help="Factor-set manifest (default: the shipped 2025 set).",
+        exists=True, dir_okay=False)] = None,
     route_cache: Annotated[Path | None, typer.Option(
         "--route-cache", help="JSON file that keeps computed sea routes between runs.")] = None,
 ) -> None:
@@ -110,10 +103,6 @@ def footprint_command(
     from ledger.factors.factorset import load_factor_set
     from ledger.footprint.batch import compute_batch
 
-    if output_format not in ("csv", "json"):
-        raise typer.BadParameter("--format must be csv or json")
-    if level not in ("shipment", "leg"):
-        raise typer.BadParameter("--level must be shipment or leg")
     factors = load_factor_set(factor_set)
     problems: list[InputProblem] = []
     frame, from_csv = _frame(file, problems)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 RpcOption = Annotated[str | None, typer.Option("--rpc", help="RPC URL (default: settings)")]
+#: Not checked for existence here: a missing or unreadable report is the verdict's format check.
 ReportArgument = Annotated[Path, typer.Argument(help="The signed JSON report")]
 _MARKS = {"pass": "PASS", "fail": "FAIL", "not_applicable": "n/a ", "skipped": "SKIP"}
 
@@ -104,33 +105,46 @@ def revoke_attestation_command(report: ReportArgument, rpc: RpcOption = None) ->
     typer.echo(f"attestation revoked in transaction {done['transactionHash']}")
 
 
-def report_command(  # noqa: PLR0917 - typer maps parameters to options
-    bundles: Annotated[list[Path], typer.Argument(help="Proof bundles (JSON) of anchored "
-                                                       "shipments, one report for all")],
-    out: Annotated[Path, typer.Option("--out", help="Output folder")] = Path("reports"),
-    first_day: Annotated[str, typer.Option(help="Reporting period, first day (YYYY-MM-DD)")] = "",
-    last_day: Annotated[str, typer.Option(help="Reporting period, last day (YYYY-MM-DD)")] = "",
+def report_command(
+    bundles: Annotated[list[Path], typer.Argument(
+        help="Proof bundles (JSON) of anchored shipments, one report for all",
+        metavar="BUNDLE.json...", exists=True, dir_okay=False)],
+    *,
+    first_day: Annotated[str, typer.Option(help="Reporting period, first day (YYYY-MM-DD)")],
+    last_day: Annotated[str, typer.Option(help="Reporting period, last day (YYYY-MM-DD)")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder", file_okay=False)]
+    = Path("reports"),
     name: Annotated[str, typer.Option(help="File name stem of the outputs")] = "report",
     declarant: Annotated[Path | None, typer.Option(
-        help="JSON file with the importer's QReport declarant data (CBAM goods only)")] = None,
+        help="JSON file with the importer's QReport declarant data (CBAM goods only)",
+        exists=True, dir_okay=False)] = None,
 ) -> None:
     """Issue a signed report (JSON, HTML, and QReport XML for CBAM goods) for anchored shipments.
 
     Signed with the exporter key of the chain settings (the key that anchored the shipments).
     """
-    from ledger.reports.issue import read_json_inputs, write_report_files
+    from ledger.cli.output import write_output
+    from ledger.reports.issue import (
+        declarant_from_dict,
+        issue_report,
+        read_json_inputs,
+        report_files,
+    )
 
     try:
         period = (date.fromisoformat(first_day), date.fromisoformat(last_day))
     except ValueError:
-        raise InputError([InputProblem("give --first-day and --last-day as YYYY-MM-DD")]) from None
+        raise InputError([InputProblem(f"--first-day {first_day!r} / --last-day {last_day!r}: "
+                                       "give both as YYYY-MM-DD")]) from None
     key = _key(_settings(None))
-    declarant_data = None if declarant is None else read_json_inputs([declarant])[0]
-    written = write_report_files(read_json_inputs(bundles), out_dir=out, stem=name,
-                                 issuer_key=key, period=period, issued_at=datetime.now(UTC),
-                                 declarant=declarant_data)
-    for path in written:
-        typer.echo(str(path))
+    declarant_data = (None if declarant is None
+                      else declarant_from_dict(read_json_inputs([declarant])[0]))
+    document = issue_report(read_json_inputs(bundles), issuer_key=key, period=period,
+                            issued_at=datetime.now(UTC))
+    for file_name, content in report_files(document, stem=name,
+                                           declarant=declarant_data).items():
+        write_output(out / file_name, content)
+        typer.echo(str(out / file_name))
 
 
 def register(app: typer.Typer) -> None:

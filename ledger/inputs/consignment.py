@@ -22,7 +22,7 @@ Forms checked here, each with its source:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -30,9 +30,14 @@ from typing import Any, Protocol
 
 __all__ = [
     "ACTUAL_DATA_TYPES",
+    "CONSIGNMENT_KEYS",
     "DATA_TYPES",
     "DEFINITIVE_PERIOD_START",
     "INCOTERMS_2020",
+    "INSTALLATION_KEYS",
+    "PARTY_KEYS",
+    "PRECURSOR_KEYS",
+    "VERIFICATION_KEYS",
     "Consignment",
     "Fields",
     "Installation",
@@ -61,6 +66,15 @@ INCOTERMS_2020 = ("EXW", "FCA", "CPT", "CIP", "DAP", "DPU", "DDP", "FAS", "FOB",
 #: First day of the CBAM definitive period (Regulation (EU) 2023/956, Art. 32: the transitional
 #: period runs until 31 December 2025).
 DEFINITIVE_PERIOD_START = date(2026, 1, 1)
+
+#: The keys a JSON object of each kind may have (any other is refused by the reader).
+CONSIGNMENT_KEYS = ("dispatch_date", "arrival_date", "customs_release_date", "importer",
+                    "declarant", "consignee", "bill_of_lading", "invoice_number",
+                    "customs_declaration_number", "incoterm", "incoterm_place")
+PARTY_KEYS = ("name", "eori")
+INSTALLATION_KEYS = ("operator", "installation_id", "country", "production_route")
+VERIFICATION_KEYS = ("verifier", "accreditation", "date")
+PRECURSOR_KEYS = ("cn_code", "quantity_t_per_t", "embedded_t_per_t")
 
 _EORI = re.compile(r"^[A-Z]{2}[A-Z0-9]{1,15}$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -109,6 +123,7 @@ class Fields(Protocol):
     def text(self, name: str) -> str | None: ...
     def decimal(self, name: str, *, positive: bool = True) -> Decimal | None: ...
     def nested(self, data: Mapping[str, Any], prefix: str) -> Fields: ...
+    def only(self, known: Collection[str]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -238,6 +253,7 @@ def _party(f: Fields, name: str) -> Party | None:
         f.problem(name, "expected an object with name and eori")
         return None
     p = f.nested(raw, f"{name}.")
+    p.only(PARTY_KEYS)
     eori = p.text("eori")
     if eori is not None and eori_problem(eori):
         p.problem("eori", eori_problem(eori) or "")
@@ -254,6 +270,7 @@ def consignment_from_mapping(data: Any, f: Fields) -> Consignment | None:
         f.problem("consignment", "expected an object")
         return None
     c = f.nested(data, "consignment.")
+    c.only(CONSIGNMENT_KEYS)
     incoterm = c.text("incoterm")
     if incoterm is not None and incoterm_problem(incoterm):
         c.problem("incoterm", incoterm_problem(incoterm) or "")
@@ -287,6 +304,7 @@ def installation_from_mapping(data: Any, f: Fields) -> Installation | None:
         f.problem("installation", "expected an object")
         return None
     i = f.nested(data, "installation.")
+    i.only(INSTALLATION_KEYS)
     country = i.text("country")
     if country is not None and not _COUNTRY.match(country):
         i.problem("country", f"{country!r} is not an ISO 3166 alpha-2 code (e.g. CN)")
@@ -305,6 +323,7 @@ def verification_from_mapping(data: Any, f: Fields) -> Verification | None:
         f.problem("verification", "expected an object")
         return None
     v = f.nested(data, "verification.")
+    v.only(VERIFICATION_KEYS)
     found = Verification(verifier=_text(v, "verifier"),
                          accreditation=_text(v, "accreditation"), date=_date(v, "date"))
     return found if found.to_dict() else None
@@ -325,6 +344,7 @@ def precursors_from_list(data: Any, f: Fields, cn_problem: Any) -> tuple[Precurs
             f.problem(name, "expected an object")
             continue
         p = f.nested(raw, f"{name}.")
+        p.only(PRECURSOR_KEYS)
         cn = p.text("cn_code")
         if cn is None:
             p.problem("cn_code", "a precursor needs its CN code")

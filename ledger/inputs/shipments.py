@@ -17,8 +17,9 @@ Numbers are exact decimals (strings in JSON are preferred, as in iLEAP); no floa
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -42,9 +43,14 @@ from ledger.inputs.consignment import (
 __all__ = [
     "BOOL_FALSE",
     "BOOL_TRUE",
+    "DOCUMENT_KEYS",
     "LADEN_STATES",
+    "LEG_KEYS",
     "LIMITS",
     "MODES",
+    "PRODUCTION_KEYS",
+    "PRODUCT_KEYS",
+    "SHIPMENT_KEYS",
     "TRANSPORT_MODES",
     "FieldReader",
     "Leg",
@@ -62,6 +68,7 @@ __all__ = [
     "product_from_mapping",
     "product_problems",
     "shipments_from_json",
+    "unknown_key_message",
 ]
 
 TRANSPORT_MODES = ("road", "rail", "sea", "air", "inland_waterway")
@@ -85,10 +92,31 @@ LIMITS: Mapping[str, tuple[int, Decimal]] = {
     "embedded_t_per_t": (6, Decimal(10**4)),
 }
 
+#: The keys a JSON object of each kind may have; any other key is refused (as an unknown CSV
+#: column is), with the closest known key as a hint.
+DOCUMENT_KEYS = ("shipments", "note")
+SHIPMENT_KEYS = ("shipment_id", "exporter", "legs", "product", "consignment")
+LEG_KEYS = ("leg", "mode", "mass_kg", "origin", "destination", "distance_km", "vehicle_class",
+            "laden_state", "refrigerated", "radiative_forcing", "avoid_suez",
+            "hub_co2e_ttw_kg_per_t", "hub_co2e_wtw_kg_per_t")
+PRODUCT_KEYS = ("description", "cn_code", "country_of_origin", "net_mass_kg", "cbam_year",
+                "production", "installation")
+PRODUCTION_KEYS = ("data_type", "direct_t_per_t", "indirect_t_per_t", "electricity_kwh_per_t",
+                   "grid", "default_factor", "electricity_factor_t_per_mwh", "verification",
+                   "precursors")
+
 _NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 _INTEGER = re.compile(r"^[0-9]{1,9}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _MAX_ID = 128
+
+
+def unknown_key_message(key: str, known: Collection[str]) -> str:
+    """What to say of an unknown key: the closest known key, else the list of known keys."""
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    hint = (f"did you mean {close[0]!r}?" if close
+            else f"expected one of {', '.join(sorted(known))}")
+    return f"unknown key {key!r}; {hint}"
 
 
 def format_decimal(value: Decimal) -> str:
@@ -312,6 +340,12 @@ class FieldReader:
         self.problems.append(InputProblem(message, self.shipment_id, self.row,
                                           self.prefix + name))
 
+    def only(self, known: Collection[str]) -> None:
+        """Record a problem for each key of the object that is not one of ``known``."""
+        for key in self.data:
+            if key not in known:
+                self.problem(str(key), unknown_key_message(str(key), known))
+
     def nested(self, data: Mapping[str, Any], prefix: str) -> FieldReader:
         """A reader of an object inside this one (``prefix`` is its key and a dot)."""
         return FieldReader(data, self.problems, self.shipment_id, self.row,
@@ -447,6 +481,7 @@ def _leg_from_mapping(data: Any, index: int, fields_of: FieldReader) -> Leg | No
         return None
     f = FieldReader(data, fields_of.problems, fields_of.shipment_id, fields_of.row, prefix)
     before = len(f.problems)
+    f.only(LEG_KEYS)
     order = f.integer("leg", 1, 10_000)
     if order is None and data.get("leg") in (None, ""):
         f.problem("leg", "leg (the order of the leg, 1, 2, ...) is required")
@@ -506,6 +541,7 @@ def product_from_mapping(data: Any, f: FieldReader) -> Product | None:
         return None
     p = f.nested(data, "product.")
     before = len(p.problems)
+    p.only(PRODUCT_KEYS)
     cn = p.text("cn_code")
     if cn is not None and _cn_problem(cn):
         p.problem("cn_code", _cn_problem(cn) or "")
@@ -519,6 +555,7 @@ def product_from_mapping(data: Any, f: FieldReader) -> Product | None:
             p.problem("production", "expected an object")
         else:
             q = p.nested(raw, "production.")
+            q.only(PRODUCTION_KEYS)
             data_type = q.text("data_type")
             if data_type is not None and data_type not in DATA_TYPES:
                 q.problem("data_type", f"unknown data_type {data_type!r}; expected "
@@ -584,6 +621,7 @@ def _shipment_from_mapping(data: Any, row: int, problems: list[InputProblem]) ->
                   message)
 
     check_legs(legs, report)
+    f.only(SHIPMENT_KEYS)
     product = product_from_mapping(data.get("product"), f)
     consignment = consignment_from_mapping(data.get("consignment"), f)
     exporter = f.text("exporter")
@@ -603,6 +641,11 @@ def shipments_from_json(data: Any, *,
     items = data.get("shipments") if isinstance(data, Mapping) else data
     if not isinstance(items, list):
         raise InputError("expected a JSON object with a 'shipments' list")
+    if isinstance(data, Mapping):
+        unknown = [InputProblem(unknown_key_message(str(key), DOCUMENT_KEYS), None, None,
+                                str(key)) for key in data if key not in DOCUMENT_KEYS]
+        if unknown:
+            raise InputError(unknown)
     problems: list[InputProblem] = []
     shipments: list[Shipment] = []
     seen: set[str] = set()

@@ -161,3 +161,15 @@ def test_attest_needs_the_auditor_role(
     # the environment's key is the exporter's: the contract refuses its attestation
     assert run(["attest", str(issued / "q1.json")]) == 1
     assert "the attestation was refused" in capsys.readouterr().err
+
+
+def test_verify_creates_no_store_and_no_deployment_file_where_it_runs(
+    issued: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    elsewhere = tmp_path_factory.mktemp("empty")
+    monkeypatch.chdir(elsewhere)
+    for name in ("STORE", "DEPLOYMENT_FILE", "PRIVATE_KEY"):
+        monkeypatch.delenv(f"CARBON_LEDGER_{name}")
+    assert run(["verify", str(issued / "q1.json")]) == 0, capsys.readouterr()
+    assert list(elsewhere.iterdir()) == []

@@ -376,13 +376,18 @@ def test_an_unknown_csv_column_is_refused(tmp_path: Path) -> None:
         ("customs_release", "unknown column 'customs_release'")]
 
 
-def test_unknown_json_keys_are_ignored_as_before() -> None:
-    # The JSON reader has never refused unknown keys; this test records that behaviour.
+def test_unknown_json_keys_are_refused_like_unknown_csv_columns() -> None:
     item = _one(consignment__customs_release=None)
     item["consignment"]["customs_release"] = "2026-02-20"
     item["shipping_note"] = "x"
-    (shipment,) = shipments_from_json({"shipments": [item]})
-    assert shipment == Shipment.from_dict(_one())
+    with pytest.raises(InputError) as raised:
+        shipments_from_json({"shipments": [item]})
+    messages = {p.field: p.message for p in raised.value.problems}
+    assert messages == {
+        "consignment.customs_release": "unknown key 'customs_release'; did you mean "
+                                       "'customs_release_date'?",
+        "shipping_note": "unknown key 'shipping_note'; expected one of consignment, exporter, "
+                         "legs, product, shipment_id"}
 
 
 def test_forms_of_eori_and_incoterm() -> None:
