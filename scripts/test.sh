@@ -12,7 +12,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "ruff"
 .venv/bin/ruff check ledger api tests scripts
-step "mypy (ledger/)"
+step "mypy (ledger/, api/)"
 .venv/bin/mypy
 step "forge fmt --check"
 forge fmt --check
