@@ -19,6 +19,7 @@ from api.context import ServiceContext
 from api.deps import Context, requires
 from api.errors import ApiError
 from api.ingest import compute_totals, parse_csv, parse_json, submit_shipments
+from api.limits import check_json_shape
 from api.models import AnchorRequest, ErrorBody, JobOut, ReportRequest
 from api.reporting import issue
 from api.uploads import read_upload
@@ -60,6 +61,8 @@ async def submit(request: Request, ctx: Context, who: Exporter) -> Any:
     kind, body = await read_upload(request, ctx.settings.max_upload_bytes, ("json", "csv"))
     if not body.strip():
         raise ApiError(400, "BadRequest", "the body is empty")
+    if kind == "json":  # also a JSON file inside a multipart form
+        check_json_shape(body, ctx.settings.max_json_depth, ctx.settings.max_json_items)
 
     def work() -> Any:
         limit = ctx.settings.max_shipments

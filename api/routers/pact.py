@@ -14,7 +14,6 @@ admin tokens see all. Errors are ``{code, message}`` with the spec's codes.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -25,6 +24,7 @@ from fastapi.responses import JSONResponse, Response
 from api.auth import Principal
 from api.deps import Context, requires
 from api.errors import ApiError
+from api.limits import load_json
 from api.models import ErrorBody
 from api.pact_events import check_envelope
 from api.routers.auth import base_url
@@ -102,10 +102,7 @@ async def events(request: Request, ctx: Context, who: Caller) -> Response:
         raise ApiError(400, "BadRequest", "send the event as application/cloudevents+json "
                                           "(CloudEvents structured mode)")
     body = await read_body(request, ctx.settings.max_upload_bytes)
-    try:
-        event = check_envelope(json.loads(body.decode("utf-8")))
-    except (UnicodeDecodeError, ValueError):
-        raise ApiError(400, "BadRequest", "the event is not valid JSON") from None
+    event = check_envelope(load_json(body, ctx, "the event"))
     host = base_url(request, ctx.settings.public_url).split("://", 1)[-1]
     await run_in_threadpool(ctx.events.receive, event, who, "//" + host)
     return Response(status_code=200)

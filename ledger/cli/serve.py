@@ -106,6 +106,7 @@ def serve(*, host: str, port: int, store: str | None, rpc_url: str | None, demo:
     import uvicorn
 
     from api.app import create_app
+    from api.limits import cap_recursion_limit
     from api.settings import SERVICE_ENV_PREFIX, ServiceSettings
     overrides: dict[str, Any] = {}
     if store is not None:
@@ -142,6 +143,7 @@ def serve(*, host: str, port: int, store: str | None, rpc_url: str | None, demo:
             for role, client_id, secret in seed_demo(ctx):
                 lines.append(f"    {role:<9} {client_id} / {secret}")
         print("\n".join(lines), flush=True)
+        cap_recursion_limit()  # again, after every import the start-up made
         uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
 
 

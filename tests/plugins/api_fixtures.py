@@ -11,7 +11,11 @@ Test modules import the fixtures they use by name (and list them in ``__all__``)
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -20,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from eth_account import Account
 
@@ -174,6 +179,54 @@ class LiveServer:
     def __exit__(self, *_exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+def start_serve(var_dir: Path, port: int, anvil_port: int, *options: str
+                ) -> subprocess.Popen[bytes]:
+    """``carbon-ledger serve`` in its own process on the embedded chain (kept in ``var_dir``)."""
+    state = var_dir / "anvil-state.json"
+    return subprocess.Popen(
+        [str(Path(sys.executable).with_name("carbon-ledger")), "serve", "--port", str(port),
+         "--var-dir", str(var_dir), "--anvil-port", str(anvil_port), "--state", str(state),
+         *options],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def wait_up(process: subprocess.Popen[bytes], url: str) -> None:
+    """Waits until the served ``/health`` answers 200 (fails when the process exits first)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited early:\n{stop_serve(process)}")
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("serve did not come up within 60 s")
+
+
+def stop_serve(process: subprocess.Popen[bytes]) -> str:
+    """Stops a served process with SIGTERM (SIGKILL after 30 s); what it printed."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    assert process.stdout is not None
+    with process.stdout:
+        return process.stdout.read().decode()
+
+
+def demo_token(url: str, client_id: str) -> dict[str, str]:
+    """The authorization header of a demo client of a served process."""
+    response = httpx.post(url + "/auth/token", data={"grant_type": "client_credentials"},
+                          auth=(client_id, f"{client_id}-secret"))
+    assert response.status_code == 200, response.text
+    return {"authorization": f"Bearer {response.json()['access_token']}"}
 
 
 def partner(base_url: str, client_id: str, secret: str) -> PactPartner:
