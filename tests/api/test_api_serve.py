@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_fixtures import EXAMPLES, ServiceChain, free_port, service_chain
+from api_fixtures import EXAMPLES, ServiceChain, free_port, postgres_schema, service_chain
 from api_fixtures import demo_token as _token
 from api_fixtures import start_serve as _start
 from api_fixtures import stop_serve as _stop
@@ -105,3 +105,22 @@ def _token_of(url: str, made: dict[str, str]) -> dict[str, str]:
                           auth=(made["client_id"], made["client_secret"]))
     assert response.status_code == 200, response.text
     return {"authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.mark.postgres
+def test_the_banner_hides_the_store_password(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    with postgres_schema() as schema_url:
+        store_url = sa.engine.make_url(schema_url).set(password="STOREPW0123456789")
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        process = _start(tmp_path, port, free_port(), "--store",
+                         store_url.render_as_string(hide_password=False))
+        try:
+            _wait_up(process, url)
+        finally:
+            output = _stop(process)
+    assert "STOREPW0123456789" not in output
+    store_line = next(line for line in output.splitlines() if line.startswith("  store "))
+    assert ":***@127.0.0.1" in store_line, store_line
