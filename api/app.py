@@ -24,6 +24,7 @@ from api.auth import Auth
 from api.chain_access import ChainAccess
 from api.context import ServiceContext
 from api.errors import error_body, install_error_handlers
+from api.headers import SecurityHeaders
 from api.jobs import JobRunner
 from api.keystore import KeyRing, SigningKey
 from api.limits import AuthBeforeBody, cap_recursion_limit
@@ -131,6 +132,7 @@ def create_app(settings: ServiceSettings, chain_settings: ChainSettings, *,
     app.add_middleware(AuthBeforeBody, ctx=ctx)
     if settings.require_https:
         app.add_middleware(_HttpsOnly)
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer
 
     @app.get("/health", tags=["service"], responses={503: {
         "description": "A part is unhealthy: `checks` names it and says what failed",

@@ -18,6 +18,7 @@ from api.auth import Principal
 from api.context import ServiceContext
 from api.deps import Context, requires
 from api.errors import ApiError
+from api.headers import REPORT_POLICY
 from api.ingest import compute_totals, parse_csv, parse_json, submit_shipments
 from api.limits import check_json_shape
 from api.models import AnchorRequest, ErrorBody, JobOut, ReportRequest
@@ -238,7 +239,8 @@ def get_report_html(ctx: Context, who: Exporter, report_id: str) -> HTMLResponse
     # only a URL the settings mark as public: the service's own RPC URL may carry an API key
     public_rpc = ctx.settings.public_rpc_url
     return HTMLResponse(render_html(document, report_file=f"{_file_stem(report_id)}.json",
-                                    rpc_hint=public_rpc))
+                                    rpc_hint=public_rpc),
+                        headers={"Content-Security-Policy": REPORT_POLICY})
 
 
 @router.get("/reports/{report_id}/cbam.xml", responses={
