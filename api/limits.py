@@ -25,9 +25,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.context import ServiceContext
 from api.errors import ApiError, error_body
+from api.ids import string_problems
 
 __all__ = ["RECURSION_LIMIT", "AuthBeforeBody", "cap_recursion_limit", "check_json_shape",
-           "load_json"]
+           "load_json", "refuse_surrogates"]
 
 #: Python's own default: deep enough for the service, shallow enough for the C stack.
 RECURSION_LIMIT = 1000
@@ -37,6 +38,7 @@ _PUBLIC_WRITES = frozenset({"/auth/token"})
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(rb"[\[\]{}]")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _EMPTY = re.compile(rb"\[\s*\]|\{\s*\}")
 
 
@@ -73,7 +75,7 @@ def load_json(body: bytes, ctx: ServiceContext, what: str = "the body", **option
     settings = ctx.settings
     check_json_shape(body, settings.max_json_depth, settings.max_json_items)
     try:
-        return json.loads(body.decode("utf-8-sig"), **options)
+        document = json.loads(body.decode("utf-8-sig"), **options)
     except UnicodeDecodeError as exc:
         raise ApiError(400, "BadRequest", f"{what} is not UTF-8 text: {exc.reason} at byte "
                                           f"{exc.start}") from None
@@ -81,6 +83,23 @@ def load_json(body: bytes, ctx: ServiceContext, what: str = "the body", **option
         raise ApiError(422, "InvalidInput", f"{what} is nested too deeply") from None
     except ValueError as exc:
         raise ApiError(400, "BadRequest", f"{what} is not valid JSON: {exc}") from None
+    refuse_surrogates(document, body, what)
+    return document
+
+
+def refuse_surrogates(document: Any, raw: bytes, what: str = "the body") -> None:
+    """422 naming the fields of a parsed JSON document whose text has an unpaired surrogate
+    (a valid JSON escape such as ``\\ud800``, but not text: it cannot be stored); the
+    document is searched only when its ``raw`` text has a surrogate escape."""
+    if not _SURROGATE_ESCAPE.search(raw):
+        return
+    fields = string_problems(document)
+    if fields:
+        raise ApiError(422, "InvalidInput",
+                       f"{what} has an unpaired surrogate (\\ud800-\\udfff) in "
+                       f"{', '.join(fields)}: not text",
+                       extra={"problems": [{"message": "unpaired surrogate", "shipment_id": None,
+                                            "row": None, "field": f} for f in fields]})
 
 
 def _is_json(content_type: str) -> bool:

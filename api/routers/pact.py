@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse, Response
 from api.auth import Principal
 from api.deps import Context, requires
 from api.errors import ApiError
+from api.ids import OtherId
 from api.limits import load_json
 from api.models import ErrorBody
 from api.pact_events import check_envelope
@@ -78,7 +79,7 @@ def list_footprints(request: Request, ctx: Context, who: Caller) -> Response:
 @router.get("/footprints/{footprint_id}", responses={404: {"model": ErrorBody}, 200: {
     "description": "The footprint", "content": {"application/json": {"schema": {
         "type": "object", "required": ["data"], "properties": {"data": {"type": "object"}}}}}}})
-def get_footprint(ctx: Context, who: Caller, footprint_id: str) -> Response:
+def get_footprint(ctx: Context, who: Caller, footprint_id: OtherId) -> Response:
     """GetFootprint."""
     found = ctx.store.footprint(footprint_id)
     visible = _visible_org(who)
