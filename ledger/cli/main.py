@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 EXIT_INPUT = 2
+RECURSION_LIMIT = 1000
 EXIT_LEDGER = 1
 
 
@@ -49,6 +50,9 @@ def build_app() -> typer.Typer:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script."""
     app = build_app()
+    # an import (py_ecc) raises the recursion limit to 100,000: deep enough for the JSON parser
+    # to overflow the C stack on a deeply nested file; Python's default raises an error instead
+    sys.setrecursionlimit(min(sys.getrecursionlimit(), RECURSION_LIMIT))
     try:
         # Outside standalone mode click returns (not raises) the code of ``typer.Exit(n)``.
         code = app(args=argv, standalone_mode=False)
@@ -58,6 +62,9 @@ def main(argv: list[str] | None = None) -> None:
     except LedgerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(EXIT_LEDGER)
+    except RecursionError:
+        print("error: the input is nested too deeply to read", file=sys.stderr)
+        sys.exit(EXIT_INPUT)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:

@@ -144,3 +144,14 @@ def test_the_service_caps_the_recursion_limit(offline_service: Service) -> None:
     import py_ecc  # noqa: F401 - the import that raises the limit
 
     assert sys.getrecursionlimit() <= RECURSION_LIMIT
+
+
+def test_the_command_line_refuses_a_deeply_nested_file(tmp_path: Path) -> None:
+    import subprocess
+
+    deep = tmp_path / "deep.json"
+    deep.write_bytes(NESTED)
+    done = subprocess.run([str(Path(sys.executable).with_name("carbon-ledger")), "footprint",
+                           str(deep)], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2, (done.returncode, done.stderr[-2000:])  # not -11 (SIGSEGV)
+    assert "nested too deeply" in done.stderr
