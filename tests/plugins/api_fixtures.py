@@ -94,8 +94,12 @@ class Service:
             time.sleep(0.05)
 
 
-def make_service(app: Any, node: Any = None, base_url: str = "http://testserver") -> Service:
-    return Service(app, app.state.ctx, TestClient(app, base_url=base_url), node)
+def make_service(app: Any, node: Any = None, base_url: str = "http://testserver", *,
+                 raise_server_exceptions: bool = True) -> Service:
+    """The app with a test client; ``raise_server_exceptions=False`` lets a 500 be answered
+    (as a real server would) instead of raised in the test."""
+    client = TestClient(app, base_url=base_url, raise_server_exceptions=raise_server_exceptions)
+    return Service(app, app.state.ctx, client, node)
 
 
 @pytest.fixture
