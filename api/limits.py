@@ -126,7 +126,9 @@ class AuthBeforeBody:
             body = await self._body(request, receive)
             if _is_json(request.headers.get("content-type", "")):
                 settings = self.ctx.settings
-                check_json_shape(body, settings.max_json_depth, settings.max_json_items)
+                # off the event loop: a large body takes a fraction of a second
+                await run_in_threadpool(check_json_shape, body, settings.max_json_depth,
+                                        settings.max_json_items)
         except ApiError as exc:
             await _answer(send, exc)
             return
