@@ -24,8 +24,10 @@ from api.auth import Auth
 from api.chain_access import ChainAccess
 from api.context import ServiceContext
 from api.errors import error_body, install_error_handlers
+from api.headers import SecurityHeaders
 from api.jobs import JobRunner
 from api.keystore import KeyRing, SigningKey
+from api.limits import AuthBeforeBody, cap_recursion_limit
 from api.pact_events import EventSender
 from api.routers import admin, auditor, exporter, pact, pages
 from api.routers import auth as auth_routes
@@ -108,6 +110,7 @@ def create_app(settings: ServiceSettings, chain_settings: ChainSettings, *,
                context: ServiceContext | None = None) -> FastAPI:
     """The service. ``deployment`` defaults to the chain settings' deployment file;
     ``admin_key`` (the contract admin's) lets the service grant roles to new organisations."""
+    cap_recursion_limit()  # an import (py_ecc) raises it far past what the C stack holds
     ctx = context or build_context(settings, chain_settings, deployment=deployment,
                                    admin_key=admin_key)
 
@@ -126,8 +129,10 @@ def create_app(settings: ServiceSettings, chain_settings: ChainSettings, *,
     for module in (auth_routes, exporter, auditor, admin, pact, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
+    app.add_middleware(AuthBeforeBody, ctx=ctx)
     if settings.require_https:
         app.add_middleware(_HttpsOnly)
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer
 
     @app.get("/health", tags=["service"], responses={503: {
         "description": "A part is unhealthy: `checks` names it and says what failed",

@@ -14,6 +14,7 @@ import hashlib
 import json
 import tempfile
 import threading
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ import numpy as np
 import orjson
 
 from api.errors import ApiError
+from api.ids import id_problem, normalise_submitted_ids, shown
+from api.limits import refuse_surrogates
 from api.store import NewShipment, ServiceStore
 from ledger.errors import InputError, InputProblem
 from ledger.factors.factorset import FactorSet
@@ -127,10 +130,12 @@ def parse_json(body: bytes, max_shipments: int) -> Any:
                                           f"{exc.start}") from None
     except ValueError as exc:
         raise ApiError(400, "BadRequest", f"the body is not valid JSON: {exc}") from None
+    refuse_surrogates(data, body)
     items = data.get("shipments") if isinstance(data, dict) else data
     if isinstance(items, list) and len(items) > max_shipments:
         raise ApiError(413, "PayloadTooLarge", f"{len(items)} shipments in one submission; the "
                                                f"limit is {max_shipments}: split it")
+    normalise_submitted_ids(data)  # NFC, refused characters named with their row
     return ShipmentFrame.from_shipments(shipments_from_json(data))
 
 
@@ -140,11 +145,13 @@ def parse_csv(body: bytes, max_shipments: int) -> Any:
     from ledger.inputs.csvreader import read_csv_frame
 
     try:
-        body.decode("utf-8-sig")
+        text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError([InputProblem(
             f"the CSV is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8",
             row=body[:exc.start].count(b"\n") + 1)]) from None
+    if not unicodedata.is_normalized("NFC", text):  # shipment ids are taken in NFC form
+        body = unicodedata.normalize("NFC", text).encode()
     with tempfile.NamedTemporaryFile(suffix=".csv") as handle:
         handle.write(body)
         handle.flush()
@@ -175,6 +182,10 @@ def compute_totals(frame: Any, factor_set: FactorSet, router: Any, *, from_csv: 
     except InputError as exc:
         raise (_csv_fields(exc) if from_csv else exc) from None
     shipments = frame.to_shipments()
+    refused = [InputProblem(problem, shown(sh.shipment_id), sh.source_row, "shipment_id")
+               for sh in shipments if (problem := id_problem(sh.shipment_id)) is not None]
+    if refused:
+        raise InputError(refused)
     s = batch.shipments
     n = len(batch)
     by_mode = _wtw_by_mode(batch, n)

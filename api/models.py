@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from api.ids import OtherId, ShipmentIdIn, string_problems
 
 __all__ = [
+    "FIRST_DAY",
+    "LAST_DAY",
     "AnchorRequest",
     "ErrorBody",
     "JobOut",
@@ -15,6 +19,12 @@ __all__ = [
     "ReportRequest",
     "TokenOut",
 ]
+
+
+#: Reporting periods the service issues: from 1970 to 2999 (the period's end, the day after
+#: its last day, must stay a valid date).
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2999, 12, 31)
 
 
 class ErrorBody(BaseModel):
@@ -35,7 +45,8 @@ class AnchorRequest(BaseModel):
     """Which shipments to anchor: the named ones, or every shipment not anchored yet."""
 
     model_config = ConfigDict(extra="forbid")
-    shipment_ids: list[str] | None = Field(default=None, min_length=1, max_length=100000)
+    shipment_ids: list[ShipmentIdIn] | None = Field(default=None, min_length=1,
+                                                    max_length=100000)
 
 
 class JobOut(BaseModel):
@@ -55,15 +66,23 @@ class ReportRequest(BaseModel):
     """A report of anchored shipments for a reporting period (first and last day)."""
 
     model_config = ConfigDict(extra="forbid")
-    shipment_ids: list[str] = Field(min_length=1, max_length=1000)
-    first_day: date
-    last_day: date
+    shipment_ids: list[ShipmentIdIn] = Field(min_length=1, max_length=1000)
+    first_day: date = Field(ge=FIRST_DAY, le=LAST_DAY)
+    last_day: date = Field(ge=FIRST_DAY, le=LAST_DAY)
     declarant: dict[str, Any] | None = None
+
+    @field_validator("declarant")
+    @classmethod
+    def _text_only(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        fields = string_problems(value)
+        if fields:
+            raise ValueError(f"unpaired surrogate in {', '.join(fields)}")
+        return value
 
 
 class OrganisationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
+    name: OtherId = Field(min_length=1, max_length=200)
     role: Literal["exporter", "auditor", "buyer", "admin"]
     private_key: str | None = Field(default=None, pattern=r"^(0x)?[0-9a-fA-F]{64}$",
                                     description="Supply the organisation's own key (else one is "

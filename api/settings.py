@@ -16,6 +16,9 @@ Nothing is read at import time. ``ServiceSettings()`` reads ``CARBON_LEDGER_SERV
 ``CARBON_LEDGER_SERVICE_TOKEN_TTL_S``           access-token lifetime (default 3600)
 ``CARBON_LEDGER_SERVICE_MAX_UPLOAD_BYTES``      largest request body (default 16 MiB)
 ``CARBON_LEDGER_SERVICE_MAX_SHIPMENTS``         most shipments in one submission (default 20000)
+``CARBON_LEDGER_SERVICE_MAX_JSON_DEPTH``        deepest nesting of a JSON body (default 64)
+``CARBON_LEDGER_SERVICE_MAX_JSON_ITEMS``        most array elements and object members in a
+                                                JSON body (default 2,000,000)
 ``CARBON_LEDGER_SERVICE_ADMIN_CLIENT_ID``       with ``..._ADMIN_CLIENT_SECRET``: the first admin
                                                 client, created at start when none exists
 ``CARBON_LEDGER_SERVICE_ANCHOR_PATH``           ``root`` (Merkle root per batch, default) or
@@ -71,6 +74,8 @@ class ServiceSettings(BaseSettings):
     token_ttl_s: int = Field(default=3600, gt=0, le=86400)
     max_upload_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
     max_shipments: int = Field(default=20000, gt=0)
+    max_json_depth: int = Field(default=64, ge=4, le=500)
+    max_json_items: int = Field(default=2_000_000, gt=0)
     page_limit_max: int = Field(default=1000, gt=0)
     anchor_confirmations: int = Field(default=0, ge=0)
     anchor_path: str = "root"

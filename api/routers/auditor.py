@@ -3,7 +3,6 @@ and list what this auditor organisation verified and attested."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.auth import Principal
 from api.deps import Context, requires
-from api.errors import ApiError
+from api.limits import load_json
 from api.models import ErrorBody
 from api.reporting import attest, verify
 from api.uploads import read_upload
@@ -33,11 +32,7 @@ _REPORT_BODY = {"required": True, "content": {
 
 async def _document(request: Request, ctx: Context) -> Any:
     _, body = await read_upload(request, ctx.settings.max_upload_bytes, ("json",))
-    try:
-        return json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ApiError(400, "BadRequest", f"the report is not a readable JSON file: {exc}"
-                       ) from None
+    return load_json(body, ctx, "the report")
 
 
 @router.post("/verifications", status_code=200, openapi_extra={"requestBody": _REPORT_BODY})

@@ -18,7 +18,10 @@ from api.auth import Principal
 from api.context import ServiceContext
 from api.deps import Context, requires
 from api.errors import ApiError
+from api.headers import REPORT_POLICY
+from api.ids import OtherId, ShipmentIdIn
 from api.ingest import compute_totals, parse_csv, parse_json, submit_shipments
+from api.limits import check_json_shape
 from api.models import AnchorRequest, ErrorBody, JobOut, ReportRequest
 from api.reporting import issue
 from api.uploads import read_upload
@@ -60,6 +63,8 @@ async def submit(request: Request, ctx: Context, who: Exporter) -> Any:
     kind, body = await read_upload(request, ctx.settings.max_upload_bytes, ("json", "csv"))
     if not body.strip():
         raise ApiError(400, "BadRequest", "the body is empty")
+    if kind == "json":  # also a JSON file inside a multipart form
+        check_json_shape(body, ctx.settings.max_json_depth, ctx.settings.max_json_items)
 
     def work() -> Any:
         limit = ctx.settings.max_shipments
@@ -95,7 +100,7 @@ def list_shipments(ctx: Context, who: Exporter,
 
 
 @router.get("/shipments/{shipment_id}", responses={404: {"model": ErrorBody}})
-def get_shipment(ctx: Context, who: Exporter, shipment_id: str) -> dict[str, Any]:
+def get_shipment(ctx: Context, who: Exporter, shipment_id: ShipmentIdIn) -> dict[str, Any]:
     """One shipment: its input, its full footprint (per leg) and where its anchoring stands."""
     row = ctx.store.shipment(who.org_id, shipment_id)
     if row is None:
@@ -111,7 +116,7 @@ def get_shipment(ctx: Context, who: Exporter, shipment_id: str) -> dict[str, Any
 
 @router.get("/shipments/{shipment_id}/proof", responses={404: {"model": ErrorBody},
                                                          409: {"model": ErrorBody}})
-def get_proof(ctx: Context, who: Exporter, shipment_id: str) -> dict[str, Any]:
+def get_proof(ctx: Context, who: Exporter, shipment_id: ShipmentIdIn) -> dict[str, Any]:
     """The proof bundle of an anchored shipment (record, leaf, proof, batch, transaction)."""
     if ctx.store.shipment(who.org_id, shipment_id) is None:
         raise ApiError(404, "NotFound", f"no shipment {shipment_id!r} of this organisation")
@@ -148,7 +153,7 @@ def start_anchoring(ctx: Context, who: Exporter, body: AnchorRequest | None = No
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, responses={404: {"model": ErrorBody}})
-def get_job(ctx: Context, who: Exporter, job_id: str) -> dict[str, Any]:
+def get_job(ctx: Context, who: Exporter, job_id: OtherId) -> dict[str, Any]:
     """A background job: state, phase, progress and, when done, its result."""
     job = ctx.store.job(job_id)
     if job is None or job.org_id != who.org_id:
@@ -218,7 +223,7 @@ def _report(ctx: ServiceContext, who: Principal, report_id: str
 
 
 @router.get("/reports/{report_id}", responses={404: {"model": ErrorBody}})
-def get_report(ctx: Context, who: Exporter, report_id: str) -> JSONResponse:
+def get_report(ctx: Context, who: Exporter, report_id: OtherId) -> JSONResponse:
     """The signed report (JSON), as a file to hand to buyers and auditors."""
     document, _ = _report(ctx, who, report_id)
     return JSONResponse(document, headers={
@@ -229,20 +234,21 @@ def get_report(ctx: Context, who: Exporter, report_id: str) -> JSONResponse:
     404: {"model": ErrorBody},
     200: {"description": "The printable page", "content": {"text/html": {
         "schema": {"type": "string"}}}}})
-def get_report_html(ctx: Context, who: Exporter, report_id: str) -> HTMLResponse:
+def get_report_html(ctx: Context, who: Exporter, report_id: OtherId) -> HTMLResponse:
     """The report as a printable HTML page."""
     document, _ = _report(ctx, who, report_id)
     # only a URL the settings mark as public: the service's own RPC URL may carry an API key
     public_rpc = ctx.settings.public_rpc_url
     return HTMLResponse(render_html(document, report_file=f"{_file_stem(report_id)}.json",
-                                    rpc_hint=public_rpc))
+                                    rpc_hint=public_rpc),
+                        headers={"Content-Security-Policy": REPORT_POLICY})
 
 
 @router.get("/reports/{report_id}/cbam.xml", responses={
     404: {"model": ErrorBody},
     200: {"description": "QReport XML", "content": {"application/xml": {
         "schema": {"type": "string"}}}}})
-def get_report_xml(ctx: Context, who: Exporter, report_id: str) -> Response:
+def get_report_xml(ctx: Context, who: Exporter, report_id: OtherId) -> Response:
     """The CBAM QReport XML of the report's CBAM goods."""
     _, xml = _report(ctx, who, report_id)
     if xml is None:

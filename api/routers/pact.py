@@ -14,7 +14,6 @@ admin tokens see all. Errors are ``{code, message}`` with the spec's codes.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -25,6 +24,8 @@ from fastapi.responses import JSONResponse, Response
 from api.auth import Principal
 from api.deps import Context, requires
 from api.errors import ApiError
+from api.ids import OtherId
+from api.limits import load_json
 from api.models import ErrorBody
 from api.pact_events import check_envelope
 from api.routers.auth import base_url
@@ -78,7 +79,7 @@ def list_footprints(request: Request, ctx: Context, who: Caller) -> Response:
 @router.get("/footprints/{footprint_id}", responses={404: {"model": ErrorBody}, 200: {
     "description": "The footprint", "content": {"application/json": {"schema": {
         "type": "object", "required": ["data"], "properties": {"data": {"type": "object"}}}}}}})
-def get_footprint(ctx: Context, who: Caller, footprint_id: str) -> Response:
+def get_footprint(ctx: Context, who: Caller, footprint_id: OtherId) -> Response:
     """GetFootprint."""
     found = ctx.store.footprint(footprint_id)
     visible = _visible_org(who)
@@ -102,10 +103,7 @@ async def events(request: Request, ctx: Context, who: Caller) -> Response:
         raise ApiError(400, "BadRequest", "send the event as application/cloudevents+json "
                                           "(CloudEvents structured mode)")
     body = await read_body(request, ctx.settings.max_upload_bytes)
-    try:
-        event = check_envelope(json.loads(body.decode("utf-8")))
-    except (UnicodeDecodeError, ValueError):
-        raise ApiError(400, "BadRequest", "the event is not valid JSON") from None
+    event = check_envelope(load_json(body, ctx, "the event"))
     host = base_url(request, ctx.settings.public_url).split("://", 1)[-1]
     await run_in_threadpool(ctx.events.receive, event, who, "//" + host)
     return Response(status_code=200)

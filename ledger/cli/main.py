@@ -37,6 +37,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 EXIT_INPUT = 2
 EXIT_LEDGER = 1
+RECURSION_LIMIT = 1000
 DEBUG_FLAG = "--debug"
 
 
@@ -100,6 +101,9 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = DEBUG_FLAG in args
     app = build_app()
+    # an import (py_ecc) raises the recursion limit to 100,000: deep enough for the JSON parser
+    # to overflow the C stack on a deeply nested file; Python's default raises an error instead
+    sys.setrecursionlimit(min(sys.getrecursionlimit(), RECURSION_LIMIT))
     try:
         # Outside standalone mode click returns (not raises) the code of ``typer.Exit(n)``.
         code = app(args=args, standalone_mode=False)
@@ -107,6 +111,8 @@ def main(argv: list[str] | None = None) -> None:
         _fail(str(exc), EXIT_INPUT, exc, debug)
     except LedgerError as exc:
         _fail(str(exc), EXIT_LEDGER, exc, debug)
+    except RecursionError as exc:
+        _fail("the input is nested too deeply to read", EXIT_INPUT, exc, debug)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):

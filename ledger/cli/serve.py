@@ -19,7 +19,7 @@ import typer
 
 from ledger.errors import ConfigError
 
-__all__ = ["DEMO_CLIENTS", "register", "seed_demo", "shown_rpc_url"]
+__all__ = ["DEMO_CLIENTS", "register", "seed_demo", "shown_rpc_url", "shown_store_url"]
 
 #: Demo organisations on the embedded chain: name, role, dev key index, client id, secret.
 DEMO_CLIENTS: tuple[tuple[str, str, int | None, str, str], ...] = (
@@ -64,6 +64,14 @@ def shown_rpc_url(url: str) -> str:
     return shown + ("/…" if hidden else "")
 
 
+def shown_store_url(url: str) -> str:
+    """A store URL as it may be printed: its password replaced by ``***`` (a SQLite file path
+    as it is)."""
+    from ledger.store.engine import _redact
+
+    return _redact(url) if "://" in url else url
+
+
 def _bootstrap_admin(ctx: Any) -> None:
     settings = ctx.settings
     if settings.admin_client_id is None or settings.admin_client_secret is None:
@@ -106,6 +114,7 @@ def serve(*, host: str, port: int, store: str | None, rpc_url: str | None, demo:
     import uvicorn
 
     from api.app import create_app
+    from api.limits import cap_recursion_limit
     from api.settings import SERVICE_ENV_PREFIX, ServiceSettings
     overrides: dict[str, Any] = {}
     if store is not None:
@@ -136,12 +145,13 @@ def serve(*, host: str, port: int, store: str | None, rpc_url: str | None, demo:
                  f"(chain id {chain_settings.chain_id})"
                  + (" embedded Anvil" if embedded else ""),
                  f"  contract        {ctx.chain.deployment.address}",
-                 f"  store           {settings.store_url}"]
+                 f"  store           {shown_store_url(settings.store_url)}"]
         if demo if demo is not None else embedded:
             lines.append("  demo clients (PUBLIC, for the local chain only):")
             for role, client_id, secret in seed_demo(ctx):
                 lines.append(f"    {role:<9} {client_id} / {secret}")
         print("\n".join(lines), flush=True)
+        cap_recursion_limit()  # again, after every import the start-up made
         uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
 
 

@@ -4,7 +4,6 @@ stopped by SIGTERM, it takes its Anvil down with it; started again, it keeps its
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -12,52 +11,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_fixtures import EXAMPLES, ServiceChain, free_port, service_chain
+from api_fixtures import EXAMPLES, ServiceChain, free_port, postgres_schema, service_chain
+from api_fixtures import demo_token as _token
+from api_fixtures import start_serve as _start
+from api_fixtures import stop_serve as _stop
+from api_fixtures import wait_up as _wait_up
 
 __all__ = ["service_chain"]
 pytestmark = [pytest.mark.api, pytest.mark.chain]
-
-
-def _start(var_dir: Path, port: int, anvil_port: int) -> subprocess.Popen[bytes]:
-    state = var_dir / "anvil-state.json"
-    return subprocess.Popen(
-        [str(Path(sys.executable).with_name("carbon-ledger")), "serve", "--port", str(port),
-         "--var-dir", str(var_dir), "--anvil-port", str(anvil_port), "--state", str(state)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-
-
-def _wait_up(process: subprocess.Popen[bytes], url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"serve exited early:\n{_stop(process)}")
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("serve did not come up within 60 s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> str:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    assert process.stdout is not None
-    with process.stdout:
-        return process.stdout.read().decode()
-
-
-def _token(url: str, client_id: str) -> dict[str, str]:
-    response = httpx.post(url + "/auth/token", data={"grant_type": "client_credentials"},
-                          auth=(client_id, f"{client_id}-secret"))
-    assert response.status_code == 200, response.text
-    return {"authorization": f"Bearer {response.json()['access_token']}"}
 
 
 def test_serve_on_an_embedded_chain(tmp_path: Path) -> None:
@@ -144,3 +105,22 @@ def _token_of(url: str, made: dict[str, str]) -> dict[str, str]:
                           auth=(made["client_id"], made["client_secret"]))
     assert response.status_code == 200, response.text
     return {"authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.mark.postgres
+def test_the_banner_hides_the_store_password(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    with postgres_schema() as schema_url:
+        store_url = sa.engine.make_url(schema_url).set(password="STOREPW0123456789")
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        process = _start(tmp_path, port, free_port(), "--store",
+                         store_url.render_as_string(hide_password=False))
+        try:
+            _wait_up(process, url)
+        finally:
+            output = _stop(process)
+    assert "STOREPW0123456789" not in output
+    store_line = next(line for line in output.splitlines() if line.startswith("  store "))
+    assert ":***@127.0.0.1" in store_line, store_line

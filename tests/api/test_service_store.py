@@ -24,7 +24,13 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from api_fixtures import OFFLINE_DEPLOYMENT, make_service, service_settings
+from api_fixtures import (
+    OFFLINE_DEPLOYMENT,
+    POSTGRES_ENV,
+    make_service,
+    postgres_schema,
+    service_settings,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -37,7 +43,6 @@ from ledger.errors import StoreError, WriteRefused
 from ledger.store import store as store_module
 from ledger.store.store import open_store
 
-POSTGRES_ENV = "CARBON_LEDGER_TEST_POSTGRES_URL"
 SERVICE_TABLES = {"service_organisations", "service_clients", "service_tokens",
                   "service_shipments", "service_jobs", "service_reports", "service_footprints",
                   "service_verifications", "service_attestations", "service_pact_events"}
@@ -45,21 +50,8 @@ SERVICE_TABLES = {"service_organisations", "service_clients", "service_tokens",
 
 @pytest.fixture(scope="session")
 def postgres_schema_url() -> Iterator[str]:
-    url = os.environ.get(POSTGRES_ENV)
-    if not url:
-        pytest.skip(f"PostgreSQL tier: set {POSTGRES_ENV} to a server URL to run it "
-                    "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
-    schema = f"cl_test_{secrets.token_hex(6)}"
-    admin = sa.create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in url else "?"
-    try:
-        yield f"{url}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

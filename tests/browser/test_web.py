@@ -152,3 +152,38 @@ def test_dashboard_anchors_with_progress(browser: Any, site: Site) -> None:
         page.wait_for_selector(f"#shipments tr[data-shipment='{IDS[0]}'] td:text('final')")
     finally:
         page.close()
+
+
+def test_pages_keep_to_their_content_security_policy(browser: Any, site: Site) -> None:
+    import httpx
+
+    token = httpx.post(site.url + "/auth/token", data={"grant_type": "client_credentials"},
+                       auth=(site.exporter.client_id, site.exporter.client_secret)
+                       ).json()["access_token"]
+    bearer = {"authorization": f"Bearer {token}"}
+    report_id = httpx.get(site.url + "/v1/reports", headers=bearer).json()["reports"][0]["id"]
+    context = browser.new_context()
+    refused: list[str] = []
+    context.on("console", lambda message: refused.append(message.text)
+               if "Content Security Policy" in message.text else None)
+    page = context.new_page()
+    try:
+        for path in ("/", "/auditor"):
+            response = page.goto(site.url + path)
+            assert "script-src 'self'" in response.headers["content-security-policy"]
+            assert response.headers["x-frame-options"] == "DENY"
+        _sign_in(page, site.url + "/dashboard", site.exporter)
+        page.wait_for_selector("#month-chart svg rect")
+        page.wait_for_selector("#reports tbody tr")
+        report = context.new_page()
+        report.set_extra_http_headers(bearer)
+        response = report.goto(f"{site.url}/v1/reports/{report_id}/html")
+        assert response.status == 200
+        assert "default-src 'none'" in response.headers["content-security-policy"]
+        # the inline stylesheet applies: the report's tables have collapsed borders
+        assert report.evaluate("getComputedStyle(document.querySelector('table'))"
+                               ".borderCollapse") == "collapse"
+        report.close()
+    finally:
+        context.close()
+    assert refused == []

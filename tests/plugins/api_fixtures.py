@@ -11,15 +11,21 @@ Test modules import the fixtures they use by name (and list them in ``__all__``)
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from eth_account import Account
 
@@ -88,8 +94,12 @@ class Service:
             time.sleep(0.05)
 
 
-def make_service(app: Any, node: Any = None, base_url: str = "http://testserver") -> Service:
-    return Service(app, app.state.ctx, TestClient(app, base_url=base_url), node)
+def make_service(app: Any, node: Any = None, base_url: str = "http://testserver", *,
+                 raise_server_exceptions: bool = True) -> Service:
+    """The app with a test client; ``raise_server_exceptions=False`` lets a 500 be answered
+    (as a real server would) instead of raised in the test."""
+    client = TestClient(app, base_url=base_url, raise_server_exceptions=raise_server_exceptions)
+    return Service(app, app.state.ctx, client, node)
 
 
 @pytest.fixture
@@ -143,6 +153,34 @@ def chain_service(tmp_path: Path, service_chain: ServiceChain) -> Iterator[Servi
         made.ctx.close()
 
 
+POSTGRES_ENV = "CARBON_LEDGER_TEST_POSTGRES_URL"
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """The URL of a new PostgreSQL schema on the test server (dropped at the end); the test is
+    skipped when no server is configured."""
+    import secrets
+
+    import sqlalchemy as sa
+
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL tier: set {POSTGRES_ENV} to a server URL to run it "
+                    "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+    schema = f"cl_test_{secrets.token_hex(6)}"
+    admin = sa.create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -174,6 +212,54 @@ class LiveServer:
     def __exit__(self, *_exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+def start_serve(var_dir: Path, port: int, anvil_port: int, *options: str
+                ) -> subprocess.Popen[bytes]:
+    """``carbon-ledger serve`` in its own process on the embedded chain (kept in ``var_dir``)."""
+    state = var_dir / "anvil-state.json"
+    return subprocess.Popen(
+        [str(Path(sys.executable).with_name("carbon-ledger")), "serve", "--port", str(port),
+         "--var-dir", str(var_dir), "--anvil-port", str(anvil_port), "--state", str(state),
+         *options],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def wait_up(process: subprocess.Popen[bytes], url: str) -> None:
+    """Waits until the served ``/health`` answers 200 (fails when the process exits first)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited early:\n{stop_serve(process)}")
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("serve did not come up within 60 s")
+
+
+def stop_serve(process: subprocess.Popen[bytes]) -> str:
+    """Stops a served process with SIGTERM (SIGKILL after 30 s); what it printed."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    assert process.stdout is not None
+    with process.stdout:
+        return process.stdout.read().decode()
+
+
+def demo_token(url: str, client_id: str) -> dict[str, str]:
+    """The authorization header of a demo client of a served process."""
+    response = httpx.post(url + "/auth/token", data={"grant_type": "client_credentials"},
+                          auth=(client_id, f"{client_id}-secret"))
+    assert response.status_code == 200, response.text
+    return {"authorization": f"Bearer {response.json()['access_token']}"}
 
 
 def partner(base_url: str, client_id: str, secret: str) -> PactPartner:
