@@ -98,11 +98,20 @@ def issue_report(
     """One signed report for the bundles' shipments (see the module docstring).
 
     ``factor_set`` defaults to the shipped one; ``recompute`` to the footprint engine over it.
+    Refused before anything is signed (``InputError``): a period that ends before it starts, and
+    a record anchored by another exporter than the key's owner.
     """
     if factor_set is None:
         from ledger.factors.factorset import load_factor_set
 
         factor_set = load_factor_set()
+    if period[1] < period[0]:
+        raise InputError([InputProblem(
+            f"the reporting period ends ({period[1]}) before it starts ({period[0]})",
+            field="last_day")])
+    from eth_account import Account
+
+    issuer = Account.from_key(issuer_key).address.lower()
     recompute = recompute or engine_recompute([factor_set])
     items = []
     for number, bundle in enumerate(bundles, start=1):
@@ -110,6 +119,12 @@ def issue_report(
             anchor = Anchor.from_dict(anchor_data(bundle, factor_set.uri))
         except (KeyError, TypeError) as exc:
             raise InputError([InputProblem(f"proof bundle {number} lacks {exc}")]) from None
+        exporter = str(anchor.record.get("exporter", "")).lower()
+        if exporter != issuer:
+            raise InputError([InputProblem(
+                f"the record was anchored by {exporter}, not by this report's issuer {issuer}: "
+                "a report carries only its issuer's own records",
+                shipment_id=str(anchor.record.get("shipment_id", "")), field="exporter")])
         figures, rebuilt = recompute(anchor.record, period)
         if records.record_hash(rebuilt) != anchor.record_hash:
             raise LedgerError(f"shipment {figures.shipment_id}: the anchored record does not "
