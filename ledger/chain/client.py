@@ -50,7 +50,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from web3 import Web3
-from web3.exceptions import ContractLogicError, Web3Exception, Web3RPCError
+from web3.exceptions import BadResponseFormat, ContractLogicError, Web3Exception, Web3RPCError
 from web3.providers.rpc import HTTPProvider
 from web3.types import RPCEndpoint
 
@@ -89,6 +89,16 @@ _DEFAULT_PRIORITY_FEE_WEI = 1_000_000_000
 _MAY_REVERT = frozenset({"eth_call", "eth_estimateGas"})
 
 T = TypeVar("T")
+
+
+class _MalformedReply(Exception):
+    """A reply that parsed as JSON but is not a JSON-RPC reply (retried as a transient fault)."""
+
+
+def _short(exc: BaseException, limit: int = 120) -> str:
+    """An exception's message cut to ``limit`` characters (a proxy's HTML page can be long)."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _redact(url: str) -> str:
@@ -222,23 +232,45 @@ class ChainClient:
     # ------------------------------------------------------------------ RPC plumbing
 
     def _rpc(self, what: str, call: Callable[[], T], *, retry: bool = True) -> T:
+        """``call()`` with the endpoint's transient faults retried with exponential backoff.
+
+        Transient: a refused or dropped connection, a timeout, an HTTP 5xx or 429 answer, and a
+        body that is not a JSON-RPC reply (a proxy's error page, a cut-off answer). After the
+        last attempt they end in :class:`RpcUnavailable` naming the endpoint and the last fault.
+        Another HTTP status (401, 404, ...) is not retried: the URL or its credentials are
+        wrong, and :class:`ChainError` says so. ``retry=False`` makes one attempt.
+        """
         attempts = self._settings.rpc_retries if retry else 1
-        last: Exception | None = None
+        fault = ""
         for attempt in range(attempts):
             try:
                 return call()
             except (requests.ConnectionError, requests.Timeout) as exc:
-                last = exc
-                if attempt + 1 < attempts:
-                    time.sleep(self._settings.rpc_backoff_s * 2**attempt)
+                fault = type(exc).__name__
+            except requests.HTTPError as exc:
+                status = exc.response.status_code if exc.response is not None else 0
+                if status < 500 and status != 429:
+                    raise ChainError(
+                        f"the RPC endpoint {_redact(self._settings.rpc_url)} answered HTTP "
+                        f"{status} to {what}; check the URL and its credentials "
+                        "(CARBON_LEDGER_RPC_URL)"
+                    ) from None
+                fault = f"HTTP {status}"
+            except (ValueError, BadResponseFormat, _MalformedReply) as exc:
+                # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
+                fault = f"an answer that is not a JSON-RPC reply ({_short(exc)})"
             except ContractLogicError as exc:
                 raise self._revert(_hex_data(exc.data), exc.message, what) from None
             except Web3RPCError as exc:
                 raise ChainError(f"{what} failed: {_rpc_message(exc)}") from None
+            except requests.RequestException as exc:
+                fault = f"{type(exc).__name__}: {_short(exc)}"
+            if attempt + 1 < attempts:
+                time.sleep(self._settings.rpc_backoff_s * 2**attempt)
         raise RpcUnavailable(
             f"cannot reach the RPC endpoint {_redact(self._settings.rpc_url)} "
             f"({what}, {attempts} attempt{'s' if attempts > 1 else ''}): "
-            f"{type(last).__name__}; check CARBON_LEDGER_RPC_URL and that the node is running"
+            f"{fault}; check CARBON_LEDGER_RPC_URL and that the node is running"
         )
 
     def _request(self, what: str, method: str, params: Sequence[Any], *,
@@ -249,7 +281,7 @@ class ChainClient:
         replies: dict[str, Any] | None = getattr(self._local, "replies", None)
         if replies:
             reply = replies.get(RpcRequest(method, tuple(params)).key)
-            if reply is not None:
+            if isinstance(reply, dict) and ("result" in reply or "error" in reply):
                 return self._result(what, method, reply)
 
         def call() -> Any:
@@ -260,7 +292,9 @@ class ChainClient:
 
     def _result(self, what: str, method: str, reply: Any) -> Any:
         """The result of one JSON-RPC reply, or its error raised (a revert as ContractRevert)."""
-        error = reply.get("error") if isinstance(reply, dict) else "not a JSON-RPC reply"
+        if not isinstance(reply, dict) or ("result" not in reply and "error" not in reply):
+            raise _MalformedReply(f"{type(reply).__name__} without result or error")
+        error = reply.get("error")
         if error is None:
             return reply.get("result")
         message = str(error.get("message") or error) if isinstance(error, dict) else str(error)
