@@ -38,6 +38,7 @@ __all__ = [
     "GasCapExceeded",
     "InputError",
     "InputProblem",
+    "InsufficientFunds",
     "LedgerError",
     "RecordConflict",
     "RoutingError",
@@ -113,6 +114,10 @@ class ChainError(LedgerError):
 
 class RpcUnavailable(ChainError):
     """The RPC endpoint could not be reached."""
+
+
+class InsufficientFunds(ChainError):
+    """The signing key holds less than a transaction may cost; nothing was signed."""
 
 
 class ChainIdMismatch(ChainError):

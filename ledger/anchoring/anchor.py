@@ -79,7 +79,7 @@ def anchor_footprints(
     counts.tell("preparing")
     checkpoint = counts.checkpoint(checkpoint)
     run = Run(store, ledger, scope_of(ledger), options, policy, checkpoint, idle)
-    result = None
+    result: AnchorResult | tuple[int, ...] = ()
     if options.path == "root":
         try:
             streamed_set = Bytes32.parse(factor_set_id, "factor_set_id")
@@ -87,16 +87,17 @@ def anchor_footprints(
             pass
         else:
             result = anchor_root_streamed(run, items, streamed_set, workers)
-    if result is None:
-        result = _anchor_records(run, items, factor_set_id, workers)
+    if not isinstance(result, AnchorResult):
+        result = _anchor_records(run, items, factor_set_id, workers, settled_before=result)
     counts.tell("done")
     return result
 
 
 def _anchor_records(run: Run, items: Sequence[FootprintPair], factor_set_id: str,
-                    workers: int | None) -> AnchorResult:
+                    workers: int | None, settled_before: tuple[int, ...] = ()) -> AnchorResult:
     """The record-by-record way: every record built first, then checked against the input and
-    the store, planned into batches and stored in one commit, then sent."""
+    the store, planned into batches and stored in one commit, then sent. ``settled_before``:
+    batches of earlier runs that a streamed attempt of this run settled before it gave way."""
     store, ledger, scope, options = run.store, run.ledger, run.scope, run.options
     records = prepare_footprints(items, exporter=scope.exporter, factor_set_id=factor_set_id,
                                  workers=workers)
@@ -119,7 +120,8 @@ def _anchor_records(run: Run, items: Sequence[FootprintPair], factor_set_id: str
         resumed = submit(run, store_new if new else None)
     return AnchorResult(
         scope=scope, path=options.path, new_shipments=tuple(r.shipment_id for r in new),
-        already_anchored=tuple(same), resumed_batches=resumed,
+        already_anchored=tuple(same),
+        resumed_batches=tuple(sorted(set(resumed) | set(settled_before))),
         batches=tuple(store.batch_statuses(scope)),
     )
 

@@ -93,6 +93,8 @@ class Outbox:
         self._sent_at: dict[int, float] = {}  # attempt id -> monotonic time of the last send
         self._first_sent_at: dict[int, float] = {}  # attempt id -> first send in this process
         self._next_nonce: int | None = None
+        self.adopted_batches: list[int] = []
+        """Batches whose transaction was found on chain, sent from elsewhere (:meth:`adopt`)."""
 
     # ------------------------------------------------------------------ sending
 
@@ -118,6 +120,22 @@ class Outbox:
         self._checkpoint("signed", tx)
         self._broadcast(tx, tx.attempts[-1].id, tx.attempts[-1].raw)
         return tx
+
+    def adopt(self, signed: SignedTx, *, batch_id: int | None) -> TxRow:
+        """Store a transaction this key sent elsewhere (another store, a lost run) as this
+        batch's, then advance it like any other: its receipt found, it becomes final."""
+        tx = self._store.add_signed_tx(
+            chain_id=self.chain_id, sender=self.sender, nonce=signed.nonce,
+            to_address=signed.to or "", data=signed.data, gas_limit=signed.gas,
+            batch_id=batch_id, confirmations=self.policy.confirmations,
+            finalized_tag=self.policy.finalized_tag,
+            attempt=NewAttempt(Bytes32(signed.tx_hash).hex0x, signed.raw,
+                               signed.fees.max_fee_per_gas, signed.fees.max_priority_fee_per_gas),
+        )
+        self._checkpoint("signed", tx)
+        if batch_id is not None:
+            self.adopted_batches.append(batch_id)
+        return self.advance(tx)
 
     def _take_nonce(self) -> int:
         if self._next_nonce is None:

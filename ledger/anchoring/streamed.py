@@ -17,7 +17,7 @@ from ledger.anchoring.checks import preflight
 from ledger.anchoring.options import AnchorResult
 from ledger.anchoring.outbox import Checkpoint
 from ledger.anchoring.plan import FootprintPair, PlannedCall
-from ledger.anchoring.submit import Run, submit
+from ledger.anchoring.submit import Run, left_open, submit
 from ledger.errors import RecordConflict
 from ledger.records.blocks import pack_block
 from ledger.records.chunks import EntryChunk, iter_shaped_chunks, paused_gc
@@ -31,12 +31,14 @@ __all__ = ["anchor_root_streamed"]
 
 
 def anchor_root_streamed(run: Run, items: Sequence[FootprintPair], factor_set_id: Bytes32,
-                         workers: int | None) -> AnchorResult | None:
+                         workers: int | None) -> AnchorResult | tuple[int, ...]:
     """Anchor (shipment, footprint) pairs on the root path with records stored as they are
-    built; ``None`` (nothing stored) when the store holds one of the shipments already or the
-    input names one twice: those are sorted out one by one."""
+    built. When the store holds one of the shipments already or the input names one twice,
+    nothing is stored and those are left to be sorted out one by one: the answer is then the
+    ids of the batches earlier runs had left open (settled meanwhile by this attempt), for the
+    record-by-record run to report."""
     if not items:
-        return None
+        return ()
     store, ledger, scope = run.store, run.ledger, run.scope
     preflight(ledger, factor_set_id)
     new: list[str] = []
@@ -47,12 +49,13 @@ def anchor_root_streamed(run: Run, items: Sequence[FootprintPair], factor_set_id
                                       workers=workers, checkpoint=run.checkpoint))
 
     with store.writer_lock(scope.chain_id, scope.exporter):
+        earlier = left_open(store, scope)
         try:
             resumed = submit(run, store_new)
         except RecordConflict:
             if new:  # the records were stored: the conflict came later, it is not ours to hide
                 raise
-            return None
+            return earlier
     return AnchorResult(scope=scope, path="root", new_shipments=tuple(new), already_anchored=(),
                         resumed_batches=resumed, batches=tuple(store.batch_statuses(scope)))
 

@@ -25,11 +25,12 @@ from ledger.chain.gas import (
     batch_id_for,
     pack_shipments,
 )
+from ledger.errors import ChainError
 from ledger.store.rows import BatchRow, Scope, TxRow
 from ledger.store.store import LedgerStore
 from ledger.types import Bytes32
 
-__all__ = ["Run", "batch_call", "landed_check", "submit"]
+__all__ = ["Run", "batch_call", "landed_check", "left_open", "submit"]
 
 #: Times a run sends a batch again whose transaction was dropped or failed.
 _RESEND_ROUNDS = 3
@@ -86,9 +87,40 @@ def landed_check(ledger: CarbonLedgerContract, store: LedgerStore
 
 def _send_batch(outbox: Outbox, ledger: CarbonLedgerContract, store: LedgerStore,
                 batch: BatchRow, planned: Mapping[str, PlannedCall] | None = None) -> TxRow:
+    if batch.path == "root":
+        adopted = _adopt_anchored_root(outbox, ledger, batch)
+        if adopted is not None:
+            return adopted
     data, gas = batch_call(ledger, store, batch, planned)
     return outbox.submit(to=ledger.address, data=data, gas=gas, batch_id=batch.id,
                          what=f"{batch.path} batch {batch.batch_key}")
+
+
+def _adopt_anchored_root(outbox: Outbox, ledger: CarbonLedgerContract, batch: BatchRow
+                         ) -> TxRow | None:
+    """A root this key anchored before from elsewhere (another store with the same records, or a
+    run whose store was lost) is not sent again, which the contract would refuse
+    (``RootAlreadyAnchored``): its transaction is adopted as this batch's. A root anchored by
+    another key is refused, naming it; ``None``: the root is not on chain, send it."""
+    root = Bytes32.parse(batch.batch_key, "batch_key")
+    info = ledger.root_info(root)
+    if info.exporter is None:
+        return None
+    ours = ledger.client.address
+    if info.exporter.lower() != ours.lower():
+        raise ChainError(
+            f"root {root.hex0x} (batch {batch.id}) was anchored in block {info.block_number} by "
+            f"{info.exporter}, not by this key ({ours}); it stays unsent in the store"
+        )
+    event = ledger.root_anchored(root)
+    signed = None if event is None else ledger.client.signed_transaction(event.meta.tx_hash)
+    if signed is None:
+        raise ChainError(
+            f"root {root.hex0x} (batch {batch.id}) is anchored by this key in block "
+            f"{info.block_number}, but the node serves neither its event nor its transaction; "
+            "use a node that keeps the chain's history (an archive node) and run again"
+        )
+    return outbox.adopt(signed, batch_id=batch.id)
 
 
 def _advance_oldest(outbox: Outbox, store: LedgerStore, tx_ids: Sequence[int]) -> None:
@@ -101,17 +133,23 @@ def _advance_oldest(outbox: Outbox, store: LedgerStore, tx_ids: Sequence[int]) -
             return
 
 
+def left_open(store: LedgerStore, scope: Scope) -> tuple[int, ...]:
+    """The batches earlier runs left open: with a transaction not settled, or never sent."""
+    found = {tx.batch_id for tx in store.open_txs(scope.chain_id, scope.exporter)}
+    found |= {b.id for b in store.unstarted_batches(scope)}
+    return tuple(sorted(i for i in found if i is not None))
+
+
 def submit(run: Run, store_new: Callable[[dict[str, PlannedCall]], None] | None
            ) -> tuple[int, ...]:
     """Under the writer lock: settle what earlier runs left open, store this run's batches
     (``store_new``, given the dict for planned calls), send every unstarted batch and wait as
-    ``options.wait_until`` says. Returns the ids of the batches earlier runs left open."""
+    ``options.wait_until`` says. Returns the ids of the batches earlier runs left open, and of
+    root batches found anchored by this key from elsewhere (their transaction adopted)."""
     store, ledger, scope, options = run.store, run.ledger, run.scope, run.options
     outbox = Outbox(store, ledger.client, run.policy, landed=landed_check(ledger, store),
                     checkpoint=run.checkpoint, idle=run.idle)
-    left_open = {tx.batch_id for tx in store.open_txs(scope.chain_id, scope.exporter)}
-    left_open |= {b.id for b in store.unstarted_batches(scope)}
-    resumed = tuple(sorted(i for i in left_open if i is not None))
+    resumed = left_open(store, scope)
     outbox.reconcile()  # settle earlier runs before signing anything new
     calls: dict[str, PlannedCall] = {}
     if store_new is not None:
@@ -136,4 +174,4 @@ def submit(run: Run, store_new: Callable[[dict[str, PlannedCall]], None] | None
             for batch in store.unstarted_batches(scope):
                 sent.append(_send_batch(outbox, ledger, store, batch, calls).id)
             outbox.wait(sent, until=options.wait_until)
-    return resumed
+    return tuple(sorted(set(resumed) | set(outbox.adopted_batches)))

@@ -77,6 +77,7 @@ from ledger.errors import (
     ChainIdMismatch,
     ContractRevert,
     GasCapExceeded,
+    InsufficientFunds,
     RpcUnavailable,
 )
 
@@ -93,6 +94,13 @@ T = TypeVar("T")
 
 class _MalformedReply(Exception):
     """A reply that parsed as JSON but is not a JSON-RPC reply (retried as a transient fault)."""
+
+
+def _ether(wei: int) -> str:
+    """Wei as ether with up to 18 decimals, trailing zeros dropped (``0.0021 ETH``)."""
+    whole, fraction = divmod(wei, 10**18)
+    digits = f"{fraction:018d}".rstrip("0")
+    return f"{whole}.{digits} ETH" if digits else f"{whole} ETH"
 
 
 def _short(exc: BaseException, limit: int = 120) -> str:
@@ -561,8 +569,21 @@ class ChainClient:
         if gas > self.max_tx_gas:
             raise GasCapExceeded(f"{what}: gas {gas:,} is over the {self.max_tx_gas:,} cap")
         fees = fees if fees is not None else self.suggest_fees()
+        self._check_funds(gas * fees.max_fee_per_gas + value, gas, fees, what)
         nonce = nonce if nonce is not None else self.reserve_nonce()
         return self.sign(to, data, nonce=nonce, gas=gas, fees=fees, value=value)
+
+    def _check_funds(self, cost: int, gas: int, fees: Fees, what: str) -> None:
+        """Refuse before signing when the key cannot pay ``cost`` wei (gas x max fee + value)."""
+        held = self.balance()
+        if held >= cost:
+            return
+        raise InsufficientFunds(
+            f"{what}: the signing key {self.address} holds {_ether(held)} on chain "
+            f"{self.chain_id}, and the transaction may cost up to {_ether(cost)} (gas "
+            f"{gas:,} x max fee {fees.max_fee_per_gas / 10**9:g} gwei); fund the key with at "
+            f"least {_ether(cost - held)} more and run again: nothing was signed or stored"
+        )
 
     def bump_fees(self, signed: SignedTx, factor: float = FEE_BUMP) -> SignedTx:
         """The same transaction (nonce, gas, call) re-signed with both fee fields × ``factor``."""
@@ -636,6 +657,28 @@ class ChainClient:
         raw = self._request("eth_getTransactionByHash", "eth_getTransactionByHash",
                             ["0x" + tx_hash.hex()])
         return None if raw is None else tx_info_from_json(raw)
+
+    def signed_transaction(self, tx_hash: bytes) -> SignedTx | None:
+        """A transaction the node knows, as signed bytes and what went into it (``None`` when
+        the node knows neither it nor its raw bytes): for adopting a transaction this key sent
+        from elsewhere into the store's outbox."""
+        hex_hash = "0x" + tx_hash.hex()
+        fields = self._request("eth_getTransactionByHash", "eth_getTransactionByHash", [hex_hash])
+        raw = self._request("eth_getRawTransactionByHash", "eth_getRawTransactionByHash",
+                            [hex_hash])
+        if not isinstance(fields, dict) or not isinstance(raw, str):
+            return None
+        to = fields.get("to")
+        priority = fields.get("maxPriorityFeePerGas") or fields.get("gasPrice") or "0x0"
+        max_fee = fields.get("maxFeePerGas") or fields.get("gasPrice") or "0x0"
+        return SignedTx(
+            raw=bytes.fromhex(raw.removeprefix("0x")), tx_hash=tx_hash,
+            sender=to_checksum_address(fields["from"]), nonce=int(fields["nonce"], 16),
+            to=None if to is None else to_checksum_address(to),
+            data=bytes.fromhex(str(fields.get("input", "0x")).removeprefix("0x")),
+            value=int(fields.get("value", "0x0"), 16), gas=int(fields["gas"], 16),
+            fees=Fees(int(max_fee, 16), int(priority, 16)), chain_id=self.chain_id,
+        )
 
     def wait_for_receipt(self, tx_hash: bytes, *, timeout_s: float | None = None,
                          confirmations: int | None = None) -> Receipt:

@@ -39,6 +39,7 @@ from ledger.chain.events import (
     ChainEvent,
     RecordRevoked,
     RecordSuperseded,
+    RootAnchored,
     ShipmentRecorded,
     live_shipment_records,
     to_event,
@@ -238,6 +239,12 @@ class CarbonLedgerContract:
 
     def root_info(self, root: bytes) -> AnchorInfo:
         return _anchor_info(self._view("rootInfo", root))
+
+    def root_anchored(self, root: bytes) -> RootAnchored | None:
+        """The ``RootAnchored`` event of ``root`` (``None`` when the node serves none)."""
+        topics: _Topics = [[self.codec.event_topic("RootAnchored")], [root]]
+        found = [e for e in self._typed(self._logs(topics)) if isinstance(e, RootAnchored)]
+        return found[0] if found else None
 
     def verify_shipment(self, root: bytes, proof: Sequence[bytes], entry: ShipmentEntry) -> bool:
         """Whether the contract accepts ``proof`` of ``entry``'s leaf under an anchored ``root``."""

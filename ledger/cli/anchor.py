@@ -129,12 +129,14 @@ def print_anchor_result(result: AnchorResult, store: LedgerStore) -> None:
     states: dict[str, int] = {}
     for status in result.batches:
         states[status.state] = states.get(status.state, 0) + 1
+    finished = (f"finished {len(result.resumed_batches)} batch(es) left by an earlier run "
+                "or found on chain" if result.resumed_batches else "")
     typer.echo(
-        f"anchored {len(result.new_shipments)} new shipment(s) on the {result.path} path"
+        (f"anchored {len(result.new_shipments)} new shipment(s) on the {result.path} path"
+         if result.new_shipments else f"no new shipment in the input; {finished}")
         + (f", {len(result.already_anchored)} already anchored" if result.already_anchored
            else "")
-        + (f", resumed {len(result.resumed_batches)} batch(es) of an earlier run"
-           if result.resumed_batches else "")
+        + (f", {finished}" if result.new_shipments and finished else "")
         + f"; contract {scope.contract}, chain {scope.chain_id}; batches: "
         + ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
     )

@@ -53,6 +53,9 @@ def check_anchor(p: ParsedReport, reader: Reader) -> tuple[str, str]:
                         f"(status {tx.status}), the report says block {a.block_number}")
         if a.path == "root":
             root = str(a.merkle_root)
+            if a.batch_id != root:
+                raise CheckFailed(f"shipment {shipment_id}: on the root path the batch id is the "
+                                  f"Merkle root {root}, the report says {a.batch_id}")
             if root not in roots:
                 roots[root] = reader.root_info(Bytes32.parse(root))
             info = roots[root]
@@ -100,11 +103,23 @@ def check_issuer_role(p: ParsedReport, reader: Reader) -> tuple[str, str]:
 
 
 def check_factor_sets(p: ParsedReport, reader: Reader) -> tuple[str, str]:
+    """Every factor set the anchors name is registered on chain, under the URI they state."""
     ids = sorted({a.factor_set_id for _, a in p.anchors})
     for fid in ids:
         if not reader.is_factor_set_registered(Bytes32.parse(fid)):
             raise CheckFailed(f"factor set {fid} is not registered on chain")
-    return PASS, "registered on chain: " + ", ".join(ids)
+    uris: dict[str, str] = {}
+    for shipment_id, a in p.anchors:
+        if not a.factor_set_uri:
+            continue  # no URI claimed
+        if a.factor_set_id not in uris:
+            uris[a.factor_set_id] = reader.factor_set_uri(Bytes32.parse(a.factor_set_id))
+        if uris[a.factor_set_id] != a.factor_set_uri:
+            raise CheckFailed(f"shipment {shipment_id}: factor set {a.factor_set_id} is "
+                              f"registered on chain as {uris[a.factor_set_id]!r}, the report "
+                              f"says {a.factor_set_uri!r}")
+    return PASS, "registered on chain: " + ", ".join(ids) + (
+        "; URIs match the chain" if uris else "")
 
 
 def check_status(p: ParsedReport, reader: Reader) -> tuple[str, str]:
@@ -118,21 +133,32 @@ def check_status(p: ParsedReport, reader: Reader) -> tuple[str, str]:
 
 
 def check_uniqueness(p: ParsedReport, reader: Reader) -> tuple[str, str]:
+    """No other live record of each shipment *by the report's exporter*. The contract lets any
+    exporter write under any 32-byte id, so a record another key wrote under this exporter's
+    (namespaced) id cannot make the owner's report fail: it is named in a warning instead."""
     per_shipment = [(s, a) for s, a in p.anchors if a.path == "per-shipment"]
     if not per_shipment:
         return NOT_APPLICABLE, ("root-only anchoring: shipment ids are not on chain, so the "
                                 "absence of another live record is not provable on chain")
+    issuer = p.issuer.lower()
+    foreign: list[str] = []
     for shipment_id, a in per_shipment:
         live = live_shipment_records(reader.shipment_events(Bytes32.parse(a.chain_shipment_id)))
-        others = [r for r in live if r.record_hash != Bytes32.parse(a.record_hash)
-                  or r.exporter != p.issuer]
+        ours = [r for r in live if r.exporter.lower() == issuer]
+        others = [r for r in ours if r.record_hash != Bytes32.parse(a.record_hash)]
         if others:
-            raise CheckFailed(f"shipment {shipment_id}: {len(others)} other live record(s) on "
-                              "chain, "
-                        f"e.g. 0x{others[0].record_hash.hex()} by {others[0].exporter}")
+            raise CheckFailed(f"shipment {shipment_id}: {len(others)} other live record(s) of "
+                              f"its exporter on chain, e.g. 0x{others[0].record_hash.hex()}")
+        foreign += [f"{shipment_id} (0x{r.record_hash.hex()} by {r.exporter})"
+                    for r in live if r.exporter.lower() != issuer]
     note = "" if len(per_shipment) == len(p.anchors) else (
         f"; {len(p.anchors) - len(per_shipment)} root-anchored shipment(s) not provable")
-    return PASS, f"one live record per shipment ({len(per_shipment)} checked){note}"
+    if foreign:
+        note += ("; warning: records written by other keys under this exporter's shipment "
+                 "ids, not counted: " + ", ".join(foreign[:5])
+                 + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""))
+    return PASS, f"one live record per shipment by its exporter ({len(per_shipment)} checked)" \
+        + note
 
 
 def check_confirmations(p: ParsedReport, reader: Reader, required: int) -> tuple[str, str]:

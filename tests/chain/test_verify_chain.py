@@ -47,7 +47,8 @@ SHIPMENTS = [
 
 
 def _issue(chain: Any, key_index: int = DEV_EXPORTER_INDEXES[0], *,
-           anchor_factor_set: bytes | None = None) -> tuple[dict[str, Any], Any]:
+           anchor_factor_set: bytes | None = None,
+           anchor_changes: dict[str, Any] | None = None) -> tuple[dict[str, Any], Any]:
     """A report of SHIPMENTS computed with the shipped factor set, its root anchored on chain.
 
     ``anchor_factor_set``: anchor the root under this (registered) id instead, leaving the
@@ -81,6 +82,8 @@ def _issue(chain: Any, key_index: int = DEV_EXPORTER_INDEXES[0], *,
             co2e_ttw_g=leaf.co2e_ttw_g, proof=tuple(tree.proof(leaf.shipment_id)), record=rec,
             factor_set_id=factor_set.id, factor_set_uri=factor_set.uri)
         figures, _ = recompute(rec, PERIOD)
+        if anchor_changes:
+            anchor = dataclasses.replace(anchor, **anchor_changes)
         items.append(ReportItem(figures, anchor))
     document = build_report(items, issuer_key=key.private_key,
                             issued_at=datetime(2026, 3, 31, 12, tzinfo=UTC), period=PERIOD)
@@ -176,7 +179,8 @@ def test_the_factor_set_check_reads_the_registration_from_the_chain(chain: Any) 
     parsed = parse_report(document)
     reader = _reader(chain)
     shipped = load_factor_set().id
-    assert check_factor_sets(parsed, reader) == ("pass", f"registered on chain: {shipped}")
+    assert check_factor_sets(parsed, reader) == (
+        "pass", f"registered on chain: {shipped}; URIs match the chain")
 
     other = "0x" + secrets.token_hex(32)
     moved = dataclasses.replace(parsed, anchors=[
@@ -184,7 +188,13 @@ def test_the_factor_set_check_reads_the_registration_from_the_chain(chain: Any) 
     with pytest.raises(CheckFailed, match=f"factor set {other} is not registered on chain"):
         check_factor_sets(moved, reader)
     chain.admin.register_factor_set(bytes.fromhex(other[2:]), "test://another-factor-set")
-    assert check_factor_sets(moved, reader) == ("pass", f"registered on chain: {other}")
+    with pytest.raises(CheckFailed, match="registered on chain as 'test://another-factor-set'"):
+        check_factor_sets(moved, reader)  # the anchors still state the shipped set's URI
+    renamed = dataclasses.replace(moved, anchors=[
+        (sid, dataclasses.replace(a, factor_set_uri="test://another-factor-set"))
+        for sid, a in moved.anchors])
+    assert check_factor_sets(renamed, reader) == (
+        "pass", f"registered on chain: {other}; URIs match the chain")
 
 
 def test_unknown_factor_set_is_named(chain: Any) -> None:
@@ -209,3 +219,18 @@ def test_verification_connects_read_only_and_such_a_client_signs_nothing(chain: 
             client.transact(chain.deployment.address, b"\x00" * 4)
         with pytest.raises(ChainError, match="read-only"):
             _ = client.address
+
+
+@pytest.mark.parametrize(("changes", "check"), [
+    ({"factor_set_uri": "https://example.org/another-factor-set.json"}, "factor_set"),
+    ({"batch_id": "0x" + "ab" * 32}, "anchor"),
+])
+def test_anchor_evidence_changed_and_signed_by_the_issuer_fails(
+        chain: Any, changes: dict[str, Any], check: str) -> None:
+    """The factor set's URI and the root path's batch id are checked against the chain, not
+    only signed: an issuer cannot state other ones."""
+    document, recompute = _issue(chain, anchor_changes=changes)
+    verdict = verify_report(document, _reader(chain), recompute=recompute)
+    assert not verdict.ok
+    assert verdict.check(check).status == "fail", verdict.to_dict()
+    assert verdict.check("signature").status == "pass"

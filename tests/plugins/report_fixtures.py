@@ -34,6 +34,7 @@ EXPORTER = Account.from_key(EXPORTER_KEY).address
 CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 CHAIN_ID = 31337
 FACTOR_SET_ID = "0x" + "fa" * 32
+FACTOR_SET_URI = "emission_factors/factor-set-2025.json"
 TX_HASH = "0x" + "7e" * 32
 BLOCK = 7
 PERIOD = (date(2026, 1, 1), date(2026, 3, 31))
@@ -145,12 +146,12 @@ def anchored(shipments: list[dict[str, Any]] | None = None) -> Anchored:
     items = []
     for rec, leaf in zip(recs, leaves, strict=True):
         anchor = Anchor(
-            chain_id=CHAIN_ID, contract=CONTRACT, path="root", batch_id="0x" + "ba" * 32,
+            chain_id=CHAIN_ID, contract=CONTRACT, path="root", batch_id=tree.root,
             transaction_hash=TX_HASH, block_number=BLOCK, merkle_root=tree.root,
             chain_shipment_id="0x" + leaf.shipment_id.hex(), record_hash=records.record_hash(rec),
             co2e_wtw_g=leaf.co2e_wtw_g, co2e_ttw_g=leaf.co2e_ttw_g,
             proof=tuple(tree.proof(leaf.shipment_id)), record=rec, factor_set_id=FACTOR_SET_ID,
-            factor_set_uri="emission_factors/factor-set-2025.json")
+            factor_set_uri=FACTOR_SET_URI)
         items.append(ReportItem(figures(rec), anchor))
     return Anchored(recs, tree, items)
 
@@ -202,6 +203,9 @@ class MemoryLedger:
 
     def is_factor_set_registered(self, factor_set_id: bytes) -> bool:
         return "0x" + factor_set_id.hex() == FACTOR_SET_ID
+
+    def factor_set_uri(self, factor_set_id: bytes) -> str:
+        return FACTOR_SET_URI if "0x" + factor_set_id.hex() == FACTOR_SET_ID else ""
 
     def ended_records(self, exporter: str) -> dict[bytes, RecordStatus]:
         return dict(self.ended)

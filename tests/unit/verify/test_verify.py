@@ -117,7 +117,7 @@ def test_a_record_with_changed_inputs_but_consistent_hashes_fails_recompute() ->
     tree = merkle.build_tree([leaf])
     anchor = Anchor(**{**items[0].anchor.__dict__, "record": record,
                        "record_hash": records.record_hash(record), "merkle_root": tree.root,
-                       "proof": (), "co2e_ttw_g": leaf.co2e_ttw_g})
+                       "batch_id": tree.root, "proof": (), "co2e_ttw_g": leaf.co2e_ttw_g})
     from report_fixtures import figures
     doc = signed_report(items=[ReportItem(figures(record), anchor)])
     verdict = _verify(doc, MemoryLedger(root=tree.root))

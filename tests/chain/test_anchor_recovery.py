@@ -1,0 +1,113 @@
+"""Anchoring runs that meet what other runs left: a root this key anchored from another store,
+a key that cannot pay, and a re-run that only finishes an earlier run's transaction."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from devchain import DevChain
+from eth_account import Account
+
+from ledger.chain.contract import EXPORTER_ROLE
+from ledger.chain.deploy import write_deployment
+from ledger.cli.main import main
+from ledger.dev.devkeys import DEV_EXPORTER_INDEXES, dev_key
+from ledger.factors.factorset import load_factor_set
+
+SHIPMENTS = {"shipments": [
+    {"shipment_id": f"RECOVER-{n:03d}", "legs": [
+        {"leg": 1, "mode": "road", "mass_kg": str(2000 + n), "origin": "CNNGB",
+         "destination": "CNSHA", "distance_km": "85"}]}
+    for n in range(5)
+]}
+
+
+@pytest.fixture
+def shipments(chain: DevChain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    deployment_file = write_deployment(chain.deployment, tmp_path / "deployment.json")
+    factors = load_factor_set()
+    factor_set_id = bytes.fromhex(factors.id[2:])
+    if not chain.admin.is_factor_set_registered(factor_set_id):
+        chain.admin.register_factor_set(factor_set_id, factors.uri)
+    for name, value in {
+        "RPC_URL": chain.settings.rpc_url, "CHAIN_ID": str(chain.settings.chain_id),
+        "PRIVATE_KEY": dev_key(DEV_EXPORTER_INDEXES[0]).private_key,
+        "DEPLOYMENT_FILE": str(deployment_file), "STORE": str(tmp_path / "first.sqlite"),
+        "POLL_INTERVAL_S": "0.005", "RPC_RETRIES": "2", "RPC_BACKOFF_S": "0.01",
+    }.items():
+        monkeypatch.setenv(f"CARBON_LEDGER_{name}", value)
+    path = tmp_path / "shipments.json"
+    path.write_text(json.dumps(SHIPMENTS), encoding="utf-8")
+    return path
+
+
+def run(args: list[str]) -> int:
+    try:
+        main(args)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+def proof(shipment_id: str, capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
+    assert run(["proof", shipment_id, "--check"]) == 0
+    bundle: dict[str, object] = json.loads(capsys.readouterr().out)
+    return bundle
+
+
+def test_a_root_this_key_anchored_from_another_store_is_adopted_not_sent_again(
+        chain: DevChain, shipments: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    exporter = chain.ledger(DEV_EXPORTER_INDEXES[0]).client
+    assert run(["anchor", str(shipments), "--path", "root"]) == 0
+    capsys.readouterr()
+    first = proof("RECOVER-003", capsys)
+    nonce = exporter.mined_nonce()
+
+    monkeypatch.setenv("CARBON_LEDGER_STORE", str(tmp_path / "second.sqlite"))  # a fresh store
+    assert run(["anchor", str(shipments), "--path", "root"]) == 0
+    out = capsys.readouterr().out
+    assert "anchored 5 new shipment(s)" in out and "found on chain" in out
+    assert exporter.mined_nonce() == nonce  # nothing sent: RootAlreadyAnchored avoided
+    second = proof("RECOVER-003", capsys)
+    assert second["state"] == "final"
+    assert second["batch"] == first["batch"] and second["tx"] == first["tx"]
+    assert second["proof"] == first["proof"]
+    assert run(["status"]) == 0
+    assert "0 pending" in capsys.readouterr().out
+
+
+def test_a_key_that_cannot_pay_is_refused_before_signing(
+        chain: DevChain, shipments: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    poor = Account.create()
+    chain.admin.grant_role(EXPORTER_ROLE, poor.address)
+    monkeypatch.setenv("CARBON_LEDGER_PRIVATE_KEY", poor.key.hex())
+    assert run(["anchor", str(shipments), "--path", "events"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert f"the signing key {poor.address} holds 0 ETH" in err
+    assert "fund the key with at least" in err
+    assert int(chain.node.rpc("eth_getTransactionCount", poor.address, "latest"), 16) == 0
+
+    chain.node.rpc("anvil_setBalance", poor.address, hex(10**18))  # funded: the next run sends
+    assert run(["anchor", str(shipments), "--path", "events"]) == 0
+    assert "finished 1 batch(es) left by an earlier run" in capsys.readouterr().out
+    monkeypatch.setenv("CARBON_LEDGER_PRIVATE_KEY", poor.key.hex())
+    assert proof("RECOVER-001", capsys)["state"] == "final"
+
+
+@pytest.mark.parametrize("path", ["root", "events"])
+def test_a_rerun_that_only_finishes_an_earlier_transaction_says_so(
+        chain: DevChain, shipments: Path, path: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["anchor", str(shipments), "--path", path, "--wait", "sent"]) == 0
+    capsys.readouterr()
+    assert run(["anchor", str(shipments), "--path", path]) == 0
+    out = capsys.readouterr().out
+    assert "nothing new to anchor" not in out
+    assert "no new shipment in the input; finished 1 batch(es) left by an earlier run" in out
+    assert "5 already anchored" in out
+    assert proof("RECOVER-000", capsys)["state"] == "final"
