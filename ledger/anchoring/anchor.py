@@ -24,7 +24,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from ledger.anchoring.checks import check_input, preflight, refuse_recorded_elsewhere, split_known
+from ledger.anchoring.checks import (
+    check_input,
+    doubled_since,
+    preflight,
+    refuse_recorded_elsewhere,
+    split_known,
+)
 from ledger.anchoring.options import AnchorOptions, AnchorProgress, AnchorResult, Progress, scope_of
 from ledger.anchoring.outbox import Checkpoint, OutboxPolicy
 from ledger.anchoring.plan import (
@@ -117,7 +123,10 @@ def _anchor_records(run: Run, items: Sequence[FootprintPair], factor_set_id: str
                 store.add_batches(scope, planned)
                 del planned
 
+        from_block = ledger.client.block_number()
         resumed = submit(run, store_new if new else None)
+        if options.path == "events" and options.check_chain and options.wait_until != "sent":
+            doubled_since(ledger, store, scope, new, from_block)
     return AnchorResult(
         scope=scope, path=options.path, new_shipments=tuple(r.shipment_id for r in new),
         already_anchored=tuple(same),

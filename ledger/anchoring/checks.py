@@ -6,7 +6,10 @@
 - :func:`split_known`: a changed record for a shipment this exporter anchored before (the same
   record again is simply reported as already anchored);
 - :func:`refuse_recorded_elsewhere` (events path): a shipment this exporter recorded on chain
-  from another store.
+  from another store;
+- :func:`doubled_since` (events path, after sending): a shipment of the run that the same key
+  also recorded from elsewhere while the run was under way (two stores used with one key at
+  once), which the check before sending cannot see.
 
 Every refusal of the input is one :class:`~ledger.errors.InputError` naming each shipment and
 its row.
@@ -23,7 +26,13 @@ from ledger.store.rows import Scope
 from ledger.store.store import LedgerStore
 from ledger.types import Bytes32
 
-__all__ = ["check_input", "preflight", "refuse_recorded_elsewhere", "split_known"]
+__all__ = [
+    "check_input",
+    "doubled_since",
+    "preflight",
+    "refuse_recorded_elsewhere",
+    "split_known",
+]
 
 
 def preflight(ledger: CarbonLedgerContract, factor_set_id: Bytes32) -> None:
@@ -120,5 +129,43 @@ def refuse_recorded_elsewhere(ledger: CarbonLedgerContract, store: LedgerStore, 
         )
         for key, events in live.items() for event in events if event.exporter == ours
     ]
+    if problems:
+        raise InputError(problems)
+
+
+def doubled_since(ledger: CarbonLedgerContract, store: LedgerStore, scope: Scope,
+                  records: Sequence[PreparedRecord], from_block: int) -> None:
+    """Events path, after the run's batches are mined: refuse to report success when batches
+    this key wrote from elsewhere since ``from_block`` gave one of ``records`` a second live
+    record (one key used by two stores at once). Costs one log query when nothing else wrote."""
+    if not records:
+        return
+    ours = ledger.client.address
+    stored_keys = {s.batch.batch_key for s in store.batch_statuses(scope)}
+    foreign = [
+        event for event in ledger.events("ShipmentBatchRecorded", from_block=from_block)
+        if getattr(event, "exporter", None) == ours
+        and Bytes32(event.batch_id).hex0x not in stored_keys  # type: ignore[union-attr]
+    ]
+    if not foreign:
+        return
+    live = ledger.live_records_of(r.chain_shipment_id for r in records)
+    by_key = {r.chain_shipment_id: r for r in records}
+    problems = []
+    for key, events in live.items():
+        mine = [e for e in events if e.exporter == ours]
+        if len(mine) < 2:
+            continue
+        record = by_key[key]
+        others = [e for e in mine if e.record_hash != record.record_hash]
+        shown = others[0] if others else mine[-1]
+        problems.append(InputProblem(
+            f"recorded twice on chain by this key: this store's record and "
+            f"{Bytes32(shown.record_hash).hex0x} (tx {Bytes32(shown.meta.tx_hash).hex0x}), "
+            "written from another store with the same key while this run was under way; one "
+            "key must be used by one store: revoke the record that store wrote "
+            f"(`carbon-ledger revoke {record.shipment_id}` with that store)",
+            record.shipment_id, record.row, "shipment_id",
+        ))
     if problems:
         raise InputError(problems)

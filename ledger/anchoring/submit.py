@@ -87,38 +87,40 @@ def landed_check(ledger: CarbonLedgerContract, store: LedgerStore
 
 def _send_batch(outbox: Outbox, ledger: CarbonLedgerContract, store: LedgerStore,
                 batch: BatchRow, planned: Mapping[str, PlannedCall] | None = None) -> TxRow:
-    if batch.path == "root":
-        adopted = _adopt_anchored_root(outbox, ledger, batch)
-        if adopted is not None:
-            return adopted
+    adopted = _adopt_anchored(outbox, ledger, batch)
+    if adopted is not None:
+        return adopted
     data, gas = batch_call(ledger, store, batch, planned)
     return outbox.submit(to=ledger.address, data=data, gas=gas, batch_id=batch.id,
                          what=f"{batch.path} batch {batch.batch_key}")
 
 
-def _adopt_anchored_root(outbox: Outbox, ledger: CarbonLedgerContract, batch: BatchRow
-                         ) -> TxRow | None:
-    """A root this key anchored before from elsewhere (another store with the same records, or a
-    run whose store was lost) is not sent again, which the contract would refuse
-    (``RootAlreadyAnchored``): its transaction is adopted as this batch's. A root anchored by
-    another key is refused, naming it; ``None``: the root is not on chain, send it."""
-    root = Bytes32.parse(batch.batch_key, "batch_key")
-    info = ledger.root_info(root)
+def _adopt_anchored(outbox: Outbox, ledger: CarbonLedgerContract, batch: BatchRow
+                    ) -> TxRow | None:
+    """A batch (or root) this key anchored before from elsewhere — another store with the same
+    records, or a run whose store was lost — is not sent again, which the contract would refuse
+    (``BatchAlreadyRecorded``, ``RootAlreadyAnchored``): its transaction is adopted as this
+    batch's. One anchored by another key is refused, naming it; ``None``: not on chain, send it.
+    """
+    key = Bytes32.parse(batch.batch_key, "batch_key")
+    root = batch.path == "root"
+    info = ledger.root_info(key) if root else ledger.batch_info(key)
     if info.exporter is None:
         return None
+    what = f"{'root' if root else 'events batch'} {key.hex0x} (batch {batch.id})"
     ours = ledger.client.address
     if info.exporter.lower() != ours.lower():
         raise ChainError(
-            f"root {root.hex0x} (batch {batch.id}) was anchored in block {info.block_number} by "
-            f"{info.exporter}, not by this key ({ours}); it stays unsent in the store"
+            f"{what} was anchored in block {info.block_number} by {info.exporter}, not by this "
+            f"key ({ours}); it stays unsent in the store"
         )
-    event = ledger.root_anchored(root)
+    event = ledger.anchoring_event(key, root=root)
     signed = None if event is None else ledger.client.signed_transaction(event.meta.tx_hash)
     if signed is None:
         raise ChainError(
-            f"root {root.hex0x} (batch {batch.id}) is anchored by this key in block "
-            f"{info.block_number}, but the node serves neither its event nor its transaction; "
-            "use a node that keeps the chain's history (an archive node) and run again"
+            f"{what} is anchored by this key in block {info.block_number}, but the node serves "
+            "neither its event nor its transaction; use a node that keeps the chain's history "
+            "(an archive node) and run again"
         )
     return outbox.adopt(signed, batch_id=batch.id)
 

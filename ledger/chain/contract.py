@@ -40,6 +40,7 @@ from ledger.chain.events import (
     RecordRevoked,
     RecordSuperseded,
     RootAnchored,
+    ShipmentBatchRecorded,
     ShipmentRecorded,
     live_shipment_records,
     to_event,
@@ -240,10 +241,14 @@ class CarbonLedgerContract:
     def root_info(self, root: bytes) -> AnchorInfo:
         return _anchor_info(self._view("rootInfo", root))
 
-    def root_anchored(self, root: bytes) -> RootAnchored | None:
-        """The ``RootAnchored`` event of ``root`` (``None`` when the node serves none)."""
-        topics: _Topics = [[self.codec.event_topic("RootAnchored")], [root]]
-        found = [e for e in self._typed(self._logs(topics)) if isinstance(e, RootAnchored)]
+    def anchoring_event(self, key: bytes, *, root: bool
+                        ) -> RootAnchored | ShipmentBatchRecorded | None:
+        """The ``RootAnchored`` event of a root, or the ``ShipmentBatchRecorded`` event of a batch
+        id (``None`` when the node serves none)."""
+        name, kind = (("RootAnchored", RootAnchored) if root
+                      else ("ShipmentBatchRecorded", ShipmentBatchRecorded))
+        topics: _Topics = [[self.codec.event_topic(name)], [key]]
+        found = [e for e in self._typed(self._logs(topics)) if isinstance(e, kind)]
         return found[0] if found else None
 
     def verify_shipment(self, root: bytes, proof: Sequence[bytes], entry: ShipmentEntry) -> bool:

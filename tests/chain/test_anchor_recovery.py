@@ -9,12 +9,19 @@ from pathlib import Path
 import pytest
 from devchain import DevChain
 from eth_account import Account
+from report_chain_fixtures import register_shipped_factor_set
 
+from ledger.anchoring.anchor import anchor_footprints
+from ledger.anchoring.options import AnchorOptions
 from ledger.chain.contract import EXPORTER_ROLE
 from ledger.chain.deploy import write_deployment
 from ledger.cli.main import main
 from ledger.dev.devkeys import DEV_EXPORTER_INDEXES, dev_key
+from ledger.errors import InputError
 from ledger.factors.factorset import load_factor_set
+from ledger.footprint.single import compute_shipment
+from ledger.inputs.shipments import Shipment
+from ledger.store.store import open_store
 
 SHIPMENTS = {"shipments": [
     {"shipment_id": f"RECOVER-{n:03d}", "legs": [
@@ -111,3 +118,28 @@ def test_a_rerun_that_only_finishes_an_earlier_transaction_says_so(
     assert "no new shipment in the input; finished 1 batch(es) left by an earlier run" in out
     assert "5 already anchored" in out
     assert proof("RECOVER-000", capsys)["state"] == "final"
+
+
+def test_one_key_in_two_stores_at_once_is_not_reported_as_success(
+        chain: DevChain, tmp_path: Path) -> None:
+    """Run B has checked the chain and stored its batch when run A, with the same key and
+    another store, records three of the same shipments in another batch: B's records land too,
+    and B says so instead of reporting success."""
+    factor_set = register_shipped_factor_set(chain)
+    exporter = chain.ledger(DEV_EXPORTER_INDEXES[0])
+    parsed = [Shipment.from_dict(s) for s in SHIPMENTS["shipments"]]
+    pairs = [(s.to_dict(), compute_shipment(s, factor_set).to_dict()) for s in parsed]
+    events = AnchorOptions(path="events")
+
+    def meanwhile(point: str, _tx: object) -> None:
+        if point == "stored":
+            with open_store(tmp_path / "a.sqlite") as other:
+                anchor_footprints(pairs[:3], store=other, ledger=exporter,
+                                  factor_set_id=factor_set.id, options=events)
+
+    with open_store(tmp_path / "b.sqlite") as store, pytest.raises(InputError) as caught:
+        anchor_footprints(pairs, store=store, ledger=exporter, factor_set_id=factor_set.id,
+                          options=events, checkpoint=meanwhile)
+    problems = caught.value.problems
+    assert sorted(p.shipment_id for p in problems) == [f"RECOVER-{n:03d}" for n in range(3)]
+    assert all("recorded twice on chain by this key" in p.message for p in problems)
