@@ -44,6 +44,10 @@ __all__ = [
 
 #: ``checkpoint(point, tx)``: called after each durable step of a transaction.
 Checkpoint = Callable[[str, TxRow | None], None]
+#: The note on a transaction whose batch the contract's state holds while the node serves no
+#: receipt for it (indexing lag, or a node that lost history).
+_NO_HISTORY = ("recorded in the contract's state, but the node serves no receipt for any "
+               "attempt yet")
 #: Whether a transaction's batch is recorded on chain by the sender (``None``: unknown).
 LandedCheck = Callable[[TxRow], bool | None]
 
@@ -267,9 +271,8 @@ class Outbox:
             return self._on_receipt(tx, found)
         landed = self._landed(tx) if self._landed is not None else False
         if landed:
-            self._store.note_error(tx.id, "recorded on chain, but the node serves no receipt for "
-                                   "any attempt yet")
-            return tx
+            self._store.note_error(tx.id, _NO_HISTORY)
+            return self._store.tx(tx.id)
         self._store.mark_dropped(
             tx.id, f"nonce {tx.nonce} was used by another transaction of {self.sender}; "
             "its batch will be sent again",
@@ -343,6 +346,17 @@ class Outbox:
                 return [self._store.tx(i) for i in ids]
             if time.monotonic() > deadline:
                 first = self._store.tx(pending[0])
+                lost = [t for t in map(self._store.tx, pending) if t.last_error == _NO_HISTORY]
+                if lost:
+                    raise ChainError(
+                        f"{len(lost)} batch transaction(s) (first: nonce {lost[0].nonce}, batch "
+                        f"{lost[0].batch_id}) are recorded in the contract's state, but the node "
+                        "serves no block, receipt or event for them: it lost part of its history "
+                        "(a local node restarted from a state saved while mining?). Their "
+                        "records cannot be proven through this node. Use a node with the full "
+                        "history, or anchor the store's records on a new deployment "
+                        "(docs/operations.md, 'A node that lost history')"
+                    )
                 raise ChainError(
                     f"{len(pending)} transaction(s) not {until} after {timeout_s:g} s "
                     f"(first: nonce {first.nonce}, {first.state}); they stay in the "

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from devchain import DevChain
 from eth_account import Account
+from eth_utils import keccak
 from report_chain_fixtures import register_shipped_factor_set
 
 from ledger.anchoring.anchor import anchor_footprints
@@ -143,3 +144,37 @@ def test_one_key_in_two_stores_at_once_is_not_reported_as_success(
     problems = caught.value.problems
     assert sorted(p.shipment_id for p in problems) == [f"RECOVER-{n:03d}" for n in range(3)]
     assert all("recorded twice on chain by this key" in p.message for p in problems)
+
+
+def test_a_batch_in_the_state_without_history_is_reported_as_such(
+        chain: DevChain, shipments: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """What a local node restarted from a state saved while mining can show: the batch in the
+    contract's state and the key's nonce advanced, but no block, receipt or event for it."""
+    node = chain.node
+    exporter = dev_key(DEV_EXPORTER_INDEXES[0]).address
+    node.rpc("evm_setAutomine", False)
+    try:
+        assert run(["anchor", str(shipments), "--path", "events", "--wait", "sent"]) == 0
+        node.rpc("anvil_dropAllTransactions")
+    finally:
+        node.rpc("evm_setAutomine", True)
+    with open_store(tmp_path / "first.sqlite") as store:
+        (tx,) = store.open_txs(chain.settings.chain_id, exporter)
+        batch = store.batch(tx.batch_id) if tx.batch_id is not None else None
+    assert batch is not None
+    key = bytes.fromhex(batch.batch_key[2:])
+    node.rpc("anvil_setNonce", exporter, hex(tx.nonce + 1))
+    slot = keccak(key + (2).to_bytes(32, "big"))  # CarbonLedger._batches is storage slot 2
+    height = int(node.rpc("eth_blockNumber"), 16)
+    info = (int(exporter, 16) << 96) | (height << 32) | batch.shipment_count
+    node.rpc("anvil_setStorageAt", chain.deployment.address, "0x" + slot.hex(),
+             "0x" + info.to_bytes(32, "big").hex())
+    assert chain.admin.batch_info(key).exporter == exporter  # the state says: recorded
+
+    monkeypatch.setenv("CARBON_LEDGER_RECEIPT_TIMEOUT_S", "1")
+    assert run(["anchor", str(shipments), "--path", "events"]) == 1
+    err = capsys.readouterr().err
+    assert "recorded in the contract's state, but the node serves no block, receipt or event" \
+        in err and "lost part of its history" in err
+    assert "Traceback" not in err
