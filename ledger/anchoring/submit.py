@@ -30,7 +30,7 @@ from ledger.store.rows import BatchRow, Scope, TxRow
 from ledger.store.store import LedgerStore
 from ledger.types import Bytes32
 
-__all__ = ["Run", "batch_call", "landed_check", "left_open", "submit"]
+__all__ = ["Run", "batch_call", "landed_check", "left_open", "refuse_lost_chain", "submit"]
 
 #: Times a run sends a batch again whose transaction was dropped or failed.
 _RESEND_ROUNDS = 3
@@ -135,6 +135,31 @@ def _advance_oldest(outbox: Outbox, store: LedgerStore, tx_ids: Sequence[int]) -
             return
 
 
+def refuse_lost_chain(ledger: CarbonLedgerContract, store: LedgerStore, scope: Scope) -> None:
+    """Refuse to go on when the chain does not hold what the store says is final there: its
+    oldest final batch is not recorded by this key (a reset development chain with the contract
+    deployed again at the same address, another chain behind the same id, a rollback). A recent
+    reorg is the outbox's to settle; a batch final longer than any reorg is not."""
+    finals = store.final_txs_above(scope.chain_id, scope.exporter, -1)
+    anchored = [t for t in finals if t.batch_id is not None and t.receipt is not None]
+    if not anchored:
+        return
+    oldest = min(anchored, key=lambda t: (t.receipt.block_number if t.receipt else 0, t.nonce))
+    if landed_check(ledger, store)(oldest):
+        return
+    batch = store.batch(oldest.batch_id) if oldest.batch_id is not None else None
+    height = ledger.client.block_number()
+    block = oldest.receipt.block_number if oldest.receipt else 0
+    raise ChainError(
+        f"the chain at {ledger.address} (chain {scope.chain_id}, height {height}) does not hold "
+        f"this store's records: batch {batch.batch_key if batch else oldest.batch_id}, final in "
+        f"block {block} by {scope.exporter}, is not recorded there. The chain was reset, rolled "
+        "back or is another one; nothing was sent. Point the command at the chain that holds "
+        "them, or anchor the input again with a new store on this chain (docs/anchoring.md, "
+        "'A node that lost history')"
+    )
+
+
 def left_open(store: LedgerStore, scope: Scope) -> tuple[int, ...]:
     """The batches earlier runs left open: with a transaction not settled, or never sent."""
     found = {tx.batch_id for tx in store.open_txs(scope.chain_id, scope.exporter)}
@@ -151,6 +176,7 @@ def submit(run: Run, store_new: Callable[[dict[str, PlannedCall]], None] | None
     store, ledger, scope, options = run.store, run.ledger, run.scope, run.options
     outbox = Outbox(store, ledger.client, run.policy, landed=landed_check(ledger, store),
                     checkpoint=run.checkpoint, idle=run.idle)
+    refuse_lost_chain(ledger, store, scope)
     resumed = left_open(store, scope)
     outbox.reconcile()  # settle earlier runs before signing anything new
     calls: dict[str, PlannedCall] = {}

@@ -178,3 +178,20 @@ def test_a_batch_in_the_state_without_history_is_reported_as_such(
     assert "recorded in the contract's state, but the node serves no block, receipt or event" \
         in err and "lost part of its history" in err
     assert "Traceback" not in err
+
+
+def test_a_chain_that_lost_the_stores_records_is_refused_before_sending(
+        chain: DevChain, shipments: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    before = chain.node.rpc("evm_snapshot")
+    assert run(["anchor", str(shipments), "--path", "root"]) == 0
+    chain.node.rpc("evm_revert", before)  # the chain forgets the batch; the contract stays
+    nonce = chain.ledger(DEV_EXPORTER_INDEXES[0]).client.mined_nonce()
+    more = tmp_path / "more.json"
+    more.write_text(json.dumps({"shipments": [
+        {**SHIPMENTS["shipments"][0], "shipment_id": "RECOVER-NEW"}]}), encoding="utf-8")
+    capsys.readouterr()
+    assert run(["anchor", str(more), "--path", "root"]) == 1
+    err = capsys.readouterr().err
+    assert "does not hold this store's records" in err and "nothing was sent" in err
+    assert chain.ledger(DEV_EXPORTER_INDEXES[0]).client.mined_nonce() == nonce
