@@ -22,6 +22,7 @@ from ledger.anchoring.options import AnchorOptions, AnchorResult, scope_of
 from ledger.anchoring.outbox import Outbox, OutboxPolicy
 from ledger.anchoring.proofs import check_bundle, lookup_shipment, proof_bundle, revoke_shipment
 from ledger.chain.contract import CarbonLedgerContract
+from ledger.cli.footprint import CsvOptions, EncodingOption, IgnoreColumnOption, SeparatorOption
 from ledger.cli.output import write_output
 from ledger.config import ChainSettings, load_chain_settings, signer_private_key
 from ledger.errors import ConfigError, LedgerError, StoreError
@@ -157,15 +158,17 @@ def anchor_command(
         "--factor-set", help="Factor-set manifest (default: the shipped one).", exists=True,
         dir_okay=False)] = None,
     store: StoreOption = None,
+    separator: SeparatorOption = None,
+    encoding: EncodingOption = None,
+    ignore_column: IgnoreColumnOption = None,
 ) -> None:
     """Anchor the footprints of FILE's shipments on chain; running it again sends nothing new."""
     from ledger.factors.factorset import load_factor_set
-    from ledger.inputs.read import read_shipments
 
     options = AnchorOptions(path=path, wait_until=wait)
     overrides = {} if confirmations is None else {"confirmations": confirmations}
     settings = load_chain_settings(**overrides)
-    shipments = read_shipments(file)
+    shipments = CsvOptions(separator, encoding, tuple(ignore_column or ())).read_shipments(file)
     factors = load_factor_set(factor_set)
     policy = OutboxPolicy(confirmations=settings.confirmations, finalized_tag=finalized,
                           poll_interval_s=settings.poll_interval_s,
