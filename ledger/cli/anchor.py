@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,10 +19,11 @@ from typing import Annotated, Literal
 import typer
 
 from ledger.anchoring.anchor import anchor_shipments
-from ledger.anchoring.options import AnchorOptions, AnchorResult, scope_of
+from ledger.anchoring.options import AnchorOptions, AnchorProgress, AnchorResult, scope_of
 from ledger.anchoring.outbox import Outbox, OutboxPolicy
 from ledger.anchoring.proofs import check_bundle, lookup_shipment, proof_bundle, revoke_shipment
 from ledger.chain.contract import CarbonLedgerContract
+from ledger.cli.footprint import CsvOptions, EncodingOption, IgnoreColumnOption, SeparatorOption
 from ledger.cli.output import write_output
 from ledger.config import ChainSettings, load_chain_settings, signer_private_key
 from ledger.errors import ConfigError, LedgerError, StoreError
@@ -142,6 +144,35 @@ def print_anchor_result(result: AnchorResult, store: LedgerStore) -> None:
     )
 
 
+class _Watch:
+    """Progress of an anchoring run on standard error: each stage, then every ``every_s``
+    seconds of waiting for the chain, the transactions signed and final so far."""
+
+    def __init__(self, poll_interval_s: float, every_s: float = 5.0) -> None:
+        self.poll_interval_s = poll_interval_s
+        self.every_s = every_s
+        self.start = self.last = time.monotonic()
+        self.seen: AnchorProgress | None = None
+
+    def progress(self, report: AnchorProgress) -> None:
+        now = time.monotonic()
+        if self.seen is None or report.stage != self.seen.stage or now - self.last >= self.every_s:
+            self.last = now
+            counts = (f": {report.signed} transaction(s) signed, {report.final} final"
+                      if report.stage == "sending" else "")
+            typer.echo(f"{report.stage} {report.shipments} shipment(s){counts}", err=True)
+        self.seen = report
+
+    def idle(self) -> None:
+        time.sleep(self.poll_interval_s)
+        now = time.monotonic()
+        if now - self.last >= self.every_s and self.seen is not None:
+            self.last = now
+            typer.echo(f"  ... waiting for the chain ({now - self.start:.0f} s): "
+                       f"{self.seen.signed} transaction(s) signed, {self.seen.final} final",
+                       err=True)
+
+
 def anchor_command(
     file: Annotated[Path, typer.Argument(help="Shipments file (.json or .csv).", exists=True,
                                          dir_okay=False)],
@@ -159,23 +190,27 @@ def anchor_command(
         "--factor-set", help="Factor-set manifest (default: the shipped one).", exists=True,
         dir_okay=False)] = None,
     store: StoreOption = None,
+    separator: SeparatorOption = None,
+    encoding: EncodingOption = None,
+    ignore_column: IgnoreColumnOption = None,
 ) -> None:
     """Anchor the footprints of FILE's shipments on chain; running it again sends nothing new."""
     from ledger.factors.factorset import load_factor_set
-    from ledger.inputs.read import read_shipments
 
     options = AnchorOptions(path=path, wait_until=wait)
     overrides = {} if confirmations is None else {"confirmations": confirmations}
     settings = load_chain_settings(**overrides)
-    shipments = read_shipments(file)
+    shipments = CsvOptions(separator, encoding, tuple(ignore_column or ())).read_shipments(file)
     factors = load_factor_set(factor_set)
     policy = OutboxPolicy(confirmations=settings.confirmations, finalized_tag=finalized,
                           poll_interval_s=settings.poll_interval_s,
                           timeout_s=settings.receipt_timeout_s,
                           send_retries=settings.rpc_retries, send_backoff_s=settings.rpc_backoff_s)
     with _ledger(settings) as ledger, open_store(_store_target(store)) as opened:
+        watch = _Watch(settings.poll_interval_s)
         result = anchor_shipments(shipments, factors, store=opened, ledger=ledger,
-                                  options=options, policy=policy)
+                                  options=options, policy=policy, idle=watch.idle,
+                                  progress=watch.progress)
         print_anchor_result(result, opened)
 
 

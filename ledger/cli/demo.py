@@ -32,7 +32,8 @@ def demo_command(
     typer.echo(f"\ncontract {run.contract} on chain {run.chain_id}; factor set "
                f"{run.factor_set_id}; outputs in {run.out_dir}; {run.seconds:.1f} s")
     typer.echo("the chain was saved; to check a report yourself, restart it and verify:\n"
-               f"  carbon-ledger devnet --port 8545 --state {run.state_path}   # in one shell\n"
+               f"  carbon-ledger devnet --port 8545 --state {run.state_path} "
+               f"--deployments-dir {run.out_dir / 'deployments'}   # in one shell\n"
                "  carbon-ledger verify "
                f"{next(iter(run.reports.values()), 'REPORT.json')} --rpc http://127.0.0.1:8545")
     if not run.ok:

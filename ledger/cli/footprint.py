@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -17,16 +18,63 @@ import typer
 from ledger.cli.output import write_output
 from ledger.errors import InputError, InputProblem
 
-__all__ = ["csv_text", "register"]
+__all__ = ["CsvOptions", "EncodingOption", "IgnoreColumnOption", "SeparatorOption", "csv_text",
+           "register"]
 
 
-def _frame(path: Path, problems: list[InputProblem]) -> tuple[Any, bool]:
-    from ledger.inputs.csvreader import read_csv_frame
+@dataclass(frozen=True)
+class CsvOptions:
+    """How to read a spreadsheet's CSV (``--separator``, ``--encoding``, ``--ignore-column``);
+    the defaults detect the separator and the encoding and refuse every unknown column."""
+
+    separator: str | None = None
+    encoding: str | None = None
+    ignore_columns: tuple[str, ...] = ()
+
+    def read_frame(self, path: Path, problems: list[InputProblem] | None) -> Any:
+        """The CSV's shipment frame; each ignored column is warned about on standard error."""
+        from ledger.inputs.csvreader import read_csv_frame
+
+        warnings: list[str] = []
+        frame = read_csv_frame(path, collect=problems, separator=self.separator,
+                               encoding=self.encoding, ignore_columns=self.ignore_columns,
+                               warnings=warnings)
+        for message in warnings:
+            typer.echo(f"warning: {path}: {message}", err=True)
+        return frame
+
+    def read_shipments(self, path: Path) -> list[Any]:
+        """Shipments of a .csv (read by these options) or .json file."""
+        from ledger.inputs.read import read_shipments
+
+        if path.suffix.lower() == ".csv":
+            return self.read_frame(path, None).to_shipments()  # type: ignore[no-any-return]
+        if self != CsvOptions():
+            raise InputError([InputProblem(
+                f"{path}: --separator, --encoding and --ignore-column apply to .csv files "
+                "only", field="--ignore-column")])
+        return read_shipments(path)
+
+
+SeparatorOption = Annotated[Literal["comma", "semicolon", "tab"] | None, typer.Option(
+    "--separator", help="CSV column separator (default: detected from the header row).")]
+EncodingOption = Annotated[str | None, typer.Option(
+    "--encoding", help="CSV text encoding, e.g. utf-8, gb18030, utf-16, cp1252 (default: "
+                       "UTF-8 with or without BOM, else GB18030).")]
+IgnoreColumnOption = Annotated[list[str] | None, typer.Option(
+    "--ignore-column", help="Leave out this extra CSV column (repeatable; e.g. ERP fields); "
+                            "a warning names each one.")]
+
+
+def _frame(path: Path, problems: list[InputProblem], options: CsvOptions) -> tuple[Any, bool]:
     from ledger.inputs.frame import ShipmentFrame
-    from ledger.inputs.read import read_shipments
 
     if path.suffix.lower() == ".csv":
-        return read_csv_frame(path, collect=problems), True
+        return options.read_frame(path, problems), True
+    from ledger.inputs.read import read_shipments
+
+    if options != CsvOptions():
+        options.read_shipments(path)  # raises: CSV options on a JSON file
     return ShipmentFrame.from_shipments(read_shipments(path, collect=problems)), False
 
 
@@ -96,6 +144,9 @@ def footprint_command(
         exists=True, dir_okay=False)] = None,
     route_cache: Annotated[Path | None, typer.Option(
         "--route-cache", help="JSON file that keeps computed sea routes between runs.")] = None,
+    separator: SeparatorOption = None,
+    encoding: EncodingOption = None,
+    ignore_column: IgnoreColumnOption = None,
 ) -> None:
     """Compute ISO 14083 transport-chain footprints (TTW, WTT, WTW), production and CBAM
     embedded emissions of shipment records."""
@@ -105,7 +156,8 @@ def footprint_command(
 
     factors = load_factor_set(factor_set)
     problems: list[InputProblem] = []
-    frame, from_csv = _frame(file, problems)
+    options = CsvOptions(separator, encoding, tuple(ignore_column or ()))
+    frame, from_csv = _frame(file, problems, options)
     router = Router(cache_path=route_cache)
     try:
         batch = compute_batch(frame, factors, router=router)

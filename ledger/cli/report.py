@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from ledger.config import ChainSettings
     from ledger.verify.verdict import Verdict
 
-__all__ = ["register"]
+__all__ = ["iso_time", "register"]
 
 RpcOption = Annotated[str | None, typer.Option("--rpc", help="RPC URL (default: settings)")]
 #: Not checked for existence here: a missing or unreadable report is the verdict's format check.
@@ -42,8 +43,27 @@ def _print_verdict(verdict: Verdict, as_json: bool) -> None:
         return
     typer.echo(f"report {verdict.report_id}\nissuer {verdict.issuer}\nhash   {verdict.report_hash}")
     for check in verdict.checks:
-        typer.echo(f"  {_MARKS[check.status]}  {check.name:<14} {check.detail}")
+        detail = check.detail
+        if check.name == "attestations":
+            for item in verdict.attestations:
+                when = item.get("attestedAt")
+                if isinstance(when, int) and when > 0:
+                    detail = detail.replace(f"{item['auditor']} at {when}",
+                                            f"{item['auditor']} at {iso_time(when)}")
+        typer.echo(f"  {_MARKS[check.status]}  {check.name:<14} {detail}")
+    for item in verdict.attestations:
+        revoked = item.get("revokedAt")
+        typer.echo(f"  attestation by {item['auditor']}: {iso_time(int(item['attestedAt']))}"
+                   + (f", withdrawn {iso_time(revoked)}" if isinstance(revoked, int) and revoked
+                      else "")
+                   + ("" if item.get("holdsAuditorRole", True) else
+                      " (no longer holds the auditor role)"))
     typer.echo(verdict.summary())
+
+
+def iso_time(seconds: int) -> str:
+    """A block timestamp (Unix seconds) as an ISO 8601 UTC date and time."""
+    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
 
 
 def _exit_unless_verified(verdict: Verdict, what: str) -> None:
@@ -105,6 +125,46 @@ def revoke_attestation_command(report: ReportArgument, rpc: RpcOption = None) ->
     typer.echo(f"attestation revoked in transaction {done['transactionHash']}")
 
 
+def _refuse_ended_records(bundles: Sequence[Mapping[str, Any]], rpc: str | None) -> None:
+    """Refuses (InputError, before anything is signed) bundles whose record is no longer live
+    on chain: revoked by its exporter, or superseded by a corrected record (named)."""
+    from ledger.chain.abi import RecordStatus
+    from ledger.chain.client import connect
+    from ledger.chain.contract import CarbonLedgerContract
+    from ledger.config import load_chain_settings
+
+    problems: list[InputProblem] = []
+    by_place: dict[tuple[int, str], list[Mapping[str, Any]]] = {}
+    for bundle in bundles:
+        try:
+            place = (int(bundle["chain_id"]), str(bundle["contract"]))
+        except (KeyError, TypeError, ValueError):
+            continue  # not a proof bundle: the issuer names what it lacks
+        by_place.setdefault(place, []).append(bundle)
+    for (chain_id, contract), found in by_place.items():
+        settings = load_chain_settings(chain_id=chain_id, **({"rpc_url": rpc} if rpc else {}))
+        with connect(settings, read_only=True) as client:
+            ledger = CarbonLedgerContract(client, contract)
+            for bundle in found:
+                record_hash = str(bundle.get("record_hash", ""))
+                try:
+                    status, successor = ledger.record_status(
+                        str(bundle.get("exporter")), bytes.fromhex(record_hash.removeprefix("0x")))
+                except ValueError:
+                    continue
+                if status == RecordStatus.LIVE:
+                    continue
+                what = ("revoked by its exporter" if status == RecordStatus.REVOKED else
+                        f"superseded by the corrected record 0x{successor.hex()} (issue the "
+                        "report from the corrected record's proof bundle)")
+                problems.append(InputProblem(
+                    f"record {record_hash} is {what} on chain {chain_id}; a report on it would "
+                    "not verify", shipment_id=str(bundle.get("shipment_id")),
+                    field="record_hash"))
+    if problems:
+        raise InputError(problems)
+
+
 def report_command(
     bundles: Annotated[list[Path], typer.Argument(
         help="Proof bundles (JSON) of anchored shipments, one report for all",
@@ -118,10 +178,13 @@ def report_command(
     declarant: Annotated[Path | None, typer.Option(
         help="JSON file with the importer's QReport declarant data (CBAM goods only)",
         exists=True, dir_okay=False)] = None,
+    rpc: RpcOption = None,
 ) -> None:
     """Issue a signed report (JSON, HTML, and QReport XML for CBAM goods) for anchored shipments.
 
     Signed with the exporter key of the chain settings (the key that anchored the shipments).
+    Refused before signing: an inverted period, another exporter's records, and records that
+    were revoked or superseded on chain (asked of the node, read-only).
     """
     from ledger.cli.output import write_output
     from ledger.reports.issue import (
@@ -139,7 +202,10 @@ def report_command(
     key = _key(_settings(None))
     declarant_data = (None if declarant is None
                       else declarant_from_dict(read_json_inputs([declarant])[0]))
-    document = issue_report(read_json_inputs(bundles), issuer_key=key, period=period,
+    inputs = read_json_inputs(bundles)
+    if period[1] >= period[0]:  # an inverted period is refused first, without the chain
+        _refuse_ended_records(inputs, rpc)
+    document = issue_report(inputs, issuer_key=key, period=period,
                             issued_at=datetime.now(UTC))
     for file_name, content in report_files(document, stem=name,
                                            declarant=declarant_data).items():

@@ -17,6 +17,9 @@
 
 On leaving the block (normally, by an exception or by Ctrl-C) the node is stopped; with
 ``state_path`` it writes its chain there first.
+
+Deploying, granting and registering go through :func:`ledger.chain.deploy.deploy_ledger`, the
+call behind ``carbon-ledger deploy`` on a public chain, so the local chain tests that path.
 """
 
 from __future__ import annotations

@@ -373,7 +373,8 @@ def test_an_unknown_csv_column_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         read_shipments(path)
     assert [(p.field, p.message) for p in info.value.problems] == [
-        ("customs_release", "unknown column 'customs_release'")]
+        ("customs_release",
+         "unknown column 'customs_release'; did you mean 'customs_release_date'?")]
 
 
 def test_unknown_json_keys_are_refused_like_unknown_csv_columns() -> None:
