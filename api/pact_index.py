@@ -7,9 +7,12 @@ is a scan of small tuples, whatever the size of the footprints (their anchor ext
 the whole record).
 
 Freshness: before each use the snapshot compares the store's count and its newest footprint with
-what it was built from, two cheap reads; any publication changes one of them (a report always
-appends its footprints after all others, and re-publishing a footprint replaces it at the end),
-so a changed store is re-read in full, once, under a lock, while other requests wait for it.
+what it was built from, two cheap reads; any publication changes one of them. A report appends
+its footprints after all others, and re-publishing a footprint deletes its older row, so a
+changed store is caught up by reading only its tail: the rows after the newest one the snapshot
+already holds (same id, same bytes) are the new ones, and the snapshot drops its rows with their
+ids. When the tail does not add up with the count (or holds no new row), the store is re-read in
+full. Either happens once, under a lock, while other requests wait for it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -86,17 +89,58 @@ def _entry(footprint: dict[str, Any]) -> Entry:
     )
 
 
-@dataclass(frozen=True)
+_KEYED = (("product_id", "product_ids"), ("company_id", "company_ids"),
+          ("geography", "geographies"), ("classification", "classifications"))
+
+
 class Snapshot:
-    """The footprints of one visibility, oldest first, and an index by id."""
+    """The footprints of one visibility, oldest first, an index by id, and the positions of the
+    footprints holding each product id, company id, geography, classification and status."""
 
-    entries: tuple[Entry, ...]
-    by_id: dict[str, Entry]
+    def __init__(self, entries: tuple[Entry, ...]) -> None:
+        self.entries = entries
+        self.by_id = {e.pf_id: e for e in entries}
+        self._positions: dict[tuple[str, str], list[int]] = {}
+        for position, entry in enumerate(entries):
+            keys = [("status", entry.status)]
+            for criterion, attribute in _KEYED:
+                keys += [(criterion, value) for value in getattr(entry, attribute)]
+            for key in keys:
+                self._positions.setdefault(key, []).append(position)
 
-    def select(self, filters: Filters) -> Sequence[Entry]:
-        if filters.empty:
-            return self.entries
-        return [e for e in self.entries if e.matches(filters)]
+    def _candidates(self, filters: Filters) -> Iterable[int]:
+        found: set[int] | None = None
+        for criterion in ("product_id", "company_id", "geography", "classification", "status"):
+            values = getattr(filters, criterion)
+            if not values:
+                continue
+            union = {p for v in values for p in self._positions.get((criterion, v), ())}
+            found = union if found is None else found & union
+            if not found:
+                return ()
+        return range(len(self.entries)) if found is None else sorted(found)
+
+    def page(self, filters: Filters, offset: int, limit: int) -> tuple[list[Entry], bool]:
+        """The matching footprints from ``offset`` on, at most ``limit``, and whether more
+        match after them (the matches are counted only as far as needed)."""
+        out: list[Entry] = []
+        skipped = 0
+        for position in self._candidates(filters):
+            entry = self.entries[position]
+            if not entry.matches(filters):
+                continue
+            if skipped < offset:
+                skipped += 1
+                continue
+            if len(out) == limit:
+                return out, True
+            out.append(entry)
+        return out, False
+
+    def select(self, filters: Filters) -> list[Entry]:
+        """Every matching footprint."""
+        return [self.entries[p] for p in self._candidates(filters)
+                if self.entries[p].matches(filters)]
 
 
 def _signature(store: ServiceStore, org_id: int | None) -> tuple[int, str]:
@@ -118,6 +162,32 @@ def _all(store: ServiceStore, org_id: int | None) -> Iterator[dict[str, Any]]:
             return
 
 
+def _tail(store: ServiceStore, org_id: int | None, old: Snapshot, total: int
+          ) -> Snapshot | None:
+    """The snapshot caught up with the rows appended since ``old`` was built, or None when the
+    store cannot be explained as ``old`` plus appended rows (then it is re-read in full)."""
+    if not old.entries:
+        return None
+    size = 1
+    while True:
+        size = min(size * 4, total)
+        rows = store.footprints_page(org_id, size, total - size)[0]
+        for position in range(len(rows) - 1, -1, -1):
+            row = rows[position]
+            known = old.by_id.get(str(row.get("id")))
+            if known is not None and known.v2_json == orjson.dumps(row):
+                appended = [_entry(r) for r in rows[position + 1:]]
+                if not appended:
+                    return None
+                fresh = {e.pf_id for e in appended}
+                kept = [e for e in old.entries if e.pf_id not in fresh]
+                if len(kept) + len(appended) != total:
+                    return None
+                return Snapshot((*kept, *appended))
+        if size >= total:
+            return None
+
+
 class FootprintIndex:
     """Snapshots of the published footprints, rebuilt when the store changed."""
 
@@ -137,7 +207,9 @@ class FootprintIndex:
             signature = _signature(self._store, org_id)  # taken before the read: a write
             if found is not None and found[0] == signature:  # meanwhile means one more read
                 return found[1]
-            entries = tuple(_entry(f) for f in _all(self._store, org_id))
-            snapshot = Snapshot(entries, {e.pf_id: e for e in entries})
+            snapshot = None if found is None else _tail(self._store, org_id, found[1],
+                                                         signature[0])
+            if snapshot is None:
+                snapshot = Snapshot(tuple(_entry(f) for f in _all(self._store, org_id)))
             self._snapshots[org_id] = (signature, snapshot)
             return snapshot

@@ -1,7 +1,9 @@
 """PACT Technical Specifications v2 endpoints for buyers' systems.
 
-- ``GET /2/footprints?limit=N``: the latest version of each footprint, oldest first; when more
-  exist, an RFC 8288 ``Link: <absolute URL>; rel="next"`` header (same host, ``offset`` based,
+- ``GET /2/footprints?limit=N``: the latest version of each footprint, oldest first, at most
+  :data:`PAGE_MAX` per page (each carries its anchored record, some 6 KB; the spec lets a host
+  return fewer than asked, with a link to the rest); when more exist, an RFC 8288
+  ``Link: <absolute URL>; rel="next"`` header (same host, ``offset`` based,
   stable while no report is issued in between). ``$filter`` is not implemented and is ignored,
   as the spec allows.
 - ``GET /2/footprints/{id}``: ``{"data": ProductFootprint}`` or 404 ``NoSuchFootprint``.
@@ -34,7 +36,10 @@ from api.pact_events import check_envelope
 from api.routers.auth import base_url
 from api.uploads import read_body
 
-__all__ = ["data_response", "router"]
+__all__ = ["PAGE_MAX", "data_response", "router"]
+
+#: Most footprints in one page of ``ListFootprints`` (v2 and v3).
+PAGE_MAX = 100
 
 router = APIRouter(prefix="/2", tags=["pact"],
                    responses={400: {"model": ErrorBody}, 401: {"model": ErrorBody},
@@ -74,7 +79,7 @@ def _visible_org(who: Principal) -> int | None:
         {"name": "$filter", "in": "query", "required": False, "schema": {"type": "string"}}]})
 def list_footprints(request: Request, ctx: Context, who: Caller) -> Response:
     """ListFootprints."""
-    most = ctx.settings.page_limit_max
+    most = min(ctx.settings.page_limit_max, PAGE_MAX)
     limit = _int_param(request, "limit", most, 1, 10**9)
     limit = min(limit, most)
     offset = _int_param(request, "offset", 0, 0, 10**12)

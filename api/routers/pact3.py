@@ -4,7 +4,8 @@
   (:func:`ledger.reports.pact3.to_v3`), oldest first, filtered by ``productId``, ``companyId``,
   ``geography``, ``classification``, ``validOn``, ``validAfter``, ``validBefore`` and
   ``status`` (a repeated parameter: any of its values; different parameters: all of them;
-  names and values match without regard to case); ``limit`` and ``offset`` page the result and
+  names and values match without regard to case); ``limit`` (at most
+  :data:`api.routers.pact.PAGE_MAX`) and ``offset`` page the result and
   an RFC 8288 ``Link: <absolute URL>; rel="next"`` header (same host, the same filters) points
   to the next page. The v2 ``$filter`` syntax was removed in v3: 400. A host-specific
   ``x-...`` filter is not implemented: 501 ``NotImplemented``.
@@ -35,7 +36,7 @@ from api.limits import load_json
 from api.models import ErrorBody
 from api.pact_events import check_envelope_v3
 from api.routers.auth import base_url
-from api.routers.pact import data_response
+from api.routers.pact import PAGE_MAX, data_response
 from api.uploads import read_body
 from ledger.errors import InputError
 from ledger.reports.pact3 import Filters
@@ -105,17 +106,17 @@ _PARAMETERS = [
 def list_footprints(request: Request, ctx: Context, who: Caller) -> Response:
     """ListFootprints (PACT v3)."""
     query = _query(request)
-    most = ctx.settings.page_limit_max
-    limit = min(_whole(query.pop("limit", []), "limit", 10**9) or most, most)
+    most = min(ctx.settings.page_limit_max, PAGE_MAX)
+    asked = _whole(query.pop("limit", []), "limit", 10**9)
+    limit = most if asked is None else min(asked, most)
     offset = _whole(query.pop("offset", []), "offset", 10**12) or 0
     try:
         filters = Filters.from_lists(query)
     except InputError as exc:
         raise ApiError(400, "BadRequest", str(exc)) from None
-    selected = ctx.events.footprints.snapshot(_visible_org(who)).select(filters)
-    page = selected[offset:offset + limit]
+    page, more = ctx.events.footprints.snapshot(_visible_org(who)).page(filters, offset, limit)
     headers = {}
-    if offset + len(page) < len(selected):
+    if more:
         pairs = [(name, value) for name, values in query.items() for value in values]
         link = urlencode([*pairs, ("limit", str(limit)), ("offset", str(offset + limit))])
         headers["Link"] = (f'<{base_url(request, ctx.settings.public_url)}/3/footprints?'
