@@ -117,6 +117,7 @@ def create_app(settings: ServiceSettings, chain_settings: ChainSettings, *,
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         resume_jobs(ctx)
+        ctx.events.warm_up()  # the PACT footprint index, built before the first buyer asks
         try:
             yield
         finally:

@@ -145,6 +145,11 @@ class EventSender:
         self._jobs = jobs
         self.footprints = FootprintIndex(store)
 
+    def warm_up(self) -> None:
+        """Builds the index of all published footprints in the background (at service start),
+        so the first ``ListFootprints`` does not wait for a full read of the store."""
+        self._jobs.run_in_background(lambda: self.footprints.snapshot(None))
+
     def partner_for(self, source: str) -> PactPartner | None:
         host = _host_of(source)
         for partner in self._settings.pact_partners:
