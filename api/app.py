@@ -29,7 +29,7 @@ from api.jobs import JobRunner
 from api.keystore import KeyRing, SigningKey
 from api.limits import AuthBeforeBody, cap_recursion_limit
 from api.pact_events import EventSender
-from api.routers import admin, auditor, exporter, pact, pages
+from api.routers import admin, auditor, exporter, pact, pact3, pages
 from api.routers import auth as auth_routes
 from api.settings import ServiceSettings
 from api.store import open_service_store
@@ -117,6 +117,7 @@ def create_app(settings: ServiceSettings, chain_settings: ChainSettings, *,
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         resume_jobs(ctx)
+        ctx.events.warm_up()  # the PACT footprint index, built before the first buyer asks
         try:
             yield
         finally:
@@ -126,7 +127,7 @@ def create_app(settings: ServiceSettings, chain_settings: ChainSettings, *,
                   lifespan=lifespan)
     app.state.ctx = ctx
     install_error_handlers(app)
-    for module in (auth_routes, exporter, auditor, admin, pact, pages):
+    for module in (auth_routes, exporter, auditor, admin, pact, pact3, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     app.add_middleware(AuthBeforeBody, ctx=ctx)

@@ -1,15 +1,20 @@
 """PACT Technical Specifications v2 endpoints for buyers' systems.
 
-- ``GET /2/footprints?limit=N``: the latest version of each footprint, oldest first; when more
-  exist, an RFC 8288 ``Link: <absolute URL>; rel="next"`` header (same host, ``offset`` based,
+- ``GET /2/footprints?limit=N``: the latest version of each footprint, oldest first, at most
+  :data:`PAGE_MAX` per page (each carries its anchored record, some 6 KB; the spec lets a host
+  return fewer than asked, with a link to the rest); when more exist, an RFC 8288
+  ``Link: <absolute URL>; rel="next"`` header (same host, ``offset`` based,
   stable while no report is issued in between). ``$filter`` is not implemented and is ignored,
   as the spec allows.
 - ``GET /2/footprints/{id}``: ``{"data": ProductFootprint}`` or 404 ``NoSuchFootprint``.
 - ``POST /2/events``: CloudEvents 1.0 (structured mode), see :mod:`api.pact_events`.
+- any other method on ``/2/footprints``: 400 ``BadRequest`` (PACT conformance case #21).
 
-Footprints come from issued reports (each transport chain's ProductFootprint with the iLEAP and
-anchor extensions, and product footprints). Exporter tokens see their own; buyer, auditor and
-admin tokens see all. Errors are ``{code, message}`` with the spec's codes.
+This is the PACT v2.3 face, kept for iLEAP partners (iLEAP v1 builds on PACT 2.x); the v3 face of
+the same footprints is :mod:`api.routers.pact3`. Footprints come from issued reports (each
+transport chain's ProductFootprint with the iLEAP and anchor extensions, and product footprints)
+and are served from memory (:mod:`api.pact_index`). Exporter tokens see their own; buyer,
+auditor and admin tokens see all. Errors are ``{code, message}`` with the spec's codes.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from api.auth import Principal
 from api.deps import Context, requires
@@ -31,12 +36,23 @@ from api.pact_events import check_envelope
 from api.routers.auth import base_url
 from api.uploads import read_body
 
-__all__ = ["router"]
+__all__ = ["PAGE_MAX", "data_response", "router"]
+
+#: Most footprints in one page of ``ListFootprints`` (v2 and v3).
+PAGE_MAX = 100
 
 router = APIRouter(prefix="/2", tags=["pact"],
                    responses={400: {"model": ErrorBody}, 401: {"model": ErrorBody},
                               403: {"model": ErrorBody}})
 Caller = Annotated[Principal, Depends(requires())]
+
+
+def data_response(data: bytes | list[bytes], headers: dict[str, str] | None = None
+                  ) -> Response:
+    """``{"data": ...}`` around already serialised JSON (one object, or a list of them)."""
+    body = (b'{"data":' + data + b"}" if isinstance(data, bytes)
+            else b'{"data":[' + b",".join(data) + b"]}")
+    return Response(body, media_type="application/json", headers=headers)
 
 
 def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
@@ -63,17 +79,18 @@ def _visible_org(who: Principal) -> int | None:
         {"name": "$filter", "in": "query", "required": False, "schema": {"type": "string"}}]})
 def list_footprints(request: Request, ctx: Context, who: Caller) -> Response:
     """ListFootprints."""
-    most = ctx.settings.page_limit_max
+    most = min(ctx.settings.page_limit_max, PAGE_MAX)
     limit = _int_param(request, "limit", most, 1, 10**9)
     limit = min(limit, most)
     offset = _int_param(request, "offset", 0, 0, 10**12)
-    data, total = ctx.store.footprints_page(_visible_org(who), limit, offset)
+    entries = ctx.events.footprints.snapshot(_visible_org(who)).entries
+    page = entries[offset:offset + limit]
     headers = {}
-    if offset + len(data) < total:
+    if offset + len(page) < len(entries):
         query = urlencode({"limit": limit, "offset": offset + limit})
         base = base_url(request, ctx.settings.public_url)
         headers["Link"] = f'<{base}/2/footprints?{query}>; rel="next"'
-    return JSONResponse({"data": data}, headers=headers)
+    return data_response([e.v2_json for e in page], headers)
 
 
 @router.get("/footprints/{footprint_id}", responses={404: {"model": ErrorBody}, 200: {
@@ -81,12 +98,18 @@ def list_footprints(request: Request, ctx: Context, who: Caller) -> Response:
         "type": "object", "required": ["data"], "properties": {"data": {"type": "object"}}}}}}})
 def get_footprint(ctx: Context, who: Caller, footprint_id: OtherId) -> Response:
     """GetFootprint."""
-    found = ctx.store.footprint(footprint_id)
-    visible = _visible_org(who)
-    if found is None or (visible is not None and found[0] != visible):
+    found = ctx.events.footprints.snapshot(_visible_org(who)).by_id.get(footprint_id)
+    if found is None:
         raise ApiError(404, "NoSuchFootprint",
                        f"Footprint with ID {footprint_id!r} does not exist")
-    return JSONResponse({"data": found[1]})
+    return data_response(found.v2_json)
+
+
+@router.api_route("/footprints", methods=["POST", "PUT", "PATCH", "DELETE"],
+                  include_in_schema=False)
+def footprints_other_methods(who: Caller) -> Response:
+    """Only GET lists footprints (conformance case #21 expects 400 for anything else)."""
+    raise ApiError(400, "BadRequest", "ListFootprints is GET /2/footprints")
 
 
 @router.post("/events", responses={200: {"description": "Accepted (empty body)"}},
@@ -105,5 +128,5 @@ async def events(request: Request, ctx: Context, who: Caller) -> Response:
     body = await read_body(request, ctx.settings.max_upload_bytes)
     event = check_envelope(load_json(body, ctx, "the event"))
     host = base_url(request, ctx.settings.public_url).split("://", 1)[-1]
-    await run_in_threadpool(ctx.events.receive, event, who, "//" + host)
+    await run_in_threadpool(ctx.events.receive, event, who, "//" + host, 2)
     return Response(status_code=200)

@@ -87,7 +87,7 @@ def credential_subject(
             extensions=[anchor_extension(anchor)],
             comment=" ".join(item.extra_remarks),
         ))
-        if fig.production is not None and fig.production.cpc_code:
+        if fig.production is not None and fig.production.mass_kg > 0:
             footprints.append(pact.product_footprint(
                 pf_id=pact.deterministic_pf_id("product", anchor.chain_shipment_id,
                                                anchor.record_hash),

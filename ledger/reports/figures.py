@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ledger.errors import FactorError
-from ledger.factors.distances import Router
+from ledger.factors.distances import LocationBook, Router, great_circle_km
 from ledger.factors.factorset import FactorSet
 from ledger.records import record as records
 from ledger.reports import pact, qreport
@@ -50,6 +50,16 @@ def _distance_basis(method: str) -> str:
     if "sea" in lowered or "sfd" in lowered or "route" in lowered:
         return "sfd"
     return "actual"
+
+
+def _gcd_km(leg: Mapping[str, Any], book: LocationBook) -> Decimal | None:
+    """Great-circle distance between a leg's two locations, whole km (half up), or None."""
+    if not leg.get("origin") or not leg.get("destination"):
+        return None
+    a, b = book.resolve(str(leg["origin"])), book.resolve(str(leg["destination"]))
+    if isinstance(a, str) or isinstance(b, str):
+        return None
+    return Decimal(repr(great_circle_km(a, b))).quantize(Decimal(1), rounding=ROUND_HALF_UP)
 
 
 def _cbam_from_record(shipment_id: str, product: Mapping[str, Any],
@@ -98,16 +108,19 @@ def figures_from_record(
     shipment_id = str(record["shipment_id"])
     legs_in = {int(leg["leg"]): leg for leg in shipment["legs"]}
     tces: list[pact.Tce] = []
+    book = LocationBook()
     for result in footprint["legs"]:
         leg = legs_in[int(result["leg"])]
         mode = str(result["mode"])
         category = mode + (f":{leg['vehicle_class']}" if leg.get("vehicle_class") else "")
         is_hub = mode == "hub"
+        basis = _distance_basis(str(result.get("distance_method", "")))
         tces.append(pact.Tce(
             tce_id=f"{shipment_id}#{result['leg']}",
             mass_kg=Decimal(str(leg["mass_kg"])),
             distance_km=Decimal(str(result["distance_km"])),
-            distance_basis=_distance_basis(str(result.get("distance_method", ""))),
+            distance_basis=basis,
+            gcd_km=_gcd_km(leg, book) if basis == "gcd" else None,
             activity_tkm=Decimal(str(result["activity_tkm"])),
             co2e_wtw_g=int(result["co2e_wtw_g"]),
             co2e_ttw_g=int(result["co2e_ttw_g"]),

@@ -6,14 +6,38 @@ emissions in kg CO2e, masses in kg, distances in km and transport activity in t�
 
 Two kinds of footprint:
 
-- the **shipment** (transport) footprint, mapped as iLEAP's "PACT integration" says:
-  ``declaredUnit`` ``ton kilometer``, ``unitaryProductAmount`` = sum of the TCEs' transport
-  activity, ``pCfExcludingBiogenic`` = sum of the TCEs' ``co2eWTW``, ``productCategoryCpc``
-  ``83117``, the ShipmentFootprint as a ``DataModelExtension``;
-- the **product** (production, cradle-to-gate) footprint where the good has one:
-  ``declaredUnit`` ``kilogram``, per-kilogram values.
+- the **shipment** (transport) footprint, mapped as iLEAP's "PACT integration" (Appendix B)
+  says: ``declaredUnit`` ``ton kilometer``, ``unitaryProductAmount`` = sum of the TCEs'
+  transport activity, ``productCategoryCpc`` ``83117``, the ShipmentFootprint as a
+  ``DataModelExtension``;
+- the **product** (production, cradle-to-gate) footprint of every good with production
+  emissions: ``declaredUnit`` ``kilogram``, ``unitaryProductAmount`` = the net mass shipped.
 
-Further extensions (the on-chain anchor) are passed in and appended as given.
+Rules an integrator checks against PACT v2.3 (CarbonFootprint properties):
+
+- every emission value is **per declared unit** (kg CO2e per t·km, per kg): the shipment's
+  whole WTW divided by its t·km, rounded half up to :data:`PER_UNIT_QUANTUM` (the exact totals
+  stay in the iLEAP extension, in the TCEs' ``co2eWTW`` / ``co2eTTW``);
+- ``productMassPerDeclaredUnit`` is ``0`` for a logistics (t·km) footprint and ``1`` for a
+  per-kilogram one;
+- ``productOrSectorSpecificRules`` is left out (no product or sector rules are followed; the
+  official schema rejects an empty array);
+- the attributes marked ``O*`` (mandatory for reference periods from 2025) are always present:
+  ``pCfIncludingBiogenic``, ``dLucGhgEmissions``, ``landManagementGhgEmissions``,
+  ``otherBiogenicGhgEmissions``, ``biogenicCarbonWithdrawal`` (all fossil fuel, so ``0``
+  besides the fossil value), ``biogenicAccountingMethodology`` (``GHGP``, the standard the
+  footprint's ``crossSectoralStandardsUsed`` names), ``primaryDataShare`` (``0``: the emission
+  factors are secondary data) and ``dqi``: :data:`DQR_SECONDARY`, the worst rating of the PACT
+  data quality matrix in every dimension, with full coverage. The ledger does not assess data
+  quality better than that; the comment of each footprint says so.
+
+iLEAP ``distance``: ``actual`` for a given distance, ``sfd`` for a routed sea distance and
+``gcd`` for the great-circle distance between the leg's two locations (for air legs without the
+95 km uplift, for estimated road and rail legs without the distance adjustment factor; the
+distance used is ``transportActivity`` / ``mass``).
+
+Further extensions (the on-chain anchor) are passed in and appended as given. The PACT v3 form
+of the same footprints is :mod:`ledger.reports.pact3`.
 """
 
 from __future__ import annotations
@@ -26,14 +50,21 @@ from typing import Any
 
 from eth_utils.crypto import keccak
 
+from ledger.errors import InputError, InputProblem
+
 __all__ = [
+    "BIOGENIC_ACCOUNTING",
+    "CPC_UNKNOWN",
+    "DQR_SECONDARY",
     "ILEAP_SHIPMENT_SCHEMA",
     "PACT_SPEC_VERSION",
+    "PER_UNIT_QUANTUM",
     "Location",
     "ProductionFigures",
     "Tce",
     "deterministic_pf_id",
     "grams_to_kg",
+    "per_unit",
     "product_footprint",
     "shipment_footprint",
     "shipment_footprint_extension",
@@ -44,6 +75,18 @@ EXTENSION_SPEC_VERSION = "2.0.0"
 ILEAP_SHIPMENT_SCHEMA = "https://api.ileap.sine.dev/shipment-footprint.json"
 ILEAP_DOCUMENTATION = "https://sine-fdn.github.io/ileap-extension/"
 TRANSPORT_CPC = "83117"
+#: ``productCategoryCpc`` of a good whose UN CPC code the shipment does not give (never guessed
+#: from its CN code: no correspondence table is shipped).
+CPC_UNKNOWN = "unknown"
+#: Per-declared-unit values are rounded half up to this many kg CO2e (one microgram).
+PER_UNIT_QUANTUM = Decimal("0.000000001")
+#: PACT data quality ratings (v2.3 scale 1 good .. 3 poor) of footprints built from secondary
+#: emission factors only: the worst rating in every dimension, over all of the footprint.
+DQR_SECONDARY = 3
+#: ``biogenicAccountingMethodology``: the GHG Protocol, as ``crossSectoralStandardsUsed`` says.
+BIOGENIC_ACCOUNTING = "GHGP"
+DQI_COMMENT = ("Data quality: the emission factors are secondary data; every data quality "
+               "rating is the worst of the PACT matrix (3), not an assessment of better quality.")
 _PF_NAMESPACE = b"carbon-ledger/reports/pact-pf-id/v1"
 
 
@@ -81,6 +124,7 @@ class Tce:
     prev_tce_ids: tuple[str, ...] = ()
     origin: Location | None = None
     destination: Location | None = None
+    gcd_km: Decimal | None = None  # great-circle distance between origin and destination
 
 
 @dataclass(frozen=True)
@@ -108,6 +152,23 @@ def _plain(value: Decimal) -> str:
     return text if text not in {"", "-0"} else "0"
 
 
+def per_unit(total_kg: Decimal, amount: Decimal) -> str:
+    """``total_kg`` per one of ``amount`` declared units, rounded to :data:`PER_UNIT_QUANTUM`."""
+    if amount <= 0:
+        return "0"
+    return _plain((total_kg / amount).quantize(PER_UNIT_QUANTUM, rounding=ROUND_HALF_UP))
+
+
+def _distance(tce: Tce) -> dict[str, str]:
+    if tce.distance_basis == "gcd":
+        if tce.gcd_km is None:
+            raise InputError([InputProblem(
+                "the great-circle distance of this leg is unknown (its origin or destination "
+                "is not a location)", field="distance", shipment_id=tce.tce_id)])
+        return {"gcd": _plain(tce.gcd_km)}
+    return {tce.distance_basis: _plain(tce.distance_km)}
+
+
 def deterministic_pf_id(*parts: str) -> str:
     """A UUID in version-4 form derived from ``parts``, so a verifier can recompute it."""
     digest = bytearray(keccak(_PF_NAMESPACE + b"\x00" + "\x00".join(parts).encode())[:16])
@@ -126,7 +187,7 @@ def _tce(shipment_id: str, tce: Tce) -> dict[str, Any]:
         out["hocId"] = tce.hoc_id
     out["shipmentId"] = shipment_id
     out["mass"] = _plain(tce.mass_kg)
-    out["distance"] = {tce.distance_basis: _plain(tce.distance_km)}
+    out["distance"] = _distance(tce)
     out["transportActivity"] = _plain(tce.activity_tkm)
     if tce.origin is not None:
         out["origin"] = tce.origin.to_ileap()
@@ -156,17 +217,20 @@ def shipment_footprint_extension(
 def _carbon_footprint(
     *,
     declared_unit: str,
-    unitary_amount: str,
-    pcf_kg: str,
+    unitary_amount: Decimal,
+    total_kg: Decimal,
+    mass_per_unit: str,
     reference_period: tuple[str, str],
     gwp_set: str,
     boundary: str,
     factor_sources: Sequence[tuple[str, str]],
     geography_country: str | None = None,
 ) -> dict[str, Any]:
+    pcf_kg = per_unit(total_kg, unitary_amount)
     pcf: dict[str, Any] = {
         "declaredUnit": declared_unit,
-        "unitaryProductAmount": unitary_amount,
+        "unitaryProductAmount": _plain(unitary_amount),
+        "productMassPerDeclaredUnit": mass_per_unit,
         "pCfExcludingBiogenic": pcf_kg,
         "pCfIncludingBiogenic": pcf_kg,
         "fossilGhgEmissions": pcf_kg,
@@ -179,7 +243,8 @@ def _carbon_footprint(
         "characterizationFactors": gwp_set,
         "ipccCharacterizationFactorsSources": [gwp_set],
         "crossSectoralStandardsUsed": ["GHG Protocol Product standard"],
-        "productOrSectorSpecificRules": [],
+        "crossSectoralStandards": ["GHGP-Product"],
+        "biogenicAccountingMethodology": BIOGENIC_ACCOUNTING,
         "boundaryProcessesDescription": boundary,
         "referencePeriodStart": reference_period[0],
         "referencePeriodEnd": reference_period[1],
@@ -190,10 +255,22 @@ def _carbon_footprint(
         "exemptedEmissionsDescription": "",
         "packagingEmissionsIncluded": False,
         "primaryDataShare": 0,
+        "dqi": {
+            "coveragePercent": 100,
+            "technologicalDQR": DQR_SECONDARY,
+            "temporalDQR": DQR_SECONDARY,
+            "geographicalDQR": DQR_SECONDARY,
+            "completenessDQR": DQR_SECONDARY,
+            "reliabilityDQR": DQR_SECONDARY,
+        },
     }
     if geography_country:
         pcf["geographyCountry"] = geography_country
     return pcf
+
+
+def _comment(*parts: str) -> str:
+    return " ".join(p for p in (*parts, DQI_COMMENT) if p)
 
 
 def shipment_footprint(
@@ -232,18 +309,20 @@ def shipment_footprint(
         "productIds": [f"urn:pathfinder:product:customcode:vendor-assigned:shipment:{shipment_id}"],
         "productCategoryCpc": TRANSPORT_CPC,
         "productNameCompany": f"Shipment {shipment_id}",
-        "comment": comment,
+        "comment": _comment(
+            f"Shipment total: {_plain(activity)} t·km, WTW {grams_to_kg(wtw_g)} kg CO2e "
+            "(values below are per t·km).", comment),
         "pcf": {
             **_carbon_footprint(
                 declared_unit="ton kilometer",
-                unitary_amount=_plain(activity),
-                pcf_kg=grams_to_kg(wtw_g),
+                unitary_amount=activity,
+                total_kg=Decimal(wtw_g) / 1000,
+                mass_per_unit="0",
                 reference_period=reference_period,
                 gwp_set=gwp_set,
                 boundary=boundary,
                 factor_sources=factor_sources,
             ),
-            "productMassPerDeclaredUnit": _plain(mass_kg),
             "crossSectoralStandards": ["ISO14083"],
         },
         "extensions": [shipment_footprint_extension(shipment_id, mass_kg, tces), *extensions],
@@ -262,10 +341,13 @@ def product_footprint(
     factor_sources: Sequence[tuple[str, str]],
     comment: str = "",
 ) -> dict[str, Any]:
-    """The production (cradle-to-gate) footprint of the shipped good, per kilogram."""
-    per_kg = (Decimal(production.co2e_g) / 1000 / production.mass_kg).quantize(
-        Decimal("0.000001"), rounding=ROUND_HALF_UP
-    )
+    """The production (cradle-to-gate) footprint of the shipped good, per kilogram.
+
+    The good is supplied in bulk, so ``unitaryProductAmount`` is ``1`` kilogram (PACT v2.3:
+    "if the product is supplied in bulk in kg ... please enter 1"); the shipped quantity and
+    its total are stated in the comment. Without a UN CPC code the footprint is still issued and
+    ``productCategoryCpc`` says :data:`CPC_UNKNOWN` rather than a guessed code.
+    """
     return {
         "id": pf_id,
         "specVersion": PACT_SPEC_VERSION,
@@ -276,15 +358,19 @@ def product_footprint(
         "companyIds": [f"urn:pathfinder:company:customcode:vendor-assigned:{company_id}"],
         "productDescription": production.product_description,
         "productIds": [
-            f"urn:pathfinder:product:customcode:vendor-assigned:{production.product_id}"
+            "urn:pathfinder:product:customcode:vendor-assigned:"
+            + "".join(production.product_id.split())
         ],
-        "productCategoryCpc": production.cpc_code,
+        "productCategoryCpc": production.cpc_code or CPC_UNKNOWN,
         "productNameCompany": production.product_description,
-        "comment": comment,
+        "comment": _comment(
+            f"Production total: {_plain(production.mass_kg)} kg, "
+            f"{grams_to_kg(production.co2e_g)} kg CO2e (values below are per kg).", comment),
         "pcf": _carbon_footprint(
             declared_unit="kilogram",
-            unitary_amount=_plain(production.mass_kg),
-            pcf_kg=_plain(per_kg),
+            unitary_amount=Decimal(1),
+            total_kg=Decimal(production.co2e_g) / 1000 / production.mass_kg,
+            mass_per_unit="1",
             reference_period=reference_period,
             gwp_set=gwp_set,
             boundary=f"Cradle-to-gate production emissions; source: {production.source}",

@@ -1,5 +1,7 @@
-"""PACT v2 endpoints, one test per mandatory case of the PACT conformance tool (#1-#17, and #21
-for malformed events); the HTTPS-only cases run against the app with ``require_https`` set.
+"""PACT v2 endpoints, one test per mandatory case of the PACT conformance tool for V2.3
+(#1-#17 and #21; the test-case list "PACT Tech Specs V2 Test Cases"), and iLEAP's Appendix C
+test case TC001; the HTTPS-only cases run against the app with ``require_https`` set. Every
+footprint answered validates against the official PACT v2.3 OpenAPI schema.
 
 A second app on a loopback port plays the requesting PACT host: it issues us tokens and
 records the events we send back (Fulfilled or Rejected).
@@ -8,117 +10,30 @@ records the events we send back (Fulfilled or Rejected).
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from api_fixtures import (
-    EXAMPLES,
-    LiveServer,
-    Service,
-    ServiceChain,
-    TestClient,
-    chain_app,
-    make_service,
-    partner,
-    service_chain,
-)
-from fastapi import FastAPI, Request, Response
+from api_fixtures import ServiceChain, TestClient, service_chain
+from pact_fixtures import CLOUDEVENTS, Pact, bearer, pact_service
+from pact_schemas import errors, ileap_validator, pact_validator
 
 __all__ = ["service_chain"]
 pytestmark = pytest.mark.api
 
-CLOUDEVENTS = {"content-type": "application/cloudevents+json; charset=UTF-8"}
 PREFIX = "org.wbcsd.pathfinder."
-
-
-@dataclass
-class Requester:
-    """The other PACT host: hands out a token for our credentials, keeps the events we send."""
-
-    client_id: str = "ledger-at-requester"
-    secret: str = "requester-issued-secret"
-    events: list[dict[str, Any]] = field(default_factory=list)
-
-    def app(self) -> FastAPI:
-        app = FastAPI()
-
-        @app.post("/auth/token")
-        async def token(request: Request) -> Any:
-            import base64
-
-            expected = base64.b64encode(f"{self.client_id}:{self.secret}".encode()).decode()
-            if request.headers.get("authorization") != f"Basic {expected}":
-                return Response(status_code=401)
-            return {"access_token": "requester-token", "token_type": "bearer"}
-
-        @app.post("/2/events")
-        async def events(request: Request) -> Response:
-            if request.headers.get("authorization") != "Bearer requester-token":
-                return Response(status_code=400)
-            self.events.append(json.loads(await request.body()))
-            return Response(status_code=200)
-
-        return app
-
-    def wait_for(self, request_id: str, timeout_s: float = 15) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            for event in self.events:
-                if event.get("data", {}).get("requestEventId") == request_id:
-                    return event
-            time.sleep(0.05)
-        raise AssertionError(f"no answer to {request_id} reached the requester")
-
-
-@dataclass
-class Pact:
-    service: Service
-    https: TestClient
-    buyer: Any
-    exporter: Any
-    footprints: list[dict[str, Any]]
-    requester: Requester
-    requester_url: str
 
 
 @pytest.fixture(scope="module")
 def pact(tmp_path_factory: pytest.TempPathFactory, service_chain: ServiceChain
          ) -> Iterator[Pact]:
-    requester = Requester()
-    with LiveServer(requester.app()) as server:
-        tmp = tmp_path_factory.mktemp("pact")
-        overrides = {"pact_partners": (partner(server.url, requester.client_id,
-                                               requester.secret),),
-                     "pact_event_backoff_s": 0.05, "pact_event_retries": 2}
-        service = make_service(chain_app(tmp, service_chain, **overrides), service_chain.node)
-        https_app = chain_app(tmp, service_chain, require_https=True, **overrides)
-        https = TestClient(https_app, base_url="https://testserver")
-        try:
-            exporter, buyer = service.org("Ningbo", "exporter"), service.org("Buyer", "buyer")
-            demo = json.loads((EXAMPLES / "demo-shipments.json").read_text(encoding="utf-8"))
-            ids = [s["shipment_id"] for s in demo["shipments"]]
-            service.client.post("/v1/shipments", json=demo, headers=service.auth(exporter))
-            job = service.client.post("/v1/anchoring", headers=service.auth(exporter)).json()
-            assert service.wait_job(exporter, job["id"])["state"] == "done"
-            made = service.client.post("/v1/reports", json={
-                "shipment_ids": ids, "first_day": "2026-01-01", "last_day": "2026-03-31"},
-                headers=service.auth(exporter))
-            assert made.status_code == 201, made.text
-            footprints = made.json()["report"]["credentialSubject"]["productFootprints"]
-            yield Pact(service, https, buyer, exporter, footprints, requester, server.url)
-        finally:
-            https.close()
-            https_app.state.ctx.close()
-            service.client.close()
-            service.ctx.close()
+    with pact_service(tmp_path_factory.mktemp("pact"), service_chain) as made:
+        yield made
 
 
 def _bearer(token: str) -> dict[str, str]:
-    return {"authorization": f"Bearer {token}"}
+    return bearer(token)
 
 
 def _event(kind: str, data: dict[str, Any], source: str) -> dict[str, Any]:
@@ -145,6 +60,7 @@ def test_03_get_footprint(pact: Pact) -> None:
     response = pact.service.client.get(f"/2/footprints/{wanted['id']}",
                                        headers=pact.service.auth(pact.buyer))
     assert response.status_code == 200 and response.json() == {"data": wanted}
+    assert errors(pact_validator("2.3"), response.json()["data"]) == []
 
 
 def test_04_list_footprints(pact: Pact) -> None:
@@ -152,6 +68,8 @@ def test_04_list_footprints(pact: Pact) -> None:
     assert response.status_code in (200, 202)
     assert [f["id"] for f in response.json()["data"]] == [f["id"] for f in pact.footprints]
     assert all(uuid.UUID(f["id"]).version == 4 for f in response.json()["data"])
+    for footprint in response.json()["data"]:
+        assert errors(pact_validator("2.3"), footprint) == []
 
 
 def test_05_pagination_links(pact: Pact) -> None:
@@ -216,7 +134,8 @@ def test_12_13_request_is_fulfilled_to_the_requester(pact: Pact) -> None:
     response = pact.service.client.post("/2/events", content=json.dumps(event),
                                         headers=pact.service.auth(pact.buyer, **CLOUDEVENTS))
     assert response.status_code == 200 and response.content == b""
-    answer = pact.requester.wait_for(event["id"])
+    version, answer = pact.requester.wait_for(event["id"])
+    assert version == "2"
     assert answer["type"] == PREFIX + "ProductFootprintRequest.Fulfilled.v1"
     assert answer["specversion"] == "1.0" and answer["source"] == "//testserver"
     assert wanted["id"] in [pf["id"] for pf in answer["data"]["pfs"]]
@@ -228,7 +147,8 @@ def test_14_unknown_product_is_rejected_to_the_requester(pact: Pact) -> None:
     response = pact.service.client.post("/2/events", content=json.dumps(event),
                                         headers=pact.service.auth(pact.buyer, **CLOUDEVENTS))
     assert response.status_code == 200
-    answer = pact.requester.wait_for(event["id"])
+    version, answer = pact.requester.wait_for(event["id"])
+    assert version == "2"
     assert answer["type"] == PREFIX + "ProductFootprintRequest.Rejected.v1"
     assert answer["data"]["error"]["code"] == "NoSuchFootprint"
 
@@ -289,3 +209,41 @@ def test_an_exporter_sees_only_its_own_footprints(pact: Pact) -> None:
     assert theirs.json()["data"] == []
     assert pact.service.client.get(f"/2/footprints/{pact.footprints[0]['id']}",
                                    headers=pact.service.auth(other)).status_code == 404
+
+
+def test_21_a_request_other_than_get_on_list_footprints_is_a_bad_request(pact: Pact) -> None:
+    """Conformance case #21 (V2.2, V2.3): ``POST /2/footprints?$filter=...`` answers 400."""
+    response = pact.service.client.post(
+        "/2/footprints", params={"$filter": "created ge '2023-01-15T10:15:30Z'"},
+        headers=pact.service.auth(pact.buyer))
+    assert response.status_code == 400 and response.json()["code"] == "BadRequest"
+
+
+def test_ileap_tc001_shipment_footprints_conform_to_the_ileap_data_model(pact: Pact) -> None:
+    """iLEAP Appendix C, TC001: ``ListFootprints`` answers 200; every footprint whose
+    ``productIds`` have the ShipmentFootprint form carries a ShipmentFootprint conforming to the
+    iLEAP data model (and the footprint is a PACT v2 ProductFootprint)."""
+    response = pact.service.client.get("/2/footprints", headers=pact.service.auth(pact.buyer))
+    assert response.status_code == 200
+    shipments = [f for f in response.json()["data"] if any(
+        p.startswith("urn:pathfinder:product:customcode:vendor-assigned:shipment:")
+        for p in f["productIds"])]
+    assert len(shipments) == 4  # one per demo shipment
+    for footprint in shipments:
+        (ileap,) = [e for e in footprint["extensions"]
+                    if e["dataSchema"] == "https://api.ileap.sine.dev/shipment-footprint.json"]
+        assert errors(ileap_validator("shipment-footprint.json"), ileap["data"]) == []
+        alone = {**footprint, "extensions": [ileap]}  # the iLEAP view of the footprint
+        assert errors(ileap_validator("pcf-shipment-footprint.json"), alone) == []
+        assert footprint["productIds"][0].endswith(":" + ileap["data"]["shipmentId"])
+        assert footprint["productCategoryCpc"] == "83117"
+
+
+def test_goods_with_production_emissions_have_a_product_footprint(pact: Pact) -> None:
+    listed = pact.service.client.get("/2/footprints",
+                                     headers=pact.service.auth(pact.buyer)).json()["data"]
+    products = [f for f in listed if f["pcf"]["declaredUnit"] == "kilogram"]
+    assert products, "the demo's CBAM good (Haiyan bolts) has production emissions"
+    for footprint in products:
+        assert footprint["pcf"]["productMassPerDeclaredUnit"] == "1"
+        assert errors(pact_validator("2.3"), footprint) == []

@@ -35,9 +35,9 @@ def test_report_is_a_signed_vc_with_pact_footprints() -> None:
     assert first["pcf"]["unitaryProductAmount"] == "234420"
     tces = first["extensions"][0]["data"]["tces"]
     assert [t["co2eTTW"] for t in tces] == ["42.685", "3772.08"]  # 12x35x0.10163; 12x19500x0.01612
-    # pCfExcludingBiogenic = sum of the TCEs' co2eWTW (iLEAP PACT integration)
+    # pCfExcludingBiogenic is per declared unit: the TCEs' co2eWTW over their t·km
     wtw = sum(float(t["co2eWTW"]) for t in tces)
-    assert float(first["pcf"]["pCfExcludingBiogenic"]) == pytest.approx(wtw)
+    assert float(first["pcf"]["pCfExcludingBiogenic"]) == pytest.approx(wtw / 234420)
     anchor = first["extensions"][1]
     assert anchor["dataSchema"] == ANCHOR_SCHEMA
     assert set(anchor["data"]) >= {"chainId", "contract", "batchId", "transactionHash",
@@ -58,7 +58,7 @@ def test_every_footprint_validates_against_the_pact_and_ileap_schemas() -> None:
 
 def test_the_schema_catches_a_float_emission_value() -> None:
     footprint = signed_report()["credentialSubject"]["productFootprints"][0]
-    footprint["pcf"]["pCfExcludingBiogenic"] = 4668.1
+    footprint["pcf"]["pCfExcludingBiogenic"] = 0.0199
     assert not _validator("pact-v2.3-product-footprint.schema.json").is_valid(footprint)
 
 
