@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "anchor",
     "report",
     "serve",
+    "supplier",
 )
 
 EXIT_INPUT = 2
