@@ -62,7 +62,9 @@ def decimal_places(value: Decimal, places: int = _PLACES) -> Decimal:
 
 
 def _text(value: Decimal) -> str:
-    return format(value, "f")
+    """A decimal without exponent or trailing zeros (``2.30`` -> ``2.3``), as a spreadsheet
+    cell gives it back."""
+    return format(value.normalize(), "f") if value else "0"
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,9 @@ class SupplierData:
 
         if not isinstance(data, Mapping) or data.get("schema") != SUPPLIER_DATA_SCHEMA:
             raise InputError(f"not a supplier-data document (schema {SUPPLIER_DATA_SCHEMA})")
+        for key in data:
+            if key not in _DOCUMENT_KEYS:
+                bad(str(key), f"unknown key {key!r}; expected one of {', '.join(_DOCUMENT_KEYS)}")
         inst_id = data.get("installation_id")
         if not isinstance(inst_id, str) or not inst_id.strip():
             bad("installation_id", "installation_id is required (non-empty text)")
@@ -245,23 +250,45 @@ class SupplierData:
         if problems or installation is None or days[0] is None or days[1] is None:
             raise InputError(problems)
         sources = data.get("sources")
-        return cls(installation_id=str(inst_id).strip(), installation=installation,
-                   period_start=days[0], period_end=days[1], goods=tuple(goods),
-                   verifier=verifier, operator=_opt_text(data.get("operator")),
-                   template_version=_opt_text(data.get("template_version")),
-                   source_sha256=_opt_text(data.get("source_sha256")),
-                   sources={str(k): str(v) for k, v in sources.items()}
-                   if isinstance(sources, Mapping) else None)
+        document = cls(installation_id=str(inst_id).strip(), installation=installation,
+                       period_start=days[0], period_end=days[1], goods=tuple(goods),
+                       verifier=verifier, operator=_opt_text(data.get("operator")),
+                       template_version=_opt_text(data.get("template_version")),
+                       source_sha256=_opt_text(data.get("source_sha256")),
+                       sources={str(k): str(v) for k, v in sources.items()}
+                       if isinstance(sources, Mapping) else None)
+        stated = data.get("data_type")
+        if stated is not None and stated != document.data_type:
+            raise InputError([InputProblem(
+                f"data_type {stated!r} does not match the document: {document.data_type} "
+                "(actual-verified needs the verifier)", field="data_type")])
+        return document
+
+
+_DOCUMENT_KEYS = ("schema", "note", "installation_id", "operator", "installation",
+                  "reporting_period", "data_type", "goods", "verifier", "template_version",
+                  "source_sha256", "sources")
+_GOOD_KEYS = ("cn_code", "row", "total_t_per_t", *_GOOD_DECIMALS, *_GOOD_TEXTS)
 
 
 def _opt_text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _number(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
 def _good_from_mapping(raw: Any, name: str, bad: Any) -> SupplierGood | None:
     if not isinstance(raw, Mapping):
         bad(name, "expected an object")
         return None
+    for key in raw:
+        if key not in _GOOD_KEYS:
+            bad(f"{name}.{key}", f"unknown key {key!r}; expected one of {', '.join(_GOOD_KEYS)}")
     cn = raw.get("cn_code")
     digits = normalise_cn(cn) if isinstance(cn, str) else None
     if digits is None:
@@ -271,11 +298,8 @@ def _good_from_mapping(raw: Any, name: str, bad: Any) -> SupplierGood | None:
         text = raw.get(key)
         if text is None:
             continue
-        try:
-            number = Decimal(str(text))
-        except InvalidOperation:
-            number = Decimal(-1)
-        if not number.is_finite() or number < 0:
+        number = _number(text)
+        if number is None or not number.is_finite() or number < 0:
             bad(f"{name}.{key}", f"{key} {text!r} is not a number of zero or more")
             continue
         values[key] = number
@@ -286,6 +310,12 @@ def _good_from_mapping(raw: Any, name: str, bad: Any) -> SupplierGood | None:
         if isinstance(raw.get(key), str):
             values[key] = raw[key]
     if digits is None or "direct_t_per_t" not in values or "indirect_t_per_t" not in values:
+        return None
+    total = raw.get("total_t_per_t")
+    if total is not None and _number(total) != values["direct_t_per_t"] \
+            + values["indirect_t_per_t"]:
+        bad(f"{name}.total_t_per_t", f"total_t_per_t {total!r} is not direct_t_per_t + "
+            "indirect_t_per_t")
         return None
     row = raw.get("row")
     return SupplierGood(cn_code=digits, row=row if isinstance(row, int) else None, **values)

@@ -313,3 +313,39 @@ def test_cli_import_refuses_an_uncomputed_template_and_writes_nothing(
     err = capsys.readouterr().err
     assert "Summary_Communication!I26" in err
     assert "no computed value" in err
+
+
+EXAMPLE = EXAMPLES / "supplier-data-haiyan-2025.json"
+
+
+def test_the_example_supplier_data_go_through_export_import_and_apply(
+        tmp_path: Path, factor_set: FactorSet) -> None:
+    data = SupplierData.from_dict(json.loads(EXAMPLE.read_text(encoding="utf-8")))
+    out = tmp_path / "haiyan.xlsx"
+    out.write_bytes(template_bytes(data))
+    again = read_template(out, installation_id=data.installation_id, operator=data.operator)
+    assert [g.to_dict() for g in again.goods] == [
+        {**g.to_dict(), "row": 26 + i} for i, g in enumerate(data.goods)]
+    assert again.verifier == data.verifier
+    found = apply_supplier_data(read_shipments(CONSIGNMENTS), again)
+    (bolts,) = compute_shipments(found.shipments[:1], factor_set)
+    assert bolts.cbam is not None
+    # 18 000 kg x 1.92 t/t, direct only (iron and steel)
+    assert (bolts.cbam.method, bolts.cbam.embedded_g) == ("actual", 34_560_000)
+
+
+@pytest.mark.parametrize(("change", "field", "message"), [
+    ({"colour": "blue"}, "colour", "unknown key 'colour'"),
+    ({"data_type": "actual-unverified"}, "data_type", "does not match the document"),
+    ({"goods": [{"cn_code": "73181588", "direct_t_per_t": "1", "indirect_t_per_t": "1",
+                 "total_t_per_t": "3"}]}, "goods[1].total_t_per_t", "is not direct_t_per_t"),
+    ({"goods": [{"cn_code": "73181588", "direct_t_per_t": "1", "indirect_t_per_t": "1",
+                 "weight": "3"}]}, "goods[1].weight", "unknown key 'weight'"),
+])
+def test_the_supplier_data_document_is_read_strictly(change: dict[str, Any], field: str,
+                                                     message: str) -> None:
+    document = {**json.loads(EXAMPLE.read_text(encoding="utf-8")), **change}
+    with pytest.raises(InputError) as info:
+        SupplierData.from_dict(document)
+    found = {p.field: p.message for p in info.value.problems}
+    assert message in found[field]
