@@ -95,7 +95,7 @@ def export_command(
         "--output", "-o", help="The .xlsx file to write.")],
 ) -> None:
     """Write supplier data in the communication template's layout (.xlsx)."""
-    from ledger.inputs.supplier_template import template_bytes
+    from ledger.inputs.supplier_export import template_bytes
 
     data = _read_supplier(supplier_data, None, None)
     write_output(output, template_bytes(data))

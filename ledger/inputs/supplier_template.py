@@ -1,37 +1,10 @@
-"""The Commission's "CBAM Communication template for installations" (xlsx): read and write.
+"""Reading the Commission's "CBAM Communication template for installations" (xlsx).
 
-Operators of installations send this workbook to importers with their actual emissions
-(European Commission, DG TAXUD, "CBAM Communication template for installations", published on
-https://taxation-customs.ec.europa.eu/carbon-border-adjustment-mechanism/cbam-communication-and-faqs_en,
-version 2.1.1 of 2024-12-13, file
-``CBAM Communication template for installations_en_20241213.xlsx``; © European Union, CC BY 4.0).
-:func:`read_template` maps it to :class:`SupplierData`; :func:`template_bytes` writes supplier
-data in the same layout, and reading that file back gives the same data.
-
-The layout used here (sheet names and cells) is the one that independent public readings of
-the Commission's file agree on; the Commission publishes no cell-level specification:
-
-- Sheets: the workbook has 19 (``0_Versions``, ``a_Contents``, ``b_Guidelines&Conditions``,
-  ``c_CodeLists``, ``A_InstData``, ``B_EmInst``, ``C_Emissions&Energy``, ``D_Processes``,
-  ``E_PurchPrec``, ``F_Tools``, ``G_FurtherGuidance``, ``Summary_Processes``,
-  ``Summary_Products``, ``Summary_Communication``, ``InputOutput``, ``Parameters_Constants``,
-  ``Parameters_CNCodes``, ``Translations``, ``VersionDocumentation``). Read here:
-  ``Summary_Communication`` (the sheet meant for the importer) and ``A_InstData``; the
-  version, when present, from ``0_Versions`` (last version number in E9:E60).
-- ``Summary_Communication``: installation name G12, street G13, economic activity G14, city
-  G15, country G16 (ISO 3166 alpha-2 code), UN/LOCODE G17, latitude G18, longitude G19,
-  reporting period start G20 and end G21; the goods table has its headers in row 25 and one
-  good per row from 26 to 125: D production process, E aggregated goods category, F CN code,
-  G CN name, H product name, I SEE (direct), J SEE (indirect), K SEE (total), L unit
-  (``tCO2e/t``), M share of emissions by default values, N source of the electricity emission
-  factor, O embedded electricity (MWh/t), then in version 2.1.1 P electricity emission factor
-  (tCO2/MWh) and Q main reducing agent of the precursor (in version 2.1, without the factor
-  column, the reducing agent is in P). The header cells F25, I25, J25, K25 and P25 are checked
-  before any value is read, and tell the two versions apart.
-- ``A_InstData``: reporting period start I9 and end L9, installation name I20, street I21,
-  economic activity I22, post code I23, city I25, UN/LOCODE I27, latitude I28, longitude I29;
-  verifier name I37, street I38, city I39, post code I40, country I41; accreditation member
-  state I51, accreditation body I52, registration number I53.
+:func:`read_template` maps a filled template to :class:`SupplierData`: the installation and the
+reporting period, per good (CN code) the specific embedded emissions direct and indirect, and
+the verifier. The cells read, and the public sources that establish them, are in
+:mod:`ledger.inputs.supplier_layout`; :mod:`ledger.inputs.supplier_export` writes the same
+layout.
 
 Not read, because their cells could not be confirmed: precursors (``A_InstData`` D102:N121
 lists purchased precursors and ``E_PurchPrec`` gives their SEE in blocks of 44 rows, but the
@@ -61,9 +34,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from ledger.errors import InputError, InputProblem
 from ledger.factors.cbam import normalise_cn
@@ -74,64 +48,31 @@ from ledger.inputs.supplier_data import (
     SupplierInstallation,
     SupplierVerifier,
 )
-
-__all__ = [
-    "FIRST_GOOD_ROW",
-    "INSTALLATION_SHEET",
-    "LAST_GOOD_ROW",
-    "SUMMARY_SHEET",
-    "TEMPLATE_SHEETS",
-    "VERSIONS_SHEET",
-    "read_template",
-    "template_bytes",
-]
-
-SUMMARY_SHEET = "Summary_Communication"
-INSTALLATION_SHEET = "A_InstData"
-VERSIONS_SHEET = "0_Versions"
-#: The sheets of the Commission's workbook, in its order (19).
-TEMPLATE_SHEETS = (
-    "0_Versions", "a_Contents", "b_Guidelines&Conditions", "c_CodeLists", "A_InstData",
-    "B_EmInst", "C_Emissions&Energy", "D_Processes", "E_PurchPrec", "F_Tools",
-    "G_FurtherGuidance", "Summary_Processes", "Summary_Products", "Summary_Communication",
-    "InputOutput", "Parameters_Constants", "Parameters_CNCodes", "Translations",
-    "VersionDocumentation",
+from ledger.inputs.supplier_layout import (
+    FIRST_GOOD_ROW,
+    GOOD_COLUMNS,
+    HEADER_V21,
+    HEADER_V211,
+    HEADERS,
+    INSTALLATION_SHEET,
+    LAST_GOOD_ROW,
+    PERIOD_CELLS,
+    SUMMARY_INSTALLATION,
+    SUMMARY_SHEET,
+    UNIT,
+    VERIFIER,
+    VERSION_ROWS,
+    VERSIONS_SHEET,
 )
-FIRST_GOOD_ROW = 26
-LAST_GOOD_ROW = 125
-HEADER_ROW = 25
-_UNIT = "tCO2e/t"
+
+__all__ = ["read_template"]
+
 _MAX_COLUMN = 18  # R
-_VERSION_ROWS = range(9, 61)
 _VERSION = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _TOTAL_TOLERANCE = Decimal("0.0001")
 _SHOWN_CELLS = 6
 _MAX_BYTES = 50 * 1024 * 1024
-
-#: Summary_Communication: installation and reporting period.
-_SUMMARY_INSTALLATION = {"name": "G12", "street": "G13", "economic_activity": "G14",
-                         "city": "G15", "country": "G16", "un_locode": "G17",
-                         "latitude": "G18", "longitude": "G19"}
-_PERIOD_CELLS = ("G20", "G21")
-#: Summary_Communication: goods columns common to versions 2.1 and 2.1.1.
-_GOOD_COLUMNS = {"production_process": "D", "goods_category": "E", "cn_code": "F",
-                 "cn_name": "G", "product_name": "H", "direct": "I", "indirect": "J",
-                 "total": "K", "unit": "L", "default_share": "M",
-                 "electricity_factor_source": "N", "embedded_electricity": "O"}
-#: Header cells checked before reading (cell -> start of the template's English label).
-_HEADERS = {"F25": "CN Code", "I25": "SEE (direct)", "J25": "SEE (indirect)",
-            "K25": "SEE (total)"}
-_HEADER_V211 = "Electricity EF"
-_HEADER_V21 = "The main reducing agent"
-#: A_InstData: period, installation (the English name) and verifier.
-_INST_PERIOD = ("I9", "L9")
-_INST_INSTALLATION = {"name": "I20", "street": "I21", "economic_activity": "I22",
-                      "postcode": "I23", "city": "I25", "un_locode": "I27",
-                      "latitude": "I28", "longitude": "I29"}
-_VERIFIER = {"name": "I37", "street": "I38", "city": "I39", "postcode": "I40",
-             "country": "I41", "accreditation_member_state": "I51",
-             "accreditation_body": "I52", "accreditation_number": "I53"}
 _INST_ROWS = 60
 _INST_COLUMNS = 14  # N
 
@@ -269,6 +210,15 @@ def _grid(workbook: Any, name: str, rows: int, columns: int) -> dict[tuple[int, 
     return out
 
 
+def _is_formula(value: Any) -> bool:
+    return (isinstance(value, str) and value.startswith("=")) or \
+        isinstance(value, (ArrayFormula, DataTableFormula))
+
+
+def _formula_text(value: Any) -> str:
+    return value if isinstance(value, str) else str(getattr(value, "text", None) or "=TABLE()")
+
+
 def _load(content: bytes, source: str) -> tuple[_Reader, str | None]:
     try:
         values = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
@@ -287,11 +237,11 @@ def _load(content: bytes, source: str) -> tuple[_Reader, str | None]:
                                 (INSTALLATION_SHEET, _INST_ROWS, _INST_COLUMNS)):
         grid_formulas = _grid(formulas, name, rows, columns)
         sheets[name] = _Sheet(name, _grid(values, name, rows, columns), {
-            k: v for k, v in grid_formulas.items() if isinstance(v, str) and v.startswith("=")})
+            k: _formula_text(v) for k, v in grid_formulas.items() if _is_formula(v)})
     version = None
     if VERSIONS_SHEET in names:
-        stored = _grid(values, VERSIONS_SHEET, max(_VERSION_ROWS), 5)
-        for row in _VERSION_ROWS:
+        stored = _grid(values, VERSIONS_SHEET, max(VERSION_ROWS), 5)
+        for row in VERSION_ROWS:
             text = str(stored.get((row, 5), "")).strip()
             if _VERSION.match(text):
                 version = text
@@ -303,24 +253,24 @@ def _load(content: bytes, source: str) -> tuple[_Reader, str | None]:
 
 def _layout(reader: _Reader) -> bool | None:
     """True for the 2.1.1 goods columns, False for 2.1; None (problems noted) otherwise."""
-    for ref, label in _HEADERS.items():
+    for ref, label in HEADERS.items():
         found = reader.text(SUMMARY_SHEET, ref, f"header {label!r}")
         if found is not None and not found.startswith(label):
             reader.problem(SUMMARY_SHEET, ref, f"expected the header {label!r}…, found "
                            f"{found!r}: the sheet is not laid out as the template")
     p25 = reader.text(SUMMARY_SHEET, "P25", "header of column P")
-    if p25 is not None and p25.startswith(_HEADER_V211):
+    if p25 is not None and p25.startswith(HEADER_V211):
         return True
-    if p25 is not None and p25.startswith(_HEADER_V21):
+    if p25 is not None and p25.startswith(HEADER_V21):
         return False
     if p25 is not None or SUMMARY_SHEET not in reader.uncomputed:
-        reader.problem(SUMMARY_SHEET, "P25", f"expected the header {_HEADER_V211!r}… "
-                       f"(version 2.1.1) or {_HEADER_V21!r}… (version 2.1), found {p25!r}")
+        reader.problem(SUMMARY_SHEET, "P25", f"expected the header {HEADER_V211!r}… "
+                       f"(version 2.1.1) or {HEADER_V21!r}… (version 2.1), found {p25!r}")
     return None
 
 
 def _good(reader: _Reader, row: int, v211: bool, index: int) -> SupplierGood | None:
-    s, c = SUMMARY_SHEET, _GOOD_COLUMNS
+    s, c = SUMMARY_SHEET, GOOD_COLUMNS
     key = f"goods[{index}]"
     raw_cn = reader.text(s, f"{c['cn_code']}{row}", f"CN code of row {row}")
     if raw_cn is None:
@@ -338,9 +288,9 @@ def _good(reader: _Reader, row: int, v211: bool, index: int) -> SupplierGood | N
                              key=f"{key}.indirect_t_per_t", required=True)
     total = reader.number(s, f"{c['total']}{row}", f"SEE (total) of {what}")
     unit = reader.text(s, f"{c['unit']}{row}", f"unit of {what}")
-    if unit is not None and unit.replace(" ", "").lower() != _UNIT.lower():
+    if unit is not None and unit.replace(" ", "").lower() != UNIT.lower():
         reader.problem(s, f"{c['unit']}{row}", f"unit of {what} is {unit!r}; the SEE must be in "
-                       f"{_UNIT} (tonnes of CO2e per tonne of good)")
+                       f"{UNIT} (tonnes of CO2e per tonne of good)")
         return None
     if direct is not None and indirect is not None and total is not None \
             and abs(direct + indirect - total) > _TOTAL_TOLERANCE:
@@ -390,9 +340,9 @@ def _goods(reader: _Reader, v211: bool) -> list[SupplierGood]:
 
 def _verifier(reader: _Reader) -> SupplierVerifier | None:
     found = {k: reader.text(INSTALLATION_SHEET, ref, f"verifier's {k.replace('_', ' ')}",
-                            key=f"verifier.{k}") for k, ref in _VERIFIER.items()}
+                            key=f"verifier.{k}") for k, ref in VERIFIER.items()}
     if found["name"] is None:
-        given = [ref for k, ref in _VERIFIER.items() if found[k] is not None]
+        given = [ref for k, ref in VERIFIER.items() if found[k] is not None]
         if given:
             reader.problem(INSTALLATION_SHEET, "I37", "the verifier's name is empty while "
                            f"other verifier cells are filled ({', '.join(given)})")
@@ -437,13 +387,13 @@ def read_template(path: Path | str, *, installation_id: str,
         reader.problem(s, "G16", f"country {country!r} is not an ISO 3166 alpha-2 code (CN)")
         country = None
     details = {k: reader.text(s, ref, k.replace("_", " "), key=f"installation.{k}")
-               for k, ref in _SUMMARY_INSTALLATION.items() if k not in ("name", "country")}
-    start = reader.day(s, _PERIOD_CELLS[0], "start of the reporting period",
+               for k, ref in SUMMARY_INSTALLATION.items() if k not in ("name", "country")}
+    start = reader.day(s, PERIOD_CELLS[0], "start of the reporting period",
                        key="reporting_period.start")
-    end = reader.day(s, _PERIOD_CELLS[1], "end of the reporting period",
+    end = reader.day(s, PERIOD_CELLS[1], "end of the reporting period",
                      key="reporting_period.end")
     if start is not None and end is not None and end < start:
-        reader.problem(s, _PERIOD_CELLS[1], f"the reporting period ends ({end.isoformat()}) "
+        reader.problem(s, PERIOD_CELLS[1], f"the reporting period ends ({end.isoformat()}) "
                        f"before it starts ({start.isoformat()})")
     goods = _goods(reader, v211) if v211 is not None else []
     verifier = _verifier(reader)
@@ -459,70 +409,3 @@ def read_template(path: Path | str, *, installation_id: str,
         period_start=start, period_end=end, goods=tuple(goods), verifier=verifier,
         template_version=version, source_sha256=hashlib.sha256(content).hexdigest(),
         sources=reader.sources)
-
-
-def _headers() -> dict[str, str]:
-    return {"D25": "Production process", "E25": "Aggregated goods category",
-            "F25": "CN Codes", "G25": "CN Name", "H25": "Product name",
-            "I25": "SEE (direct)", "J25": "SEE (indirect)", "K25": "SEE (total)",
-            "L25": "Unit", "M25": "Share of emissions by default value",
-            "N25": "Source for electricity EF", "O25": "Embedded electricity (MWh/t)",
-            "P25": "Electricity EF (tCO2/MWh)",
-            "Q25": "The main reducing agent of the precursor, if known"}
-
-
-def _cell(value: Decimal | str | None) -> float | str | None:
-    """A cell value: numbers as numbers (as a spreadsheet holds them), text as text."""
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
-
-
-def template_bytes(data: SupplierData) -> bytes:
-    """``data`` as an xlsx workbook in the template's layout (version 2.1.1 cells).
-
-    The workbook holds values where the Commission's workbook holds formulas, and only the
-    sheets and cells :func:`read_template` reads (plus the version in ``0_Versions``): it
-    carries the data in the template's layout; it is not the Commission's workbook."""
-    book = Workbook()
-    versions = book.active
-    assert versions is not None
-    versions.title = VERSIONS_SHEET
-    versions["E9"] = "2.1.1"
-    versions["F9"] = date(2024, 12, 13)
-    inst = book.create_sheet(INSTALLATION_SHEET)
-    summary = book.create_sheet(SUMMARY_SHEET)
-    installation = data.installation
-    inst[_INST_PERIOD[0]] = data.period_start
-    inst[_INST_PERIOD[1]] = data.period_end
-    summary[_PERIOD_CELLS[0]] = data.period_start
-    summary[_PERIOD_CELLS[1]] = data.period_end
-    for key, ref in _SUMMARY_INSTALLATION.items():
-        summary[ref] = getattr(installation, key)
-    for key, ref in _INST_INSTALLATION.items():
-        if hasattr(installation, key):
-            inst[ref] = getattr(installation, key)
-    if data.verifier is not None:
-        for key, ref in _VERIFIER.items():
-            inst[ref] = getattr(data.verifier, key)
-    for ref, label in _headers().items():
-        summary[ref] = label
-    if len(data.goods) > LAST_GOOD_ROW - FIRST_GOOD_ROW + 1:
-        raise InputError(f"the template has room for {LAST_GOOD_ROW - FIRST_GOOD_ROW + 1} "
-                         f"goods; the supplier data have {len(data.goods)}")
-    c = _GOOD_COLUMNS
-    for row, good in enumerate(data.goods, start=FIRST_GOOD_ROW):
-        for key, value in (("production_process", good.production_process),
-                           ("goods_category", good.goods_category),
-                           ("cn_code", good.cn_code), ("product_name", good.product_name),
-                           ("direct", good.direct_t_per_t), ("indirect", good.indirect_t_per_t),
-                           ("total", good.total_t_per_t), ("unit", _UNIT),
-                           ("default_share", good.default_share),
-                           ("electricity_factor_source", good.electricity_factor_source),
-                           ("embedded_electricity", good.embedded_electricity_mwh_per_t)):
-            summary[f"{c[key]}{row}"] = _cell(value)
-        summary[f"P{row}"] = _cell(good.electricity_factor_t_per_mwh)
-        summary[f"Q{row}"] = good.main_reducing_agent
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()

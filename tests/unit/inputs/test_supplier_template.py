@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from openpyxl.worksheet.formula import ArrayFormula
 
 from ledger.cli.main import main
 from ledger.errors import InputError
@@ -25,7 +26,9 @@ from ledger.factors.factorset import FactorSet, load_factor_set
 from ledger.footprint.single import compute_shipments
 from ledger.inputs.read import read_shipments
 from ledger.inputs.supplier_data import SupplierData, apply_supplier_data
-from ledger.inputs.supplier_template import TEMPLATE_SHEETS, read_template, template_bytes
+from ledger.inputs.supplier_export import template_bytes
+from ledger.inputs.supplier_layout import TEMPLATE_SHEETS
+from ledger.inputs.supplier_template import read_template
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 CONSIGNMENTS = EXAMPLES / "cbam-consignments-2026.json"
@@ -164,6 +167,13 @@ def test_formulas_saved_without_values_are_detected(tmp_path: Path) -> None:
     assert "recalculate" in message
     # nothing else is reported about those cells (no "empty" on top of "not computed")
     assert not any("I26" in field for field in problems if field != "Summary_Communication!G12")
+
+
+def test_an_array_formula_saved_without_a_value_is_detected(tmp_path: Path) -> None:
+    summary = {**SUMMARY, "J27": ArrayFormula("J27", "=SUM(D_Processes!L70:L71)")}
+    problems = _problems(_workbook(tmp_path / "t.xlsx", summary=summary))
+    assert "J27 (SEE (indirect) of CN 73181630 (row 27))" in \
+        problems["Summary_Communication!J27"]
 
 
 def test_a_wrong_unit_is_refused(tmp_path: Path) -> None:
