@@ -34,6 +34,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "report",
     "serve",
     "admin",
+    "supplier",
 )
 
 EXIT_INPUT = 2

@@ -12,6 +12,10 @@ For goods listed in Annex II (iron and steel except agglomerated iron ore, alumi
 only direct emissions count. A default value is one figure (the annex's direct value for those
 goods, its total otherwise), reported as direct, with no separate indirect component.
 Embedded emissions in grams: ``net_mass_kg × value_t_per_t × 1000``, exact, rounded half up.
+Electricity (CN 2716 00 00) has no default value in the loaded tables (Annex I gives values per
+tonne of goods; the electricity default is the exporting country's CO2 emission factor,
+Regulation (EU) 2023/956, Annex IV, point 4.2): without actual data it is refused, naming the
+missing figure.
 
 The import year is the year of the customs release date when the consignment gives one (the
 result then carries ``import_date``, ``import_quarter`` and ``year_source``); files of the first
@@ -32,15 +36,19 @@ from ledger.factors.cbam_defaults import CbamDefaults, DefaultValue, spaced
 from ledger.factors.tables import FactorTable
 
 __all__ = [
+    "ELECTRICITY",
     "CbamResult",
     "CbamScope",
     "ScopeMatch",
+    "electricity_default_problem",
     "embedded_emissions",
     "normalise_cn",
     "out_of_scope",
 ]
 
 _CN_LENGTHS = (2, 4, 6, 8, 10)
+#: The scope table's sector of CN 2716 00 00 (electrical energy).
+ELECTRICITY = "electricity"
 
 
 def normalise_cn(code: str) -> str | None:
@@ -226,6 +234,8 @@ def embedded_emissions(
                        specific_indirect_t_per_t=_fmt(indirect_u),
                        embedded_direct_g=direct_g, embedded_indirect_g=indirect_g,
                        embedded_g=direct_g + indirect_g)
+    if match.sector == ELECTRICITY:
+        return "cn_code", electricity_default_problem(country, defaults.table.name)
     if defaults.legacy:
         return _legacy_default(defaults, common, cn=cn, country=country, year=year,
                                mass_g=mass_g)
@@ -237,6 +247,16 @@ def embedded_emissions(
     if isinstance(found, tuple):
         return (year_field if found[0] == "cbam_year" else found[0]), found[1]
     return _with_default(common, found, mass_g)
+
+
+def electricity_default_problem(country: str, table: str) -> str:
+    """Why imported electricity has no default value here: the figure that would be needed."""
+    return (f"CN 2716 00 00 (electrical energy) from {country}: no default value for imported "
+            f"electricity in table {table}. Annex I of Implementing Regulation (EU) 2025/2621 "
+            "gives default values per tonne of goods, none for electricity; the default for "
+            "electricity is the CO2 emission factor of the exporting country in t CO2 per MWh "
+            "(Regulation (EU) 2023/956, Annex IV, point 4.2), and no such figure for country "
+            f"{country} is loaded. Declare the actual emissions of the electricity instead")
 
 
 def _year_problem(year: int | None) -> str | None:

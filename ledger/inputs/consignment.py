@@ -3,8 +3,9 @@
 A consignment (per shipment, all optional): dates of dispatch, arrival and customs release, the
 importer and the declarant, the consignee, commercial and customs references, the Incoterm. The
 customs release date is the import date: its year and quarter place the goods in a CBAM period
-(Regulation (EU) 2023/956, Art. 6(2): the annual declaration covers the goods imported in the
-preceding calendar year) and its year chooses the mark-up of the default values.
+(Regulation (EU) 2023/956, Art. 6(1) as replaced by Regulation (EU) 2025/2083: the annual
+declaration covers the goods imported in the preceding calendar year) and its year chooses the
+mark-up of the default values.
 
 A good (per product): the installation that produced it, and the data type of its emissions,
 with the verification of actual data and its precursors (:class:`Verification`,
@@ -13,8 +14,9 @@ with the verification of actual data and its precursors (:class:`Verification`,
 Forms checked here, each with its source:
 
 - EORI number: the issuing country's two-letter code and up to 15 alphanumeric characters (17 at
-  most; the EORI data element of Commission Implementing Regulation (EU) 2015/2447, as the
-  Commission's EORI guidance describes it). Only the form is checked, not the registration.
+  most; the format of the EORI number in Annex 12-01 of Commission Implementing Regulation (EU)
+  2015/2447, as the Commission's EORI guidance describes it). Only the form is checked, not the
+  registration.
 - Incoterm: one of the eleven rules of Incoterms 2020 (International Chamber of Commerce).
 - Dates: ISO 8601 calendar dates (``2026-03-31``).
 """
@@ -88,7 +90,7 @@ def eori_problem(text: str) -> str | None:
         return None
     return (f"{text!r} is not an EORI number: two capital letters of the issuing country and "
             "up to 15 letters or digits, no spaces (e.g. NL123456789; Implementing Regulation "
-            "(EU) 2015/2447)")
+            "(EU) 2015/2447, Annex 12-01)")
 
 
 def incoterm_problem(text: str) -> str | None:
@@ -206,7 +208,7 @@ class Verification:
 class Precursor:
     """A precursor of a good: its CN code, tonnes used per tonne of the good, and its specific
     embedded emissions in t CO2e per tonne of precursor. Informational: the good's specific
-    embedded emissions already include them (Regulation (EU) 2023/956, Annex IV)."""
+    embedded emissions already include them (Regulation (EU) 2023/956, Annex IV, point 3)."""
 
     cn_code: str | None = None
     quantity_t_per_t: Decimal | None = None

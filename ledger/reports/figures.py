@@ -73,6 +73,10 @@ def _cbam_from_record(shipment_id: str, product: Mapping[str, Any],
             description=str(product.get("description") or "goods"),
             reason=str(cbam.get("reason") or "not a CBAM good"))
     default = cbam.get("method") == "default"
+    # the consignment's customs release date (the engine records it as import_date); records
+    # without one (files of the first form, cbam_year) keep the first day of the period
+    recorded = cbam.get("import_date")
+    import_date = date.fromisoformat(str(recorded)) if recorded else period[0]
     indirect_g = int(cbam.get("embedded_indirect_g") or 0)
     indirect = cbam.get("specific_indirect_t_per_t")
     # a default value is one total with no indirect component; actual data may have one
@@ -88,7 +92,7 @@ def _cbam_from_record(shipment_id: str, product: Mapping[str, Any],
         see_direct_t_per_t=Decimal(str(cbam["specific_direct_t_per_t"])),
         method=str(cbam["method"]),
         value_source=str(cbam.get("factor_ref") or "installation data in the record"),
-        import_date=period[0],
+        import_date=import_date,
         embedded_indirect_g=indirect_g if counted else None,
         see_indirect_t_per_t=Decimal(str(indirect)) if counted else None,
         markup_year=str(cbam["markup_year"]) if default and cbam.get("markup_year") else None,

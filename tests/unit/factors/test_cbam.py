@@ -96,3 +96,21 @@ def test_cn_codes_are_normalised() -> None:
     assert normalise_cn("73181") is None
     assert normalise_cn("252310009") is None
     assert normalise_cn("abc") is None
+
+
+@pytest.mark.parametrize("manifest", ["factor-set-2025.json", "factor-set-2026.json",
+                                      "factor-set-2026-cbam-as-adopted.json"])
+def test_electricity_has_no_default_and_the_refusal_names_the_missing_figure(
+        manifest: str) -> None:
+    fs = load_factor_set(shipped_factor_dir() / manifest)
+    result = _embedded(fs, "2716 00 00", country="CN")
+    assert isinstance(result, tuple)
+    field, message = result
+    assert field == "cn_code"
+    assert "no default value for imported electricity" in message
+    assert "CO2 emission factor of the exporting country in t CO2 per MWh" in message
+    assert "no such figure for country CN is loaded" in message
+    # actual data of the electricity are used as given (no mark-up)
+    actual = _embedded(fs, "2716 00 00", country="CN", actual_u=(600_000, 0))
+    assert isinstance(actual, CbamResult)
+    assert (actual.method, actual.embedded_g) == ("actual", 6_000_000)

@@ -1,0 +1,105 @@
+"""The layout of the Commission's "CBAM Communication template for installations" (xlsx).
+
+Operators of installations send this workbook to importers with their actual emissions
+(European Commission, DG TAXUD, "CBAM Communication template for installations", published on
+https://taxation-customs.ec.europa.eu/carbon-border-adjustment-mechanism/cbam-communication-and-faqs_en,
+version 2.1.1 of 2024-12-13, file
+``CBAM Communication template for installations_en_20241213.xlsx``; © European Union, CC BY 4.0).
+:mod:`ledger.inputs.supplier_template` reads it, :mod:`ledger.inputs.supplier_export` writes it.
+
+The layout (sheet names and cells) is the one that independent public readings of the
+Commission's file agree on; the Commission publishes no cell-level specification:
+
+- Sheets: the workbook has 19 (``0_Versions``, ``a_Contents``, ``b_Guidelines&Conditions``,
+  ``c_CodeLists``, ``A_InstData``, ``B_EmInst``, ``C_Emissions&Energy``, ``D_Processes``,
+  ``E_PurchPrec``, ``F_Tools``, ``G_FurtherGuidance``, ``Summary_Processes``,
+  ``Summary_Products``, ``Summary_Communication``, ``InputOutput``, ``Parameters_Constants``,
+  ``Parameters_CNCodes``, ``Translations``, ``VersionDocumentation``). Read here:
+  ``Summary_Communication`` (the sheet meant for the importer) and ``A_InstData``; the
+  version, when present, from ``0_Versions`` (last version number in E9:E60).
+- ``Summary_Communication``: installation name G12, street G13, economic activity G14, city
+  G15, country G16 (ISO 3166 alpha-2 code), UN/LOCODE G17, latitude G18, longitude G19,
+  reporting period start G20 and end G21; the goods table has its headers in row 25 and one
+  good per row from 26 to 125: D production process, E aggregated goods category, F CN code,
+  G CN name, H product name, I SEE (direct), J SEE (indirect), K SEE (total), L unit
+  (``tCO2e/t``), M share of emissions by default values, N source of the electricity emission
+  factor, O embedded electricity (MWh/t), then in version 2.1.1 P electricity emission factor
+  (tCO2/MWh) and Q main reducing agent of the precursor (in version 2.1, without the factor
+  column, the reducing agent is in P). The header cells F25, I25, J25, K25 and P25 are checked
+  before any value is read, and tell the two versions apart.
+- ``A_InstData``: reporting period start I9 and end L9, installation name I20, street I21,
+  economic activity I22, post code I23, city I25, UN/LOCODE I27, latitude I28, longitude I29;
+  verifier name I37, street I38, city I39, post code I40, country I41; accreditation member
+  state I51, accreditation body I52, registration number I53.
+
+Not read, because their cells could not be confirmed: precursors (``A_InstData`` D102:N121
+lists purchased precursors and ``E_PurchPrec`` gives their SEE in blocks of 44 rows, but the
+public readings disagree on the rows inside a block), the carbon price paid, the installation
+totals, and the verifier's site visit. A good's SEE already includes the embedded emissions of
+its precursors (Regulation (EU) 2023/956, Annex IV, point 3), so the figures read are complete
+for the footprint. The template names no installation id: the reader takes it as an argument.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "FIRST_GOOD_ROW",
+    "GOOD_COLUMNS",
+    "HEADERS",
+    "HEADER_ROW",
+    "HEADER_V21",
+    "HEADER_V211",
+    "INSTALLATION_SHEET",
+    "INST_INSTALLATION",
+    "INST_PERIOD",
+    "LAST_GOOD_ROW",
+    "PERIOD_CELLS",
+    "SUMMARY_INSTALLATION",
+    "SUMMARY_SHEET",
+    "TEMPLATE_SHEETS",
+    "UNIT",
+    "VERIFIER",
+    "VERSIONS_SHEET",
+    "VERSION_ROWS",
+]
+
+SUMMARY_SHEET = "Summary_Communication"
+INSTALLATION_SHEET = "A_InstData"
+VERSIONS_SHEET = "0_Versions"
+#: The sheets of the Commission's workbook, in its order (19).
+TEMPLATE_SHEETS = (
+    "0_Versions", "a_Contents", "b_Guidelines&Conditions", "c_CodeLists", "A_InstData",
+    "B_EmInst", "C_Emissions&Energy", "D_Processes", "E_PurchPrec", "F_Tools",
+    "G_FurtherGuidance", "Summary_Processes", "Summary_Products", "Summary_Communication",
+    "InputOutput", "Parameters_Constants", "Parameters_CNCodes", "Translations",
+    "VersionDocumentation",
+)
+FIRST_GOOD_ROW = 26
+LAST_GOOD_ROW = 125
+HEADER_ROW = 25
+UNIT = "tCO2e/t"
+VERSION_ROWS = range(9, 61)
+
+#: Summary_Communication: installation and reporting period.
+SUMMARY_INSTALLATION = {"name": "G12", "street": "G13", "economic_activity": "G14",
+                        "city": "G15", "country": "G16", "un_locode": "G17",
+                        "latitude": "G18", "longitude": "G19"}
+PERIOD_CELLS = ("G20", "G21")
+#: Summary_Communication: goods columns common to versions 2.1 and 2.1.1.
+GOOD_COLUMNS = {"production_process": "D", "goods_category": "E", "cn_code": "F",
+                "cn_name": "G", "product_name": "H", "direct": "I", "indirect": "J",
+                "total": "K", "unit": "L", "default_share": "M",
+                "electricity_factor_source": "N", "embedded_electricity": "O"}
+#: Header cells checked before reading (cell -> start of the template's English label).
+HEADERS = {"F25": "CN Code", "I25": "SEE (direct)", "J25": "SEE (indirect)",
+           "K25": "SEE (total)"}
+HEADER_V211 = "Electricity EF"
+HEADER_V21 = "The main reducing agent"
+#: A_InstData: period, installation (the English name) and verifier.
+INST_PERIOD = ("I9", "L9")
+INST_INSTALLATION = {"name": "I20", "street": "I21", "economic_activity": "I22",
+                     "postcode": "I23", "city": "I25", "un_locode": "I27",
+                     "latitude": "I28", "longitude": "I29"}
+VERIFIER = {"name": "I37", "street": "I38", "city": "I39", "postcode": "I40",
+            "country": "I41", "accreditation_member_state": "I51",
+            "accreditation_body": "I52", "accreditation_number": "I53"}
