@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "demo",
     "devnet",
     "footprint",
+    "factor_sets",
     "anchor",
     "report",
     "serve",
