@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "devnet",
     "footprint",
     "factor_sets",
+    "alternatives",
     "anchor",
     "report",
     "serve",

@@ -3,7 +3,9 @@
 :func:`place_kind` tells a sea port (a UN/LOCODE of the port list shipped with the ``searoute``
 package, the list sea routing uses), an airport (an IATA code), another UN/LOCODE (an inland
 place as far as the port list knows) and coordinates. UN/LOCODEs are compared without spaces
-and in upper case (``CN NGB``, ``cnngb`` and ``CNNGB`` are one place).
+and in upper case (``CN NGB``, ``cnngb`` and ``CNNGB`` are one place). :func:`place_country`
+gives the ISO 3166 country of a UN/LOCODE (its first two letters) or an airport (the
+``airportsdata`` package); coordinates have none.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["place_kind", "sea_port_codes"]
+__all__ = ["place_country", "place_kind", "sea_port_codes"]
 
 _IATA = re.compile(r"^[A-Z]{3}$")
 _LOCODE = re.compile(r"^[A-Z]{2}[A-Z2-9]{3}$")
@@ -35,3 +37,20 @@ def place_kind(text: str) -> str:
     if _LOCODE.match(compact):
         return "sea_port" if compact in sea_port_codes() else "locode"
     return "unknown"
+
+
+@lru_cache(maxsize=1)
+def _airport_countries() -> dict[str, str]:
+    import airportsdata
+
+    return {code: str(a["country"]) for code, a in airportsdata.load("IATA").items()}
+
+
+def place_country(text: str) -> str | None:
+    """The ISO 3166 alpha-2 country of a place, or None when it cannot be told."""
+    kind = place_kind(text)
+    if kind == "airport":
+        return _airport_countries().get(text)
+    if kind in ("sea_port", "locode"):
+        return text.replace(" ", "").upper()[:2]
+    return None
