@@ -550,9 +550,14 @@ def _air_bands(legs: pd.DataFrame, keys: _KeyColumns, factor_set: FactorSet, *,
     known = air.copy()
     if distance_failed:
         known[list(distance_failed)] = False
-    band = np.where(known, np.where(distance < limit_m, 0, 1), -1).astype(np.int8)
-    over.band_auto = air & (legs["vehicle_class"].cat.codes.to_numpy() == -1) & ~over.primary
-    rows = np.nonzero(over.band_auto & known)[0]
+    at = np.flatnonzero(known)
+    band = np.full(len(legs), -1, dtype=np.int8)
+    band[at] = np.where(distance[at] < limit_m, 0, 1)
+    auto = at[legs["vehicle_class"].cat.codes.to_numpy()[at] == -1]
+    over.band_auto[np.flatnonzero(air)] = \
+        legs["vehicle_class"].cat.codes.to_numpy()[air] == -1
+    over.band_auto &= ~over.primary
+    rows = auto[~over.primary[auto]]
     if len(rows):
         key = keys.key(0, len(legs))[rows]
         found: dict[tuple[int, int], int | tuple[str, str]] = {}

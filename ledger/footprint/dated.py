@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -57,7 +58,7 @@ class DatedBatch:
 
     schedule: FactorSetSchedule
     groups: list[tuple[ScheduleEntry, IntpArray, BatchFootprint]]
-    dispatch: list[date]
+    dispatch: npt.NDArray[np.int64]
     count: int
 
     def __len__(self) -> int:
@@ -84,7 +85,8 @@ class DatedBatch:
             for i in index.tolist():
                 out[i] = {"rule": self.schedule.basis, "schedule_id": self.schedule.id,
                           "schedule": self.schedule.name,
-                          "dispatch_date": self.dispatch[i].isoformat(), **described}
+                          "dispatch_date": date.fromordinal(int(self.dispatch[i])).isoformat(),
+                          **described}
         return out
 
     def groups_by_factor_set(self) -> list[tuple[str, list[int]]]:
@@ -133,10 +135,21 @@ class DatedBatch:
         return self._columns(parts, np.argsort(ships, kind="stable"))
 
 
-def _dispatch_dates(frame: ShipmentFrame) -> list[date | None]:
-    if not frame.consignments:
-        return [None] * len(frame)
-    return [None if c is None else c.dispatch_date for c in frame.consignments]
+_DISPATCH = attrgetter("dispatch_date")
+
+
+def _dispatch_days(frame: ShipmentFrame) -> npt.NDArray[np.int64]:
+    """Each shipment's dispatch date as a proleptic ordinal (-1: none)."""
+    consignments = frame.consignments
+    if not consignments:
+        return np.full(len(frame), -1, dtype=np.int64)
+    try:  # the common case: every shipment has a dispatch date
+        return np.fromiter(map(date.toordinal, map(_DISPATCH, consignments)),
+                           dtype=np.int64, count=len(consignments))
+    except (AttributeError, TypeError):
+        return np.fromiter((-1 if c is None or c.dispatch_date is None
+                            else c.dispatch_date.toordinal() for c in consignments),
+                           dtype=np.int64, count=len(consignments))
 
 
 def compute_by_dispatch_date(shipments: Sequence[Shipment] | ShipmentFrame,
@@ -148,28 +161,24 @@ def compute_by_dispatch_date(shipments: Sequence[Shipment] | ShipmentFrame,
     frame = shipments if isinstance(shipments, ShipmentFrame) else \
         ShipmentFrame.from_shipments(list(shipments))
     router = router or Router()
-    days = _dispatch_dates(frame)
-    problems: list[InputProblem] = []
+    days = _dispatch_days(frame)
     choice = np.full(len(frame), -1, dtype=np.intp)
-    by_day: dict[date, int | str] = {}
-    positions = {id(e): k for k, e in enumerate(schedule.entries)}
-    for i, day in enumerate(days):
+    for k, entry in enumerate(schedule.entries):
+        covered = days >= entry.valid_from.toordinal()
+        if entry.valid_to is not None:
+            covered &= days <= entry.valid_to.toordinal()
+        choice[covered] = k
+    problems: list[InputProblem] = []
+    for i in np.flatnonzero(choice < 0).tolist():
+        day = None if days[i] < 0 else date.fromordinal(int(days[i]))
         if day is None:
-            problems.append(InputProblem(
-                "consignment.dispatch_date is required to choose the factor set by dispatch "
-                "date (or pin one factor set)", str(frame.ids[i]), _row(frame, i),
-                "consignment.dispatch_date"))
-            continue
-        found = by_day.get(day)
-        if found is None:
-            entry = schedule.choose(day)
-            found = entry if isinstance(entry, str) else positions[id(entry)]
-            by_day[day] = found
-        if isinstance(found, str):
-            problems.append(InputProblem(found, str(frame.ids[i]), _row(frame, i),
-                                         "consignment.dispatch_date"))
+            message = ("consignment.dispatch_date is required to choose the factor set by "
+                       "dispatch date (or pin one factor set)")
         else:
-            choice[i] = found
+            found = schedule.choose(day)
+            message = found if isinstance(found, str) else "internal: date not placed"
+        problems.append(InputProblem(message, str(frame.ids[i]), _row(frame, i),
+                                     "consignment.dispatch_date"))
     if problems:
         raise InputError(problems)
     groups = []
@@ -184,7 +193,7 @@ def compute_by_dispatch_date(shipments: Sequence[Shipment] | ShipmentFrame,
             groups.append((entry, index, batch))
     if problems:
         raise InputError(problems)
-    return DatedBatch(schedule, groups, [d for d in days if d is not None], len(frame))
+    return DatedBatch(schedule, groups, days, len(frame))
 
 
 def _row(frame: ShipmentFrame, i: int) -> int | None:
