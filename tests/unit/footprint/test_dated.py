@@ -106,7 +106,9 @@ def test_schedule_refuses_overlaps_and_wrong_ids(tmp_path: Path) -> None:
 
 def test_shipped_schedule_and_ids_of_shipped_sets_are_unchanged() -> None:
     schedule = load_schedule()
-    assert [e.factor_set.name for e in schedule.entries] == ["factor-set-2026-air-gcd"]
+    assert [(e.factor_set.name, str(e.valid_from), str(e.valid_to)) for e in schedule.entries] == [
+        ("factor-set-2026-air-gcd", "2025-01-01", "2025-12-31"),
+        ("factor-set-2026-desnz-2026-freight", "2026-01-01", "None")]
     assert load_factor_set(SHIPPED / "factor-set-2025.json").id == (
         "0x844be2fa3532b24731565afc125dfdd2ef2fa01a1bd5b4926184de6d0632f63a")
     assert load_factor_set().id == (
@@ -126,7 +128,7 @@ def test_footprint_command_by_dispatch_date(tmp_path: Path) -> None:
     src = tmp_path / "dated.json"
     data = json.loads((EXAMPLES / "demo-shipments.json").read_text())
     for item in data["shipments"]:
-        item.setdefault("consignment", {})["dispatch_date"] = "2026-02-02"
+        item.setdefault("consignment", {})["dispatch_date"] = "2025-11-02"
     data["shipments"][0]["legs"][1]["mass_kg"] = "12"  # meant as tonnes
     src.write_text(json.dumps(data))
     out = tmp_path / "fp.json"
@@ -164,3 +166,36 @@ def test_plausibility_warnings_name_row_and_field() -> None:
     }
     demo = ShipmentFrame.from_shipments(read_shipments(EXAMPLES / "demo-shipments.json"))
     assert plausibility_warnings(demo) == []
+
+
+def test_desnz_2026_freight_by_dispatch_date() -> None:
+    """DESNZ 2026 flat file v1.2 (rows read in a seed generated from it): HGV all diesel,
+    average laden 0.10356 (27_304_3140_14_1) + WTT 0.02359 (28_907_3140_14_1); freight train
+    0.02583 (27_315_3151_14_1) + WTT 0.00691 (28_911_3151_14_1) kg CO2e per tonne.km."""
+    from decimal import Decimal
+
+    from ledger.inputs.consignment import Consignment
+    from ledger.inputs.shipments import Leg
+
+    def dated(day: str, mode: str) -> Shipment:
+        from datetime import date
+
+        return Shipment(f"{mode}-{day}", (Leg(1, mode, Decimal(12000), distance_km=Decimal(250)),),
+                        consignment=Consignment(dispatch_date=date.fromisoformat(day)))
+
+    shipments = [dated("2025-12-31", "road"), dated("2026-01-01", "road"),
+                 dated("2026-06-30", "rail")]
+    road_2025, road_2026, rail_2026 = compute_by_dispatch_date(
+        shipments, load_schedule()).footprints()
+    assert (road_2025.co2e_ttw_g, road_2025.co2e_wtt_g) == (304_890, 70_770)  # DESNZ 2025
+    assert (road_2026.co2e_ttw_g, road_2026.co2e_wtt_g) == (310_680, 70_770)  # 3000 t.km
+    assert (rail_2026.co2e_ttw_g, rail_2026.co2e_wtt_g) == (77_490, 20_730)
+    assert road_2026.legs[0].factor_ttw == "desnz-2026-freighting-goods-ttw#road.hgv_all.average"
+
+
+def test_a_class_the_2026_tables_lack_is_an_error_not_a_fallback() -> None:
+    shipments = _dated_demo(["2026-03-01"] * 4)
+    with pytest.raises(InputError) as info:
+        compute_by_dispatch_date(shipments, load_schedule())
+    assert any(p.field == "vehicle_class" and "hgv_artic_over_33t" in p.message
+               for p in info.value.problems)
