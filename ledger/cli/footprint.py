@@ -140,7 +140,13 @@ def footprint_command(
     level: Annotated[Literal["shipment", "leg"], typer.Option(
         "--level", help="CSV rows: one per shipment or one per leg.")] = "shipment",
     factor_set: Annotated[Path | None, typer.Option(
-        "--factor-set", help="Factor-set manifest (default: the shipped 2025 set).",
+        "--factor-set", help="Factor-set manifest for every shipment (default: the shipped "
+        "default set).", exists=True, dir_okay=False)] = None,
+    by_dispatch_date: Annotated[bool, typer.Option(
+        "--by-dispatch-date", help="Choose each shipment's factor set by its dispatch date "
+        "(the shipped schedule, or --schedule).")] = False,
+    schedule: Annotated[Path | None, typer.Option(
+        "--schedule", help="Factor-set schedule (JSON) for --by-dispatch-date.",
         exists=True, dir_okay=False)] = None,
     route_cache: Annotated[Path | None, typer.Option(
         "--route-cache", help="JSON file that keeps computed sea routes between runs.")] = None,
@@ -152,15 +158,27 @@ def footprint_command(
     embedded emissions of shipment records."""
     from ledger.factors.distances import Router
     from ledger.factors.factorset import load_factor_set
+    from ledger.factors.schedule import load_schedule
     from ledger.footprint.batch import compute_batch
+    from ledger.footprint.dated import compute_by_dispatch_date
+    from ledger.footprint.plausibility import plausibility_warnings
 
-    factors = load_factor_set(factor_set)
+    if (by_dispatch_date or schedule is not None) and factor_set is not None:
+        raise InputError([InputProblem("give either --factor-set (one set for every shipment) "
+                                       "or --by-dispatch-date / --schedule", field="--factor-set")])
+    dated = by_dispatch_date or schedule is not None
+    plan = load_schedule(schedule) if dated else None
+    factors = load_factor_set(factor_set) if plan is None else None
     problems: list[InputProblem] = []
     options = CsvOptions(separator, encoding, tuple(ignore_column or ()))
     frame, from_csv = _frame(file, problems, options)
     router = Router(cache_path=route_cache)
+    batch: Any = None
     try:
-        batch = compute_batch(frame, factors, router=router)
+        if plan is not None:
+            batch = compute_by_dispatch_date(frame, plan, router=router)
+        elif factors is not None:
+            batch = compute_batch(frame, factors, router=router)
     except InputError as exc:
         problems.extend(_csv_fields(exc.problems) if from_csv else exc.problems)
     if problems:
@@ -168,9 +186,26 @@ def footprint_command(
         raise InputError(problems)
     router.save()
     _warn(batch.warnings())
+    warnings = plausibility_warnings(frame, batch.leg_distances(frame) if plan is not None
+                                     else batch.legs["distance_m"], csv_fields=from_csv)
+    for warning in warnings[:20]:
+        where = f"row {warning.row}, " if warning.row is not None else ""
+        typer.echo(f"warning: {where}shipment {warning.shipment_id!r}, field "
+                   f"{warning.field!r}: {warning.message}", err=True)
+    if len(warnings) > 20:
+        typer.echo(f"warning: {len(warnings) - 20} more plausibility warnings (see the JSON "
+                   "output)", err=True)
     if output_format == "json":
-        document = {"factor_set": factors.describe(),
-                    "footprints": [fp.to_dict() for fp in batch.footprints()]}
+        footprints = [fp.to_dict() for fp in batch.footprints()]
+        document: dict[str, Any]
+        if plan is not None:
+            for fp, chosen in zip(footprints, batch.selections(), strict=True):
+                fp["factor_set_selection"] = chosen
+            document = {"factor_set_schedule": plan.describe()}
+        else:
+            document = {"factor_set": factors.describe()} if factors is not None else {}
+        document["footprints"] = footprints
+        document["warnings"] = [w.to_dict() for w in warnings]
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     elif level == "shipment":
         text = csv_text(batch.shipment_columns())
@@ -178,7 +213,9 @@ def footprint_command(
         text = csv_text(batch.leg_columns())
     _write(text, output)
     if output is not None:
-        typer.echo(f"{len(batch)} shipments, factor set {factors.id} -> {output}", err=True)
+        used = f"schedule {plan.id}" if plan is not None else \
+            f"factor set {factors.id if factors is not None else ''}"
+        typer.echo(f"{len(batch)} shipments, {used} -> {output}", err=True)
 
 
 def register(app: typer.Typer) -> None:

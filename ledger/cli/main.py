@@ -30,6 +30,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "demo",
     "devnet",
     "footprint",
+    "factor_sets",
+    "alternatives",
     "anchor",
     "report",
     "serve",

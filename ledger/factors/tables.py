@@ -21,6 +21,8 @@ from decimal import Decimal
 from ledger.errors import FactorError
 
 __all__ = [
+    "REEFER_CONTAINER_REFUSAL",
+    "REEFER_VESSEL_CLASS",
     "SCALE",
     "SCHEMAS",
     "FactorTable",
@@ -245,6 +247,20 @@ class MethodParameters:
         return Decimal(self.require(key))
 
 
+#: The DESNZ sea class of refrigerated cargo vessels (reefer ships, not reefer containers).
+REEFER_VESSEL_CLASS = "refrigerated_cargo"
+
+#: Why a refrigerated container on a container ship has no default intensity.
+REEFER_CONTAINER_REFUSAL = (
+    "no cited intensity for refrigerated (reefer) containers on container ships: DESNZ "
+    "publishes 'Refrigerated cargo, All dwt' for reefer vessels only, which is lower than its "
+    "container-ship figures and would understate a reefer container; the reefer-container "
+    "intensities of GLEC and Clean Cargo are per TEU-km and are not loaded (no tonnes-per-TEU "
+    "conversion is sourced). Give the carrier's own intensity for the leg "
+    "(carrier_co2e_ttw_kg_per_tkm, carrier_co2e_wtt_kg_per_tkm, carrier_source, "
+    "carrier_period), or vehicle_class 'refrigerated_cargo' for a reefer vessel")
+
+
 @dataclass(frozen=True)
 class FreightFactor:
     """The TTW and WTT factors of one transport category, in 10**-6 kg CO2e per t·km."""
@@ -323,10 +339,15 @@ class FreightFactors:
             if ls not in laden_states:
                 return ("laden_state", f"laden_state {ls!r} has no factor for vehicle class "
                         f"{vc!r}; expected one of " + ", ".join(sorted(laden_states - {""})))
-        if refrigerated and mode != "road":
-            return ("refrigerated", "refrigerated applies to road legs; for sea use vehicle "
-                    "class 'refrigerated_cargo'")
         refr = "yes" if refrigerated else "no"
+        if refrigerated and mode != "road":
+            if mode != "sea":
+                return ("refrigerated", f"no refrigerated factor for mode {mode!r} in tables "
+                        f"{self.ttw.name} / {self.wtt.name}; give the carrier's own intensity "
+                        "(carrier_co2e_ttw_kg_per_tkm, carrier_co2e_wtt_kg_per_tkm)")
+            if vc != REEFER_VESSEL_CLASS:
+                return ("refrigerated", REEFER_CONTAINER_REFUSAL)
+            refr = "no"  # a reefer vessel: the class is refrigerated as a whole
         if mode == "air":
             rf_default = self.params.get("default.air.radiative_forcing") or "without"
             rf = rf_default if radiative_forcing is None else (

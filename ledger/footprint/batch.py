@@ -11,7 +11,7 @@ data.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ledger.errors import InputError, InputProblem
+from ledger.factors.air import HAULS, air_distance, band_vehicle_class, plain_great_circle
 from ledger.factors.cbam import CbamResult, out_of_scope
 from ledger.factors.distances import Distance, Router
 from ledger.factors.factorset import FactorSet
@@ -31,7 +32,13 @@ from ledger.footprint.exact import (
     times_round_vec,
 )
 from ledger.footprint.models import LegFootprint, ProductionResult, ShipmentFootprint
-from ledger.footprint.rules import goods_emissions, grand_total, hub_refs
+from ledger.footprint.rules import (
+    carrier_factor,
+    goods_emissions,
+    grand_total,
+    hub_refs,
+    primary_share,
+)
 from ledger.inputs.frame import ShipmentFrame
 from ledger.inputs.shipments import Shipment
 
@@ -39,7 +46,8 @@ __all__ = ["METHODS", "BatchFootprint", "compute_batch"]
 
 #: Distance methods by code in :attr:`BatchFootprint.legs` ``method``.
 METHODS = ("actual", "great_circle_plus_95km", "sea_route", "sea_route_avoiding_suez",
-           "estimated_great_circle", "hub")
+           "estimated_great_circle", "hub", "great_circle", "sea_route_cape",
+           "sea_route_avoiding_panama")
 _METHOD_CODE = {m: i for i, m in enumerate(METHODS)}
 _HUB = _METHOD_CODE["hub"]
 _NONE = -1
@@ -56,7 +64,9 @@ class BatchFootprint:
     distance_m, method (index into :data:`METHODS`), ttw_g, wtt_g, hub_ttw_u, hub_wtw_u, ref
     (index into ``refs``; -1 for a hub). ``shipments``: ttw_g, wtt_g, wtw_g, transport_wtw_g,
     act_hi, act_lo (activity = act_hi + act_lo / 10**9 t·km), intensity_mg (-1: none),
-    total_g.
+    total_g. Optional leg columns: ``band`` (haul band index of an air leg under the
+    great-circle method, -1 otherwise) and ``primary`` (1: the carrier's own intensity);
+    ``carriers`` holds the source, period and verification of each primary leg.
     """
 
     factor_set_id: str
@@ -69,6 +79,7 @@ class BatchFootprint:
     productions: dict[int, ProductionResult]
     cbams: dict[int, CbamResult]
     total_basis: list[str]
+    carriers: dict[int, tuple[str | None, str | None, bool]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -93,6 +104,9 @@ class BatchFootprint:
         cols = {name: self.legs[name][start:end].tolist() for name in (
             "order", "distance_m", "method", "ttw_g", "wtt_g", "mass_g")}
         modes = np.asarray(self.leg_modes[start:end], dtype=object)
+        bands = self.legs["band"][start:end].tolist() if "band" in self.legs else None
+        primary = self.legs["primary"][start:end].tolist() if "primary" in self.legs else None
+        mixed = primary is not None and any(primary)
         legs = []
         for j in range(end - start):
             method = METHODS[cols["method"][j]]
@@ -101,6 +115,10 @@ class BatchFootprint:
             activity = 0 if hub else mass_g * cols["distance_m"][j]
             ref_ttw, ref_wtt = self.leg_refs(start + j)
             ttw, wtt = cols["ttw_g"][j], cols["wtt_g"][j]
+            carrier = self.carriers.get(start + j)
+            data_type = None
+            if mixed and not hub:
+                data_type = "primary" if carrier is not None else "secondary"
             legs.append(LegFootprint(
                 order=cols["order"][j], mode=str(modes[j]),
                 distance_km="0" if hub else format_scaled(cols["distance_m"][j], 3),
@@ -108,7 +126,17 @@ class BatchFootprint:
                 activity_tkm=format_scaled(activity, 9),
                 hub_activity_t=format_scaled(mass_g, 6) if hub else None,
                 co2e_ttw_g=ttw, co2e_wtt_g=wtt, co2e_wtw_g=ttw + wtt,
-                factor_ttw=ref_ttw, factor_wtt=ref_wtt))
+                factor_ttw=ref_ttw, factor_wtt=ref_wtt,
+                haul=HAULS[bands[j]] if bands is not None and bands[j] >= 0 else None,
+                data_type=data_type,
+                carrier_source=None if carrier is None else carrier[0],
+                carrier_period=None if carrier is None else carrier[1],
+                carrier_verified=None if carrier is None else carrier[2]))
+        share = None
+        if mixed:
+            share = primary_share(sum(leg.co2e_wtw_g for leg in legs
+                                      if leg.data_type == "primary"),
+                                  self._ship_int("transport_wtw_g", i))
         intensity = self.intensity_mg(i)
         activity = self._ship_int("act_hi", i) * 10**9 + self._ship_int("act_lo", i)
         return ShipmentFootprint(
@@ -117,7 +145,8 @@ class BatchFootprint:
             co2e_wtt_g=self._ship_int("wtt_g", i), co2e_wtw_g=self._ship_int("wtw_g", i),
             intensity_g_per_tkm=None if intensity is None else format_scaled(intensity, 3),
             production=self.productions.get(i), cbam=self.cbams.get(i, _NO_CBAM),
-            total_co2e_g=self._ship_int("total_g", i), total_basis=self.total_basis[i])
+            total_co2e_g=self._ship_int("total_g", i), total_basis=self.total_basis[i],
+            primary_data_share=share)
 
     def footprints(self) -> list[ShipmentFootprint]:
         return [self.footprint(i) for i in range(len(self.ids))]
@@ -168,6 +197,9 @@ class BatchFootprint:
             "cbam_markup_year", "cbam_embedded_g")})
         table.update({"total_co2e_g": s["total_g"], "total_basis": self.total_basis,
                       "factor_set_id": [self.factor_set_id] * n})
+        if self.carriers:
+            table["primary_data_share"] = [fp.primary_data_share or "" for fp in
+                                           self.footprints()]
         return table
 
     def leg_table(self) -> pd.DataFrame:
@@ -179,7 +211,7 @@ class BatchFootprint:
         legs = self.legs
         methods = legs["method"].tolist()
         refs = [self.leg_refs(j) for j in range(len(methods))]
-        return {
+        table: dict[str, Any] = {
             "shipment_id": self.ids[legs["ship"]],
             "leg": legs["order"],
             "mode": np.asarray(self.leg_modes, dtype=object),
@@ -192,6 +224,13 @@ class BatchFootprint:
             "factor_ttw": [r[0] for r in refs],
             "factor_wtt": [r[1] for r in refs],
         }
+        if "band" in legs:
+            table["haul"] = [HAULS[b] if b >= 0 else "" for b in legs["band"].tolist()]
+        if self.carriers:
+            table["data_type"] = ["" if m == _HUB else
+                                  "primary" if j in self.carriers else "secondary"
+                                  for j, m in enumerate(methods)]
+        return table
 
 
 #: Legs per slice of the arithmetic: small temporaries are reused instead of fresh pages.
@@ -290,9 +329,14 @@ def _resolve_distances(legs: pd.DataFrame, factor_set: FactorSet, router: Router
     dist_u = np.zeros(len(uniques), dtype=np.int64)
     method_u = np.zeros(len(uniques), dtype=np.int8)
     bad_u: dict[int, tuple[str, str]] = {}
+    gc = plain_great_circle(factor_set.params)
     for u in range(len(uniques)):
-        found = router.distance(str(mode[u]), str(origin[u]), str(dest[u]), factor_set.params,
-                                bool(suez[u] == 1))
+        if gc and mode[u] == "air":
+            found = (("avoid_suez", "avoid_suez applies to sea legs only") if suez[u] == 1
+                     else air_distance(router, str(origin[u]), str(dest[u])))
+        else:
+            found = router.distance(str(mode[u]), str(origin[u]), str(dest[u]),
+                                    factor_set.params, bool(suez[u] == 1))
         if isinstance(found, Distance):
             dist_u[u], method_u[u] = found.distance_m, _METHOD_CODE[found.method]
         else:
@@ -337,13 +381,19 @@ def compute_batch(shipments: Sequence[Shipment] | ShipmentFrame, factor_set: Fac
             legs, factor_set, router, need)
     if any_hub:
         method[is_hub] = _HUB
-    failed: dict[int, list[tuple[str, str]]] = {}
+    over = _Overrides(n_legs)
+    carriers = {} if isinstance(shipments, ShipmentFrame) else \
+        _carrier_legs(shipments, over, refs)
+    band = _air_bands(legs, keys, factor_set, distance=distance,
+                      distance_failed=distance_failed, over=over, refs=refs)
+    failed: dict[int, list[tuple[str, str]]] = dict(over.failed)
     if key_failed:
         bad_keys = np.fromiter(key_failed, dtype=np.int32)
         for start in range(0, n_legs, _CHUNK):
             key = keys.key(start, min(n_legs, start + _CHUNK))
             for j in np.nonzero(np.isin(key, bad_keys))[0].tolist():
-                failed[start + j] = [key_failed[int(key[j])]]
+                if not over.skip_key(start + j):
+                    failed[start + j] = [key_failed[int(key[j])]]
     for i, found in distance_failed.items():
         failed.setdefault(i, []).append(found)
     for i in sorted(failed):
@@ -361,6 +411,13 @@ def compute_batch(shipments: Sequence[Shipment] | ShipmentFrame, factor_set: Fac
         key = keys.key(start, end)
         d, f_ttw, f_wtt = distance[start:end], ttw_tab[key], wtt_tab[key]
         ref[start:end] = ref_tab[key]
+        if over.any:
+            o = over.index[start:end]
+            has = o >= 0
+            if has.any():
+                f_ttw = np.where(has, over.ttw_u[o], f_ttw)
+                f_wtt = np.where(has, over.wtt_u[o], f_wtt)
+                ref[start:end] = np.where(has, over.ref[o], ref[start:end])
         hub = is_hub[start:end]
         if any_hub and hub.any():
             d = np.where(hub, 1000, d)
@@ -411,6 +468,10 @@ def compute_batch(shipments: Sequence[Shipment] | ShipmentFrame, factor_set: Fac
     leg_table = {"ship": ship, "order": legs["order"].to_numpy(), "mass_g": mass,
                  "distance_m": distance, "method": method, "ttw_g": ttw_g, "wtt_g": wtt_g,
                  "hub_ttw_u": hub_ttw, "hub_wtw_u": hub_wtw, "ref": ref}
+    if band is not None:
+        leg_table["band"] = band
+    if carriers:
+        leg_table["primary"] = over.primary.astype(np.int8)
     ship_table = {
         "ttw_g": sums["ttw_g"], "wtt_g": sums["wtt_g"], "wtw_g": wtw_total,
         "transport_wtw_g": sums["transport_wtw_g"], "act_hi": sums["act_hi"],
@@ -419,7 +480,100 @@ def compute_batch(shipments: Sequence[Shipment] | ShipmentFrame, factor_set: Fac
                                          sums["act_lo"])}
     return BatchFootprint(factor_set_id=factor_set.id, ids=frame.ids, legs=leg_table,
                           leg_modes=legs["mode"].array, shipments=ship_table, starts=starts,
-                          refs=refs, productions=productions, cbams=cbams, total_basis=basis)
+                          refs=refs, productions=productions, cbams=cbams, total_basis=basis,
+                          carriers=carriers)
+
+
+class _Overrides:
+    """Per-leg factors that replace the category's: the carrier's own intensity, and the band
+    factor of an air leg with no vehicle class under the great-circle method."""
+
+    def __init__(self, n_legs: int) -> None:
+        self.index = np.full(n_legs, -1, dtype=np.int32)
+        self.primary = np.zeros(n_legs, dtype=bool)
+        self.band_auto = np.zeros(n_legs, dtype=bool)
+        self.factors: list[FreightFactor] = []
+        self.failed: dict[int, list[tuple[str, str]]] = {}
+        self.any = False
+        self.ttw_u = np.zeros(0, dtype=np.int64)
+        self.wtt_u = np.zeros(0, dtype=np.int64)
+        self.ref = np.zeros(0, dtype=np.int32)
+
+    def code(self, factor: FreightFactor, refs: list[tuple[str, str]]) -> int:
+        """The override index of ``factor`` (its references joined to ``refs``)."""
+        if factor not in self.factors:
+            self.factors.append(factor)
+            pair = (factor.ttw_ref, factor.wtt_ref)
+            if pair not in refs:
+                refs.append(pair)
+            self.ttw_u = np.append(self.ttw_u, factor.ttw_u)
+            self.wtt_u = np.append(self.wtt_u, factor.wtt_u)
+            self.ref = np.append(self.ref, np.int32(refs.index(pair)))
+        self.any = True
+        return self.factors.index(factor)
+
+    def skip_key(self, j: int) -> bool:
+        """Whether leg ``j``'s category factor does not apply (so its problem is not one)."""
+        return bool(self.primary[j] or self.band_auto[j])
+
+
+def _carrier_legs(shipments: Sequence[Shipment], over: _Overrides,
+                  refs: list[tuple[str, str]]) -> dict[int, tuple[str | None, str | None, bool]]:
+    """Mark the primary-data legs (in the frame's order: by shipment, then leg order)."""
+    carriers: dict[int, tuple[str | None, str | None, bool]] = {}
+    j = 0
+    for s in shipments:
+        for leg in sorted(s.legs, key=lambda x: x.order):
+            if leg.primary and leg.mode != "hub":
+                over.primary[j] = True
+                over.index[j] = over.code(carrier_factor(leg), refs)
+                carriers[j] = (leg.carrier_source, leg.carrier_period,
+                               bool(leg.carrier_verified))
+            j += 1
+    return carriers
+
+
+def _air_bands(legs: pd.DataFrame, keys: _KeyColumns, factor_set: FactorSet, *,
+               distance: Int64Array, distance_failed: dict[int, tuple[str, str]],
+               over: _Overrides, refs: list[tuple[str, str]]) -> npt.NDArray[np.int8] | None:
+    """Haul bands of the air legs under the great-circle method (-1 elsewhere; None when the
+    factor set has another air method or there is no air leg), and the band factor of those
+    with no vehicle class."""
+    categories = list(legs["mode"].cat.categories)
+    if not plain_great_circle(factor_set.params) or "air" not in categories:
+        return None
+    air = legs["mode"].cat.codes.to_numpy() == categories.index("air")
+    if not air.any():
+        return None
+    params = factor_set.params
+    limit_m = int(params.decimal("air.short_haul_below_km") * 1000)
+    known = air.copy()
+    if distance_failed:
+        known[list(distance_failed)] = False
+    at = np.flatnonzero(known)
+    band = np.full(len(legs), -1, dtype=np.int8)
+    band[at] = np.where(distance[at] < limit_m, 0, 1)
+    auto = at[legs["vehicle_class"].cat.codes.to_numpy()[at] == -1]
+    over.band_auto[np.flatnonzero(air)] = \
+        legs["vehicle_class"].cat.codes.to_numpy()[air] == -1
+    over.band_auto &= ~over.primary
+    rows = auto[~over.primary[auto]]
+    if len(rows):
+        key = keys.key(0, len(legs))[rows]
+        found: dict[tuple[int, int], int | tuple[str, str]] = {}
+        for j, k, b in zip(rows.tolist(), key.tolist(), band[rows].tolist(), strict=True):
+            code = found.get((k, b))
+            if code is None:
+                _, _, laden, refr, rf = _decode_key(legs, k)
+                factor = factor_set.freight.resolve("air", band_vehicle_class(b, params), laden,
+                                                    refr, rf)
+                code = factor if isinstance(factor, tuple) else over.code(factor, refs)
+                found[(k, b)] = code
+            if isinstance(code, tuple):
+                over.failed[j] = [code]
+            else:
+                over.index[j] = code
+    return band
 
 
 def _problem(frame: ShipmentFrame, legs: pd.DataFrame, i: int,

@@ -16,6 +16,12 @@ class LegFootprint:
 
     ``distance_km`` and ``activity_tkm`` are decimal strings; a hub has distance "0", activity
     "0" t·km and its throughput in ``hub_activity_t``. WTW = TTW + WTT, in whole grams.
+
+    The optional fields are serialised only when set, so results of factor sets and inputs
+    without them keep their form: ``haul`` (an air leg under the DESNZ great-circle method:
+    ``short-haul`` or ``long-haul``), ``data_type`` (``primary``: the carrier's own intensity;
+    ``secondary``: a default factor; set on every transport leg of a shipment that has a
+    primary leg) and, for a primary leg, the carrier's source, period and verification.
     """
 
     order: int
@@ -30,6 +36,11 @@ class LegFootprint:
     co2e_wtw_g: int
     factor_ttw: str
     factor_wtt: str
+    haul: str | None = None
+    data_type: str | None = None
+    carrier_source: str | None = None
+    carrier_period: str | None = None
+    carrier_verified: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -47,6 +58,11 @@ class LegFootprint:
         }
         if self.hub_activity_t is not None:
             out["hub_activity_t"] = self.hub_activity_t
+        for name in ("haul", "data_type", "carrier_source", "carrier_period",
+                     "carrier_verified"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
         return out
 
 
@@ -83,6 +99,9 @@ class ShipmentFootprint:
     The transport-chain totals ``co2e_wtw_g`` and ``co2e_ttw_g`` are the figures anchored on
     chain. ``total_co2e_g`` adds the goods' emissions as ``total_basis`` says: the production
     figure when the record declares one, else the CBAM embedded emissions of a CBAM good.
+    ``primary_data_share`` (percent of the transport-chain WTW computed from carriers' own
+    intensities, two decimals; iLEAP/PACT ``primaryDataShare``) is serialised only for a
+    shipment with a primary leg.
     """
 
     shipment_id: str
@@ -97,9 +116,10 @@ class ShipmentFootprint:
     cbam: CbamResult
     total_co2e_g: int
     total_basis: str
+    primary_data_share: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "shipment_id": self.shipment_id,
             "factor_set_id": self.factor_set_id,
             "legs": [leg.to_dict() for leg in self.legs],
@@ -113,3 +133,6 @@ class ShipmentFootprint:
             "total_co2e_g": self.total_co2e_g,
             "total_basis": self.total_basis,
         }
+        if self.primary_data_share is not None:
+            out["primary_data_share"] = self.primary_data_share
+        return out

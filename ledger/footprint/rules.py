@@ -1,6 +1,8 @@
 """Footprint rules shared by the single path (:mod:`ledger.footprint.single`) and the batch
-path (:mod:`ledger.footprint.batch`): the goods' emissions (production and CBAM embedded
-emissions, per shipment), the grand total, and the references of a hub operation.
+path (:mod:`ledger.footprint.batch`): a leg's distance and factor (the factor set's air method,
+:mod:`ledger.factors.air`; the carrier's own intensity when the leg carries one), the share of
+primary data, the goods' emissions (production and CBAM embedded emissions, per shipment), the
+grand total, and the references of a hub operation.
 
 Units: masses in grams, intensities in 10**-6 of their unit, emissions in whole grams, all
 Python integers (:mod:`ledger.footprint.exact`).
@@ -10,14 +12,26 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ledger.factors.air import air_distance, band_vehicle_class, haul_band, plain_great_circle
 from ledger.factors.cbam import CbamResult, embedded_emissions, normalise_cn, out_of_scope
+from ledger.factors.distances import Distance, Router
 from ledger.factors.factorset import FactorSet
+from ledger.factors.tables import FreightFactor
 from ledger.footprint.exact import format_scaled, mul3_round
 from ledger.footprint.models import ProductionResult
 from ledger.inputs.consignment import Consignment
-from ledger.inputs.shipments import Product
+from ledger.inputs.shipments import Leg, Product
 
-__all__ = ["goods_emissions", "grand_total", "hub_refs", "scaled"]
+__all__ = [
+    "carrier_factor",
+    "goods_emissions",
+    "grand_total",
+    "hub_refs",
+    "leg_distance",
+    "leg_factor",
+    "primary_share",
+    "scaled",
+]
 
 
 def scaled(value: Decimal | None, places: int) -> int:
@@ -29,6 +43,54 @@ def hub_refs(ttw_u: int, wtw_u: int) -> tuple[str, str]:
     """The factor references of a hub operation: the operator's intensities on the record."""
     return (f"record#hub_co2e_ttw_kg_per_t={format_scaled(ttw_u, 6)}",
             f"record#hub_co2e_wtt_kg_per_t={format_scaled(wtw_u - ttw_u, 6)}")
+
+
+def carrier_factor(leg: Leg) -> FreightFactor:
+    """The carrier's own intensity of a primary-data leg, referenced as given on the record."""
+    ttw_u = scaled(leg.carrier_co2e_ttw_kg_per_tkm, 6)
+    wtt_u = scaled(leg.carrier_co2e_wtt_kg_per_tkm, 6)
+    return FreightFactor("carrier", ttw_u, wtt_u,
+                         f"record#carrier_co2e_ttw_kg_per_tkm={format_scaled(ttw_u, 6)}",
+                         f"record#carrier_co2e_wtt_kg_per_tkm={format_scaled(wtt_u, 6)}")
+
+
+def leg_distance(leg: Leg, factor_set: FactorSet, router: Router) -> Distance | tuple[str, str]:
+    """A transport leg's distance: as given, else by the factor set's method for the mode."""
+    if leg.distance_km is not None:
+        return Distance(scaled(leg.distance_km, 3), "actual", False)
+    if leg.mode == "air" and plain_great_circle(factor_set.params):
+        if leg.avoid_suez:
+            return "avoid_suez", "avoid_suez applies to sea legs only"
+        return air_distance(router, leg.origin or "", leg.destination or "")
+    return router.distance(leg.mode, leg.origin or "", leg.destination or "",
+                           factor_set.params, bool(leg.avoid_suez))
+
+
+def leg_factor(leg: Leg, factor_set: FactorSet, distance_m: int | None,
+               ) -> tuple[FreightFactor | tuple[str, str] | None, int | None]:
+    """A transport leg's factor (None if it depends on a distance that failed) and, for an
+    air leg under the great-circle method, its haul band (index in
+    :data:`ledger.factors.air.HAULS`)."""
+    band = None
+    if leg.mode == "air" and plain_great_circle(factor_set.params) and distance_m is not None:
+        band = haul_band(distance_m, factor_set.params)
+    if leg.primary:
+        return carrier_factor(leg), band
+    vehicle_class = leg.vehicle_class
+    if vehicle_class is None and leg.mode == "air" and plain_great_circle(factor_set.params):
+        if band is None:
+            return None, None
+        vehicle_class = band_vehicle_class(band, factor_set.params)
+    return factor_set.freight.resolve(leg.mode, vehicle_class, leg.laden_state,
+                                      leg.refrigerated, leg.radiative_forcing), band
+
+
+def primary_share(primary_wtw_g: int, transport_wtw_g: int) -> str:
+    """Percent of the transport-chain WTW from primary data, two decimals, rounded half up."""
+    if transport_wtw_g <= 0:
+        return "0"
+    hundredths = (2 * primary_wtw_g * 10_000 + transport_wtw_g) // (2 * transport_wtw_g)
+    return format_scaled(hundredths, 2)
 
 
 def goods_emissions(

@@ -1,6 +1,7 @@
 """The footprint engine (ISO 14083 / GLEC method): the single-shipment path.
 
-Per transport-chain element: distance (:mod:`ledger.factors.distances`), transport activity
+Per transport-chain element: distance (:mod:`ledger.factors.distances`; air legs by the factor
+set's air method, :mod:`ledger.factors.air`), transport activity
 ``mass_t × distance_km`` t·km, and TTW and WTT emissions in whole grams::
 
     co2e_g = round_half_up(mass_kg / 1000 × distance_km × factor_kg_per_tkm × 1000)
@@ -19,13 +20,23 @@ same integers.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from ledger.errors import InputError, InputProblem
-from ledger.factors.distances import Distance, Router
+from ledger.factors.air import HAULS
+from ledger.factors.distances import Router
 from ledger.factors.factorset import FactorSet
 from ledger.footprint.exact import format_scaled, intensity_mg_per_tkm, mul3_round
 from ledger.footprint.models import LegFootprint, ShipmentFootprint
-from ledger.footprint.rules import goods_emissions, grand_total, hub_refs, scaled
+from ledger.footprint.rules import (
+    goods_emissions,
+    grand_total,
+    hub_refs,
+    leg_distance,
+    leg_factor,
+    primary_share,
+    scaled,
+)
 from ledger.inputs.shipments import Leg, Shipment
 
 __all__ = ["compute_shipment", "compute_shipments"]
@@ -42,19 +53,14 @@ def _leg_footprint(leg: Leg, factor_set: FactorSet, router: Router,
         ref_ttw, ref_wtt = hub_refs(ttw_u, wtw_u)
         return LegFootprint(leg.order, "hub", "0", "hub", False, "0", format_scaled(mass_g, 6),
                             ttw, wtt, ttw + wtt, ref_ttw, ref_wtt), 0
-    factor = factor_set.freight.resolve(leg.mode, leg.vehicle_class, leg.laden_state,
-                                        leg.refrigerated, leg.radiative_forcing)
-    if leg.distance_km is not None:
-        distance: Distance | tuple[str, str] = Distance(scaled(leg.distance_km, 3), "actual",
-                                                        False)
-    else:
-        distance = router.distance(leg.mode, leg.origin or "", leg.destination or "",
-                                   factor_set.params, bool(leg.avoid_suez))
+    distance = leg_distance(leg, factor_set, router)
+    factor, band = leg_factor(leg, factor_set,
+                              None if isinstance(distance, tuple) else distance.distance_m)
     if isinstance(factor, tuple):
         problems.append(factor)
     if isinstance(distance, tuple):
         problems.append(distance)
-    if isinstance(factor, tuple) or isinstance(distance, tuple):
+    if factor is None or isinstance(factor, tuple) or isinstance(distance, tuple):
         return None
     activity_gm = mass_g * distance.distance_m
     ttw = mul3_round(mass_g, distance.distance_m, factor.ttw_u)
@@ -62,7 +68,10 @@ def _leg_footprint(leg: Leg, factor_set: FactorSet, router: Router,
     return LegFootprint(
         leg.order, leg.mode, format_scaled(distance.distance_m, 3), distance.method,
         distance.estimated, format_scaled(activity_gm, 9), None, ttw, wtt, ttw + wtt,
-        factor.ttw_ref, factor.wtt_ref), activity_gm
+        factor.ttw_ref, factor.wtt_ref, haul=None if band is None else HAULS[band],
+        data_type="primary" if leg.primary else None,
+        carrier_source=leg.carrier_source, carrier_period=leg.carrier_period,
+        carrier_verified=bool(leg.carrier_verified) if leg.primary else None), activity_gm
 
 
 def _compute(shipment: Shipment, factor_set: FactorSet, router: Router,
@@ -95,12 +104,19 @@ def _compute(shipment: Shipment, factor_set: FactorSet, router: Router,
     wtt = sum(leg.co2e_wtt_g for leg in legs)
     intensity = intensity_mg_per_tkm(transport_wtw_g, activity_gm)
     total, basis = grand_total(ttw + wtt, production, cbam)
+    share = None
+    if any(leg.primary for leg in shipment.legs):
+        legs = [leg if leg.mode == "hub" or leg.data_type else replace(leg, data_type="secondary")
+                for leg in legs]
+        share = primary_share(sum(leg.co2e_wtw_g for leg in legs if leg.data_type == "primary"),
+                              transport_wtw_g)
     return ShipmentFootprint(
         shipment_id=shipment.shipment_id, factor_set_id=factor_set.id, legs=tuple(legs),
         activity_tkm=format_scaled(activity_gm, 9), co2e_ttw_g=ttw, co2e_wtt_g=wtt,
         co2e_wtw_g=ttw + wtt,
         intensity_g_per_tkm=None if intensity is None else format_scaled(intensity, 3),
-        production=production, cbam=cbam, total_co2e_g=total, total_basis=basis)
+        production=production, cbam=cbam, total_co2e_g=total, total_basis=basis,
+        primary_data_share=share)
 
 
 def compute_shipment(shipment: Shipment, factor_set: FactorSet, *,

@@ -43,6 +43,7 @@ from ledger.inputs.consignment import (
 __all__ = [
     "BOOL_FALSE",
     "BOOL_TRUE",
+    "CARRIER_KEYS",
     "DOCUMENT_KEYS",
     "LADEN_STATES",
     "LEG_KEYS",
@@ -84,6 +85,8 @@ LIMITS: Mapping[str, tuple[int, Decimal]] = {
     "distance_km": (3, Decimal(10**5)),
     "hub_co2e_ttw_kg_per_t": (6, Decimal(10**5)),
     "hub_co2e_wtw_kg_per_t": (6, Decimal(10**5)),
+    "carrier_co2e_ttw_kg_per_tkm": (6, Decimal(100)),
+    "carrier_co2e_wtt_kg_per_tkm": (6, Decimal(100)),
     "direct_t_per_t": (6, Decimal(10**4)),
     "indirect_t_per_t": (6, Decimal(10**4)),
     "electricity_kwh_per_t": (3, Decimal(10**8)),
@@ -96,9 +99,13 @@ LIMITS: Mapping[str, tuple[int, Decimal]] = {
 #: column is), with the closest known key as a hint.
 DOCUMENT_KEYS = ("shipments", "note")
 SHIPMENT_KEYS = ("shipment_id", "exporter", "legs", "product", "consignment")
+#: The carrier's own intensity of a transport leg (primary data, ISO 14083): TTW and WTT in
+#: kg CO2e per t·km, its source, the period it covers and whether it was verified.
+CARRIER_KEYS = ("carrier_co2e_ttw_kg_per_tkm", "carrier_co2e_wtt_kg_per_tkm", "carrier_source",
+                "carrier_period", "carrier_verified")
 LEG_KEYS = ("leg", "mode", "mass_kg", "origin", "destination", "distance_km", "vehicle_class",
             "laden_state", "refrigerated", "radiative_forcing", "avoid_suez",
-            "hub_co2e_ttw_kg_per_t", "hub_co2e_wtw_kg_per_t")
+            "hub_co2e_ttw_kg_per_t", "hub_co2e_wtw_kg_per_t", *CARRIER_KEYS)
 PRODUCT_KEYS = ("description", "cn_code", "country_of_origin", "net_mass_kg", "cbam_year",
                 "production", "installation")
 PRODUCTION_KEYS = ("data_type", "direct_t_per_t", "indirect_t_per_t", "electricity_kwh_per_t",
@@ -196,16 +203,28 @@ class Leg:
     hub_co2e_ttw_kg_per_t: Decimal | None = None
     hub_co2e_wtw_kg_per_t: Decimal | None = None
     source_row: int | None = field(default=None, compare=False)
+    carrier_co2e_ttw_kg_per_tkm: Decimal | None = None
+    carrier_co2e_wtt_kg_per_tkm: Decimal | None = None
+    carrier_source: str | None = None
+    carrier_period: str | None = None
+    carrier_verified: bool | None = None
+
+    @property
+    def primary(self) -> bool:
+        """Whether the leg carries the carrier's own intensity (primary data)."""
+        return self.carrier_co2e_ttw_kg_per_tkm is not None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"leg": self.order, "mode": self.mode,
                                "mass_kg": format_decimal(self.mass_kg)}
         for name in ("origin", "destination", "vehicle_class", "laden_state", "refrigerated",
-                     "radiative_forcing", "avoid_suez"):
+                     "radiative_forcing", "avoid_suez", "carrier_source", "carrier_period",
+                     "carrier_verified"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = value
-        for name in ("distance_km", "hub_co2e_ttw_kg_per_t", "hub_co2e_wtw_kg_per_t"):
+        for name in ("distance_km", "hub_co2e_ttw_kg_per_t", "hub_co2e_wtw_kg_per_t",
+                     "carrier_co2e_ttw_kg_per_tkm", "carrier_co2e_wtt_kg_per_tkm"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = format_decimal(value)
@@ -408,16 +427,28 @@ def leg_problems(leg: Leg) -> list[tuple[str, str]]:
                         "factor is loaded)"))
         elif leg.hub_co2e_wtw_kg_per_t < leg.hub_co2e_ttw_kg_per_t:
             out.append(("hub_co2e_wtw_kg_per_t", "WTW intensity is below TTW (WTW = WTT + TTW)"))
-        for name in ("distance_km", "vehicle_class", "laden_state"):
+        for name in ("distance_km", "vehicle_class", "laden_state", *CARRIER_KEYS):
             if getattr(leg, name) is not None:
                 out.append((name, f"{name} does not apply to a hub operation"))
         return out
+    out.extend(_carrier_problems(leg))
     for name in ("hub_co2e_ttw_kg_per_t", "hub_co2e_wtw_kg_per_t"):
         if getattr(leg, name) is not None:
             out.append((name, f"{name} applies to hub operations only"))
     if leg.distance_km is None and (leg.origin is None or leg.destination is None):
         out.append(("distance_km", "a leg needs distance_km or both origin and destination"))
     return out
+
+
+def _carrier_problems(leg: Leg) -> list[tuple[str, str]]:
+    """The carrier's intensity comes whole: TTW, WTT, source and period (verified optional)."""
+    given = [name for name in CARRIER_KEYS if getattr(leg, name) is not None]
+    if not given:
+        return []
+    missing = [name for name in CARRIER_KEYS[:4] if getattr(leg, name) is None]
+    return [(name, f"{name} is required with the carrier's own intensity (primary data "
+             "needs TTW and WTT per t·km, their source and the period they cover)")
+            for name in missing]
 
 
 def product_problems(product: Product) -> list[tuple[str, str]]:
@@ -518,6 +549,10 @@ def _leg_from_mapping(data: Any, index: int, fields_of: FieldReader) -> Leg | No
         hub_co2e_ttw_kg_per_t=f.decimal("hub_co2e_ttw_kg_per_t", positive=False),
         hub_co2e_wtw_kg_per_t=f.decimal("hub_co2e_wtw_kg_per_t", positive=False),
         source_row=fields_of.row,
+        carrier_co2e_ttw_kg_per_tkm=f.decimal("carrier_co2e_ttw_kg_per_tkm", positive=False),
+        carrier_co2e_wtt_kg_per_tkm=f.decimal("carrier_co2e_wtt_kg_per_tkm", positive=False),
+        carrier_source=f.text("carrier_source"), carrier_period=f.text("carrier_period"),
+        carrier_verified=f.boolean("carrier_verified"),
     )
     if len(f.problems) > before:
         return None

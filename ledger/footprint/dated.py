@@ -1,0 +1,201 @@
+"""Footprints whose factor set is chosen per shipment by its dispatch date.
+
+:func:`compute_by_dispatch_date` looks up each shipment's ``consignment.dispatch_date`` in a
+:class:`~ledger.factors.schedule.FactorSetSchedule`, splits the shipments by the set chosen and
+computes each group on the batch path (:func:`ledger.footprint.batch.compute_batch`). A
+shipment without a dispatch date, or with one that no entry covers, is an input error naming
+the field; nothing falls back to another set. Every footprint carries the id of its set (as
+every record does, and every anchored batch on chain); :meth:`DatedBatch.selections` states
+the rule that chose it (schedule id, dispatch date, validity of the set), and
+:meth:`DatedBatch.groups_by_factor_set` gives the shipments of each set, for anchoring them
+set by set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from operator import attrgetter
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ledger.errors import InputError, InputProblem
+from ledger.factors.distances import Router
+from ledger.factors.schedule import FactorSetSchedule, ScheduleEntry
+from ledger.footprint.batch import BatchFootprint, compute_batch
+from ledger.footprint.models import ShipmentFootprint
+from ledger.inputs.frame import ShipmentFrame
+from ledger.inputs.shipments import Shipment
+
+__all__ = ["DatedBatch", "compute_by_dispatch_date", "subframe"]
+
+IntpArray = npt.NDArray[np.intp]
+
+
+def subframe(frame: ShipmentFrame, index: IntpArray) -> ShipmentFrame:
+    """The shipments ``index`` (ascending positions) of ``frame``, as a frame of their own."""
+    if len(index) == len(frame):
+        return frame
+    keep = np.zeros(len(frame), dtype=bool)
+    keep[index] = True
+    ship = frame.legs["ship"].to_numpy()
+    legs = frame.legs[keep[ship]].reset_index(drop=True)
+    legs["ship"] = (np.cumsum(keep) - 1)[legs["ship"].to_numpy()]
+    positions = index.tolist()
+    return ShipmentFrame(
+        ids=frame.ids[index], rows=frame.rows[index],
+        exporters=[frame.exporters[i] for i in positions],
+        products=[frame.products[i] for i in positions], legs=legs,
+        consignments=[frame.consignments[i] for i in positions] if frame.consignments else [])
+
+
+@dataclass
+class DatedBatch:
+    """The groups of one computation: (schedule entry, shipment positions, batch result)."""
+
+    schedule: FactorSetSchedule
+    groups: list[tuple[ScheduleEntry, IntpArray, BatchFootprint]]
+    dispatch: npt.NDArray[np.int64]
+    count: int
+
+    def __len__(self) -> int:
+        return self.count
+
+    def _order(self) -> IntpArray:
+        """Positions in the input of the concatenated groups' rows."""
+        return np.argsort(np.concatenate([g[1] for g in self.groups]), kind="stable")
+
+    def footprints(self) -> list[ShipmentFootprint]:
+        """Every shipment's footprint, in input order."""
+        out: list[ShipmentFootprint | None] = [None] * self.count
+        for _, index, batch in self.groups:
+            for j, i in enumerate(index.tolist()):
+                out[i] = batch.footprint(j)
+        return [fp for fp in out if fp is not None]
+
+    def selections(self) -> list[dict[str, Any]]:
+        """How each shipment's factor set was chosen (rule, schedule, dispatch date, set and
+        its validity), in input order."""
+        out: list[dict[str, Any]] = [{}] * self.count
+        for entry, index, _ in self.groups:
+            described = entry.describe()
+            for i in index.tolist():
+                out[i] = {"rule": self.schedule.basis, "schedule_id": self.schedule.id,
+                          "schedule": self.schedule.name,
+                          "dispatch_date": date.fromordinal(int(self.dispatch[i])).isoformat(),
+                          **described}
+        return out
+
+    def groups_by_factor_set(self) -> list[tuple[str, list[int]]]:
+        """(factor-set id, input positions) of each set used, in schedule order."""
+        return [(entry.factor_set.id, index.tolist()) for entry, index, _ in self.groups]
+
+    def leg_distances(self, frame: ShipmentFrame) -> npt.NDArray[np.int64]:
+        """The distance in metres of every leg of ``frame`` (the frame computed), in its
+        order."""
+        out = np.full(len(frame.legs), -1, dtype=np.int64)
+        ship = frame.legs["ship"].to_numpy()
+        for _, index, batch in self.groups:
+            keep = np.zeros(self.count, dtype=bool)
+            keep[index] = True
+            out[np.flatnonzero(keep[ship])] = batch.legs["distance_m"]
+        return out
+
+    def warnings(self) -> list[tuple[str, str]]:
+        return [w for _, _, batch in self.groups for w in batch.warnings()]
+
+    def _columns(self, parts: list[dict[str, Any]], order: IntpArray) -> dict[str, Any]:
+        names = list(dict.fromkeys(name for part in parts for name in part))
+        out: dict[str, Any] = {}
+        for name in names:
+            values: list[Any] = []
+            for part in parts:
+                column = part.get(name)
+                size = len(next(iter(part.values())))
+                values.extend([""] * size if column is None else (
+                    column.tolist() if hasattr(column, "tolist") else list(column)))
+            out[name] = [values[k] for k in order.tolist()]
+        return out
+
+    def shipment_columns(self) -> dict[str, Any]:
+        """One row per shipment in input order (the batch path's columns of every group)."""
+        if len(self.groups) == 1:
+            return self.groups[0][2].shipment_columns()
+        return self._columns([g[2].shipment_columns() for g in self.groups], self._order())
+
+    def leg_columns(self) -> dict[str, Any]:
+        """One row per leg, shipments in input order."""
+        if len(self.groups) == 1:
+            return self.groups[0][2].leg_columns()
+        parts = [g[2].leg_columns() for g in self.groups]
+        ships = np.concatenate([index[batch.legs["ship"]] for _, index, batch in self.groups])
+        return self._columns(parts, np.argsort(ships, kind="stable"))
+
+
+_DISPATCH = attrgetter("dispatch_date")
+
+
+def _dispatch_days(frame: ShipmentFrame) -> npt.NDArray[np.int64]:
+    """Each shipment's dispatch date as a proleptic ordinal (-1: none)."""
+    consignments = frame.consignments
+    if not consignments:
+        return np.full(len(frame), -1, dtype=np.int64)
+    try:  # the common case: every shipment has a dispatch date
+        return np.fromiter(map(date.toordinal, map(_DISPATCH, consignments)),
+                           dtype=np.int64, count=len(consignments))
+    except (AttributeError, TypeError):
+        return np.fromiter((-1 if c is None or c.dispatch_date is None
+                            else c.dispatch_date.toordinal() for c in consignments),
+                           dtype=np.int64, count=len(consignments))
+
+
+def compute_by_dispatch_date(shipments: Sequence[Shipment] | ShipmentFrame,
+                             schedule: FactorSetSchedule, *,
+                             router: Router | None = None) -> DatedBatch:
+    """Footprints with each shipment's factor set chosen by its dispatch date; InputError
+    lists every shipment whose date is missing or not covered, and every problem of the
+    computations."""
+    frame = shipments if isinstance(shipments, ShipmentFrame) else \
+        ShipmentFrame.from_shipments(list(shipments))
+    router = router or Router()
+    days = _dispatch_days(frame)
+    choice = np.full(len(frame), -1, dtype=np.intp)
+    for k, entry in enumerate(schedule.entries):
+        covered = days >= entry.valid_from.toordinal()
+        if entry.valid_to is not None:
+            covered &= days <= entry.valid_to.toordinal()
+        choice[covered] = k
+    problems: list[InputProblem] = []
+    for i in np.flatnonzero(choice < 0).tolist():
+        day = None if days[i] < 0 else date.fromordinal(int(days[i]))
+        if day is None:
+            message = ("consignment.dispatch_date is required to choose the factor set by "
+                       "dispatch date (or pin one factor set)")
+        else:
+            found = schedule.choose(day)
+            message = found if isinstance(found, str) else "internal: date not placed"
+        problems.append(InputProblem(message, str(frame.ids[i]), _row(frame, i),
+                                     "consignment.dispatch_date"))
+    if problems:
+        raise InputError(problems)
+    groups = []
+    for k, entry in enumerate(schedule.entries):
+        index = np.flatnonzero(choice == k)
+        if len(index):
+            try:
+                batch = compute_batch(subframe(frame, index), entry.factor_set, router=router)
+            except InputError as exc:
+                problems.extend(exc.problems)
+                continue
+            groups.append((entry, index, batch))
+    if problems:
+        raise InputError(problems)
+    return DatedBatch(schedule, groups, days, len(frame))
+
+
+def _row(frame: ShipmentFrame, i: int) -> int | None:
+    row = int(frame.rows[i])
+    return None if row < 0 else row

@@ -1,0 +1,201 @@
+"""Factor sets chosen by dispatch date, the ``factor-sets`` command and plausibility warnings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ledger.cli.main import main
+from ledger.errors import FactorError, InputError
+from ledger.factors.factorset import load_factor_set, shipped_factor_dir
+from ledger.factors.schedule import load_schedule
+from ledger.footprint.batch import compute_batch
+from ledger.footprint.dated import compute_by_dispatch_date
+from ledger.footprint.plausibility import plausibility_warnings
+from ledger.inputs.frame import ShipmentFrame
+from ledger.inputs.read import read_shipments
+from ledger.inputs.shipments import Shipment
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+SHIPPED = shipped_factor_dir()
+
+
+def _run(args: list[str]) -> int:
+    with pytest.raises(SystemExit) as info:
+        main(args)
+        raise SystemExit(0)
+    return int(info.value.code or 0)
+
+
+def _two_year_schedule(tmp_path: Path) -> Path:
+    """The legacy 2026 set for 2025 dispatches, the great-circle set from 2026 on."""
+    for name in ("factor-set-2026.json", "factor-set-2026-air-gcd.json"):
+        manifest = json.loads((SHIPPED / name).read_text())
+        for table in manifest["tables"]:
+            (tmp_path / table["file"]).write_bytes((SHIPPED / table["file"]).read_bytes())
+        (tmp_path / name).write_text(json.dumps(manifest))
+    legacy, gcd = (load_factor_set(tmp_path / n).id for n in (
+        "factor-set-2026.json", "factor-set-2026-air-gcd.json"))
+    path = tmp_path / "schedule.json"
+    path.write_text(json.dumps({"name": "two-years", "basis": "dispatch_date", "entries": [
+        {"manifest": "factor-set-2026-air-gcd.json", "id": gcd, "valid_from": "2026-01-01",
+         "valid_to": None},
+        {"manifest": "factor-set-2026.json", "id": legacy, "valid_from": "2025-01-01",
+         "valid_to": "2025-12-31"}]}))
+    return path
+
+
+def _dated_demo(dates: list[str | None]) -> list[Shipment]:
+    data = json.loads((EXAMPLES / "demo-shipments.json").read_text())
+    for item, day in zip(data["shipments"], dates, strict=True):
+        if day is not None:
+            item.setdefault("consignment", {})["dispatch_date"] = day
+    return [Shipment.from_dict(item) for item in data["shipments"]]
+
+
+def test_each_shipment_gets_the_set_of_its_dispatch_date(tmp_path: Path) -> None:
+    schedule = load_schedule(_two_year_schedule(tmp_path))
+    shipments = _dated_demo(["2025-12-31", "2026-01-01", "2026-03-01", "2025-06-30"])
+    dated = compute_by_dispatch_date(shipments, schedule)
+    legacy, gcd = schedule.entries[0].factor_set, schedule.entries[1].factor_set
+    ids = [fp.factor_set_id for fp in dated.footprints()]
+    assert ids == [legacy.id, gcd.id, gcd.id, legacy.id]
+    assert dated.groups_by_factor_set() == [(legacy.id, [0, 3]), (gcd.id, [1, 2])]
+    # each group equals a computation with its set pinned
+    assert dated.footprints()[2] == compute_batch([shipments[2]], gcd).footprint(0)
+    assert dated.footprints()[0] == compute_batch([shipments[0]], legacy).footprint(0)
+    air = dated.footprints()[2].legs[1]
+    assert (air.distance_method, air.haul) == ("great_circle", "long-haul")
+    chosen = dated.selections()[3]
+    assert (chosen["dispatch_date"], chosen["id"], chosen["valid_to"]) == (
+        "2025-06-30", legacy.id, "2025-12-31")
+    assert chosen["schedule_id"] == schedule.id
+    columns = dated.shipment_columns()
+    assert list(columns["shipment_id"]) == [s.shipment_id for s in shipments]
+    assert list(columns["factor_set_id"]) == ids
+    legs = dated.leg_columns()
+    assert list(dict.fromkeys(legs["shipment_id"])) == [s.shipment_id for s in shipments]
+
+
+def test_no_silent_fallback(tmp_path: Path) -> None:
+    schedule = load_schedule(_two_year_schedule(tmp_path))
+    shipments = _dated_demo(["2024-12-31", None, "2026-03-01", "2025-06-30"])
+    with pytest.raises(InputError) as info:
+        compute_by_dispatch_date(shipments, schedule)
+    found = {(p.shipment_id, p.field) for p in info.value.problems}
+    assert found == {("NB-APPL-2026-0001", "consignment.dispatch_date"),
+                     ("YW-RAIL-2026-0001", "consignment.dispatch_date")}
+    assert "2024-12-31" in str(info.value)
+
+
+def test_schedule_refuses_overlaps_and_wrong_ids(tmp_path: Path) -> None:
+    path = _two_year_schedule(tmp_path)
+    data = json.loads(path.read_text())
+    data["entries"][1]["valid_to"] = "2026-01-01"
+    path.write_text(json.dumps(data))
+    with pytest.raises(FactorError, match="overlap"):
+        load_schedule(path)
+    data["entries"][1]["valid_to"] = "2025-12-31"
+    data["entries"][0]["id"] = "0x" + "0" * 64
+    path.write_text(json.dumps(data))
+    with pytest.raises(FactorError, match="records id"):
+        load_schedule(path)
+
+
+def test_shipped_schedule_and_ids_of_shipped_sets_are_unchanged() -> None:
+    schedule = load_schedule()
+    assert [(e.factor_set.name, str(e.valid_from), str(e.valid_to)) for e in schedule.entries] == [
+        ("factor-set-2026-air-gcd", "2025-01-01", "2025-12-31"),
+        ("factor-set-2026-desnz-2026-freight", "2026-01-01", "None")]
+    assert load_factor_set(SHIPPED / "factor-set-2025.json").id == (
+        "0x844be2fa3532b24731565afc125dfdd2ef2fa01a1bd5b4926184de6d0632f63a")
+    assert load_factor_set().id == (
+        "0x4f03697cb72719301296b0e0e00ad71db1cddd28942bcd75a60dee1d084aa193")
+
+
+def test_factor_sets_command_lists_ids_and_validity(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(["factor-sets", "--format", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    by_name = {s["name"]: s for s in listed["factor_sets"]}
+    assert by_name["factor-set-2026-air-gcd"]["valid_from"] == "2025-01-01"
+    assert by_name["factor-set-2026"]["default"] and not by_name["factor-set-2026"]["scheduled"]
+    assert all(s["id"].startswith("0x") and len(s["id"]) == 66 for s in listed["factor_sets"])
+
+
+def test_footprint_command_by_dispatch_date(tmp_path: Path) -> None:
+    src = tmp_path / "dated.json"
+    data = json.loads((EXAMPLES / "demo-shipments.json").read_text())
+    for item in data["shipments"]:
+        item.setdefault("consignment", {})["dispatch_date"] = "2025-11-02"
+    data["shipments"][0]["legs"][1]["mass_kg"] = "12"  # meant as tonnes
+    src.write_text(json.dumps(data))
+    out = tmp_path / "fp.json"
+    assert _run(["footprint", str(src), "--by-dispatch-date", "-o", str(out)]) == 0
+    document = json.loads(out.read_text())
+    assert document["factor_set_schedule"]["name"] == "dispatch-date-schedule-v1"
+    chosen = {fp["factor_set_selection"]["name"] for fp in document["footprints"]}
+    assert chosen == {"factor-set-2026-air-gcd"}
+    assert {(w["shipment_id"], w["row"], w["field"]) for w in document["warnings"]} >= {
+        ("NB-APPL-2026-0001", 1, "legs[2].mass_kg")}
+    assert _run(["footprint", str(src), "--by-dispatch-date", "--factor-set",
+                 str(SHIPPED / "factor-set-2025.json")]) == 2
+
+
+def test_plausibility_warnings_name_row_and_field() -> None:
+    data = {"shipments": [{"shipment_id": "W", "product": {"net_mass_kg": "900"}, "legs": [
+        {"leg": 1, "mode": "road", "mass_kg": "800", "origin": "geo:30.1,120.1",
+         "destination": "CNNGB", "distance_km": "11000"},
+        {"leg": 2, "mode": "sea", "mass_kg": "800", "origin": "CNSHA", "destination": "DEMUC"},
+        {"leg": 3, "mode": "air", "mass_kg": "800", "origin": "NLRTM", "destination": "LGG"}]},
+        {"shipment_id": "T", "legs": [
+            {"leg": 1, "mode": "sea", "mass_kg": "14.5", "origin": "CNNGB",
+             "destination": "NLRTM"}]}]}
+    from ledger.inputs.shipments import shipments_from_json
+
+    frame = ShipmentFrame.from_shipments(shipments_from_json(data))
+    found = {(w.shipment_id, w.row, w.field) for w in plausibility_warnings(frame)}
+    assert found == {
+        ("W", 1, "legs[1].distance_km"),      # truck leg over 5,000 km
+        ("W", 1, "legs[2].origin"),           # chain gap: leg 1 ends at CNNGB
+        ("W", 1, "legs[2].destination"),      # sea leg to an inland place (Munich)
+        ("W", 1, "legs[3].origin"),           # air from a sea port (and a gap)
+        ("W", 1, "product.net_mass_kg"),      # net mass above carried mass
+        ("T", 2, "legs[1].mass_kg"),          # 14.5 kg on a ship
+    }
+    demo = ShipmentFrame.from_shipments(read_shipments(EXAMPLES / "demo-shipments.json"))
+    assert plausibility_warnings(demo) == []
+
+
+def test_desnz_2026_freight_by_dispatch_date() -> None:
+    """DESNZ 2026 flat file v1.2 (rows read in a seed generated from it): HGV all diesel,
+    average laden 0.10356 (27_304_3140_14_1) + WTT 0.02359 (28_907_3140_14_1); freight train
+    0.02583 (27_315_3151_14_1) + WTT 0.00691 (28_911_3151_14_1) kg CO2e per tonne.km."""
+    from decimal import Decimal
+
+    from ledger.inputs.consignment import Consignment
+    from ledger.inputs.shipments import Leg
+
+    def dated(day: str, mode: str) -> Shipment:
+        from datetime import date
+
+        return Shipment(f"{mode}-{day}", (Leg(1, mode, Decimal(12000), distance_km=Decimal(250)),),
+                        consignment=Consignment(dispatch_date=date.fromisoformat(day)))
+
+    shipments = [dated("2025-12-31", "road"), dated("2026-01-01", "road"),
+                 dated("2026-06-30", "rail")]
+    road_2025, road_2026, rail_2026 = compute_by_dispatch_date(
+        shipments, load_schedule()).footprints()
+    assert (road_2025.co2e_ttw_g, road_2025.co2e_wtt_g) == (304_890, 70_770)  # DESNZ 2025
+    assert (road_2026.co2e_ttw_g, road_2026.co2e_wtt_g) == (310_680, 70_770)  # 3000 t.km
+    assert (rail_2026.co2e_ttw_g, rail_2026.co2e_wtt_g) == (77_490, 20_730)
+    assert road_2026.legs[0].factor_ttw == "desnz-2026-freighting-goods-ttw#road.hgv_all.average"
+
+
+def test_a_class_the_2026_tables_lack_is_an_error_not_a_fallback() -> None:
+    shipments = _dated_demo(["2026-03-01"] * 4)
+    with pytest.raises(InputError) as info:
+        compute_by_dispatch_date(shipments, load_schedule())
+    assert any(p.field == "vehicle_class" and "hgv_artic_over_33t" in p.message
+               for p in info.value.problems)
