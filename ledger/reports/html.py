@@ -13,6 +13,7 @@ from decimal import Decimal
 from html import escape
 from typing import Any
 
+from ledger.reports import vc
 from ledger.reports.model import ANCHOR_SCHEMA
 from ledger.reports.vc import report_hash
 
@@ -191,7 +192,7 @@ def render_html(document: Mapping[str, Any], *, report_file: str = "REPORT.json"
     production = ("<section><h2>Production emissions</h2><table><tr><th>Good</th><th>kg</th>"
                   "<th>kg CO2e per kg</th><th>Source</th></tr>" + product_rows
                   + "</table></section>") if product_rows else ""
-    proof = document.get("proof", {})
+    proof = vc.eip712_proof(document)
     return (
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>Carbon footprint report {escape(str(document.get('id')))}</title>"
