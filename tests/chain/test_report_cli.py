@@ -108,11 +108,11 @@ def test_verify_passes_without_a_key_and_names_the_failed_check_of_a_tampered_co
     tampered.write_text(json.dumps(document), encoding="utf-8")
     assert run(["verify", str(tampered), "--rpc", chain.settings.rpc_url]) == 1
     captured = capsys.readouterr()
-    assert "NOT VERIFIED: failed: signature, recompute" in captured.out
-    assert "report not verified: failed: signature, recompute" in captured.err
+    assert "NOT VERIFIED: failed: signature, data_integrity, recompute" in captured.out
+    assert "report not verified: failed: signature, data_integrity, recompute" in captured.err
     assert run(["verify", str(tampered), "--rpc", chain.settings.rpc_url, "--json"]) == 1
     verdict = json.loads(capsys.readouterr().out)
-    assert verdict["verified"] is False and verdict["failed"] == ["signature", "recompute"]
+    assert verdict["verified"] is False and verdict["failed"] == ["signature", "data_integrity", "recompute"]
     recompute = next(c for c in verdict["checks"] if c["name"] == "recompute")
     assert "totals.co2eWtwKg" in recompute["detail"]
 
