@@ -119,7 +119,8 @@ def report_command(
         help="JSON file with the importer's QReport declarant data (CBAM goods only)",
         exists=True, dir_okay=False)] = None,
 ) -> None:
-    """Issue a signed report (JSON, HTML, and QReport XML for CBAM goods) for anchored shipments.
+    """Issue a signed report (JSON, HTML, and QReport XML for CBAM goods) for anchored shipments,
+    with a UNTP Digital Product Passport per shipped good (NAME.untp.json).
 
     Signed with the exporter key of the chain settings (the key that anchored the shipments).
     """
@@ -141,8 +142,12 @@ def report_command(
                       else declarant_from_dict(read_json_inputs([declarant])[0]))
     document = issue_report(read_json_inputs(bundles), issuer_key=key, period=period,
                             issued_at=datetime.now(UTC))
-    for file_name, content in report_files(document, stem=name,
-                                           declarant=declarant_data).items():
+    from ledger.reports.untp import product_passports
+
+    files = report_files(document, stem=name, declarant=declarant_data)
+    files[f"{name}.untp.json"] = (json.dumps(product_passports(document, signing_key=key),
+                                             indent=2, ensure_ascii=False) + "\n").encode()
+    for file_name, content in files.items():
         write_output(out / file_name, content)
         typer.echo(str(out / file_name))
 

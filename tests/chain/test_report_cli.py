@@ -64,7 +64,7 @@ def issued(chain: DevChain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                 "--declarant", str(tmp_path / "declarant.json")]) == 0
     printed = capsys.readouterr().out.split()
     assert printed == [str(out / n) for n in ("q1.json", "q1.html", "q1.cbam.json",
-                                               "q1.cbam.xml")]
+                                               "q1.cbam.xml", "q1.untp.json")]
     return out
 
 
@@ -81,6 +81,10 @@ def test_report_files_from_proof_bundles(issued: Path) -> None:
     assert good["embeddedTotalT"] == "70.125"
     assert [o["itemId"] for o in summary["outOfScope"]] == []  # the appliances name no product
     assert "carbon-ledger verify q1.json" in (issued / "q1.html").read_text(encoding="utf-8")
+    passports = json.loads((issued / "q1.untp.json").read_text(encoding="utf-8"))
+    assert [p["credentialSubject"]["batchNumber"] for p in passports] == [
+        s["shipment_id"] for s in SHIPMENTS]
+    assert all(p["type"] == ["DigitalProductPassport", "VerifiableCredential"] for p in passports)
 
 
 def test_verify_passes_without_a_key_and_names_the_failed_check_of_a_tampered_copy(
@@ -112,7 +116,8 @@ def test_verify_passes_without_a_key_and_names_the_failed_check_of_a_tampered_co
     assert "report not verified: failed: signature, data_integrity, recompute" in captured.err
     assert run(["verify", str(tampered), "--rpc", chain.settings.rpc_url, "--json"]) == 1
     verdict = json.loads(capsys.readouterr().out)
-    assert verdict["verified"] is False and verdict["failed"] == ["signature", "data_integrity", "recompute"]
+    assert verdict["verified"] is False
+    assert verdict["failed"] == ["signature", "data_integrity", "recompute"]
     recompute = next(c for c in verdict["checks"] if c["name"] == "recompute")
     assert "totals.co2eWtwKg" in recompute["detail"]
 
