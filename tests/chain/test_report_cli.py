@@ -178,3 +178,29 @@ def test_verify_creates_no_store_and_no_deployment_file_where_it_runs(
         monkeypatch.delenv(f"CARBON_LEDGER_{name}")
     assert run(["verify", str(issued / "q1.json")]) == 0, capsys.readouterr()
     assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.browser
+def test_report_pdf_is_written_with_the_other_files_or_nothing_is(
+        issued: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bundles = sorted(str(p) for p in issued.parent.glob("*.proof.json"))
+    period = ["--first-day", PERIOD[0].isoformat(), "--last-day", PERIOD[1].isoformat()]
+    missing = issued.parent / "no-browser"
+    assert run(["report", *bundles, "--out", str(missing), "--name", "q1", *period, "--pdf",
+                "--chromium", str(issued.parent / "no-such-chromium")]) == 1
+    assert "Chromium not found" in capsys.readouterr().err
+    assert not missing.exists() or list(missing.iterdir()) == []  # nothing half-written
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("BROWSER TIER SKIPPED: /usr/bin/chromium is missing; run "
+                    "scripts/install-chromium.sh")
+    from pypdf import PdfReader
+
+    out = issued.parent / "with-pdf"
+    assert run(["report", *bundles, "--out", str(out), "--name", "q1", *period, "--pdf",
+                "--chromium", str(chromium)]) == 0
+    assert str(out / "q1.pdf") in capsys.readouterr().out.split()
+    pages = [p.extract_text() or "" for p in PdfReader(out / "q1.pdf").pages]
+    assert pages[0].lstrip().startswith("Carbon footprint report")
+    for number, shipment in enumerate(SHIPMENTS, start=1):
+        assert pages[number].lstrip().startswith(f"Shipment {shipment['shipment_id']}")
