@@ -179,8 +179,14 @@ def report_command(
         help="JSON file with the importer's QReport declarant data (CBAM goods only)",
         exists=True, dir_okay=False)] = None,
     rpc: RpcOption = None,
+    pdf: Annotated[bool, typer.Option(
+        "--pdf", help="Also write NAME.pdf, printed by headless Chromium")] = False,
+    chromium: Annotated[Path | None, typer.Option(
+        help="Chromium executable for --pdf (default: chromium on PATH)")] = None,
 ) -> None:
-    """Issue a signed report (JSON, HTML, and QReport XML for CBAM goods) for anchored shipments.
+    """Issue a signed report (JSON, HTML, and QReport XML for CBAM goods) for anchored shipments,
+    with a UNTP Digital Product Passport per shipped good (NAME.untp.json) and, with --pdf, the
+    printable PDF of the HTML page (NAME.pdf).
 
     Signed with the exporter key of the chain settings (the key that anchored the shipments).
     Refused before signing: an inverted period, another exporter's records, and records that
@@ -207,8 +213,17 @@ def report_command(
         _refuse_ended_records(inputs, rpc)
     document = issue_report(inputs, issuer_key=key, period=period,
                             issued_at=datetime.now(UTC))
-    for file_name, content in report_files(document, stem=name,
-                                           declarant=declarant_data).items():
+    from ledger.reports.untp import product_passports
+
+    files = report_files(document, stem=name, declarant=declarant_data)
+    files[f"{name}.untp.json"] = (json.dumps(product_passports(document, signing_key=key),
+                                             indent=2, ensure_ascii=False) + "\n").encode()
+    if pdf:
+        from ledger.reports.pdf import render_pdf
+
+        files[f"{name}.pdf"] = render_pdf(files[f"{name}.html"].decode("utf-8"),
+                                          chromium=chromium)
+    for file_name, content in files.items():
         write_output(out / file_name, content)
         typer.echo(str(out / file_name))
 

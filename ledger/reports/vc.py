@@ -1,15 +1,26 @@
-"""W3C Verifiable Credential 2.0 envelope with an EIP-712 proof.
+"""W3C Verifiable Credential 2.0 envelope with two proofs: Data Integrity and EIP-712.
 
-A report is a VC 2.0 JSON document whose ``proof`` has the shape of the W3C-CCG draft
-``EthereumEip712Signature2021``: ``type``, ``created``, ``proofPurpose``,
-``verificationMethod``, ``proofValue`` (the 65-byte secp256k1 signature, hex) and
-``eip712 = {domain, types, primaryType}``.
+A report is a VC 2.0 JSON document whose ``proof`` is a list of two proofs (a proof chain):
 
-What is signed is the EIP-712 struct ``Report(string id, address issuer, string validFrom,
+1. a W3C ``DataIntegrityProof`` with the ``ecdsa-jcs-2019`` cryptosuite
+   (:mod:`ledger.reports.integrity`) over the document without ``proof``, which any generic
+   VC verifier checks;
+2. the project's EIP-712 proof, type :data:`PROOF_TYPE` (``CarbonLedgerEip712Signature2026``),
+   with ``previousProof`` naming the first: ``type``, ``created``, ``proofPurpose``,
+   ``verificationMethod`` (the issuer's ``did:pkh`` account), ``proofValue`` (the 65-byte
+   secp256k1 signature, hex) and ``eip712 = {domain, types, primaryType}``.
+
+The EIP-712 proof signs the struct ``Report(string id, address issuer, string validFrom,
 bytes32 documentHash)`` where ``documentHash`` is the keccak-256 of the canonical JSON of the
-whole document with only ``proof.proofValue`` removed. Every other byte of the document,
-including the rest of the proof, is therefore covered by the signature. The domain binds the
-signature to one chain id and one ledger contract.
+whole document with only that proof's ``proofValue`` removed. Every other byte of the document,
+the Data Integrity proof included, is therefore covered by the exporter's Ethereum key: this is
+what binds the Data Integrity ``did:key`` to the issuer's address. The domain binds the signature
+to one chain id and one ledger contract.
+
+This proof is *not* the W3C-CCG ``EthereumEip712Signature2021`` suite, which signs the credential
+itself as typed data; it has its own type name. Reports issued before this version carry one
+proof object of type :data:`LEGACY_PROOF_TYPE` (``EthereumEip712Signature2021``) with the same
+struct, domain and ``documentHash`` rule; :func:`recover_issuer` still verifies them.
 
 Canonical JSON is the project's one definition, :func:`ledger.records.canonical.canonical_json`
 (RFC 8785 over documents without floating-point numbers, integers within ±(2**53 - 1)); emission
@@ -30,17 +41,22 @@ from eth_utils.address import to_checksum_address
 from ledger.errors import LedgerError, VerificationError
 from ledger.records.canonical import canonical_json
 from ledger.records.keccak import keccak256
+from ledger.reports import integrity
 
 __all__ = [
     "DOMAIN_NAME",
     "DOMAIN_VERSION",
+    "EIP712_PROOF_TYPES",
+    "LEGACY_PROOF_TYPE",
     "PROOF_TYPE",
     "REPORT_TYPES",
     "VC_CONTEXT",
     "address_from_did",
+    "data_integrity_proofs",
     "did_pkh",
     "document_hash",
     "eip712_domain",
+    "eip712_proof",
     "recover_issuer",
     "report_hash",
     "sign_credential",
@@ -48,7 +64,10 @@ __all__ = [
 ]
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
-PROOF_TYPE = "EthereumEip712Signature2021"
+PROOF_TYPE = "CarbonLedgerEip712Signature2026"
+#: The proof type of reports issued before the Data Integrity proof (same struct and domain).
+LEGACY_PROOF_TYPE = "EthereumEip712Signature2021"
+EIP712_PROOF_TYPES = (PROOF_TYPE, LEGACY_PROOF_TYPE)
 DOMAIN_NAME = "CarbonLedger Report"
 DOMAIN_VERSION = "1"
 
@@ -89,12 +108,35 @@ def address_from_did(did: str) -> tuple[int, str]:
     return int(match.group(1)), address
 
 
+def _proof_list(document: Mapping[str, Any]) -> list[Any]:
+    proof = document.get("proof")
+    if isinstance(proof, list):
+        return proof
+    return [] if proof is None else [proof]
+
+
+def eip712_proof(document: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The document's one EIP-712 proof (``VerificationError`` when none or several)."""
+    found = [p for p in _proof_list(document)
+             if isinstance(p, Mapping) and p.get("type") in EIP712_PROOF_TYPES]
+    if len(found) != 1:
+        raise VerificationError(f"the document needs exactly one proof of type {PROOF_TYPE} "
+                                f"(or the earlier {LEGACY_PROOF_TYPE}); found {len(found)}")
+    return found[0]
+
+
+def data_integrity_proofs(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The document's W3C Data Integrity proofs (``type: DataIntegrityProof``)."""
+    return [p for p in _proof_list(document)
+            if isinstance(p, Mapping) and p.get("type") == integrity.DI_PROOF_TYPE]
+
+
 def document_hash(document: Mapping[str, Any]) -> bytes:
-    """keccak-256 of the canonical document without ``proof.proofValue``."""
+    """keccak-256 of the canonical document without the EIP-712 proof's ``proofValue``."""
     unsigned = copy.deepcopy(dict(document))
-    proof = unsigned.get("proof")
-    if isinstance(proof, dict):
-        proof.pop("proofValue", None)
+    for proof in _proof_list(unsigned):
+        if isinstance(proof, dict) and proof.get("type") in EIP712_PROOF_TYPES:
+            proof.pop("proofValue", None)
     return keccak256(canonical_json(unsigned))
 
 
@@ -115,9 +157,9 @@ def eip712_domain(chain_id: int, verifying_contract: str) -> dict[str, Any]:
 
 def typed_data(document: Mapping[str, Any]) -> dict[str, Any]:
     """The full EIP-712 message (types, primaryType, domain, message) a document is signed as."""
-    proof = document.get("proof")
-    if not isinstance(proof, Mapping) or not isinstance(proof.get("eip712"), Mapping):
-        raise VerificationError("the document has no proof.eip712 block")
+    proof = eip712_proof(document)
+    if not isinstance(proof.get("eip712"), Mapping):
+        raise VerificationError("the EIP-712 proof has no eip712 block")
     eip712 = proof["eip712"]
     if eip712.get("types") != REPORT_TYPES or eip712.get("primaryType") != "Report":
         raise VerificationError(
@@ -158,7 +200,12 @@ def sign_credential(
     verifying_contract: str,
     created: str,
 ) -> dict[str, Any]:
-    """Adds an EIP-712 proof to an unsigned credential; the key must be the issuer's."""
+    """Adds the two proofs to an unsigned credential; the key must be the issuer's.
+
+    The Data Integrity proof is made with the P-256 key derived from ``private_key``
+    (:func:`ledger.reports.integrity.derive_signing_key`), then the EIP-712 proof over the
+    document that carries it.
+    """
     account = Account.from_key(private_key)
     issuer_chain, issuer = address_from_did(str(credential.get("issuer")))
     if issuer != account.address:
@@ -168,29 +215,35 @@ def sign_credential(
     if issuer_chain != chain_id:
         raise LedgerError(f"issuer DID names chain {issuer_chain}, the report chain is {chain_id}")
     document = copy.deepcopy(dict(credential))
-    document["proof"] = {
+    document.pop("proof", None)
+    report_id = str(document.get("id"))
+    data_integrity = integrity.create_proof(
+        document, integrity.derive_signing_key(private_key), created=created,
+        proof_id=f"{report_id}#data-integrity-proof")
+    eip712: dict[str, Any] = {
+        "id": f"{report_id}#eip712-proof",
         "type": PROOF_TYPE,
         "created": created,
         "proofPurpose": "assertionMethod",
         "verificationMethod": f"{credential['issuer']}#blockchainAccountId",
+        "previousProof": data_integrity["id"],
         "eip712": {
             "domain": eip712_domain(chain_id, verifying_contract),
             "types": copy.deepcopy(REPORT_TYPES),
             "primaryType": "Report",
         },
     }
+    document["proof"] = [data_integrity, eip712]
     signable = encode_typed_data(full_message=typed_data(document))
     signed = account.sign_message(signable)
-    document["proof"]["proofValue"] = "0x" + bytes(signed.signature).hex()
+    eip712["proofValue"] = "0x" + bytes(signed.signature).hex()
     return document
 
 
 def recover_issuer(document: Mapping[str, Any]) -> str:
     """The address whose key produced ``proof.proofValue`` over the document."""
     full = typed_data(document)
-    proof = document["proof"]
-    if proof.get("type") != PROOF_TYPE:
-        raise VerificationError(f"proof type {proof.get('type')!r} is not {PROOF_TYPE}")
+    proof = eip712_proof(document)
     value = proof.get("proofValue")
     if not isinstance(value, str) or not re.fullmatch(r"0x[0-9a-fA-F]{130}", value):
         raise VerificationError("proof.proofValue is not a 65-byte hex signature")

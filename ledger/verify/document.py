@@ -1,5 +1,6 @@
-"""The checks of a report that read only the report: its signature, its records, its Merkle
-proofs and the recomputation of every reported number (see :mod:`ledger.verify.verifier`).
+"""The checks of a report that read only the report: its two signatures (EIP-712 and W3C Data
+Integrity), its records, its Merkle proofs and the recomputation of every reported number (see
+:mod:`ledger.verify.verifier`).
 
 Each check takes the parsed report and returns ``(status, detail)`` or raises
 :class:`~ledger.verify.verdict.CheckFailed` with the detail of the failure.
@@ -13,7 +14,7 @@ from typing import Any
 from ledger.errors import FactorError, LedgerError, VerificationError
 from ledger.records import merkle
 from ledger.records import record as records
-from ledger.reports import vc
+from ledger.reports import integrity, vc
 from ledger.reports.document import credential_subject
 from ledger.reports.figures import Recompute
 from ledger.reports.model import ReportItem
@@ -21,7 +22,13 @@ from ledger.reports.parse import ParsedReport, period_from_subject
 from ledger.types import Bytes32
 from ledger.verify.verdict import NOT_APPLICABLE, PASS, CheckFailed
 
-__all__ = ["check_merkle_proofs", "check_recompute", "check_record_hash", "check_signature"]
+__all__ = [
+    "check_data_integrity",
+    "check_merkle_proofs",
+    "check_recompute",
+    "check_record_hash",
+    "check_signature",
+]
 
 
 
@@ -32,7 +39,7 @@ def check_signature(p: ParsedReport) -> tuple[str, str]:
         raise CheckFailed(str(exc)) from None
     if recovered != p.issuer:
         raise CheckFailed(f"the signature recovers {recovered}, not the issuer {p.issuer}")
-    proof = p.document["proof"]
+    proof = vc.eip712_proof(p.document)
     domain = proof["eip712"]["domain"]
     if domain != vc.eip712_domain(p.chain_id, p.contract):
         raise CheckFailed(f"the EIP-712 domain {dict(domain)} is not bound to chain {p.chain_id} "
@@ -44,7 +51,40 @@ def check_signature(p: ParsedReport) -> tuple[str, str]:
     if proof.get("proofPurpose") != "assertionMethod" or proof.get(
             "verificationMethod") != f"{p.document['issuer']}#blockchainAccountId":
         raise CheckFailed("proofPurpose/verificationMethod do not name the issuer's account")
-    return PASS, f"EIP-712 signature by {p.issuer} (chain {p.chain_id}, ledger {p.contract})"
+    legacy = " (earlier proof type " + vc.LEGACY_PROOF_TYPE + ")" if proof.get(
+        "type") == vc.LEGACY_PROOF_TYPE else ""
+    return PASS, (f"EIP-712 signature by {p.issuer} (chain {p.chain_id}, ledger {p.contract})"
+                  + legacy)
+
+
+def check_data_integrity(p: ParsedReport) -> tuple[str, str]:
+    """The W3C Data Integrity proof (ecdsa-jcs-2019) verifies, and the EIP-712 proof covers it.
+
+    Reports of the earlier proof type (EIP-712 only) have none: not applicable for them; a report
+    of the current type without one fails.
+    """
+    proofs = vc.data_integrity_proofs(p.document)
+    try:
+        eip712 = vc.eip712_proof(p.document)
+    except VerificationError as exc:
+        raise CheckFailed(str(exc)) from None
+    if not proofs:
+        if eip712.get("type") == vc.LEGACY_PROOF_TYPE:
+            return NOT_APPLICABLE, (f"issued with the earlier proof type {vc.LEGACY_PROOF_TYPE} "
+                                    "(EIP-712 only), before Data Integrity proofs")
+        raise CheckFailed(f"a {vc.PROOF_TYPE} report needs a Data Integrity proof; none found")
+    if len(proofs) != 1:
+        raise CheckFailed(f"{len(proofs)} Data Integrity proofs; a report has one")
+    proof = proofs[0]
+    try:
+        method = integrity.verify_proof(p.document, proof)
+    except VerificationError as exc:
+        raise CheckFailed(str(exc)) from None
+    if eip712.get("type") == vc.PROOF_TYPE and eip712.get("previousProof") != proof.get("id"):
+        raise CheckFailed("the EIP-712 proof does not name the Data Integrity proof as its "
+                          "previousProof")
+    return PASS, (f"{integrity.CRYPTOSUITE} signature by {method.split('#')[0]}, a key the "
+                  "EIP-712 proof binds to the issuer")
 
 
 def check_record_hash(p: ParsedReport) -> tuple[str, str]:

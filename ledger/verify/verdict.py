@@ -31,8 +31,9 @@ PASS, FAIL, NOT_APPLICABLE, SKIPPED = "pass", "fail", "not_applicable", "skipped
 
 #: The checks of a verdict, in the order they are run (see :mod:`ledger.verify.verifier`).
 CHECK_NAMES: tuple[str, ...] = (
-    "format", "signature", "chain_id", "issuer_role", "record_hash", "merkle_proof", "anchor",
-    "factor_set", "recompute", "status", "uniqueness", "confirmations", "attestations",
+    "format", "signature", "data_integrity", "chain_id", "issuer_role", "record_hash",
+    "merkle_proof", "anchor", "factor_set", "recompute", "status", "uniqueness",
+    "confirmations", "attestations",
 )
 
 
@@ -73,13 +74,13 @@ class Verdict:
         return [c.name for c in self.checks if c.status == SKIPPED]
 
     def summary(self) -> str:
-        """One line: ``VERIFIED``, or ``NOT VERIFIED: failed: format (12 checks not run)``."""
+        """One line: ``VERIFIED``, or ``NOT VERIFIED: failed: format (13 checks not run)``."""
         if self.ok:
             return "VERIFIED"
         return "NOT VERIFIED: " + self.problems()
 
     def problems(self) -> str:
-        """The failed checks and how many were not run: ``failed: format (12 checks not run)``."""
+        """The failed checks and how many were not run: ``failed: format (13 checks not run)``."""
         parts = [f"failed: {', '.join(self.failed)}" if self.failed else "no check failed"]
         if self.skipped:
             count = len(self.skipped)

@@ -10,6 +10,8 @@ those reading the ledger contract in :mod:`ledger.verify.onchain`):
 
 ``format``         the document is a report this verifier understands
 ``signature``      the EIP-712 proof recovers the issuer; its domain names the chain and ledger
+``data_integrity`` the W3C Data Integrity proof (ecdsa-jcs-2019) verifies with its did:key, which
+                   the EIP-712 proof covers (not applicable to reports of the earlier proof type)
 ``chain_id``       the RPC node serves the chain the report names
 ``issuer_role``    the issuer held the exporter role at each anchoring block
 ``record_hash``    each embedded record hashes to the anchored record hash and leaf
@@ -37,6 +39,7 @@ from ledger.reports.figures import Recompute, engine_recompute
 from ledger.reports.parse import ParsedReport, parse_report, report_chain
 from ledger.types import Bytes32
 from ledger.verify.document import (
+    check_data_integrity,
     check_merkle_proofs,
     check_recompute,
     check_record_hash,
@@ -125,6 +128,7 @@ def verify_report(
         return verdict
     p = parsed[0]
     _run(verdict, "signature", lambda: check_signature(p))
+    _run(verdict, "data_integrity", lambda: check_data_integrity(p))
 
     def chain_id() -> tuple[str, str]:
         node = reader.node_chain_id()

@@ -64,7 +64,7 @@ def issued(chain: DevChain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                 "--declarant", str(tmp_path / "declarant.json")]) == 0
     printed = capsys.readouterr().out.split()
     assert printed == [str(out / n) for n in ("q1.json", "q1.html", "q1.cbam.json",
-                                               "q1.cbam.xml")]
+                                               "q1.cbam.xml", "q1.untp.json")]
     return out
 
 
@@ -81,6 +81,10 @@ def test_report_files_from_proof_bundles(issued: Path) -> None:
     assert good["embeddedTotalT"] == "70.125"
     assert [o["itemId"] for o in summary["outOfScope"]] == []  # the appliances name no product
     assert "carbon-ledger verify q1.json" in (issued / "q1.html").read_text(encoding="utf-8")
+    passports = json.loads((issued / "q1.untp.json").read_text(encoding="utf-8"))
+    assert [p["credentialSubject"]["batchNumber"] for p in passports] == [
+        s["shipment_id"] for s in SHIPMENTS]
+    assert all(p["type"] == ["DigitalProductPassport", "VerifiableCredential"] for p in passports)
 
 
 def test_verify_passes_without_a_key_and_names_the_failed_check_of_a_tampered_copy(
@@ -108,11 +112,12 @@ def test_verify_passes_without_a_key_and_names_the_failed_check_of_a_tampered_co
     tampered.write_text(json.dumps(document), encoding="utf-8")
     assert run(["verify", str(tampered), "--rpc", chain.settings.rpc_url]) == 1
     captured = capsys.readouterr()
-    assert "NOT VERIFIED: failed: signature, recompute" in captured.out
-    assert "report not verified: failed: signature, recompute" in captured.err
+    assert "NOT VERIFIED: failed: signature, data_integrity, recompute" in captured.out
+    assert "report not verified: failed: signature, data_integrity, recompute" in captured.err
     assert run(["verify", str(tampered), "--rpc", chain.settings.rpc_url, "--json"]) == 1
     verdict = json.loads(capsys.readouterr().out)
-    assert verdict["verified"] is False and verdict["failed"] == ["signature", "recompute"]
+    assert verdict["verified"] is False
+    assert verdict["failed"] == ["signature", "data_integrity", "recompute"]
     recompute = next(c for c in verdict["checks"] if c["name"] == "recompute")
     assert "totals.co2eWtwKg" in recompute["detail"]
 
@@ -173,3 +178,29 @@ def test_verify_creates_no_store_and_no_deployment_file_where_it_runs(
         monkeypatch.delenv(f"CARBON_LEDGER_{name}")
     assert run(["verify", str(issued / "q1.json")]) == 0, capsys.readouterr()
     assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.browser
+def test_report_pdf_is_written_with_the_other_files_or_nothing_is(
+        issued: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bundles = sorted(str(p) for p in issued.parent.glob("*.proof.json"))
+    period = ["--first-day", PERIOD[0].isoformat(), "--last-day", PERIOD[1].isoformat()]
+    missing = issued.parent / "no-browser"
+    assert run(["report", *bundles, "--out", str(missing), "--name", "q1", *period, "--pdf",
+                "--chromium", str(issued.parent / "no-such-chromium")]) == 1
+    assert "Chromium not found" in capsys.readouterr().err
+    assert not missing.exists() or list(missing.iterdir()) == []  # nothing half-written
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("BROWSER TIER SKIPPED: /usr/bin/chromium is missing; run "
+                    "scripts/install-chromium.sh")
+    from pypdf import PdfReader
+
+    out = issued.parent / "with-pdf"
+    assert run(["report", *bundles, "--out", str(out), "--name", "q1", *period, "--pdf",
+                "--chromium", str(chromium)]) == 0
+    assert str(out / "q1.pdf") in capsys.readouterr().out.split()
+    pages = [p.extract_text() or "" for p in PdfReader(out / "q1.pdf").pages]
+    assert pages[0].lstrip().startswith("Carbon footprint report")
+    for number, shipment in enumerate(SHIPMENTS, start=1):
+        assert pages[number].lstrip().startswith(f"Shipment {shipment['shipment_id']}")

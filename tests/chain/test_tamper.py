@@ -87,6 +87,6 @@ def test_every_mutation_of_an_anchored_report_fails_on_chain_by_a_named_check(
           + ", ".join(f"{n} {c}" for n, c in caught_by.most_common()))
     assert tried > 300
     # the signature alone is not what catches them: the independent checks do too
-    for name in ("recompute", "record_hash", "anchor", "signature"):
+    for name in ("recompute", "record_hash", "anchor", "signature", "data_integrity"):
         assert caught_by[name] > 0, name
     assert caught_by["merkle_proof" if path == "root" else "uniqueness"] > 0

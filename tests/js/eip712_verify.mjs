@@ -22,10 +22,15 @@ function canonical(value) {
   return "{" + keys.map((k) => JSON.stringify(k) + ":" + canonical(value[k])).join(",") + "}";
 }
 
+// The EIP-712 proof: the one proof object of earlier reports, or the proof of that type in the
+// proof list (beside the Data Integrity proof, which it covers).
+const EIP712_TYPES = ["CarbonLedgerEip712Signature2026", "EthereumEip712Signature2021"];
 const doc = JSON.parse(readFileSync(process.argv[2], "utf8"));
-const proof = doc.proof;
+const pick = (proofs) => (Array.isArray(proofs) ? proofs : [proofs])
+  .find((p) => EIP712_TYPES.includes(p.type));
+const proof = pick(doc.proof);
 const unsigned = structuredClone(doc);
-delete unsigned.proof.proofValue;
+delete pick(unsigned.proof).proofValue;
 const documentHash = ethers.keccak256(ethers.toUtf8Bytes(canonical(unsigned)));
 const issuer = doc.issuer.split(":").pop();
 const types = { ...proof.eip712.types };

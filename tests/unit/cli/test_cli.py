@@ -97,5 +97,5 @@ def test_verify_of_a_malformed_report_names_format_as_the_only_failure(tmp_path:
     report.write_text('{"hello": 1}', encoding="utf-8")
     done = _run("verify", str(report), "--rpc", "http://127.0.0.1:9", cwd=tmp_path)
     assert done.returncode == 1, done.stderr
-    assert done.stdout.rstrip().endswith("NOT VERIFIED: failed: format (12 checks not run)")
-    assert "report not verified: failed: format (12 checks not run)" in done.stderr
+    assert done.stdout.rstrip().endswith("NOT VERIFIED: failed: format (13 checks not run)")
+    assert "report not verified: failed: format (13 checks not run)" in done.stderr

@@ -49,14 +49,72 @@ def test_a_report_signed_by_another_key_fails_signature_and_record_checks() -> N
     doc = signed_report()
     forged = copy.deepcopy(doc)
     forged["issuer"] = vc.did_pkh(31337, intruder.address)
-    forged["proof"]["verificationMethod"] = forged["issuer"] + "#blockchainAccountId"
     del forged["proof"]
     resigned = vc.sign_credential(forged, intruder.key, chain_id=31337,
-                                  verifying_contract=doc["proof"]["eip712"]["domain"][
+                                  verifying_contract=vc.eip712_proof(doc)["eip712"]["domain"][
                                       "verifyingContract"], created=doc["validFrom"])
     verdict = _verify(resigned)
     assert {"issuer_role", "record_hash", "anchor"} <= set(verdict.failed)
     assert "signature" not in verdict.failed  # the forger's own signature is fine
+
+
+def test_verify_says_which_proof_passed() -> None:
+    verdict = _verify(signed_report())
+    assert verdict.check("signature").status == "pass"
+    assert "EIP-712 signature by" in verdict.check("signature").detail
+    assert verdict.check("data_integrity").status == "pass"
+    assert verdict.check("data_integrity").detail.startswith(
+        "ecdsa-jcs-2019 signature by did:key:zDn")
+
+
+def test_a_broken_data_integrity_proof_fails_its_own_check() -> None:
+    doc = signed_report()
+    proof = doc["proof"][0]
+    proof["proofValue"] = proof["proofValue"][:-3] + ("222" if proof["proofValue"][-3:] != "222"
+                                                      else "333")
+    verdict = _verify(doc)
+    assert "data_integrity" in verdict.failed
+    assert "does not verify" in verdict.check("data_integrity").detail
+    assert "signature" in verdict.failed  # the EIP-712 proof covers the Data Integrity proof
+
+
+def test_a_current_report_without_its_data_integrity_proof_fails() -> None:
+    doc = signed_report()
+    doc["proof"] = [doc["proof"][1]]
+    verdict = _verify(doc)
+    assert "data_integrity" in verdict.failed
+    assert "needs a Data Integrity proof" in verdict.check("data_integrity").detail
+
+
+def _sign_as_the_earlier_release(credential, key):  # type: ignore[no-untyped-def]
+    """One proof object of type EthereumEip712Signature2021, as reports were issued before."""
+    from eth_account.messages import encode_typed_data
+
+    document = copy.deepcopy(credential)
+    document["proof"] = {
+        "type": vc.LEGACY_PROOF_TYPE, "created": document["validFrom"],
+        "proofPurpose": "assertionMethod",
+        "verificationMethod": f"{document['issuer']}#blockchainAccountId",
+        "eip712": {"domain": vc.eip712_domain(31337, anchored().items[0].anchor.contract),
+                   "types": copy.deepcopy(vc.REPORT_TYPES), "primaryType": "Report"},
+    }
+    signed = Account.from_key(key).sign_message(
+        encode_typed_data(full_message=vc.typed_data(document)))
+    document["proof"]["proofValue"] = "0x" + bytes(signed.signature).hex()
+    return document
+
+
+def test_a_report_of_the_earlier_proof_type_still_verifies() -> None:
+    from report_fixtures import EXPORTER_KEY
+
+    credential = {k: v for k, v in signed_report().items() if k != "proof"}
+    legacy = _sign_as_the_earlier_release(credential, EXPORTER_KEY)
+    verdict = _verify(legacy)
+    assert verdict.ok, verdict.to_dict()
+    assert "earlier proof type EthereumEip712Signature2021" in verdict.check("signature").detail
+    assert verdict.check("data_integrity").status == "not_applicable"
+    legacy["credentialSubject"]["totals"]["co2eWtwKg"] = "1.000"
+    assert "signature" in _verify(legacy).failed
 
 
 def test_a_revoked_record_fails_status() -> None:
