@@ -35,6 +35,7 @@ from ledger.factors.tables import (
 )
 
 __all__ = [
+    "DECLARATION_KINDS",
     "DEFAULT_MANIFEST",
     "REQUIRED_KINDS",
     "FactorSet",
@@ -56,6 +57,10 @@ REQUIRED_KINDS = (
 #: the annex's countries), or the first China-only table with published mark-up columns.
 CBAM_DEFAULT_KINDS = (("cbam_annex_i", "cbam_markups"), ("cbam_defaults",))
 CBAM_OPTIONAL_KINDS = {"cbam_annex_i": ("cbam_countries",), "cbam_defaults": ()}
+#: The tables of the importer's annual declaration (:mod:`ledger.declaration`): CBAM benchmarks,
+#: CBAM factors per year and certificate prices. A factor set may name them; its other tables
+#: are then those of the consignments it declares.
+DECLARATION_KINDS = ("cbam_benchmarks", "cbam_factors", "cbam_prices")
 
 
 def shipped_factor_dir() -> Path:
@@ -155,7 +160,8 @@ def load_factor_set(manifest_path: Path | None = None) -> FactorSet:
                           "tables of kind cbam_annex_i and cbam_markups (optionally "
                           "cbam_countries) or as one table of kind cbam_defaults")
     cbam_main = cbam_kinds[0][0]
-    allowed = set(REQUIRED_KINDS) | set(cbam_kinds[0]) | set(CBAM_OPTIONAL_KINDS[cbam_main])
+    allowed = (set(REQUIRED_KINDS) | set(cbam_kinds[0]) | set(CBAM_OPTIONAL_KINDS[cbam_main])
+               | set(DECLARATION_KINDS))
     extra = sorted(set(tables) - allowed)
     if extra:
         raise FactorError(f"{path}: table kind {', '.join(extra)} does not belong with "

@@ -131,6 +131,24 @@ SCHEMAS: Mapping[str, TableSchema] = {
         enums={"sector": ("iron_and_steel", "aluminium", "cement", "fertilisers", "hydrogen"),
                "status": ("official", "secondary")},
     ),
+    "cbam_benchmarks": TableSchema(
+        "cbam_benchmarks",
+        ("key", "sector", "cn_code", "column", "route", "benchmark_t_per_t", "act", "edition",
+         "status", "source"),
+        decimals=("benchmark_t_per_t",),
+        enums={"sector": ("iron_and_steel", "aluminium", "cement", "fertilisers", "hydrogen"),
+               "column": ("A", "B"), "status": ("official", "secondary")},
+    ),
+    "cbam_factors": TableSchema(
+        "cbam_factors", ("key", "year", "cbam_factor_percent", "act", "status", "source"),
+        decimals=("cbam_factor_percent",), enums={"status": ("official", "secondary")},
+    ),
+    "cbam_prices": TableSchema(
+        "cbam_prices",
+        ("key", "period", "first_day", "last_day", "price_eur", "published", "act", "status",
+         "source"),
+        decimals=("price_eur",), enums={"status": ("official", "secondary")},
+    ),
     "cbam_scope": TableSchema(
         "cbam_scope",
         ("key", "cn_prefix", "scope", "sector", "ghg", "annex_ii", "description"),

@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 #: ``chain`` and ``store`` share a floor but do not import each other.
 FLOORS: dict[str, int] = {
     "errors": 0, "config": 1, "types": 1, "factors": 2, "inputs": 3, "footprint": 4, "records": 5,
-    "chain": 6, "store": 6, "anchoring": 7, "reports": 8, "verify": 9, "dev": 10,
-    "api": 11, "cli": 12,
+    "chain": 6, "store": 6, "anchoring": 7, "reports": 8, "declaration": 9, "verify": 10,
+    "dev": 11, "api": 12, "cli": 13,
 }
 
 

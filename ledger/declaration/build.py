@@ -1,0 +1,201 @@
+"""A declarant's annual CBAM declaration from the ledger store, and its signed document.
+
+:func:`compute_declaration` reads the anchored consignments of one declarant (EORI) released in
+one calendar year, checks they were computed with the consignment tables of the declaration's
+factor set (a declaration never mixes factor sets), orders them by batch and place in the batch,
+builds the Merkle multiproof of each line's consignments per batch, and computes the dataset
+(:func:`ledger.declaration.document.declaration_subject`). :func:`issue_declaration` signs it in
+the report envelope (W3C VC 2.0 + EIP-712, :mod:`ledger.reports.vc`) with the declarant's key,
+on the chain and contract the consignments are anchored on; an auditor attests its hash like a
+report's. Nothing is written anywhere: bad input raises ``InputError`` before any signature.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ledger.declaration.consignments import Anchoring, StoredConsignment, read_consignments
+from ledger.declaration.document import DECLARATION_TYPE, Entry, declaration_subject
+from ledger.declaration.multiproof import multiproof
+from ledger.declaration.options import DeclarationOptions
+from ledger.errors import InputError, InputProblem
+from ledger.factors.factorset import (
+    DECLARATION_KINDS,
+    FactorSet,
+    factor_set_id,
+    load_factor_set,
+    shipped_factor_dir,
+)
+from ledger.inputs.consignment import eori_problem
+from ledger.reports import vc
+from ledger.store.store import LedgerStore
+
+__all__ = [
+    "DECLARATION_MANIFEST",
+    "Declaration",
+    "base_factor_set_id",
+    "compute_declaration",
+    "declaration_factor_set",
+    "issue_declaration",
+]
+
+#: The shipped factor set with the declaration tables.
+DECLARATION_MANIFEST = "factor-set-2026-declaration.json"
+
+
+def declaration_factor_set(path: Path | None = None) -> FactorSet:
+    """The factor set of declarations: ``path``, or the shipped declaration manifest."""
+    return load_factor_set(path or shipped_factor_dir() / DECLARATION_MANIFEST)
+
+
+def base_factor_set_id(factor_set: FactorSet) -> str:
+    """The id of the factor set without its declaration tables: the id the consignments'
+    records name when they were computed with the same tables."""
+    return factor_set_id({kind: (t.name + ".csv", t.sha256) for kind, t in
+                          factor_set.tables.items() if kind not in DECLARATION_KINDS})
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """A computed declaration: its dataset and the chain its consignments are anchored on."""
+
+    subject: dict[str, Any]
+    chain_id: int
+    contract: str
+
+    @property
+    def totals(self) -> dict[str, Any]:
+        totals: dict[str, Any] = self.subject["totals"]
+        return totals
+
+    @property
+    def threshold(self) -> dict[str, Any]:
+        threshold: dict[str, Any] = self.subject["threshold"]
+        return threshold
+
+
+def _check_factor_sets(anchors: dict[int, Anchoring], factor_set: FactorSet) -> str:
+    used = sorted({a.factor_set_id.lower() for a in anchors.values()})
+    allowed = {factor_set.id.lower(), base_factor_set_id(factor_set).lower()}
+    wrong = [u for u in used if u not in allowed]
+    if wrong or len(used) != 1:
+        raise InputError([InputProblem(
+            f"the consignments were computed with factor set(s) {', '.join(used)}; this "
+            f"declaration's factor set {factor_set.name} declares consignments of "
+            f"{' or '.join(sorted(allowed))} only: a declaration never mixes factor sets; "
+            "recompute and re-anchor the consignments, or declare with their factor set",
+            field="factor_set_id")])
+    return used[0]
+
+
+def _chain(anchors: Sequence[Anchoring]) -> tuple[int, str]:
+    chains = sorted({(a.chain_id, a.contract) for a in anchors})
+    if len(chains) != 1:
+        raise InputError([InputProblem(
+            "the consignments are anchored on several chains or contracts "
+            f"({', '.join(f'{c}:{k}' for c, k in chains)}); one declaration is signed for one",
+            field="anchor")])
+    return chains[0]
+
+
+def compute_declaration(
+    store: LedgerStore, declarant: str, year: int, *, factor_set: FactorSet | None = None,
+    options: DeclarationOptions | None = None, fast: bool = True,
+) -> Declaration:
+    """The declaration of ``declarant`` for imports released in ``year`` (module docstring);
+    ``fast`` chooses the vectorised sums, the other path being the per-consignment loop."""
+    problem = eori_problem(declarant)
+    if problem:
+        raise InputError([InputProblem(problem, field="declarant")])
+    factor_set = factor_set or declaration_factor_set()
+    options = options or DeclarationOptions()
+    found, by_batch = read_consignments(store, declarant, year)
+    consignment_set = _check_factor_sets(by_batch, factor_set)
+    ordered_batches = sorted(by_batch, key=lambda b: (by_batch[b].exporter,
+                                                      by_batch[b].batch_key))
+    anchors = [by_batch[b] for b in ordered_batches]
+    chain_id, contract = _chain(anchors)
+    index_of = {b: i for i, b in enumerate(ordered_batches)}
+    trees: dict[int, tuple[bytes, dict[bytes, int]]] = {}
+    places = [_place(store, c, by_batch[c.batch_id], trees) for c in found]
+    order = sorted(range(len(found)),
+                   key=lambda i: (index_of[found[i].batch_id], -places[i], found[i].record
+                                  .shipment_id))
+    entries = [_entry(found[i], index_of[found[i].batch_id], options.embed_records)
+               for i in order]
+    batch_of = [ordered_batches[e.anchor] for e in entries]
+    tree_index = [places[i] for i in order]
+
+    def proofs(_number: int, members: list[int]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        start = 0
+        while start < len(members):
+            batch = batch_of[members[start]]
+            end = start
+            while end < len(members) and batch_of[members[end]] == batch:
+                end += 1
+            if by_batch[batch].path == "root":
+                tree = trees[batch][0]
+                _, proof = multiproof(tree, [tree_index[m] for m in members[start:end]])
+                out.append({"anchor": index_of[batch], "first": start, "count": end - start,
+                            **proof.to_dict()})
+            start = end
+        return out
+
+    subject = declaration_subject(
+        entries, anchors, declarant=declarant, year=year, factor_set=factor_set,
+        options=options, consignment_factor_set_id=consignment_set, proofs=proofs, fast=fast)
+    return Declaration(subject, chain_id, contract)
+
+
+def _place(store: LedgerStore, consignment: StoredConsignment, anchoring: Anchoring,
+           trees: dict[int, tuple[bytes, dict[bytes, int]]]) -> int:
+    record = consignment.record
+    if anchoring.path != "root":
+        return -record.position
+    batch = consignment.batch_id
+    if batch not in trees:
+        tree = store.batch_tree(batch) or b""
+        size = len(tree) // 32
+        leaves = {tree[32 * i:32 * i + 32]: i for i in range(size // 2, size)}
+        trees[batch] = (tree, leaves)
+    if record.tree_index is not None:
+        return record.tree_index
+    leaf = bytes.fromhex((record.leaf_hash or "0x")[2:])
+    found = trees[batch][1].get(leaf)
+    if found is None:
+        raise InputError([InputProblem(
+            "the stored tree of the consignment's batch does not hold its leaf; the store is "
+            "damaged", shipment_id=record.shipment_id)])
+    return found
+
+
+def _entry(consignment: StoredConsignment, anchor: int, embed: bool) -> Entry:
+    record = consignment.record
+    return Entry(consignment.row, record.record_hash, record.co2e_wtw_g, record.co2e_ttw_g,
+                 anchor, orjson.loads(record.record_json) if embed else None)
+
+
+def issue_declaration(declaration: Declaration, *, issuer_key: bytes | str,
+                      issued_at: datetime, declaration_id: str | None = None) -> dict[str, Any]:
+    """The declaration signed by the declarant's key (the report envelope)."""
+    from eth_account import Account
+
+    stamp = issued_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    credential = {
+        "@context": [vc.VC_CONTEXT],
+        "id": declaration_id or f"urn:uuid:{uuid.uuid4()}",
+        "type": ["VerifiableCredential", DECLARATION_TYPE],
+        "issuer": vc.did_pkh(declaration.chain_id, Account.from_key(issuer_key).address),
+        "validFrom": stamp,
+        "credentialSubject": declaration.subject,
+    }
+    return vc.sign_credential(credential, issuer_key, chain_id=declaration.chain_id,
+                              verifying_contract=declaration.contract, created=stamp)

@@ -1,0 +1,229 @@
+"""The consignments of a declaration: what one anchored record says about a CBAM import.
+
+:func:`consignment_row` reads one canonical record (the one definition both paths use, and the
+verifier too): the declarant (the consignment's ``declarant`` EORI, else its ``importer``), the
+customs release date (the import date, Art. 6(2) of Regulation (EU) 2023/956), the good's CN
+code, origin, installation, data type and verifier, its net mass and embedded emissions as the
+footprint engine wrote them. A record that is not a CBAM good gives ``None``.
+
+:func:`read_consignments` reads every anchored record of the store, keeps those of one declarant
+and calendar year, and attaches where each is anchored. Bad input is refused with every problem
+named: a record addressed to the declarant with no customs release date, a CBAM record released
+in the year with no declarant or importer EORI, a record whose anchoring transaction has not
+succeeded, a declarant with no consignment in the year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import orjson
+
+from ledger.errors import InputError, InputProblem
+from ledger.store.rows import RecordRow, Scope
+from ledger.store.store import LedgerStore
+
+__all__ = [
+    "Anchoring",
+    "ConsignmentRow",
+    "consignment_row",
+    "grams_of_kg",
+    "read_consignments",
+]
+
+
+def grams_of_kg(text: str) -> int | None:
+    """Whole grams of a decimal text of kilograms, or None when it is not whole grams."""
+    try:
+        grams = Decimal(text) * 1000
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+    if grams != grams.to_integral_value() or grams < 0:
+        return None
+    return int(grams)
+
+
+@dataclass(frozen=True)
+class ConsignmentRow:
+    """What a declaration takes from one record (see the module docstring)."""
+
+    shipment_id: str
+    exporter: str
+    declarant: str | None
+    import_date: date | None
+    cn8: str
+    cn_code: str
+    sector: str
+    country: str
+    installation_id: str
+    operator: str
+    route_text: str
+    data_type: str
+    method: str
+    verifier: str
+    net_mass_g: int
+    embedded_g: int
+    default_ref: str
+    specific_direct: str
+    specific_indirect: str
+    markup_year: str
+
+    @property
+    def quarter(self) -> int:
+        assert self.import_date is not None
+        return (self.import_date.month + 2) // 3
+
+
+def consignment_row(record: Mapping[str, Any]) -> ConsignmentRow | str | None:
+    """The consignment a record describes, ``None`` for a good outside CBAM (or no good), or
+    the problem that prevents reading it."""
+    footprint = record.get("footprint") or {}
+    cbam = footprint.get("cbam") if isinstance(footprint, Mapping) else None
+    if not isinstance(cbam, Mapping) or not cbam.get("in_scope"):
+        return None
+    shipment = record.get("shipment") or {}
+    product = shipment.get("product") or {}
+    consignment = shipment.get("consignment") or {}
+    installation = product.get("installation") or {}
+    production = product.get("production") or {}
+    verification = production.get("verification") or {}
+    party = consignment.get("declarant") or consignment.get("importer") or {}
+    released = consignment.get("customs_release_date")
+    try:
+        import_date = date.fromisoformat(released) if isinstance(released, str) else None
+    except ValueError:
+        return f"customs_release_date {released!r} is not a date"
+    cn = str(cbam.get("cn_code") or "").replace(" ", "")
+    mass_g = grams_of_kg(str(cbam.get("net_mass_kg")))
+    if mass_g is None:
+        return f"net_mass_kg {cbam.get('net_mass_kg')!r} is not a mass in whole grams"
+    embedded = cbam.get("embedded_g")
+    if type(embedded) is not int or embedded < 0:
+        return f"embedded_g {embedded!r} is not a whole number of grams"
+    method = str(cbam.get("method") or "")
+    data_type = str(cbam.get("data_type") or ("default" if method == "default" else "actual"))
+    return ConsignmentRow(
+        shipment_id=str(record.get("shipment_id")),
+        exporter=str(record.get("exporter", "")).lower(),
+        declarant=party.get("eori") if isinstance(party, Mapping) else None,
+        import_date=import_date,
+        cn8=cn[:8], cn_code=cn,
+        sector=str(cbam.get("sector") or ""),
+        country=str(cbam.get("country_of_origin") or ""),
+        installation_id=str(installation.get("installation_id") or ""),
+        operator=str(installation.get("operator") or ""),
+        route_text=str(installation.get("production_route") or ""),
+        data_type=data_type, method=method,
+        verifier=str(verification.get("verifier") or ""),
+        net_mass_g=mass_g, embedded_g=embedded,
+        default_ref=str(cbam.get("factor_ref") or "") if method == "default" else "",
+        specific_direct=str(cbam.get("specific_direct_t_per_t") or "0"),
+        specific_indirect=str(cbam.get("specific_indirect_t_per_t") or "0"),
+        markup_year=str(cbam.get("markup_year") or ""),
+    )
+
+
+@dataclass(frozen=True)
+class Anchoring:
+    """Where a batch is anchored: chain, contract, exporter, path, root or batch id, the
+    factor set its records name, the transaction and block."""
+
+    chain_id: int
+    contract: str
+    exporter: str
+    path: str
+    batch_key: str
+    factor_set_id: str
+    transaction_hash: str
+    block_number: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"chainId": self.chain_id, "contract": self.contract, "exporter": self.exporter,
+                "path": self.path, ("merkleRoot" if self.path == "root" else "batchId"):
+                self.batch_key, "factorSetId": self.factor_set_id,
+                "transactionHash": self.transaction_hash, "blockNumber": self.block_number}
+
+
+@dataclass(frozen=True)
+class StoredConsignment:
+    """A consignment with its stored record and batch."""
+
+    row: ConsignmentRow
+    record: RecordRow
+    batch_id: int
+
+
+def _records(store: LedgerStore) -> Iterator[tuple[Scope, RecordRow]]:
+    for scope in store.scopes():
+        for record in store.scope_records(scope):
+            yield scope, record
+
+
+def read_consignments(store: LedgerStore, declarant: str, year: int
+                      ) -> tuple[list[StoredConsignment], dict[int, Anchoring]]:
+    """The anchored consignments of ``declarant`` released in ``year``, and their batches'
+    anchoring (by store batch id); ``InputError`` names every problem (module docstring)."""
+    wanted = f'"eori":"{declarant}"'.encode()
+    in_year = f'"customs_release_date":"{year}-'.encode()
+    problems: list[InputProblem] = []
+    found: list[StoredConsignment] = []
+    for _scope, stored in _records(store):
+        body = stored.record_json
+        mentions = wanted in body
+        if not mentions and not (in_year in body and b'"eori"' not in body):
+            continue
+        row = consignment_row(orjson.loads(body))
+        if row is None:
+            continue
+        if isinstance(row, str):
+            problems.append(InputProblem(row, shipment_id=stored.shipment_id))
+            continue
+        if row.declarant is None:
+            problems.append(InputProblem(
+                f"a CBAM consignment released in {year} names no declarant or importer EORI: "
+                "nobody's declaration can include it; add consignment.declarant or "
+                "consignment.importer and anchor a replacement record",
+                shipment_id=stored.shipment_id, field="consignment.declarant"))
+            continue
+        if row.declarant != declarant:
+            continue
+        if row.import_date is None:
+            problems.append(InputProblem(
+                f"the consignment is addressed to {declarant} but has no customs release date "
+                "(the import date that places it in a declaration year); add "
+                "consignment.customs_release_date",
+                shipment_id=stored.shipment_id, field="consignment.customs_release_date"))
+            continue
+        if row.import_date.year == year:
+            found.append(StoredConsignment(row, stored, stored.batch_id))
+    anchors = _anchors(store, {c.batch_id for c in found}, problems,
+                       {c.batch_id: c.record.shipment_id for c in found})
+    if problems:
+        raise InputError(problems)
+    if not found:
+        raise InputError([InputProblem(
+            f"declarant {declarant} has no anchored CBAM consignment released in {year} in "
+            "this store: nothing to declare", field="declarant")])
+    return found, anchors
+
+
+def _anchors(store: LedgerStore, batch_ids: set[int], problems: list[InputProblem],
+             example: Mapping[int, str]) -> dict[int, Anchoring]:
+    out: dict[int, Anchoring] = {}
+    for batch_id in sorted(batch_ids):
+        batch = store.batch(batch_id)
+        txs = store.batch_txs(batch_id, light=True)
+        receipt = txs[-1].receipt if txs else None
+        if receipt is None or receipt.status != 1:
+            problems.append(InputProblem(
+                "the consignment's batch has no successful anchoring transaction yet; run the "
+                "anchoring to completion first", shipment_id=example[batch_id]))
+            continue
+        out[batch_id] = Anchoring(batch.chain_id, batch.contract.lower(), batch.exporter.lower(),
+                                  batch.path, batch.batch_key, batch.factor_set_id,
+                                  receipt.tx_hash, receipt.block_number)
+    return out

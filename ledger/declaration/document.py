@@ -1,0 +1,297 @@
+"""The declaration dataset: lines, totals, threshold and forecast as JSON (docs/declaration.md).
+
+:func:`declaration_subject` is a pure function of the consignments (in the order given), where
+they are anchored, the pinned tables and the options: the issuer builds it from the store and
+the verifier rebuilds it from the signed file, then compares the two whole. Amounts are integers
+of grams and cents with decimal-string renderings in tonnes and euros; nothing is a float.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from ledger.declaration.compute import (
+    LineFigures,
+    aggregate_fast,
+    aggregate_simple,
+    certificates,
+)
+from ledger.declaration.consignments import Anchoring, ConsignmentRow
+from ledger.declaration.options import THRESHOLD_T, DeclarationOptions
+from ledger.declaration.resolve import Resolved, Resolver
+from ledger.declaration.tables import DeclarationTables, Price
+from ledger.errors import InputError, InputProblem
+from ledger.factors.cbam_defaults import spaced
+from ledger.factors.factorset import FactorSet
+
+__all__ = [
+    "DECLARATION_TYPE",
+    "EXCLUDED_FROM_THRESHOLD",
+    "Entry",
+    "declaration_subject",
+    "tonnes",
+]
+
+DECLARATION_TYPE = "CbamAnnualDeclaration"
+#: Sectors whose net mass the 50 t threshold leaves out (Reg. (EU) 2025/2083, Art. 2a).
+EXCLUDED_FROM_THRESHOLD = frozenset({"electricity", "hydrogen"})
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A consignment of a declaration: what its record says, its leaf and its batch."""
+
+    row: ConsignmentRow
+    record_hash: str
+    co2e_wtw_g: int
+    co2e_ttw_g: int
+    anchor: int
+    record: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        row = self.row
+        assert row.import_date is not None
+        out: dict[str, Any] = {
+            "shipmentId": row.shipment_id, "exporter": row.exporter,
+            "recordHash": self.record_hash, "co2eWtwG": self.co2e_wtw_g,
+            "co2eTtwG": self.co2e_ttw_g, "anchor": self.anchor,
+            "importDate": row.import_date.isoformat(), "netMassG": row.net_mass_g,
+            "embeddedEmissionsG": row.embedded_g,
+        }
+        if self.record is not None:
+            out["record"] = self.record
+        return out
+
+
+def tonnes(grams: int) -> str:
+    """Grams as a decimal string of tonnes (6 places, trailing zeros kept)."""
+    sign = "-" if grams < 0 else ""
+    whole, frac = divmod(abs(grams), 1_000_000)
+    return f"{sign}{whole}.{frac:06d}"
+
+
+def euros(cents: int) -> str:
+    whole, frac = divmod(cents, 100)
+    return f"{whole}.{frac:02d}"
+
+
+def _percent(pct_u: int) -> str:
+    whole, frac = divmod(pct_u, 1_000_000)
+    return f"{whole}.{frac:06d}".rstrip("0").rstrip(".")
+
+
+def _problems(entries: Sequence[Entry], resolver: Resolver, year: int
+              ) -> tuple[list[Resolved], list[InputProblem]]:
+    resolved: list[Resolved] = []
+    problems: list[InputProblem] = []
+    for entry in entries:
+        found = resolver.resolve(entry.row, year)
+        if isinstance(found, tuple):
+            problems.append(InputProblem(found[1], shipment_id=entry.row.shipment_id,
+                                         field=found[0]))
+        else:
+            resolved.append(found)
+    return resolved, problems
+
+
+def _claims(options: DeclarationOptions, lines: Sequence[LineFigures],
+            rows: Sequence[ConsignmentRow]) -> tuple[dict[str, Decimal], list[InputProblem]]:
+    problems: list[InputProblem] = []
+    by_installation = {c.installation_id: c for c in options.carbon_price_claims}
+    for number, claim in enumerate(options.carbon_price_claims, start=1):
+        mine = [ln for ln in lines if ln.key.installation_id == claim.installation_id]
+        if not mine:
+            problems.append(InputProblem(
+                f"carbon price claim {number} names installation {claim.installation_id!r}, "
+                "which no line of this declaration has", field="carbon_price_claims"))
+        elif any(rows[ln.members[0]].method == "default" for ln in mine):
+            problems.append(InputProblem(
+                f"carbon price claim {number} ({claim.installation_id}) is for goods declared on "
+                "default values: a carbon price paid is deducted only from actual embedded "
+                "emissions", field="carbon_price_claims"))
+    applied = {k: c.effective_eur_per_t for k, c in by_installation.items()} \
+        if options.deduction_act is not None else {}
+    return applied, problems
+
+
+def declaration_subject(
+    entries: Sequence[Entry], anchors: Sequence[Anchoring], *, declarant: str, year: int,
+    factor_set: FactorSet, options: DeclarationOptions, consignment_factor_set_id: str,
+    proofs: Callable[[int, list[int]], list[dict[str, Any]]], fast: bool = True,
+) -> dict[str, Any]:
+    """The declaration's ``credentialSubject`` (see the module docstring); ``proofs(number,
+    members)`` gives the multiproofs of a line (its index and its entries' indices).
+    ``InputError`` names every consignment or claim that cannot be declared, before anything
+    is signed."""
+    tables = DeclarationTables(factor_set)
+    resolver = Resolver(factor_set, tables)
+    resolved, problems = _problems(entries, resolver, year)
+    factor = tables.cbam_factor(year)
+    if isinstance(factor, str):
+        problems.append(InputProblem(factor, field="year"))
+    rows = [e.row for e in entries]
+    if problems:
+        raise InputError(problems)
+    assert not isinstance(factor, str)
+    lines = (aggregate_fast if fast else aggregate_simple)(rows, resolved)
+    quarters = sorted({q for line in lines for q in line.quarters})
+    prices: dict[int, Price] = {}
+    for q in quarters:
+        price = tables.price(f"{year}-Q{q}", options.price_estimates)
+        if isinstance(price, str):
+            problems.append(InputProblem(price, field="price"))
+        else:
+            prices[q] = price
+    applied, claim_problems = _claims(options, lines, rows)
+    problems += claim_problems
+    if problems:
+        raise InputError(problems)
+    out_lines = [_line(n, line, rows=rows, entries=entries, factor_pct_u=factor[0],
+                       prices=prices, applied=applied, options=options,
+                       proofs=proofs(n, line.members)) for n, line in enumerate(lines)]
+    return _subject(out_lines, lines, rows, anchors, declarant=declarant, year=year,
+                    factor_set=factor_set, tables=tables, factor=factor, prices=prices,
+                    options=options, consignment_factor_set_id=consignment_factor_set_id)
+
+
+def _line(number: int, line: LineFigures, *, rows: Sequence[ConsignmentRow],
+          entries: Sequence[Entry], factor_pct_u: int, prices: Mapping[int, Price],
+          applied: Mapping[str, Decimal], options: DeclarationOptions,
+          proofs: list[dict[str, Any]]) -> dict[str, Any]:
+    first = rows[line.members[0]]
+    res = line.resolved
+    deduction = applied.get(line.key.installation_id)
+    per_quarter = []
+    totals = {"mass": 0, "emb": 0, "faa": 0, "ded": 0, "cert": 0, "cost": 0, "dcost": 0}
+    default_known = res.default_benchmark is not None and (
+        first.method == "default" or res.default_marked_e8 is not None)
+    for q in sorted(line.quarters):
+        f = line.quarters[q]
+        price = prices[q]
+        c = certificates(f.mass_g, f.embedded_g, bench_u=res.benchmark.value_u,
+                         factor_pct_u=factor_pct_u, price_cents=price.cents,
+                         deduction_eur_per_t=deduction)
+        d = certificates(f.mass_g, f.default_embedded_g,
+                         bench_u=res.default_benchmark.value_u if res.default_benchmark else 0,
+                         factor_pct_u=factor_pct_u, price_cents=price.cents) \
+            if default_known else None
+        per_quarter.append({
+            "period": price.period, "consignments": f.consignments, "netMassG": f.mass_g,
+            "embeddedEmissionsG": f.embedded_g, "freeAllocationAdjustmentG": c.faa_g,
+            "carbonPriceDeductionG": c.deduction_g, "certificatesG": c.certificates_g,
+            "priceEur": price.to_dict()["priceEur"], "costCents": c.cost_cents,
+            "onDefaultValues": None if d is None else {
+                "embeddedEmissionsG": f.default_embedded_g, "certificatesG": d.certificates_g,
+                "costCents": d.cost_cents},
+        })
+        for name, value in (("mass", f.mass_g), ("emb", f.embedded_g), ("faa", c.faa_g),
+                            ("ded", c.deduction_g), ("cert", c.certificates_g),
+                            ("cost", c.cost_cents), ("dcost", d.cost_cents if d else 0)):
+            totals[name] += value
+    claim = next((c for c in options.carbon_price_claims
+                  if c.installation_id == line.key.installation_id), None)
+    return {
+        "lineId": number + 1,
+        "cnCode": spaced(line.key.cn_code), "originCountry": line.key.country,
+        "sector": first.sector,
+        "installation": {"installationId": line.key.installation_id or None,
+                         "operator": first.operator or None,
+                         "productionRoute": first.route_text or None},
+        "dataType": line.key.data_type, "method": first.method,
+        "verifier": line.key.verifier or None,
+        "defaultValue": None if first.method != "default" else {
+            "source": res.default_ref, "specificEmbeddedTPerT": first.specific_direct,
+            "markupYear": first.markup_year},
+        "benchmark": {"column": res.benchmark.column, "route": res.benchmark.route or None,
+                      "valueTPerT": _plain_u(res.benchmark.value_u),
+                      "source": res.benchmark.ref},
+        "netMassG": totals["mass"], "netMassT": tonnes(totals["mass"]),
+        "embeddedEmissionsG": totals["emb"], "embeddedEmissionsT": tonnes(totals["emb"]),
+        "freeAllocationAdjustmentG": totals["faa"],
+        "carbonPriceDeductionG": totals["ded"],
+        "certificatesG": totals["cert"], "certificatesT": tonnes(totals["cert"]),
+        "costCents": totals["cost"], "costEur": euros(totals["cost"]),
+        "costOnDefaultValuesCents": totals["dcost"] if default_known else None,
+        "quarters": per_quarter,
+        "carbonPricePaid": None if claim is None else {
+            "evidence": claim.to_dict(), "applied": deduction is not None},
+        "consignments": [entries[i].to_dict() for i in line.members],
+        "proofs": proofs,
+    }
+
+
+def _plain_u(value_u: int) -> str:
+    whole, frac = divmod(value_u, 1_000_000)
+    return f"{whole}.{frac:06d}".rstrip("0").rstrip(".")
+
+
+def _subject(out_lines: list[dict[str, Any]], lines: Sequence[LineFigures],
+             rows: Sequence[ConsignmentRow], anchors: Sequence[Anchoring], *, declarant: str,
+             year: int, factor_set: FactorSet, tables: DeclarationTables,
+             factor: tuple[int, str], prices: Mapping[int, Price],
+             options: DeclarationOptions, consignment_factor_set_id: str) -> dict[str, Any]:
+    counted = sum(r.net_mass_g for r in rows if r.sector not in EXCLUDED_FROM_THRESHOLD)
+    threshold_g = int(THRESHOLD_T * 1_000_000)
+    warning_g = int(options.warning_level_t * 1_000_000)
+    liable = counted > threshold_g
+    cert = sum(int(ln["certificatesG"]) for ln in out_lines)
+    cost = sum(int(ln["costCents"]) for ln in out_lines)
+    default_known = all(ln["costOnDefaultValuesCents"] is not None for ln in out_lines)
+    default_cost = sum(int(ln["costOnDefaultValuesCents"] or 0) for ln in out_lines)
+    by_cn: dict[tuple[str, str], list[int]] = {}
+    for ln in out_lines:
+        slot = by_cn.setdefault((ln["cnCode"], ln["originCountry"]), [0, 0, 0, 0])
+        for i, name in enumerate(("netMassG", "embeddedEmissionsG", "certificatesG",
+                                  "costCents")):
+            slot[i] += int(ln[name])
+    return {
+        "type": DECLARATION_TYPE,
+        "regulation": ("Regulation (EU) 2023/956 as amended by Regulation (EU) 2025/2083, "
+                       "Art. 6; Implementing Regulations (EU) 2025/2547, 2025/2548, 2025/2620, "
+                       "2025/2621 (as corrected by 2026/1740)"),
+        "declarant": {"eori": declarant},
+        "reportingPeriod": {"year": year, "firstDay": f"{year}-01-01",
+                            "lastDay": f"{year}-12-31"},
+        "factorSet": {"id": factor_set.id, "uri": factor_set.uri, "name": factor_set.name,
+                      "consignmentFactorSetId": consignment_factor_set_id,
+                      "declarationTables": tables.describe()},
+        "options": options.to_dict(),
+        "cbamFactor": {"year": year, "percent": _percent(factor[0]), "source": factor[1]},
+        "prices": [prices[q].to_dict() for q in sorted(prices)],
+        "containsEstimates": any(p.estimate for p in prices.values()),
+        "anchors": [a.to_dict() for a in anchors],
+        "lines": out_lines,
+        "byCnCode": [{"cnCode": cn, "originCountry": c, "netMassT": tonnes(v[0]),
+                      "embeddedEmissionsT": tonnes(v[1]), "certificatesT": tonnes(v[2]),
+                      "costEur": euros(v[3])} for (cn, c), v in sorted(by_cn.items())],
+        "threshold": {
+            "netMassG": counted, "netMassT": tonnes(counted),
+            "thresholdT": str(THRESHOLD_T), "warningLevelT": str(options.warning_level_t),
+            "warning": counted >= warning_g, "liable": liable,
+            "excludedSectors": sorted(EXCLUDED_FROM_THRESHOLD),
+        },
+        "totals": {
+            "lines": len(out_lines), "consignments": len(rows),
+            "netMassT": tonnes(sum(r.net_mass_g for r in rows)),
+            "embeddedEmissionsG": sum(int(ln["embeddedEmissionsG"]) for ln in out_lines),
+            "freeAllocationAdjustmentG": sum(int(ln["freeAllocationAdjustmentG"])
+                                             for ln in out_lines),
+            "carbonPriceDeductionG": sum(int(ln["carbonPriceDeductionG"]) for ln in out_lines),
+            "certificatesG": cert, "certificatesT": tonnes(cert),
+            "certificatesToSurrender": -(-cert // 1_000_000) if liable else 0,
+            "costCents": cost if liable else 0, "costEur": euros(cost if liable else 0),
+            "costIfLiableEur": euros(cost),
+        },
+        "forecast": {
+            "costOnDeclaredValuesEur": euros(cost),
+            "costOnDefaultValuesEur": euros(default_cost) if default_known else None,
+            "savingFromActualValuesEur": (euros(default_cost - cost)
+                                          if default_known and default_cost >= cost else
+                                          None if not default_known else
+                                          "-" + euros(cost - default_cost)),
+        },
+        "transportEmissionsIncluded": False,
+    }

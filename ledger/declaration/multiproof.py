@@ -1,0 +1,101 @@
+"""Merkle multiproofs: many leaves of one anchored batch proven together.
+
+The format and algorithm are OpenZeppelin's (``StandardMerkleTree.getMultiProof`` and
+``MerkleProof.multiProofVerify``): the leaves in descending order of their place in the tree,
+the sibling hashes the leaves cannot give (``proof``) and one flag per hash computed (``true``:
+the second operand comes from the leaves and hashes already computed; ``false``: from ``proof``).
+``leaves + proof - 1 == flags``. A declaration carries one multiproof per line and batch instead
+of one path per consignment: proving every leaf of a batch takes no sibling hash at all, and
+checking it takes one hash per node instead of one per level and leaf.
+
+Trees are the stored form of :func:`ledger.records.merkle.tree_nodes`: 32-byte nodes, root first,
+children of node ``i`` at ``2i + 1`` and ``2i + 2``, sorted pairs hashed with keccak-256.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ledger.records.keccak import keccak256
+
+__all__ = ["MultiProof", "multiproof", "process_multiproof"]
+
+
+class MultiProof:
+    """Sibling hashes and flags of a multiproof (its leaves are given beside it)."""
+
+    __slots__ = ("flags", "proof")
+
+    def __init__(self, proof: list[bytes], flags: list[bool]) -> None:
+        self.proof = proof
+        self.flags = flags
+
+    def to_dict(self) -> dict[str, object]:
+        return {"proof": ["0x" + p.hex() for p in self.proof],
+                "flags": "".join("1" if f else "0" for f in self.flags)}
+
+
+def multiproof(tree: bytes, tree_indices: Sequence[int]) -> tuple[list[int], MultiProof]:
+    """The multiproof of the leaves at ``tree_indices`` of a stored tree: the indices in the
+    order the proof takes their leaves (descending), and the proof."""
+    size = len(tree) // 32
+    order = sorted(set(tree_indices), reverse=True)
+    if len(order) != len(tree_indices):
+        raise ValueError("a leaf is named twice in one multiproof")
+    if any(i < size // 2 or i >= size for i in order):
+        raise ValueError("a multiproof index is not a leaf of the tree")
+    stack = list(order)
+    head = 0
+    proof: list[bytes] = []
+    flags: list[bool] = []
+    while head < len(stack) and stack[head] > 0:
+        j = stack[head]
+        head += 1
+        sibling = j - 1 if j % 2 == 0 else j + 1
+        parent = (j - 1) // 2
+        if head < len(stack) and stack[head] == sibling:
+            flags.append(True)
+            head += 1
+        else:
+            flags.append(False)
+            proof.append(tree[32 * sibling:32 * sibling + 32])
+        stack.append(parent)
+    return order, MultiProof(proof, flags)
+
+
+def process_multiproof(leaves: Sequence[bytes], proof: Sequence[bytes],
+                       flags: Sequence[bool]) -> bytes | None:
+    """The root a multiproof leads to from its leaf hashes, or None when it is malformed."""
+    total = len(flags)
+    if len(leaves) + len(proof) != total + 1:
+        return None
+    hashes: list[bytes] = []
+    leaf_pos = hash_pos = proof_pos = 0
+    count = len(leaves)
+    for flag in flags:
+        if leaf_pos < count:
+            a = leaves[leaf_pos]
+            leaf_pos += 1
+        elif hash_pos < len(hashes):
+            a = hashes[hash_pos]
+            hash_pos += 1
+        else:
+            return None
+        if flag:
+            if leaf_pos < count:
+                b = leaves[leaf_pos]
+                leaf_pos += 1
+            elif hash_pos < len(hashes):
+                b = hashes[hash_pos]
+                hash_pos += 1
+            else:
+                return None
+        else:
+            if proof_pos >= len(proof):
+                return None
+            b = proof[proof_pos]
+            proof_pos += 1
+        hashes.append(keccak256(a + b if a <= b else b + a))
+    if total:
+        return hashes[-1] if proof_pos == len(proof) else None
+    return leaves[0] if leaves else (proof[0] if proof else None)

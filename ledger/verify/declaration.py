@@ -1,0 +1,428 @@
+"""Verifying a CBAM declaration with the file, the chain, and (for large ones) the store.
+
+Checks, in order (a :class:`~ledger.verify.verdict.Verdict` like a report's):
+
+- ``format``: a signed VC whose subject is a ``CbamAnnualDeclaration`` with lines and anchors;
+- ``signature``: the EIP-712 signature recovers the issuer's address;
+- ``chain_id``: the node serves the chain the declaration is signed for;
+- ``factor_set``: the pinned factor set is the shipped declaration factor set, its tables have
+  the digests the file names, and the consignments' factor set is its consignment part;
+- ``record_hash``: each consignment's canonical record (embedded, or read from ``records``) hashes
+  to its record hash, and says what the consignment states (declarant, year, figures);
+- ``recompute``: each record's CBAM embedded emissions follow from its inputs and the factor set,
+  and the whole dataset rebuilt from the consignments (lines, quarters, benchmarks, CBAM factor,
+  prices, free-allocation adjustment, deductions, certificates, cost, threshold, forecast,
+  totals) equals the signed one, leaf for leaf;
+- ``merkle_proof``: every consignment of a root-anchored batch is covered once by a multiproof
+  of its line that leads to the batch's root;
+- ``anchor``: each root was anchored by its exporter (events path: the transaction's events
+  carry the record hashes); ``status``: no record was revoked or superseded;
+- ``confirmations``: each anchoring block is deep enough.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from ledger.declaration.build import base_factor_set_id, declaration_factor_set
+from ledger.declaration.consignments import Anchoring, ConsignmentRow, consignment_row
+from ledger.declaration.document import DECLARATION_TYPE, Entry, declaration_subject
+from ledger.declaration.multiproof import process_multiproof
+from ledger.declaration.options import DeclarationOptions, claim_from_dict
+from ledger.errors import LedgerError, VerificationError
+from ledger.factors.cbam import embedded_emissions, normalise_cn
+from ledger.factors.factorset import FactorSet
+from ledger.factors.tables import scaled_int
+from ledger.records.canonical import canonical_json, chain_shipment_id_bytes
+from ledger.records.keccak import keccak256
+from ledger.records.merkle import Leaf
+from ledger.reports import vc
+from ledger.types import Bytes32
+from ledger.verify.reader import Reader
+from ledger.verify.verdict import FAIL, NOT_APPLICABLE, PASS, SKIPPED, Check, CheckFailed, Verdict
+
+if TYPE_CHECKING:
+    from ledger.config import ChainSettings
+    from ledger.store.store import LedgerStore
+
+__all__ = [
+    "DECLARATION_CHECKS",
+    "is_declaration",
+    "verify_declaration",
+    "verify_declaration_on_chain",
+]
+
+DECLARATION_CHECKS = ("format", "signature", "chain_id", "factor_set", "record_hash",
+                      "recompute", "merkle_proof", "anchor", "status", "confirmations")
+
+
+def is_declaration(document: Any) -> bool:
+    types = document.get("type") if isinstance(document, Mapping) else None
+    return isinstance(types, list) and DECLARATION_TYPE in types
+
+
+def _run(verdict: Verdict, name: str, fn: Callable[[], tuple[str, str]]) -> bool:
+    try:
+        status, detail = fn()
+    except CheckFailed as exc:
+        status, detail = FAIL, str(exc)
+    except (LedgerError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        status, detail = FAIL, f"{type(exc).__name__}: {exc}"
+    verdict.checks.append(Check(name, status, detail))
+    return status in (PASS, NOT_APPLICABLE)
+
+
+def _skip(verdict: Verdict, names: tuple[str, ...], why: str) -> None:
+    done = {c.name for c in verdict.checks}
+    for name in names:
+        if name not in done:
+            verdict.checks.append(Check(name, SKIPPED, f"not checked: {why}"))
+
+
+class _Parsed:
+    """What the checks share: the subject, anchors, consignments in file order."""
+
+    def __init__(self, document: Mapping[str, Any]) -> None:
+        if not is_declaration(document):
+            raise CheckFailed("not a CBAM declaration (type CbamAnnualDeclaration)")
+        self.document = document
+        self.subject: Mapping[str, Any] = document["credentialSubject"]
+        if self.subject.get("type") != DECLARATION_TYPE:
+            raise CheckFailed("credentialSubject.type is not CbamAnnualDeclaration")
+        self.anchors = [_anchoring(a) for a in self.subject["anchors"]]
+        self.lines: list[Mapping[str, Any]] = list(self.subject["lines"])
+        self.consignments = [c for line in self.lines for c in line["consignments"]]
+        domain = document["proof"]["eip712"]["domain"]
+        self.chain_id = int(domain["chainId"])
+        self.contract = str(domain["verifyingContract"]).lower()
+        self.year = int(self.subject["reportingPeriod"]["year"])
+        self.declarant = str(self.subject["declarant"]["eori"])
+        self.rows: list[ConsignmentRow] = []
+        self.records: list[Mapping[str, Any]] = []
+
+
+def _anchoring(a: Mapping[str, Any]) -> Anchoring:
+    path = str(a["path"])
+    return Anchoring(int(a["chainId"]), str(a["contract"]), str(a["exporter"]), path,
+                     str(a["merkleRoot"] if path == "root" else a["batchId"]),
+                     str(a["factorSetId"]), str(a["transactionHash"]), int(a["blockNumber"]))
+
+
+def _check_signature(p: _Parsed) -> tuple[str, str]:
+    recovered = vc.recover_issuer(p.document)
+    chain, issuer = vc.address_from_did(str(p.document["issuer"]))
+    if recovered != issuer:
+        raise CheckFailed(f"signed by {recovered}, not by the issuer {issuer}")
+    if chain != p.chain_id:
+        raise CheckFailed(f"the issuer DID names chain {chain}, the signature chain {p.chain_id}")
+    return PASS, f"signed by the declarant's key {issuer}"
+
+
+def _check_factor_set(p: _Parsed, factor_set: FactorSet) -> tuple[str, str]:
+    named = p.subject["factorSet"]
+    if named["id"] != factor_set.id:
+        raise CheckFailed(f"the declaration pins factor set {named['id']}, the shipped "
+                          f"declaration factor set is {factor_set.id}")
+    base = base_factor_set_id(factor_set)
+    if named["consignmentFactorSetId"] not in (base, factor_set.id):
+        raise CheckFailed("the consignments' factor set is not the consignment part of the "
+                          "declaration's factor set")
+    wrong = [a.batch_key for a in p.anchors if a.factor_set_id != named["consignmentFactorSetId"]]
+    if wrong:
+        raise CheckFailed(f"batch {wrong[0]} names another factor set than the declaration")
+    return PASS, f"{factor_set.name} ({factor_set.id})"
+
+
+def _check_records(p: _Parsed, records: Callable[[str, str], Any] | None) -> tuple[str, str]:
+    for number, c in enumerate(p.consignments, start=1):
+        record = c.get("record")
+        if record is None and records is not None:
+            record = records(str(c["exporter"]), str(c["shipmentId"]))
+        if record is None:
+            raise CheckFailed(f"consignment {number} ({c['shipmentId']}): its record is neither "
+                              "embedded nor in the given store")
+        if "0x" + keccak256(canonical_json(record)).hex() != c["recordHash"]:
+            raise CheckFailed(f"consignment {c['shipmentId']}: the record does not hash to its "
+                              "record hash")
+        row = consignment_row(record)
+        if not isinstance(row, ConsignmentRow):
+            raise CheckFailed(f"consignment {c['shipmentId']}: the record is not a CBAM "
+                              f"consignment ({row})")
+        if row.declarant != p.declarant or row.import_date is None \
+                or row.import_date.year != p.year:
+            raise CheckFailed(f"consignment {c['shipmentId']}: the record is not addressed to "
+                              f"{p.declarant} with a customs release date in {p.year}")
+        if row.exporter != str(record.get("exporter", "")).lower() or \
+                row.shipment_id != c["shipmentId"]:
+            raise CheckFailed(f"consignment {c['shipmentId']}: shipment or exporter differs")
+        p.rows.append(row)
+        p.records.append(record)
+    return PASS, f"{len(p.rows)} record(s) match their hashes"
+
+
+def _check_cbam(p: _Parsed, factor_set: FactorSet) -> int:
+    """Recomputes each record's embedded emissions with the footprint engine's CBAM rule and
+    the pinned factor set (resolved once per code, origin, date and values); returns the count.
+    """
+    cache: dict[tuple[Any, ...], tuple[int, int, int, bool] | str] = {}
+    for row, record in zip(p.rows, p.records, strict=True):
+        product = record["shipment"]["product"]
+        production = product.get("production") or {}
+        actual = None
+        if row.method != "default":
+            actual = (scaled_int(str(production.get("direct_t_per_t", "0"))),
+                      scaled_int(str(production.get("indirect_t_per_t", "0"))))
+        cn = normalise_cn(str(product.get("cn_code", ""))) or ""
+        key = (cn, row.country, row.import_date, actual)
+        rule = cache.get(key)
+        if rule is None:
+            found = embedded_emissions(
+                factor_set.cbam_scope, factor_set.cbam_defaults, cn=cn, country=row.country,
+                year=None, mass_g=0, net_mass_kg="0", actual_u=actual,
+                import_date=row.import_date, data_type=row.data_type)
+            if isinstance(found, tuple):
+                rule = f"{found[0]}: {found[1]}"
+            elif found.method == "default":
+                rule = (0, scaled_int(str(found.specific_direct_t_per_t), 8), 0, False)
+            else:
+                assert actual is not None
+                rule = (1, actual[0], actual[1], bool(found.indirect_counted))
+            cache[key] = rule
+        if isinstance(rule, str):
+            raise CheckFailed(f"consignment {row.shipment_id}: {rule}")
+        kind, first, second, counted = rule
+        mass = row.net_mass_g
+        if kind == 0:
+            grams = (mass * first + 50_000_000) // 100_000_000
+        else:
+            grams = (mass * first + 500_000) // 1_000_000
+            grams += (mass * second + 500_000) // 1_000_000 if counted else 0
+        if grams != row.embedded_g:
+            raise CheckFailed(f"consignment {row.shipment_id}: embedded emissions "
+                              f"{row.embedded_g} g do not follow from its inputs with the pinned "
+                              f"factor set ({grams} g)")
+    return len(p.rows)
+
+
+def _options(p: _Parsed) -> DeclarationOptions:
+    opts = p.subject["options"]
+    estimates = {x["period"]: Decimal(x["priceEur"]) for x in p.subject["prices"]
+                 if x["estimate"]}
+    claims = []
+    for line in p.lines:
+        paid = line.get("carbonPricePaid")
+        if paid is not None:
+            e = paid["evidence"]
+            claims.append(claim_from_dict({
+                "installation_id": e["installationId"], "price_paid_per_t": e["pricePaidPerT"],
+                "currency": e["currency"], "exchange_rate_eur": e["annualAverageExchangeRateEur"],
+                "rebates_per_t": e["rebatesPerT"], "free_allocation_per_t": e["freeAllocationPerT"],
+                "certified_by": e["certifiedBy"], "certification_date": e["certificationDate"],
+                "evidence_reference": e["evidenceReference"]}))
+    unique = list({c.installation_id: c for c in claims}.values())
+    deduction = opts["carbonPriceDeduction"]
+    return DeclarationOptions(
+        warning_level_t=Decimal(opts["warningLevelT"]), price_estimates=estimates,
+        carbon_price_claims=unique,
+        deduction_act=deduction["act"] if deduction["enabled"] else None,
+        embed_records=any("record" in c for c in p.consignments))
+
+
+def _check_recompute(p: _Parsed, factor_set: FactorSet) -> tuple[str, str]:
+    count = _check_cbam(p, factor_set)
+    entries = []
+    for row, c in zip(p.rows, p.consignments, strict=True):
+        entries.append(Entry(row, str(c["recordHash"]), int(c["co2eWtwG"]), int(c["co2eTtwG"]),
+                             int(c["anchor"]), c.get("record")))
+    proofs = {n: list(line["proofs"]) for n, line in enumerate(p.lines)}
+    options = _options(p)
+    rebuilt = declaration_subject(
+        entries, p.anchors, declarant=p.declarant, year=p.year, factor_set=factor_set,
+        options=options, consignment_factor_set_id=str(
+            p.subject["factorSet"]["consignmentFactorSetId"]),
+        proofs=lambda n, _members: proofs.get(n, []))
+    if canonical_json(rebuilt) != canonical_json(dict(p.subject)):
+        where = _first_difference(rebuilt, p.subject)
+        raise CheckFailed(f"the declaration does not follow from its consignments and the "
+                          f"pinned tables (first difference at {where})")
+    return PASS, (f"{count} consignment(s) recomputed; {len(p.lines)} line(s), certificates "
+                  "and cost follow from the pinned tables")
+
+
+def _first_difference(a: Any, b: Any, path: str = "credentialSubject") -> str:
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        for key in sorted(set(a) | set(b)):
+            if a.get(key) != b.get(key):
+                return _first_difference(a.get(key), b.get(key), f"{path}.{key}")
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            if x != y:
+                return _first_difference(x, y, f"{path}[{i}]")
+    return path
+
+
+def _leaf_hash(c: Mapping[str, Any]) -> bytes:
+    leaf = Leaf(chain_shipment_id_bytes(str(c["exporter"]), str(c["shipmentId"])),
+                Bytes32.parse(str(c["recordHash"])), int(c["co2eWtwG"]), int(c["co2eTtwG"]))
+    return leaf.hash()
+
+
+def _check_proofs(p: _Parsed) -> tuple[str, str]:
+    proven = 0
+    for line in p.lines:
+        cons = line["consignments"]
+        covered = [False] * len(cons)
+        for proof in line["proofs"]:
+            first, count, anchor = int(proof["first"]), int(proof["count"]), int(proof["anchor"])
+            group = cons[first:first + count]
+            if len(group) != count or any(covered[first:first + count]) or \
+                    any(int(c["anchor"]) != anchor for c in group):
+                raise CheckFailed(f"line {line['lineId']}: a multiproof does not cover its "
+                                  "consignments exactly once")
+            root = process_multiproof([_leaf_hash(c) for c in group],
+                                      [Bytes32.parse(h) for h in proof["proof"]],
+                                      [f == "1" for f in str(proof["flags"])])
+            if root is None or "0x" + root.hex() != p.anchors[anchor].batch_key.lower():
+                raise CheckFailed(f"line {line['lineId']}: a multiproof of {count} "
+                                  "consignment(s) does not lead to its batch's root")
+            covered[first:first + count] = [True] * count
+            proven += count
+        for c, done in zip(cons, covered, strict=True):
+            if not done and p.anchors[int(c["anchor"])].path == "root":
+                raise CheckFailed(f"consignment {c['shipmentId']} has no Merkle proof")
+    return PASS, f"{proven} consignment(s) proven by {sum(len(ln['proofs']) for ln in p.lines)} "\
+        "multiproof(s)"
+
+
+def _check_anchors(p: _Parsed, reader: Reader) -> tuple[str, str]:
+    used = {int(c["anchor"]) for c in p.consignments}
+    for index in sorted(used):
+        a = p.anchors[index]
+        if (a.chain_id, a.contract.lower()) != (p.chain_id, p.contract):
+            raise CheckFailed(f"batch {a.batch_key} is on another chain or contract")
+        if a.path == "root":
+            info = reader.root_info(Bytes32.parse(a.batch_key))
+            if info.exporter is None or info.exporter.lower() != a.exporter.lower():
+                raise CheckFailed(f"root {a.batch_key} is not anchored on chain by {a.exporter}")
+        else:
+            receipt = reader.receipt(Bytes32.parse(a.transaction_hash))
+            if receipt is None:
+                raise CheckFailed(f"transaction {a.transaction_hash} is not on chain")
+            hashes = {getattr(e, "record_hash", None) for e in reader.events_in(receipt)}
+            for c in p.consignments:
+                if int(c["anchor"]) == index and Bytes32.parse(c["recordHash"]) not in hashes:
+                    raise CheckFailed(f"consignment {c['shipmentId']}: its record is not in "
+                                      f"the events of {a.transaction_hash}")
+    return PASS, f"{len(used)} batch(es) anchored by their exporters"
+
+
+def _check_status(p: _Parsed, reader: Reader) -> tuple[str, str]:
+    for exporter in sorted({str(c["exporter"]) for c in p.consignments}):
+        ended = reader.ended_records(exporter)
+        for c in p.consignments:
+            if c["exporter"] == exporter:
+                state = ended.get(Bytes32.parse(c["recordHash"]))
+                if state is not None:
+                    raise CheckFailed(f"consignment {c['shipmentId']}: its record was "
+                                      f"{state.name.lower()} by its exporter")
+    return PASS, "no consignment's record revoked or superseded"
+
+
+def _check_confirmations(p: _Parsed, reader: Reader, minimum: int) -> tuple[str, str]:
+    head = reader.block_number()
+    for a in p.anchors:
+        depth = head - a.block_number + 1
+        if depth < minimum:
+            raise CheckFailed(f"batch {a.batch_key}: {depth} confirmation(s), {minimum} needed")
+    return PASS, f"every batch has at least {minimum} confirmation(s)"
+
+
+def verify_declaration(
+    document: Any, reader: Reader, *, factor_set: FactorSet | None = None,
+    records: LedgerStore | None = None, min_confirmations: int = 1,
+) -> Verdict:
+    """Checks a declaration (module docstring). ``records``: a store to read the consignments'
+    records from when the file does not embed them."""
+    report_hash = None
+    with suppress(LedgerError, TypeError, ValueError):
+        report_hash = "0x" + vc.report_hash(document).hex()
+    verdict = Verdict(report_id=document.get("id") if isinstance(document, Mapping) else None,
+                      issuer=document.get("issuer") if isinstance(document, Mapping) else None,
+                      report_hash=report_hash)
+    parsed: list[_Parsed] = []
+
+    def fmt() -> tuple[str, str]:
+        parsed.append(_Parsed(document))
+        return PASS, (f"CBAM declaration of {parsed[0].declarant} for {parsed[0].year}: "
+                      f"{len(parsed[0].lines)} line(s), {len(parsed[0].consignments)} "
+                      "consignment(s)")
+
+    if not _run(verdict, "format", fmt):
+        _skip(verdict, DECLARATION_CHECKS, "the declaration is malformed")
+        return verdict
+    p = parsed[0]
+    _run(verdict, "signature", lambda: _check_signature(p))
+
+    def chain() -> tuple[str, str]:
+        node = reader.node_chain_id()
+        if node != p.chain_id:
+            raise CheckFailed(f"the node serves chain {node}, the declaration chain {p.chain_id}")
+        return PASS, f"chain {node}"
+
+    on_chain = _run(verdict, "chain_id", chain)
+    factor_set = factor_set or declaration_factor_set()
+    tables_ok = _run(verdict, "factor_set", lambda: _check_factor_set(p, factor_set))
+    lookup = _store_lookup(records) if records is not None else None
+    if _run(verdict, "record_hash", lambda: _check_records(p, lookup)) and tables_ok:
+        _run(verdict, "recompute", lambda: _check_recompute(p, factor_set))
+    _run(verdict, "merkle_proof", lambda: _check_proofs(p))
+    if on_chain:
+        _run(verdict, "anchor", lambda: _check_anchors(p, reader))
+        _run(verdict, "status", lambda: _check_status(p, reader))
+        _run(verdict, "confirmations", lambda: _check_confirmations(p, reader,
+                                                                     min_confirmations))
+    _skip(verdict, DECLARATION_CHECKS, "an earlier check failed")
+    return verdict
+
+
+def _store_lookup(store: LedgerStore) -> Callable[[str, str], Any]:
+    import orjson
+
+    bodies: dict[tuple[str, str], bytes] = {}
+    for scope in store.scopes():
+        for row in store.scope_records(scope):
+            bodies[(scope.exporter, row.shipment_id)] = row.record_json
+
+    def lookup(exporter: str, shipment_id: str) -> Any:
+        body = bodies.get((exporter.lower(), shipment_id))
+        return None if body is None else orjson.loads(body)
+
+    return lookup
+
+
+@contextmanager
+def _declaration_chain(document: Any, settings: ChainSettings) -> Iterator[Reader]:
+    from ledger.chain.client import connect
+    from ledger.chain.contract import CarbonLedgerContract
+
+    try:
+        domain = document["proof"]["eip712"]["domain"]
+        chain_id, contract = int(domain["chainId"]), str(domain["verifyingContract"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise VerificationError(f"the declaration names no chain and contract: {exc}") from None
+    client = connect(settings.model_copy(update={"chain_id": chain_id}), read_only=True)
+    with client:
+        yield CarbonLedgerContract(client, contract)
+
+
+def verify_declaration_on_chain(document: Any, settings: ChainSettings, *,
+                                records: LedgerStore | None = None,
+                                min_confirmations: int = 1) -> Verdict:
+    """:func:`verify_declaration` against the node of ``settings`` (read-only)."""
+    with _declaration_chain(document, settings) as reader:
+        return verify_declaration(document, reader, records=records,
+                                  min_confirmations=min_confirmations)
+
