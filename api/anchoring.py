@@ -88,10 +88,7 @@ def _phase(progress: AnchorProgress) -> tuple[str, int, int] | None:
 def anchor_pending(ctx: ServiceContext, org_id: int, shipment_ids: list[str] | None,
                    report: Report) -> dict[str, Any]:
     """Anchors the organisation's shipments not anchored yet (or the named ones)."""
-    org = ctx.store.org(org_id)
-    if org is None or org.keystore is None:
-        raise LedgerError("the organisation has no signing key")
-    key = ctx.keyring.open(org.keystore)
+    key = ctx.signing_key(org_id)
     scope = ctx.chain.scope(key.address)
     rows = ctx.store.shipments(org_id, shipment_ids=shipment_ids) if shipment_ids else \
         ctx.store.shipments(org_id)

@@ -31,7 +31,9 @@ from api.limits import AuthBeforeBody, cap_recursion_limit
 from api.pact_events import EventSender
 from api.routers import admin, auditor, exporter, pact, pages
 from api.routers import auth as auth_routes
+from api.routers import sharing as sharing_routes
 from api.settings import ServiceSettings
+from api.sharing import event_access
 from api.store import open_service_store
 from ledger.chain.deploy import Deployment
 from ledger.config import ChainSettings
@@ -96,13 +98,15 @@ def build_context(settings: ServiceSettings, chain_settings: ChainSettings, *,
         admin = SigningKey(raw)
     router = Router()  # one route cache for submissions, anchoring and verification
     jobs = JobRunner(store, settings.job_workers)
-    return ServiceContext(
+    ctx = ServiceContext(
         settings=settings, ledger_store=ledger_store, store=store, keyring=keyring,
         chain=ChainAccess(chain_settings, deployment, admin),
         auth=Auth(store, settings.token_ttl_s), factor_set=factor_set, router=router,
         recompute=engine_recompute([factor_set], router), jobs=jobs,
         events=EventSender(settings, store, jobs),
     )
+    ctx.events.access = event_access(ctx)  # PACT requests: only what the requester may read
+    return ctx
 
 
 def create_app(settings: ServiceSettings, chain_settings: ChainSettings, *,
@@ -128,6 +132,7 @@ def create_app(settings: ServiceSettings, chain_settings: ChainSettings, *,
     install_error_handlers(app)
     for module in (auth_routes, exporter, auditor, admin, pact, pages):
         app.include_router(module.router)
+    app.include_router(sharing_routes.router)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     app.add_middleware(AuthBeforeBody, ctx=ctx)
     if settings.require_https:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -74,6 +74,10 @@ class EventSender:
         self._settings = settings
         self._store = store
         self._jobs = jobs
+        #: The footprints a requester may read (:mod:`api.sharing`), set by the app:
+        #: ``access(principal, product_ids, event)``; it also records requests for the rest.
+        self.access: Callable[[Principal, list[str], Mapping[str, Any]],
+                              list[dict[str, Any]]] | None = None
 
     def partner_for(self, source: str) -> PactPartner | None:
         host = _host_of(source)
@@ -108,8 +112,11 @@ class EventSender:
         product_ids = [str(p) for p in (data["pf"].get("productIds") or [])
                        if isinstance(p, str)]
         org_filter = principal.org_id if principal.role == "exporter" else None
-        found = self._store.footprints_for_products(product_ids, org_filter) \
-            if product_ids else []
+        if self.access is not None:
+            found = self.access(principal, product_ids, event) if product_ids else []
+        else:
+            found = self._store.footprints_for_products(product_ids, org_filter) \
+                if product_ids else []
         envelope = {"specversion": "1.0", "id": str(uuid.uuid4()), "source": our_source,
                     "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
         if found:

@@ -49,8 +49,7 @@ _SUBMIT_BODY = {"required": True, "content": {
 
 
 def _address(ctx: ServiceContext, org_id: int) -> str | None:
-    org = ctx.store.org(org_id)
-    return None if org is None else org.address
+    return ctx.own_address(org_id)  # 409 when another organisation owns the key
 
 
 @router.post("/shipments", openapi_extra={"requestBody": _SUBMIT_BODY},

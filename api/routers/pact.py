@@ -8,8 +8,9 @@
 - ``POST /2/events``: CloudEvents 1.0 (structured mode), see :mod:`api.pact_events`.
 
 Footprints come from issued reports (each transport chain's ProductFootprint with the iLEAP and
-anchor extensions, and product footprints). Exporter tokens see their own; buyer, auditor and
-admin tokens see all. Errors are ``{code, message}`` with the spec's codes.
+anchor extensions, and product footprints). Who reads which is :mod:`api.sharing`: exporters
+their own, buyers and auditors what a data owner shared with them, admins all. Errors are
+``{code, message}`` with the spec's codes.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from api.limits import load_json
 from api.models import ErrorBody
 from api.pact_events import check_envelope
 from api.routers.auth import base_url
+from api.sharing import footprint_for, footprints_page
 from api.uploads import read_body
 
 __all__ = ["router"]
@@ -48,10 +50,6 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     return int(raw)
 
 
-def _visible_org(who: Principal) -> int | None:
-    return who.org_id if who.role == "exporter" else None
-
-
 @router.get("/footprints", responses={200: {"description": "A page of footprints", "content": {
     "application/json": {"schema": {"type": "object", "required": ["data"], "properties": {
         "data": {"type": "array", "items": {"type": "object"}}}}}}}},
@@ -67,7 +65,7 @@ def list_footprints(request: Request, ctx: Context, who: Caller) -> Response:
     limit = _int_param(request, "limit", most, 1, 10**9)
     limit = min(limit, most)
     offset = _int_param(request, "offset", 0, 0, 10**12)
-    data, total = ctx.store.footprints_page(_visible_org(who), limit, offset)
+    data, total = footprints_page(ctx, who, limit, offset)  # only what who may read
     headers = {}
     if offset + len(data) < total:
         query = urlencode({"limit": limit, "offset": offset + limit})
@@ -81,12 +79,11 @@ def list_footprints(request: Request, ctx: Context, who: Caller) -> Response:
         "type": "object", "required": ["data"], "properties": {"data": {"type": "object"}}}}}}})
 def get_footprint(ctx: Context, who: Caller, footprint_id: OtherId) -> Response:
     """GetFootprint."""
-    found = ctx.store.footprint(footprint_id)
-    visible = _visible_org(who)
-    if found is None or (visible is not None and found[0] != visible):
+    found = footprint_for(ctx, who, footprint_id)  # None when unknown or not shared
+    if found is None:
         raise ApiError(404, "NoSuchFootprint",
                        f"Footprint with ID {footprint_id!r} does not exist")
-    return JSONResponse({"data": found[1]})
+    return JSONResponse({"data": found})
 
 
 @router.post("/events", responses={200: {"description": "Accepted (empty body)"}},
