@@ -19,7 +19,8 @@ import typer
 
 from ledger.errors import ConfigError
 
-__all__ = ["DEMO_CLIENTS", "register", "seed_demo", "shown_rpc_url", "shown_store_url"]
+__all__ = ["DEMO_CLIENTS", "demo_leftovers", "register", "seed_demo", "shown_rpc_url",
+           "shown_store_url"]
 
 #: Demo organisations on the embedded chain: name, role, dev key index, client id, secret.
 DEMO_CLIENTS: tuple[tuple[str, str, int | None, str, str], ...] = (
@@ -42,7 +43,26 @@ def seed_demo(ctx: Any) -> list[tuple[str, str, str]]:
         key = dev_key(key_index).private_key if key_index is not None else None
         ctx.create_org(name, role, private_key=key, client_id=client_id, client_secret=secret,
                        grant_on_chain=True)
+    exporter, buyer = (ctx.store.org_by_name(DEMO_CLIENTS[i][0]) for i in (0, 2))
+    if exporter is not None and buyer is not None:  # the demo buyer reads the demo footprints
+        from api.sharing_store import SharingStore
+
+        SharingStore(ctx.store.ledger).add_grant(exporter.id, buyer.id, None, "leaf")
     return [(role, client_id, secret) for _, role, _, client_id, secret in DEMO_CLIENTS]
+
+
+def demo_leftovers(ctx: Any) -> list[str]:
+    """What of the demo a store holds that must never face a real chain: live demo clients
+    (public secrets) and organisations whose signing key is a public development key."""
+    from ledger.dev.devkeys import DEV_KEYS
+
+    found = [f"client {client_id}" for _, _, _, client_id, _ in DEMO_CLIENTS
+             if ctx.store.client(client_id) is not None]
+    public = {key.address.lower(): key.index for key in DEV_KEYS}
+    found += [f"organisation {org.name!r} (development key {public[org.address.lower()]})"
+              for org in ctx.store.orgs()
+              if org.address is not None and org.address.lower() in public]
+    return found
 
 
 def shown_rpc_url(url: str) -> str:
@@ -122,6 +142,11 @@ def serve(*, host: str, port: int, store: str | None, rpc_url: str | None, demo:
     elif f"{SERVICE_ENV_PREFIX}STORE_URL" not in os.environ:
         overrides["store_url"] = str(var_dir / "service.sqlite")
     embedded = rpc_url is None and "CARBON_LEDGER_RPC_URL" not in os.environ
+    if demo and not embedded:
+        source = "--rpc-url" if rpc_url is not None else "CARBON_LEDGER_RPC_URL"
+        raise ConfigError(f"--demo uses public development keys and secrets: only on the "
+                          f"embedded chain, and an RPC URL is set ({source}); unset it or "
+                          "drop --demo")
     has_secret = any(f"{SERVICE_ENV_PREFIX}{n}" in os.environ for n in ("SECRET", "SECRET_FILE"))
     if embedded and not has_secret:
         overrides["secret"] = _local_secret(var_dir / "service.secret")
@@ -136,6 +161,13 @@ def serve(*, host: str, port: int, store: str | None, rpc_url: str | None, demo:
             settings = settings.model_copy(update={"public_rpc_url": chain_settings.rpc_url})
         app = create_app(settings, chain_settings, deployment=deployment, admin_key=admin_key)
         ctx = app.state.ctx
+        leftovers = [] if embedded else demo_leftovers(ctx)
+        if leftovers:
+            ctx.close()
+            raise ConfigError(
+                f"the store {shown_store_url(settings.store_url)} holds demo logins and keys "
+                f"that are public ({', '.join(leftovers)}): it was made on the embedded chain "
+                "and is not served against an RPC URL; serve a new store (--store) there")
         _bootstrap_admin(ctx)
         if not embedded and ctx.chain.register_factor_set(ctx.factor_set.id, ctx.factor_set.uri):
             print(f"registered factor set {ctx.factor_set.id} on chain", flush=True)
@@ -192,7 +224,5 @@ def register(app: typer.Typer) -> None:
             "--var-dir", help="Folder for the store, deployment and secret.")] = Path("var"),
     ) -> None:
         """Run the HTTP service: exporter and auditor API, PACT v2 endpoints, web pages."""
-        if demo and rpc_url is not None:
-            raise ConfigError("--demo uses public development keys: only on the embedded chain")
         serve(host=host, port=port, store=store, rpc_url=rpc_url, demo=demo, state=state,
               anvil_port=anvil_port, var_dir=var_dir)
