@@ -25,6 +25,7 @@ from api.chain_access import ChainAccess
 from api.context import ServiceContext
 from api.errors import error_body, install_error_handlers
 from api.headers import SecurityHeaders
+from api.ids import EncodedIdPaths
 from api.jobs import JobRunner
 from api.keystore import KeyRing, SigningKey
 from api.limits import AuthBeforeBody, cap_recursion_limit
@@ -135,6 +136,7 @@ def create_app(settings: ServiceSettings, chain_settings: ChainSettings, *,
     app.include_router(sharing_routes.router)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     app.add_middleware(AuthBeforeBody, ctx=ctx)
+    app.add_middleware(EncodedIdPaths)  # a shipment id with a slash stays one path segment
     if settings.require_https:
         app.add_middleware(_HttpsOnly)
     app.add_middleware(SecurityHeaders)  # outermost: on every answer

@@ -26,7 +26,7 @@ import numpy as np
 import orjson
 
 from api.errors import ApiError
-from api.ids import id_problem, normalise_submitted_ids, shown
+from api.ids import confusable_warnings, id_problem, normalise_submitted_ids, shown
 from api.limits import refuse_surrogates
 from api.store import NewShipment, ServiceStore
 from ledger.errors import InputError, InputProblem
@@ -54,6 +54,7 @@ class SubmitResult:
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     totals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    warnings: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self, *, listed: int = 1000) -> dict[str, Any]:
         outcome = dict.fromkeys(self.unchanged, "unchanged")
@@ -66,6 +67,7 @@ class SubmitResult:
             "shipments": [{"shipment_id": sid, "outcome": outcome[sid], **self.totals[sid]}
                           for sid in ids[:listed]],
             "listed": min(len(ids), listed),
+            "warnings": self.warnings[:listed],
         }
 
 
@@ -254,6 +256,8 @@ def submit_shipments(store: ServiceStore, ledger_store: LedgerStore, scope: Scop
                            extra={"shipment_ids": listed})
     new = [s for s in shipments if s.shipment_id not in stored]
     store.put_shipments(org_id, new, changed)
+    warnings = confusable_warnings(  # look-alike ids: stored, with a warning
+        [s.shipment_id for s in new], lambda plain: set(store.content_hashes(org_id, plain)))
     changed_ids = {s.shipment_id for s in changed}
     return SubmitResult(
         created=[s.shipment_id for s in new],
@@ -262,4 +266,5 @@ def submit_shipments(store: ServiceStore, ledger_store: LedgerStore, scope: Scop
                    if s.shipment_id in stored and s.shipment_id not in changed_ids],
         totals={s.shipment_id: {"co2e_wtw_g": s.co2e_wtw_g, "co2e_ttw_g": s.co2e_ttw_g,
                                 "total_co2e_g": s.total_co2e_g} for s in shipments},
+        warnings=warnings,
     )

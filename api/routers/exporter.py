@@ -19,7 +19,7 @@ from api.context import ServiceContext
 from api.deps import Context, requires
 from api.errors import ApiError
 from api.headers import REPORT_POLICY
-from api.ids import OtherId, ShipmentIdIn
+from api.ids import OtherId, ShipmentIdPath
 from api.ingest import compute_totals, parse_csv, parse_json, submit_shipments
 from api.limits import check_json_shape
 from api.models import AnchorRequest, ErrorBody, JobOut, ReportRequest
@@ -99,7 +99,7 @@ def list_shipments(ctx: Context, who: Exporter,
 
 
 @router.get("/shipments/{shipment_id}", responses={404: {"model": ErrorBody}})
-def get_shipment(ctx: Context, who: Exporter, shipment_id: ShipmentIdIn) -> dict[str, Any]:
+def get_shipment(ctx: Context, who: Exporter, shipment_id: ShipmentIdPath) -> dict[str, Any]:
     """One shipment: its input, its full footprint (per leg) and where its anchoring stands."""
     row = ctx.store.shipment(who.org_id, shipment_id)
     if row is None:
@@ -115,7 +115,7 @@ def get_shipment(ctx: Context, who: Exporter, shipment_id: ShipmentIdIn) -> dict
 
 @router.get("/shipments/{shipment_id}/proof", responses={404: {"model": ErrorBody},
                                                          409: {"model": ErrorBody}})
-def get_proof(ctx: Context, who: Exporter, shipment_id: ShipmentIdIn) -> dict[str, Any]:
+def get_proof(ctx: Context, who: Exporter, shipment_id: ShipmentIdPath) -> dict[str, Any]:
     """The proof bundle of an anchored shipment (record, leaf, proof, batch, transaction)."""
     if ctx.store.shipment(who.org_id, shipment_id) is None:
         raise ApiError(404, "NotFound", f"no shipment {shipment_id!r} of this organisation")
