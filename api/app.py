@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.anchoring import resume_jobs
@@ -28,8 +29,9 @@ from api.headers import SecurityHeaders
 from api.ids import EncodedIdPaths
 from api.jobs import JobRunner
 from api.keystore import KeyRing, SigningKey
-from api.limits import AuthBeforeBody, cap_recursion_limit
+from api.limits import AuthBeforeBody, BodyTimeout, cap_recursion_limit
 from api.pact_events import EventSender
+from api.ratelimit import AuthLimiter
 from api.routers import admin, auditor, exporter, pact, pages
 from api.routers import auth as auth_routes
 from api.routers import sharing as sharing_routes
@@ -105,6 +107,8 @@ def build_context(settings: ServiceSettings, chain_settings: ChainSettings, *,
         auth=Auth(store, settings.token_ttl_s), factor_set=factor_set, router=router,
         recompute=engine_recompute([factor_set], router), jobs=jobs,
         events=EventSender(settings, store, jobs),
+        limiter=AuthLimiter(free=settings.auth_free_failures, base_s=settings.auth_backoff_s,
+                            max_s=settings.auth_backoff_max_s, window_s=settings.auth_window_s),
     )
     ctx.events.access = event_access(ctx)  # PACT requests: only what the requester may read
     return ctx
@@ -137,6 +141,9 @@ def create_app(settings: ServiceSettings, chain_settings: ChainSettings, *,
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     app.add_middleware(AuthBeforeBody, ctx=ctx)
     app.add_middleware(EncodedIdPaths)  # a shipment id with a slash stays one path segment
+    app.add_middleware(BodyTimeout, timeout_s=settings.body_timeout_s)
+    if settings.trusted_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.trusted_hosts))
     if settings.require_https:
         app.add_middleware(_HttpsOnly)
     app.add_middleware(SecurityHeaders)  # outermost: on every answer

@@ -16,6 +16,7 @@ from api.chain_access import ChainAccess
 from api.jobs import JobRunner
 from api.keystore import KeyRing, SigningKey
 from api.pact_events import EventSender
+from api.ratelimit import AuthLimiter
 from api.settings import ServiceSettings
 from api.store import OrgRow, ServiceStore, key_taken
 from ledger.errors import ConfigError, StoreError, WriteRefused
@@ -59,6 +60,8 @@ class ServiceContext:
     recompute: Recompute
     jobs: JobRunner
     events: EventSender
+    #: back-off on failed client authentication (per client id and address)
+    limiter: AuthLimiter = field(default_factory=AuthLimiter)
 
     def create_org(self, name: str, role: str, *, private_key: bytes | str | None = None,
                    client_id: str | None = None, client_secret: str | None = None,

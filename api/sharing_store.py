@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from api.store import footprints, organisations
+from api.store import footprints, metadata, organisations
 from ledger.store.store import LedgerStore
 
 __all__ = ["EVIDENCE", "AccessRequest", "FootprintRef", "Grant", "SharingStore"]
@@ -29,24 +29,29 @@ __all__ = ["EVIDENCE", "AccessRequest", "FootprintRef", "Grant", "SharingStore"]
 EVIDENCE = ("leaf", "full")
 _CHUNK = 500
 
-_metadata = sa.MetaData()
 _TS = sa.DateTime(timezone=True)
 
 grants = sa.Table(
-    "service_footprint_grants", _metadata,
+    "service_footprint_grants", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("owner_org_id", sa.Integer, nullable=False),
-    sa.Column("grantee_org_id", sa.Integer, nullable=False),
+    sa.Column("owner_org_id", sa.Integer, sa.ForeignKey(
+        "service_organisations.id", name="fk_service_grants_owner"), nullable=False),
+    sa.Column("grantee_org_id", sa.Integer, sa.ForeignKey(
+        "service_organisations.id", name="fk_service_grants_grantee"), nullable=False),
     sa.Column("product_id", sa.String(300)),
     sa.Column("evidence", sa.String(8), nullable=False),
     sa.Column("created_at", _TS, nullable=False),
     sa.Column("revoked_at", _TS),
+    sa.CheckConstraint("evidence IN ('leaf', 'full')", name="ck_service_grants_evidence"),
+    sa.Index("ix_service_grants_grantee", "grantee_org_id", "owner_org_id"),
 )
 requests = sa.Table(
-    "service_access_requests", _metadata,
+    "service_access_requests", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("requester_org_id", sa.Integer, nullable=False),
-    sa.Column("owner_org_id", sa.Integer, nullable=False),
+    sa.Column("requester_org_id", sa.Integer, sa.ForeignKey(
+        "service_organisations.id", name="fk_service_requests_requester"), nullable=False),
+    sa.Column("owner_org_id", sa.Integer, sa.ForeignKey(
+        "service_organisations.id", name="fk_service_requests_owner"), nullable=False),
     sa.Column("product_ids_json", sa.Text, nullable=False),
     sa.Column("event_id", sa.String(200)),
     sa.Column("source", sa.String(500)),
@@ -54,6 +59,9 @@ requests = sa.Table(
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("created_at", _TS, nullable=False),
     sa.Column("decided_at", _TS),
+    sa.CheckConstraint("state IN ('pending', 'granted', 'declined')",
+                       name="ck_service_requests_state"),
+    sa.Index("ix_service_requests_owner", "owner_org_id", "state"),
 )
 
 

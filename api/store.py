@@ -76,6 +76,7 @@ tokens = sa.Table(
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("expires_at", _TS, nullable=False),
     sa.Column("created_at", _TS, nullable=False),
+    sa.Column("revoked_at", _TS),
     sa.Index("ix_service_tokens_expires", "expires_at"),
 )
 shipments = sa.Table(
@@ -429,9 +430,41 @@ class ServiceStore:
                                                 org_id=org_id, role=role,
                                                 expires_at=expires_at, created_at=now))
 
-    def token(self, token_hash: str) -> TokenRow | None:
+    def clients_of(self, org_id: int) -> list[dict[str, Any]]:
+        """The organisation's clients (ids and dates, never secrets), oldest first."""
         with self._read() as conn:
-            row = conn.execute(sa.select(tokens).where(tokens.c.token_hash == token_hash)
+            rows = conn.execute(sa.select(clients.c.client_id, clients.c.created_at,
+                                          clients.c.revoked_at)
+                                .where(clients.c.org_id == org_id).order_by(clients.c.created_at))
+            return [{"client_id": r.client_id, "created_at": _utc(r.created_at).isoformat(),
+                     "revoked_at": None if r.revoked_at is None
+                     else _utc(r.revoked_at).isoformat()} for r in rows]
+
+    def revoke_client(self, client_id: str) -> bool:
+        """Revokes a live client and its live tokens, in one transaction; False when none."""
+        now = _now()
+        with self._write() as conn:
+            done = conn.execute(clients.update().where(
+                clients.c.client_id == client_id, clients.c.revoked_at.is_(None))
+                .values(revoked_at=now))
+            conn.execute(tokens.update().where(tokens.c.client_id == client_id,
+                                               tokens.c.revoked_at.is_(None))
+                         .values(revoked_at=now))
+            return bool(done.rowcount)
+
+    def revoke_token(self, token_hash: str) -> bool:
+        """Revokes one live token; False when none matches."""
+        with self._write() as conn:
+            done = conn.execute(tokens.update().where(tokens.c.token_hash == token_hash,
+                                                      tokens.c.revoked_at.is_(None))
+                                .values(revoked_at=_now()))
+            return bool(done.rowcount)
+
+    def token(self, token_hash: str) -> TokenRow | None:
+        """A live (not revoked) token."""
+        with self._read() as conn:
+            row = conn.execute(sa.select(tokens).where(tokens.c.token_hash == token_hash,
+                                                       tokens.c.revoked_at.is_(None))
                                ).first()
         return None if row is None else TokenRow(row.client_id, row.org_id, row.role,
                                                  _utc(row.expires_at))

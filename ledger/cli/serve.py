@@ -1,7 +1,8 @@
 """Command ``serve``: the HTTP service (API, PACT endpoints, web pages) on one machine.
 
 With no RPC configured (no ``--rpc-url`` and no ``CARBON_LEDGER_RPC_URL``) it starts an embedded
-Anvil, deploys CarbonLedger (or reuses the deployment kept by ``--state``), registers the
+Anvil whose chain is kept in the var folder (or ``--state FILE``) across restarts, deploys
+CarbonLedger (or reuses the deployment kept with that chain), registers the
 shipped factor set and, with ``--demo`` (the default there), creates demo organisations with
 well-known credentials. With an RPC URL it serves that chain: the deployment file, the service
 secret and an admin client come from the settings (see docs/service.md).
@@ -135,6 +136,7 @@ def serve(*, host: str, port: int, store: str | None, rpc_url: str | None, demo:
 
     from api.app import create_app
     from api.limits import cap_recursion_limit
+    from api.server import server_config
     from api.settings import SERVICE_ENV_PREFIX, ServiceSettings
     overrides: dict[str, Any] = {}
     if store is not None:
@@ -152,6 +154,8 @@ def serve(*, host: str, port: int, store: str | None, rpc_url: str | None, demo:
         overrides["secret"] = _local_secret(var_dir / "service.secret")
     settings = ServiceSettings(**overrides)
     if embedded:
+        # the chain is kept beside the store by default: a restart finds the records again
+        state = state if state is not None else var_dir / "anvil-state.json"
         chain_cm: Any = _embedded_chain(state, anvil_port, var_dir / "deployments")
     else:
         chain_cm = _remote_chain(rpc_url)
@@ -184,7 +188,9 @@ def serve(*, host: str, port: int, store: str | None, rpc_url: str | None, demo:
                 lines.append(f"    {role:<9} {client_id} / {secret}")
         print("\n".join(lines), flush=True)
         cap_recursion_limit()  # again, after every import the start-up made
-        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+        config = server_config(app, settings, host=host, port=port, log_level="info",
+                               proxy_headers=True)
+        uvicorn.Server(config).run()
 
 
 @contextmanager
@@ -217,7 +223,8 @@ def register(app: typer.Typer) -> None:
             "--demo/--no-demo", help="Create demo organisations (default: on the embedded "
                                      "chain only).")] = None,
         state: Annotated[Path | None, typer.Option(
-            "--state", help="Embedded Anvil: keep the chain in FILE across restarts.")] = None,
+            "--state", help="Embedded Anvil: keep the chain in FILE across restarts "
+                            "(default: anvil-state.json in --var-dir).")] = None,
         anvil_port: Annotated[int | None, typer.Option(
             "--anvil-port", help="Embedded Anvil's port (default: a free one).")] = None,
         var_dir: Annotated[Path, typer.Option(
