@@ -188,6 +188,35 @@ def _chain_problem(ctx: ServiceContext) -> str | None:
             return (f"the RPC node serves chain id {node_chain_id}, the service is configured "
                     f"for {ctx.chain.chain_id}")
         reader.is_factor_set_registered(bytes.fromhex(ctx.factor_set.id.removeprefix("0x")))
+        return _records_problem(ctx, reader)
     except LedgerError as exc:
         return f"the chain does not answer: {exc}"
-    return None
+
+
+def _records_problem(ctx: ServiceContext, reader: Any) -> str | None:
+    """None when the node holds the newest transaction the store counts as final on this
+    chain and contract (same block), else what is wrong: the chain was reset, rolled back or
+    is another chain with the same id."""
+    contract = ctx.chain.deployment.address.lower()
+    newest = None
+    for scope in ctx.ledger_store.scopes():
+        if scope.chain_id != ctx.chain.chain_id or scope.contract != contract:
+            continue
+        for status in ctx.ledger_store.batch_statuses(scope):
+            receipt = status.tx.receipt if status.tx is not None else None
+            if status.state == "final" and receipt is not None and (
+                    newest is None or receipt.block_number > newest[1].block_number):
+                newest = (status, receipt)
+    if newest is None:
+        return None
+    status, receipt = newest
+    found = reader.receipt(bytes.fromhex(receipt.tx_hash.removeprefix("0x")))
+    if found is not None and "0x" + found.block_hash.hex().removeprefix("0x") \
+            == "0x" + receipt.block_hash.lower().removeprefix("0x"):
+        return None
+    where = "is unknown to the node" if found is None else \
+        f"is in block {found.block_number} on the node, not in block {receipt.block_number}"
+    return (f"the chain does not hold the store's records: transaction {receipt.tx_hash} of "
+            f"batch {status.batch.id}, final in block {receipt.block_number} per the store, "
+            f"{where}; the chain was reset or rolled back, or is not the chain the store was "
+            "anchored on (see docs/service.md, 'A chain that lost the records')")
