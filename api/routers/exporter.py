@@ -26,7 +26,7 @@ from api.models import AnchorRequest, ErrorBody, JobOut, ReportRequest
 from api.reporting import issue
 from api.uploads import read_upload
 from ledger.anchoring.proofs import proof_bundle
-from ledger.errors import StoreError, StoreUnavailable, WriteRefused
+from ledger.errors import StoreError, StoreUnavailable
 from ledger.footprint.single import compute_shipment
 from ledger.inputs.shipments import Shipment
 from ledger.reports.html import render_html
@@ -71,10 +71,8 @@ async def submit(request: Request, ctx: Context, who: Exporter) -> Any:
         totals = compute_totals(frame, ctx.factor_set, ctx.router, from_csv=kind == "csv")
         address = _address(ctx, who.org_id)
         scope = ctx.chain.scope(address) if address else None
-        try:
-            return submit_shipments(ctx.store, ctx.ledger_store, scope, who.org_id, totals)
-        except WriteRefused:  # a concurrent submission stored some of them first: look again
-            return submit_shipments(ctx.store, ctx.ledger_store, scope, who.org_id, totals)
+        # concurrent submissions of the same ids: same content 200, other content 409
+        return submit_shipments(ctx.store, ctx.ledger_store, scope, who.org_id, totals)
 
     result = await run_in_threadpool(work)
     return JSONResponse(result.to_dict(), status_code=201 if result.created else 200)
