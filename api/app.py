@@ -30,6 +30,7 @@ from api.ids import EncodedIdPaths
 from api.jobs import JobRunner
 from api.keystore import KeyRing, SigningKey
 from api.limits import AuthBeforeBody, BodyTimeout, cap_recursion_limit
+from api.openapi import service_openapi
 from api.pact_events import EventSender
 from api.ratelimit import AuthLimiter
 from api.routers import admin, auditor, exporter, pact, pages
@@ -138,6 +139,9 @@ def create_app(settings: ServiceSettings, chain_settings: ChainSettings, *,
     for module in (auth_routes, exporter, auditor, admin, pact, pages):
         app.include_router(module.router)
     app.include_router(sharing_routes.router)
+    app.openapi = service_openapi(  # type: ignore[method-assign]  # schemes, roles, links
+        app, [m.router for m in (auth_routes, exporter, auditor, admin, pact, pages,
+                                 sharing_routes)])
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     app.add_middleware(AuthBeforeBody, ctx=ctx)
     app.add_middleware(EncodedIdPaths)  # a shipment id with a slash stays one path segment
