@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.anchoring import resume_jobs
@@ -25,13 +26,19 @@ from api.chain_access import ChainAccess
 from api.context import ServiceContext
 from api.errors import error_body, install_error_handlers
 from api.headers import SecurityHeaders
+from api.ids import EncodedIdPaths
 from api.jobs import JobRunner
 from api.keystore import KeyRing, SigningKey
-from api.limits import AuthBeforeBody, cap_recursion_limit
+from api.limits import AuthBeforeBody, BodyTimeout, cap_recursion_limit
+from api.openapi import service_openapi
+from api.pact_access import v3_event_access
 from api.pact_events import EventSender
+from api.ratelimit import AuthLimiter
 from api.routers import admin, auditor, exporter, pact, pact3, pages
 from api.routers import auth as auth_routes
+from api.routers import sharing as sharing_routes
 from api.settings import ServiceSettings
+from api.sharing import event_access
 from api.store import open_service_store
 from ledger.chain.deploy import Deployment
 from ledger.config import ChainSettings
@@ -96,13 +103,18 @@ def build_context(settings: ServiceSettings, chain_settings: ChainSettings, *,
         admin = SigningKey(raw)
     router = Router()  # one route cache for submissions, anchoring and verification
     jobs = JobRunner(store, settings.job_workers)
-    return ServiceContext(
+    ctx = ServiceContext(
         settings=settings, ledger_store=ledger_store, store=store, keyring=keyring,
         chain=ChainAccess(chain_settings, deployment, admin),
         auth=Auth(store, settings.token_ttl_s), factor_set=factor_set, router=router,
         recompute=engine_recompute([factor_set], router), jobs=jobs,
         events=EventSender(settings, store, jobs),
+        limiter=AuthLimiter(free=settings.auth_free_failures, base_s=settings.auth_backoff_s,
+                            max_s=settings.auth_backoff_max_s, window_s=settings.auth_window_s),
     )
+    ctx.events.access = event_access(ctx)  # PACT requests: only what the requester may read
+    ctx.events.access_v3 = v3_event_access(ctx)
+    return ctx
 
 
 def create_app(settings: ServiceSettings, chain_settings: ChainSettings, *,
@@ -129,8 +141,16 @@ def create_app(settings: ServiceSettings, chain_settings: ChainSettings, *,
     install_error_handlers(app)
     for module in (auth_routes, exporter, auditor, admin, pact, pact3, pages):
         app.include_router(module.router)
+    app.include_router(sharing_routes.router)
+    app.openapi = service_openapi(  # type: ignore[method-assign]  # schemes, roles, links
+        app, [m.router for m in (auth_routes, exporter, auditor, admin, pact, pages,
+                                 sharing_routes)])
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     app.add_middleware(AuthBeforeBody, ctx=ctx)
+    app.add_middleware(EncodedIdPaths)  # a shipment id with a slash stays one path segment
+    app.add_middleware(BodyTimeout, timeout_s=settings.body_timeout_s)
+    if settings.trusted_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.trusted_hosts))
     if settings.require_https:
         app.add_middleware(_HttpsOnly)
     app.add_middleware(SecurityHeaders)  # outermost: on every answer
@@ -175,6 +195,35 @@ def _chain_problem(ctx: ServiceContext) -> str | None:
             return (f"the RPC node serves chain id {node_chain_id}, the service is configured "
                     f"for {ctx.chain.chain_id}")
         reader.is_factor_set_registered(bytes.fromhex(ctx.factor_set.id.removeprefix("0x")))
+        return _records_problem(ctx, reader)
     except LedgerError as exc:
         return f"the chain does not answer: {exc}"
-    return None
+
+
+def _records_problem(ctx: ServiceContext, reader: Any) -> str | None:
+    """None when the node holds the newest transaction the store counts as final on this
+    chain and contract (same block), else what is wrong: the chain was reset, rolled back or
+    is another chain with the same id."""
+    contract = ctx.chain.deployment.address.lower()
+    newest = None
+    for scope in ctx.ledger_store.scopes():
+        if scope.chain_id != ctx.chain.chain_id or scope.contract != contract:
+            continue
+        for status in ctx.ledger_store.batch_statuses(scope):
+            receipt = status.tx.receipt if status.tx is not None else None
+            if status.state == "final" and receipt is not None and (
+                    newest is None or receipt.block_number > newest[1].block_number):
+                newest = (status, receipt)
+    if newest is None:
+        return None
+    status, receipt = newest
+    found = reader.receipt(bytes.fromhex(receipt.tx_hash.removeprefix("0x")))
+    if found is not None and "0x" + found.block_hash.hex().removeprefix("0x") \
+            == "0x" + receipt.block_hash.lower().removeprefix("0x"):
+        return None
+    where = "is unknown to the node" if found is None else \
+        f"is in block {found.block_number} on the node, not in block {receipt.block_number}"
+    return (f"the chain does not hold the store's records: transaction {receipt.tx_hash} of "
+            f"batch {status.batch.id}, final in block {receipt.block_number} per the store, "
+            f"{where}; the chain was reset or rolled back, or is not the chain the store was "
+            "anchored on (see docs/service.md, 'A chain that lost the records')")

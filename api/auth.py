@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
@@ -26,6 +27,7 @@ from api.errors import ApiError
 from api.store import ServiceStore
 
 __all__ = [
+    "RECHECK_S",
     "Auth",
     "Principal",
     "hash_secret",
@@ -36,6 +38,8 @@ __all__ = [
 ]
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+#: Seconds a checked token is trusted from memory before the store is asked again.
+RECHECK_S = 5.0
 
 
 def hash_secret(secret: str) -> str:
@@ -88,13 +92,17 @@ class Auth:
     def __init__(self, store: ServiceStore, token_ttl_s: int) -> None:
         self._store = store
         self._ttl = timedelta(seconds=token_ttl_s)
-        self._cache: dict[str, Principal | tuple[Principal, datetime]] = {}
+        self._cache: dict[str, tuple[Principal, datetime, float]] = {}
         self._lock = threading.Lock()
+        # checked in place of an unknown client's hash: the answer takes as long either way
+        self._dummy_hash = hash_secret(secrets.token_urlsafe(32))
 
     def issue(self, client_id: str, client_secret: str) -> tuple[str, int]:
-        """(access token, lifetime in seconds) for valid credentials."""
+        """(access token, lifetime in seconds) for valid credentials. An unknown or revoked
+        client costs the same scrypt check as a known one (no way to tell them apart by time)."""
         found = self._store.client(client_id)
-        if found is None or not verify_secret(client_secret, found[1]):
+        valid = verify_secret(client_secret, self._dummy_hash if found is None else found[1])
+        if found is None or not valid:
             raise _oauth_error(401, "invalid_client", "Client authentication failed")
         org = self._store.org(found[0])
         if org is None:
@@ -105,25 +113,47 @@ class Auth:
         return token, int(self._ttl.total_seconds())
 
     def principal(self, token: str) -> Principal:
-        """The caller a bearer token stands for; ApiError when it is unknown or expired."""
+        """The caller a bearer token stands for; ApiError when it is unknown, revoked or
+        expired. A token is looked up again after :data:`RECHECK_S` seconds in the cache, so
+        a revocation made by another process takes effect within that time (at once in
+        this one)."""
         key = _token_hash(token)
+        now = time.monotonic()
         with self._lock:
             cached = self._cache.get(key)
-        if cached is None:
+        if cached is None or now - cached[2] > RECHECK_S:
             row = self._store.token(key)
             if row is None:
+                with self._lock:
+                    self._cache.pop(key, None)
                 raise _bad_token()
-            cached = (Principal(row.client_id, row.org_id, row.role), row.expires_at)
+            cached = (Principal(row.client_id, row.org_id, row.role), row.expires_at, now)
             with self._lock:
                 if len(self._cache) > 10000:
                     self._cache.clear()
                 self._cache[key] = cached
-        assert isinstance(cached, tuple)
-        principal, expires = cached
+        principal, expires, _ = cached
         if datetime.now(UTC) >= expires:
             raise ApiError(401, "TokenExpired", "The specified access token has expired",
                            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
         return principal
+
+    def revoke_client(self, client_id: str) -> bool:
+        """Revokes a client and every token it was issued; False when no live client has
+        that id."""
+        done = self._store.revoke_client(client_id)
+        with self._lock:
+            for key in [k for k, v in self._cache.items() if v[0].client_id == client_id]:
+                del self._cache[key]
+        return done
+
+    def revoke_token(self, token: str) -> bool:
+        """Revokes one access token; False when no live token matches."""
+        key = _token_hash(token)
+        done = self._store.revoke_token(key)
+        with self._lock:
+            self._cache.pop(key, None)
+        return done
 
     def from_request(self, request: Request) -> Principal:
         header = request.headers.get("authorization", "")

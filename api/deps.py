@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import Principal
 from api.context import ServiceContext
 from api.errors import ApiError
 
-__all__ = ["Context", "get_context", "requires"]
+__all__ = ["BEARER", "Context", "get_context", "requires"]
 
 
 def get_context(request: Request) -> ServiceContext:
@@ -29,10 +30,20 @@ def get_context(request: Request) -> ServiceContext:
 Context = Annotated[ServiceContext, Depends(get_context)]
 
 
-def requires(*roles: str) -> Callable[[Request, ServiceContext], Principal]:
-    """A FastAPI dependency: the caller, who must hold one of ``roles`` (any role when none)."""
+#: The bearer scheme as the OpenAPI document declares it (the token is checked by
+#: :class:`api.auth.Auth`, with PACT's error codes; this only documents it).
+BEARER = HTTPBearer(auto_error=False, scheme_name="bearerAuth",
+                    description="An access token from POST /auth/token (OAuth2 client "
+                                "credentials), sent as `Authorization: Bearer <token>`.")
 
-    def dependency(request: Request, ctx: Context) -> Principal:
+
+def requires(*roles: str) -> Callable[..., Principal]:
+    """A FastAPI dependency: the caller, who must hold one of ``roles`` (any role when none).
+    The roles are kept on the dependency (``roles``) for the OpenAPI document."""
+
+    def dependency(request: Request, ctx: Context,
+                   _documented: Annotated[HTTPAuthorizationCredentials | None,
+                                          Security(BEARER)] = None) -> Principal:
         principal = ctx.auth.from_request(request)
         if roles and principal.role not in roles:
             raise ApiError(403, "AccessDenied",
@@ -40,4 +51,5 @@ def requires(*roles: str) -> Callable[[Request, ServiceContext], Principal]:
                            f"for an organisation with the role {principal.role}")
         return principal
 
+    dependency.roles = roles  # type: ignore[attr-defined]
     return dependency

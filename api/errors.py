@@ -53,8 +53,9 @@ __all__ = ["ApiError", "error_body", "install_error_handlers", "status_of"]
 log = logging.getLogger("api")
 
 _HTTP_CODES = {400: "BadRequest", 401: "Unauthorized", 403: "AccessDenied", 404: "NotFound",
-               405: "MethodNotAllowed", 409: "Conflict", 413: "PayloadTooLarge",
-               415: "UnsupportedMediaType", 422: "InvalidInput", 429: "TooManyRequests",
+               405: "MethodNotAllowed", 408: "RequestTimeout", 409: "Conflict",
+               413: "PayloadTooLarge", 415: "UnsupportedMediaType", 422: "InvalidInput",
+               429: "TooManyRequests",
                500: "InternalError", 501: "NotImplemented", 503: "ServiceUnavailable"}
 
 

@@ -12,13 +12,18 @@ the ASCII space.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any
+from urllib.parse import unquote, unquote_to_bytes
 
-from pydantic import AfterValidator
+from confusable_homoglyphs import confusables
+from pydantic import AfterValidator, BeforeValidator
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ledger.errors import InputError, InputProblem
 
-__all__ = ["MAX_ID", "OtherId", "ShipmentIdIn", "id_problem", "normal_shipment_id",
+__all__ = ["MAX_ID", "EncodedIdPaths", "OtherId", "ShipmentIdIn", "ShipmentIdPath",
+           "confusable_warnings", "id_problem", "lookalike", "normal_shipment_id",
            "normalise_submitted_ids", "shown", "string_problems"]
 
 MAX_ID = 128
@@ -82,8 +87,85 @@ def _plain_id(value: str) -> str:
     return value
 
 
-#: A shipment id in a path or a request body (NFC, checked).
+#: A shipment id in a request body (NFC, checked).
 ShipmentIdIn = Annotated[str, AfterValidator(normal_shipment_id)]
+#: A shipment id in a path segment, as :class:`EncodedIdPaths` hands it on (NFC, checked).
+ShipmentIdPath = Annotated[str, BeforeValidator(lambda v: unquote(v) if isinstance(v, str)
+                                                else v),
+                           AfterValidator(normal_shipment_id)]
+
+#: Paths whose next segment is a shipment id (a slash in the id is sent as ``%2F``).
+_ID_PATHS = (b"/v1/shipments/",)
+
+
+def _escaped_segment(raw: bytes) -> str:
+    """A raw path segment decoded (percent escapes, UTF-8; bytes that are not UTF-8 become
+    lone surrogates, which the id check refuses), with ``%`` and ``/`` escaped again."""
+    text = unquote_to_bytes(raw).decode("utf-8", errors="surrogateescape")
+    return text.replace("%", "%25").replace("/", "%2F")
+
+
+class EncodedIdPaths:
+    """Keeps a shipment id with a slash one path segment: under ``/v1/shipments/``, the route
+    path is rebuilt from the raw path with ``%`` and ``/`` inside each segment still escaped,
+    and :data:`ShipmentIdPath` unescapes the id. So ``/v1/shipments/NB%2F1/proof`` is the proof
+    of shipment ``NB/1``, and ``/v1/shipments/NB/1/proof`` names no route (404)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw: bytes = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogatepass")
+            root = scope.get("root_path", "").encode()
+            if root and raw.startswith(root):
+                raw = raw[len(root):]
+            for prefix in _ID_PATHS:
+                if raw.startswith(prefix) and len(raw) > len(prefix):
+                    rest = raw[len(prefix):].split(b"/")
+                    path = prefix.decode() + "/".join(_escaped_segment(p) for p in rest)
+                    scope = {**scope, "path": scope.get("root_path", "") + path}
+                    break
+        await self.app(scope, receive, send)
+
+
+def lookalike(sid: str) -> str | None:
+    """The plain form an id looks like, when it holds characters of another script that look
+    like Latin letters or digits (``NВ-1`` with a Cyrillic В looks like ``NB-1``) or
+    compatibility forms (full-width ``Ｎ``); None for an id without such characters.
+
+    Look-alikes are those of the Unicode confusables data (UTS #39), through the
+    ``confusable-homoglyphs`` package."""
+    if sid.isascii():
+        return None
+    plain = unicodedata.normalize("NFKC", sid)
+    found = confusables.is_confusable(plain, greedy=True, preferred_aliases=["latin", "common"])
+    for hit in found or []:
+        latin = [h["c"] for h in hit["homoglyphs"] if h["c"].isascii()]
+        if latin:
+            plain = plain.replace(hit["character"], latin[0])
+    return None if plain == sid else plain
+
+
+def confusable_warnings(ids: Iterable[str], stored: Callable[[list[str]], set[str]]
+                        ) -> list[dict[str, str]]:
+    """A warning for each id that looks like a plain-letter id (see :func:`lookalike`), saying
+    which stored or submitted shipment it may be mistaken for; ``stored(ids)`` names those of
+    ``ids`` that the organisation holds already."""
+    ids = list(ids)
+    looks = {sid: plain for sid in ids if (plain := lookalike(sid)) is not None}
+    if not looks:
+        return []
+    held = stored(sorted(set(looks.values()))) | set(ids)
+    out = []
+    for sid, plain in looks.items():
+        message = (f"shipment_id {shown(sid)!r} holds characters that look like others "
+                   f"(it reads as {shown(plain)!r})")
+        if plain in held:
+            message += f" and may be mistaken for the shipment {shown(plain)!r}"
+        out.append({"shipment_id": sid, "field": "shipment_id",
+                    "message": message + ": check it is the id you mean"})
+    return out
 #: Any other id in a path (a job, a report, a footprint): no control characters or surrogates.
 OtherId = Annotated[str, AfterValidator(_plain_id)]
 

@@ -26,10 +26,10 @@ import numpy as np
 import orjson
 
 from api.errors import ApiError
-from api.ids import id_problem, normalise_submitted_ids, shown
+from api.ids import confusable_warnings, id_problem, normalise_submitted_ids, shown
 from api.limits import refuse_surrogates
 from api.store import NewShipment, ServiceStore
-from ledger.errors import InputError, InputProblem
+from ledger.errors import InputError, InputProblem, WriteRefused
 from ledger.factors.factorset import FactorSet
 from ledger.inputs.shipments import MODES
 from ledger.store.rows import Scope
@@ -54,6 +54,7 @@ class SubmitResult:
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     totals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    warnings: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self, *, listed: int = 1000) -> dict[str, Any]:
         outcome = dict.fromkeys(self.unchanged, "unchanged")
@@ -66,6 +67,7 @@ class SubmitResult:
             "shipments": [{"shipment_id": sid, "outcome": outcome[sid], **self.totals[sid]}
                           for sid in ids[:listed]],
             "listed": min(len(ids), listed),
+            "warnings": self.warnings[:listed],
         }
 
 
@@ -236,10 +238,49 @@ def _wtw_by_mode(batch: Any, n: int) -> Any:
     return out
 
 
+#: Attempts of a submission that concurrent submissions of the same ids keep interrupting.
+_ATTEMPTS = 5
+
+
 @_collector_paused
 def submit_shipments(store: ServiceStore, ledger_store: LedgerStore, scope: Scope | None,
                      org_id: int, shipments: Sequence[NewShipment]) -> SubmitResult:
-    """Stores the shipments in one transaction (see the module docstring)."""
+    """Stores the shipments in one transaction (see the module docstring).
+
+    Concurrent submissions of the same ids: the one that commits first stores them; another
+    with the same content then finds them stored (``unchanged``, 200), one with other content
+    is refused whole (409 naming the ids, nothing stored). Never a raw database error."""
+    for _ in range(_ATTEMPTS - 1):
+        try:
+            return _submit_once(store, ledger_store, scope, org_id, shipments)
+        except WriteRefused:  # a concurrent submission stored some of these ids first
+            _refuse_concurrent_changes(store, org_id, shipments)
+    try:
+        return _submit_once(store, ledger_store, scope, org_id, shipments)
+    except WriteRefused:
+        _refuse_concurrent_changes(store, org_id, shipments)
+        raise ApiError(409, "Conflict", "concurrent submissions of the same shipment ids kept "
+                                        "interrupting this one; nothing of it was stored: "
+                                        "submit it again") from None
+
+
+def _refuse_concurrent_changes(store: ServiceStore, org_id: int,
+                               shipments: Sequence[NewShipment]) -> None:
+    """409 when a concurrent submission stored any of these ids with other content."""
+    now = store.content_hashes(org_id, [s.shipment_id for s in shipments])
+    clash = sorted(s.shipment_id for s in shipments
+                   if s.shipment_id in now and now[s.shipment_id] != s.content_hash)
+    if clash:
+        listed = [shown(sid) for sid in clash[:20]]
+        raise ApiError(409, "Conflict",
+                       f"{len(clash)} shipment(s) were stored at the same time by another "
+                       f"submission with other content: {', '.join(listed)}; nothing of this "
+                       "submission was stored: submit it again to replace them (while they "
+                       "are not anchored)", extra={"shipment_ids": listed})
+
+
+def _submit_once(store: ServiceStore, ledger_store: LedgerStore, scope: Scope | None,
+                 org_id: int, shipments: Sequence[NewShipment]) -> SubmitResult:
     ids = [s.shipment_id for s in shipments]
     stored = store.content_hashes(org_id, ids)
     changed = [s for s in shipments if s.shipment_id in stored
@@ -254,6 +295,8 @@ def submit_shipments(store: ServiceStore, ledger_store: LedgerStore, scope: Scop
                            extra={"shipment_ids": listed})
     new = [s for s in shipments if s.shipment_id not in stored]
     store.put_shipments(org_id, new, changed)
+    warnings = confusable_warnings(  # look-alike ids: stored, with a warning
+        [s.shipment_id for s in new], lambda plain: set(store.content_hashes(org_id, plain)))
     changed_ids = {s.shipment_id for s in changed}
     return SubmitResult(
         created=[s.shipment_id for s in new],
@@ -262,4 +305,5 @@ def submit_shipments(store: ServiceStore, ledger_store: LedgerStore, scope: Scop
                    if s.shipment_id in stored and s.shipment_id not in changed_ids],
         totals={s.shipment_id: {"co2e_wtw_g": s.co2e_wtw_g, "co2e_ttw_g": s.co2e_ttw_g,
                                 "total_co2e_g": s.total_co2e_g} for s in shipments},
+        warnings=warnings,
     )

@@ -14,9 +14,11 @@ the process instead of raising an error).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import sys
+import time
 from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
@@ -27,8 +29,8 @@ from api.context import ServiceContext
 from api.errors import ApiError, error_body
 from api.ids import string_problems
 
-__all__ = ["RECURSION_LIMIT", "AuthBeforeBody", "cap_recursion_limit", "check_json_shape",
-           "load_json", "refuse_surrogates"]
+__all__ = ["RECURSION_LIMIT", "AuthBeforeBody", "BodyTimeout", "cap_recursion_limit",
+           "check_json_shape", "load_json", "refuse_surrogates"]
 
 #: Python's own default: deep enough for the service, shallow enough for the C stack.
 RECURSION_LIMIT = 1000
@@ -168,6 +170,41 @@ class AuthBeforeBody:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
+
+
+class BodyTimeout:
+    """A request's whole body must arrive within ``timeout_s`` seconds of the request's start:
+    past it, reading the body raises ``408 RequestTimeout`` (answered by the error handlers or
+    by :class:`AuthBeforeBody`), and the server closes the connection, as the body was not
+    read to its end. A slow client cannot hold a worker by sending a byte now and then."""
+
+    def __init__(self, app: ASGIApp, timeout_s: float) -> None:
+        self.app = app
+        self.timeout_s = timeout_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        deadline = time.monotonic() + self.timeout_s
+        limit = self.timeout_s
+        body_done = False
+
+        async def timed_receive() -> Message:
+            nonlocal body_done
+            if body_done:  # waiting for a disconnect after the body: not timed
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                raise ApiError(408, "RequestTimeout",
+                               f"the request body did not arrive within {limit:g} s "
+                               "(body_timeout_s)") from None
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                body_done = True
+            return message
+
+        await self.app(scope, timed_receive, send)
 
 
 async def _answer(send: Send, exc: ApiError) -> None:

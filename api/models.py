@@ -18,6 +18,7 @@ __all__ = [
     "OrganisationIn",
     "ReportRequest",
     "TokenOut",
+    "TokenRevocationIn",
 ]
 
 
@@ -87,3 +88,10 @@ class OrganisationIn(BaseModel):
     private_key: str | None = Field(default=None, pattern=r"^(0x)?[0-9a-fA-F]{64}$",
                                     description="Supply the organisation's own key (else one is "
                                                 "generated); it is sealed and never returned.")
+
+
+class TokenRevocationIn(BaseModel):
+    """An access token to revoke."""
+
+    model_config = ConfigDict(extra="forbid")
+    token: OtherId = Field(min_length=1, max_length=200)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -143,6 +143,13 @@ class EventSender:
         self._settings = settings
         self._store = store
         self._jobs = jobs
+        #: The footprints a requester may read (:mod:`api.sharing`), set by the app:
+        #: ``access(principal, product_ids, event)``; it also records requests for the rest.
+        self.access: Callable[[Principal, list[str], Mapping[str, Any]],
+                              list[dict[str, Any]]] | None = None
+        #: The v3 footprints a requester may read (:mod:`api.pact_access`), set by the app:
+        #: ``access_v3(principal, criteria)``.
+        self.access_v3: Callable[[Principal, Filters], list[dict[str, Any]]] | None = None
         self.footprints = FootprintIndex(store)
 
     def warm_up(self) -> None:
@@ -191,9 +198,12 @@ class EventSender:
         import orjson
 
         criteria = criteria_v3(event["data"])
-        org_filter = principal.org_id if principal.role == "exporter" else None
-        found = [orjson.loads(e.v3_json)
-                 for e in self.footprints.snapshot(org_filter).select(criteria)]
+        if self.access_v3 is not None:
+            found = self.access_v3(principal, criteria)
+        else:
+            org_filter = principal.org_id if principal.role == "exporter" else None
+            found = [orjson.loads(e.v3_json)
+                     for e in self.footprints.snapshot(org_filter).select(criteria)]
         envelope = {"specversion": "1.0", "id": str(uuid.uuid4()), "source": our_source,
                     "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
         if found and not criteria.empty:
@@ -212,8 +222,11 @@ class EventSender:
         product_ids = [str(p) for p in (data["pf"].get("productIds") or [])
                        if isinstance(p, str)]
         org_filter = principal.org_id if principal.role == "exporter" else None
-        found = self._store.footprints_for_products(product_ids, org_filter) \
-            if product_ids else []
+        if self.access is not None:
+            found = self.access(principal, product_ids, event) if product_ids else []
+        else:
+            found = self._store.footprints_for_products(product_ids, org_filter) \
+                if product_ids else []
         envelope = {"specversion": "1.0", "id": str(uuid.uuid4()), "source": our_source,
                     "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
         if found:

@@ -38,7 +38,7 @@ def issue(ctx: ServiceContext, org_id: int, shipment_ids: Sequence[str],
     org = ctx.store.org(org_id)
     if org is None or org.keystore is None:
         raise ApiError(409, "Conflict", "the organisation has no signing key")
-    key = ctx.keyring.open(org.keystore)
+    key = ctx.signing_key(org_id)
     scope = ctx.chain.scope(key.address)
     unknown = [sid for sid in shipment_ids if ctx.store.shipment(org_id, sid) is None]
     if unknown:
@@ -97,7 +97,7 @@ def attest(ctx: ServiceContext, org_id: int, document: Any) -> dict[str, Any]:
         raise ApiError(409, "NotVerified", "the report does not verify; it cannot be attested "
                                            f"(failed: {', '.join(verdict.failed)})",
                        extra={"verdict": verdict.to_dict()})
-    key = ctx.keyring.open(org.keystore)
+    key = ctx.signing_key(org_id)
     contract = _contract_of(document) or ctx.chain.deployment.address
     with ctx.chain.key_lock(key.address), ctx.chain.signer(key, contract) as ledger:
         done = attest_report(ledger, vc.report_hash(document), verdict_evidence(verdict))

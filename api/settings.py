@@ -9,8 +9,26 @@ Nothing is read at import time. ``ServiceSettings()`` reads ``CARBON_LEDGER_SERV
                                                 ``postgresql+psycopg://user@host:5432/db``)
 ``CARBON_LEDGER_SERVICE_SECRET``                master secret: encrypts organisations' keys
                                                 (or ``..._SECRET_FILE``)
-``CARBON_LEDGER_SERVICE_PUBLIC_URL``            absolute base URL used in ``Link`` headers
-                                                and PACT event sources (default: the request's)
+``CARBON_LEDGER_SERVICE_PUBLIC_URL``            absolute base URL used in ``Link`` headers,
+                                                discovery and PACT event sources (default: a
+                                                trusted ``Host`` when ``TRUSTED_HOSTS`` is set,
+                                                else the address the server listens on; never
+                                                an unchecked ``Host`` header)
+``CARBON_LEDGER_SERVICE_TRUSTED_HOSTS``         JSON list of host names the service answers to
+                                                (others: 400); ``*.example.com`` wildcards
+``CARBON_LEDGER_SERVICE_AUTH_FREE_FAILURES``    failed ``/auth/token`` attempts per client id and
+                                                per address before back-off (default 5)
+``CARBON_LEDGER_SERVICE_AUTH_BACKOFF_S``        first back-off (default 1 s), doubled on each
+                                                further failure; 0 turns the limit off
+``CARBON_LEDGER_SERVICE_AUTH_BACKOFF_MAX_S``    longest back-off (default 300 s)
+``CARBON_LEDGER_SERVICE_AUTH_WINDOW_S``         failures older than this are forgotten (900 s)
+``CARBON_LEDGER_SERVICE_HEADER_TIMEOUT_S``      ``serve``: a request's headers must arrive within
+                                                this time (default 10 s), else the connection
+                                                is closed with 408
+``CARBON_LEDGER_SERVICE_BODY_TIMEOUT_S``        a request's body must arrive within this time
+                                                (default 60 s), else 408
+``CARBON_LEDGER_SERVICE_KEEP_ALIVE_S``          ``serve``: idle keep-alive connections closed
+                                                after this time (default 5 s)
 ``CARBON_LEDGER_SERVICE_REQUIRE_HTTPS``         refuse plain-HTTP requests (deployments behind
                                                 TLS; PACT conformance cases #9-11 and #17)
 ``CARBON_LEDGER_SERVICE_TOKEN_TTL_S``           access-token lifetime (default 3600)
@@ -70,7 +88,15 @@ class ServiceSettings(BaseSettings):
     secret: SecretStr | None = None
     secret_file: Path | None = None
     public_url: str | None = None
+    trusted_hosts: tuple[str, ...] = ()
     require_https: bool = False
+    auth_free_failures: int = Field(default=5, ge=0, le=1000)
+    auth_backoff_s: float = Field(default=1.0, ge=0, le=3600)
+    auth_backoff_max_s: float = Field(default=300.0, ge=0, le=86400)
+    auth_window_s: float = Field(default=900.0, gt=0, le=86400)
+    header_timeout_s: float = Field(default=10.0, gt=0, le=600)
+    body_timeout_s: float = Field(default=60.0, gt=0, le=3600)
+    keep_alive_s: float = Field(default=5.0, gt=0, le=600)
     token_ttl_s: int = Field(default=3600, gt=0, le=86400)
     max_upload_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
     max_shipments: int = Field(default=20000, gt=0)

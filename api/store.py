@@ -34,6 +34,7 @@ __all__ = [
     "ServiceStore",
     "ShipmentRow",
     "TokenRow",
+    "key_taken",
     "open_service_store",
 ]
 
@@ -75,6 +76,7 @@ tokens = sa.Table(
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("expires_at", _TS, nullable=False),
     sa.Column("created_at", _TS, nullable=False),
+    sa.Column("revoked_at", _TS),
     sa.Index("ix_service_tokens_expires", "expires_at"),
 )
 shipments = sa.Table(
@@ -160,6 +162,14 @@ attestations = sa.Table(
     sa.Column("block_number", sa.BigInteger, nullable=False),
     sa.Column("created_at", _TS, nullable=False),
     sa.Index("ix_service_attestations_org", "org_id", "id"),
+)
+key_owners = sa.Table(
+    "service_key_owners", metadata,
+    sa.Column("address", sa.String(42), primary_key=True),
+    sa.Column("org_id", sa.Integer, sa.ForeignKey("service_organisations.id",
+                                                  name="fk_service_key_owners_org"),
+              nullable=False),
+    sa.Column("created_at", _TS, nullable=False),
 )
 pact_events = sa.Table(
     "service_pact_events", metadata,
@@ -302,6 +312,13 @@ def _insert_rows(conn: Connection, table: sa.Table, columns: Sequence[str],
     conn.exec_driver_sql(compiled.string, params)
 
 
+def key_taken(address: str, holder: str) -> WriteRefused:
+    """The refusal of a second organisation with the same signing key."""
+    return WriteRefused(f"the signing key of address {address} belongs to the organisation "
+                        f"{holder!r} already: each organisation needs its own key (omit "
+                        "private_key to have one generated)")
+
+
 def open_service_store(ledger_store: LedgerStore) -> ServiceStore:
     """The service's tables on a store opened by :func:`ledger.store.store.open_store` (which
     migrated the ledger's tables), created or upgraded first."""
@@ -329,6 +346,8 @@ class ServiceStore:
     # ------------------------------------------------------------------ organisations
 
     def add_org(self, name: str, role: str, address: str | None, keystore: str | None) -> OrgRow:
+        """A new organisation; with an address, that address becomes the organisation's own
+        (WriteRefused when another organisation holds it: one key, one owner)."""
         if role not in ROLES:
             raise StoreError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
         with self._write() as conn:
@@ -336,11 +355,38 @@ class ServiceStore:
                                  .where(organisations.c.name == name)).first()
             if taken is not None:
                 raise WriteRefused(f"an organisation named {name!r} exists already")
+            if address is not None:
+                holder = self._key_holder(conn, address)
+                if holder is not None:
+                    raise key_taken(address, holder)
+            now = _now()
             result = conn.execute(organisations.insert().values(
-                name=name, role=role, address=address, keystore=keystore, created_at=_now()))
+                name=name, role=role, address=address, keystore=keystore, created_at=now))
             key = result.inserted_primary_key
             assert key is not None
+            if address is not None:
+                conn.execute(key_owners.insert().values(address=address.lower(),
+                                                        org_id=int(key[0]), created_at=now))
             return OrgRow(int(key[0]), name, role, address, keystore)
+
+    @staticmethod
+    def _key_holder(conn: Connection, address: str) -> str | None:
+        row = conn.execute(sa.select(organisations.c.name).select_from(
+            key_owners.join(organisations, key_owners.c.org_id == organisations.c.id))
+            .where(key_owners.c.address == address.lower())).first()
+        return None if row is None else str(row.name)
+
+    def key_holder(self, address: str) -> str | None:
+        """The name of the organisation that owns the signing address, or None."""
+        with self._read() as conn:
+            return self._key_holder(conn, address)
+
+    def key_owner(self, address: str) -> int | None:
+        """The id of the organisation that owns the signing address, or None."""
+        with self._read() as conn:
+            row = conn.execute(sa.select(key_owners.c.org_id)
+                               .where(key_owners.c.address == address.lower())).first()
+        return None if row is None else int(row.org_id)
 
     def org(self, org_id: int) -> OrgRow | None:
         with self._read() as conn:
@@ -384,9 +430,41 @@ class ServiceStore:
                                                 org_id=org_id, role=role,
                                                 expires_at=expires_at, created_at=now))
 
-    def token(self, token_hash: str) -> TokenRow | None:
+    def clients_of(self, org_id: int) -> list[dict[str, Any]]:
+        """The organisation's clients (ids and dates, never secrets), oldest first."""
         with self._read() as conn:
-            row = conn.execute(sa.select(tokens).where(tokens.c.token_hash == token_hash)
+            rows = conn.execute(sa.select(clients.c.client_id, clients.c.created_at,
+                                          clients.c.revoked_at)
+                                .where(clients.c.org_id == org_id).order_by(clients.c.created_at))
+            return [{"client_id": r.client_id, "created_at": _utc(r.created_at).isoformat(),
+                     "revoked_at": None if r.revoked_at is None
+                     else _utc(r.revoked_at).isoformat()} for r in rows]
+
+    def revoke_client(self, client_id: str) -> bool:
+        """Revokes a live client and its live tokens, in one transaction; False when none."""
+        now = _now()
+        with self._write() as conn:
+            done = conn.execute(clients.update().where(
+                clients.c.client_id == client_id, clients.c.revoked_at.is_(None))
+                .values(revoked_at=now))
+            conn.execute(tokens.update().where(tokens.c.client_id == client_id,
+                                               tokens.c.revoked_at.is_(None))
+                         .values(revoked_at=now))
+            return bool(done.rowcount)
+
+    def revoke_token(self, token_hash: str) -> bool:
+        """Revokes one live token; False when none matches."""
+        with self._write() as conn:
+            done = conn.execute(tokens.update().where(tokens.c.token_hash == token_hash,
+                                                      tokens.c.revoked_at.is_(None))
+                                .values(revoked_at=_now()))
+            return bool(done.rowcount)
+
+    def token(self, token_hash: str) -> TokenRow | None:
+        """A live (not revoked) token."""
+        with self._read() as conn:
+            row = conn.execute(sa.select(tokens).where(tokens.c.token_hash == token_hash,
+                                                       tokens.c.revoked_at.is_(None))
                                ).first()
         return None if row is None else TokenRow(row.client_id, row.org_id, row.role,
                                                  _utc(row.expires_at))

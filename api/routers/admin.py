@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 from api.auth import Principal
 from api.deps import Context, requires
 from api.errors import ApiError
-from api.models import ErrorBody, OrganisationIn
+from api.ids import OtherId
+from api.models import ErrorBody, OrganisationIn, TokenRevocationIn
 
 __all__ = ["router"]
 
@@ -46,6 +47,31 @@ def create_client(ctx: Context, who: Admin, org_id: int) -> JSONResponse:
         raise ApiError(404, "NotFound", f"no organisation {org_id}")
     client_id, secret = ctx.add_client(org_id)
     return JSONResponse({"client_id": client_id, "client_secret": secret}, status_code=201)
+
+
+@router.get("/organisations/{org_id}/clients", responses={404: {"model": ErrorBody}})
+def list_clients(ctx: Context, who: Admin, org_id: int) -> dict[str, Any]:
+    """An organisation's clients: ids and dates (revoked ones with the date), never secrets."""
+    if not 0 < org_id < 2**31 or ctx.store.org(org_id) is None:
+        raise ApiError(404, "NotFound", f"no organisation {org_id}")
+    return {"clients": ctx.store.clients_of(org_id)}
+
+
+@router.delete("/clients/{client_id}", responses={404: {"model": ErrorBody}})
+def revoke_client(ctx: Context, who: Admin, client_id: OtherId) -> dict[str, Any]:
+    """Revoke a client: its credentials no longer give tokens, and every token it holds is
+    refused from now on."""
+    if not ctx.auth.revoke_client(client_id):
+        raise ApiError(404, "NotFound", f"no live client {client_id!r}")
+    return {"client_id": client_id, "revoked": True}
+
+
+@router.post("/tokens/revoke", responses={404: {"model": ErrorBody}})
+def revoke_token(ctx: Context, who: Admin, body: TokenRevocationIn) -> dict[str, Any]:
+    """Revoke one access token (given whole, as its holder sends it)."""
+    if not ctx.auth.revoke_token(body.token):
+        raise ApiError(404, "NotFound", "no live token matches")
+    return {"revoked": True}
 
 
 @router.get("/me")

@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.auth import oauth_error, parse_basic
 from api.deps import Context
+from api.errors import ApiError
 from api.models import ErrorBody, TokenOut
 from api.uploads import read_body
 
@@ -21,13 +22,30 @@ _FORM = "application/x-www-form-urlencoded"
 
 
 def base_url(request: Request, public_url: str | None) -> str:
-    """The service's absolute base URL (the configured ``public_url``, else the request's)."""
-    return (public_url or str(request.base_url)).rstrip("/")
+    """The service's absolute base URL: the configured ``public_url``; else, with
+    ``trusted_hosts`` set, the request's host (checked against that list before any route
+    runs); else the address the server listens on. An unchecked ``Host`` header never ends up
+    in a generated URL."""
+    if public_url:
+        return public_url.rstrip("/")
+    settings = request.app.state.ctx.settings
+    if settings.trusted_hosts:
+        return str(request.base_url).rstrip("/")
+    scheme = request.url.scheme
+    server = request.scope.get("server")
+    if not server:
+        return f"{scheme}://localhost"
+    host, port = server[0], server[1]
+    host = f"[{host}]" if ":" in str(host) else str(host)
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" + ("" if port in (None, default) else f":{port}")
 
 
 @router.post(
     "/auth/token", response_model=TokenOut,
-    responses={400: {"model": ErrorBody}, 401: {"model": ErrorBody}},
+    responses={400: {"model": ErrorBody}, 401: {"model": ErrorBody},
+               429: {"model": ErrorBody, "description": "Too many failed authentications for "
+                     "the client id or the address: retry after `Retry-After` seconds"}},
     openapi_extra={"requestBody": {"required": True, "content": {_FORM: {"schema": {
         "type": "object", "required": ["grant_type"],
         "properties": {"grant_type": {"type": "string", "enum": ["client_credentials"]},
@@ -50,9 +68,28 @@ async def token(request: Request, ctx: Context) -> Any:
     credentials = parse_basic(request.headers.get("authorization", ""))
     if credentials is None and "client_id" in form:
         credentials = (form["client_id"], form.get("client_secret", ""))
+    address = request.client.host if request.client else "unknown"
+    keys = [f"address:{address}"]
+    if credentials is not None:
+        keys.insert(0, f"client:{credentials[0][:200]}")
+    blocked = ctx.limiter.blocked(*keys)
+    if blocked is not None:  # answered before the secret is hashed
+        what = "this client" if blocked.key.startswith("client:") else "this address"
+        message = (f"too many failed authentications for {what}: try again in "
+                   f"{blocked.retry_after_s} s")
+        raise ApiError(429, "TooManyRequests", message,
+                       extra={"error": "slow_down", "error_description": message},
+                       headers={"Retry-After": str(blocked.retry_after_s)})
     if credentials is None:
+        ctx.limiter.failed(*keys)
         raise oauth_error(401, "invalid_client", "Client authentication failed")
-    access, lifetime = await run_in_threadpool(ctx.auth.issue, *credentials)
+    try:
+        access, lifetime = await run_in_threadpool(ctx.auth.issue, *credentials)
+    except ApiError as exc:
+        if exc.status == 401:
+            ctx.limiter.failed(*keys)
+        raise
+    ctx.limiter.succeeded(keys[0])
     return {"access_token": access, "token_type": "bearer", "expires_in": lifetime}
 
 

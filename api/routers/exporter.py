@@ -19,14 +19,14 @@ from api.context import ServiceContext
 from api.deps import Context, requires
 from api.errors import ApiError
 from api.headers import REPORT_POLICY
-from api.ids import OtherId, ShipmentIdIn
+from api.ids import OtherId, ShipmentIdPath
 from api.ingest import compute_totals, parse_csv, parse_json, submit_shipments
 from api.limits import check_json_shape
 from api.models import AnchorRequest, ErrorBody, JobOut, ReportRequest
 from api.reporting import issue
 from api.uploads import read_upload
 from ledger.anchoring.proofs import proof_bundle
-from ledger.errors import StoreError, StoreUnavailable, WriteRefused
+from ledger.errors import StoreError, StoreUnavailable
 from ledger.footprint.single import compute_shipment
 from ledger.inputs.shipments import Shipment
 from ledger.reports.html import render_html
@@ -49,8 +49,7 @@ _SUBMIT_BODY = {"required": True, "content": {
 
 
 def _address(ctx: ServiceContext, org_id: int) -> str | None:
-    org = ctx.store.org(org_id)
-    return None if org is None else org.address
+    return ctx.own_address(org_id)  # 409 when another organisation owns the key
 
 
 @router.post("/shipments", openapi_extra={"requestBody": _SUBMIT_BODY},
@@ -72,10 +71,8 @@ async def submit(request: Request, ctx: Context, who: Exporter) -> Any:
         totals = compute_totals(frame, ctx.factor_set, ctx.router, from_csv=kind == "csv")
         address = _address(ctx, who.org_id)
         scope = ctx.chain.scope(address) if address else None
-        try:
-            return submit_shipments(ctx.store, ctx.ledger_store, scope, who.org_id, totals)
-        except WriteRefused:  # a concurrent submission stored some of them first: look again
-            return submit_shipments(ctx.store, ctx.ledger_store, scope, who.org_id, totals)
+        # concurrent submissions of the same ids: same content 200, other content 409
+        return submit_shipments(ctx.store, ctx.ledger_store, scope, who.org_id, totals)
 
     result = await run_in_threadpool(work)
     return JSONResponse(result.to_dict(), status_code=201 if result.created else 200)
@@ -100,7 +97,7 @@ def list_shipments(ctx: Context, who: Exporter,
 
 
 @router.get("/shipments/{shipment_id}", responses={404: {"model": ErrorBody}})
-def get_shipment(ctx: Context, who: Exporter, shipment_id: ShipmentIdIn) -> dict[str, Any]:
+def get_shipment(ctx: Context, who: Exporter, shipment_id: ShipmentIdPath) -> dict[str, Any]:
     """One shipment: its input, its full footprint (per leg) and where its anchoring stands."""
     row = ctx.store.shipment(who.org_id, shipment_id)
     if row is None:
@@ -116,7 +113,7 @@ def get_shipment(ctx: Context, who: Exporter, shipment_id: ShipmentIdIn) -> dict
 
 @router.get("/shipments/{shipment_id}/proof", responses={404: {"model": ErrorBody},
                                                          409: {"model": ErrorBody}})
-def get_proof(ctx: Context, who: Exporter, shipment_id: ShipmentIdIn) -> dict[str, Any]:
+def get_proof(ctx: Context, who: Exporter, shipment_id: ShipmentIdPath) -> dict[str, Any]:
     """The proof bundle of an anchored shipment (record, leaf, proof, batch, transaction)."""
     if ctx.store.shipment(who.org_id, shipment_id) is None:
         raise ApiError(404, "NotFound", f"no shipment {shipment_id!r} of this organisation")

@@ -13,8 +13,9 @@
 This is the PACT v2.3 face, kept for iLEAP partners (iLEAP v1 builds on PACT 2.x); the v3 face of
 the same footprints is :mod:`api.routers.pact3`. Footprints come from issued reports (each
 transport chain's ProductFootprint with the iLEAP and anchor extensions, and product footprints)
-and are served from memory (:mod:`api.pact_index`). Exporter tokens see their own; buyer,
-auditor and admin tokens see all. Errors are ``{code, message}`` with the spec's codes.
+and are served from memory (:mod:`api.pact_index`). Who reads which is :mod:`api.sharing`
+(:mod:`api.pact_access` over the index): exporters their own, buyers and auditors what a data
+owner shared with them, admins all. Errors are ``{code, message}`` with the spec's codes.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from api.errors import ApiError
 from api.ids import OtherId
 from api.limits import load_json
 from api.models import ErrorBody
+from api.pact_access import readable
 from api.pact_events import check_envelope
 from api.routers.auth import base_url
 from api.uploads import read_body
@@ -64,10 +66,6 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     return int(raw)
 
 
-def _visible_org(who: Principal) -> int | None:
-    return who.org_id if who.role == "exporter" else None
-
-
 @router.get("/footprints", responses={200: {"description": "A page of footprints", "content": {
     "application/json": {"schema": {"type": "object", "required": ["data"], "properties": {
         "data": {"type": "array", "items": {"type": "object"}}}}}}}},
@@ -83,14 +81,14 @@ def list_footprints(request: Request, ctx: Context, who: Caller) -> Response:
     limit = _int_param(request, "limit", most, 1, 10**9)
     limit = min(limit, most)
     offset = _int_param(request, "offset", 0, 0, 10**12)
-    entries = ctx.events.footprints.snapshot(_visible_org(who)).entries
-    page = entries[offset:offset + limit]
+    view = readable(ctx, who)  # only what who may read
+    page = view.entries[offset:offset + limit]
     headers = {}
-    if offset + len(page) < len(entries):
+    if offset + len(page) < len(view.entries):
         query = urlencode({"limit": limit, "offset": offset + limit})
         base = base_url(request, ctx.settings.public_url)
         headers["Link"] = f'<{base}/2/footprints?{query}>; rel="next"'
-    return data_response([e.v2_json for e in page], headers)
+    return data_response([view.v2(e) for e in page], headers)
 
 
 @router.get("/footprints/{footprint_id}", responses={404: {"model": ErrorBody}, 200: {
@@ -98,11 +96,12 @@ def list_footprints(request: Request, ctx: Context, who: Caller) -> Response:
         "type": "object", "required": ["data"], "properties": {"data": {"type": "object"}}}}}}})
 def get_footprint(ctx: Context, who: Caller, footprint_id: OtherId) -> Response:
     """GetFootprint."""
-    found = ctx.events.footprints.snapshot(_visible_org(who)).by_id.get(footprint_id)
+    view = readable(ctx, who)
+    found = view.by_id(footprint_id)  # None when unknown or not shared: the same answer
     if found is None:
         raise ApiError(404, "NoSuchFootprint",
                        f"Footprint with ID {footprint_id!r} does not exist")
-    return data_response(found.v2_json)
+    return data_response(view.v2(found))
 
 
 @router.api_route("/footprints", methods=["POST", "PUT", "PATCH", "DELETE"],

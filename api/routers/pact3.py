@@ -34,6 +34,7 @@ from api.deps import Context, requires
 from api.errors import ApiError
 from api.limits import load_json
 from api.models import ErrorBody
+from api.pact_access import readable
 from api.pact_events import check_envelope_v3
 from api.routers.auth import base_url
 from api.routers.pact import PAGE_MAX, data_response
@@ -52,9 +53,6 @@ _LISTS = ("productId", "companyId", "geography", "classification", "status")
 _TIMES = ("validOn", "validAfter", "validBefore")
 _NAMES = {name.lower(): name for name in (*_LISTS, *_TIMES, "limit", "offset")}
 
-
-def _visible_org(who: Principal) -> int | None:
-    return who.org_id if who.role == "exporter" else None
 
 
 def _whole(raw: list[str], name: str, high: int) -> int | None:
@@ -114,14 +112,15 @@ def list_footprints(request: Request, ctx: Context, who: Caller) -> Response:
         filters = Filters.from_lists(query)
     except InputError as exc:
         raise ApiError(400, "BadRequest", str(exc)) from None
-    page, more = ctx.events.footprints.snapshot(_visible_org(who)).page(filters, offset, limit)
+    view = readable(ctx, who)  # only what who may read
+    page, more = view.page(filters, offset, limit)
     headers = {}
     if more:
         pairs = [(name, value) for name, values in query.items() for value in values]
         link = urlencode([*pairs, ("limit", str(limit)), ("offset", str(offset + limit))])
         headers["Link"] = (f'<{base_url(request, ctx.settings.public_url)}/3/footprints?'
                            f'{link}>; rel="next"')
-    return data_response([e.v3_json for e in page], headers)
+    return data_response([view.v3(e) for e in page], headers)
 
 
 @router.get("/footprints/{footprint_id}", responses={404: {"model": ErrorBody}, 200: {
@@ -129,11 +128,12 @@ def list_footprints(request: Request, ctx: Context, who: Caller) -> Response:
         "type": "object", "required": ["data"], "properties": {"data": {"type": "object"}}}}}}})
 def get_footprint(ctx: Context, who: Caller, footprint_id: str) -> Response:
     """GetFootprint (PACT v3)."""
-    found = ctx.events.footprints.snapshot(_visible_org(who)).by_id.get(footprint_id.lower())
+    view = readable(ctx, who)
+    found = view.by_id(footprint_id.lower())  # None when unknown or not shared
     if found is None:
         raise ApiError(404, "NotFound", f"Footprint with ID {footprint_id[:100]!r} does not "
                                         "exist")
-    return data_response(found.v3_json)
+    return data_response(view.v3(found))
 
 
 @router.post("/events", responses={200: {"description": "Accepted (empty body)"}},

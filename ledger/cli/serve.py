@@ -1,7 +1,8 @@
 """Command ``serve``: the HTTP service (API, PACT endpoints, web pages) on one machine.
 
 With no RPC configured (no ``--rpc-url`` and no ``CARBON_LEDGER_RPC_URL``) it starts an embedded
-Anvil, deploys CarbonLedger (or reuses the deployment kept by ``--state``), registers the
+Anvil whose chain is kept in the var folder (or ``--state FILE``) across restarts, deploys
+CarbonLedger (or reuses the deployment kept with that chain), registers the
 shipped factor set and, with ``--demo`` (the default there), creates demo organisations with
 well-known credentials. With an RPC URL it serves that chain: the deployment file, the service
 secret and an admin client come from the settings (see docs/service.md).
@@ -19,7 +20,8 @@ import typer
 
 from ledger.errors import ConfigError
 
-__all__ = ["DEMO_CLIENTS", "register", "seed_demo", "shown_rpc_url", "shown_store_url"]
+__all__ = ["DEMO_CLIENTS", "demo_leftovers", "register", "seed_demo", "shown_rpc_url",
+           "shown_store_url"]
 
 #: Demo organisations on the embedded chain: name, role, dev key index, client id, secret.
 DEMO_CLIENTS: tuple[tuple[str, str, int | None, str, str], ...] = (
@@ -42,7 +44,26 @@ def seed_demo(ctx: Any) -> list[tuple[str, str, str]]:
         key = dev_key(key_index).private_key if key_index is not None else None
         ctx.create_org(name, role, private_key=key, client_id=client_id, client_secret=secret,
                        grant_on_chain=True)
+    exporter, buyer = (ctx.store.org_by_name(DEMO_CLIENTS[i][0]) for i in (0, 2))
+    if exporter is not None and buyer is not None:  # the demo buyer reads the demo footprints
+        from api.sharing_store import SharingStore
+
+        SharingStore(ctx.store.ledger).add_grant(exporter.id, buyer.id, None, "leaf")
     return [(role, client_id, secret) for _, role, _, client_id, secret in DEMO_CLIENTS]
+
+
+def demo_leftovers(ctx: Any) -> list[str]:
+    """What of the demo a store holds that must never face a real chain: live demo clients
+    (public secrets) and organisations whose signing key is a public development key."""
+    from ledger.dev.devkeys import DEV_KEYS
+
+    found = [f"client {client_id}" for _, _, _, client_id, _ in DEMO_CLIENTS
+             if ctx.store.client(client_id) is not None]
+    public = {key.address.lower(): key.index for key in DEV_KEYS}
+    found += [f"organisation {org.name!r} (development key {public[org.address.lower()]})"
+              for org in ctx.store.orgs()
+              if org.address is not None and org.address.lower() in public]
+    return found
 
 
 def shown_rpc_url(url: str) -> str:
@@ -115,6 +136,7 @@ def serve(*, host: str, port: int, store: str | None, rpc_url: str | None, demo:
 
     from api.app import create_app
     from api.limits import cap_recursion_limit
+    from api.server import server_config
     from api.settings import SERVICE_ENV_PREFIX, ServiceSettings
     overrides: dict[str, Any] = {}
     if store is not None:
@@ -122,11 +144,18 @@ def serve(*, host: str, port: int, store: str | None, rpc_url: str | None, demo:
     elif f"{SERVICE_ENV_PREFIX}STORE_URL" not in os.environ:
         overrides["store_url"] = str(var_dir / "service.sqlite")
     embedded = rpc_url is None and "CARBON_LEDGER_RPC_URL" not in os.environ
+    if demo and not embedded:
+        source = "--rpc-url" if rpc_url is not None else "CARBON_LEDGER_RPC_URL"
+        raise ConfigError(f"--demo uses public development keys and secrets: only on the "
+                          f"embedded chain, and an RPC URL is set ({source}); unset it or "
+                          "drop --demo")
     has_secret = any(f"{SERVICE_ENV_PREFIX}{n}" in os.environ for n in ("SECRET", "SECRET_FILE"))
     if embedded and not has_secret:
         overrides["secret"] = _local_secret(var_dir / "service.secret")
     settings = ServiceSettings(**overrides)
     if embedded:
+        # the chain is kept beside the store by default: a restart finds the records again
+        state = state if state is not None else var_dir / "anvil-state.json"
         chain_cm: Any = _embedded_chain(state, anvil_port, var_dir / "deployments")
     else:
         chain_cm = _remote_chain(rpc_url)
@@ -136,6 +165,13 @@ def serve(*, host: str, port: int, store: str | None, rpc_url: str | None, demo:
             settings = settings.model_copy(update={"public_rpc_url": chain_settings.rpc_url})
         app = create_app(settings, chain_settings, deployment=deployment, admin_key=admin_key)
         ctx = app.state.ctx
+        leftovers = [] if embedded else demo_leftovers(ctx)
+        if leftovers:
+            ctx.close()
+            raise ConfigError(
+                f"the store {shown_store_url(settings.store_url)} holds demo logins and keys "
+                f"that are public ({', '.join(leftovers)}): it was made on the embedded chain "
+                "and is not served against an RPC URL; serve a new store (--store) there")
         _bootstrap_admin(ctx)
         if not embedded and ctx.chain.register_factor_set(ctx.factor_set.id, ctx.factor_set.uri):
             print(f"registered factor set {ctx.factor_set.id} on chain", flush=True)
@@ -152,7 +188,9 @@ def serve(*, host: str, port: int, store: str | None, rpc_url: str | None, demo:
                 lines.append(f"    {role:<9} {client_id} / {secret}")
         print("\n".join(lines), flush=True)
         cap_recursion_limit()  # again, after every import the start-up made
-        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+        config = server_config(app, settings, host=host, port=port, log_level="info",
+                               proxy_headers=True)
+        uvicorn.Server(config).run()
 
 
 @contextmanager
@@ -185,14 +223,13 @@ def register(app: typer.Typer) -> None:
             "--demo/--no-demo", help="Create demo organisations (default: on the embedded "
                                      "chain only).")] = None,
         state: Annotated[Path | None, typer.Option(
-            "--state", help="Embedded Anvil: keep the chain in FILE across restarts.")] = None,
+            "--state", help="Embedded Anvil: keep the chain in FILE across restarts "
+                            "(default: anvil-state.json in --var-dir).")] = None,
         anvil_port: Annotated[int | None, typer.Option(
             "--anvil-port", help="Embedded Anvil's port (default: a free one).")] = None,
         var_dir: Annotated[Path, typer.Option(
             "--var-dir", help="Folder for the store, deployment and secret.")] = Path("var"),
     ) -> None:
         """Run the HTTP service: exporter and auditor API, PACT v2 endpoints, web pages."""
-        if demo and rpc_url is not None:
-            raise ConfigError("--demo uses public development keys: only on the embedded chain")
         serve(host=host, port=port, store=store, rpc_url=rpc_url, demo=demo, state=state,
               anvil_port=anvil_port, var_dir=var_dir)

@@ -45,7 +45,8 @@ from ledger.store.store import open_store
 
 SERVICE_TABLES = {"service_organisations", "service_clients", "service_tokens",
                   "service_shipments", "service_jobs", "service_reports", "service_footprints",
-                  "service_verifications", "service_attestations", "service_pact_events"}
+                  "service_verifications", "service_attestations", "service_pact_events",
+                  "service_key_owners", "service_footprint_grants", "service_access_requests"}
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +67,8 @@ def service_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Se
         with store._engine.begin() as conn:
             for table in ("service_tokens", "service_clients", "service_shipments",
                           "service_jobs", "service_reports", "service_footprints",
-                          "service_organisations"):
+                          "service_key_owners", "service_footprint_grants",
+                          "service_access_requests", "service_organisations"):
                 conn.execute(sa.text(f"DELETE FROM {table}"))
     try:
         yield store
@@ -146,7 +148,8 @@ def _make_old_store(url: str, revision: str) -> None:
     no service version table; one organisation and its client in them."""
     engine = sa.create_engine(url)
     try:
-        for config, target in ((LEDGER_MIGRATIONS, revision), (SERVICE_MIGRATIONS, "head")):
+        for config, target in ((LEDGER_MIGRATIONS, revision),
+                               (SERVICE_MIGRATIONS, "service_0001_tables")):
             with engine.begin() as conn:
                 config.attributes["connection"] = conn
                 command.upgrade(config, target)

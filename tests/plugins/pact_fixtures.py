@@ -104,6 +104,8 @@ def pact_service(tmp: Path, service_chain: ServiceChain) -> Iterator[Pact]:
         https = TestClient(https_app, base_url="https://testserver")
         try:
             exporter, buyer = service.org("Ningbo", "exporter"), service.org("Buyer", "buyer")
+            service.client.post("/v1/shares", json={"organisation": "Buyer", "evidence": "full"},
+                                headers=service.auth(exporter))  # the data owner shares
             demo = json.loads((EXAMPLES / "demo-shipments.json").read_text(encoding="utf-8"))
             ids = [s["shipment_id"] for s in demo["shipments"]]
             service.client.post("/v1/shipments", json=demo, headers=service.auth(exporter))
