@@ -329,6 +329,8 @@ class AppliedSupplierData:
     applied: list[str]
     #: Shipments of the installation that kept their data, each with the reason.
     kept: list[tuple[str, str]]
+    #: What a reader of the applied figures should know (e.g. a share of default values).
+    notes: list[tuple[str, str]]
 
 
 def apply_supplier_data(shipments: Sequence[Shipment], data: SupplierData
@@ -338,6 +340,7 @@ def apply_supplier_data(shipments: Sequence[Shipment], data: SupplierData
     out: list[Shipment] = []
     applied: list[str] = []
     kept: list[tuple[str, str]] = []
+    notes: list[tuple[str, str]] = []
     problems: list[InputProblem] = []
     verification = None
     if data.verifier is not None:
@@ -381,6 +384,11 @@ def apply_supplier_data(shipments: Sequence[Shipment], data: SupplierData
             out.append(shipment)
             continue
         applied.append(shipment.shipment_id)
+        if good.default_share:
+            share = (good.default_share * 100).normalize()
+            notes.append((shipment.shipment_id, f"the template says {share:f}"
+                          f"% of the emissions of CN {good.cn_code} come from default values "
+                          "(share of emissions by default value)"))
     if problems:
         raise InputError(problems)
-    return AppliedSupplierData(shipments=out, applied=applied, kept=kept)
+    return AppliedSupplierData(shipments=out, applied=applied, kept=kept, notes=notes)

@@ -250,6 +250,15 @@ def test_supplier_data_become_the_actual_data_of_the_footprint(
     assert after.embedded_indirect_g == 0
 
 
+def test_a_share_of_default_values_is_noted_when_applied(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "t.xlsx", summary={**SUMMARY, "M26": 0.25})
+    found = apply_supplier_data(read_shipments(CONSIGNMENTS),
+                                read_template(path, installation_id=INSTALLATION))
+    assert found.notes == [("HY-FAST-2026-0101", "the template says 25% of the emissions of "
+                            "CN 73181588 come from default values (share of emissions by "
+                            "default value)")]
+
+
 def test_applying_never_replaces_actual_data(tmp_path: Path) -> None:
     data = read_template(_workbook(tmp_path / "t.xlsx"), installation_id="CN-ZJ-HY-0002")
     shipments = read_shipments(CONSIGNMENTS)
