@@ -19,6 +19,10 @@ any other input; the record hash covers them. The supplier-data document itself
 the template file and the cell each figure was read from, so each figure of a record can be
 traced to its cell.
 
+The installation data the shipment does not give (country, operator, production route: the
+template's production process of the good) are taken from the template; an installation
+country that differs from the template's is an error (the id links the wrong installation).
+
 Rules: a shipment that already carries actual data is not overwritten (a problem names it); a
 shipment of the installation whose CN code is not in the template keeps what it had, and the
 result says so; figures keep the 6 decimals (10**-6 t CO2e per tonne) the footprint engine
@@ -375,7 +379,20 @@ def apply_supplier_data(shipments: Sequence[Shipment], data: SupplierData
                 None if good.electricity_factor_t_per_mwh is None
                 else decimal_places(good.electricity_factor_t_per_mwh)),
             verification=verification)
-        updated = replace(shipment, product=replace(product, production=production))
+        if installation.country is not None and installation.country != data.installation.country:
+            problems.append(InputProblem(
+                f"the installation is in {installation.country} but the template of "
+                f"installation {data.installation_id} says {data.installation.country}",
+                shipment_id=shipment.shipment_id, field="product.installation.country"))
+            out.append(shipment)
+            continue
+        # what the shipment does not say of its installation, the template does
+        filled = replace(
+            installation, country=installation.country or data.installation.country,
+            operator=installation.operator or data.operator,
+            production_route=installation.production_route or good.production_process)
+        updated = replace(shipment, product=replace(product, production=production,
+                                                    installation=filled))
         try:
             # the model's own rules (limits, decimals, verifier) decide, as for any file
             out.append(Shipment.from_dict(updated.to_dict()))
