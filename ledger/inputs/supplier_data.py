@@ -23,10 +23,11 @@ The installation data the shipment does not give (country, operator, production 
 template's production process of the good) are taken from the template; an installation
 country that differs from the template's is an error (the id links the wrong installation).
 
-Rules: a shipment that already carries actual data is not overwritten (a problem names it); a
-shipment of the installation whose CN code is not in the template keeps what it had, and the
-result says so; figures keep the 6 decimals (10**-6 t CO2e per tonne) the footprint engine
-computes with, rounded half up.
+Rules: a shipment that already declares its production emissions (actual data, electricity
+use, a product default; anything but ``data_type: default`` alone) is not overwritten (a
+problem names it); a shipment of the installation whose CN code is not in the template keeps
+what it had, and the result says so; figures keep the 6 decimals (10**-6 t CO2e per tonne)
+the footprint engine computes with, rounded half up.
 """
 
 from __future__ import annotations
@@ -364,10 +365,12 @@ def apply_supplier_data(shipments: Sequence[Shipment], data: SupplierData
             out.append(shipment)
             continue
         current = product.production
-        if current is not None and current.actual:
+        if current is not None and current.kind != "declared_default":
+            what = "actual data" if current.actual else \
+                f"its production emissions ({current.kind.replace('_', ' ')})"
             problems.append(InputProblem(
-                "the shipment already carries actual data; remove them to use the supplier "
-                "data of the template", shipment_id=shipment.shipment_id,
+                f"the shipment already carries {what}; remove them to use the supplier data "
+                "of the template", shipment_id=shipment.shipment_id,
                 field="product.production"))
             out.append(shipment)
             continue

@@ -270,6 +270,16 @@ def test_the_template_fills_what_the_shipment_does_not_say_of_its_installation(
         apply_supplier_data([Shipment.from_dict(first)], data)
 
 
+def test_production_declared_otherwise_is_not_overwritten(tmp_path: Path) -> None:
+    data = read_template(_workbook(tmp_path / "t.xlsx"), installation_id=INSTALLATION)
+    first = json.loads(CONSIGNMENTS.read_text(encoding="utf-8"))["shipments"][0]
+    first["product"]["production"] = {"electricity_kwh_per_t": "500",
+                                      "grid": "cn_mee_nbs.east.2023"}
+    with pytest.raises(InputError, match=r"already carries its production emissions "
+                                         r"\(electricity\)"):
+        apply_supplier_data([Shipment.from_dict(first)], data)
+
+
 def test_a_share_of_default_values_is_noted_when_applied(tmp_path: Path) -> None:
     path = _workbook(tmp_path / "t.xlsx", summary={**SUMMARY, "M26": 0.25})
     found = apply_supplier_data(read_shipments(CONSIGNMENTS),
