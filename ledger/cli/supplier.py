@@ -131,6 +131,8 @@ def apply_command(
         write_output(output, text)
     for shipment_id, reason in found.kept:
         typer.echo(f"kept: {shipment_id}: {reason}", err=True)
+    for shipment_id, note in found.notes:
+        typer.echo(f"note: {shipment_id}: {note}", err=True)
     typer.echo(f"{len(found.applied)} of {len(found.shipments)} shipments given the "
                f"{data.data_type} data of installation {data.installation_id} (supplier data "
                f"{supplier_data_id(data.to_dict())})", err=True)

@@ -19,10 +19,15 @@ any other input; the record hash covers them. The supplier-data document itself
 the template file and the cell each figure was read from, so each figure of a record can be
 traced to its cell.
 
-Rules: a shipment that already carries actual data is not overwritten (a problem names it); a
-shipment of the installation whose CN code is not in the template keeps what it had, and the
-result says so; figures keep the 6 decimals (10**-6 t CO2e per tonne) the footprint engine
-computes with, rounded half up.
+The installation data the shipment does not give (country, operator, production route: the
+template's production process of the good) are taken from the template; an installation
+country that differs from the template's is an error (the id links the wrong installation).
+
+Rules: a shipment that already declares its production emissions (actual data, electricity
+use, a product default; anything but ``data_type: default`` alone) is not overwritten (a
+problem names it); a shipment of the installation whose CN code is not in the template keeps
+what it had, and the result says so; figures keep the 6 decimals (10**-6 t CO2e per tonne)
+the footprint engine computes with, rounded half up.
 """
 
 from __future__ import annotations
@@ -329,6 +334,8 @@ class AppliedSupplierData:
     applied: list[str]
     #: Shipments of the installation that kept their data, each with the reason.
     kept: list[tuple[str, str]]
+    #: What a reader of the applied figures should know (e.g. a share of default values).
+    notes: list[tuple[str, str]]
 
 
 def apply_supplier_data(shipments: Sequence[Shipment], data: SupplierData
@@ -338,6 +345,7 @@ def apply_supplier_data(shipments: Sequence[Shipment], data: SupplierData
     out: list[Shipment] = []
     applied: list[str] = []
     kept: list[tuple[str, str]] = []
+    notes: list[tuple[str, str]] = []
     problems: list[InputProblem] = []
     verification = None
     if data.verifier is not None:
@@ -357,10 +365,12 @@ def apply_supplier_data(shipments: Sequence[Shipment], data: SupplierData
             out.append(shipment)
             continue
         current = product.production
-        if current is not None and current.actual:
+        if current is not None and current.kind != "declared_default":
+            what = "actual data" if current.actual else \
+                f"its production emissions ({current.kind.replace('_', ' ')})"
             problems.append(InputProblem(
-                "the shipment already carries actual data; remove them to use the supplier "
-                "data of the template", shipment_id=shipment.shipment_id,
+                f"the shipment already carries {what}; remove them to use the supplier data "
+                "of the template", shipment_id=shipment.shipment_id,
                 field="product.production"))
             out.append(shipment)
             continue
@@ -372,7 +382,20 @@ def apply_supplier_data(shipments: Sequence[Shipment], data: SupplierData
                 None if good.electricity_factor_t_per_mwh is None
                 else decimal_places(good.electricity_factor_t_per_mwh)),
             verification=verification)
-        updated = replace(shipment, product=replace(product, production=production))
+        if installation.country is not None and installation.country != data.installation.country:
+            problems.append(InputProblem(
+                f"the installation is in {installation.country} but the template of "
+                f"installation {data.installation_id} says {data.installation.country}",
+                shipment_id=shipment.shipment_id, field="product.installation.country"))
+            out.append(shipment)
+            continue
+        # what the shipment does not say of its installation, the template does
+        filled = replace(
+            installation, country=installation.country or data.installation.country,
+            operator=installation.operator or data.operator,
+            production_route=installation.production_route or good.production_process)
+        updated = replace(shipment, product=replace(product, production=production,
+                                                    installation=filled))
         try:
             # the model's own rules (limits, decimals, verifier) decide, as for any file
             out.append(Shipment.from_dict(updated.to_dict()))
@@ -381,6 +404,11 @@ def apply_supplier_data(shipments: Sequence[Shipment], data: SupplierData
             out.append(shipment)
             continue
         applied.append(shipment.shipment_id)
+        if good.default_share:
+            share = (good.default_share * 100).normalize()
+            notes.append((shipment.shipment_id, f"the template says {share:f}"
+                          f"% of the emissions of CN {good.cn_code} come from default values "
+                          "(share of emissions by default value)"))
     if problems:
         raise InputError(problems)
-    return AppliedSupplierData(shipments=out, applied=applied, kept=kept)
+    return AppliedSupplierData(shipments=out, applied=applied, kept=kept, notes=notes)

@@ -8,7 +8,14 @@ version 2.1.1 of 2024-12-13, file
 :mod:`ledger.inputs.supplier_template` reads it, :mod:`ledger.inputs.supplier_export` writes it.
 
 The layout (sheet names and cells) is the one that independent public readings of the
-Commission's file agree on; the Commission publishes no cell-level specification:
+Commission's file agree on; the Commission publishes no cell-level specification. Secondary
+readings, checked 2026-12-03: GitHub ``zuemen/carbon-lei`` ``sdk/template.ts`` at commit
+e2c54e1a0689acf7abc76ac3021e22361ccbec24 (the ``Summary_Communication`` cells of versions 2.1 and
+2.1.1, the verifier cells, ``0_Versions``; tested on the Commission's worked example "Steel 3
+Screws and nuts"); ``CetizionVerifica/CBAM-app`` ``docs/mappings/template-A_InstData.md`` at
+a393af2c7851b0fab24dd9d7d2ca5314e546f557 (the ``A_InstData`` cells); ``neod00/cbam-local-pwa``
+``src/lib/eu-template-export.ts`` at 2ad4f4570a5e74246ece7e1e33c4be7bee45c833 (the 19 sheet
+names; ``E_PurchPrec`` blocks):
 
 - Sheets: the workbook has 19 (``0_Versions``, ``a_Contents``, ``b_Guidelines&Conditions``,
   ``c_CodeLists``, ``A_InstData``, ``B_EmInst``, ``C_Emissions&Energy``, ``D_Processes``,

@@ -25,6 +25,7 @@ from ledger.errors import InputError
 from ledger.factors.factorset import FactorSet, load_factor_set
 from ledger.footprint.single import compute_shipments
 from ledger.inputs.read import read_shipments
+from ledger.inputs.shipments import Shipment
 from ledger.inputs.supplier_data import SupplierData, apply_supplier_data
 from ledger.inputs.supplier_export import template_bytes
 from ledger.inputs.supplier_layout import TEMPLATE_SHEETS
@@ -237,6 +238,8 @@ def test_supplier_data_become_the_actual_data_of_the_footprint(
     assert production.data_type == "actual-verified"
     assert production.verification is not None
     assert production.verification.verifier == "Example Verification GmbH (fictitious)"
+    # the installation keeps what the shipment said of it
+    assert found.shipments[0].product.installation == shipments[0].product.installation  # type: ignore[union-attr]
     # the other shipments are untouched
     assert found.shipments[1:] == shipments[1:]
     before, after = (compute_shipments(s[:1], factor_set)[0].cbam
@@ -248,6 +251,42 @@ def test_supplier_data_become_the_actual_data_of_the_footprint(
     assert after.specific_direct_t_per_t == "1.834567"
     assert after.embedded_g == 33_022_206
     assert after.embedded_indirect_g == 0
+
+
+def test_the_template_fills_what_the_shipment_does_not_say_of_its_installation(
+        tmp_path: Path) -> None:
+    data = read_template(_workbook(tmp_path / "t.xlsx"), installation_id=INSTALLATION,
+                         operator="Haiyan Tongda")
+    document = json.loads(CONSIGNMENTS.read_text(encoding="utf-8"))
+    first = document["shipments"][0]
+    first["product"]["installation"] = {"installation_id": INSTALLATION}
+    found = apply_supplier_data([Shipment.from_dict(first)], data)
+    installation = found.shipments[0].product.installation  # type: ignore[union-attr]
+    assert installation is not None
+    assert (installation.country, installation.operator, installation.production_route) == (
+        "CN", "Haiyan Tongda", "Cold heading")
+    first["product"]["installation"] = {"installation_id": INSTALLATION, "country": "VN"}
+    with pytest.raises(InputError, match="the installation is in VN but the template"):
+        apply_supplier_data([Shipment.from_dict(first)], data)
+
+
+def test_production_declared_otherwise_is_not_overwritten(tmp_path: Path) -> None:
+    data = read_template(_workbook(tmp_path / "t.xlsx"), installation_id=INSTALLATION)
+    first = json.loads(CONSIGNMENTS.read_text(encoding="utf-8"))["shipments"][0]
+    first["product"]["production"] = {"electricity_kwh_per_t": "500",
+                                      "grid": "cn_mee_nbs.east.2023"}
+    with pytest.raises(InputError, match=r"already carries its production emissions "
+                                         r"\(electricity\)"):
+        apply_supplier_data([Shipment.from_dict(first)], data)
+
+
+def test_a_share_of_default_values_is_noted_when_applied(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "t.xlsx", summary={**SUMMARY, "M26": 0.25})
+    found = apply_supplier_data(read_shipments(CONSIGNMENTS),
+                                read_template(path, installation_id=INSTALLATION))
+    assert found.notes == [("HY-FAST-2026-0101", "the template says 25% of the emissions of "
+                            "CN 73181588 come from default values (share of emissions by "
+                            "default value)")]
 
 
 def test_applying_never_replaces_actual_data(tmp_path: Path) -> None:
