@@ -6,9 +6,10 @@
 1. Batch compute of N synthetic shipments (3-4 legs each, distances given), excluding file
    parsing, against a naive per-leg Python loop (Decimal arithmetic, dict lookups) run on a
    sample in the same process; throughput in shipments per second for both.
-   Then the same shipments with dispatch dates (2025-2026) and each shipment's factor set chosen
-   by its date: with the shipped schedule (one set) and with a two-set schedule (the shipments
-   split by year), against the batch compute of the same run (target: within 10 %).
+   Then the same shipments with dispatch dates and each shipment's factor set chosen by its
+   date: the shipped schedule with 2025 dates (one set) and a two-set schedule with 2025 and
+   2026 dates (the shipments split by year), against the batch compute of the same run
+   (target: within 10 %).
 2. CSV in to results out for the same N shipments (read, validate, compute, write CSV).
 3. Sea routing of distinct port pairs, cold and again from the router's cache.
 4. Peak resident memory of the process.
@@ -180,13 +181,15 @@ def main() -> None:
           f"{n / cold_s / naive_rate:.1f} x; target >= 20 x)")
     del batch
 
-    days = (np.datetime64("2025-01-01") + np.random.default_rng(3).integers(0, 730, n)
-            ).astype(object).tolist()
-    frame.consignments = [Consignment(dispatch_date=day) for day in days]
-    del days
     with tempfile.TemporaryDirectory() as tmp:
-        for label, schedule in (("shipped schedule", load_schedule()),
-                                ("two-set schedule", two_year_schedule(Path(tmp)))):
+        # the shipped schedule with 2025 dispatches (its 2026 set holds fewer vehicle classes
+        # than these shipments use), then a two-set schedule with 2025 and 2026 dispatches
+        for label, schedule, span in (("shipped schedule", load_schedule(), 365),
+                                      ("two-set schedule", two_year_schedule(Path(tmp)), 730)):
+            days = (np.datetime64("2025-01-01") + np.random.default_rng(3).integers(0, span, n)
+                    ).astype(object).tolist()
+            frame.consignments = [Consignment(dispatch_date=day) for day in days]
+            del days
             base_s, dated_s, sets = float("inf"), float("inf"), 0
             for _ in range(2):  # alternate, keep the best of each (the machine is shared)
                 t0 = time.perf_counter()

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from ledger.errors import InputError, InputProblem
 from ledger.factors.distances import Router
@@ -42,14 +43,29 @@ def subframe(frame: ShipmentFrame, index: IntpArray) -> ShipmentFrame:
     keep = np.zeros(len(frame), dtype=bool)
     keep[index] = True
     ship = frame.legs["ship"].to_numpy()
-    legs = frame.legs[keep[ship]].reset_index(drop=True)
-    legs["ship"] = (np.cumsum(keep) - 1)[legs["ship"].to_numpy()]
+    rows = np.flatnonzero(keep[ship])
+    columns: dict[str, Any] = {}
+    for name in frame.legs.columns:
+        column = frame.legs[name]
+        columns[name] = column.array.take(rows) if isinstance(column.dtype, pd.CategoricalDtype) \
+            else column.to_numpy()[rows]
+    columns["ship"] = (np.cumsum(keep) - 1)[ship[rows]]
+    legs = pd.DataFrame(columns, copy=False)
+    count = len(index)
     positions = index.tolist()
+
+    def pick(values: list[Any]) -> list[Any]:
+        if values.count(None) == len(values):
+            return [None] * count
+        return [values[i] for i in positions]
+
+    products = pick(frame.products)
     return ShipmentFrame(
-        ids=frame.ids[index], rows=frame.rows[index],
-        exporters=[frame.exporters[i] for i in positions],
-        products=[frame.products[i] for i in positions], legs=legs,
-        consignments=[frame.consignments[i] for i in positions] if frame.consignments else [])
+        ids=frame.ids[index], rows=frame.rows[index], exporters=pick(frame.exporters),
+        products=products, legs=legs,
+        # consignments matter to the batch path only through the goods (CBAM import year)
+        consignments=pick(frame.consignments)
+        if frame.consignments and products.count(None) != count else [])
 
 
 @dataclass
