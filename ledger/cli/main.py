@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "anchor",
     "report",
     "serve",
+    "declaration",
 )
 
 EXIT_INPUT = 2

@@ -141,8 +141,14 @@ def report_command(
                       else declarant_from_dict(read_json_inputs([declarant])[0]))
     document = issue_report(read_json_inputs(bundles), issuer_key=key, period=period,
                             issued_at=datetime.now(UTC))
-    for file_name, content in report_files(document, stem=name,
-                                           declarant=declarant_data).items():
+    files = report_files(document, stem=name, declarant=declarant_data)
+    if any(f.endswith(".cbam.xml") for f in files):
+        from ledger.cli.declaration import qreport_period_warning
+
+        warning = qreport_period_warning(period[1].isoformat())
+        if warning:
+            typer.echo(warning, err=True)
+    for file_name, content in files.items():
         write_output(out / file_name, content)
         typer.echo(str(out / file_name))
 
