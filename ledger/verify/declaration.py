@@ -27,6 +27,8 @@ from contextlib import contextmanager, suppress
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from ledger.declaration.build import base_factor_set_id, declaration_factor_set
 from ledger.declaration.consignments import Anchoring, ConsignmentRow, consignment_row
 from ledger.declaration.document import DECLARATION_TYPE, Entry, declaration_subject
@@ -138,15 +140,21 @@ def _check_factor_set(p: _Parsed, factor_set: FactorSet) -> tuple[str, str]:
     return PASS, f"{factor_set.name} ({factor_set.id})"
 
 
-def _check_records(p: _Parsed, records: Callable[[str, str], Any] | None) -> tuple[str, str]:
+def _check_records(p: _Parsed, records: Callable[[str, str], bytes | None] | None
+                   ) -> tuple[str, str]:
     for number, c in enumerate(p.consignments, start=1):
         record = c.get("record")
-        if record is None and records is not None:
-            record = records(str(c["exporter"]), str(c["shipmentId"]))
-        if record is None:
+        body: bytes | None = None
+        if record is not None:
+            body = canonical_json(record)
+        elif records is not None:
+            # the stored canonical bytes: hashed as they are, then read
+            body = records(str(c["exporter"]), str(c["shipmentId"]))
+            record = None if body is None else orjson.loads(body)
+        if record is None or body is None:
             raise CheckFailed(f"consignment {number} ({c['shipmentId']}): its record is neither "
                               "embedded nor in the given store")
-        if "0x" + keccak256(canonical_json(record)).hex() != c["recordHash"]:
+        if "0x" + keccak256(body).hex() != c["recordHash"]:
             raise CheckFailed(f"consignment {c['shipmentId']}: the record does not hash to its "
                               "record hash")
         row = consignment_row(record)
@@ -246,7 +254,8 @@ def _check_recompute(p: _Parsed, factor_set: FactorSet) -> tuple[str, str]:
         options=options, consignment_factor_set_id=str(
             p.subject["factorSet"]["consignmentFactorSetId"]),
         proofs=lambda n, _members: proofs.get(n, []))
-    if canonical_json(rebuilt) != canonical_json(dict(p.subject)):
+    sort = orjson.OPT_SORT_KEYS
+    if orjson.dumps(rebuilt, option=sort) != orjson.dumps(p.subject, option=sort):
         where = _first_difference(rebuilt, p.subject)
         raise CheckFailed(f"the declaration does not follow from its consignments and the "
                           f"pinned tables (first difference at {where})")
@@ -408,17 +417,14 @@ def verify_declaration(
     return verdict
 
 
-def _store_lookup(store: LedgerStore) -> Callable[[str, str], Any]:
-    import orjson
-
+def _store_lookup(store: LedgerStore) -> Callable[[str, str], bytes | None]:
     bodies: dict[tuple[str, str], bytes] = {}
     for scope in store.scopes():
         for row in store.scope_records(scope):
             bodies[(scope.exporter, row.shipment_id)] = row.record_json
 
-    def lookup(exporter: str, shipment_id: str) -> Any:
-        body = bodies.get((exporter.lower(), shipment_id))
-        return None if body is None else orjson.loads(body)
+    def lookup(exporter: str, shipment_id: str) -> bytes | None:
+        return bodies.get((exporter.lower(), shipment_id))
 
     return lookup
 
@@ -452,11 +458,12 @@ def attest_declaration_on_chain(document: Mapping[str, Any], settings: ChainSett
                                 private_key: bytes | str, *, records: LedgerStore | None = None,
                                 min_confirmations: int = 1) -> tuple[Verdict, str | None]:
     """Verifies a declaration with the auditor's key, then attests its hash on chain like a
-    report's (:func:`ledger.verify.attest.attest_report`); a declaration that does not verify
+    report's (the contract's report subject kind); a declaration that does not verify
     is not attested. Returns the verdict and the attestation's transaction hash."""
+    from ledger.chain.abi import SubjectKind
     from ledger.chain.client import connect
     from ledger.chain.contract import CarbonLedgerContract
-    from ledger.verify.attest import attest_report
+    from ledger.errors import ChainError, ContractRevert
     from ledger.verify.verdict import verdict_evidence
 
     domain = document["proof"]["eip712"]["domain"]
@@ -468,5 +475,9 @@ def attest_declaration_on_chain(document: Mapping[str, Any], settings: ChainSett
                                      min_confirmations=min_confirmations)
         if not verdict.ok:
             return verdict, None
-        done = attest_report(ledger, vc.report_hash(document), verdict_evidence(verdict))
-    return verdict, str(done["transactionHash"])
+        try:
+            receipt = ledger.attest(SubjectKind.REPORT, vc.report_hash(document),
+                                    verdict_evidence(verdict))
+        except ContractRevert as exc:
+            raise ChainError(f"the attestation was refused: {exc}") from exc
+    return verdict, "0x" + bytes(receipt.tx_hash).hex()

@@ -140,7 +140,8 @@ def test_aluminium_importer_below_the_threshold_is_not_liable(store: LedgerStore
         "excludedSectors": ["electricity", "hydrogen"]}
     # not liable: nothing to surrender, the cost if it were is still shown
     assert s["totals"]["certificatesToSurrender"] == 0 and s["totals"]["costEur"] == "0.00"
-    assert s["totals"]["costIfLiableEur"] == f"{Decimal(default['costCents'] + measured['costCents']) / 100:.2f}"
+    if_liable = Decimal(default["costCents"] + measured["costCents"]) / 100
+    assert s["totals"]["costIfLiableEur"] == f"{if_liable:.2f}"
     # a lower warning level warns
     warned = compute_declaration(store, ALUMINIUM_IMPORTER, 2026,
                                  options=DeclarationOptions(warning_level_t=Decimal(25)))
@@ -234,7 +235,7 @@ def test_a_consignment_without_declarant_or_importer_is_refused(chain: DevChain,
                              importer="NL009900001", released="2026-02-10",
                              production={"data_type": "default"}, installation="X")
         del nobody["consignment"]["importer"], nobody["consignment"]["declarant"]
-        anchor(chain, store, STEEL + [nobody])
+        anchor(chain, store, [*STEEL, nobody])
         with pytest.raises(InputError, match="names no declarant or importer") as refused:
             compute_declaration(store, STEEL_IMPORTER, 2026)
         assert refused.value.problems[0].shipment_id == "ST-2026-010"
@@ -245,7 +246,7 @@ def test_quarters_without_price_tables_and_routes(chain: DevChain, tmp_path: Pat
                         released="2026-05-12", production={"data_type": "default"},
                         installation="CN-INST-S1")
     with open_store(tmp_path / "q2.sqlite") as store:
-        anchor(chain, store, STEEL + [later])
+        anchor(chain, store, [*STEEL, later])
         with pytest.raises(InputError, match="no published CBAM certificate price for 2026-Q2"):
             compute_declaration(store, STEEL_IMPORTER, 2026)
         estimated = compute_declaration(
