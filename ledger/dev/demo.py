@@ -28,7 +28,7 @@ from typing import Any
 from ledger.dev.devkeys import DEV_EXPORTER_INDEXES
 from ledger.errors import ConfigError
 
-__all__ = ["DemoRow", "DemoRun", "default_inputs", "run_demo"]
+__all__ = ["DemoRow", "DemoRun", "default_inputs", "importer_inputs", "run_demo"]
 
 #: Blocks on top of an anchoring transaction before its batch counts as final in the demo.
 CONFIRMATIONS = 1
@@ -67,10 +67,13 @@ class DemoRun:
     rows: list[DemoRow]
     reports: dict[str, Path]
     seconds: float
+    #: The EU importers' 2026 CBAM declarations by EORI: the file and whether it verified.
+    declarations: dict[str, tuple[Path, bool]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return all(row.verified for row in self.rows) and any(r.attested_by for r in self.rows)
+        return (all(row.verified for row in self.rows) and any(r.attested_by for r in self.rows)
+                and all(ok for _, ok in self.declarations.values()))
 
 
 def default_inputs() -> tuple[Path, Path]:
@@ -221,8 +224,68 @@ def run_demo(
                     row.attested_by = by
             echo(f"verify again: {'VERIFIED' if verdict.ok else 'NOT VERIFIED'}; attested by "
                  + (", ".join(by) or "nobody"))
+            declarations = _declarations(chain, store, exporter_keys, factor_set=factor_set,
+                                         policy=policy, out_dir=out_dir / "declarations",
+                                         echo=echo)
     return DemoRun(out_dir, state_path, settings.chain_id, deployment.address, factor_set.id,
-                   rows, reports, time.perf_counter() - started)
+                   rows, reports, time.perf_counter() - started, declarations)
+
+
+def importer_inputs() -> Path:
+    """The consignments of the demo's two EU importers, from ``examples/``."""
+    return Path(__file__).resolve().parents[2] / "examples" / "demo-importers-2026.json"
+
+
+def _declarations(chain: Any, store: Any, exporter_keys: dict[str, Any], *, factor_set: Any,
+                  policy: Any, out_dir: Path, echo: Callable[[str], None]
+                  ) -> dict[str, tuple[Path, bool]]:
+    """The EU importers' part: their exporters anchor the 2026 CBAM consignments, then each
+    importer issues its annual declaration (signed with a dev key of its own) and it is
+    verified against the chain."""
+    from ledger.anchoring.anchor import anchor_shipments
+    from ledger.anchoring.options import AnchorOptions
+    from ledger.chain.deploy import open_deployment
+    from ledger.declaration import compute_declaration, issue_declaration
+    from ledger.dev.devkeys import DEV_OUTSIDER_INDEXES, dev_key
+    from ledger.inputs.read import read_shipments
+    from ledger.verify.verifier import verify_on_chain
+
+    consignments = read_shipments(importer_inputs())
+    by_exporter: dict[str, list[Any]] = {}
+    for shipment in consignments:
+        if shipment.exporter not in exporter_keys:
+            raise ConfigError(f"importer consignment {shipment.shipment_id}: exporter "
+                              f"{shipment.exporter!r} is not one of the demo's exporters")
+        by_exporter.setdefault(shipment.exporter, []).append(shipment)
+    echo("\nEU importers: 2026 CBAM consignments")
+    for name, group in by_exporter.items():
+        with chain.connect(exporter_keys[name]) as client:
+            ledger = open_deployment(client, chain.deployment)
+            anchor_shipments(group, factor_set, store=store, ledger=ledger,
+                             options=AnchorOptions(path="root"), policy=policy)
+        echo(f"  {name}: anchored {len(group)} consignment(s), root path")
+    chain.node.rpc("evm_mine")
+    eoris: list[str] = sorted({s.consignment.declarant.eori for s in consignments
+                    if s.consignment and s.consignment.declarant
+                    and s.consignment.declarant.eori})
+    out: dict[str, tuple[Path, bool]] = {}
+    for eori, index in zip(eoris, DEV_OUTSIDER_INDEXES, strict=False):
+        declaration = compute_declaration(store, eori, 2026)
+        document = issue_declaration(declaration, issuer_key=dev_key(index).private_key,
+                                     issued_at=datetime.now(UTC))
+        path = out_dir / f"cbam-declaration-{eori}-2026.json"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n",
+                        encoding="utf-8")
+        verdict = verify_on_chain(document, chain.settings, min_confirmations=CONFIRMATIONS)
+        out[eori] = (path, verdict.ok)
+        t, th = declaration.totals, declaration.threshold
+        echo(f"  declaration {eori}: {t['consignments']} consignment(s), {th['netMassT']} t "
+             f"({'liable' if th['liable'] else 'not liable, below 50 t'}), certificates "
+             f"{t['certificatesT']}, cost EUR {t['costEur']} (if liable EUR "
+             f"{t['costIfLiableEur']}); {path}; verify: "
+             f"{'VERIFIED' if verdict.ok else 'NOT VERIFIED: ' + verdict.problems()}")
+    return out
 
 
 def _row(bundle: dict[str, Any], exporter: str, path: str, bundle_path: Path,

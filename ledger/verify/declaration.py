@@ -27,6 +27,8 @@ from contextlib import contextmanager, suppress
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from ledger.declaration.build import base_factor_set_id, declaration_factor_set
 from ledger.declaration.consignments import Anchoring, ConsignmentRow, consignment_row
 from ledger.declaration.document import DECLARATION_TYPE, Entry, declaration_subject
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DECLARATION_CHECKS",
+    "attest_declaration_on_chain",
     "is_declaration",
     "verify_declaration",
     "verify_declaration_on_chain",
@@ -69,7 +72,8 @@ def _run(verdict: Verdict, name: str, fn: Callable[[], tuple[str, str]]) -> bool
         status, detail = fn()
     except CheckFailed as exc:
         status, detail = FAIL, str(exc)
-    except (LedgerError, KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (LedgerError, KeyError, TypeError, ValueError, AttributeError,
+            ArithmeticError, IndexError) as exc:
         status, detail = FAIL, f"{type(exc).__name__}: {exc}"
     verdict.checks.append(Check(name, status, detail))
     return status in (PASS, NOT_APPLICABLE)
@@ -136,15 +140,21 @@ def _check_factor_set(p: _Parsed, factor_set: FactorSet) -> tuple[str, str]:
     return PASS, f"{factor_set.name} ({factor_set.id})"
 
 
-def _check_records(p: _Parsed, records: Callable[[str, str], Any] | None) -> tuple[str, str]:
+def _check_records(p: _Parsed, records: Callable[[str, str], bytes | None] | None
+                   ) -> tuple[str, str]:
     for number, c in enumerate(p.consignments, start=1):
         record = c.get("record")
-        if record is None and records is not None:
-            record = records(str(c["exporter"]), str(c["shipmentId"]))
-        if record is None:
+        body: bytes | None = None
+        if record is not None:
+            body = canonical_json(record)
+        elif records is not None:
+            # the stored canonical bytes: hashed as they are, then read
+            body = records(str(c["exporter"]), str(c["shipmentId"]))
+            record = None if body is None else orjson.loads(body)
+        if record is None or body is None:
             raise CheckFailed(f"consignment {number} ({c['shipmentId']}): its record is neither "
                               "embedded nor in the given store")
-        if "0x" + keccak256(canonical_json(record)).hex() != c["recordHash"]:
+        if "0x" + keccak256(body).hex() != c["recordHash"]:
             raise CheckFailed(f"consignment {c['shipmentId']}: the record does not hash to its "
                               "record hash")
         row = consignment_row(record)
@@ -244,7 +254,8 @@ def _check_recompute(p: _Parsed, factor_set: FactorSet) -> tuple[str, str]:
         options=options, consignment_factor_set_id=str(
             p.subject["factorSet"]["consignmentFactorSetId"]),
         proofs=lambda n, _members: proofs.get(n, []))
-    if canonical_json(rebuilt) != canonical_json(dict(p.subject)):
+    sort = orjson.OPT_SORT_KEYS
+    if orjson.dumps(rebuilt, option=sort) != orjson.dumps(p.subject, option=sort):
         where = _first_difference(rebuilt, p.subject)
         raise CheckFailed(f"the declaration does not follow from its consignments and the "
                           f"pinned tables (first difference at {where})")
@@ -298,24 +309,42 @@ def _check_proofs(p: _Parsed) -> tuple[str, str]:
 
 
 def _check_anchors(p: _Parsed, reader: Reader) -> tuple[str, str]:
+    from ledger.chain.events import RootAnchored, ShipmentRecorded
+
     used = {int(c["anchor"]) for c in p.consignments}
+    if used != set(range(len(p.anchors))):
+        raise CheckFailed("the declaration names a batch none of its consignments is in")
     for index in sorted(used):
         a = p.anchors[index]
         if (a.chain_id, a.contract.lower()) != (p.chain_id, p.contract):
             raise CheckFailed(f"batch {a.batch_key} is on another chain or contract")
+        receipt = reader.receipt(Bytes32.parse(a.transaction_hash))
+        if receipt is None or receipt.status != 1 or receipt.block_number != a.block_number:
+            raise CheckFailed(f"batch {a.batch_key}: transaction {a.transaction_hash} is not a "
+                              f"successful transaction of block {a.block_number} on this chain")
+        events = reader.events_in(receipt)
+        fsid = Bytes32.parse(a.factor_set_id)
         if a.path == "root":
-            info = reader.root_info(Bytes32.parse(a.batch_key))
+            root = Bytes32.parse(a.batch_key)
+            if not any(isinstance(e, RootAnchored) and e.root == root and e.factor_set_id == fsid
+                       and e.exporter.lower() == a.exporter.lower() for e in events):
+                raise CheckFailed(f"transaction {a.transaction_hash} does not anchor root "
+                                  f"{a.batch_key} by {a.exporter} with factor set "
+                                  f"{a.factor_set_id}")
+            info = reader.root_info(root)
             if info.exporter is None or info.exporter.lower() != a.exporter.lower():
                 raise CheckFailed(f"root {a.batch_key} is not anchored on chain by {a.exporter}")
         else:
-            receipt = reader.receipt(Bytes32.parse(a.transaction_hash))
-            if receipt is None:
-                raise CheckFailed(f"transaction {a.transaction_hash} is not on chain")
-            hashes = {getattr(e, "record_hash", None) for e in reader.events_in(receipt)}
+            hashes = {e.record_hash for e in events if isinstance(e, ShipmentRecorded)
+                      and e.exporter.lower() == a.exporter.lower()}
             for c in p.consignments:
                 if int(c["anchor"]) == index and Bytes32.parse(c["recordHash"]) not in hashes:
                     raise CheckFailed(f"consignment {c['shipmentId']}: its record is not in "
                                       f"the events of {a.transaction_hash}")
+        for c in p.consignments:
+            if int(c["anchor"]) == index and str(c["exporter"]).lower() != a.exporter.lower():
+                raise CheckFailed(f"consignment {c['shipmentId']} is in a batch of another "
+                                  "exporter")
     return PASS, f"{len(used)} batch(es) anchored by their exporters"
 
 
@@ -388,17 +417,14 @@ def verify_declaration(
     return verdict
 
 
-def _store_lookup(store: LedgerStore) -> Callable[[str, str], Any]:
-    import orjson
-
+def _store_lookup(store: LedgerStore) -> Callable[[str, str], bytes | None]:
     bodies: dict[tuple[str, str], bytes] = {}
     for scope in store.scopes():
         for row in store.scope_records(scope):
             bodies[(scope.exporter, row.shipment_id)] = row.record_json
 
-    def lookup(exporter: str, shipment_id: str) -> Any:
-        body = bodies.get((exporter.lower(), shipment_id))
-        return None if body is None else orjson.loads(body)
+    def lookup(exporter: str, shipment_id: str) -> bytes | None:
+        return bodies.get((exporter.lower(), shipment_id))
 
     return lookup
 
@@ -426,3 +452,32 @@ def verify_declaration_on_chain(document: Any, settings: ChainSettings, *,
         return verify_declaration(document, reader, records=records,
                                   min_confirmations=min_confirmations)
 
+
+
+def attest_declaration_on_chain(document: Mapping[str, Any], settings: ChainSettings,
+                                private_key: bytes | str, *, records: LedgerStore | None = None,
+                                min_confirmations: int = 1) -> tuple[Verdict, str | None]:
+    """Verifies a declaration with the auditor's key, then attests its hash on chain like a
+    report's (the contract's report subject kind); a declaration that does not verify
+    is not attested. Returns the verdict and the attestation's transaction hash."""
+    from ledger.chain.abi import SubjectKind
+    from ledger.chain.client import connect
+    from ledger.chain.contract import CarbonLedgerContract
+    from ledger.errors import ChainError, ContractRevert
+    from ledger.verify.verdict import verdict_evidence
+
+    domain = document["proof"]["eip712"]["domain"]
+    client = connect(settings.model_copy(update={"chain_id": int(domain["chainId"])}),
+                     private_key=private_key)
+    with client:
+        ledger = CarbonLedgerContract(client, str(domain["verifyingContract"]))
+        verdict = verify_declaration(document, ledger, records=records,
+                                     min_confirmations=min_confirmations)
+        if not verdict.ok:
+            return verdict, None
+        try:
+            receipt = ledger.attest(SubjectKind.REPORT, vc.report_hash(document),
+                                    verdict_evidence(verdict))
+        except ContractRevert as exc:
+            raise ChainError(f"the attestation was refused: {exc}") from exc
+    return verdict, "0x" + bytes(receipt.tx_hash).hex()

@@ -1,0 +1,72 @@
+"""``carbon-ledger declaration`` and ``carbon-ledger verify`` on a declaration, end to end on
+the session's Anvil, with settings from the environment; the auditor's attestation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from declaration_fixtures import ALUMINIUM, STEEL, STEEL_IMPORTER, anchor
+from devchain import DevChain
+
+from ledger.chain.deploy import write_deployment
+from ledger.cli.main import main
+from ledger.config import load_chain_settings
+from ledger.dev.devkeys import DEV_AUDITOR_INDEXES, DEV_EXPORTER_INDEXES, dev_key
+from ledger.store.store import open_store
+from ledger.verify.declaration import attest_declaration_on_chain
+
+
+def run(args: list[str]) -> int:
+    try:
+        main(args)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+@pytest.fixture
+def settings_env(chain: DevChain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    store = tmp_path / "ledger.sqlite"
+    with open_store(store) as opened:
+        anchor(chain, opened, STEEL + ALUMINIUM)
+    for name, value in {
+        "RPC_URL": chain.settings.rpc_url, "CHAIN_ID": str(chain.settings.chain_id),
+        "PRIVATE_KEY": dev_key(DEV_EXPORTER_INDEXES[1]).private_key,
+        "DEPLOYMENT_FILE": str(write_deployment(chain.deployment, tmp_path / "deployment.json")),
+        "STORE": str(store), "RPC_RETRIES": "1", "RPC_BACKOFF_S": "0.01",
+    }.items():
+        monkeypatch.setenv(f"CARBON_LEDGER_{name}", value)
+    return tmp_path
+
+
+def test_declaration_is_issued_verified_and_attested(settings_env: Path, chain: DevChain,
+                                                     capsys: pytest.CaptureFixture[str]
+                                                     ) -> None:
+    out = settings_env / "declarations"
+    assert run(["declaration", "--declarant", STEEL_IMPORTER, "--year", "2026",
+                "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "liable" in printed and "certificates to surrender: 98" in printed
+    written = out / f"cbam-declaration-{STEEL_IMPORTER}-2026.json"
+    assert written.is_file()
+    assert run(["verify", str(written)]) == 0
+    assert "VERIFIED" in capsys.readouterr().out
+    document = json.loads(written.read_text(encoding="utf-8"))
+    auditor = dev_key(DEV_AUDITOR_INDEXES[0]).private_key
+    verdict, tx = attest_declaration_on_chain(document, load_chain_settings(), auditor)
+    assert verdict.ok and tx is not None and tx.startswith("0x")
+
+
+def test_bad_input_writes_nothing(settings_env: Path, capsys: pytest.CaptureFixture[str]
+                                  ) -> None:
+    out = settings_env / "none"
+    assert run(["declaration", "--declarant", "FR009900003", "--year", "2026",
+                "--out", str(out)]) == 2
+    assert "has no anchored CBAM consignment" in capsys.readouterr().err
+    assert run(["declaration", "--declarant", STEEL_IMPORTER, "--year", "2026",
+                "--price-estimate", "2026-Q5=80", "--out", str(out)]) == 2
+    assert run(["declaration", "--declarant", STEEL_IMPORTER, "--year", "2026", "--dry-run",
+                "--out", str(out)]) == 0
+    assert not out.exists()
