@@ -37,6 +37,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "serve",
     "admin",
     "supplier",
+    "declaration",
 )
 
 EXIT_INPUT = 2

@@ -223,6 +223,12 @@ def report_command(
 
         files[f"{name}.pdf"] = render_pdf(files[f"{name}.html"].decode("utf-8"),
                                           chromium=chromium)
+    if any(f.endswith(".cbam.xml") for f in files):
+        from ledger.cli.declaration import qreport_period_warning
+
+        warning = qreport_period_warning(period[1].isoformat())
+        if warning:
+            typer.echo(warning, err=True)
     for file_name, content in files.items():
         write_output(out / file_name, content)
         typer.echo(str(out / file_name))

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DECLARATION_CHECKS",
+    "attest_declaration_on_chain",
     "is_declaration",
     "verify_declaration",
     "verify_declaration_on_chain",
@@ -69,7 +70,8 @@ def _run(verdict: Verdict, name: str, fn: Callable[[], tuple[str, str]]) -> bool
         status, detail = fn()
     except CheckFailed as exc:
         status, detail = FAIL, str(exc)
-    except (LedgerError, KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (LedgerError, KeyError, TypeError, ValueError, AttributeError,
+            ArithmeticError, IndexError) as exc:
         status, detail = FAIL, f"{type(exc).__name__}: {exc}"
     verdict.checks.append(Check(name, status, detail))
     return status in (PASS, NOT_APPLICABLE)
@@ -298,24 +300,42 @@ def _check_proofs(p: _Parsed) -> tuple[str, str]:
 
 
 def _check_anchors(p: _Parsed, reader: Reader) -> tuple[str, str]:
+    from ledger.chain.events import RootAnchored, ShipmentRecorded
+
     used = {int(c["anchor"]) for c in p.consignments}
+    if used != set(range(len(p.anchors))):
+        raise CheckFailed("the declaration names a batch none of its consignments is in")
     for index in sorted(used):
         a = p.anchors[index]
         if (a.chain_id, a.contract.lower()) != (p.chain_id, p.contract):
             raise CheckFailed(f"batch {a.batch_key} is on another chain or contract")
+        receipt = reader.receipt(Bytes32.parse(a.transaction_hash))
+        if receipt is None or receipt.status != 1 or receipt.block_number != a.block_number:
+            raise CheckFailed(f"batch {a.batch_key}: transaction {a.transaction_hash} is not a "
+                              f"successful transaction of block {a.block_number} on this chain")
+        events = reader.events_in(receipt)
+        fsid = Bytes32.parse(a.factor_set_id)
         if a.path == "root":
-            info = reader.root_info(Bytes32.parse(a.batch_key))
+            root = Bytes32.parse(a.batch_key)
+            if not any(isinstance(e, RootAnchored) and e.root == root and e.factor_set_id == fsid
+                       and e.exporter.lower() == a.exporter.lower() for e in events):
+                raise CheckFailed(f"transaction {a.transaction_hash} does not anchor root "
+                                  f"{a.batch_key} by {a.exporter} with factor set "
+                                  f"{a.factor_set_id}")
+            info = reader.root_info(root)
             if info.exporter is None or info.exporter.lower() != a.exporter.lower():
                 raise CheckFailed(f"root {a.batch_key} is not anchored on chain by {a.exporter}")
         else:
-            receipt = reader.receipt(Bytes32.parse(a.transaction_hash))
-            if receipt is None:
-                raise CheckFailed(f"transaction {a.transaction_hash} is not on chain")
-            hashes = {getattr(e, "record_hash", None) for e in reader.events_in(receipt)}
+            hashes = {e.record_hash for e in events if isinstance(e, ShipmentRecorded)
+                      and e.exporter.lower() == a.exporter.lower()}
             for c in p.consignments:
                 if int(c["anchor"]) == index and Bytes32.parse(c["recordHash"]) not in hashes:
                     raise CheckFailed(f"consignment {c['shipmentId']}: its record is not in "
                                       f"the events of {a.transaction_hash}")
+        for c in p.consignments:
+            if int(c["anchor"]) == index and str(c["exporter"]).lower() != a.exporter.lower():
+                raise CheckFailed(f"consignment {c['shipmentId']} is in a batch of another "
+                                  "exporter")
     return PASS, f"{len(used)} batch(es) anchored by their exporters"
 
 
@@ -426,3 +446,27 @@ def verify_declaration_on_chain(document: Any, settings: ChainSettings, *,
         return verify_declaration(document, reader, records=records,
                                   min_confirmations=min_confirmations)
 
+
+
+def attest_declaration_on_chain(document: Mapping[str, Any], settings: ChainSettings,
+                                private_key: bytes | str, *, records: LedgerStore | None = None,
+                                min_confirmations: int = 1) -> tuple[Verdict, str | None]:
+    """Verifies a declaration with the auditor's key, then attests its hash on chain like a
+    report's (:func:`ledger.verify.attest.attest_report`); a declaration that does not verify
+    is not attested. Returns the verdict and the attestation's transaction hash."""
+    from ledger.chain.client import connect
+    from ledger.chain.contract import CarbonLedgerContract
+    from ledger.verify.attest import attest_report
+    from ledger.verify.verdict import verdict_evidence
+
+    domain = document["proof"]["eip712"]["domain"]
+    client = connect(settings.model_copy(update={"chain_id": int(domain["chainId"])}),
+                     private_key=private_key)
+    with client:
+        ledger = CarbonLedgerContract(client, str(domain["verifyingContract"]))
+        verdict = verify_declaration(document, ledger, records=records,
+                                     min_confirmations=min_confirmations)
+        if not verdict.ok:
+            return verdict, None
+        done = attest_report(ledger, vc.report_hash(document), verdict_evidence(verdict))
+    return verdict, str(done["transactionHash"])

@@ -214,6 +214,11 @@ def verify_on_chain(
     Raises ``RpcUnavailable`` when the node cannot be reached and ``ChainIdMismatch`` when it
     serves another chain than the report's.
     """
+    from ledger.verify.declaration import is_declaration, verify_declaration_on_chain
+
+    if is_declaration(document):  # a CBAM declaration: its own checks (ledger.verify.declaration)
+        return verify_declaration_on_chain(document, settings,
+                                           min_confirmations=min_confirmations)
     recompute = recompute or shipped_recompute()
     with _report_reader(document, settings) as reader:
         # on a real chain, the report's chain reads are fetched in one batch

@@ -1,0 +1,39 @@
+"""Multiproofs of a declaration's consignments against stored batch trees."""
+
+from __future__ import annotations
+
+import random
+
+from ledger.declaration.multiproof import multiproof, process_multiproof
+from ledger.records.keccak import keccak256
+from ledger.records.merkle import tree_nodes
+
+
+def _tree(count: int, seed: int) -> bytes:
+    leaves = sorted({keccak256(f"{seed}-{i}".encode()) for i in range(count)})
+    return b"".join(tree_nodes(leaves))
+
+
+def test_any_subset_of_leaves_proves_the_root() -> None:
+    rng = random.Random(7)
+    for count in (1, 2, 3, 5, 8, 13, 64, 100):
+        tree = _tree(count, count)
+        size = len(tree) // 32
+        root = tree[:32]
+        for _ in range(20):
+            chosen = rng.sample(range(size - count, size), rng.randint(1, count))
+            order, proof = multiproof(tree, chosen)
+            leaves = [tree[32 * i:32 * i + 32] for i in order]
+            assert process_multiproof(leaves, proof.proof, proof.flags) == root
+
+
+def test_all_leaves_need_no_sibling_and_a_changed_leaf_fails() -> None:
+    tree = _tree(50, 1)
+    size = len(tree) // 32
+    order, proof = multiproof(tree, list(range(size - 50, size)))
+    assert proof.proof == []
+    leaves = [tree[32 * i:32 * i + 32] for i in order]
+    assert process_multiproof(leaves, proof.proof, proof.flags) == tree[:32]
+    forged = [keccak256(b"other"), *leaves[1:]]
+    assert process_multiproof(forged, proof.proof, proof.flags) != tree[:32]
+    assert process_multiproof(leaves[1:], proof.proof, proof.flags) is None
