@@ -65,10 +65,16 @@ class ServiceContext:
 
     def create_org(self, name: str, role: str, *, private_key: bytes | str | None = None,
                    client_id: str | None = None, client_secret: str | None = None,
-                   grant_on_chain: bool = True) -> NewOrganisation:
+                   grant_on_chain: bool = True, eori: str | None = None) -> NewOrganisation:
         """Creates an organisation (with a sealed key for exporters and auditors, granted its
-        role on chain when the service holds the contract admin's key) and a client."""
+        role on chain when the service holds the contract admin's key; for an importer, the
+        key that signs its declarations and its EORI number) and a client."""
         address = keystore = None
+        if role == "importer":
+            address, keystore = self.keyring.seal(private_key)
+            holder = self.store.key_holder(address)
+            if holder is not None:
+                raise key_taken(address, holder)
         if role in ("exporter", "auditor"):
             address, keystore = self.keyring.seal(private_key)
             holder = self.store.key_holder(address)
@@ -77,7 +83,7 @@ class ServiceContext:
             if grant_on_chain:
                 self.chain.grant(role, address)
         try:
-            org = self.store.add_org(name, role, address, keystore)
+            org = self.store.add_org(name, role, address, keystore, eori=eori)
         except WriteRefused:
             holder = None if address is None else self.store.key_holder(address)
             if holder is not None:  # a concurrent creation with the same key won

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from api.ids import OtherId, ShipmentIdIn, string_problems
 
@@ -84,10 +84,29 @@ class ReportRequest(BaseModel):
 class OrganisationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: OtherId = Field(min_length=1, max_length=200)
-    role: Literal["exporter", "auditor", "buyer", "admin"]
+    role: Literal["exporter", "auditor", "buyer", "importer", "admin"]
     private_key: str | None = Field(default=None, pattern=r"^(0x)?[0-9a-fA-F]{64}$",
                                     description="Supply the organisation's own key (else one is "
                                                 "generated); it is sealed and never returned.")
+    eori: str | None = Field(default=None, min_length=3, max_length=17,
+                             description="An importer's EORI number (required for importers, "
+                                         "refused for the other roles): the consignments naming "
+                                         "it are the importer's to read and declare.")
+
+    @model_validator(mode="after")
+    def _eori_for_importers(self) -> OrganisationIn:
+        from ledger.inputs.consignment import eori_problem
+
+        if self.role != "importer":
+            if self.eori is not None:
+                raise ValueError("eori is given only for an importer")
+            return self
+        if self.eori is None:
+            raise ValueError("an importer needs its eori")
+        problem = eori_problem(self.eori)
+        if problem:
+            raise ValueError(f"eori: {problem}")
+        return self
 
 
 class TokenRevocationIn(BaseModel):

@@ -38,7 +38,7 @@ __all__ = [
     "open_service_store",
 ]
 
-ROLES = ("exporter", "auditor", "buyer", "admin")
+ROLES = ("exporter", "auditor", "buyer", "importer", "admin")
 _CHUNK = 500
 
 metadata = sa.MetaData()
@@ -52,7 +52,8 @@ organisations = sa.Table(
     sa.Column("address", sa.String(42)),
     sa.Column("keystore", sa.Text),
     sa.Column("created_at", _TS, nullable=False),
-    sa.CheckConstraint("role IN ('exporter', 'auditor', 'buyer', 'admin')",
+    sa.Column("eori", sa.String(17)),
+    sa.CheckConstraint("role IN ('exporter', 'auditor', 'buyer', 'importer', 'admin')",
                        name="ck_service_organisations_role"),
     sa.UniqueConstraint("name", name="uq_service_organisations_name"),
 )
@@ -345,9 +346,11 @@ class ServiceStore:
 
     # ------------------------------------------------------------------ organisations
 
-    def add_org(self, name: str, role: str, address: str | None, keystore: str | None) -> OrgRow:
+    def add_org(self, name: str, role: str, address: str | None, keystore: str | None, *,
+                eori: str | None = None) -> OrgRow:
         """A new organisation; with an address, that address becomes the organisation's own
-        (WriteRefused when another organisation holds it: one key, one owner)."""
+        (WriteRefused when another organisation holds it: one key, one owner). ``eori``: an
+        importer's EORI number, whose consignments it reads and declares."""
         if role not in ROLES:
             raise StoreError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
         with self._write() as conn:
@@ -361,7 +364,8 @@ class ServiceStore:
                     raise key_taken(address, holder)
             now = _now()
             result = conn.execute(organisations.insert().values(
-                name=name, role=role, address=address, keystore=keystore, created_at=now))
+                name=name, role=role, address=address, keystore=keystore, created_at=now,
+                eori=eori))
             key = result.inserted_primary_key
             assert key is not None
             if address is not None:
@@ -401,6 +405,13 @@ class ServiceStore:
                                .where(organisations.c.name == name)).first()
         return None if row is None else OrgRow(row.id, row.name, row.role, row.address,
                                                row.keystore)
+
+    def org_eori(self, org_id: int) -> str | None:
+        """The EORI number of an importer organisation (None for the other roles)."""
+        with self._read() as conn:
+            row = conn.execute(sa.select(organisations.c.eori)
+                               .where(organisations.c.id == org_id)).first()
+        return None if row is None or row.eori is None else str(row.eori)
 
     def orgs(self) -> list[OrgRow]:
         with self._read() as conn:

@@ -28,7 +28,7 @@ async def create_organisation(ctx: Context, who: Admin, body: OrganisationIn) ->
     (the one given, or a new one) sealed in the keystore, and their role on chain when this
     service holds the contract admin's key. The client secret is shown only in this answer."""
     made = await run_in_threadpool(ctx.create_org, body.name, body.role,
-                                   private_key=body.private_key)
+                                   private_key=body.private_key, eori=body.eori)
     return JSONResponse(made.to_dict(), status_code=201)
 
 

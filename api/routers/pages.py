@@ -32,3 +32,10 @@ def auditor(ctx: Context) -> FileResponse:
 def dashboard(ctx: Context) -> FileResponse:
     """The exporter dashboard: shipments, anchoring, totals by month and mode, reports."""
     return _page(ctx, "dashboard.html")
+
+
+@router.get("/importer")
+def importer(ctx: Context) -> FileResponse:
+    """The importer page: consignments naming its EORI, the 50 t tally, the declaration's totals
+    by CN code and origin, cost on default vs actual values, the signed download."""
+    return _page(ctx, "importer.html")

@@ -107,16 +107,17 @@ def _chain(anchors: Sequence[Anchoring]) -> tuple[int, str]:
 
 def compute_declaration(
     store: LedgerStore, declarant: str, year: int, *, factor_set: FactorSet | None = None,
-    options: DeclarationOptions | None = None, fast: bool = True,
+    options: DeclarationOptions | None = None, fast: bool = True, only_addressed: bool = False,
 ) -> Declaration:
     """The declaration of ``declarant`` for imports released in ``year`` (module docstring);
-    ``fast`` chooses the vectorised sums, the other path being the per-consignment loop."""
+    ``fast`` chooses the vectorised sums, the other path being the per-consignment loop;
+    ``only_addressed``: see :func:`~ledger.declaration.consignments.read_consignments`."""
     problem = eori_problem(declarant)
     if problem:
         raise InputError([InputProblem(problem, field="declarant")])
     factor_set = factor_set or declaration_factor_set()
     options = options or DeclarationOptions()
-    found, by_batch = read_consignments(store, declarant, year)
+    found, by_batch = read_consignments(store, declarant, year, only_addressed=only_addressed)
     consignment_set = _check_factor_sets(by_batch, factor_set)
     ordered_batches = sorted(by_batch, key=lambda b: (by_batch[b].exporter,
                                                       by_batch[b].batch_key))

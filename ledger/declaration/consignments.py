@@ -30,6 +30,7 @@ from ledger.store.store import LedgerStore
 __all__ = [
     "Anchoring",
     "ConsignmentRow",
+    "addressed_consignments",
     "consignment_row",
     "grams_of_kg",
     "read_consignments",
@@ -169,10 +170,31 @@ def _records(store: LedgerStore) -> Iterator[tuple[Scope, RecordRow]]:
             yield scope, record
 
 
-def read_consignments(store: LedgerStore, declarant: str, year: int
+def addressed_consignments(store: LedgerStore, declarant: str, year: int
+                           ) -> list[ConsignmentRow]:
+    """The CBAM consignments that name ``declarant`` and were released in ``year``, without
+    judging anything else in the store: what a multi-tenant service shows an importer (records
+    that do not name it are never read into the answer, nor named in an error)."""
+    wanted = f'"eori":"{declarant}"'.encode()
+    rows: list[ConsignmentRow] = []
+    for _scope, stored in _records(store):
+        if wanted not in stored.record_json:
+            continue
+        row = consignment_row(orjson.loads(stored.record_json))
+        if isinstance(row, ConsignmentRow) and row.declarant == declarant \
+                and row.import_date is not None and row.import_date.year == year:
+            rows.append(row)
+    return rows
+
+
+def read_consignments(store: LedgerStore, declarant: str, year: int, *,
+                      only_addressed: bool = False
                       ) -> tuple[list[StoredConsignment], dict[int, Anchoring]]:
     """The anchored consignments of ``declarant`` released in ``year``, and their batches'
-    anchoring (by store batch id); ``InputError`` names every problem (module docstring)."""
+    anchoring (by store batch id); ``InputError`` names every problem (module docstring).
+    ``only_addressed``: judge only records that name the declarant (a store shared by several
+    exporters and importers: another party's unaddressed record is not this declarant's
+    problem, nor its business)."""
     wanted = f'"eori":"{declarant}"'.encode()
     in_year = f'"customs_release_date":"{year}-'.encode()
     problems: list[InputProblem] = []
@@ -180,7 +202,8 @@ def read_consignments(store: LedgerStore, declarant: str, year: int
     for _scope, stored in _records(store):
         body = stored.record_json
         mentions = wanted in body
-        if not mentions and not (in_year in body and b'"eori"' not in body):
+        if not mentions and (only_addressed
+                             or not (in_year in body and b'"eori"' not in body)):
             continue
         row = consignment_row(orjson.loads(body))
         if row is None:

@@ -99,7 +99,7 @@ class _Parsed:
         self.anchors = [_anchoring(a) for a in self.subject["anchors"]]
         self.lines: list[Mapping[str, Any]] = list(self.subject["lines"])
         self.consignments = [c for line in self.lines for c in line["consignments"]]
-        domain = document["proof"]["eip712"]["domain"]
+        domain = vc.eip712_proof(document)["eip712"]["domain"]
         self.chain_id = int(domain["chainId"])
         self.contract = str(domain["verifyingContract"]).lower()
         self.year = int(self.subject["reportingPeriod"]["year"])
@@ -435,7 +435,7 @@ def _declaration_chain(document: Any, settings: ChainSettings) -> Iterator[Reade
     from ledger.chain.contract import CarbonLedgerContract
 
     try:
-        domain = document["proof"]["eip712"]["domain"]
+        domain = vc.eip712_proof(document)["eip712"]["domain"]
         chain_id, contract = int(domain["chainId"]), str(domain["verifyingContract"])
     except (KeyError, TypeError, ValueError) as exc:
         raise VerificationError(f"the declaration names no chain and contract: {exc}") from None
@@ -466,7 +466,7 @@ def attest_declaration_on_chain(document: Mapping[str, Any], settings: ChainSett
     from ledger.errors import ChainError, ContractRevert
     from ledger.verify.verdict import verdict_evidence
 
-    domain = document["proof"]["eip712"]["domain"]
+    domain = vc.eip712_proof(document)["eip712"]["domain"]
     client = connect(settings.model_copy(update={"chain_id": int(domain["chainId"])}),
                      private_key=private_key)
     with client:
