@@ -42,7 +42,8 @@ with warnings.catch_warnings():
 SECRET = "test-service-secret-0123456789"
 OFFLINE_DEPLOYMENT = Deployment(
     chain_id=31337, address="0x" + "c1" * 20, deployer="0x" + "d0" * 20, admin="0x" + "d0" * 20,
-    block_number=1, block_hash="0x" + "00" * 32, tx_hash="0x" + "00" * 32, artifact_hash="sha256:" + "ab" * 32,
+    block_number=1, block_hash="0x" + "00" * 32, tx_hash="0x" + "00" * 32,
+    artifact_hash="sha256:" + "ab" * 32,
     contract_name="CarbonLedger", roles={}, factor_sets={},
 )
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
