@@ -218,7 +218,8 @@ def _summary(document: Mapping[str, Any], shipments: Sequence[_Shipment],
         "<section class=\"summary\"><h1>Carbon footprint report</h1>"
         + _exporter_block(document, shipments)
         + "<h2>Products</h2><table class=\"products\"><tr><th>Shipment</th><th>Product</th>"
-          "<th>CN code</th><th class=\"n\">Net mass, kg</th><th class=\"n\">Transport WTW, kg CO2e</th></tr>"
+          "<th>CN code</th><th class=\"n\">Net mass, kg</th>"
+          "<th class=\"n\">Transport WTW, kg CO2e</th></tr>"
         + products + "</table>"
         + "<h2>Totals, kg CO2e</h2><table class=\"totals\">" + totals + "</table>"
         + "<p class=\"muted small\">Grand total = transport WTW + per good its production "
