@@ -324,7 +324,7 @@ def _shipment_section(s: _Shipment, production: Mapping[str, Any] | None,
         f"<section class=\"shipment\"><h2>Shipment {_e(s.shipment_id)}</h2>"
         f"<p class=\"lead\">{headline}. Transport WTW <b>{_kg(Decimal(s.wtw_g) / 1000)}</b> kg "
         f"CO2e (TTW {_kg(Decimal(s.ttw_g) / 1000)}), "
-        f"{_e(s.pcf.get('unitaryProductAmount', ''))} t·km"
+        f"{sum((Decimal(str(r.get('activity_tkm', 0))) for _, r in s.legs), Decimal(0)):,} t·km"
         + ("; " + "; ".join(goods) if goods else "") + ".</p>"
         + "<table><tr><th>Leg</th><th>Origin → destination</th><th>Mode (vehicle)</th>"
           "<th>Route</th><th>Radiative forcing</th><th class=\"n\">km</th>"
