@@ -177,18 +177,19 @@ def _exporter_block(document: Mapping[str, Any], shipments: Sequence[_Shipment])
                 f" (EORI {party['eori']})" if party.get("eori") else "")
     buyers = "; ".join(importers.values()) or "not stated in the records"
     period = (document.get("credentialSubject") or {}).get("reportingPeriod") or {}
-    rows = [
-        ("Exporter", name),
-        ("Signing address", account),
-        ("Name-to-address binding",
-         "named in the records this address signed and anchored, as holder of the ledger's "
-         "exporter role (verify: issuer_role); the name is the exporter's declaration"),
-        ("Buyer / importer", buyers),
-        ("Reporting period", f"{period.get('firstDay')} to {period.get('lastDay')}"),
-        ("Issued", f"{document.get('validFrom')}, report {document.get('id')}"),
-    ]
-    return ("<table class=\"facts\">" + "".join(
-        f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows) + "</table>")
+    facts = (
+        f"<tr><th>Exporter</th><td>{_e(name)}</td><th>Buyer / importer</th>"
+        f"<td>{_e(buyers)}</td></tr>"
+        f"<tr><th>Signing address</th><td class=\"mono\">{_e(account)}</td>"
+        f"<th>Reporting period</th><td>{_e(period.get('firstDay'))} to "
+        f"{_e(period.get('lastDay'))}</td></tr>"
+        "<tr><th>Name-to-address binding</th><td colspan=\"3\">the name is stated in the "
+        "records this address signed and anchored as holder of the ledger's exporter role "
+        "(verify: issuer_role); the name itself is the exporter's declaration</td></tr>"
+        f"<tr><th>Issued</th><td colspan=\"3\">{_e(document.get('validFrom'))}, report "
+        f"<span class=\"mono\">{_e(document.get('id'))}</span></td></tr>"
+    )
+    return f"<table class=\"facts\">{facts}</table>"
 
 
 def _summary(document: Mapping[str, Any], shipments: Sequence[_Shipment],
@@ -198,7 +199,7 @@ def _summary(document: Mapping[str, Any], shipments: Sequence[_Shipment],
     products = "".join(
         f"<tr><td class=\"id\">{_e(s.shipment_id)}</td>"
         + _cell(s.product.get("description") or "not stated")
-        + _cell(s.product.get("cn_code") or "not stated")
+        + f"<td class=\"id\">{_e(s.product.get('cn_code') or 'not stated')}</td>"
         + _cell(f"{Decimal(s.product['net_mass_kg']):,}" if s.product.get("net_mass_kg")
                 else "not stated", True)
         + _cell(_kg(Decimal(s.wtw_g) / 1000), True) + "</tr>" for s in shipments)
@@ -216,8 +217,9 @@ def _summary(document: Mapping[str, Any], shipments: Sequence[_Shipment],
     return (
         "<section class=\"summary\"><h1>Carbon footprint report</h1>"
         + _exporter_block(document, shipments)
-        + "<h2>Products</h2><table><tr><th>Shipment</th><th>Product</th><th>CN code</th>"
-          "<th class=\"n\">Net mass, kg</th><th class=\"n\">Transport WTW, kg CO2e</th></tr>"
+        + "<h2>Products</h2><table class=\"products\"><tr><th>Shipment</th><th>Product</th>"
+          "<th>CN code</th><th class=\"n\">Net mass, kg</th>"
+          "<th class=\"n\">Transport WTW, kg CO2e</th></tr>"
         + products + "</table>"
         + "<h2>Totals, kg CO2e</h2><table class=\"totals\">" + totals + "</table>"
         + "<p class=\"muted small\">Grand total = transport WTW + per good its production "
@@ -322,7 +324,7 @@ def _shipment_section(s: _Shipment, production: Mapping[str, Any] | None,
         f"<section class=\"shipment\"><h2>Shipment {_e(s.shipment_id)}</h2>"
         f"<p class=\"lead\">{headline}. Transport WTW <b>{_kg(Decimal(s.wtw_g) / 1000)}</b> kg "
         f"CO2e (TTW {_kg(Decimal(s.ttw_g) / 1000)}), "
-        f"{_e(s.pcf.get('unitaryProductAmount', ''))} t·km"
+        f"{sum((Decimal(str(r.get('activity_tkm', 0))) for _, r in s.legs), Decimal(0)):,} t·km"
         + ("; " + "; ".join(goods) if goods else "") + ".</p>"
         + "<table><tr><th>Leg</th><th>Origin → destination</th><th>Mode (vehicle)</th>"
           "<th>Route</th><th>Radiative forcing</th><th class=\"n\">km</th>"

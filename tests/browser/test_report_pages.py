@@ -64,6 +64,22 @@ def test_the_demo_reports_pdf_has_the_summary_first_and_one_page_per_shipment(
     assert len(pages) <= 1 + len(DEMO_IDS) + 2  # the appendix takes at most two pages
 
 
+def test_a_nine_shipment_report_still_has_its_summary_on_one_page() -> None:
+    _need_chromium()
+    from pypdf import PdfReader
+
+    document = engine_report("demo-shipments.json", "cbam-consignments-2026.json")
+    ids = document["credentialSubject"]["shipmentIds"]
+    assert len(ids) == 9
+    pdf = render_pdf(render_html(document), chromium=CHROMIUM)
+    pages = [page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages]
+    print(f"\nnine-shipment report PDF: {len(pages)} pages")
+    assert "Share of primary data" in pages[0]
+    for number, shipment_id in enumerate(ids, start=1):
+        assert pages[number].lstrip().startswith(f"Shipment {shipment_id}"), pages[number][:80]
+    assert pages[len(ids) + 1].lstrip().startswith("Evidence appendix")
+
+
 def _png_size(png: bytes) -> tuple[int, int]:
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", png[16:24])
@@ -98,6 +114,8 @@ def test_a_screenshot_of_the_printed_summary_fits_one_a4_page(
         print(f"\nsummary screenshot: {width} x {height} px "
               f"(printable A4 {PRINTABLE_PX[0]} x {PRINTABLE_PX[1]})")
         assert 0 < height <= PRINTABLE_PX[1] and width <= PRINTABLE_PX[0]
+        # nothing wider than the page, so the print is not shrunk to fit
+        assert page.evaluate("document.documentElement.scrollWidth") <= PRINTABLE_PX[0]
         # what a reader sees first: the heading, the grand total and every shipment
         text = summary.inner_text()
         assert text.startswith("Carbon footprint report")

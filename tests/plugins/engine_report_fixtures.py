@@ -61,16 +61,18 @@ def example_shipments(name: str) -> list[dict[str, Any]]:
 
 
 @functools.cache
-def _issued(name: str) -> str:
+def _issued(names: tuple[str, ...]) -> str:
     from ledger.reports.issue import issue_report
 
-    document = issue_report(_anchors(example_shipments(name)), issuer_key=KEY, period=PERIOD,
+    shipments = [s for name in names for s in example_shipments(name)]
+    document = issue_report(_anchors(shipments), issuer_key=KEY, period=PERIOD,
                             issued_at=ISSUED_AT,
-                            report_id=f"urn:uuid:00000000-0000-4000-8000-{len(name):012d}")
+                            report_id=f"urn:uuid:00000000-0000-4000-8000-{len(shipments):012d}")
     return json.dumps(document)
 
 
-def engine_report(name: str = "demo-shipments.json") -> dict[str, Any]:
-    """A signed report of the shipments of ``examples/<name>`` (a fresh copy each call)."""
-    document: dict[str, Any] = json.loads(_issued(name))
+def engine_report(*names: str) -> dict[str, Any]:
+    """A signed report of the shipments of ``examples/<name>`` files, in order (default: the
+    4-shipment demo); a fresh copy each call."""
+    document: dict[str, Any] = json.loads(_issued(names or ("demo-shipments.json",)))
     return document
