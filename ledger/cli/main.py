@@ -34,6 +34,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "report",
     "serve",
     "admin",
+    "supersede",
 )
 
 EXIT_INPUT = 2

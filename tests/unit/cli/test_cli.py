@@ -34,7 +34,7 @@ def test_a_command_ending_in_a_failure_exits_non_zero(tmp_path: Path) -> None:
 EXPECTED_COMMANDS = {
     "demo", "devnet", "footprint", "anchor", "proof", "status", "lookup", "report", "verify",
     "attest", "revoke-attestation", "serve", "revoke",
-    "deploy", "grant-role", "revoke-role", "register-factor-set",
+    "deploy", "grant-role", "revoke-role", "register-factor-set", "supersede",
 }
 
 
