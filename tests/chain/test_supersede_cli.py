@@ -86,6 +86,9 @@ def test_supersede_replaces_the_record_and_keeps_the_first_version(
     chain.node.rpc("evm_mine")
     code, out, err = run(["verify", str(tmp_path / "new" / "report.json")], capsys)
     assert code == 0, out + err
+    versions = next(line.strip() for line in out.splitlines() if "versions of" in line)
+    assert re.fullmatch(rf"versions of {sid}: {first_hash[:14]}… \(superseded, block \d+\) -> "
+                        rf"{new_hash[:14]}… \(live, block \d+\) \[this report\]", versions)
 
 
 def test_supersede_refuses_what_cannot_be_superseded(
