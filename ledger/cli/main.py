@@ -38,6 +38,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "admin",
     "supplier",
     "declaration",
+    "supersede",
 )
 
 EXIT_INPUT = 2

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ledger.errors import InputError, InputProblem
+from ledger.errors import InputError, InputProblem, LedgerError
 
 if TYPE_CHECKING:
     from ledger.config import ChainSettings
     from ledger.verify.verdict import Verdict
 
-__all__ = ["iso_time", "register"]
+__all__ = ["iso_time", "register", "version_lines"]
 
 RpcOption = Annotated[str | None, typer.Option("--rpc", help="RPC URL (default: settings)")]
 #: Not checked for existence here: a missing or unreadable report is the verdict's format check.
@@ -37,7 +37,7 @@ def _key(settings: ChainSettings) -> bytes:
     return signer_private_key(settings)
 
 
-def _print_verdict(verdict: Verdict, as_json: bool) -> None:
+def _print_verdict(verdict: Verdict, as_json: bool, notes: Sequence[str] = ()) -> None:
     if as_json:
         typer.echo(json.dumps(verdict.to_dict(), indent=2))
         return
@@ -58,6 +58,8 @@ def _print_verdict(verdict: Verdict, as_json: bool) -> None:
                       else "")
                    + ("" if item.get("holdsAuditorRole", True) else
                       " (no longer holds the auditor role)"))
+    for line in notes:
+        typer.echo(f"  {line}")
     typer.echo(verdict.summary())
 
 
@@ -74,6 +76,47 @@ def _exit_unless_verified(verdict: Verdict, what: str) -> None:
         raise VerificationError(f"{what}: {verdict.problems()}")
 
 
+def version_lines(document: Any, settings: ChainSettings) -> list[str]:
+    """The versions of each record of a report that was corrected or revoked on chain, oldest
+    first: ``versions of ID: 0xA… (superseded, block 7) -> 0xB… (live)``, the report's own
+    record marked; nothing for records that never changed. Read-only; a chain that cannot be
+    read gives a line saying so."""
+    from ledger.chain.client import connect
+    from ledger.chain.contract import CarbonLedgerContract
+    from ledger.chain.events import RecordRevoked, RecordSuperseded, ShipmentRecorded
+    from ledger.reports.parse import report_anchors, report_chain
+
+    try:
+        chain_id, contract = report_chain(document)
+        anchors = report_anchors(document)
+        lines: list[str] = []
+        with connect(settings.model_copy(update={"chain_id": chain_id}), read_only=True) as client:
+            ledger = CarbonLedgerContract(client, contract)
+            for shipment_id, anchor in anchors:
+                leaf = anchor.get("leaf") or {}
+                key = bytes.fromhex(str(leaf.get("shipmentId", "")).removeprefix("0x"))
+                ours = str(leaf.get("recordHash", "")).lower()
+                events = ledger.shipment_events(key)
+                ended = {e.old_record_hash: "superseded" for e in events
+                         if isinstance(e, RecordSuperseded)}
+                ended.update({e.record_hash: "revoked" for e in events
+                              if isinstance(e, RecordRevoked)})
+                if not ended:
+                    continue
+                parts = []
+                for event in events:
+                    if not isinstance(event, ShipmentRecorded):
+                        continue
+                    text = "0x" + event.record_hash.hex()
+                    mark = " [this report]" if text == ours else ""
+                    parts.append(f"{text[:14]}… ({ended.get(event.record_hash, 'live')}, block "
+                                 f"{event.meta.block_number}){mark}")
+                lines.append(f"versions of {shipment_id}: " + " -> ".join(parts))
+        return lines
+    except (LedgerError, ValueError) as exc:
+        return [f"(versions not read: {exc})"]
+
+
 def verify_command(
     report: ReportArgument,
     rpc: RpcOption = None,
@@ -86,10 +129,13 @@ def verify_command(
     from ledger.reports.parse import read_report
     from ledger.verify.verifier import verify_on_chain
 
-    verdict = verify_on_chain(read_report(report), _settings(rpc),
-                              min_confirmations=confirmations,
+    document = read_report(report)
+    settings = _settings(rpc)
+    verdict = verify_on_chain(document, settings, min_confirmations=confirmations,
                               require_attestation=require_attestation)
-    _print_verdict(verdict, as_json)
+    formed = any(c.name == "format" and c.status == "pass" for c in verdict.checks)
+    _print_verdict(verdict, as_json,
+                   version_lines(document, settings) if formed and not as_json else ())
     _exit_unless_verified(verdict, "report not verified")
 
 

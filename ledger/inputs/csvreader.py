@@ -5,30 +5,17 @@ reader (:mod:`ledger.inputs.shipments`); decimal columns are parsed exactly on b
 any value the fast parser is not sure of goes through the scalar rule, which decides and explains.
 So both file forms accept and reject the same things.
 
-**Spreadsheet exports.** A file saved by Excel or WPS reads as it is:
-
-- the separator (comma, semicolon or tab) is detected from the header row, or named when the
-  header has no known column with any of them;
-- the text is UTF-8 (with or without a byte-order mark), UTF-16 with a byte-order mark
-  ("Unicode text"), or GB18030 (which covers GBK and GB2312); another encoding is named in the
-  error with the byte where decoding failed;
-- rows whose cells are all empty (``;;;;`` rows left at the end of a sheet) are skipped; rows
-  keep their line numbers in problems;
-- column names and codes with a fixed vocabulary are read regardless of case and surrounding
-  spaces (``Mode`` = ``mode``, ``Road`` = ``road``, ``Inland waterway`` = ``inland_waterway``,
-  ``HGV all`` = ``hgv_all``, ``cn`` = ``CN``, ``fob`` = ``FOB``); free text (ids, places,
-  names) is kept as written;
-- a decimal comma (``12,5``) or a thousands separator (``1,234.5``) is named in the problem with
-  the value to write instead;
-- extra columns of an ERP export can be ignored by name (``ignore_columns``), each with a
-  warning; any other unknown column is an error.
+**Spreadsheet exports.** The file is read by :mod:`ledger.inputs.sheet` (separator and
+encoding detected, column names in any case, named extra columns left out, blank rows skipped
+with line numbers kept); codes of a fixed vocabulary are then read regardless of case and
+spacing (``Road`` = ``road``, ``Inland waterway`` = ``inland_waterway``, ``HGV all`` =
+``hgv_all``, ``cn`` = ``CN``, ``fob`` = ``FOB``, ``Actual verified`` = ``actual-verified``);
+free text (ids, places, names, EORI numbers) is kept as written, and a decimal comma is named
+in the problem with the value to write.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import difflib
 import re
 from collections.abc import Callable, Collection, Sequence
 from decimal import Decimal
@@ -47,10 +34,10 @@ from ledger.inputs.frame import (
     GOODS_COLUMNS,
     LEG_COLUMNS,
     NONE,
-    REQUIRED_COLUMNS,
     Int64Array,
     ShipmentFrame,
 )
+from ledger.inputs.sheet import code_of, column_key, comma_problem, header_problems, read_table
 from ledger.inputs.shipments import (
     LIMITS,
     TRANSPORT_MODES,
@@ -66,8 +53,7 @@ from ledger.inputs.shipments import (
     product_from_mapping,
 )
 
-__all__ = ["ENCODINGS", "SEPARATORS", "column_key", "comma_problem", "decimal_fast",
-           "read_csv_frame"]
+__all__ = ["decimal_fast", "read_csv_frame"]
 
 #: CSV column -> field of the nested form (the most specific field a column names).
 _NESTED_OF = {v: k for k, v in CSV_COLUMN_OF.items()
@@ -92,22 +78,6 @@ def _optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     def wrapped(text: str) -> Any:
         return None if text.strip() == "" else parse(text)
     return wrapped
-
-
-_DECIMAL_COMMA = re.compile(r"-?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+),[0-9]+")
-_THOUSANDS = re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
-
-
-def comma_problem(text: str) -> str | None:
-    """What to say of a number written with a decimal comma or a thousands separator."""
-    stripped = text.strip()
-    if _THOUSANDS.fullmatch(stripped):
-        return (f"{stripped!r} has a thousands separator; write the number without it "
-                f"({stripped.replace(',', '')})")
-    if _DECIMAL_COMMA.fullmatch(stripped):
-        plain = stripped.replace(".", "").replace(",", ".")
-        return f"{stripped!r} has a decimal comma; write a decimal point ({plain})"
-    return None
 
 
 def _decimal(name: str, places: int, positive: bool = True) -> Callable[[str], Any]:
@@ -150,16 +120,8 @@ def _laden(text: str) -> Any:
     return _Bad(value[0]) if isinstance(value, tuple) else value
 
 
-def _code(text: str) -> str:
-    """A code of a fixed lower-case vocabulary, regardless of case and spacing."""
-    return _SPACES.sub("_", text.strip().lower())
-
-
-_SPACES = re.compile(r"[\s-]+")
-
-
 def _mode(text: str) -> Any:
-    code = _code(text)
+    code = code_of(text)
     return _problem_or(mode_problem(code) and mode_problem(text.strip()), code)
 
 
@@ -172,7 +134,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "origin": _optional(lambda t: _problem_or(location_syntax_problem(t.strip()), t.strip())),
     "destination": _optional(
         lambda t: _problem_or(location_syntax_problem(t.strip()), t.strip())),
-    "vehicle_class": _optional(_code),
+    "vehicle_class": _optional(code_of),
     "laden_state": _optional(_laden),
     "refrigerated": _optional(_bool),
     "radiative_forcing": _optional(_bool),
@@ -266,163 +228,6 @@ def _decimal_chunk(text: npt.NDArray[np.bytes_], places: int,
     return np.where(ok, scaled, 0), ok
 
 
-#: The separators a file may use, by name.
-SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
-#: Encodings a file may be named to have (``encoding=``), besides what is detected.
-ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "gb18030", "gbk", "gb2312", "big5", "latin-1",
-             "cp1252")
-_HEAD_BYTES = 1 << 16
-_KNOWN_COLUMNS = frozenset((*LEG_COLUMNS, *GOODS_COLUMNS))
-
-
-def column_key(name: str) -> str:
-    """The column a header cell names: case, surrounding spaces and inner spaces or hyphens
-    do not matter (``" Mass kg"`` -> ``mass_kg``)."""
-    return _SPACES.sub("_", name.strip().lstrip("\ufeff").strip().lower())
-
-
-def _decodes(head: bytes, encoding: str) -> int | None:
-    """None when ``head`` (maybe cut inside a character) decodes, else the failing offset."""
-    try:
-        codecs.getincrementaldecoder(encoding)().decode(head, final=False)
-    except UnicodeDecodeError as exc:
-        return exc.start
-    return None
-
-
-def _encoding(path: Path, head: bytes, named: str | None) -> str:
-    """The encoding to read ``path`` with (see the module docstring)."""
-    if named is not None:
-        try:
-            return codecs.lookup(named).name
-        except LookupError:
-            raise InputError([InputProblem(
-                f"unknown encoding {named!r}; expected one of {', '.join(ENCODINGS)}",
-                field="encoding")]) from None
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    failed = _decodes(head, "utf-8")
-    if failed is None:
-        return "utf-8"
-    if _decodes(head, "gb18030") is None:
-        return "gb18030"
-    raise InputError(_encoding_message(path, failed, head[failed:failed + 4]))
-
-
-def _encoding_message(path: Path, offset: int | None, sample: bytes) -> str:
-    where = "" if offset is None else f" (byte {offset}: 0x{sample.hex()})"
-    return (f"{path}: the text is neither UTF-8 nor GB18030{where}; save the sheet as "
-            "'CSV UTF-8', or name its encoding (--encoding, e.g. utf-16 or cp1252)")
-
-
-def _separator(path: Path, head_text: str, named: str | None) -> str:
-    """The separator of the header row: the one that splits it into the most known columns."""
-    if named is not None:
-        by_name = {v: k for k, v in SEPARATORS.items()}
-        sep = by_name.get(named.lower(), named.replace("\\t", "\t"))
-        if sep not in SEPARATORS:
-            raise InputError([InputProblem(
-                f"unknown separator {named!r}; expected comma, semicolon or tab",
-                field="separator")])
-        return sep
-    header = head_text.lstrip("\ufeff").splitlines()[0] if head_text.strip() else ""
-    best, best_known = ",", 0
-    for sep in SEPARATORS:
-        cells = next(csv.reader([header], delimiter=sep), [])
-        known = sum(column_key(c) in _KNOWN_COLUMNS for c in cells)
-        if known > best_known:
-            best, best_known = sep, known
-    if best_known == 0:
-        shown = header if len(header) <= 80 else header[:77] + "..."
-        raise InputError([InputProblem(
-            f"{path}: the first row {shown!r} names no known column with a comma, semicolon or "
-            "tab between them; the first row must be the header (shipment_id, leg, mode, "
-            "mass_kg, ...)", row=1)])
-    return best
-
-
-def _read_table(path: Path, separator: str | None, encoding: str | None,
-                ignore: frozenset[str]) -> tuple[pd.DataFrame, list[str]]:
-    """The file's cells as text, and the names of the columns ignored."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(_HEAD_BYTES)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read as CSV: {exc}") from exc
-    chosen = _encoding(path, head, encoding)
-    head_text = head.decode(chosen, errors="replace")
-    sep = _separator(path, head_text, separator)
-    header = head_text.lstrip("\ufeff").splitlines()[0] if head_text.strip() else ""
-    # the reader's types by the names the file writes (e.g. "Mode" is read as mode)
-    dtypes = {cell: _CSV_DTYPES[column_key(cell)]
-              for cell in next(csv.reader([header], delimiter=sep), [])
-              if column_key(cell) in _CSV_DTYPES}
-    dropped: list[str] = []
-
-    def use(name: str) -> bool:
-        if column_key(name) in ignore:
-            if name not in dropped:
-                dropped.append(str(name))
-            return False
-        return True
-
-    attempts = [chosen] if encoding is not None or chosen != "utf-8" else ["utf-8", "gb18030"]
-    for attempt in attempts:
-        dropped.clear()
-        try:
-            df = pd.read_csv(path, sep=sep, dtype=dtypes, keep_default_na=False,
-                             na_filter=False, encoding=attempt, skip_blank_lines=True,
-                             usecols=use if ignore else None)
-            break
-        except UnicodeDecodeError as exc:
-            if attempt == attempts[-1]:
-                raise InputError(f"{_encoding_message(path, None, b'')} ({exc.reason})"
-                                 ) from exc
-        except (OSError, ValueError, pd.errors.ParserError) as exc:
-            raise InputError(f"{path}: cannot be read as CSV "
-                             f"({SEPARATORS[sep]}-separated, {attempt}): {exc}") from exc
-    return df, dropped
-def _header_problems(df: pd.DataFrame, ignore: frozenset[str]) -> list[InputProblem]:
-    """Names the file's columns by :func:`column_key` (in place, when there is no problem);
-    unknown, repeated and missing columns. A column with an empty header cell is dropped when
-    its cells are empty too (a sheet's stray separator)."""
-    problems: list[InputProblem] = []
-    keep: list[Any] = []
-    names: list[str] = []
-    for position, raw in enumerate(df.columns, start=1):
-        text = str(raw)
-        if text.startswith("Unnamed: "):
-            if (df[raw].astype(str).str.strip() != "").any():
-                problems.append(InputProblem(
-                    f"column {position} has values but no name in the header row", None, 1,
-                    None))
-            continue
-        keep.append(raw)
-        names.append(column_key(text))
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            problems.append(InputProblem(f"column {name!r} appears more than once in the header",
-                                         None, 1, name))
-        seen.add(name)
-        if name not in _KNOWN_COLUMNS and name not in ignore:
-            close = difflib.get_close_matches(name, sorted(_KNOWN_COLUMNS), n=1, cutoff=0.75)
-            hint = (f"; did you mean {close[0]!r}?" if close
-                    else "; leave an extra column out with --ignore-column NAME")
-            problems.append(InputProblem(f"unknown column {name!r}{hint}", None, 1, name))
-    for column in REQUIRED_COLUMNS:
-        if column not in seen:
-            problems.append(InputProblem(f"required column {column!r} is missing", None, 1,
-                                         column))
-    if not problems:
-        if len(keep) != len(df.columns):
-            df.drop(columns=[c for c in df.columns if c not in keep], inplace=True)
-        df.columns = pd.Index(names)
-    return problems
-
-
 def _not_blank(df: pd.DataFrame, no_id: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_] | None:
     """Which rows to keep: a row without a shipment id whose other cells are blank too (a
     sheet's empty rows) is left out; None when every row is kept."""
@@ -456,11 +261,11 @@ def read_csv_frame(path: Path | str, *,
     """
     path = Path(path)
     ignore = frozenset(column_key(c) for c in ignore_columns)
-    df, dropped = _read_table(path, separator, encoding, ignore)
+    df, dropped = read_table(path, separator, encoding, ignore, _CSV_DTYPES)
     for name in dropped:
         if warnings is not None:
             warnings.append(f"column {name!r} ignored (not read)")
-    problems = _header_problems(df, ignore)
+    problems = header_problems(df, ignore)
     if problems:
         raise InputError(problems)
     sid_codes, sid_values, sid_bad = _shipment_ids(df.pop("shipment_id").to_numpy(object))
@@ -723,7 +528,7 @@ def _upper_code(text: str) -> str:
 
 
 def _data_type(text: str) -> str:
-    return _SPACES.sub("-", text.lower()).replace("_", "-")
+    return re.sub(r"[\s_-]+", "-", text.lower())
 
 
 #: Shipment-level columns holding codes of a fixed vocabulary, and how a spreadsheet's spelling

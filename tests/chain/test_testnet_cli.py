@@ -155,6 +155,10 @@ def test_deploy_roles_factor_sets_anchor_report_verify_attest(
     revoked = SHIPMENTS[0]["shipment_id"]
     code, out, err = run(["revoke", revoked], capsys)
     assert code == 0, err
+    code, out, err = run(["revoke", revoked], capsys)  # the contract refuses, by name
+    assert code == 1
+    assert re.search(rf"RecordNotLive\(exporter={exporter.address}, recordHash=0x[0-9a-f]{{64}}, "
+                     r"status=Revoked", err), err
     code, _, err = run(["report", bundles[0], "--out", str(tmp_path / "again"), "--first-day",
                         PERIOD[0].isoformat(), "--last-day", PERIOD[1].isoformat()], capsys)
     assert code == 2
