@@ -222,6 +222,9 @@ def proof_command(
     check: Annotated[bool, typer.Option(
         "--check", help="Also check the bundle against the chain.")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Write the bundle here.")] = None,
+    record_version: Annotated[int | None, typer.Option(
+        "--record-version", min=1, help="Of a superseded shipment, which version: 1 is the "
+                                        "first anchored (default: the latest).")] = None,
     store: StoreOption = None,
 ) -> None:
     """Print a shipment's proof bundle: record, leaf, proof, batch, tx, block, chain, contract."""
@@ -229,7 +232,21 @@ def proof_command(
     target = _existing_store(store)
     scope = _offline_scope(settings, exporter)
     with open_store(target) as opened:
-        bundle = proof_bundle(opened, scope, shipment_id)
+        kept = opened.record_versions(scope, shipment_id)
+        wanted = record_version if record_version is not None else (
+            kept[-1].version if kept else 1)
+        if wanted == 1:
+            bundle = proof_bundle(opened, scope, shipment_id)
+        else:
+            found = [k.bundle for k in kept if k.version == wanted]
+            if not found:
+                raise typer.BadParameter(
+                    f"{shipment_id} has {1 + len(kept)} version(s) in this store",
+                    param_hint="--record-version")
+            bundle = found[0]  # type: ignore[assignment]
+    if kept:
+        typer.echo(f"{shipment_id}: version {wanted} of {1 + len(kept)} (1 is the first "
+                   "anchored; each later one superseded the one before on chain)", err=True)
     text = json.dumps(bundle, indent=2, sort_keys=True)
     if out is not None:
         write_output(out, text + "\n")

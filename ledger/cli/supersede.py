@@ -8,8 +8,9 @@ and their waits show progress. After that, a report on the old record is refused
 and fails ``verify``'s status check; ``lookup`` lists both records and the supersession.
 
 Running it again after a stop between the two transactions finishes the job without recording
-the corrected record twice. The anchored (first) version stays in the ledger store as it was;
-the corrected version's proof bundle is written to ``--out`` (default
+the corrected record twice. The store keeps both versions: the anchored (first) one as it was,
+the corrected one with its proof bundle as version 2 (3, ... for later corrections;
+``proof SHIPMENT_ID --version N``). The bundle is also written to ``--out`` (default
 ``<SHIPMENT_ID>.superseding.proof.json``), from which ``report`` issues the corrected report.
 """
 
@@ -87,18 +88,25 @@ def supersede_command(
         (new,) = prepare_footprints([(chosen[0].to_dict(), footprint.to_dict())],
                                     exporter=scope.exporter, factor_set_id=factors.id,
                                     workers=1)
-        old_hash, key = Bytes32.parse(old.record_hash), Bytes32.parse(old.shipment_key)
         new_hash = Bytes32(new.record_hash)
+        # the version the corrected record replaces: the latest kept one, or the one this very
+        # correction replaced when it is run again
+        current = old.record_hash
+        for kept in opened.record_versions(scope, shipment_id):
+            if kept.record_hash == new_hash.hex0x:
+                break
+            current = kept.record_hash
+        old_hash, key = Bytes32.parse(current), Bytes32.parse(old.shipment_key)
         if new_hash == old_hash:
             raise InputError([InputProblem(
-                f"the record in {file} is the anchored one ({old.record_hash}): nothing to "
+                f"the record in {file} is the anchored one ({current}): nothing to "
                 "correct", shipment_id=shipment_id, field="shipment_id")])
         status, successor = ledger.record_status(scope.exporter, old_hash)
         if status == RecordStatus.REVOKED or (
                 status == RecordStatus.SUPERSEDED and successor != new_hash):
             ended = ("revoked" if status == RecordStatus.REVOKED
                      else f"superseded by 0x{successor.hex()} already")
-            raise LedgerError(f"record {old.record_hash} of {shipment_id!r} is {ended}; only a "
+            raise LedgerError(f"record {current} of {shipment_id!r} is {ended}; only a "
                               "live record can be superseded")
         recorded = [e for e in ledger.shipment_events(key)
                     if isinstance(e, ShipmentRecorded) and e.record_hash == new_hash
@@ -121,12 +129,12 @@ def supersede_command(
             done = send_and_wait(
                 ledger.client, ledger.address,
                 ledger.codec.encode_call("supersedeRecord", key, old_hash, new_hash),
-                what=f"supersede {old.record_hash[:12]}… of {shipment_id}", progress=_progress)
-            typer.echo(f"{shipment_id}: record {old.record_hash} superseded by "
+                what=f"supersede {current[:12]}… of {shipment_id}", progress=_progress)
+            typer.echo(f"{shipment_id}: record {current} superseded by "
                        f"{new_hash.hex0x} in transaction 0x{done.tx_hash.hex()} "
                        f"(block {done.block_number})")
         else:
-            typer.echo(f"{shipment_id}: record {old.record_hash} was superseded by "
+            typer.echo(f"{shipment_id}: record {current} was superseded by "
                        f"{new_hash.hex0x} already")
         tx = ledger.client.transaction(receipt.tx_hash)
         batch_logs = [log.log_index for log in receipt.logs
@@ -150,12 +158,14 @@ def supersede_command(
                    "block_number": receipt.block_number,
                    "block_hash": "0x" + receipt.block_hash.hex(), "status": receipt.status,
                    **({"log_index": batch_logs[0] + 1} if batch_logs else {})},
-            "supersedes": old.record_hash,
+            "supersedes": current,
         }
+        version = opened.add_record_version(scope, shipment_id, record_hash=new_hash.hex0x,
+                                            supersedes=current, bundle=bundle)
     path = out if out is not None else Path(f"{shipment_id}.superseding.proof.json")
     write_output(path, json.dumps(bundle, indent=2, sort_keys=True) + "\n")
-    typer.echo(f"proof bundle of the corrected record: {path} (issue the corrected report "
-               "from it; the store keeps the first version)")
+    typer.echo(f"proof bundle of the corrected record (version {version}): {path}; the store "
+               f"keeps every version (`carbon-ledger proof {shipment_id} --version N`)")
 
 
 def register(app: typer.Typer) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 __all__ = [
     "AttemptRow",
@@ -22,6 +22,7 @@ __all__ = [
     "NewRecord",
     "ReceiptRow",
     "RecordRow",
+    "RecordVersion",
     "Scope",
     "StoredKey",
     "TxRow",
@@ -99,6 +100,17 @@ class RecordRow:
     batch_id: int
     position: int
     tree_index: int | None
+
+
+@dataclass(frozen=True)
+class RecordVersion:
+    """A corrected record that superseded an anchored one: version 2, 3, ... of a shipment."""
+
+    shipment_id: str
+    version: int
+    record_hash: str
+    supersedes: str
+    bundle: dict[str, Any]
 
 
 @dataclass(frozen=True)

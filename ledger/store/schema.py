@@ -22,6 +22,7 @@ __all__ = [
     "metadata",
     "receipts",
     "record_blocks",
+    "record_versions",
     "records",
     "scopes",
     "transactions",
@@ -102,6 +103,22 @@ records = sa.Table(
     sa.CheckConstraint(_RECORD_BODY_CHECK, name="ck_records_body"),
     sa.UniqueConstraint("scope_id", "shipment_id", name="uq_records_idempotency"),
     sa.Index("ix_records_batch", "batch_id", "position"),
+)
+
+record_versions = sa.Table(
+    "record_versions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("scope_id", sa.Integer,
+              sa.ForeignKey("scopes.id", name="fk_record_versions_scope"), nullable=False),
+    sa.Column("shipment_id", sa.String(200), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("record_hash", sa.String(66), nullable=False),
+    sa.Column("supersedes", sa.String(66), nullable=False),
+    sa.Column("bundle_json", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("version >= 2", name="ck_record_versions_version"),
+    sa.UniqueConstraint("scope_id", "shipment_id", "version", name="uq_record_versions"),
+    sa.UniqueConstraint("scope_id", "record_hash", name="uq_record_versions_hash"),
 )
 
 transactions = sa.Table(

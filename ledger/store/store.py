@@ -21,13 +21,14 @@ import contextlib
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from ledger.errors import RecordConflict
 from ledger.store import engine as db
-from ledger.store import records, txs
+from ledger.store import records, txs, versions
 from ledger.store.bulk import BulkBatches
 from ledger.store.rows import (
     BatchRow,
@@ -36,6 +37,7 @@ from ledger.store.rows import (
     NewBatch,
     NewReceipt,
     RecordRow,
+    RecordVersion,
     Scope,
     StoredKey,
     TxRow,
@@ -184,6 +186,19 @@ class LedgerStore:
         """Every (chain, contract, exporter) known to this store."""
         with self.read() as conn:
             return records.all_scopes(conn)
+
+    def record_versions(self, scope: Scope, shipment_id: str) -> list[RecordVersion]:
+        """The corrected records that superseded the shipment's anchored one (version 2, ...)."""
+        with self.read() as conn:
+            return versions.versions_of(conn, scope, shipment_id)
+
+    def add_record_version(self, scope: Scope, shipment_id: str, *, record_hash: str,
+                           supersedes: str, bundle: dict[str, Any]) -> int:
+        """Keeps a corrected record with its proof bundle as the shipment's next version (the
+        same record again: its version); returns the version."""
+        with self.write() as conn:
+            return versions.add_version(conn, scope, shipment_id, record_hash=record_hash,
+                                        supersedes=supersedes, bundle=bundle)
 
     def records_of_shipment(self, shipment_id: str) -> list[tuple[Scope, RecordRow]]:
         """Every stored record of a shipment id, whatever its chain, contract or exporter."""

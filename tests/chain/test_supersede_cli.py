@@ -70,10 +70,16 @@ def test_supersede_replaces_the_record_and_keeps_the_first_version(
     assert code == 0
     assert out.count("ShipmentRecorded") == 2 and "RecordSuperseded" in out
     assert "live records on chain: 1" in out
-    # the store keeps the first version
+    # the store keeps both versions: the latest by default, the first on request
+    latest = tmp_path / "latest.proof.json"
+    code, _, err = run(["proof", sid, "--out", str(latest)], capsys)
+    assert code == 0 and f"{sid}: version 2 of 2" in err
+    assert json.loads(latest.read_text()) == json.loads(second.read_text())
     again = tmp_path / "again.proof.json"
-    assert run(["proof", sid, "--out", str(again)], capsys)[0] == 0
+    assert run(["proof", sid, "--record-version", "1", "--out", str(again)], capsys)[0] == 0
     assert json.loads(again.read_text())["record_hash"] == first_hash
+    code, _, err = run(["proof", sid, "--record-version", "3"], capsys)
+    assert code == 2 and "2 version(s)" in err
 
     # a report on the first version is refused before signing; the corrected one verifies
     days = ["--first-day", PERIOD[0].isoformat(), "--last-day", PERIOD[1].isoformat()]
@@ -89,6 +95,21 @@ def test_supersede_replaces_the_record_and_keeps_the_first_version(
     versions = next(line.strip() for line in out.splitlines() if "versions of" in line)
     assert re.fullmatch(rf"versions of {sid}: {first_hash[:14]}… \(superseded, block \d+\) -> "
                         rf"{new_hash[:14]}… \(live, block \d+\) \[this report\]", versions)
+
+    # a second correction supersedes the second version, and the store keeps all three
+    corrected["legs"][0]["mass_kg"] = "10500"
+    fixed.write_text(json.dumps({"shipments": [corrected]}), encoding="utf-8")
+    third = tmp_path / "third.proof.json"
+    code, out, err = run(["supersede", sid, str(fixed), "--out", str(third)], capsys)
+    assert code == 0, err
+    third_hash = json.loads(third.read_text())["record_hash"]
+    assert f"record {new_hash} superseded by {third_hash}" in out and "(version 3)" in out
+    assert json.loads(third.read_text())["supersedes"] == new_hash
+    code, _, err = run(["proof", sid, "--out", str(latest)], capsys)
+    assert code == 0 and "version 3 of 3" in err
+    assert json.loads(latest.read_text())["record_hash"] == third_hash
+    code, out, _ = run(["lookup", sid], capsys)
+    assert out.count("RecordSuperseded") == 2 and "live records on chain: 1" in out
 
 
 def test_supersede_refuses_what_cannot_be_superseded(
