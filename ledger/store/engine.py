@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from ledger.errors import StoreBusy, StoreUnavailable, WriteRefused
+from ledger.errors import StoreBusy, StoreError, StoreUnavailable, WriteRefused
 
 __all__ = [
     "chunks",
@@ -141,16 +141,35 @@ def _make_engine(url: str) -> Engine:
 
 def upgrade_to_head(engine: Engine, script_location: Path = _MIGRATIONS) -> None:
     """Brings a database to the newest revision of one alembic branch (by default the ledger's;
-    the service passes its own), in one transaction."""
+    the service passes its own), in one transaction.
+
+    On SQLite, a revision that changes a constraint copies the table into a new one (alembic's
+    batch mode): foreign keys are switched off around the transaction, as SQLite's own procedure
+    for such changes says, and ``PRAGMA foreign_key_check`` must find nothing before it commits.
+    """
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(script_location))
     config.set_main_option("path_separator", "os")
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection if conn.dialect.name == "sqlite" else None
+        if raw is not None:  # outside any transaction: the pragma is a no-op inside one
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+                if raw is not None:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise StoreError(f"a migration left {len(broken)} row(s) whose foreign "
+                                         f"key points nowhere (first: {tuple(broken[0])}); "
+                                         "nothing was changed")
+        finally:
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
 
 
 def _redact(url: str) -> str:

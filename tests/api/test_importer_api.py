@@ -169,9 +169,13 @@ def _upgraded_from_0003(url: str) -> None:
             conn.execute(sa.text(
                 "INSERT INTO service_organisations (name, role, created_at) "
                 "VALUES ('Old buyer', 'buyer', CURRENT_TIMESTAMP)"))
+            conn.execute(sa.text(  # a row that points at the organisation (a foreign key)
+                "INSERT INTO service_clients (client_id, org_id, secret_hash, created_at) "
+                "SELECT 'old-client', id, 'x', CURRENT_TIMESTAMP FROM service_organisations"))
         store = open_service_store(ledger_store)
         old = store.org_by_name("Old buyer")
         assert old is not None and old.role == "buyer" and store.org_eori(old.id) is None
+        assert [c["client_id"] for c in store.clients_of(old.id)] == ["old-client"]
         made = store.add_org("Importer", "importer", "0x" + "11" * 20, None, eori=NL)
         assert store.org_eori(made.id) == NL
         with pytest.raises(sa.exc.IntegrityError), ledger_store.engine.begin() as conn:
