@@ -80,7 +80,8 @@ def _run_role(base: str, role: str, token: str, out: Path, args: argparse.Namesp
                "--seed", str(args.seed), "--report", "ndjson",
                "--report-ndjson-path", str(events), "--continue-on-failure"]
     started = time.monotonic()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    # run in the output folder: the command line keeps its cache there, not in the tree
+    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=out)
     seconds = time.monotonic() - started
     log = done.stdout + done.stderr
     (out / f"{role}.log").write_text(log, encoding="utf-8")
