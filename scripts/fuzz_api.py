@@ -140,7 +140,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp, \
             local_ledger(exporters=1, auditors=1) as chain:
-        out = args.out or Path(tmp)
+        out = (args.out or Path(tmp)).resolve()
         out.mkdir(parents=True, exist_ok=True)
         settings = ServiceSettings(store_url=args.store or str(Path(tmp) / "service.sqlite"),
                                    secret=SECRET, keystore_kdf_iterations=1024,
