@@ -19,7 +19,7 @@ from api.pact_events import EventSender
 from api.ratelimit import AuthLimiter
 from api.settings import ServiceSettings
 from api.store import OrgRow, ServiceStore, key_taken
-from ledger.errors import ConfigError, StoreError, WriteRefused
+from ledger.errors import ConfigError, InputError, InputProblem, StoreError, WriteRefused
 from ledger.factors.distances import Router
 from ledger.factors.factorset import FactorSet
 from ledger.reports.figures import Recompute
@@ -76,7 +76,12 @@ class ServiceContext:
             if holder is not None:
                 raise key_taken(address, holder)
         if role in ("exporter", "auditor"):
-            address, keystore = self.keyring.seal(private_key)
+            try:
+                address, keystore = self.keyring.seal(private_key)
+            except ConfigError as exc:  # a key of zeros, or past the curve order: bad input
+                raise InputError([InputProblem(f"private_key: {exc} (it must be 1 to n-1 for "
+                                               "the secp256k1 order n)",
+                                               field="private_key")]) from None
             holder = self.store.key_holder(address)
             if holder is not None:  # refused before anything is granted on chain
                 raise key_taken(address, holder)

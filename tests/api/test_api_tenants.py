@@ -61,6 +61,18 @@ def test_a_second_organisation_with_the_same_key_is_refused(offline_service: Ser
     assert "Copycat" not in names  # nothing half-made
 
 
+@pytest.mark.parametrize("key", ["0" * 64, "f" * 64])
+def test_a_key_outside_the_curve_answers_422_naming_it(offline_service: Service, key: str
+                                                       ) -> None:
+    s = offline_service
+    admin = s.org("Admin", "admin")
+    answer = s.client.post("/v1/organisations", headers=s.auth(admin),
+                           json={"name": "Zero key", "role": "auditor", "private_key": key})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["problems"][0]["field"] == "private_key"
+    assert key not in answer.text
+
+
 def test_an_old_store_with_a_shared_key_keeps_it_with_the_first_organisation(
         tmp_path: Path, offline_service: Service) -> None:
     from alembic import command
