@@ -143,8 +143,8 @@ def create_app(settings: ServiceSettings, chain_settings: ChainSettings, *,
         app.include_router(module.router)
     app.include_router(sharing_routes.router)
     app.openapi = service_openapi(  # type: ignore[method-assign]  # schemes, roles, links
-        app, [m.router for m in (auth_routes, exporter, auditor, importer, admin, pact, pages,
-                                 sharing_routes)])
+        app, [m.router for m in (auth_routes, exporter, auditor, importer, admin, pact, pact3,
+                                 pages, sharing_routes)])
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     app.add_middleware(AuthBeforeBody, ctx=ctx)
     app.add_middleware(EncodedIdPaths)  # a shipment id with a slash stays one path segment
