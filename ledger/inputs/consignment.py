@@ -257,6 +257,8 @@ def _party(f: Fields, name: str) -> Party | None:
     p = f.nested(raw, f"{name}.")
     p.only(PARTY_KEYS)
     eori = p.text("eori")
+    if eori is not None:  # as spreadsheets and forms give it: any case, spaces between groups
+        eori = "".join(eori.split()).upper()
     if eori is not None and eori_problem(eori):
         p.problem("eori", eori_problem(eori) or "")
         eori = None

@@ -200,7 +200,7 @@ def test_cli_refuses_bad_consignments_and_writes_nothing(
     items = [_one(consignment__customs_release_date="2025-12-30",
                   consignment__arrival_date="2025-12-29",
                   consignment__dispatch_date="2025-11-20"),
-             {**_one(consignment__importer={"name": "X", "eori": "NL 0099"}),
+             {**_one(consignment__importer={"name": "X", "eori": "NL-0099"}),
               "shipment_id": "B"}]
     src = tmp_path / "bad.csv"
     src.write_text(csv_of(items), encoding="utf-8")
@@ -291,7 +291,7 @@ def test_records_built_before_consignments_recompute_to_the_same_hash(
 # -- bad input, both forms -----------------------------------------------------------------
 
 BAD = [
-    ({"consignment__importer": {"name": "Maas", "eori": "nl009900001"}},
+    ({"consignment__importer": {"name": "Maas", "eori": "1L009900001"}},
      "consignment.importer.eori", "importer_eori", "is not an EORI number"),
     ({"consignment__declarant": {"eori": "NL0123456789ABCDEF"}},
      "consignment.declarant.eori", "declarant_eori", "up to 15 letters or digits"),
@@ -460,3 +460,13 @@ def test_csv_and_json_forms_read_the_same_consignments(
     assert read_shipments(folder / "s.csv") == from_json
     for shipment in from_json:
         assert Shipment.from_dict(json.loads(json.dumps(shipment.to_dict()))) == shipment
+
+
+def test_an_eori_in_lower_case_or_with_spaces_is_read_in_its_canonical_form() -> None:
+    from ledger.inputs.shipments import Shipment
+
+    data = json.loads((EXAMPLES / "cbam-consignments-2026.json").read_text(encoding="utf-8"))
+    shipment = data["shipments"][0]
+    shipment["consignment"]["importer"]["eori"] = " nl 009900001 "
+    parsed = Shipment.from_dict(shipment)
+    assert parsed.to_dict()["consignment"]["importer"]["eori"] == "NL009900001"
