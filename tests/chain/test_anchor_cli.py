@@ -7,13 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_env import chain_cli_env, run_cli
 from devchain import DevChain
 
-from ledger.chain.deploy import write_deployment
-from ledger.cli.main import main
 from ledger.dev.anvil import free_port
 from ledger.dev.devkeys import DEV_EXPORTER_INDEXES, DEV_OUTSIDER_INDEXES, dev_key
-from ledger.factors.factorset import load_factor_set
 
 SHIPMENTS = {"shipments": [
     {"shipment_id": "NGB-2026-0001", "legs": [
@@ -32,29 +30,13 @@ SHIPMENTS = {"shipments": [
 @pytest.fixture
 def cli_env(chain: DevChain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Environment for the commands: node, exporter key, deployment file, store, factor set."""
-    deployment_file = write_deployment(chain.deployment, tmp_path / "deployment.json")
-    factors = load_factor_set()
-    factor_set_id = bytes.fromhex(factors.id[2:])
-    if not chain.admin.is_factor_set_registered(factor_set_id):
-        chain.admin.register_factor_set(factor_set_id, factors.uri)
-    for name, value in {
-        "RPC_URL": chain.settings.rpc_url, "CHAIN_ID": str(chain.settings.chain_id),
-        "PRIVATE_KEY": dev_key(DEV_EXPORTER_INDEXES[0]).private_key,
-        "DEPLOYMENT_FILE": str(deployment_file), "STORE": str(tmp_path / "ledger.sqlite"),
-        "POLL_INTERVAL_S": "0.005", "RPC_RETRIES": "2", "RPC_BACKOFF_S": "0.01",
-    }.items():
-        monkeypatch.setenv(f"CARBON_LEDGER_{name}", value)
+    chain_cli_env(chain, tmp_path, monkeypatch)
     shipments = tmp_path / "shipments.json"
     shipments.write_text(json.dumps(SHIPMENTS), encoding="utf-8")
     return shipments
 
 
-def run(args: list[str]) -> int:
-    try:
-        main(args)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+run = run_cli
 
 
 def test_anchor_prints_where_each_proof_is_and_a_rerun_sends_nothing(

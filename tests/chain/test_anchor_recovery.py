@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_env import chain_cli_env, run_cli
 from devchain import DevChain
 from eth_account import Account
 from eth_utils import keccak
@@ -15,11 +16,8 @@ from report_chain_fixtures import register_shipped_factor_set
 from ledger.anchoring.anchor import anchor_footprints
 from ledger.anchoring.options import AnchorOptions
 from ledger.chain.contract import EXPORTER_ROLE
-from ledger.chain.deploy import write_deployment
-from ledger.cli.main import main
 from ledger.dev.devkeys import DEV_EXPORTER_INDEXES, dev_key
 from ledger.errors import InputError
-from ledger.factors.factorset import load_factor_set
 from ledger.footprint.single import compute_shipment
 from ledger.inputs.shipments import Shipment
 from ledger.store.store import open_store
@@ -34,29 +32,13 @@ SHIPMENTS = {"shipments": [
 
 @pytest.fixture
 def shipments(chain: DevChain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    deployment_file = write_deployment(chain.deployment, tmp_path / "deployment.json")
-    factors = load_factor_set()
-    factor_set_id = bytes.fromhex(factors.id[2:])
-    if not chain.admin.is_factor_set_registered(factor_set_id):
-        chain.admin.register_factor_set(factor_set_id, factors.uri)
-    for name, value in {
-        "RPC_URL": chain.settings.rpc_url, "CHAIN_ID": str(chain.settings.chain_id),
-        "PRIVATE_KEY": dev_key(DEV_EXPORTER_INDEXES[0]).private_key,
-        "DEPLOYMENT_FILE": str(deployment_file), "STORE": str(tmp_path / "first.sqlite"),
-        "POLL_INTERVAL_S": "0.005", "RPC_RETRIES": "2", "RPC_BACKOFF_S": "0.01",
-    }.items():
-        monkeypatch.setenv(f"CARBON_LEDGER_{name}", value)
+    chain_cli_env(chain, tmp_path, monkeypatch, store="first.sqlite")
     path = tmp_path / "shipments.json"
     path.write_text(json.dumps(SHIPMENTS), encoding="utf-8")
     return path
 
 
-def run(args: list[str]) -> int:
-    try:
-        main(args)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+run = run_cli
 
 
 def proof(shipment_id: str, capsys: pytest.CaptureFixture[str]) -> dict[str, object]:

@@ -9,16 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_env import chain_cli_env, run_cli
 from devchain import DevChain
 from rpc_proxy import RpcFaultProxy
 
 from ledger.chain.client import connect
-from ledger.chain.deploy import write_deployment
-from ledger.cli.main import main
 from ledger.config import ChainSettings
-from ledger.dev.devkeys import DEV_EXPORTER_INDEXES, dev_key
+from ledger.dev.devkeys import dev_key
 from ledger.errors import ChainError, RpcUnavailable
-from ledger.factors.factorset import load_factor_set
 
 
 @pytest.fixture
@@ -80,29 +78,13 @@ SHIPMENTS = {"shipments": [
 
 def anchor_env(chain: DevChain, proxy: RpcFaultProxy, tmp_path: Path,
                monkeypatch: pytest.MonkeyPatch) -> Path:
-    deployment_file = write_deployment(chain.deployment, tmp_path / "deployment.json")
-    factors = load_factor_set()
-    factor_set_id = bytes.fromhex(factors.id[2:])
-    if not chain.admin.is_factor_set_registered(factor_set_id):
-        chain.admin.register_factor_set(factor_set_id, factors.uri)
-    for name, value in {
-        "RPC_URL": proxy.url, "CHAIN_ID": str(chain.settings.chain_id),
-        "PRIVATE_KEY": dev_key(DEV_EXPORTER_INDEXES[0]).private_key,
-        "DEPLOYMENT_FILE": str(deployment_file), "STORE": str(tmp_path / "ledger.sqlite"),
-        "POLL_INTERVAL_S": "0.005", "RPC_RETRIES": "4", "RPC_BACKOFF_S": "0.01",
-    }.items():
-        monkeypatch.setenv(f"CARBON_LEDGER_{name}", value)
+    chain_cli_env(chain, tmp_path, monkeypatch, rpc_url=proxy.url, retries=4)
     shipments = tmp_path / "shipments.json"
     shipments.write_text(json.dumps(SHIPMENTS), encoding="utf-8")
     return shipments
 
 
-def run(args: list[str]) -> int:
-    try:
-        main(args)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+run = run_cli
 
 
 @pytest.mark.parametrize("path", ["events", "root"])
