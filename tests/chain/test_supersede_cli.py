@@ -9,12 +9,11 @@ import re
 from pathlib import Path
 
 import pytest
+from cli_env import chain_cli_env
 from devchain import DevChain
-from report_chain_fixtures import PERIOD, SHIPMENTS, register_shipped_factor_set
+from report_chain_fixtures import PERIOD, SHIPMENTS
 
-from ledger.chain.deploy import write_deployment
 from ledger.cli.main import main
-from ledger.dev.devkeys import DEV_EXPORTER_INDEXES, dev_key
 
 pytestmark = pytest.mark.chain
 
@@ -33,14 +32,7 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 def test_supersede_replaces_the_record_and_keeps_the_first_version(
         chain: DevChain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    register_shipped_factor_set(chain)
-    for name, value in {
-        "RPC_URL": chain.settings.rpc_url, "CHAIN_ID": str(chain.settings.chain_id),
-        "PRIVATE_KEY": dev_key(DEV_EXPORTER_INDEXES[0]).private_key,
-        "DEPLOYMENT_FILE": str(write_deployment(chain.deployment, tmp_path / "deployment.json")),
-        "STORE": str(tmp_path / "ledger.sqlite"), "POLL_INTERVAL_S": "0.005",
-    }.items():
-        monkeypatch.setenv(f"CARBON_LEDGER_{name}", value)
+    chain_cli_env(chain, tmp_path, monkeypatch)
     shipments = tmp_path / "shipments.json"
     shipments.write_text(json.dumps({"shipments": SHIPMENTS}), encoding="utf-8")
     assert run(["anchor", str(shipments)], capsys)[0] == 0
@@ -115,14 +107,7 @@ def test_supersede_replaces_the_record_and_keeps_the_first_version(
 def test_supersede_refuses_what_cannot_be_superseded(
         chain: DevChain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    register_shipped_factor_set(chain)
-    for name, value in {
-        "RPC_URL": chain.settings.rpc_url, "CHAIN_ID": str(chain.settings.chain_id),
-        "PRIVATE_KEY": dev_key(DEV_EXPORTER_INDEXES[0]).private_key,
-        "DEPLOYMENT_FILE": str(write_deployment(chain.deployment, tmp_path / "deployment.json")),
-        "STORE": str(tmp_path / "ledger.sqlite"), "POLL_INTERVAL_S": "0.005",
-    }.items():
-        monkeypatch.setenv(f"CARBON_LEDGER_{name}", value)
+    chain_cli_env(chain, tmp_path, monkeypatch)
     shipments = tmp_path / "shipments.json"
     shipments.write_text(json.dumps({"shipments": SHIPMENTS}), encoding="utf-8")
     assert run(["anchor", str(shipments)], capsys)[0] == 0
