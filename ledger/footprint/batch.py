@@ -20,7 +20,7 @@ import pandas as pd
 
 from ledger.errors import InputError, InputProblem
 from ledger.factors.cbam import CbamResult, out_of_scope
-from ledger.factors.distances import Distance, Router
+from ledger.factors.distances import SEA_ROUTE_METHODS, Distance, Router
 from ledger.factors.factorset import FactorSet
 from ledger.factors.tables import FreightFactor
 from ledger.footprint.exact import (
@@ -38,8 +38,8 @@ from ledger.inputs.shipments import Shipment
 __all__ = ["METHODS", "BatchFootprint", "compute_batch"]
 
 #: Distance methods by code in :attr:`BatchFootprint.legs` ``method``.
-METHODS = ("actual", "great_circle_plus_95km", "sea_route", "sea_route_avoiding_suez",
-           "estimated_great_circle", "hub")
+METHODS = ("actual", "great_circle_plus_95km", *SEA_ROUTE_METHODS, "estimated_great_circle",
+           "hub")
 _METHOD_CODE = {m: i for i, m in enumerate(METHODS)}
 _HUB = _METHOD_CODE["hub"]
 _NONE = -1
