@@ -139,7 +139,8 @@ def _locode(text: str) -> Location | str:
     airport = _airport_table().get(code[2:])
     if airport is not None and _airport_country().get(code[2:]) == code[:2]:
         hint = f" ({code[2:]} is an IATA airport code in {code[:2]}: write {code[2:]})"
-    return (f"unknown UN/LOCODE {code!r}{hint}; give geo:LAT,LON or distance_km instead")
+    return (f"unknown location code {code!r}: not in the UN/LOCODE list{hint}; give "
+            "geo:LAT,LON or distance_km instead")
 
 
 @lru_cache(maxsize=1)

@@ -280,6 +280,7 @@ def _resolve_distances(legs: pd.DataFrame, factor_set: FactorSet, router: Router
     key = key * (len(legs["destination"].cat.categories) + 1) \
         + sub["destination"].cat.codes.to_numpy() + 1
     key = key * 3 + sub["avoid_suez"].to_numpy().astype(np.int64) + 1
+    key = key * 3 + sub["avoid_panama"].to_numpy().astype(np.int64) + 1
     codes, uniques = pd.factorize(key, sort=False)
     first = np.zeros(len(uniques), dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
@@ -287,12 +288,13 @@ def _resolve_distances(legs: pd.DataFrame, factor_set: FactorSet, router: Router
     origin = np.asarray(sub["origin"].array[first], dtype=object)
     dest = np.asarray(sub["destination"].array[first], dtype=object)
     suez = sub["avoid_suez"].to_numpy()[first]
+    panama = sub["avoid_panama"].to_numpy()[first]
     dist_u = np.zeros(len(uniques), dtype=np.int64)
     method_u = np.zeros(len(uniques), dtype=np.int8)
     bad_u: dict[int, tuple[str, str]] = {}
     for u in range(len(uniques)):
         found = router.distance(str(mode[u]), str(origin[u]), str(dest[u]), factor_set.params,
-                                bool(suez[u] == 1))
+                                bool(suez[u] == 1), avoid_panama=bool(panama[u] == 1))
         if isinstance(found, Distance):
             dist_u[u], method_u[u] = found.distance_m, _METHOD_CODE[found.method]
         else:

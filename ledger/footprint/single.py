@@ -49,7 +49,8 @@ def _leg_footprint(leg: Leg, factor_set: FactorSet, router: Router,
                                                         False)
     else:
         distance = router.distance(leg.mode, leg.origin or "", leg.destination or "",
-                                   factor_set.params, bool(leg.avoid_suez))
+                                   factor_set.params, bool(leg.avoid_suez),
+                                   avoid_panama=bool(leg.avoid_panama))
     if isinstance(factor, tuple):
         problems.append(factor)
     if isinstance(distance, tuple):

@@ -60,7 +60,7 @@ def test_a_geocoded_position_outside_its_province_is_refused() -> None:
 
 def test_an_unknown_code_names_the_airport_it_may_mean() -> None:
     found = BOOK.resolve("CNYIW")
-    assert isinstance(found, str) and "unknown UN/LOCODE 'CNYIW'" in found
+    assert isinstance(found, str) and "unknown location code 'CNYIW'" in found
     assert "write YIW" in found
     assert isinstance(BOOK.resolve("YIW"), Location)
 

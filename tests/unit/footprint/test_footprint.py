@@ -148,6 +148,29 @@ def test_single_and_batch_agree_on_the_demo(factor_set: FactorSet) -> None:
     assert compute_batch(frame, factor_set, router=router).footprints() == single
 
 
+def test_passage_options_reach_the_router_from_both_file_forms(
+        tmp_path: Path, factor_set: FactorSet) -> None:
+    """avoid_panama and avoid_suez in CSV and JSON give the same routes on both paths."""
+    csv_path = tmp_path / "legs.csv"
+    csv_path.write_text(
+        "shipment_id,leg,mode,mass_kg,origin,destination,avoid_suez,avoid_panama\n"
+        "LA-1,1,sea,1000,USLAX,NLRTM,,true\n"
+        "NB-1,1,sea,1000,CN NGB,nlrtm,true,\n", encoding="utf-8")
+    json_path = tmp_path / "legs.json"
+    json_path.write_text(
+        '{"shipments": ['
+        '{"shipment_id": "LA-1", "legs": [{"leg": 1, "mode": "sea", "mass_kg": "1000", '
+        '"origin": "USLAX", "destination": "NLRTM", "avoid_panama": true}]}, '
+        '{"shipment_id": "NB-1", "legs": [{"leg": 1, "mode": "sea", "mass_kg": "1000", '
+        '"origin": "CN NGB", "destination": "nlrtm", "avoid_suez": true}]}]}', encoding="utf-8")
+    single = {fp.shipment_id: fp for fp in
+              compute_shipments(read_shipments(json_path), factor_set)}
+    assert single["LA-1"].legs[0].distance_method == "sea_route_cape_horn"
+    assert single["NB-1"].legs[0].distance_method == "sea_route_cape"
+    batch = compute_batch(read_csv_frame(csv_path), factor_set)
+    assert [batch.footprint(i) for i in range(len(batch))] == [single["LA-1"], single["NB-1"]]
+
+
 # --- exact arithmetic: the vectorised kernels equal the Python-integer definitions ----------
 
 OPERANDS = st.tuples(st.integers(0, 10**12), st.integers(0, 10**8), st.integers(0, 10**9))
