@@ -130,14 +130,13 @@ def _locode(text: str) -> Location | str:
     if entry is not None and entry.lat is not None and entry.lon is not None:
         return Location(text, entry.lat, entry.lon)
     if entry is not None:
-        why = ("its geocoded position lies outside the UNECE positions of its subdivision or "
-               "country and was refused" if entry.coordinates == "refused"
+        why = ("its geocoded position was refused (not within the UNECE positions of its "
+               "subdivision or country)" if entry.coordinates == "refused"
                else "UN/LOCODE gives it no position")
         return (f"UN/LOCODE {code} ({entry.name}) has no checked position: {why}; give "
                 "geo:LAT,LON or distance_km instead")
     hint = ""
-    airport = _airport_table().get(code[2:])
-    if airport is not None and _airport_country().get(code[2:]) == code[:2]:
+    if _airport_country().get(code[2:]) == code[:2]:
         hint = f" ({code[2:]} is an IATA airport code in {code[:2]}: write {code[2:]})"
     return (f"unknown location code {code!r}: not in the UN/LOCODE list{hint}; give "
             "geo:LAT,LON or distance_km instead")

@@ -25,7 +25,6 @@ import io
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 from ledger.errors import FactorError
@@ -80,6 +79,8 @@ class AirportOverride:
 
 
 def _data_dir() -> Path:
+    from importlib import resources
+
     try:
         found = Path(str(resources.files("emission_factors")))
         if (found / PLACES_FILE).is_file():
@@ -99,6 +100,7 @@ def _place_lines() -> dict[str, str]:
     return {line[:5]: line for line in lines[1:] if line}
 
 
+@lru_cache(maxsize=8192)
 def place(code: str) -> Place | None:
     """The entry of a normalised UN/LOCODE (``CNNGB``), or None if the list has no such code."""
     line = _place_lines().get(code)
