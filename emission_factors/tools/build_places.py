@@ -22,6 +22,9 @@ The rule for coordinates (stated again in ``emission_factors/README.md``):
   percentile, so that one wrong UNECE position does not widen them.
 - any other geocoded position is refused (``refused``: no coordinates, the entry is kept so
   that a message can name it); an entry with no position at all is ``none``.
+- ``invalid``: a position out of range in the source (e.g. latitude 95.1): no position.
+- a row whose name holds a comma is split by the source into two badly quoted fields for each
+  name, losing ``status`` and ``iata``: the names are joined again (``_repair``).
 - an entry listed twice (a second name, e.g. "Mariehamn (Maarianhamina)") keeps its first row,
   or the first with a position.
 
@@ -35,6 +38,8 @@ import argparse
 import csv
 import gzip
 import io
+import math
+import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -44,6 +49,28 @@ MARGIN_DEG = 1.0
 MIN_POINTS = 3
 
 Box = tuple[float, float, float, float]
+
+
+FUNCTION = re.compile(r"^[0-9AB-]{8}$")
+
+
+def _repair(fields: list[str]) -> list[str]:
+    """A row whose name held a comma, split by the source into two badly quoted fields each
+    for ``name`` and ``nameWoDiacritics``, with ``status`` and ``iata`` lost: the names joined
+    again, the two lost fields empty."""
+    def joined(a: str, b: str) -> str:
+        return (a + "," + b).replace('"', "").strip()
+
+    return [fields[0], fields[1], joined(fields[2], fields[3]), joined(fields[4], fields[5]),
+            fields[6], "", fields[7], "", *fields[8:]]
+
+
+def _valid(lat: str, lon: str) -> bool:
+    try:
+        y, x = float(lat), float(lon)
+    except ValueError:
+        return False
+    return math.isfinite(y) and math.isfinite(x) and -90 <= y <= 90 and -180 <= x <= 180
 
 
 def _box(points: list[tuple[float, float]]) -> Box:
@@ -69,13 +96,24 @@ def main() -> None:
     with args.countries.open(encoding="utf-8", newline="") as handle:
         countries = {row["CountryCode"] for row in csv.DictReader(handle)}
     rows: list[dict[str, str]] = []
+    repaired = 0
     for path in sorted(args.per_country.glob("*.csv")):
         with path.open(encoding="utf-8", errors="replace", newline="") as handle:
-            rows.extend(csv.DictReader(handle))
+            reader = csv.reader(handle)
+            header = next(reader)
+            for read in reader:
+                fields = read
+                if not FUNCTION.match(read[6]) and FUNCTION.match(read[7]):
+                    fields = _repair(read)
+                    repaired += 1
+                row = dict(zip(header, fields, strict=False))
+                if not FUNCTION.match(row["function"]):
+                    raise SystemExit(f"{path.name}: cannot read the row {read!r}")
+                rows.append(row)
     by_sub: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
     by_country: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for row in rows:
-        if row["lat"] and row["lon"] and row.get("geocoded") != "true":
+        if _valid(row["lat"], row["lon"]) and row.get("geocoded") != "true":
             point = (float(row["lat"]), float(row["lon"]))
             by_country[row["country"]].append(point)
             if row["subdivision"]:
@@ -94,6 +132,8 @@ def main() -> None:
         lat = lon = ""
         if not (row["lat"] and row["lon"]):
             kind = "none"
+        elif not _valid(row["lat"], row["lon"]):
+            kind = "invalid"
         else:
             y, x = float(row["lat"]), float(row["lon"])
             if row.get("geocoded") != "true":
@@ -122,7 +162,7 @@ def main() -> None:
     OUT.write_bytes(gzip.compress(text.getvalue().encode("utf-8"), compresslevel=9, mtime=0))
     print(f"{OUT.name}: {len(out):,} entries, {OUT.stat().st_size:,} bytes; "
           + ", ".join(f"{k} {v:,}" for k, v in sorted(tally.items()))
-          + f"; {repeated} second names of an entry skipped")
+          + f"; {repeated} second names of an entry skipped, {repaired} rows repaired")
 
 
 if __name__ == "__main__":

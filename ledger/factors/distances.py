@@ -23,7 +23,8 @@ the same on any IEEE-754 machine.
 Locations (:class:`LocationBook`): ``geo:LAT,LON``; an IATA airport code (``airportsdata``,
 with the shipped corrections and refusals of :mod:`ledger.factors.places`); or a UN/LOCODE,
 written ``CNNGB``, ``CN NGB`` or in lower case: a sea port of the ``searoute`` port list takes
-its position on the maritime graph, any other entry of the UN/LOCODE table its checked
+its position on the maritime graph when that lies within 50 km of the UN/LOCODE table's checked
+position of the code (or the table has none); otherwise, and for every other entry, the table's
 position (inland places included, e.g. ``CNYIU`` Yiwu, ``DEMUC`` Munich).
 """
 
@@ -121,18 +122,29 @@ def _airport(code: str) -> Location | str:
     return Location(code, *found)
 
 
+#: A sea port of the searoute list farther than this from the UN/LOCODE table's position of its
+#: code is not that place (the list has wrong codes and signs, e.g. ZAPOR at Zaporizhzhia for
+#: Porterville, South Africa; CRSJO at 84.05 E for San Jose, Costa Rica): the table wins.
+PORT_AGREEMENT_KM = 50.0
+
+
 def _locode(text: str) -> Location | str:
     code = normalise_locode(text) or text
     port = _port_table().get(code)
-    if port is not None:
-        return Location(text, *port)
     entry = place(code)
     if entry is not None and entry.lat is not None and entry.lon is not None:
-        return Location(text, entry.lat, entry.lon)
+        listed = Location(text, entry.lat, entry.lon)
+        if port is not None and great_circle_km(Location(text, *port), listed) \
+                <= PORT_AGREEMENT_KM:
+            return Location(text, *port)
+        return listed
+    if port is not None:
+        return Location(text, *port)
     if entry is not None:
-        why = ("its geocoded position was refused (not within the UNECE positions of its "
-               "subdivision or country)" if entry.coordinates == "refused"
-               else "UN/LOCODE gives it no position")
+        why = {"refused": "its geocoded position was refused (not within the UNECE positions "
+                          "of its subdivision or country)",
+               "invalid": "the source gives it a position out of range"}.get(
+                   entry.coordinates, "UN/LOCODE gives it no position")
         return (f"UN/LOCODE {code} ({entry.name}) has no checked position: {why}; give "
                 "geo:LAT,LON or distance_km instead")
     hint = ""

@@ -6,8 +6,8 @@ Two shipped tables (sources, licences and the coordinate rule in ``emission_fact
   name, subdivision, function classifier and, where one passed the check, a position in decimal
   degrees. ``coordinates`` says where the position comes from: ``unece`` (UNECE's own),
   ``geocoded_in_subdivision`` / ``geocoded_in_country`` (geocoded, inside the box of UNECE's own
-  positions of the subdivision / country), ``refused`` (geocoded outside that box: no position)
-  or ``none`` (no position in the source).
+  positions of the subdivision / country), ``refused`` (geocoded outside that box: no position),
+  ``invalid`` (out of range in the source: no position) or ``none`` (no position in the source).
 - ``airport-positions-aip-overrides.csv``: airports whose position in the ``airportsdata``
   package is known to be wrong, each either ``corrected`` (the position published in the
   country's AIP, cited per row) or ``refused`` (a message saying why and what to give instead).

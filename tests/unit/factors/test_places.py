@@ -58,6 +58,28 @@ def test_a_geocoded_position_outside_its_province_is_refused() -> None:
     assert isinstance(port, Location) and 22 < port.lat < 23 and 113 < port.lon < 115
 
 
+def test_a_port_listed_under_another_places_code_takes_the_un_locode_position() -> None:
+    # the searoute port list puts ZAPOR at Zaporizhzhia (47.87 N 35.10 E); UN/LOCODE ZAPOR is
+    # Porterville, Western Cape (UNECE: 33 00S 018 59E)
+    found = BOOK.resolve("ZAPOR")
+    assert isinstance(found, Location)
+    assert (round(found.lat, 5), round(found.lon, 5)) == (-33.0, round(18 + 59 / 60, 5))
+    # a port within 50 km of its UN/LOCODE position keeps its node on the maritime graph
+    rotterdam, listed = BOOK.resolve("NLRTM"), place("NLRTM")
+    assert isinstance(rotterdam, Location) and listed is not None and listed.lat is not None
+    assert (rotterdam.lat, rotterdam.lon) != (listed.lat, listed.lon)
+    assert listed.lon is not None
+    assert great_circle_km(rotterdam, Location("unece", listed.lat, listed.lon)) < 50
+
+
+def test_a_row_whose_name_holds_a_comma_is_read_whole() -> None:
+    entry = place("ATMLD")
+    assert entry is not None and entry.name == "Mollersdorf, Baden"
+    assert entry.function == "--3-----" and entry.lat is not None
+    bad = place("IDPNT")  # latitude 95.1 in the source
+    assert bad is not None and bad.coordinates == "invalid" and bad.lat is None
+
+
 def test_an_unknown_code_names_the_airport_it_may_mean() -> None:
     found = BOOK.resolve("CNYIW")
     assert isinstance(found, str) and "unknown location code 'CNYIW'" in found
