@@ -120,8 +120,10 @@ def _as_dms(value: float) -> float | None:
 
 
 #: Airports whose package position is right although its digits read as DMS land near the
-#: UN/LOCODE place: Araxos airport (GPA) lies 27 km from Patras, the city UN/LOCODE GRGPA names.
-CHECKED_CORRECT = {"GPA"}
+#: UN/LOCODE place by chance (each checked by hand to lie on the airport, not the city): Araxos
+#: airport (GPA) lies 27 km from Patras, the city UN/LOCODE GRGPA names; Baghdad International
+#: (BGW) 16 km from the centre of Baghdad (IQBGW).
+CHECKED_CORRECT = {"GPA", "BGW"}
 
 
 def test_airport_positions_are_cross_checked_against_un_locode() -> None:
@@ -135,9 +137,10 @@ def test_airport_positions_are_cross_checked_against_un_locode() -> None:
     """
     unece = _unece_airports()
     assert len(unece) > 1500
+    airports = airportsdata.load("IATA")
     flagged = set()
     for (_, code), (lat, lon) in unece.items():
-        raw = airportsdata.load("IATA")[code]
+        raw = airports[code]
         given = Location(code, float(raw["lat"]), float(raw["lon"]))
         ref = Location("unece", lat, lon)
         dms_lat, dms_lon = _as_dms(given.lat), _as_dms(given.lon)
@@ -151,7 +154,7 @@ def test_airport_positions_are_cross_checked_against_un_locode() -> None:
     for code in ("LGG", "BRU", "LUX"):
         fixed = BOOK.resolve(code)
         assert isinstance(fixed, Location)
-        raw = airportsdata.load("IATA")[code]
+        raw = airports[code]
         country = str(raw["country"])
         ref = unece.get((country, code))
         assert ref is not None
