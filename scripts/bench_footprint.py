@@ -94,7 +94,7 @@ def frame_of(legs: pd.DataFrame, n: int) -> ShipmentFrame:
         "distance_m": legs["distance_m"].to_numpy(), "origin": empty, "destination": empty,
         "vehicle_class": pd.Categorical(legs["vehicle_class"]), "laden_state": empty,
         "refrigerated": none8, "radiative_forcing": none8, "avoid_suez": none8,
-        "hub_ttw_u": none64, "hub_wtw_u": none64, "row": none64})
+        "avoid_panama": none8, "hub_ttw_u": none64, "hub_wtw_u": none64, "row": none64})
     return ShipmentFrame(ids=np.asarray([f"SYN-{i}" for i in range(n)], dtype=object),
                          rows=np.full(n, -1, dtype=np.int64), exporters=[None] * n,
                          products=[None] * n, legs=table)

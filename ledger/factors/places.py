@@ -1,56 +1,130 @@
-"""What kind of place a location reference names, for plausibility checks (not for distances).
+"""Places: UN/LOCODE entries with checked coordinates, and corrections to airport positions.
 
-:func:`place_kind` tells a sea port (a UN/LOCODE of the port list shipped with the ``searoute``
-package, the list sea routing uses), an airport (an IATA code), another UN/LOCODE (an inland
-place as far as the port list knows) and coordinates. UN/LOCODEs are compared without spaces
-and in upper case (``CN NGB``, ``cnngb`` and ``CNNGB`` are one place). :func:`place_country`
-gives the ISO 3166 country of a UN/LOCODE (its first two letters) or an airport (the
-``airportsdata`` package); coordinates have none.
+Two shipped tables (sources, licences and the coordinate rule in ``emission_factors/README.md``):
+
+- ``unece-un-locode-places-geoapify-2024-10.csv.gz``: every UN/LOCODE entry (115,883) with its
+  name, subdivision, function classifier and, where one passed the check, a position in decimal
+  degrees. ``coordinates`` says where the position comes from: ``unece`` (UNECE's own),
+  ``geocoded_in_subdivision`` / ``geocoded_in_country`` (geocoded, inside the box of UNECE's own
+  positions of the subdivision / country), ``refused`` (geocoded outside that box: no position),
+  ``invalid`` (out of range in the source: no position) or ``none`` (no position in the source).
+- ``airport-positions-aip-overrides.csv``: airports whose position in the ``airportsdata``
+  package is known to be wrong, each either ``corrected`` (the position published in the
+  country's AIP, cited per row) or ``refused`` (a message saying why and what to give instead).
+
+The places table is read on first use (about 0.2 s) and kept for the process; nothing is read at
+import. Codes are looked up in the form ``CNNGB``; :func:`normalise_locode` turns ``CN NGB`` or
+``cnngb`` into it.
 """
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
 import re
+from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
-__all__ = ["place_country", "place_kind", "sea_port_codes"]
+from ledger.errors import FactorError
 
-_IATA = re.compile(r"^[A-Z]{3}$")
-_LOCODE = re.compile(r"^[A-Z]{2}[A-Z2-9]{3}$")
+__all__ = [
+    "AIRPORT_OVERRIDES_FILE",
+    "PLACES_FILE",
+    "AirportOverride",
+    "Place",
+    "airport_override",
+    "normalise_locode",
+    "place",
+]
+
+PLACES_FILE = "unece-un-locode-places-geoapify-2024-10.csv.gz"
+AIRPORT_OVERRIDES_FILE = "airport-positions-aip-overrides.csv"
+
+_LOCODE_TEXT = re.compile(r"^([A-Za-z]{2}) ?([A-Za-z2-9]{3})$")
+
+
+def normalise_locode(text: str) -> str | None:
+    """``CNNGB`` for ``CNNGB``, ``CN NGB``, ``cnngb`` or ``cn ngb``; None if not of that form."""
+    found = _LOCODE_TEXT.match(text)
+    if found is None:
+        return None
+    return (found.group(1) + found.group(2)).upper()
+
+
+@dataclass(frozen=True)
+class Place:
+    """One UN/LOCODE entry. ``lat``/``lon`` are None when no position passed the check."""
+
+    locode: str
+    name: str
+    subdivision: str
+    function: str
+    lat: float | None
+    lon: float | None
+    coordinates: str
+
+
+@dataclass(frozen=True)
+class AirportOverride:
+    """A correction (``status`` = ``corrected``, with a position) or a refusal of an airport."""
+
+    iata: str
+    icao: str
+    status: str
+    lat: float | None
+    lon: float | None
+    source: str
+
+
+def _data_dir() -> Path:
+    from importlib import resources
+
+    try:
+        found = Path(str(resources.files("emission_factors")))
+        if (found / PLACES_FILE).is_file():
+            return found
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parents[2] / "emission_factors"
 
 
 @lru_cache(maxsize=1)
-def sea_port_codes() -> frozenset[str]:
-    """The UN/LOCODEs of the searoute port list (read once per process)."""
-    from searoute.data.ports_dict import node_list
+def _place_lines() -> dict[str, str]:
+    """Code -> the table's line (parsed on lookup: most lines are never asked for)."""
+    text = gzip.decompress((_data_dir() / PLACES_FILE).read_bytes()).decode("utf-8")
+    lines = text.split("\n")
+    if not lines or lines[0] != "locode,name,subdivision,function,lat,lon,coordinates":
+        raise FactorError(f"{PLACES_FILE}: unexpected header {lines[:1]!r}")
+    return {line[:5]: line for line in lines[1:] if line}
 
-    return frozenset(str(p["port"]) for p in node_list.values() if p.get("port"))
 
-
-def place_kind(text: str) -> str:
-    """``sea_port``, ``airport``, ``locode`` (not a listed sea port), ``geo`` or ``unknown``."""
-    if text.startswith("geo:"):
-        return "geo"
-    compact = text.replace(" ", "").upper()
-    if _IATA.match(compact) and compact == text:
-        return "airport"
-    if _LOCODE.match(compact):
-        return "sea_port" if compact in sea_port_codes() else "locode"
-    return "unknown"
+@lru_cache(maxsize=8192)
+def place(code: str) -> Place | None:
+    """The entry of a normalised UN/LOCODE (``CNNGB``), or None if the list has no such code."""
+    line = _place_lines().get(code)
+    if line is None:
+        return None
+    row = next(csv.reader([line]))
+    locode, name, subdivision, function, lat, lon, kind = row
+    return Place(locode, name, subdivision, function, float(lat) if lat else None,
+                 float(lon) if lon else None, kind)
 
 
 @lru_cache(maxsize=1)
-def _airport_countries() -> dict[str, str]:
-    import airportsdata
+def _overrides() -> dict[str, AirportOverride]:
+    raw = (_data_dir() / AIRPORT_OVERRIDES_FILE).read_text(encoding="utf-8")
+    found: dict[str, AirportOverride] = {}
+    for row in csv.DictReader(io.StringIO(raw)):
+        corrected = row["status"] == "corrected"
+        found[row["iata"]] = AirportOverride(
+            row["iata"], row["icao"], row["status"],
+            float(row["lat"]) if corrected else None, float(row["lon"]) if corrected else None,
+            row["source"])
+    return found
 
-    return {code: str(a["country"]) for code, a in airportsdata.load("IATA").items()}
 
-
-def place_country(text: str) -> str | None:
-    """The ISO 3166 alpha-2 country of a place, or None when it cannot be told."""
-    kind = place_kind(text)
-    if kind == "airport":
-        return _airport_countries().get(text)
-    if kind in ("sea_port", "locode"):
-        return text.replace(" ", "").upper()[:2]
-    return None
+def airport_override(iata: str) -> AirportOverride | None:
+    """The shipped correction or refusal of an airport's position, if there is one."""
+    return _overrides().get(iata)

@@ -28,7 +28,7 @@ from typing import Any
 from ledger.errors import InputError
 from ledger.factors.distances import Router
 from ledger.factors.factorset import FactorSet
-from ledger.factors.places import place_country, place_kind
+from ledger.factors.place_kinds import place_country, place_kind
 from ledger.footprint.models import ShipmentFootprint
 from ledger.footprint.single import compute_shipment
 from ledger.inputs.shipments import Leg, Shipment

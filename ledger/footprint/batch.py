@@ -21,7 +21,7 @@ import pandas as pd
 from ledger.errors import InputError, InputProblem
 from ledger.factors.air import HAULS, air_distance, band_vehicle_class, plain_great_circle
 from ledger.factors.cbam import CbamResult, out_of_scope
-from ledger.factors.distances import Distance, Router
+from ledger.factors.distances import SEA_ROUTE_METHODS, Distance, Router
 from ledger.factors.factorset import FactorSet
 from ledger.factors.tables import FreightFactor
 from ledger.footprint.exact import (
@@ -45,9 +45,8 @@ from ledger.inputs.shipments import Shipment
 __all__ = ["METHODS", "BatchFootprint", "compute_batch"]
 
 #: Distance methods by code in :attr:`BatchFootprint.legs` ``method``.
-METHODS = ("actual", "great_circle_plus_95km", "sea_route", "sea_route_avoiding_suez",
-           "estimated_great_circle", "hub", "great_circle", "sea_route_cape",
-           "sea_route_avoiding_panama")
+METHODS = ("actual", "great_circle_plus_95km", *SEA_ROUTE_METHODS, "estimated_great_circle",
+           "hub", "great_circle")
 _METHOD_CODE = {m: i for i, m in enumerate(METHODS)}
 _HUB = _METHOD_CODE["hub"]
 _NONE = -1
@@ -319,6 +318,7 @@ def _resolve_distances(legs: pd.DataFrame, factor_set: FactorSet, router: Router
     key = key * (len(legs["destination"].cat.categories) + 1) \
         + sub["destination"].cat.codes.to_numpy() + 1
     key = key * 3 + sub["avoid_suez"].to_numpy().astype(np.int64) + 1
+    key = key * 3 + sub["avoid_panama"].to_numpy().astype(np.int64) + 1
     codes, uniques = pd.factorize(key, sort=False)
     first = np.zeros(len(uniques), dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
@@ -326,6 +326,7 @@ def _resolve_distances(legs: pd.DataFrame, factor_set: FactorSet, router: Router
     origin = np.asarray(sub["origin"].array[first], dtype=object)
     dest = np.asarray(sub["destination"].array[first], dtype=object)
     suez = sub["avoid_suez"].to_numpy()[first]
+    panama = sub["avoid_panama"].to_numpy()[first]
     dist_u = np.zeros(len(uniques), dtype=np.int64)
     method_u = np.zeros(len(uniques), dtype=np.int8)
     bad_u: dict[int, tuple[str, str]] = {}
@@ -336,7 +337,8 @@ def _resolve_distances(legs: pd.DataFrame, factor_set: FactorSet, router: Router
                      else air_distance(router, str(origin[u]), str(dest[u])))
         else:
             found = router.distance(str(mode[u]), str(origin[u]), str(dest[u]),
-                                    factor_set.params, bool(suez[u] == 1))
+                                    factor_set.params, bool(suez[u] == 1),
+                                    avoid_panama=bool(panama[u] == 1))
         if isinstance(found, Distance):
             dist_u[u], method_u[u] = found.distance_m, _METHOD_CODE[found.method]
         else:

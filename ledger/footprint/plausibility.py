@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ledger.factors.places import place_kind
+from ledger.factors.place_kinds import place_kind
 from ledger.inputs.frame import ShipmentFrame
 
 __all__ = ["MASS_RANGE_KG", "ROAD_LONGEST_KM", "PlausibilityWarning", "plausibility_warnings"]

@@ -63,7 +63,8 @@ def leg_distance(leg: Leg, factor_set: FactorSet, router: Router) -> Distance | 
             return "avoid_suez", "avoid_suez applies to sea legs only"
         return air_distance(router, leg.origin or "", leg.destination or "")
     return router.distance(leg.mode, leg.origin or "", leg.destination or "",
-                           factor_set.params, bool(leg.avoid_suez))
+                           factor_set.params, bool(leg.avoid_suez),
+                           avoid_panama=bool(leg.avoid_panama))
 
 
 def leg_factor(leg: Leg, factor_set: FactorSet, distance_m: int | None,

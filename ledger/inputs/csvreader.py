@@ -139,17 +139,18 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "refrigerated": _optional(_bool),
     "radiative_forcing": _optional(_bool),
     "avoid_suez": _optional(_bool),
+    "avoid_panama": _optional(_bool),
     "hub_co2e_ttw_kg_per_t": _optional(_decimal("hub_co2e_ttw_kg_per_t", 6, positive=False)),
     "hub_co2e_wtw_kg_per_t": _optional(_decimal("hub_co2e_wtw_kg_per_t", 6, positive=False)),
 }
 _DECIMAL_COLUMNS = {"mass_kg": 3, "distance_km": 3, "hub_co2e_ttw_kg_per_t": 6,
                     "hub_co2e_wtw_kg_per_t": 6}
 _CATEGORY_COLUMNS = ("leg", "mode", "origin", "destination", "vehicle_class", "laden_state",
-                     "refrigerated", "radiative_forcing", "avoid_suez")
+                     "refrigerated", "radiative_forcing", "avoid_suez", "avoid_panama")
 _CSV_DTYPES: dict[str, Any] = {c: ("category" if c in _CATEGORY_COLUMNS else object)
                                for c in (*LEG_COLUMNS, *GOODS_COLUMNS)}
 _INT_DEFAULTS = {"leg": 0, "mass_kg": 0, "distance_km": _NONE, "refrigerated": _NONE,
-                 "radiative_forcing": _NONE, "avoid_suez": _NONE,
+                 "radiative_forcing": _NONE, "avoid_suez": _NONE, "avoid_panama": _NONE,
                  "hub_co2e_ttw_kg_per_t": _NONE, "hub_co2e_wtw_kg_per_t": _NONE}
 
 
@@ -328,6 +329,7 @@ def read_csv_frame(path: Path | str, *,
         "refrigerated": _int_or(columns["refrigerated"], n).astype(np.int8),
         "radiative_forcing": _int_or(columns["radiative_forcing"], n).astype(np.int8),
         "avoid_suez": _int_or(columns["avoid_suez"], n).astype(np.int8),
+        "avoid_panama": _int_or(columns["avoid_panama"], n).astype(np.int8),
         "hub_ttw_u": _int_or(columns["hub_co2e_ttw_kg_per_t"], n),
         "hub_wtw_u": _int_or(columns["hub_co2e_wtw_kg_per_t"], n),
         "row": line,

@@ -36,7 +36,7 @@ __all__ = [
 LEG_COLUMNS = (
     "shipment_id", "leg", "mode", "mass_kg", "origin", "destination", "distance_km",
     "vehicle_class", "laden_state", "refrigerated", "radiative_forcing", "avoid_suez",
-    "hub_co2e_ttw_kg_per_t", "hub_co2e_wtw_kg_per_t",
+    "hub_co2e_ttw_kg_per_t", "hub_co2e_wtw_kg_per_t", "avoid_panama",
 )
 GOODS_COLUMNS = (
     "exporter", "product_description", "cn_code", "country_of_origin", "net_mass_kg",
@@ -135,7 +135,7 @@ class ShipmentFrame:
         cols: dict[str, list[Any]] = {name: [] for name in (
             "ship", "order", "mode", "mass_g", "distance_m", "origin", "destination",
             "vehicle_class", "laden_state", "refrigerated", "radiative_forcing", "avoid_suez",
-            "hub_ttw_u", "hub_wtw_u", "row")}
+            "avoid_panama", "hub_ttw_u", "hub_wtw_u", "row")}
 
         def tri(value: bool | None) -> int:
             return _NONE if value is None else int(value)
@@ -157,6 +157,7 @@ class ShipmentFrame:
                 cols["refrigerated"].append(tri(leg.refrigerated))
                 cols["radiative_forcing"].append(tri(leg.radiative_forcing))
                 cols["avoid_suez"].append(tri(leg.avoid_suez))
+                cols["avoid_panama"].append(tri(leg.avoid_panama))
                 cols["hub_ttw_u"].append(scaled(leg.hub_co2e_ttw_kg_per_t, 6))
                 cols["hub_wtw_u"].append(scaled(leg.hub_co2e_wtw_kg_per_t, 6))
                 cols["row"].append(leg.source_row if leg.source_row is not None else _NONE)
@@ -164,7 +165,7 @@ class ShipmentFrame:
             **{k: np.asarray(cols[k], dtype=np.int64) for k in (
                 "ship", "order", "mass_g", "distance_m", "hub_ttw_u", "hub_wtw_u", "row")},
             **{k: np.asarray(cols[k], dtype=np.int8) for k in (
-                "refrigerated", "radiative_forcing", "avoid_suez")},
+                "refrigerated", "radiative_forcing", "avoid_suez", "avoid_panama")},
             **{k: pd.Categorical(cols[k]) for k in (
                 "mode", "origin", "destination", "vehicle_class", "laden_state")},
         })
@@ -206,6 +207,7 @@ class ShipmentFrame:
                 refrigerated=tri(cols["refrigerated"][i]),
                 radiative_forcing=tri(cols["radiative_forcing"][i]),
                 avoid_suez=tri(cols["avoid_suez"][i]),
+                avoid_panama=tri(cols["avoid_panama"][i]),
                 hub_co2e_ttw_kg_per_t=dec(cols["hub_ttw_u"][i], 6),
                 hub_co2e_wtw_kg_per_t=dec(cols["hub_wtw_u"][i], 6),
                 source_row=None if cols["row"][i] == _NONE else cols["row"][i]))

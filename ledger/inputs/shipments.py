@@ -105,7 +105,7 @@ CARRIER_KEYS = ("carrier_co2e_ttw_kg_per_tkm", "carrier_co2e_wtt_kg_per_tkm", "c
                 "carrier_period", "carrier_verified")
 LEG_KEYS = ("leg", "mode", "mass_kg", "origin", "destination", "distance_km", "vehicle_class",
             "laden_state", "refrigerated", "radiative_forcing", "avoid_suez",
-            "hub_co2e_ttw_kg_per_t", "hub_co2e_wtw_kg_per_t", *CARRIER_KEYS)
+            "hub_co2e_ttw_kg_per_t", "hub_co2e_wtw_kg_per_t", "avoid_panama", *CARRIER_KEYS)
 PRODUCT_KEYS = ("description", "cn_code", "country_of_origin", "net_mass_kg", "cbam_year",
                 "production", "installation")
 PRODUCTION_KEYS = ("data_type", "direct_t_per_t", "indirect_t_per_t", "electricity_kwh_per_t",
@@ -202,6 +202,7 @@ class Leg:
     avoid_suez: bool | None = None
     hub_co2e_ttw_kg_per_t: Decimal | None = None
     hub_co2e_wtw_kg_per_t: Decimal | None = None
+    avoid_panama: bool | None = None
     source_row: int | None = field(default=None, compare=False)
     carrier_co2e_ttw_kg_per_tkm: Decimal | None = None
     carrier_co2e_wtt_kg_per_tkm: Decimal | None = None
@@ -218,8 +219,8 @@ class Leg:
         out: dict[str, Any] = {"leg": self.order, "mode": self.mode,
                                "mass_kg": format_decimal(self.mass_kg)}
         for name in ("origin", "destination", "vehicle_class", "laden_state", "refrigerated",
-                     "radiative_forcing", "avoid_suez", "carrier_source", "carrier_period",
-                     "carrier_verified"):
+                     "radiative_forcing", "avoid_suez", "avoid_panama", "carrier_source",
+                     "carrier_period", "carrier_verified"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = value
@@ -548,7 +549,7 @@ def _leg_from_mapping(data: Any, index: int, fields_of: FieldReader) -> Leg | No
         radiative_forcing=f.boolean("radiative_forcing"), avoid_suez=f.boolean("avoid_suez"),
         hub_co2e_ttw_kg_per_t=f.decimal("hub_co2e_ttw_kg_per_t", positive=False),
         hub_co2e_wtw_kg_per_t=f.decimal("hub_co2e_wtw_kg_per_t", positive=False),
-        source_row=fields_of.row,
+        avoid_panama=f.boolean("avoid_panama"), source_row=fields_of.row,
         carrier_co2e_ttw_kg_per_tkm=f.decimal("carrier_co2e_ttw_kg_per_tkm", positive=False),
         carrier_co2e_wtt_kg_per_tkm=f.decimal("carrier_co2e_wtt_kg_per_tkm", positive=False),
         carrier_source=f.text("carrier_source"), carrier_period=f.text("carrier_period"),

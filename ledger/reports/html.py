@@ -43,13 +43,18 @@ _TTW_COLOUR, _WTT_COLOUR = "#0969da", "#8fc3ff"
 #: What the verify commands show where no public RPC URL was given.
 RPC_PLACEHOLDER = "<RPC URL>"
 _ROUTES = {
-    "sea_route": "shortest sea route, Suez allowed",
+    "sea_route": "shortest sea route, Suez allowed",  # records made before routes named passages
     "sea_route_avoiding_suez": "Cape route, Suez avoided",
     "great_circle_plus_95km": "great circle + 95 km",
+    "great_circle": "great circle (the factor includes the distance uplift)",
     "estimated_great_circle": "great circle × factor (estimate)",
     "actual": "given",
     "hub": "hub operation",
 }
+#: The passages a sea route's method names (``sea_route_suez``, ``sea_route_cape_and_panama``).
+_PASSAGES = {"suez": "via Suez", "panama": "via Panama",
+             "cape": "round the Cape of Good Hope", "cape_horn": "round Cape Horn",
+             "direct": "through no canal or cape"}
 
 
 @cache
@@ -59,7 +64,12 @@ def _css() -> str:
 
 def route_kind(distance_method: str) -> str:
     """The route kind a leg's distance method stands for, as the report prints it."""
-    return _ROUTES.get(distance_method, distance_method or "not stated")
+    if distance_method in _ROUTES:
+        return _ROUTES[distance_method]
+    passages = distance_method.removeprefix("sea_route_").split("_and_")
+    if distance_method.startswith("sea_route_") and all(p in _PASSAGES for p in passages):
+        return "sea route " + ", ".join(_PASSAGES[p] for p in passages)
+    return distance_method or "not stated"
 
 
 def _kg(value: Decimal | str | int) -> str:

@@ -45,7 +45,7 @@ def test_csv_outputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert _run(["footprint", src, "--format", "csv", "--level", "leg"]) == 0
     legs = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert len(legs) == 8
-    assert legs[1]["distance_method"] == "sea_route_avoiding_suez"
+    assert legs[1]["distance_method"] == "sea_route_cape"
 
 
 def test_invalid_input_exits_2_lists_everything_and_writes_nothing(

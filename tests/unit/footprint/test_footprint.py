@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger.errors import InputError
-from ledger.factors.distances import Router
+from ledger.factors.distances import Location, Router, great_circle_km
 from ledger.factors.factorset import FactorSet, load_factor_set
 from ledger.footprint.batch import compute_batch
 from ledger.footprint.exact import (
@@ -69,8 +69,17 @@ def test_demo_scenario(factor_set: FactorSet) -> None:
     by_id = {fp.shipment_id: fp for fp in compute_shipments(shipments, factor_set)}
     ningbo = by_id["NB-APPL-2026-0001"]
     assert [leg.distance_method for leg in ningbo.legs] == [
-        "estimated_great_circle", "sea_route_avoiding_suez", "estimated_great_circle"]
+        "estimated_great_circle", "sea_route_cape", "estimated_great_circle"]
     assert ningbo.legs[0].distance_estimated
+    # Ningbo -> Rotterdam avoiding Suez goes round the Cape of Good Hope: 25,548 km on the
+    # searoute graph, within 1 % of the 13,800 nm (25,557.6 km) published for Shanghai ->
+    # Rotterdam via the Cape (Notteboom, Pallis, Rodrigue, Port Economics, Management and Policy)
+    sea = ningbo.legs[1]
+    assert sea.distance_km == "25548"
+    assert abs(Decimal(sea.distance_km) - Decimal(13_800) * Decimal("1.852")) < 256
+    # 12 t x 25,548 km = 306,576 t.km; x 0.01266 (TTW) and 0.00287 (WTT) kg/t.km, DESNZ 2025
+    # container ship 8,000+ TEU
+    assert (sea.activity_tkm, sea.co2e_ttw_g, sea.co2e_wtt_g) == ("306576", 3_881_252, 879_873)
     assert ningbo.production is not None and ningbo.production.method == "electricity"
     # 11.2 t x 420 kWh/t x 0.5500 kg CO2/kWh (East China grid 2023)
     assert ningbo.production.co2e_g == 2_587_200
@@ -80,6 +89,16 @@ def test_demo_scenario(factor_set: FactorSet) -> None:
     assert yiwu.co2e_wtw_g == 18 * 13_052 * (27_790 + 6_910) // 1000
     hangzhou = by_id["HZ-AIR-2026-0001"]
     assert hangzhou.legs[1].distance_method == "great_circle_plus_95km"
+    # PVG (airportsdata: 31.1434 N, 121.805 E) -> LGG (AIP Belgium and Luxembourg, EBLG AD 2.2
+    # ARP 503811N 0052634E): great circle 8,991.47 km -> 8,991 + 95 = 9,086 km
+    gc = great_circle_km(Location("PVG", 31.1434, 121.805),
+                         Location("LGG", 50 + 38 / 60 + 11 / 3600, 5 + 26 / 60 + 34 / 3600))
+    assert round(gc) == 8_991
+    air = hangzhou.legs[1]
+    assert air.distance_km == "9086"
+    # 0.85 t x 9,086 km = 7,723.1 t.km; x 0.5313 (TTW) and 0.13516 (WTT) kg/t.km, DESNZ 2025
+    # freight flight international, to/from non-UK, without RF
+    assert (air.activity_tkm, air.co2e_ttw_g, air.co2e_wtt_g) == ("7723.1", 4_103_283, 1_043_854)
     assert not hangzhou.cbam.in_scope
     haiyan = by_id["HY-FAST-2026-0001"]
     # 10 t x 6.375 t/t x 1.10 (China, CN 7318 15, Reg. 2025/2621 as corrected by 2026/1740)
@@ -127,6 +146,29 @@ def test_single_and_batch_agree_on_the_demo(factor_set: FactorSet) -> None:
     assert compute_batch(shipments, factor_set, router=router).footprints() == single
     frame = read_csv_frame(EXAMPLES / "demo-shipments.csv")
     assert compute_batch(frame, factor_set, router=router).footprints() == single
+
+
+def test_passage_options_reach_the_router_from_both_file_forms(
+        tmp_path: Path, factor_set: FactorSet) -> None:
+    """avoid_panama and avoid_suez in CSV and JSON give the same routes on both paths."""
+    csv_path = tmp_path / "legs.csv"
+    csv_path.write_text(
+        "shipment_id,leg,mode,mass_kg,origin,destination,avoid_suez,avoid_panama\n"
+        "LA-1,1,sea,1000,USLAX,NLRTM,,true\n"
+        "NB-1,1,sea,1000,CN NGB,nlrtm,true,\n", encoding="utf-8")
+    json_path = tmp_path / "legs.json"
+    json_path.write_text(
+        '{"shipments": ['
+        '{"shipment_id": "LA-1", "legs": [{"leg": 1, "mode": "sea", "mass_kg": "1000", '
+        '"origin": "USLAX", "destination": "NLRTM", "avoid_panama": true}]}, '
+        '{"shipment_id": "NB-1", "legs": [{"leg": 1, "mode": "sea", "mass_kg": "1000", '
+        '"origin": "CN NGB", "destination": "nlrtm", "avoid_suez": true}]}]}', encoding="utf-8")
+    single = {fp.shipment_id: fp for fp in
+              compute_shipments(read_shipments(json_path), factor_set)}
+    assert single["LA-1"].legs[0].distance_method == "sea_route_cape_horn"
+    assert single["NB-1"].legs[0].distance_method == "sea_route_cape"
+    batch = compute_batch(read_csv_frame(csv_path), factor_set)
+    assert [batch.footprint(i) for i in range(len(batch))] == [single["LA-1"], single["NB-1"]]
 
 
 # --- exact arithmetic: the vectorised kernels equal the Python-integer definitions ----------

@@ -84,15 +84,24 @@ def test_each_shipment_has_its_section_with_routes_and_factor_references() -> No
     ids = ["NB-APPL-2026-0001", "YW-RAIL-2026-0001", "HZ-AIR-2026-0001", "HY-FAST-2026-0001"]
     assert [re.search(r"Shipment ([\w-]+)", s).group(1) for s in sections] == ids  # type: ignore[union-attr]
     ningbo, yiwu, hangzhou, haiyan = (_text(s) for s in sections)
-    assert "CNNGB → NLRTM" in ningbo and route_kind("sea_route_avoiding_suez") in ningbo
+    assert "CNNGB → NLRTM" in ningbo and route_kind("sea_route_cape") in ningbo
     assert "NLRTM → DEDUI" in ningbo and route_kind("estimated_great_circle") in ningbo
     assert "defra-2025-freighting-goods-ttw#sea.container_ship_8000_plus_teu" in ningbo
     assert "production 2,587.200 kg CO2e" in ningbo
     assert route_kind("actual") in yiwu and "13052" in yiwu
     assert "PVG → LGG" in hangzhou and route_kind("great_circle_plus_95km") in hangzhou
     assert "not included" in hangzhou  # radiative forcing of the air leg
-    assert route_kind("sea_route") in haiyan and "CBAM embedded 70,125.000 kg" in haiyan
+    assert route_kind("sea_route_suez") in haiyan and "CBAM embedded 70,125.000 kg" in haiyan
     assert "Evidence appendix" not in "".join(sections)
     assert page.count("Evidence appendix") == 1
     assert page.index("Evidence appendix") > page.index("HY-FAST-2026-0001</h2>")
     assert page.index('<section class="summary">') < page.index('<section class="shipment">')
+
+
+def test_route_kinds_name_each_passage_and_the_older_method_names() -> None:
+    assert route_kind("sea_route_cape") == "sea route round the Cape of Good Hope"
+    assert route_kind("sea_route_suez") == "sea route via Suez"
+    assert route_kind("sea_route_cape_and_panama") == (
+        "sea route round the Cape of Good Hope, via Panama")
+    assert route_kind("sea_route_avoiding_suez") == "Cape route, Suez avoided"  # older records
+    assert route_kind("sea_route_atlantis") == "sea_route_atlantis"  # unknown: as written
