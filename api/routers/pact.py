@@ -20,7 +20,8 @@ owner shared with them, admins all. Errors are ``{code, message}`` with the spec
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -28,6 +29,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from api.auth import Principal
+from api.context import ServiceContext
 from api.deps import Context, requires
 from api.errors import ApiError
 from api.ids import OtherId
@@ -38,7 +40,7 @@ from api.pact_events import check_envelope
 from api.routers.auth import base_url
 from api.uploads import read_body
 
-__all__ = ["PAGE_MAX", "data_response", "router"]
+__all__ = ["PAGE_MAX", "data_response", "event_body", "receive_event", "router"]
 
 #: Most footprints in one page of ``ListFootprints`` (v2 and v3).
 PAGE_MAX = 100
@@ -111,21 +113,32 @@ def footprints_other_methods(who: Caller) -> Response:
     raise ApiError(400, "BadRequest", "ListFootprints is GET /2/footprints")
 
 
-@router.post("/events", responses={200: {"description": "Accepted (empty body)"}},
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/cloudevents+json": {"schema": {
-                     "type": "object", "required": ["specversion", "id", "source", "type"],
-                     "properties": {"specversion": {"type": "string"}, "id": {"type": "string"},
-                                    "source": {"type": "string"}, "type": {"type": "string"},
-                                    "time": {"type": "string"}, "data": {"type": "object"}}}}}}})
-async def events(request: Request, ctx: Context, who: Caller) -> Response:
-    """Events: a footprint request is answered later (Fulfilled or Rejected) to its source."""
+def event_body(required: list[str]) -> dict[str, Any]:
+    """The OpenAPI request body of ``/N/events``: one CloudEvent in structured mode."""
+    return {"requestBody": {"required": True, "content": {"application/cloudevents+json": {
+        "schema": {"type": "object", "required": required,
+                   "properties": {"specversion": {"type": "string"}, "id": {"type": "string"},
+                                  "source": {"type": "string"}, "type": {"type": "string"},
+                                  "time": {"type": "string"}, "data": {"type": "object"}}}}}}}
+
+
+async def receive_event(request: Request, ctx: ServiceContext, who: Principal,
+                        check: Callable[[Any], Mapping[str, Any]], version: int) -> Response:
+    """One CloudEvent to ``/{version}/events``: media type, size, JSON and envelope checked
+    (``check``), then received; a footprint request is answered later to its source."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in ("application/cloudevents+json", "application/json"):
         raise ApiError(400, "BadRequest", "send the event as application/cloudevents+json "
                                           "(CloudEvents structured mode)")
     body = await read_body(request, ctx.settings.max_upload_bytes)
-    event = check_envelope(load_json(body, ctx, "the event"))
+    event = check(load_json(body, ctx, "the event"))
     host = base_url(request, ctx.settings.public_url).split("://", 1)[-1]
-    await run_in_threadpool(ctx.events.receive, event, who, "//" + host, 2)
+    await run_in_threadpool(ctx.events.receive, event, who, "//" + host, version)
     return Response(status_code=200)
+
+
+@router.post("/events", responses={200: {"description": "Accepted (empty body)"}},
+             openapi_extra=event_body(["specversion", "id", "source", "type"]))
+async def events(request: Request, ctx: Context, who: Caller) -> Response:
+    """Events: a footprint request is answered later (Fulfilled or Rejected) to its source."""
+    return await receive_event(request, ctx, who, check_envelope, 2)

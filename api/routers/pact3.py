@@ -26,19 +26,16 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from api.auth import Principal
 from api.deps import Context, requires
 from api.errors import ApiError
-from api.limits import load_json
 from api.models import ErrorBody
 from api.pact_access import readable
 from api.pact_events import check_envelope_v3
 from api.routers.auth import base_url
-from api.routers.pact import PAGE_MAX, data_response
-from api.uploads import read_body
+from api.routers.pact import PAGE_MAX, data_response, event_body, receive_event
 from ledger.errors import InputError
 from ledger.reports.pact3 import Filters
 
@@ -137,21 +134,7 @@ def get_footprint(ctx: Context, who: Caller, footprint_id: str) -> Response:
 
 
 @router.post("/events", responses={200: {"description": "Accepted (empty body)"}},
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/cloudevents+json": {"schema": {
-                     "type": "object",
-                     "required": ["specversion", "id", "source", "type", "time", "data"],
-                     "properties": {"specversion": {"type": "string"}, "id": {"type": "string"},
-                                    "source": {"type": "string"}, "type": {"type": "string"},
-                                    "time": {"type": "string"}, "data": {"type": "object"}}}}}}})
+             openapi_extra=event_body(["specversion", "id", "source", "type", "time", "data"]))
 async def events(request: Request, ctx: Context, who: Caller) -> Response:
     """Events (PACT v3): a footprint request is answered later (Fulfilled or Rejected)."""
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media not in ("application/cloudevents+json", "application/json"):
-        raise ApiError(400, "BadRequest", "send the event as application/cloudevents+json "
-                                          "(CloudEvents structured mode)")
-    body = await read_body(request, ctx.settings.max_upload_bytes)
-    event = check_envelope_v3(load_json(body, ctx, "the event"))
-    host = base_url(request, ctx.settings.public_url).split("://", 1)[-1]
-    await run_in_threadpool(ctx.events.receive, event, who, "//" + host, 3)
-    return Response(status_code=200)
+    return await receive_event(request, ctx, who, check_envelope_v3, 3)
