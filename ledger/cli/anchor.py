@@ -301,11 +301,12 @@ def status_command(
 
 
 def _sync(store: LedgerStore, settings: ChainSettings) -> None:
-    from ledger.anchoring.submit import landed_check
+    from ledger.anchoring.submit import landed_check, refuse_lost_chain
 
     with _ledger(settings) as ledger:
         scope = scope_of(ledger)
         with store.writer_lock(scope.chain_id, scope.exporter):
+            refuse_lost_chain(ledger, store, scope)  # else reconciling would send them again
             Outbox(store, ledger.client, OutboxPolicy(), landed=landed_check(ledger, store)
                    ).reconcile()
 

@@ -176,4 +176,6 @@ def test_a_chain_that_lost_the_stores_records_is_refused_before_sending(
     assert run(["anchor", str(more), "--path", "root"]) == 1
     err = capsys.readouterr().err
     assert "does not hold this store's records" in err and "nothing was sent" in err
+    assert run(["status"]) == 0  # status says so too, and sends nothing again
+    assert "does not hold this store's records" in capsys.readouterr().err
     assert chain.ledger(DEV_EXPORTER_INDEXES[0]).client.mined_nonce() == nonce
