@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from api_fixtures import ServiceChain, TestClient, service_chain
-from pact_fixtures import CLOUDEVENTS, Pact, bearer, pact_service
+from pact_fixtures import CLOUDEVENTS, Pact, bearer, check_plain_http_refused, pact_service
 from pact_schemas import errors, pact_validator
 
 __all__ = ["service_chain"]
@@ -145,20 +145,7 @@ def test_08_unknown_footprint(pact: Pact, footprint_id: str) -> None:
 
 
 def test_09_10_11_plain_http_is_refused(pact: Pact) -> None:
-    plain = TestClient(pact.https.app, base_url="http://testserver")
-    token = pact.service.token(pact.buyer)
-    fid = pact.footprints[0]["id"]
-    try:
-        auth = plain.post("/auth/token", data={"grant_type": "client_credentials"},
-                          auth=(pact.buyer.client_id, pact.buyer.client_secret))
-        listed = plain.get("/3/footprints", headers=bearer(token))
-        one = plain.get(f"/3/footprints/{fid}", headers=bearer(token))
-    finally:
-        plain.close()
-    for response in (auth, listed, one):
-        assert response.status_code >= 400
-        assert "access_token" not in response.json() and "data" not in response.json()
-    assert pact.https.get(f"/3/footprints/{fid}", headers=bearer(token)).status_code == 200
+    check_plain_http_refused(pact, 3)
 
 
 def test_12_13_request_is_fulfilled_to_the_partner_host(pact: Pact) -> None:

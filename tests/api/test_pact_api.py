@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from api_fixtures import ServiceChain, TestClient, service_chain
-from pact_fixtures import CLOUDEVENTS, Pact, bearer, pact_service
+from pact_fixtures import CLOUDEVENTS, Pact, bearer, check_plain_http_refused, pact_service
 from pact_schemas import errors, ileap_validator, pact_validator
 
 __all__ = ["service_chain"]
@@ -109,21 +109,7 @@ def test_08_unknown_footprint(pact: Pact) -> None:
 
 
 def test_09_10_11_plain_http_is_refused(pact: Pact) -> None:
-    plain = TestClient(pact.https.app, base_url="http://testserver")
-    token = pact.service.token(pact.buyer)
-    fid = pact.footprints[0]["id"]
-    try:
-        auth = plain.post("/auth/token", data={"grant_type": "client_credentials"},
-                          auth=(pact.buyer.client_id, pact.buyer.client_secret))
-        listed = plain.get("/2/footprints", headers=_bearer(token))
-        one = plain.get(f"/2/footprints/{fid}", headers=_bearer(token))
-    finally:
-        plain.close()
-    for response in (auth, listed, one):
-        assert response.status_code >= 400
-        assert "access_token" not in response.json() and "data" not in response.json()
-    # the same requests over HTTPS work
-    assert pact.https.get(f"/2/footprints/{fid}", headers=_bearer(token)).status_code == 200
+    check_plain_http_refused(pact, 2)
 
 
 def test_12_13_request_is_fulfilled_to_the_requester(pact: Pact) -> None:

@@ -29,7 +29,8 @@ from api_fixtures import (
 )
 from fastapi import FastAPI, Request, Response
 
-__all__ = ["CLOUDEVENTS", "Pact", "Requester", "bearer", "pact_service"]
+__all__ = ["CLOUDEVENTS", "Pact", "Requester", "bearer", "check_plain_http_refused",
+           "pact_service"]
 
 CLOUDEVENTS = {"content-type": "application/cloudevents+json; charset=UTF-8"}
 
@@ -88,6 +89,25 @@ class Pact:
 
 def bearer(token: str) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}
+
+
+def check_plain_http_refused(pact: Pact, version: int) -> None:
+    """Conformance cases #9-#11: the token, list and get endpoints of ``/{version}/`` refuse
+    plain HTTP (no token, no data in the answer); the same requests over HTTPS work."""
+    plain = TestClient(pact.https.app, base_url="http://testserver")
+    token = pact.service.token(pact.buyer)
+    fid = pact.footprints[0]["id"]
+    try:
+        auth = plain.post("/auth/token", data={"grant_type": "client_credentials"},
+                          auth=(pact.buyer.client_id, pact.buyer.client_secret))
+        listed = plain.get(f"/{version}/footprints", headers=bearer(token))
+        one = plain.get(f"/{version}/footprints/{fid}", headers=bearer(token))
+    finally:
+        plain.close()
+    for response in (auth, listed, one):
+        assert response.status_code >= 400
+        assert "access_token" not in response.json() and "data" not in response.json()
+    assert pact.https.get(f"/{version}/footprints/{fid}", headers=bearer(token)).status_code == 200
 
 
 @contextmanager
