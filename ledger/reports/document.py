@@ -30,6 +30,7 @@ from ledger.reports.model import (
     ANCHOR_DOCUMENTATION,
     ANCHOR_PATHS,
     ANCHOR_SCHEMA,
+    REPORT_FORMAT,
     REPORT_TYPE,
     Anchor,
     ReportItem,
@@ -105,6 +106,7 @@ def credential_subject(
         activity += sum((t.activity_tkm for t in fig.tces), Decimal(0))
     return {
         "type": REPORT_TYPE,
+        "reportFormat": REPORT_FORMAT,
         "shipmentIds": [i.figures.shipment_id for i in items],
         "reportingPeriod": {"firstDay": period[0].isoformat(), "lastDay": period[1].isoformat()},
         "productFootprints": footprints,

@@ -18,6 +18,8 @@ __all__ = [
     "ANCHOR_DOCUMENTATION",
     "ANCHOR_PATHS",
     "ANCHOR_SCHEMA",
+    "REPORT_FORMAT",
+    "REPORT_FORMATS",
     "REPORT_TYPE",
     "Anchor",
     "ReportItem",
@@ -25,6 +27,17 @@ __all__ = [
 ]
 
 REPORT_TYPE = "ShipmentFootprintReport"
+#: The rendering of a report's ``credentialSubject`` that this version issues and rebuilds.
+#: A report states it as ``credentialSubject.reportFormat``; a report without it is format 1.
+#: The number goes up whenever the rendering of the same records changes, so that a verifier
+#: tells "issued in another format" apart from "numbers changed".
+REPORT_FORMAT = 2
+#: What each format is (shown by the verifier when it meets a format it does not rebuild).
+REPORT_FORMATS = {
+    1: "before December 2026: PACT values per shipment rather than per declared unit",
+    2: "from December 2026: PACT v2.3 values per declared unit, a product footprint for every "
+       "produced good, iLEAP extensions",
+}
 ANCHOR_SCHEMA = "https://carbon-ledger.invalid/schemas/anchor-v1.json"
 ANCHOR_DOCUMENTATION = "https://carbon-ledger.invalid/docs/reports.md"
 ANCHOR_PATHS = ("root", "per-shipment")

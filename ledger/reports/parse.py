@@ -17,7 +17,14 @@ from typing import Any
 
 from ledger.errors import VerificationError
 from ledger.reports import pact, qreport, vc
-from ledger.reports.model import ANCHOR_PATHS, ANCHOR_SCHEMA, REPORT_TYPE, Anchor
+from ledger.reports.model import (
+    ANCHOR_PATHS,
+    ANCHOR_SCHEMA,
+    REPORT_FORMAT,
+    REPORT_FORMATS,
+    REPORT_TYPE,
+    Anchor,
+)
 
 __all__ = [
     "ParsedReport",
@@ -121,6 +128,8 @@ class ParsedReport:
     chain_id: int
     contract: str
     anchors: list[tuple[str, Anchor]]
+    #: ``credentialSubject.reportFormat`` (1 when absent: reports issued before it existed)
+    report_format: int = REPORT_FORMAT
 
 
 def parse_report(document: Any) -> ParsedReport:
@@ -137,6 +146,12 @@ def parse_report(document: Any) -> ParsedReport:
     subject = document.get("credentialSubject")
     if not isinstance(subject, Mapping) or subject.get("type") != REPORT_TYPE:
         raise VerificationError("credentialSubject is not a shipment footprint report")
+    report_format = subject.get("reportFormat", 1)
+    if type(report_format) is not int or report_format not in REPORT_FORMATS:
+        newest = max(REPORT_FORMATS)
+        raise VerificationError(
+            f"credentialSubject.reportFormat {report_format!r} is not a format this verifier "
+            f"reads (1 to {newest}); a newer release of carbon-ledger may read it")
     anchors: list[tuple[str, Anchor]] = []
     for shipment_id, data in report_anchors(document):
         try:
@@ -148,7 +163,8 @@ def parse_report(document: Any) -> ParsedReport:
         anchors.append((shipment_id, anchor))
     if not anchors or len(anchors) != len(subject.get("shipmentIds") or []):
         raise VerificationError("every shipment of the report needs exactly one anchor extension")
-    return ParsedReport(document, issuer, chain_id, anchors[0][1].contract, anchors)
+    return ParsedReport(document, issuer, chain_id, anchors[0][1].contract, anchors,
+                        report_format)
 
 
 def _check_anchor_types(shipment_id: str, a: Anchor) -> None:

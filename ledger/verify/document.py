@@ -17,7 +17,7 @@ from ledger.records import record as records
 from ledger.reports import integrity, vc
 from ledger.reports.document import credential_subject
 from ledger.reports.figures import Recompute
-from ledger.reports.model import ReportItem
+from ledger.reports.model import REPORT_FORMAT, REPORT_FORMATS, ReportItem
 from ledger.reports.parse import ParsedReport, period_from_subject
 from ledger.types import Bytes32
 from ledger.verify.verdict import NOT_APPLICABLE, PASS, CheckFailed
@@ -165,7 +165,23 @@ def check_recompute(p: ParsedReport, recompute: Recompute) -> tuple[str, str]:
                         + "; ".join(diffs))
         items.append(ReportItem(figures, anchor))
     expected = credential_subject(items, str(p.document.get("validFrom")), period)
+    if p.report_format != REPORT_FORMAT:
+        raise CheckFailed(_other_format(p.report_format, expected, reported))
     if expected != reported:
         raise CheckFailed("reported numbers differ from the recomputation: "
                     + "; ".join(_first_differences(expected, reported, "$.credentialSubject")))
     return PASS, f"{len(items)} footprint(s) recomputed; every reported number matches"
+
+
+def _other_format(report_format: int, expected: Mapping[str, Any],
+                  reported: Mapping[str, Any]) -> str:
+    """Why a report of another format cannot pass ``recompute``, and what did match."""
+    rendering_free = ("shipmentIds", "reportingPeriod", "totals", "production", "cbam")
+    differing = [key for key in rendering_free if expected.get(key) != reported.get(key)]
+    compared = ("its records recompute and its " + ", ".join(rendering_free) + " match"
+                if not differing else
+                "its records recompute but its " + ", ".join(differing) + " differ")
+    return (f"the report is in format {report_format} ({REPORT_FORMATS[report_format]}); this "
+            f"release rebuilds format {REPORT_FORMAT} ({REPORT_FORMATS[REPORT_FORMAT]}) only, "
+            f"so its PACT footprints cannot be compared: {compared}. Issue the report again "
+            "from the anchored records (`carbon-ledger report`) for a full check")

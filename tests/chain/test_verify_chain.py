@@ -234,3 +234,40 @@ def test_anchor_evidence_changed_and_signed_by_the_issuer_fails(
     assert not verdict.ok
     assert verdict.check(check).status == "fail", verdict.to_dict()
     assert verdict.check("signature").status == "pass"
+
+
+def _resigned(chain: Any, document: dict[str, Any], subject: dict[str, Any]) -> dict[str, Any]:
+    """The report with another ``credentialSubject``, signed again by its own issuer."""
+    changed = {k: v for k, v in document.items() if k != "proof"}
+    changed["credentialSubject"] = subject
+    return vc.sign_credential(changed, dev_key(DEV_EXPORTER_INDEXES[0]).private_key,
+                              chain_id=31337, verifying_contract=chain.deployment.address,
+                              created=document["validFrom"])
+
+
+def test_a_report_of_an_earlier_format_says_so_and_what_still_matches(chain: Any) -> None:
+    document, recompute = _issue(chain)
+    assert document["credentialSubject"]["reportFormat"] == 2
+    # format 1 had no reportFormat and gave PACT values per shipment, not per declared unit
+    earlier = {k: v for k, v in document["credentialSubject"].items() if k != "reportFormat"}
+    pcf = earlier["productFootprints"][0]["pcf"]
+    pcf["pCfExcludingBiogenic"] = document["credentialSubject"]["totals"]["co2eWtwKg"]
+    verdict = verify_report(_resigned(chain, document, earlier), _reader(chain),
+                            recompute=recompute)
+    assert verdict.failed == ["recompute"]
+    detail = verdict.check("recompute").detail
+    assert "format 1" in detail and "per declared unit" in detail
+    assert "totals, production, cbam match" in detail
+    # a changed total in such a report is still named
+    earlier["totals"]["co2eWtwKg"] = "1"
+    bad = verify_report(_resigned(chain, document, earlier), _reader(chain), recompute=recompute)
+    assert "its totals differ" in bad.check("recompute").detail
+
+
+def test_a_report_of_an_unknown_format_is_refused_by_name(chain: Any) -> None:
+    document, recompute = _issue(chain)
+    newer = dict(document["credentialSubject"], reportFormat=3)
+    verdict = verify_report(_resigned(chain, document, newer), _reader(chain),
+                            recompute=recompute)
+    assert verdict.failed == ["format"]
+    assert "reportFormat 3" in verdict.check("format").detail
