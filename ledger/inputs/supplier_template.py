@@ -408,4 +408,4 @@ def read_template(path: Path | str, *, installation_id: str,
         installation=SupplierInstallation(name=name, country=country, **details),  # type: ignore[arg-type]
         period_start=start, period_end=end, goods=tuple(goods), verifier=verifier,
         template_version=version, source_sha256=hashlib.sha256(content).hexdigest(),
-        sources=reader.sources)
+        source_file=path.name, sources=reader.sources)
