@@ -330,7 +330,7 @@ def _shipment_section(s: _Shipment, production: Mapping[str, Any] | None,
     product = s.product
     document = (product.get("production") or {}).get("supplier_document")
     if isinstance(document, Mapping):
-        goods.append(f"actual emissions from the supplier document {_e(describe(document))}")
+        goods.append(_supplier_document(document))
     headline = (f"{_e(product.get('description') or 'goods not described')}"
                 + (f", CN {_e(product['cn_code'])}" if product.get("cn_code") else "")
                 + (f", net {_e(product['net_mass_kg'])} kg" if product.get("net_mass_kg")
@@ -348,6 +348,13 @@ def _shipment_section(s: _Shipment, production: Mapping[str, Any] | None,
         + "<h3>Factor references (TTW + WTT)</h3><ul class=\"small\">" + "".join(factors)
         + "</ul></section>"
     )
+
+
+def _supplier_document(document: Mapping[str, Any]) -> str:
+    """The file a good's actual emissions were read from (its SHA-256 may break anywhere)."""
+    digest = str(document.get("sha256"))
+    text = _e(describe(document)).replace(digest, f"<code>{digest}</code>", 1)
+    return f"actual emissions from the supplier document {text}"
 
 
 def _determination(good: Mapping[str, Any]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,7 @@ def test_the_report_page_names_the_supplier_document(tmp_path: Path) -> None:
                             report_id="urn:uuid:00000000-0000-4000-8000-000000000101")
     page = render_html(document)
     section = page[page.index("Shipment HY-FAST-2026-0101"):]
-    section = section[:section.index("</section>")]
+    section = re.sub(r"<[^>]+>", "", section[:section.index("</section>")])
     assert (f"actual emissions from the supplier document haiyan-2025.xlsx (SHA-256 {digest}), "
             "installation CN-ZJ-HY-0001, reporting period 2025-01-01 to 2025-12-31, template "
             "version 2.1.1") in section
@@ -112,3 +113,30 @@ def test_a_line_without_supplier_documents_has_no_such_key(anchoring: Anchoring)
     (line,) = subject["lines"]
     assert "supplierDocuments" not in line
     assert "supplierDocument" not in line["consignments"][0]
+
+
+@pytest.mark.browser
+def test_the_printed_report_names_the_supplier_document_on_the_shipments_page(
+        tmp_path: Path) -> None:
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip(f"BROWSER TIER SKIPPED: {chromium} is missing; run "
+                    "scripts/install-chromium.sh (as root) to install Debian's chromium")
+    import io
+
+    from pypdf import PdfReader
+
+    from ledger.reports.pdf import render_pdf
+
+    shipment, digest = _shipment(tmp_path)
+    document = issue_report(_anchors([shipment.to_dict()]), issuer_key=KEY,
+                            period=(date(2026, 1, 1), date(2026, 6, 30)),
+                            issued_at=datetime(2026, 7, 1, 9, 0, tzinfo=UTC),
+                            report_id="urn:uuid:00000000-0000-4000-8000-000000000102")
+    pdf = render_pdf(render_html(document), chromium=chromium)
+    pages = ["".join((page.extract_text() or "").split())
+             for page in PdfReader(io.BytesIO(pdf)).pages]
+    (page,) = [p for p in pages if p.startswith("ShipmentHY-FAST-2026-0101")]
+    # the digest may break across lines on the page; the text is all there, on that page
+    assert f"supplierdocumenthaiyan-2025.xlsx(SHA-256{digest})" in page
+    assert "reportingperiod2025-01-01to2025-12-31,templateversion2.1.1" in page
