@@ -6,7 +6,7 @@ installations", an xlsx file), the shipment's production data name that file as
 ``production.supplier_document``: its file name, the SHA-256 of its bytes, the installation id
 the importer gave it, the reporting period of its data and the template version read. The
 record hash covers the reference like any other input, so an anchored figure names the file it
-came from, and anyone holding the file can check it is that one (``sha256sum``).
+came from, and anyone holding the file can check it is that one (its SHA-256).
 
 JSON form (keys of the shipments format)::
 
