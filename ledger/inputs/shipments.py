@@ -239,7 +239,8 @@ class Production:
 
     Supplier data carry the data type of the good's emissions (:data:`DATA_TYPES`): its
     specific embedded emissions (direct, indirect), and for actual data the electricity
-    emission factor, the precursors and, for ``actual-verified``, the verification. A data type
+    emission factor, the precursors, the supplier document the figures were read from and, for
+    ``actual-verified``, the verification. A data type
     ``default`` alone (no figures) declares that the CBAM default value applies.
     """
 
