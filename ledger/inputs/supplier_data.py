@@ -14,10 +14,13 @@ good of the template, as ``actual-verified`` (a verifier is named in the templat
 ``actual-unverified`` data. The footprint then uses them as actual data (Regulation (EU)
 2023/956, Art. 7(2)(a) as replaced by Regulation (EU) 2025/2083: embedded emissions determined
 from actual emissions by points 2 and 3 of Annex IV), and anchoring and reports carry them like
-any other input; the record hash covers them. The supplier-data document itself
-(:meth:`SupplierData.to_dict`, schema ``carbon-ledger/supplier-data/v1``) keeps the SHA-256 of
-the template file and the cell each figure was read from, so each figure of a record can be
-traced to its cell.
+any other input; the record hash covers them. Data read from a template file also give each
+such shipment ``production.supplier_document`` (:meth:`SupplierData.document`: the file's name
+and SHA-256, the installation id, the reporting period, the template version), so a record
+names the file its figures came from. The supplier-data document itself
+(:meth:`SupplierData.to_dict`, schema ``carbon-ledger/supplier-data/v1``) keeps the file's name
+and SHA-256 and the cell each figure was read from, so each figure of a record can be traced to
+its cell.
 
 The installation data the shipment does not give (country, operator, production route: the
 template's production process of the good) are taken from the template; an installation
