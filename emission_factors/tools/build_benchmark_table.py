@@ -3,6 +3,10 @@
 Not part of the package: run by hand when a source changes, then review the diff.
 
     python emission_factors/tools/build_benchmark_table.py --column-b PATH/cbam-benchmarks.csv
+    python emission_factors/tools/build_benchmark_table.py --check --column-b SOURCE.csv
+
+``--check`` writes nothing: it exits with status 1 when the table here differs from what the
+source gives (a row missing, added or with another value), and prints the count of rows.
 
 ``--column-b``: the third-party CSV copy of the Commission's workbook "CBAM Benchmarks_20260206"
 (Implementing Regulation (EU) 2025/2620): ``CN code;Column B``, UTF-8 with BOM, decimal comma,
@@ -105,6 +109,8 @@ def column_a_rows(sectors: dict[str, str]) -> list[dict[str, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--column-b", type=Path, required=True)
+    parser.add_argument("--check", action="store_true",
+                        help="compare with the table here instead of writing it")
     args = parser.parse_args()
     rows_b = column_b_rows(args.column_b.read_bytes())
     sectors = {r["cn_code"]: r["sector"] for r in rows_b}
@@ -113,6 +119,11 @@ def main() -> None:
     writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
+    if args.check:
+        same = OUT.read_text(encoding="utf-8") == out.getvalue()
+        print(f"{OUT.name}: {'matches' if same else 'DIFFERS FROM'} the source: "
+              f"{len(rows_b)} Column B rows, {len(rows) - len(rows_b)} Column A rows")
+        raise SystemExit(0 if same else 1)
     OUT.write_text(out.getvalue(), encoding="utf-8")
     print(f"{OUT.name}: {len(rows_b)} Column B rows, {len(rows) - len(rows_b)} Column A rows")
 

@@ -5,8 +5,10 @@
 - ``export SUPPLIER.json -o TEMPLATE.xlsx``: a supplier-data document written in the
   template's layout;
 - ``apply SHIPMENTS.json --supplier-data SUPPLIER.json``: the shipments of that installation
-  given the template's figures as actual data (a shipments file for ``footprint``, ``anchor``
-  and ``report``, which then carry, anchor and sign them).
+  given the template's figures as actual data, each naming the template file they came from
+  (``production.supplier_document``: file name, SHA-256, installation, reporting period,
+  template version); a shipments file for ``footprint``, ``anchor`` and ``report``, which then
+  carry, anchor and sign them.
 
 Nothing is written unless the whole input reads; files are written by
 :func:`ledger.cli.output.write_output` (atomically).
@@ -120,6 +122,7 @@ def apply_command(
     """Give the shipments of the installation the template's figures as actual data."""
     from ledger.inputs.read import read_shipments
     from ledger.inputs.supplier_data import apply_supplier_data
+    from ledger.inputs.supplier_document import describe
 
     data = _read_supplier(supplier_data, installation_id, None)
     found = apply_supplier_data(read_shipments(shipments), data)
@@ -136,6 +139,12 @@ def apply_command(
     typer.echo(f"{len(found.applied)} of {len(found.shipments)} shipments given the "
                f"{data.data_type} data of installation {data.installation_id} (supplier data "
                f"{supplier_data_id(data.to_dict())})", err=True)
+    reference = data.document()
+    if reference is None:
+        typer.echo("note: the supplier data name no template file (no source_file and "
+                   "source_sha256): the shipments carry no supplier_document", err=True)
+    elif found.applied:
+        typer.echo(f"supplier document: {describe(reference.to_dict())}", err=True)
 
 
 def register(app: typer.Typer) -> None:

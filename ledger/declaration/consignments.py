@@ -3,8 +3,9 @@
 :func:`consignment_row` reads one canonical record (the one definition both paths use, and the
 verifier too): the declarant (the consignment's ``declarant`` EORI, else its ``importer``), the
 customs release date (the import date, Art. 6(2) of Regulation (EU) 2023/956), the good's CN
-code, origin, installation, data type and verifier, its net mass and embedded emissions as the
-footprint engine wrote them. A record that is not a CBAM good gives ``None``.
+code, origin, installation, data type and verifier, the supplier document its actual emissions
+were read from, its net mass and embedded emissions as the footprint engine wrote them. A record
+that is not a CBAM good gives ``None``.
 
 :func:`read_consignments` reads every anchored record of the store, keeps those of one declarant
 and calendar year, and attaches where each is anchored. Bad input is refused with every problem
@@ -78,6 +79,9 @@ class ConsignmentRow(NamedTuple):
     specific_direct: str
     specific_indirect: str
     markup_year: str
+    #: The record's ``production.supplier_document`` (the communication file its actual
+    #: emissions were read from), as the record writes it; None when it names none.
+    supplier_document: Mapping[str, Any] | None = None
 
     @property
     def quarter(self) -> int:
@@ -98,6 +102,7 @@ def consignment_row(record: Mapping[str, Any]) -> ConsignmentRow | str | None:
     installation = product.get("installation") or {}
     production = product.get("production") or {}
     verification = production.get("verification") or {}
+    document = production.get("supplier_document")
     party = consignment.get("declarant") or consignment.get("importer") or {}
     released = consignment.get("customs_release_date")
     try:
@@ -131,6 +136,7 @@ def consignment_row(record: Mapping[str, Any]) -> ConsignmentRow | str | None:
         specific_direct=str(cbam.get("specific_direct_t_per_t") or "0"),
         specific_indirect=str(cbam.get("specific_indirect_t_per_t") or "0"),
         markup_year=str(cbam.get("markup_year") or ""),
+        supplier_document=document if isinstance(document, Mapping) else None,
     )
 
 

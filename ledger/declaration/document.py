@@ -61,9 +61,22 @@ class Entry:
             "importDate": row.import_date.isoformat(), "netMassG": row.net_mass_g,
             "embeddedEmissionsG": row.embedded_g,
         }
+        if row.supplier_document is not None:
+            out["supplierDocument"] = supplier_document_json(row.supplier_document)
         if self.record is not None:
             out["record"] = self.record
         return out
+
+
+def supplier_document_json(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A record's ``supplier_document`` in the declaration's key style (camelCase)."""
+    period = document.get("reporting_period") or {}
+    out = {"fileName": document.get("file_name"), "sha256": document.get("sha256"),
+           "installationId": document.get("installation_id"),
+           "reportingPeriod": {"start": period.get("start"), "end": period.get("end")}}
+    if document.get("template_version") is not None:
+        out["templateVersion"] = document.get("template_version")
+    return out
 
 
 def tonnes(grams: int) -> str:
@@ -220,7 +233,21 @@ def _line(number: int, line: LineFigures, *, rows: Sequence[ConsignmentRow],
             "evidence": claim.to_dict(), "applied": deduction is not None},
         "consignments": [entries[i].to_dict() for i in line.members],
         "proofs": proofs,
+        **_documents(rows, line.members),
     }
+
+
+def _documents(rows: Sequence[ConsignmentRow], members: Sequence[int]) -> dict[str, Any]:
+    """The supplier documents of a line's consignments, each once (none: no key, so that
+    declarations of records without one are unchanged)."""
+    found: dict[str, dict[str, Any]] = {}
+    for i in members:
+        document = rows[i].supplier_document
+        if document is not None:
+            found.setdefault(str(document.get("sha256")), supplier_document_json(document))
+    if not found:
+        return {}
+    return {"supplierDocuments": [found[k] for k in sorted(found)]}
 
 
 def _plain_u(value_u: int) -> str:

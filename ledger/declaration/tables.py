@@ -9,7 +9,11 @@ All three are tables of the factor set (kinds ``cbam_benchmarks``, ``cbam_factor
   the route of the default-value row (Annex I of Implementing Regulation (EU) 2025/2621), with
   actual values the installation's ``production_route`` naming the route letter (``C``,
   ``(K)``...). A code, column or route without a row is an error that says so: the loaded
-  Column A is partial (see the table's README), so an actual-value line may be refused.
+  Column A is partial (see the table's README), so an actual-value line may be refused. Column B
+  is complete against its source, but two kinds of its rows are never chosen between: values
+  marked with the workbook's footnotes ``(1)``/``(2)`` (whose text the source does not give)
+  and a default-value row naming several routes (``C/F``); the error names the code, the route
+  and why.
 - **CBAM factor** of the import year (percent of free allocation still given, Directive
   2003/87/EC Art. 10a(1a), which Art. 31 of Regulation (EU) 2023/956 applies).
 - **Certificate price** of the import quarter in 2026 (Implementing Regulation (EU) 2025/2548:
@@ -141,8 +145,17 @@ class DeclarationTables:
         named = f"route {route!r} is not one of them" if route else "no route is given"
         where = ("the default-value row's route" if column == "B"
                  else "the installation's production_route (e.g. \"C\" or \"(K) ...\")")
+        why = ""
+        if route is not None and "/" in route:
+            why += (f" The route {route!r} names several routes, and the table gives one value "
+                    "per route: which one applies is not decided here.")
+        if any(ch.isdigit() for r in rows for ch in r.route):
+            why += (" The digits are the workbook's footnote markers ((1), (2)) written after "
+                    "the route: the loaded source does not give the footnotes' text, so the "
+                    "value that applies is not chosen here (see the table's README).")
         return (f"CN {spaced(cn)} has CBAM benchmarks per production route ({routes}) in Column "
-                f"{column} of table {self.benchmarks.name}, and {named}; {where} must name one")
+                f"{column} of table {self.benchmarks.name}, and {named}; {where} must name "
+                f"one.{why}")
 
     # ---------------------------------------------------------------- factor and price
 

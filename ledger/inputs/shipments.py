@@ -39,6 +39,7 @@ from ledger.inputs.consignment import (
     precursors_from_list,
     verification_from_mapping,
 )
+from ledger.inputs.supplier_document import SupplierDocument, supplier_document_from_mapping
 
 __all__ = [
     "BOOL_FALSE",
@@ -110,7 +111,7 @@ PRODUCT_KEYS = ("description", "cn_code", "country_of_origin", "net_mass_kg", "c
                 "production", "installation")
 PRODUCTION_KEYS = ("data_type", "direct_t_per_t", "indirect_t_per_t", "electricity_kwh_per_t",
                    "grid", "default_factor", "electricity_factor_t_per_mwh", "verification",
-                   "precursors")
+                   "precursors", "supplier_document")
 
 _NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 _INTEGER = re.compile(r"^[0-9]{1,9}$")
@@ -238,7 +239,8 @@ class Production:
 
     Supplier data carry the data type of the good's emissions (:data:`DATA_TYPES`): its
     specific embedded emissions (direct, indirect), and for actual data the electricity
-    emission factor, the precursors and, for ``actual-verified``, the verification. A data type
+    emission factor, the precursors, the supplier document the figures were read from and, for
+    ``actual-verified``, the verification. A data type
     ``default`` alone (no figures) declares that the CBAM default value applies.
     """
 
@@ -251,6 +253,8 @@ class Production:
     electricity_factor_t_per_mwh: Decimal | None = None
     verification: Verification | None = None
     precursors: tuple[Precursor, ...] = ()
+    #: The communication file the figures were read from (:mod:`ledger.inputs.supplier_document`).
+    supplier_document: SupplierDocument | None = None
 
     @property
     def kind(self) -> str:
@@ -282,6 +286,8 @@ class Production:
             out["verification"] = self.verification.to_dict()
         if self.precursors:
             out["precursors"] = [p.to_dict(format_decimal) for p in self.precursors]
+        if self.supplier_document is not None:
+            out["supplier_document"] = self.supplier_document.to_dict()
         return out
 
 
@@ -481,6 +487,12 @@ def product_problems(product: Product) -> list[tuple[str, str]]:
         out.append(("production.data_type", "data_type applies to supplier data (or "
                     "default alone)"))
     out.extend(_actual_only(prod))
+    document, installation = prod.supplier_document, product.installation
+    if document is not None and (installation is None
+                                 or installation.installation_id != document.installation_id):
+        out.append(("production.supplier_document.installation_id", "the supplier document is "
+                    f"of installation {document.installation_id}, not of the shipment's "
+                    "installation (product.installation.installation_id)"))
     return out
 
 
@@ -492,7 +504,8 @@ def _actual_only(prod: Production) -> list[tuple[str, str]]:
     actual = prod.data_type in ACTUAL_DATA_TYPES
     for name, given in (("electricity_factor_t_per_mwh",
                          prod.electricity_factor_t_per_mwh is not None),
-                        ("precursors", bool(prod.precursors))):
+                        ("precursors", bool(prod.precursors)),
+                        ("supplier_document", prod.supplier_document is not None)):
         if given and not actual:
             out.append((f"production.{name}", f"{name} applies to actual data only (data_type "
                         "actual-unverified or actual-verified)"))
@@ -604,7 +617,9 @@ def product_from_mapping(data: Any, f: FieldReader) -> Product | None:
                 electricity_factor_t_per_mwh=q.decimal("electricity_factor_t_per_mwh",
                                                        positive=False),
                 verification=verification_from_mapping(raw.get("verification"), q),
-                precursors=precursors_from_list(raw.get("precursors"), q, _cn_problem))
+                precursors=precursors_from_list(raw.get("precursors"), q, _cn_problem),
+                supplier_document=supplier_document_from_mapping(
+                    raw.get("supplier_document"), q))
     product = Product(description=p.text("description"), cn_code=cn,
                       country_of_origin=country, net_mass_kg=p.decimal("net_mass_kg"),
                       cbam_year=p.integer("cbam_year", 2000, 2100), production=production,

@@ -14,10 +14,13 @@ good of the template, as ``actual-verified`` (a verifier is named in the templat
 ``actual-unverified`` data. The footprint then uses them as actual data (Regulation (EU)
 2023/956, Art. 7(2)(a) as replaced by Regulation (EU) 2025/2083: embedded emissions determined
 from actual emissions by points 2 and 3 of Annex IV), and anchoring and reports carry them like
-any other input; the record hash covers them. The supplier-data document itself
-(:meth:`SupplierData.to_dict`, schema ``carbon-ledger/supplier-data/v1``) keeps the SHA-256 of
-the template file and the cell each figure was read from, so each figure of a record can be
-traced to its cell.
+any other input; the record hash covers them. Data read from a template file also give each
+such shipment ``production.supplier_document`` (:meth:`SupplierData.document`: the file's name
+and SHA-256, the installation id, the reporting period, the template version), so a record
+names the file its figures came from. The supplier-data document itself
+(:meth:`SupplierData.to_dict`, schema ``carbon-ledger/supplier-data/v1``) keeps the file's name
+and SHA-256 and the cell each figure was read from, so each figure of a record can be traced to
+its cell.
 
 The installation data the shipment does not give (country, operator, production route: the
 template's production process of the good) are taken from the template; an installation
@@ -42,6 +45,7 @@ from ledger.errors import InputError, InputProblem
 from ledger.factors.cbam import normalise_cn
 from ledger.inputs.consignment import Verification, parse_date_text
 from ledger.inputs.shipments import Production, Shipment
+from ledger.inputs.supplier_document import SupplierDocument
 
 __all__ = [
     "SUPPLIER_DATA_SCHEMA",
@@ -165,6 +169,8 @@ class SupplierData:
     operator: str | None = None
     template_version: str | None = None
     source_sha256: str | None = None
+    #: The name (without folders) of the template file the data were read from.
+    source_file: str | None = None
     #: Figure -> ``Sheet!Cell`` it was read from (empty for data that were not read from a file).
     sources: Mapping[str, str] | None = None
 
@@ -172,6 +178,16 @@ class SupplierData:
     def data_type(self) -> str:
         """``actual-verified`` when a verifier is named, ``actual-unverified`` otherwise."""
         return "actual-verified" if self.verifier is not None else "actual-unverified"
+
+    def document(self) -> SupplierDocument | None:
+        """The reference to the template file, for the shipments given these figures; None
+        when the data were not read from a file (no file name or SHA-256)."""
+        if self.source_file is None or self.source_sha256 is None:
+            return None
+        return SupplierDocument(file_name=self.source_file, sha256=self.source_sha256,
+                                installation_id=self.installation_id,
+                                period_start=self.period_start, period_end=self.period_end,
+                                template_version=self.template_version)
 
     def good(self, cn_code: str) -> SupplierGood | None:
         digits = normalise_cn(cn_code)
@@ -195,6 +211,8 @@ class SupplierData:
             out["template_version"] = self.template_version
         if self.source_sha256 is not None:
             out["source_sha256"] = self.source_sha256
+        if self.source_file is not None:
+            out["source_file"] = self.source_file
         if self.sources:
             out["sources"] = dict(sorted(self.sources.items()))
         return out
@@ -260,6 +278,7 @@ class SupplierData:
                        verifier=verifier, operator=_opt_text(data.get("operator")),
                        template_version=_opt_text(data.get("template_version")),
                        source_sha256=_opt_text(data.get("source_sha256")),
+                       source_file=_opt_text(data.get("source_file")),
                        sources={str(k): str(v) for k, v in sources.items()}
                        if isinstance(sources, Mapping) else None)
         stated = data.get("data_type")
@@ -272,7 +291,7 @@ class SupplierData:
 
 _DOCUMENT_KEYS = ("schema", "note", "installation_id", "operator", "installation",
                   "reporting_period", "data_type", "goods", "verifier", "template_version",
-                  "source_sha256", "sources")
+                  "source_sha256", "source_file", "sources")
 _GOOD_KEYS = ("cn_code", "row", "total_t_per_t", *_GOOD_DECIMALS, *_GOOD_TEXTS)
 
 
@@ -381,7 +400,7 @@ def apply_supplier_data(shipments: Sequence[Shipment], data: SupplierData
             electricity_factor_t_per_mwh=(
                 None if good.electricity_factor_t_per_mwh is None
                 else decimal_places(good.electricity_factor_t_per_mwh)),
-            verification=verification)
+            verification=verification, supplier_document=data.document())
         if installation.country is not None and installation.country != data.installation.country:
             problems.append(InputProblem(
                 f"the installation is in {installation.country} but the template of "

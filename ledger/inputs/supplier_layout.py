@@ -39,12 +39,15 @@ names; ``E_PurchPrec`` blocks):
   verifier name I37, street I38, city I39, post code I40, country I41; accreditation member
   state I51, accreditation body I52, registration number I53.
 
-Not read, because their cells could not be confirmed: precursors (``A_InstData`` D102:N121
-lists purchased precursors and ``E_PurchPrec`` gives their SEE in blocks of 44 rows, but the
-public readings disagree on the rows inside a block), the carbon price paid, the installation
-totals, and the verifier's site visit. A good's SEE already includes the embedded emissions of
-its precursors (Regulation (EU) 2023/956, Annex IV, point 3), so the figures read are complete
-for the footprint. The template names no installation id: the reader takes it as an argument.
+Not read: precursors (their layout is known, ``A_InstData`` rows 102-121 and one block of 44
+rows per purchased precursor in ``E_PurchPrec`` from row 14, but the template names a precursor
+by aggregated goods category, not CN code, gives tonnes purchased and consumed per process, not
+per tonne of a good, and no installation of origin: what a shipment's precursor needs is not
+there; ``docs/supplier-data.md`` gives the cells), and, because their cells could not be
+confirmed, the carbon price paid, the installation totals and the verifier's site visit. A
+good's SEE already includes the embedded emissions of its precursors (Regulation (EU)
+2023/956, Annex IV, point 3), so the figures read are complete for the footprint. The
+template names no installation id: the reader takes it as an argument.
 """
 
 from __future__ import annotations

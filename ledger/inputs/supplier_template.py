@@ -6,12 +6,15 @@ the verifier. The cells read, and the public sources that establish them, are in
 :mod:`ledger.inputs.supplier_layout`; :mod:`ledger.inputs.supplier_export` writes the same
 layout.
 
-Not read, because their cells could not be confirmed: precursors (``A_InstData`` D102:N121
-lists purchased precursors and ``E_PurchPrec`` gives their SEE in blocks of 44 rows, but the
-public readings disagree on the rows inside a block), the carbon price paid, the installation
-totals, and the verifier's site visit. A good's SEE already includes the embedded emissions of
-its precursors (Regulation (EU) 2023/956, Annex IV, point 3), so the figures read are complete
-for the footprint. The template names no installation id: the reader takes it as an argument.
+Not read: precursors (their layout is known, ``A_InstData`` rows 102-121 and one block of 44
+rows per purchased precursor in ``E_PurchPrec`` from row 14, but the template names a precursor
+by aggregated goods category, not CN code, gives tonnes purchased and consumed per process, not
+per tonne of a good, and no installation of origin: what a shipment's precursor needs is not
+there; ``docs/supplier-data.md`` gives the cells), and, because their cells could not be
+confirmed, the carbon price paid, the installation totals and the verifier's site visit. A
+good's SEE already includes the embedded emissions of its precursors (Regulation (EU)
+2023/956, Annex IV, point 3), so the figures read are complete for the footprint. The
+template names no installation id: the reader takes it as an argument.
 
 Every problem names the sheet, the cell and what is wrong: a missing sheet, a layout that is
 not the template's, a formula whose value was never computed (openpyxl reads the value a
@@ -408,4 +411,4 @@ def read_template(path: Path | str, *, installation_id: str,
         installation=SupplierInstallation(name=name, country=country, **details),  # type: ignore[arg-type]
         period_start=start, period_end=end, goods=tuple(goods), verifier=verifier,
         template_version=version, source_sha256=hashlib.sha256(content).hexdigest(),
-        sources=reader.sources)
+        source_file=path.name, sources=reader.sources)

@@ -10,7 +10,8 @@ One file, no scripts, no external resources (the stylesheet ``report.css`` is in
    origin -> destination with mode and vehicle, the kind of route (sea route through or avoiding
    Suez, great circle + 95 km for air, great-circle estimate, or a given distance), radiative
    forcing for air legs, distance, t·km, TTW / WTW, the factor references, and the production and
-   CBAM figures of the goods.
+   CBAM figures of the goods, with the supplier document (file name, SHA-256, installation,
+   reporting period, template version) their actual emissions were read from.
 3. **The evidence appendix**, once: factor set and its tables, the CBAM data, the on-chain
    anchors, the two proofs and the commands that verify it all.
 
@@ -33,6 +34,7 @@ from html import escape
 from importlib import resources
 from typing import Any
 
+from ledger.inputs.supplier_document import describe
 from ledger.reports import integrity, vc
 from ledger.reports.model import ANCHOR_SCHEMA
 from ledger.reports.vc import report_hash
@@ -326,6 +328,9 @@ def _shipment_section(s: _Shipment, production: Mapping[str, Any] | None,
     elif out_of_scope is not None:
         goods.append(f"outside CBAM: {_e(out_of_scope.get('reason'))}")
     product = s.product
+    document = (product.get("production") or {}).get("supplier_document")
+    if isinstance(document, Mapping):
+        goods.append(_supplier_document(document))
     headline = (f"{_e(product.get('description') or 'goods not described')}"
                 + (f", CN {_e(product['cn_code'])}" if product.get("cn_code") else "")
                 + (f", net {_e(product['net_mass_kg'])} kg" if product.get("net_mass_kg")
@@ -343,6 +348,13 @@ def _shipment_section(s: _Shipment, production: Mapping[str, Any] | None,
         + "<h3>Factor references (TTW + WTT)</h3><ul class=\"small\">" + "".join(factors)
         + "</ul></section>"
     )
+
+
+def _supplier_document(document: Mapping[str, Any]) -> str:
+    """The file a good's actual emissions were read from (its SHA-256 may break anywhere)."""
+    digest = str(document.get("sha256"))
+    text = _e(describe(document)).replace(digest, f"<code>{digest}</code>", 1)
+    return f"actual emissions from the supplier document {text}"
 
 
 def _determination(good: Mapping[str, Any]) -> str:

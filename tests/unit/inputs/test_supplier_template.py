@@ -10,6 +10,7 @@ example consignments become the actual data the footprint uses.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import date
 from decimal import Decimal
@@ -136,8 +137,10 @@ def test_export_then_import_gives_the_same_data(tmp_path: Path) -> None:
     again = read_template(out, installation_id=INSTALLATION, operator="Haiyan Tongda")
 
     def core(d: SupplierData) -> dict[str, Any]:
+        # the file differs (its name and bytes), the data do not
         found = d.to_dict()
-        found.pop("source_sha256")
+        assert (found.pop("source_file"), len(found.pop("source_sha256"))) in (
+            ("t.xlsx", 64), ("exported.xlsx", 64))
         return found
 
     assert core(again) == core(data)
@@ -398,3 +401,97 @@ def test_the_supplier_data_document_is_read_strictly(change: dict[str, Any], fie
         SupplierData.from_dict(document)
     found = {p.field: p.message for p in info.value.problems}
     assert message in found[field]
+
+
+# ---------------------------------------------------------------- the supplier document named
+
+
+def _applied(tmp_path: Path, name: str = "haiyan-2025.xlsx", **summary: Any
+             ) -> tuple[Path, Shipment]:
+    """The first example shipment given the figures of a generated template file."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    path = _workbook(tmp_path / name, summary={**SUMMARY, **summary})
+    found = apply_supplier_data(read_shipments(CONSIGNMENTS),
+                                read_template(path, installation_id=INSTALLATION))
+    return path, found.shipments[0]
+
+
+def test_an_applied_shipment_names_the_template_file_it_came_from(tmp_path: Path) -> None:
+    path, shipment = _applied(tmp_path)
+    production = shipment.product.production  # type: ignore[union-attr]
+    assert production is not None and production.supplier_document is not None
+    assert production.to_dict()["supplier_document"] == {
+        "file_name": "haiyan-2025.xlsx",
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "installation_id": INSTALLATION,
+        "reporting_period": {"start": "2025-01-01", "end": "2025-12-31"},
+        "template_version": "2.1.1"}
+    # it is part of the shipment record: written and read back unchanged
+    assert Shipment.from_dict(json.loads(json.dumps(shipment.to_dict()))) == shipment
+
+
+def test_another_file_gives_another_reference(tmp_path: Path) -> None:
+    _, first = _applied(tmp_path / "a")
+    _, second = _applied(tmp_path / "b", I26=1.834568, K26=2.246568)
+    documents = [s.product.production.supplier_document  # type: ignore[union-attr]
+                 for s in (first, second)]
+    assert documents[0] is not None and documents[1] is not None
+    assert documents[0].sha256 != documents[1].sha256
+
+
+def test_supplier_data_read_from_no_file_name_none(tmp_path: Path) -> None:
+    data = SupplierData.from_dict(json.loads(EXAMPLE.read_text(encoding="utf-8")))
+    found = apply_supplier_data(read_shipments(CONSIGNMENTS), data)
+    production = found.shipments[0].product.production  # type: ignore[union-attr]
+    assert production is not None and production.data_type == "actual-verified"
+    assert production.supplier_document is None
+
+
+@pytest.mark.parametrize(("change", "field", "message"), [
+    ({"sha256": "ABC"}, "sha256", "is not a SHA-256"),
+    ({"file_name": "../templates/haiyan.xlsx"}, "file_name", "without folders"),
+    ({"reporting_period": {"start": "2025-12-31", "end": "2025-01-01"}},
+     "reporting_period.end", "ends (2025-01-01) before it starts"),
+    ({"template_version": "latest"}, "template_version", "is not a template version"),
+    ({"colour": "blue"}, "colour", "unknown key"),
+    ({"installation_id": "CN-ZJ-HY-0002"}, "installation_id",
+     "not of the shipment's installation"),
+])
+def test_a_bad_supplier_document_names_its_field(tmp_path: Path, change: dict[str, Any],
+                                                 field: str, message: str) -> None:
+    _, shipment = _applied(tmp_path)
+    data = shipment.to_dict()
+    document = data["product"]["production"]["supplier_document"]
+    document.update(change)
+    with pytest.raises(InputError) as info:
+        Shipment.from_dict(data)
+    found = {p.field: p.message for p in info.value.problems}
+    assert message in found[f"product.production.supplier_document.{field}"]
+
+
+def test_only_actual_data_carry_a_supplier_document(tmp_path: Path) -> None:
+    _, shipment = _applied(tmp_path)
+    data = shipment.to_dict()
+    production = data["product"]["production"]
+    data["product"]["production"] = {"data_type": "default",
+                                     "supplier_document": production["supplier_document"]}
+    with pytest.raises(InputError, match="applies to actual data only"):
+        Shipment.from_dict(data)
+
+
+def test_cli_apply_names_the_document_through_the_supplier_data_json(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    template = _workbook(tmp_path / "haiyan-2025.xlsx")
+    supplier = tmp_path / "supplier.json"
+    assert _run(["supplier-data", "import", str(template), "--installation-id",
+                 INSTALLATION, "-o", str(supplier)]) == 0
+    assert json.loads(supplier.read_text(encoding="utf-8"))["source_file"] == \
+        "haiyan-2025.xlsx"
+    shipments = tmp_path / "shipments.json"
+    assert _run(["supplier-data", "apply", str(CONSIGNMENTS), "--supplier-data",
+                 str(supplier), "-o", str(shipments)]) == 0
+    digest = hashlib.sha256(template.read_bytes()).hexdigest()
+    assert f"supplier document: haiyan-2025.xlsx (SHA-256 {digest})" in \
+        capsys.readouterr().err
+    first = json.loads(shipments.read_text(encoding="utf-8"))["shipments"][0]
+    assert first["product"]["production"]["supplier_document"]["sha256"] == digest
