@@ -4,6 +4,7 @@ the declarant gives a labelled estimate."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -13,9 +14,10 @@ from ledger.declaration.build import declaration_factor_set
 from ledger.declaration.consignments import Anchoring, ConsignmentRow
 from ledger.declaration.document import Entry, declaration_subject
 from ledger.declaration.options import DeclarationOptions, parse_estimates
-from ledger.declaration.tables import period_days, pricing_period
-from ledger.errors import InputError
+from ledger.declaration.tables import DeclarationTables, Price, period_days, pricing_period
+from ledger.errors import FactorError, InputError
 from ledger.factors.factorset import FactorSet
+from ledger.factors.tables import parse_table
 
 ANNEX = "eu-cbam-2025-2621-annex-i-corrected-2026-1740"
 ANCHOR = Anchoring(31337, "0x" + "11" * 20, "0x" + "22" * 20, "root", "0x" + "33" * 32,
@@ -128,3 +130,31 @@ def test_price_estimates_take_quarters_and_iso_weeks() -> None:
                      ("2027-W05=abc", "YYYY-Www=EUR")):
         with pytest.raises(InputError, match=why):
             parse_estimates([bad])
+
+
+PRICE_HEADER = "key,period,first_day,last_day,price_eur,published,act,status,source\n"
+
+
+def _with_prices(factor_set: FactorSet, rows: str) -> FactorSet:
+    """The declaration factor set with a price table of the given rows (fictitious test data:
+    no weekly price is published yet)."""
+    table = parse_table("test-prices", "cbam_prices", (PRICE_HEADER + rows).encode())
+    return replace(factor_set, tables={**factor_set.tables, "cbam_prices": table})
+
+
+def test_a_weekly_row_of_the_price_table_prices_its_week(factor_set: FactorSet) -> None:
+    tables = DeclarationTables(_with_prices(
+        factor_set, "price.2027-W05,2027-W05,2027-02-01,2027-02-07,99.99,2027-02-08,2025/2548,"
+                    "secondary,fictitious test row\n"))
+    price = tables.price("2027-W05")
+    assert isinstance(price, Price)
+    assert (price.cents, price.estimate, price.ref) == (9999, False,
+                                                        "test-prices#price.2027-W05")
+
+
+def test_a_price_row_whose_days_are_not_its_period_is_refused(factor_set: FactorSet) -> None:
+    bad = _with_prices(factor_set, "price.2027-W05,2027-W05,2027-02-02,2027-02-08,99.99,"
+                                   "2027-02-09,2025/2548,secondary,fictitious test row\n")
+    with pytest.raises(FactorError, match=r"row price\.2027-W05: period '2027-W05' with days "
+                                          r"2027-02-02 to 2027-02-08"):
+        DeclarationTables(bad)
