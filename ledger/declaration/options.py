@@ -4,9 +4,9 @@ evidence of a carbon price paid in the country of origin (Art. 9 of Regulation (
 The 50 t threshold (Art. 2a as inserted by Regulation (EU) 2025/2083) is the law's; the warning
 level below it (default 45 t) is the declarant's choice. A price estimate is used only for a
 price period (a quarter of 2026, an ISO week from 2027) without a published price, and the
-declaration labels it. A carbon price claim is always
-stored as evidence; it reduces certificates only when the deduction is enabled with the reference
-of the implementing act that allows it (a draft in 2026), and only on actual values.
+declaration labels it. A carbon price claim is always stored as evidence; it reduces
+certificates only when the deduction is enabled with the reference of the implementing act that
+allows it (a draft in 2026), and only on actual values.
 """
 
 from __future__ import annotations
