@@ -40,9 +40,10 @@ Importer = Annotated[Principal, Depends(requires("importer"))]
 Year = Annotated[int, Query(ge=2026, le=2100, description="Calendar year of the customs "
                                                           "release dates (definitive period)")]
 Estimates = Annotated[list[str] | None, Query(
-    alias="estimate", max_length=4,
-    description="A labelled price estimate for a quarter without a published price, as "
-                "YYYY-Qn=EUR (e.g. 2026-Q2=80.50); repeat for several quarters")]
+    alias="estimate", max_length=54,
+    description="A labelled price estimate for a price period without a published price: a "
+                "quarter for 2026 imports, YYYY-Qn=EUR (e.g. 2026-Q2=80.50), an ISO week from "
+                "2027, YYYY-Www=EUR (e.g. 2027-W05=80.50); repeat for several periods")]
 WarningLevel = Annotated[Decimal | None, Query(
     gt=0, le=50, description="Warning level of the 50 t tally, in tonnes (default 45)")]
 
@@ -52,8 +53,8 @@ class DeclarationIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     year: int = Field(ge=2026, le=2100)
-    estimates: list[str] = Field(default_factory=list, max_length=4,
-                                 description="Price estimates, YYYY-Qn=EUR")
+    estimates: list[str] = Field(default_factory=list, max_length=54,
+                                 description="Price estimates, YYYY-Qn=EUR or YYYY-Www=EUR")
     warning_level_t: Decimal | None = Field(default=None, gt=0, le=50)
 
 

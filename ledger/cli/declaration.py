@@ -65,7 +65,8 @@ def _print_summary(subject: dict[str, Any]) -> None:
     typer.echo(f"forecast: on declared values EUR {f['costOnDeclaredValuesEur']}, on default "
                f"values EUR {f['costOnDefaultValuesEur']}")
     if subject["containsEstimates"]:
-        typer.echo("note: some quarters are priced with estimates given on the command line")
+        estimated = ", ".join(p["period"] for p in subject["prices"] if p["estimate"])
+        typer.echo(f"note: priced with estimates given on the command line: {estimated}")
 
 
 def declaration_command(
@@ -81,8 +82,10 @@ def declaration_command(
     warning_level_t: Annotated[str, typer.Option(
         help="Net mass (t) at which the threshold tally warns")] = "45",
     price_estimate: Annotated[list[str] | None, typer.Option(
-        help="An explicit estimate for a quarter without a published price: YYYY-Qn=EUR; "
-             "labelled as an estimate in the declaration")] = None,
+        help="An explicit estimate for a price period without a published price: a quarter "
+             "for 2026 imports (YYYY-Qn=EUR, e.g. 2026-Q2=80.50), an ISO week from 2027 "
+             "(YYYY-Www=EUR, e.g. 2027-W05=80.50); repeat for several periods; labelled as an "
+             "estimate in the declaration")] = None,
     carbon_price_claims: Annotated[Path | None, typer.Option(
         help="JSON list of carbon prices paid in the country of origin (Art. 9 evidence)",
         exists=True, dir_okay=False)] = None,

@@ -15,12 +15,14 @@ from typing import Any
 
 from ledger.declaration.compute import (
     LineFigures,
+    QuarterFigures,
     aggregate_fast,
     aggregate_simple,
     certificates,
 )
 from ledger.declaration.consignments import Anchoring, ConsignmentRow
 from ledger.declaration.options import THRESHOLD_T, DeclarationOptions
+from ledger.declaration.periods import line_periods, periods_key
 from ledger.declaration.resolve import Resolved, Resolver
 from ledger.declaration.tables import DeclarationTables, Price
 from ledger.errors import InputError, InputProblem
@@ -150,30 +152,32 @@ def declaration_subject(
         raise InputError(problems)
     assert not isinstance(factor, str)
     lines = (aggregate_fast if fast else aggregate_simple)(rows, resolved)
-    quarters = sorted({q for line in lines for q in line.quarters})
-    prices: dict[int, Price] = {}
-    for q in quarters:
-        price = tables.price(f"{year}-Q{q}", options.price_estimates)
+    periods = [line_periods(line, rows, year) for line in lines]
+    prices: dict[str, Price] = {}
+    for period in sorted({p for figures in periods for p in figures}):
+        price = tables.price(period, options.price_estimates)
         if isinstance(price, str):
             problems.append(InputProblem(price, field="price"))
         else:
-            prices[q] = price
+            prices[period] = price
     applied, claim_problems = _claims(options, lines, rows)
     problems += claim_problems
     if problems:
         raise InputError(problems)
     out_lines = [_line(n, line, rows=rows, entries=entries, factor_pct_u=factor[0],
                        prices=prices, applied=applied, options=options,
-                       proofs=proofs(n, line.members)) for n, line in enumerate(lines)]
+                       proofs=proofs(n, line.members), periods=periods[n],
+                       periods_key=periods_key(year)) for n, line in enumerate(lines)]
     return _subject(out_lines, lines, rows, anchors, declarant=declarant, year=year,
                     factor_set=factor_set, tables=tables, factor=factor, prices=prices,
                     options=options, consignment_factor_set_id=consignment_factor_set_id)
 
 
 def _line(number: int, line: LineFigures, *, rows: Sequence[ConsignmentRow],
-          entries: Sequence[Entry], factor_pct_u: int, prices: Mapping[int, Price],
+          entries: Sequence[Entry], factor_pct_u: int, prices: Mapping[str, Price],
           applied: Mapping[str, Decimal], options: DeclarationOptions,
-          proofs: list[dict[str, Any]]) -> dict[str, Any]:
+          proofs: list[dict[str, Any]], periods: Mapping[str, QuarterFigures],
+          periods_key: str) -> dict[str, Any]:
     first = rows[line.members[0]]
     res = line.resolved
     deduction = applied.get(line.key.installation_id)
@@ -181,9 +185,9 @@ def _line(number: int, line: LineFigures, *, rows: Sequence[ConsignmentRow],
     totals = {"mass": 0, "emb": 0, "faa": 0, "ded": 0, "cert": 0, "cost": 0, "dcost": 0}
     default_known = res.default_benchmark is not None and (
         first.method == "default" or res.default_marked_e8 is not None)
-    for q in sorted(line.quarters):
-        f = line.quarters[q]
-        price = prices[q]
+    for period in sorted(periods):
+        f = periods[period]
+        price = prices[period]
         c = certificates(f.mass_g, f.embedded_g, bench_u=res.benchmark.value_u,
                          factor_pct_u=factor_pct_u, price_cents=price.cents,
                          deduction_eur_per_t=deduction)
@@ -228,7 +232,7 @@ def _line(number: int, line: LineFigures, *, rows: Sequence[ConsignmentRow],
         "certificatesG": totals["cert"], "certificatesT": tonnes(totals["cert"]),
         "costCents": totals["cost"], "costEur": euros(totals["cost"]),
         "costOnDefaultValuesCents": totals["dcost"] if default_known else None,
-        "quarters": per_quarter,
+        periods_key: per_quarter,
         "carbonPricePaid": None if claim is None else {
             "evidence": claim.to_dict(), "applied": deduction is not None},
         "consignments": [entries[i].to_dict() for i in line.members],
@@ -258,7 +262,7 @@ def _plain_u(value_u: int) -> str:
 def _subject(out_lines: list[dict[str, Any]], lines: Sequence[LineFigures],
              rows: Sequence[ConsignmentRow], anchors: Sequence[Anchoring], *, declarant: str,
              year: int, factor_set: FactorSet, tables: DeclarationTables,
-             factor: tuple[int, str], prices: Mapping[int, Price],
+             factor: tuple[int, str], prices: Mapping[str, Price],
              options: DeclarationOptions, consignment_factor_set_id: str) -> dict[str, Any]:
     counted = sum(r.net_mass_g for r in rows if r.sector not in EXCLUDED_FROM_THRESHOLD)
     threshold_g = int(THRESHOLD_T * 1_000_000)

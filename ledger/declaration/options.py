@@ -3,9 +3,10 @@ evidence of a carbon price paid in the country of origin (Art. 9 of Regulation (
 
 The 50 t threshold (Art. 2a as inserted by Regulation (EU) 2025/2083) is the law's; the warning
 level below it (default 45 t) is the declarant's choice. A price estimate is used only for a
-quarter without a published price, and the declaration labels it. A carbon price claim is always
-stored as evidence; it reduces certificates only when the deduction is enabled with the reference
-of the implementing act that allows it (a draft in 2026), and only on actual values.
+price period (a quarter of 2026, an ISO week from 2027) without a published price, and the
+declaration labels it. A carbon price claim is always stored as evidence; it reduces
+certificates only when the deduction is enabled with the reference of the implementing act that
+allows it (a draft in 2026), and only on actual values.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ledger.declaration.tables import period_problem
 from ledger.errors import InputError, InputProblem
 
 __all__ = ["CarbonPriceClaim", "DeclarationOptions", "claim_from_dict", "parse_estimates"]
@@ -106,20 +108,22 @@ def claim_from_dict(data: Mapping[str, Any], number: int = 1) -> CarbonPriceClai
 
 
 def parse_estimates(items: Sequence[str]) -> dict[str, Decimal]:
-    """``["2026-Q2=80.10"]`` -> ``{"2026-Q2": Decimal("80.10")}``; ``InputError`` otherwise."""
+    """``["2026-Q2=80.10", "2027-W05=81"]`` -> ``{"2026-Q2": Decimal("80.10"), ...}``: a quarter
+    for 2026 imports, an ISO week from 2027; ``InputError`` otherwise."""
     out: dict[str, Decimal] = {}
     for item in items:
         period, _, price = item.partition("=")
-        ok = len(period) == 7 and period[4:6] == "-Q" and period[6] in "1234" \
-            and period[:4].isdigit()
+        problem = period_problem(period)
         try:
             value = Decimal(price)
         except InvalidOperation:
-            ok = False
-        if not ok or not value.is_finite() or value <= 0:
+            value = Decimal(0)
+        if problem is not None or not value.is_finite() or value <= 0:
+            why = f" ({problem})" if problem is not None else ""
             raise InputError([InputProblem(
-                f"{item!r} is not a price estimate; write YYYY-Qn=EUR (e.g. 2026-Q2=80.50)",
-                field="price_estimate")])
+                f"{item!r} is not a price estimate{why}; write YYYY-Qn=EUR for 2026 imports "
+                "(e.g. 2026-Q2=80.50) or YYYY-Www=EUR, the ISO week, for imports from 2027 "
+                "(e.g. 2027-W05=80.50)", field="price_estimate")])
         out[period] = value
     return out
 
