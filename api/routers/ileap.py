@@ -22,6 +22,7 @@ v1.0.0, §7.1).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -39,7 +40,7 @@ from api.routers.auth import base_url
 from api.routers.pact import PAGE_MAX
 from ledger.reports.ileap import filter_problem, matches, transport_activities
 
-__all__ = ["router", "tad_caller"]
+__all__ = ["activities_of", "router", "tad_caller"]
 
 router = APIRouter(prefix="/2/ileap", tags=["ileap"],
                    responses={400: {"model": ErrorBody}, 401: {"model": ErrorBody},
@@ -66,6 +67,14 @@ def tad_caller(request: Request, ctx: Context,
 
 
 tad_caller.roles = ()  # type: ignore[attr-defined]  # any role (the OpenAPI document says so)
+
+
+@lru_cache(maxsize=20000)
+def activities_of(raw: bytes) -> tuple[dict[str, Any], ...]:
+    """The TADs of one served footprint (its v2.3 JSON), remembered: the index hands out the
+    same bytes for a footprint until it is published again, so a listing parses each footprint
+    once. The TADs are shared between requests and must not be changed."""
+    return tuple(transport_activities(orjson.loads(raw))[0])
 
 
 def _limit_offset(request: Request) -> tuple[int, int]:
@@ -115,8 +124,7 @@ def transport_activity_data(request: Request, ctx: Context,
     view = readable(ctx, who)
     found: list[dict[str, Any]] = []
     for entry in view.entries:
-        tads, _ = transport_activities(orjson.loads(view.v2(entry)))
-        found += [t for t in tads if matches(t, filters)]
+        found += [t for t in activities_of(view.v2(entry)) if matches(t, filters)]
     page = found[offset:offset + limit]
     headers = {}
     if offset + len(page) < len(found):

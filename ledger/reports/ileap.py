@@ -32,6 +32,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from ledger.factors.places import normalise_locode, place
@@ -62,16 +63,23 @@ class Skipped:
     reason: str
 
 
+@lru_cache(maxsize=1)
+def _airports() -> dict[str, tuple[str, str]]:
+    """IATA code -> (city, country) from the airportsdata package (read once per process)."""
+    import airportsdata
+
+    return {code: (str(a["city"]), str(a["country"]))
+            for code, a in airportsdata.load("IATA").items() if a.get("city") and a.get("country")}
+
+
 def tad_location(ref: str, mode: str) -> dict[str, str] | None:
     """An iLEAP ``Location`` for a leg's place reference, or None when it has no named place
     (coordinates, or a code the reference lists do not hold)."""
     if _IATA.match(ref):
-        import airportsdata
-
-        airport = airportsdata.load("IATA").get(ref)
-        if airport is None or not airport.get("city") or not airport.get("country"):
+        airport = _airports().get(ref)
+        if airport is None:
             return None
-        out = {"city": str(airport["city"]), "country": str(airport["country"])}
+        out = {"city": airport[0], "country": airport[1]}
         if mode == "air":
             out["iata"] = ref
         return out

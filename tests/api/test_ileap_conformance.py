@@ -22,6 +22,8 @@ import pytest
 from api_fixtures import EXAMPLES, Service, ServiceChain, chain_app, make_service, service_chain
 from pact_schemas import errors, ileap_validator
 
+from ledger.reports.ileap import transport_activities
+
 __all__ = ["service_chain"]
 pytestmark = pytest.mark.api
 
@@ -171,6 +173,8 @@ def test_ileap_tc004_get_all_transport_activity_data(ileap: Ileap) -> None:
     assert [t["activityId"].split("/", 1)[1] for t in data] == [
         f"{sid}#{leg}" for sid, leg in _expected_legs(ileap.shipments)]
     assert len({t["activityId"] for t in data}) == len(data)
+    # the endpoint's remembered TADs are those of the simple path over the listed footprints
+    assert data == [t for f in _footprints(ileap) for t in transport_activities(f)[0]]
     (rail,) = [t for t in data if t["activityId"].endswith("/HZ-ALU-2026-0202#3")]
     assert rail == {**rail, "consignmentIds": ["HZ-ALU-2026-0202"], "mode": "Rail",
                     "distance": {"actual": "230"}, "mass": "15600",
