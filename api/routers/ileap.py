@@ -85,7 +85,8 @@ def _limit_offset(request: Request) -> tuple[int, int]:
             out.append(PAGE_MAX if name == "limit" else 0)
             continue
         raw = values[-1]
-        if len(values) > 1 or not raw.isdigit() or int(raw) < low or len(raw) > 12:
+        if (len(values) > 1 or not (raw.isascii() and raw.isdigit()) or len(raw) > 12
+                or int(raw) < low):
             raise ApiError(400, "BadRequest",
                            f"{name} must be one whole number of at least {low}")
         out.append(int(raw))

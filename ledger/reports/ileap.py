@@ -130,7 +130,8 @@ def transport_activities(footprint: Mapping[str, Any]
     skipped: list[Skipped] = []
     for tce in tces:
         tce_id = str(tce.get("tceId"))
-        leg = legs.get(int(tce_id.rsplit("#", 1)[-1])) if "#" in tce_id else None
+        number = tce_id.rsplit("#", 1)[-1]
+        leg = legs.get(int(number)) if "#" in tce_id and number.isdecimal() else None
         reason, tad = _tad(pf_id, shipment_id, tce, leg, (departure, arrival))
         if tad is None:
             skipped.append(Skipped(pf_id, tce_id, reason))

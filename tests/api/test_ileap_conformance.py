@@ -244,7 +244,7 @@ def test_ileap_tc006_limited_list_of_transport_activity_data(ileap: Ileap) -> No
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=-1", "limit=abc", "offset=x",
-                                   "limit=1&limit=2"])
+                                   "limit=1&limit=2", "limit=%C2%B2"])
 def test_a_bad_limit_or_offset_is_a_bad_request(ileap: Ileap, query: str) -> None:
     response = _get(ileap, f"{TAD}?{query}", expect=400)
     assert response.json()["code"] == "BadRequest"
