@@ -19,7 +19,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from api_fixtures import EXAMPLES, Service, ServiceChain, chain_app, make_service, service_chain
+from api_fixtures import (
+    EXAMPLES,
+    Service,
+    ServiceChain,
+    TestClient,
+    chain_app,
+    make_service,
+    service_chain,
+)
 from pact_schemas import errors, ileap_validator
 
 from ledger.reports.ileap import transport_activities
@@ -288,3 +296,22 @@ def test_each_caller_gets_the_activities_of_the_footprints_it_may_read(ileap: Il
                                headers=service.auth(ileap.exporter)).status_code in (200, 201)
     assert _get(ileap, "/2/footprints", withheld).json()["data"]  # footprints, yes
     assert _get(ileap, TAD, withheld).json() == {"data": []}  # dates are in the record
+
+
+def test_transport_activity_data_over_plain_http_is_refused(
+        tmp_path_factory: pytest.TempPathFactory, service_chain: ServiceChain,
+        ileap: Ileap) -> None:
+    """With ``require_https`` (as PACT's cases #9-#11 ask of the footprint endpoints) a plain
+    HTTP request gets no data; the same request over HTTPS does."""
+    app = chain_app(tmp_path_factory.mktemp("ileap-https"), service_chain, require_https=True)
+    token = ileap.service.token(ileap.buyer)
+    try:
+        plain = TestClient(app, base_url="http://testserver")
+        secure = TestClient(app, base_url="https://testserver")
+        refused = plain.get(TAD, headers={"authorization": f"Bearer {token}"})
+        assert refused.status_code >= 400 and "data" not in refused.json()
+        assert secure.get(TAD, headers={"authorization": "Bearer not-a-token"}).status_code == 403
+    finally:
+        plain.close()
+        secure.close()
+        app.state.ctx.close()
