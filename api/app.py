@@ -34,7 +34,7 @@ from api.openapi import service_openapi
 from api.pact_access import v3_event_access
 from api.pact_events import EventSender
 from api.ratelimit import AuthLimiter
-from api.routers import admin, auditor, exporter, importer, pact, pact3, pages
+from api.routers import admin, auditor, exporter, ileap, importer, pact, pact3, pages
 from api.routers import auth as auth_routes
 from api.routers import sharing as sharing_routes
 from api.settings import ServiceSettings
@@ -139,12 +139,12 @@ def create_app(settings: ServiceSettings, chain_settings: ChainSettings, *,
                   lifespan=lifespan)
     app.state.ctx = ctx
     install_error_handlers(app)
-    for module in (auth_routes, exporter, auditor, importer, admin, pact, pact3, pages):
+    for module in (auth_routes, exporter, auditor, importer, admin, pact, pact3, pages, ileap):
         app.include_router(module.router)
     app.include_router(sharing_routes.router)
     app.openapi = service_openapi(  # type: ignore[method-assign]  # schemes, roles, links
         app, [m.router for m in (auth_routes, exporter, auditor, importer, admin, pact, pact3,
-                                 pages, sharing_routes)])
+                                 pages, sharing_routes, ileap)])
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     app.add_middleware(AuthBeforeBody, ctx=ctx)
     app.add_middleware(EncodedIdPaths)  # a shipment id with a slash stays one path segment
