@@ -18,9 +18,12 @@ mined with status 0, or ``dropped`` when its nonce went to another transaction).
   above the chain's finalized block are re-checked on every :meth:`Outbox.reconcile`.
 
 One writer per key: callers hold :meth:`ledger.store.store.LedgerStore.writer_lock` while an
-:class:`Outbox` sends. ``checkpoint(point, tx)`` is called at each durable step (``signed``,
-``broadcast``, ``receipt``, ``final``, ``reorg``, ``dropped``) for progress reports; an exception it
-raises stops the run with nothing half-written.
+:class:`Outbox` sends, and before each send after its first the outbox checks that the key's
+nonce on chain is still the one it expects: when another process or person sent with the same
+key meanwhile, it refuses (:class:`~ledger.errors.NonceMoved`) before signing anything.
+``checkpoint(point, tx)`` is called at each durable step (``signed``, ``broadcast``,
+``receipt``, ``final``, ``reorg``, ``dropped``) for progress reports; an exception it raises
+stops the run with nothing half-written.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from dataclasses import dataclass
 
 from ledger.chain.client import ChainClient
 from ledger.chain.types import Fees, ReceiptSummary, SignedTx
-from ledger.errors import ChainError, ChainIdMismatch, GasCapExceeded, RpcUnavailable
+from ledger.errors import ChainError, ChainIdMismatch, GasCapExceeded, NonceMoved, RpcUnavailable
 from ledger.store.rows import NewAttempt, NewReceipt, TxRow
 from ledger.store.store import LedgerStore
 from ledger.types import Bytes32
@@ -145,9 +148,25 @@ class Outbox:
         if self._next_nonce is None:
             stored = self._store.next_nonce(self.chain_id, self.sender) or 0
             self._next_nonce = max(stored, self._client.pending_nonce())
+        else:
+            self._refuse_moved_nonce(self._next_nonce)
         nonce = self._next_nonce
         self._next_nonce += 1
         return nonce
+
+    def _refuse_moved_nonce(self, expected: int) -> None:
+        """Refuse when the key's next nonce on chain is past the one this outbox expects: a
+        transaction of this key that the store does not hold was sent meanwhile."""
+        found = self._client.pending_nonce()
+        if found > expected:
+            raise NonceMoved(
+                f"the signing key {self._client.address} was used by another writer: its next "
+                f"nonce on chain {self.chain_id} is {found}, this run expected {expected} (its "
+                f"own last transaction has nonce {expected - 1}). Nothing more was sent. "
+                "Stop the other process or wallet sending with this key (one writer per key: "
+                "give each service, script or person its own key), then run the same command "
+                "again: what is stored resumes and nothing is sent twice"
+            )
 
     def _broadcast(self, tx: TxRow, attempt_id: int, raw: bytes) -> None:
         """Send raw bytes; any error leaves the outcome unknown for reconciliation to settle."""
