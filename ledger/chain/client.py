@@ -99,7 +99,8 @@ class _MalformedReply(Exception):
 
 def no_contract_message(address: str, chain_id: int) -> str:
     """What to say when the chain holds no contract code at the deployment address."""
-    return (f"no contract at {address} on chain ID {chain_id} (reset or wrong chain): the chain "
+    return (f"no contract at {to_checksum_address(address)} on chain ID {chain_id} (reset or "
+            "wrong chain): the chain "
             "at the RPC endpoint was reset or restarted without its state, or it is another "
             "chain than the deployment's. Point CARBON_LEDGER_RPC_URL at the chain that holds "
             "the ledger; on a development chain, deploy again and run `carbon-ledger recover`")

@@ -60,3 +60,46 @@ def test_anchoring_with_a_key_that_cannot_pay_is_refused_up_front(chain_service:
     assert summary["anchored"] == 0 and summary["pending"] == len(DEMO["shipments"])
     scope = s.ctx.chain.scope(poor.org.address)
     assert s.ctx.ledger_store.batch_statuses(scope) == []  # nothing stored or sent
+
+
+def test_a_chain_without_the_contract_is_named_by_health_and_verification(
+        chain_service: Service) -> None:
+    """The chain at the RPC holds no code at the deployment address (reset without the
+    contract deployed again, or another chain behind the same id): /health and the auditor's
+    verification say so by address and chain id, never a raw decoding error."""
+    s = chain_service
+    snapshot = s.node.rpc("evm_snapshot")  # this test's batches leave with it
+    try:
+        _contract_gone(s)
+    finally:
+        assert s.node.rpc("evm_revert", snapshot)
+
+
+def _contract_gone(s: Service) -> None:
+    exporter, auditor = s.org("Ningbo", "exporter"), s.org("Rotterdam Audit", "auditor")
+    assert s.client.post("/v1/shipments", json=DEMO, headers=s.auth(exporter)).status_code == 201
+    assert _anchor(s, exporter)["state"] == "done"
+    ids = [d["shipment_id"] for d in DEMO["shipments"] if not d["shipment_id"].startswith("HY-")]
+    made = s.client.post("/v1/reports", json={"shipment_ids": ids, "first_day": "2026-01-01",
+                                              "last_day": "2026-03-31"},
+                         headers=s.auth(exporter))
+    assert made.status_code == 201, made.text
+    report = made.json()["report"]
+    contract, chain_id = s.ctx.chain.deployment.address, s.ctx.chain.chain_id
+    code = s.node.rpc("eth_getCode", contract, "latest")
+    s.node.rpc("anvil_setCode", contract, "0x")  # the contract is gone from this chain
+    try:
+        health = s.client.get("/health")
+        assert health.status_code == 503
+        expected = f"no contract at {contract} on chain ID {chain_id} (reset or wrong chain)"
+        assert expected in health.json()["checks"]["chain"]
+        verdict = s.client.post("/v1/verifications", json=report, headers=s.auth(auditor))
+        assert verdict.status_code == 200, verdict.text
+        checks = {c["name"]: c for c in verdict.json()["checks"]}
+        assert verdict.json()["verified"] is False
+        assert checks["chain_id"]["status"] == "fail"
+        assert expected in checks["chain_id"]["detail"]
+        assert checks["anchor"]["status"] == "skipped"
+    finally:
+        s.node.rpc("anvil_setCode", contract, code)
+    assert s.client.get("/health").status_code == 200

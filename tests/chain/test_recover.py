@@ -163,3 +163,33 @@ def test_recovery_killed_at_each_step_and_run_again_doubles_and_loses_nothing(
         result = anchor_footprints(pairs, store=store, ledger=exporter,
                                    factor_set_id=factor_set.id)
         assert result.nothing_new
+
+
+def test_a_chain_without_the_contract_is_named_by_lookup_proof_verify_and_recover(
+        chain: DevChain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    chain_cli_env(chain, tmp_path, monkeypatch)
+    shipments = tmp_path / "shipments.json"
+    shipments.write_text(json.dumps({"shipments": SHIPMENTS}), encoding="utf-8")
+    assert run_cli(["anchor", str(shipments), "--path", "events"]) == 0
+    shipment_id = SHIPMENTS[0]["shipment_id"]
+    bundle = tmp_path / "proof.json"
+    assert run_cli(["proof", shipment_id, "--out", str(bundle)]) == 0
+    chain.node.rpc("evm_mine")
+    assert run_cli(["report", str(bundle), "--out", str(tmp_path / "out"), "--name", "q1",
+                    "--first-day", PERIOD[0].isoformat(),
+                    "--last-day", PERIOD[1].isoformat()]) == 0
+    address = chain.deployment.address
+    chain.node.rpc("anvil_setCode", address, "0x")  # a reset chain: no contract there
+    expected = f"no contract at {address} on chain ID {chain.settings.chain_id} " \
+               "(reset or wrong chain)"
+    capsys.readouterr()
+    for args in (["lookup", shipment_id], ["proof", shipment_id, "--check"], ["recover"],
+                 ["recover", "--dry-run"]):
+        assert run_cli(args) == 1, args
+        captured = capsys.readouterr()
+        assert expected in captured.err, args
+        assert "Traceback" not in captured.err
+    assert run_cli(["verify", str(tmp_path / "out" / "q1.json")]) == 1
+    out = capsys.readouterr().out
+    assert expected in out and "NOT VERIFIED" in out.upper()
