@@ -374,7 +374,7 @@ class Outbox:
                         "(a local node restarted from a state saved while mining?). Their "
                         "records cannot be proven through this node. Use a node with the full "
                         "history, or anchor the store's records on a new deployment "
-                        "(docs/operations.md, 'A node that lost history')"
+                        "(docs/anchoring.md, 'A node that lost history')"
                     )
                 raise ChainError(
                     f"{len(pending)} transaction(s) not {until} after {timeout_s:g} s "
