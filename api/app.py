@@ -229,6 +229,5 @@ def _records_problem(ctx: ServiceContext, reader: Any) -> str | None:
     return (f"the chain does not hold the store's records: transaction {receipt.tx_hash} of "
             f"batch {status.batch.id}, final in block {receipt.block_number} per the store, "
             f"{where}; the chain was reset or rolled back, or is not the chain the store was "
-            "anchored on: bring that chain back, or run `carbon-ledger recover` against this "
-            "store to anchor the lost batches again (see docs/service.md, 'A chain that lost "
-            "the records')")
+            "anchored on: bring that chain back, or have an admin POST /v1/recovery to anchor "
+            "the lost batches again (see docs/service.md, 'A chain that lost the records')")

@@ -103,3 +103,44 @@ def _contract_gone(s: Service) -> None:
     finally:
         s.node.rpc("anvil_setCode", contract, code)
     assert s.client.get("/health").status_code == 200
+
+
+def test_the_operator_recovers_lost_batches_through_the_api(chain_service: Service) -> None:
+    """The chain forgets a batch the service anchored: /health says so; an admin's dry run lists
+    the lost transaction and changes nothing; the recovery anchors the batch again, /health is
+    healthy, and a second recovery has nothing to do."""
+    s = chain_service
+    admin = s.org("Operator", "admin")
+    exporter = s.org("Ningbo", "exporter")
+    outer = s.node.rpc("evm_snapshot")
+    try:
+        assert s.client.post("/v1/shipments", json=DEMO,
+                             headers=s.auth(exporter)).status_code == 201
+        before = s.node.rpc("evm_snapshot")
+        job = _anchor(s, exporter)
+        assert job["state"] == "done", job
+        lost_tx = job["result"]["batches"][0]["transaction"]["hash"]  # type: ignore[index]
+        assert s.node.rpc("evm_revert", before)  # the chain forgets the batch
+        s.node.rpc("evm_mine")
+        assert s.client.get("/health").status_code == 503
+
+        dry = s.client.post("/v1/recovery?dry_run=true", headers=s.auth(admin))
+        assert dry.status_code == 200, dry.text
+        (found,) = dry.json()["exporters"]
+        assert found["exporter"] == exporter.org.address.lower()
+        assert [lost["transaction"] for lost in found["lost"]] == [lost_tx]
+        assert len(found["anchored_again"]) == 1 and found["batches"] == []
+        assert s.client.get("/health").status_code == 503  # nothing changed
+
+        done = s.client.post("/v1/recovery", headers=s.auth(admin))
+        assert done.status_code == 200, done.text
+        (recovered,) = done.json()["exporters"]
+        (batch,) = recovered["batches"]
+        assert batch["state"] == "final" and batch["transaction"]["hash"] != lost_tx
+        assert s.client.get("/health").status_code == 200
+        again = s.client.post("/v1/recovery", headers=s.auth(admin)).json()["exporters"]
+        assert again[0]["lost"] == [] and again[0]["anchored_again"] == []
+        assert again[0]["lost_before"] == 1
+        assert s.client.post("/v1/recovery", headers=s.auth(exporter)).status_code == 403
+    finally:
+        assert s.node.rpc("evm_revert", outer)
