@@ -114,6 +114,10 @@ class Outbox:
         nonce = self._take_nonce()
         try:
             signed = self._client.build_transaction(to, data, nonce=nonce, gas=gas, what=what)
+            if self._store.has_attempt(Bytes32(signed.tx_hash).hex0x):
+                # the same bytes as a transaction a chain lost (same nonce, call and fees after
+                # a reset): a new transaction needs a hash of its own
+                signed = self._client.bump_fees(signed)
         except BaseException:
             self._next_nonce = None  # nothing stored: the nonce is free again
             raise

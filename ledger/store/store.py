@@ -296,6 +296,11 @@ class LedgerStore:
         with self.read() as conn:
             return txs.lost_anchors_of(conn, scope.chain_id, scope.contract, scope.exporter)
 
+    def has_attempt(self, tx_hash: str) -> bool:
+        """Whether a stored attempt (of any transaction, lost ones included) has this hash."""
+        with self.read() as conn:
+            return txs.has_attempt(conn, tx_hash)
+
     def txs_in_states(self, chain_id: int, sender: str, states: Sequence[str]) -> list[TxRow]:
         """The sender's transactions in these states, by nonce."""
         with self.read() as conn:

@@ -31,6 +31,7 @@ __all__ = [
     "add_signed_tx",
     "batch_txs",
     "final_txs_above",
+    "has_attempt",
     "lost_anchors_of",
     "mark_dropped",
     "mark_final",
@@ -157,6 +158,12 @@ def mark_lost(conn: Connection, lost: LostAnchor) -> bool:
         chain_height=lost.chain_height, reason=lost.reason, found_at=at,
     ))
     return True
+
+
+def has_attempt(conn: Connection, tx_hash: str) -> bool:
+    """Whether a stored attempt has this transaction hash."""
+    return conn.execute(sa.select(attempts.c.id).where(attempts.c.tx_hash == tx_hash.lower())
+                        ).first() is not None
 
 
 def lost_anchors_of(conn: Connection, chain_id: int, contract: str, sender: str

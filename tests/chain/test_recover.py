@@ -6,6 +6,9 @@ anchors the records again; killed halfway and run again, nothing is doubled or l
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -15,10 +18,13 @@ from report_chain_fixtures import PERIOD, SHIPMENTS, register_shipped_factor_set
 
 from ledger.anchoring.anchor import anchor_footprints
 from ledger.anchoring.options import AnchorOptions
+from ledger.anchoring.proofs import audit_store, check_bundle, proof_bundle
 from ledger.anchoring.recover import find_lost, recover
+from ledger.chain.client import connect
 from ledger.chain.contract import CarbonLedgerContract
+from ledger.chain.deploy import open_deployment
 from ledger.chain.events import ShipmentRecorded
-from ledger.dev.devkeys import DEV_EXPORTER_INDEXES
+from ledger.dev.devkeys import DEV_EXPORTER_INDEXES, dev_key
 from ledger.footprint.single import compute_shipment
 from ledger.inputs.shipments import Shipment
 from ledger.store.store import LedgerStore, open_store
@@ -193,3 +199,56 @@ def test_a_chain_without_the_contract_is_named_by_lookup_proof_verify_and_recove
     assert run_cli(["verify", str(tmp_path / "out" / "q1.json")]) == 1
     out = capsys.readouterr().out
     assert expected in out and "NOT VERIFIED" in out.upper()
+
+
+def _recover_until_killed(chain: DevChain, store_path: Path, kill_point: str) -> None:
+    """A recovery in this (forked) process that SIGKILLs itself the first time it reaches
+    ``kill_point``."""
+    def checkpoint(point: str, _tx: object) -> None:
+        if point == kill_point:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    with connect(chain.settings,
+                 private_key=dev_key(DEV_EXPORTER_INDEXES[0]).private_key) as client, \
+            open_store(store_path) as store:
+        recover(open_deployment(client, chain.deployment), store, checkpoint=checkpoint)
+
+
+def test_recovery_sigkilled_at_each_step_then_run_again_doubles_and_loses_nothing(
+        chain: DevChain, tmp_path: Path) -> None:
+    factor_set = register_shipped_factor_set(chain)
+    exporter = chain.ledger(DEV_EXPORTER_INDEXES[0])
+    parsed = [Shipment.from_dict(s) for s in ROAD["shipments"]]
+    pairs = [(s.to_dict(), compute_shipment(s, factor_set).to_dict()) for s in parsed]
+    store_path = tmp_path / "ledger.sqlite"
+    before = chain.node.rpc("evm_snapshot")
+    with open_store(store_path) as store:
+        anchor_footprints(pairs, store=store, ledger=exporter, factor_set_id=factor_set.id,
+                          options=AnchorOptions(path="events", max_batch_shipments=2))
+    assert chain.node.rpc("evm_revert", before)
+    start_nonce = exporter.client.mined_nonce()
+    context = multiprocessing.get_context("fork")
+    for point in ("marked", "signed", "broadcast", "between_batches"):
+        worker = context.Process(target=_recover_until_killed, args=(chain, store_path, point))
+        worker.start()
+        worker.join(60)
+        if worker.is_alive():
+            worker.kill()
+            worker.join()
+        assert worker.exitcode == -signal.SIGKILL, (point, worker.exitcode)
+
+    with open_store(store_path) as store:
+        recover(exporter, store)
+        scope = store.scopes()[0]
+        statuses = store.batch_statuses(scope)
+        assert [s.state for s in statuses] == ["final"] * 3
+        assert len(store.lost_anchors(scope)) == 3
+        # one new transaction per batch, each nonce used once
+        assert [len([t for t in store.batch_txs(s.batch.id) if t.state != "lost"])
+                for s in statuses] == [1, 1, 1]
+        assert exporter.client.mined_nonce() - start_nonce == 3
+        assert _on_chain_once(exporter, store) == {s.shipment_id: 1 for s in parsed}
+        assert audit_store(store, exporter, scope).ok
+        for shipment in parsed:
+            checks = check_bundle(proof_bundle(store, scope, shipment.shipment_id), exporter)
+            assert all(c.ok for c in checks), checks
