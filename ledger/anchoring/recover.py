@@ -78,7 +78,7 @@ def find_lost(ledger: CarbonLedgerContract, store: LedgerStore, scope: Scope | N
     ours = {b.batch.id for b in store.batch_statuses(scope)}
     landed = landed_check(ledger, store)
     newly: list[LostAnchor] = []
-    mined = store.txs_in_states(scope.chain_id, scope.exporter, ("mined", "final"))
+    mined = store.txs_in_states(scope.chain_id, scope.exporter, ("mined", "final"), light=True)
     for tx in mined:
         if tx.batch_id not in ours or tx.receipt is None:
             continue
@@ -89,20 +89,15 @@ def find_lost(ledger: CarbonLedgerContract, store: LedgerStore, scope: Scope | N
             f"{gone}, and its batch is not recorded by {scope.exporter} at {scope.contract} "
             f"(chain {scope.chain_id}, height {height}): the chain was reset, rolled back or "
             "forked")))
+    opened = store.open_txs(scope.chain_id, scope.exporter)
     lowest = min((a.nonce for a in (*lost_before, *newly)), default=None)
-    if lowest is not None:
-        next_nonce = client.pending_nonce(scope.exporter)
-        for tx in store.open_txs(scope.chain_id, scope.exporter):
-            if tx.batch_id in ours and tx.nonce > lowest and tx.nonce > next_nonce \
-                    and not landed(tx):
-                newly.append(_lost(scope, tx, height, (
-                    f"sent after a transaction the chain lost: its nonce {tx.nonce} is above "
-                    f"the key's next nonce {next_nonce} on chain {scope.chain_id}, so it can "
-                    "never be mined there")))
+    if lowest is not None and opened:
+        newly += _stuck_after_loss(ledger, scope, opened, lowest=lowest, height=height,
+                                   landed=landed)
     lost_ids = {a.tx_id for a in newly}
-    to_anchor = [b for b in store.unstarted_batches(scope)]
+    to_anchor = list(store.unstarted_batches(scope))
     known = {b.id for b in to_anchor}
-    for tx in mined + store.open_txs(scope.chain_id, scope.exporter):
+    for tx in (*mined, *opened):
         if tx.id in lost_ids and tx.batch_id is not None and tx.batch_id not in known:
             known.add(tx.batch_id)
             to_anchor.append(store.batch(tx.batch_id))
@@ -143,6 +138,27 @@ def recover(
     statuses = tuple(s for s in store.batch_statuses(scope) if s.batch.id in wanted)
     return Recovery(found.scope, found.chain_height, found.newly_lost, found.lost_before,
                     found.to_anchor, statuses)
+
+
+def _stuck_after_loss(ledger: CarbonLedgerContract, scope: Scope, opened: list[TxRow], *,
+                      lowest: int, height: int, landed: Callable[[TxRow], bool | None]
+                      ) -> list[LostAnchor]:
+    """Unsettled transactions sent after one the chain lost (nonce above ``lowest``) that can
+    never be mined there: a nonce between the key's next one on chain and theirs belongs to no
+    unsettled transaction of this store, so nothing will ever fill the gap."""
+    next_nonce = ledger.client.pending_nonce(scope.exporter)
+    live = {tx.nonce for tx in opened}
+    found: list[LostAnchor] = []
+    for tx in sorted(opened, key=lambda t: t.nonce):
+        gap = next((n for n in range(next_nonce, tx.nonce) if n not in live), None)
+        if tx.nonce <= lowest or gap is None or landed(tx):
+            continue
+        live.discard(tx.nonce)
+        found.append(_lost(scope, tx, height, (
+            f"sent after a transaction the chain lost: its nonce {tx.nonce} is above the key's "
+            f"next nonce {next_nonce} on chain {scope.chain_id} and nothing will use nonce "
+            f"{gap} before it, so it can never be mined there")))
+    return found
 
 
 def _block_gone(ledger: CarbonLedgerContract, tx: TxRow) -> str | None:

@@ -301,7 +301,9 @@ class LedgerStore:
         with self.read() as conn:
             return txs.has_attempt(conn, tx_hash)
 
-    def txs_in_states(self, chain_id: int, sender: str, states: Sequence[str]) -> list[TxRow]:
-        """The sender's transactions in these states, by nonce."""
+    def txs_in_states(self, chain_id: int, sender: str, states: Sequence[str], *,
+                      light: bool = False) -> list[TxRow]:
+        """The sender's transactions in these states, by nonce; ``light`` leaves out their
+        bytes (as :meth:`batch_statuses` does)."""
         with self.read() as conn:
-            return txs.txs_in_states(conn, chain_id, sender, states)
+            return txs.txs_in_states(conn, chain_id, sender, states, light=light)

@@ -178,13 +178,13 @@ def lost_anchors_of(conn: Connection, chain_id: int, contract: str, sender: str
             for r in rows]
 
 
-def txs_in_states(conn: Connection, chain_id: int, sender: str, states: Sequence[str]
-                  ) -> list[TxRow]:
-    """The sender's transactions in these states, by nonce."""
+def txs_in_states(conn: Connection, chain_id: int, sender: str, states: Sequence[str], *,
+                  light: bool = False) -> list[TxRow]:
+    """The sender's transactions in these states, by nonce (``light``: see :func:`select_txs`)."""
     return select_txs(conn, sa.and_(
         transactions.c.chain_id == chain_id, transactions.c.sender == sender.lower(),
         transactions.c.state.in_(states),
-    ))
+    ), light=light)
 
 
 def note_error(conn: Connection, tx_id: int, error: str) -> None:

@@ -252,3 +252,35 @@ def test_recovery_sigkilled_at_each_step_then_run_again_doubles_and_loses_nothin
         for shipment in parsed:
             checks = check_bundle(proof_bundle(store, scope, shipment.shipment_id), exporter)
             assert all(c.ok for c in checks), checks
+
+
+def test_a_transaction_sent_after_a_lost_one_is_lost_too_and_sent_again(
+        chain: DevChain, tmp_path: Path) -> None:
+    """Batch A final, batch B sent but not mined yet, then the chain forgets A and its pool (a
+    node restarted without its state): B's nonce is now above anything the chain will reach.
+    Recovery marks both and anchors both again."""
+    factor_set = register_shipped_factor_set(chain)
+    exporter = chain.ledger(DEV_EXPORTER_INDEXES[0])
+    parsed = [Shipment.from_dict(s) for s in ROAD["shipments"][:4]]
+    pairs = [(s.to_dict(), compute_shipment(s, factor_set).to_dict()) for s in parsed]
+    before = chain.node.rpc("evm_snapshot")
+    with open_store(tmp_path / "ledger.sqlite") as store:
+        anchor_footprints(pairs[:2], store=store, ledger=exporter, factor_set_id=factor_set.id)
+        chain.node.rpc("evm_setAutomine", False)
+        try:
+            anchor_footprints(pairs[2:], store=store, ledger=exporter,
+                              factor_set_id=factor_set.id, options=AnchorOptions(
+                                  wait_until="sent"))
+            assert chain.node.rpc("evm_revert", before)
+            chain.node.rpc("anvil_dropAllTransactions")
+        finally:
+            chain.node.rpc("evm_setAutomine", True)
+        scope = store.scopes()[0]
+        found = find_lost(exporter, store)
+        assert len(found.newly_lost) == 2 and len(found.to_anchor) == 2
+        stuck = [a for a in found.newly_lost if a.block_number is None]
+        assert len(stuck) == 1 and "sent after a transaction the chain lost" in stuck[0].reason
+        done = recover(exporter, store)
+        assert [s.state for s in done.batches] == ["final", "final"]
+        assert _on_chain_once(exporter, store) == {s.shipment_id: 1 for s in parsed}
+        assert len(store.lost_anchors(scope)) == 2
