@@ -148,6 +148,18 @@ class Outbox:
             self.adopted_batches.append(batch_id)
         return self.advance(tx)
 
+    def revive(self, tx_hash: str) -> TxRow | None:
+        """The stored transaction with an attempt of this hash, when the chain holds it: one
+        marked ``lost`` that was mined after all (a node that sent it again from its pool) goes
+        back to ``broadcast`` and is advanced like any other; ``None`` when none is stored."""
+        tx = self._store.tx_of_attempt(tx_hash)
+        if tx is None:
+            return None
+        if tx.state == "lost":
+            self._store.revive_lost(tx.id, f"found on chain after it was marked lost ({tx_hash})")
+            tx = self._store.tx(tx.id)
+        return self.advance(tx)
+
     def _take_nonce(self) -> int:
         if self._next_nonce is None:
             stored = self._store.next_nonce(self.chain_id, self.sender) or 0

@@ -115,6 +115,10 @@ def _adopt_anchored(outbox: Outbox, ledger: CarbonLedgerContract, batch: BatchRo
             f"key ({ours}); it stays unsent in the store"
         )
     event = ledger.anchoring_event(key, root=root)
+    if event is not None:
+        stored = outbox.revive(Bytes32(event.meta.tx_hash).hex0x)
+        if stored is not None:
+            return stored
     signed = None if event is None else ledger.client.signed_transaction(event.meta.tx_hash)
     if signed is None:
         raise ChainError(

@@ -301,6 +301,16 @@ class LedgerStore:
         with self.read() as conn:
             return txs.has_attempt(conn, tx_hash)
 
+    def tx_of_attempt(self, tx_hash: str) -> TxRow | None:
+        """The stored transaction one of whose attempts has this hash, if any."""
+        with self.read() as conn:
+            return txs.tx_of_attempt(conn, tx_hash)
+
+    def revive_lost(self, tx_id: int, note: str) -> None:
+        """A ``lost`` transaction the chain holds after all goes back to ``broadcast``."""
+        with self.write("lost anchorings") as conn:
+            txs.revive_lost(conn, tx_id, note)
+
     def txs_in_states(self, chain_id: int, sender: str, states: Sequence[str], *,
                       light: bool = False) -> list[TxRow]:
         """The sender's transactions in these states, by nonce; ``light`` leaves out their

@@ -41,9 +41,11 @@ __all__ = [
     "note_broadcast",
     "note_error",
     "open_txs",
+    "revive_lost",
     "select_txs",
     "store_receipt",
     "tx",
+    "tx_of_attempt",
     "tx_states",
     "txs_in_states",
 ]
@@ -164,6 +166,21 @@ def has_attempt(conn: Connection, tx_hash: str) -> bool:
     """Whether a stored attempt has this transaction hash."""
     return conn.execute(sa.select(attempts.c.id).where(attempts.c.tx_hash == tx_hash.lower())
                         ).first() is not None
+
+
+def tx_of_attempt(conn: Connection, tx_hash: str) -> TxRow | None:
+    """The transaction one of whose attempts has this hash."""
+    found = conn.execute(sa.select(attempts.c.tx_id).where(
+        attempts.c.tx_hash == tx_hash.lower())).scalar()
+    return None if found is None else tx(conn, found)
+
+
+def revive_lost(conn: Connection, tx_id: int, note: str) -> None:
+    """A lost transaction the chain holds after all: ``broadcast`` again, for the outbox to find
+    its receipt; its ``lost_anchors`` row stays (it was lost when it was found so)."""
+    conn.execute(transactions.update().where(
+        transactions.c.id == tx_id, transactions.c.state == "lost",
+    ).values(state="broadcast", last_error=note, updated_at=now()))
 
 
 def lost_anchors_of(conn: Connection, chain_id: int, contract: str, sender: str

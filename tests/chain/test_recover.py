@@ -284,3 +284,39 @@ def test_a_transaction_sent_after_a_lost_one_is_lost_too_and_sent_again(
         assert [s.state for s in done.batches] == ["final", "final"]
         assert _on_chain_once(exporter, store) == {s.shipment_id: 1 for s in parsed}
         assert len(store.lost_anchors(scope)) == 2
+
+
+def test_a_lost_transaction_mined_after_all_is_taken_back_not_sent_again(
+        chain: DevChain, tmp_path: Path) -> None:
+    """Marked lost, then its signed bytes reach the chain anyway (a node sends it again from its
+    pool): recovery takes that transaction back instead of sending the batch a second time."""
+    factor_set = register_shipped_factor_set(chain)
+    exporter = chain.ledger(DEV_EXPORTER_INDEXES[0])
+    parsed = [Shipment.from_dict(s) for s in ROAD["shipments"][:2]]
+    pairs = [(s.to_dict(), compute_shipment(s, factor_set).to_dict()) for s in parsed]
+    before = chain.node.rpc("evm_snapshot")
+    with open_store(tmp_path / "ledger.sqlite") as store:
+        anchor_footprints(pairs, store=store, ledger=exporter, factor_set_id=factor_set.id)
+        scope = store.scopes()[0]
+        (status,) = store.batch_statuses(scope)
+        assert status.tx is not None
+        first = store.tx(status.tx.id)
+        assert chain.node.rpc("evm_revert", before)
+
+        def stop_after_marking(point: str, _tx: object) -> None:
+            if point == "marked":
+                raise Killed(point)
+
+        with pytest.raises(Killed):
+            recover(exporter, store, checkpoint=stop_after_marking)
+        assert store.tx(first.id).state == "lost"
+        chain.node.rpc("eth_sendRawTransaction", "0x" + first.attempts[-1].raw.hex())
+        nonce = exporter.client.mined_nonce()
+
+        done = recover(exporter, store)
+        assert [s.state for s in done.batches] == ["final"]
+        assert store.tx(first.id).state == "final"  # the same transaction, taken back
+        assert [t.id for t in store.batch_txs(status.batch.id)] == [first.id]
+        assert exporter.client.mined_nonce() == nonce  # nothing sent again
+        assert len(store.lost_anchors(scope)) == 1  # it was lost once: kept
+        assert _on_chain_once(exporter, store) == {s.shipment_id: 1 for s in parsed}
