@@ -40,6 +40,7 @@ from api.routers import sharing as sharing_routes
 from api.settings import ServiceSettings
 from api.sharing import event_access
 from api.store import open_service_store
+from ledger.chain.client import no_contract_message
 from ledger.chain.deploy import Deployment
 from ledger.config import ChainSettings
 from ledger.errors import LedgerError
@@ -194,6 +195,8 @@ def _chain_problem(ctx: ServiceContext) -> str | None:
         if node_chain_id != ctx.chain.chain_id:
             return (f"the RPC node serves chain id {node_chain_id}, the service is configured "
                     f"for {ctx.chain.chain_id}")
+        if not reader.client.code(reader.address):
+            return no_contract_message(reader.address, node_chain_id)
         reader.is_factor_set_registered(bytes.fromhex(ctx.factor_set.id.removeprefix("0x")))
         return _records_problem(ctx, reader)
     except LedgerError as exc:
@@ -226,4 +229,5 @@ def _records_problem(ctx: ServiceContext, reader: Any) -> str | None:
     return (f"the chain does not hold the store's records: transaction {receipt.tx_hash} of "
             f"batch {status.batch.id}, final in block {receipt.block_number} per the store, "
             f"{where}; the chain was reset or rolled back, or is not the chain the store was "
-            "anchored on (see docs/service.md, 'A chain that lost the records')")
+            "anchored on: bring that chain back, or have an admin POST /v1/recovery to anchor "
+            "the lost batches again (see docs/service.md, 'A chain that lost the records')")

@@ -13,6 +13,8 @@ ContractRevert                 409     ``ChainRefused`` (with ``errorName``)
 StoreUnavailable               503     ``StoreUnavailable``
 other StoreError               409     ``Conflict`` (WriteRefused, StoreBusy, inconsistencies)
 RpcUnavailable, ChainIdMismatch 503    ``ChainUnavailable``
+ContractMissing                503     ``ContractMissing`` (no contract: reset or wrong chain)
+NonceMoved                     409     ``KeyInUse`` (another writer sent with the signing key)
 other ChainError               502     ``ChainError``
 ConfigError                    503     ``NotConfigured``
 other LedgerError              400     ``BadRequest``
@@ -35,12 +37,14 @@ from ledger.errors import (
     ChainError,
     ChainIdMismatch,
     ConfigError,
+    ContractMissing,
     ContractRevert,
     FactorError,
     GasCapExceeded,
     InputError,
     InputProblem,
     LedgerError,
+    NonceMoved,
     RoutingError,
     RpcUnavailable,
     StoreError,
@@ -90,6 +94,10 @@ def status_of(exc: LedgerError) -> tuple[int, str, dict[str, Any]]:
         return 409, "ChainRefused", {"errorName": exc.error_name}
     if isinstance(exc, RpcUnavailable | ChainIdMismatch):
         return 503, "ChainUnavailable", {}
+    if isinstance(exc, ContractMissing):
+        return 503, "ContractMissing", {}
+    if isinstance(exc, NonceMoved):
+        return 409, "KeyInUse", {}
     if isinstance(exc, ChainError):
         return 502, "ChainError", {}
     if isinstance(exc, StoreUnavailable):

@@ -12,7 +12,9 @@ catch one root. The tree::
     │   ├── RpcUnavailable    the RPC endpoint cannot be reached (after retries)
     │   ├── ChainIdMismatch   the node's chain id is not the configured one
     │   ├── ContractRevert    a call or transaction reverted; names the custom error and arguments
-    │   └── GasCapExceeded    a transaction would exceed the per-transaction or block gas cap
+    │   ├── GasCapExceeded    a transaction would exceed the per-transaction or block gas cap
+    │   ├── ContractMissing   no contract code at the deployment address (reset or wrong chain)
+    │   └── NonceMoved        another writer sent with the signing key; nothing was sent
     ├── StoreError            the local ledger store refused a write or is inconsistent
     │   ├── StoreUnavailable  the database cannot be opened or reached
     │   ├── WriteRefused      the database refused a write (a constraint: a row given twice)
@@ -33,6 +35,7 @@ __all__ = [
     "ChainError",
     "ChainIdMismatch",
     "ConfigError",
+    "ContractMissing",
     "ContractRevert",
     "FactorError",
     "GasCapExceeded",
@@ -40,6 +43,7 @@ __all__ = [
     "InputProblem",
     "InsufficientFunds",
     "LedgerError",
+    "NonceMoved",
     "RecordConflict",
     "RoutingError",
     "RpcUnavailable",
@@ -136,6 +140,16 @@ class ContractRevert(ChainError):
 
 class GasCapExceeded(ChainError):
     """A transaction would need more gas than a transaction or block may use."""
+
+
+class ContractMissing(ChainError):
+    """The chain at the RPC holds no contract code at the deployment address: the chain was
+    reset, or it is another chain than the deployment's."""
+
+
+class NonceMoved(ChainError):
+    """The signing key's nonce on chain is not the one the store expects: another process or
+    person sent with the same key. Nothing was sent."""
 
 
 class StoreError(LedgerError):

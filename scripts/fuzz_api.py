@@ -13,14 +13,22 @@ check, and reads the counts from each run's NDJSON events.
 Target: at least 5,000 test cases in all, 0 server errors. The normal test suite runs a bounded
 share of this (``tests/api/test_schemathesis.py``).
 
+The stateful phase covers a link when it follows it with data from a real answer. The seed data
+gives every link source something to answer with (anchored shipments, a job, a report with its
+CBAM files, a share, an access request for the exporter to grant or decline); the phase runs
+``--max-steps`` calls per scenario (default 12). The links covered are printed per role and in
+all (a link counts once, whichever role covered it).
+
 Run: ``.venv/bin/python scripts/fuzz_api.py`` (several minutes; ``--max-examples`` per
-operation and phase, default 20; about 6,000 cases).
+operation and phase, default 20; about 6,000 cases). ``--phases stateful`` runs that phase
+alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -35,7 +43,9 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 SECRET = "fuzz-service-secret-0123456789"
-ROLES = ("exporter", "auditor", "buyer", "admin")
+#: in this order: the exporter's run follows links that revoke its shares and decide requests,
+#: so it comes after the roles that read them
+ROLES = ("buyer", "auditor", "admin", "exporter")
 PHASES = "examples,coverage,fuzzing,stateful"
 TARGET_CASES = 5000
 
@@ -47,10 +57,24 @@ def _token(base: str, client_id: str, secret: str) -> str:
     return str(answer.json()["access_token"])
 
 
+DECLARANT = {
+    "eori": "NL123456789", "name": "Fuzz Imports B.V.",
+    "address": {"country": "NL", "city": "Rotterdam", "street": "Waalhaven", "postcode": "3089"},
+    "nca_reference": "NL-NCA-0001", "signature_place": "Rotterdam", "signatory": "F. Uzz",
+    "position": "Customs manager",
+}
+
+
 def _seed(base: str, tokens: dict[str, str]) -> None:
-    """Data for the links to follow: anchored shipments, a report, a share."""
+    """Data for the links to follow: anchored shipments, a job, a report with its CBAM files, a
+    share and a pending access request."""
     exporter = {"authorization": f"Bearer {tokens['exporter']}"}
+    buyer = {"authorization": f"Bearer {tokens['buyer']}"}
+    auditor = {"authorization": f"Bearer {tokens['auditor']}"}
     demo = json.loads((ROOT / "examples" / "demo-shipments.json").read_text(encoding="utf-8"))
+    for item in demo["shipments"]:  # the CBAM files need the 8-digit CN code of the good
+        if item["shipment_id"].startswith("HY-"):
+            item["product"]["cn_code"] = "73181590"
     with httpx.Client(base_url=base, timeout=120) as http:
         http.post("/v1/shipments", json=demo, headers=exporter).raise_for_status()
         job = http.post("/v1/anchoring", headers=exporter).json()
@@ -63,17 +87,29 @@ def _seed(base: str, tokens: dict[str, str]) -> None:
             raise SystemExit(f"seeding: anchoring did not finish: {job}")
         made = http.post("/v1/reports", headers=exporter, json={
             "shipment_ids": [s["shipment_id"] for s in demo["shipments"]],
-            "first_day": "2026-01-01", "last_day": "2026-03-31"})
+            "first_day": "2026-01-01", "last_day": "2026-03-31", "declarant": DECLARANT})
         made.raise_for_status()
         http.post("/v1/shares", headers=exporter,
                   json={"organisation": "Fuzz buyer"}).raise_for_status()
+        # the auditor (nothing shared with it) asks for two products: one request to grant,
+        # one to decline
+        shared = http.get("/2/footprints", headers=buyer).json()["data"]
+        products = sorted({p for f in shared for p in f["productIds"]})[:2]
+        if len(products) < 2:
+            raise SystemExit(f"seeding: the buyer sees {len(products)} product(s), not 2")
+        for product in products:
+            http.post("/v1/access-requests", headers=auditor, json={
+                "exporter": "Fuzz exporter", "product_ids": [product]}).raise_for_status()
 
 
 def _run_role(base: str, role: str, token: str, out: Path, args: argparse.Namespace
               ) -> dict[str, Any]:
     events = out / f"{role}.ndjson"
-    command = [str(Path(sys.executable).with_name("st")), "run", base + "/openapi.json",
-               "--header", f"Authorization: Bearer {token}", "--phases", PHASES,
+    config = out / "schemathesis.toml"
+    config.write_text(f"[phases.stateful]\nmax-steps = {args.max_steps}\n", encoding="utf-8")
+    command = [str(Path(sys.executable).with_name("st")), "--config-file", str(config), "run",
+               base + "/openapi.json",
+               "--header", f"Authorization: Bearer {token}", "--phases", args.phases,
                "--checks", "not_a_server_error", "--max-examples", str(args.max_examples),
                "--workers", str(args.workers), "--request-timeout", "60",
                "--suppress-health-check", "all", "--generation-database", "none",
@@ -87,7 +123,26 @@ def _run_role(base: str, role: str, token: str, out: Path, args: argparse.Namesp
     (out / f"{role}.log").write_text(log, encoding="utf-8")
     counted = _counts(events)
     counted["failures"] += _failures(log)
+    links = re.search(r"API Links:\s+(\d+) covered / \d+ selected / (\d+) total", log)
+    counted["links"] = (int(links[1]), int(links[2])) if links else (0, 0)
+    counted["links_seen"] = _links_seen(events)
     return counted | {"seconds": seconds, "exit": done.returncode}
+
+
+def _links_seen(events: Path) -> set[str]:
+    """The links the stateful phase followed with data from an answer (their ids)."""
+    seen: set[str] = set()
+    if not events.exists():
+        return seen
+    for line in events.read_text(encoding="utf-8").splitlines():
+        finished = json.loads(line).get("ScenarioFinished") or {}
+        if "stateful" not in str(finished.get("phase")):
+            continue
+        for case in ((finished.get("recorder") or {}).get("cases") or {}).values():
+            transition = (case or {}).get("transition") or {}
+            if transition.get("id") and (case or {}).get("is_transition_applied", True):
+                seen.add(str(transition["id"]))
+    return seen
 
 
 def _counts(events: Path) -> dict[str, Any]:
@@ -125,6 +180,9 @@ def _failures(log: str) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--max-examples", type=int, default=20)
+    parser.add_argument("--max-steps", type=int, default=12,
+                        help="stateful phase: calls per scenario (schemathesis' default: 6)")
+    parser.add_argument("--phases", default=PHASES)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=20261203)
     parser.add_argument("--store", help="service store URL (default: a temporary SQLite file)")
@@ -177,14 +235,19 @@ def main() -> int:
             ctx.close()
         total = sum(r["cases"] for r in results.values())
         server_errors = sum(r["statuses"].get("5xx", 0) for r in results.values())
-        print(f"schemathesis {PHASES}; checks not_a_server_error; "
-              f"max {args.max_examples} examples per operation and phase; seed {args.seed}")
+        print(f"schemathesis {args.phases}; checks not_a_server_error; "
+              f"max {args.max_examples} examples per operation and phase, "
+              f"{args.max_steps} stateful steps per scenario; seed {args.seed}")
         print(f"{'role':<9} {'cases':>7} {'2xx':>6} {'4xx':>6} {'5xx':>5} {'failed':>7} "
-              f"{'seconds':>8}")
+              f"{'links':>8} {'seconds':>8}")
         for role, r in results.items():
             s = r["statuses"]
+            links = f"{r['links'][0]}/{r['links'][1]}"
             print(f"{role:<9} {r['cases']:>7} {s.get('2xx', 0):>6} {s.get('4xx', 0):>6} "
-                  f"{s.get('5xx', 0):>5} {len(r['failures']):>7} {r['seconds']:>8.1f}")
+                  f"{s.get('5xx', 0):>5} {len(r['failures']):>7} {links:>8} "
+                  f"{r['seconds']:>8.1f}")
+        union = set().union(*(r["links_seen"] for r in results.values()))
+        print(f"links followed with data, all roles: {len(union)} distinct")
         print(f"{'all':<9} {total:>7}   target >= {TARGET_CASES} cases, 0 5xx: "
               f"{'met' if total >= TARGET_CASES and server_errors == 0 else 'NOT met'}")
         for role, r in results.items():

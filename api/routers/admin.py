@@ -80,3 +80,14 @@ def me(ctx: Context, who: Annotated[Principal, Depends(requires())]) -> dict[str
     org = ctx.store.org(who.org_id)
     return {"organisation": None if org is None else org.name, "role": who.role,
             "address": None if org is None else org.address, "client_id": who.client_id}
+
+
+@router.post("/recovery", responses={409: {"model": ErrorBody}, 503: {"model": ErrorBody}})
+def recover_lost_batches(ctx: Context, who: Admin, dry_run: bool = False) -> dict[str, Any]:
+    """After the chain lost anchored batches (a reset, a chain restarted without its state, a
+    rollback): for every exporter, mark each lost transaction (kept in the store for audit:
+    when, why, which chain, contract, block and transaction) and anchor its batch again, so the
+    store and the chain agree. ``dry_run=true`` only lists what it would do. Safe to repeat."""
+    from api.recovery import recover_exporters
+
+    return recover_exporters(ctx, dry_run=dry_run)

@@ -18,9 +18,12 @@ mined with status 0, or ``dropped`` when its nonce went to another transaction).
   above the chain's finalized block are re-checked on every :meth:`Outbox.reconcile`.
 
 One writer per key: callers hold :meth:`ledger.store.store.LedgerStore.writer_lock` while an
-:class:`Outbox` sends. ``checkpoint(point, tx)`` is called at each durable step (``signed``,
-``broadcast``, ``receipt``, ``final``, ``reorg``, ``dropped``) for progress reports; an exception it
-raises stops the run with nothing half-written.
+:class:`Outbox` sends, and before each send after its first the outbox checks that the key's
+nonce on chain is still the one it expects: when another process or person sent with the same
+key meanwhile, it refuses (:class:`~ledger.errors.NonceMoved`) before signing anything.
+``checkpoint(point, tx)`` is called at each durable step (``signed``, ``broadcast``,
+``receipt``, ``final``, ``reorg``, ``dropped``) for progress reports; an exception it raises
+stops the run with nothing half-written.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from dataclasses import dataclass
 
 from ledger.chain.client import ChainClient
 from ledger.chain.types import Fees, ReceiptSummary, SignedTx
-from ledger.errors import ChainError, ChainIdMismatch, GasCapExceeded, RpcUnavailable
+from ledger.errors import ChainError, ChainIdMismatch, GasCapExceeded, NonceMoved, RpcUnavailable
 from ledger.store.rows import NewAttempt, NewReceipt, TxRow
 from ledger.store.store import LedgerStore
 from ledger.types import Bytes32
@@ -111,6 +114,10 @@ class Outbox:
         nonce = self._take_nonce()
         try:
             signed = self._client.build_transaction(to, data, nonce=nonce, gas=gas, what=what)
+            if self._store.has_attempt(Bytes32(signed.tx_hash).hex0x):
+                # the same bytes as a transaction a chain lost (same nonce, call and fees after
+                # a reset): a new transaction needs a hash of its own
+                signed = self._client.bump_fees(signed)
         except BaseException:
             self._next_nonce = None  # nothing stored: the nonce is free again
             raise
@@ -141,13 +148,41 @@ class Outbox:
             self.adopted_batches.append(batch_id)
         return self.advance(tx)
 
+    def revive(self, tx_hash: str) -> TxRow | None:
+        """The stored transaction with an attempt of this hash, when the chain holds it: one
+        marked ``lost`` that was mined after all (a node that sent it again from its pool) goes
+        back to ``broadcast`` and is advanced like any other; ``None`` when none is stored."""
+        tx = self._store.tx_of_attempt(tx_hash)
+        if tx is None:
+            return None
+        if tx.state == "lost":
+            self._store.revive_lost(tx.id, f"found on chain after it was marked lost ({tx_hash})")
+            tx = self._store.tx(tx.id)
+        return self.advance(tx)
+
     def _take_nonce(self) -> int:
         if self._next_nonce is None:
             stored = self._store.next_nonce(self.chain_id, self.sender) or 0
             self._next_nonce = max(stored, self._client.pending_nonce())
+        else:
+            self._refuse_moved_nonce(self._next_nonce)
         nonce = self._next_nonce
         self._next_nonce += 1
         return nonce
+
+    def _refuse_moved_nonce(self, expected: int) -> None:
+        """Refuse when the key's next nonce on chain is past the one this outbox expects: a
+        transaction of this key that the store does not hold was sent meanwhile."""
+        found = self._client.pending_nonce()
+        if found > expected:
+            raise NonceMoved(
+                f"the signing key {self._client.address} was used by another writer: its next "
+                f"nonce on chain {self.chain_id} is {found}, this run expected {expected} (its "
+                f"own last transaction has nonce {expected - 1}). Nothing more was sent. "
+                "Stop the other process or wallet sending with this key (one writer per key: "
+                "give each service, script or person its own key), then run the same command "
+                "again: what is stored resumes and nothing is sent twice"
+            )
 
     def _broadcast(self, tx: TxRow, attempt_id: int, raw: bytes) -> None:
         """Send raw bytes; any error leaves the outcome unknown for reconciliation to settle."""
@@ -355,7 +390,7 @@ class Outbox:
                         "(a local node restarted from a state saved while mining?). Their "
                         "records cannot be proven through this node. Use a node with the full "
                         "history, or anchor the store's records on a new deployment "
-                        "(docs/operations.md, 'A node that lost history')"
+                        "(docs/anchoring.md, 'A node that lost history')"
                     )
                 raise ChainError(
                     f"{len(pending)} transaction(s) not {until} after {timeout_s:g} s "

@@ -139,7 +139,8 @@ def _merkle_proof(tree: bytes, tree_index: int) -> list[str]:
 
 def _newest_tx(store: LedgerStore, batch_id: int) -> TxRow | None:
     txs = store.batch_txs(batch_id, light=True)
-    return txs[-1] if txs else None
+    # by id, not nonce: a batch sent again after a chain lost it may have a lower nonce
+    return max(txs, key=lambda t: t.id) if txs else None
 
 
 def proof_bundle(store: LedgerStore, scope: Scope, shipment_id: str) -> ProofBundle:

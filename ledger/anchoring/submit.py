@@ -115,6 +115,10 @@ def _adopt_anchored(outbox: Outbox, ledger: CarbonLedgerContract, batch: BatchRo
             f"key ({ours}); it stays unsent in the store"
         )
     event = ledger.anchoring_event(key, root=root)
+    if event is not None:
+        stored = outbox.revive(Bytes32(event.meta.tx_hash).hex0x)
+        if stored is not None:
+            return stored
     signed = None if event is None else ledger.client.signed_transaction(event.meta.tx_hash)
     if signed is None:
         raise ChainError(
@@ -154,9 +158,11 @@ def refuse_lost_chain(ledger: CarbonLedgerContract, store: LedgerStore, scope: S
         f"the chain at {ledger.address} (chain {scope.chain_id}, height {height}) does not hold "
         f"this store's records: batch {batch.batch_key if batch else oldest.batch_id}, final in "
         f"block {block} by {scope.exporter}, is not recorded there. The chain was reset, rolled "
-        "back or is another one; nothing was sent. Point the command at the chain that holds "
-        "them, or anchor the input again with a new store on this chain (docs/anchoring.md, "
-        "'A node that lost history')"
+        "back or is another one; nothing was sent. If this chain is the one to keep (a "
+        "development chain reset or restarted without its state, a rollback), run "
+        "`carbon-ledger recover` (see --dry-run first): it marks the lost batches and anchors "
+        "their records again; else point the command at the chain that holds them "
+        "(docs/anchoring.md, 'A chain that lost batches')"
     )
 
 

@@ -75,13 +75,14 @@ from ledger.config import ChainSettings, signer_private_key
 from ledger.errors import (
     ChainError,
     ChainIdMismatch,
+    ContractMissing,
     ContractRevert,
     GasCapExceeded,
     InsufficientFunds,
     RpcUnavailable,
 )
 
-__all__ = ["ChainClient", "connect"]
+__all__ = ["ChainClient", "connect", "no_contract_message"]
 
 #: Gas added to the EIP-7623 floor when the floor decides the gas limit.
 FLOOR_MARGIN_GAS = 2_000
@@ -94,6 +95,15 @@ T = TypeVar("T")
 
 class _MalformedReply(Exception):
     """A reply that parsed as JSON but is not a JSON-RPC reply (retried as a transient fault)."""
+
+
+def no_contract_message(address: str, chain_id: int) -> str:
+    """What to say when the chain holds no contract code at the deployment address."""
+    return (f"no contract at {to_checksum_address(address)} on chain ID {chain_id} (reset or "
+            "wrong chain): the chain "
+            "at the RPC endpoint was reset or restarted without its state, or it is another "
+            "chain than the deployment's. Point CARBON_LEDGER_RPC_URL at the chain that holds "
+            "the ledger; on a development chain, deploy again and run `carbon-ledger recover`")
 
 
 def _ether(wei: int) -> str:
@@ -415,6 +425,11 @@ class ChainClient:
     def code(self, address: str) -> bytes:
         who = to_checksum_address(address)
         return self._rpc("eth_getCode", lambda: bytes(self._w3.eth.get_code(who)))
+
+    def require_code(self, address: str) -> None:
+        """Raise ``ContractMissing`` when the chain holds no contract code at ``address``."""
+        if not self.code(address):
+            raise ContractMissing(no_contract_message(address, self.chain_id))
 
     def call_request(self, to: str | None, data: bytes, *, value: int = 0,
                      block: int | str = "latest") -> RpcRequest:

@@ -26,7 +26,7 @@ from eth_utils.address import to_checksum_address
 
 from ledger.chain.abi import AbiCodec
 from ledger.chain.artifacts import ContractArtifact, load_artifact
-from ledger.chain.client import ChainClient
+from ledger.chain.client import ChainClient, no_contract_message
 from ledger.chain.contract import AUDITOR_ROLE, EXPORTER_ROLE, ROLE_LABELS, CarbonLedgerContract
 from ledger.chain.types import Receipt
 from ledger.errors import ChainError, ConfigError, ContractRevert
@@ -323,10 +323,7 @@ def open_deployment(client: ChainClient, deployment: Deployment, *,
         )
     code = client.code(deployment.address)
     if not code:
-        raise ConfigError(
-            f"no contract at {deployment.address} on chain {client.chain_id}: the deployment "
-            "file is stale (a restarted Anvil without --state forgets its contracts); deploy again"
-        )
+        raise ConfigError(no_contract_message(deployment.address, client.chain_id))
     if code != artifact.deployed_bytecode:
         raise ConfigError(
             f"the contract at {deployment.address} runs another build than this package's "

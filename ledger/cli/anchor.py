@@ -355,9 +355,72 @@ def revoke_command(
                f"{done.tx_hash} (block {done.block_number})")
 
 
+def recover_command(
+    *,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Only show which batches the chain lost and what would be sent "
+                          "again; change nothing.")] = False,
+    confirmations: Annotated[int | None, typer.Option(
+        "--confirmations", min=0, help="Blocks on top before a re-anchored batch is final "
+                                       "(default $CARBON_LEDGER_CONFIRMATIONS or 0).")] = None,
+    wait: Annotated[Literal["final", "mined", "sent"], typer.Option(
+        "--wait", help="Wait until re-anchored batches are final, mined, or just sent.")
+    ] = "final",
+    store: StoreOption = None,
+) -> None:
+    """Recover after the chain lost anchored batches (a chain reset or restarted without its
+    state, a rollback, a fork): mark each lost batch's transaction as lost (kept in the store
+    for audit: when, why, which chain, contract, block and transaction; never deleted), then
+    anchor the lost batches' records again in new transactions, so that the store and the
+    chain agree. Safe to run again at any time: killed halfway, the next run finishes the job;
+    nothing is sent twice. Reports issued from a lost batch stop verifying (their transaction
+    is not on chain): issue them again. The contract must be deployed at the deployment
+    file's address, with the factor sets registered."""
+    from ledger.anchoring.recover import find_lost, lost_summary, recover
+
+    overrides = {} if confirmations is None else {"confirmations": confirmations}
+    settings = load_chain_settings(**overrides)
+    with _ledger(settings) as ledger, open_store(_existing_store(store)) as opened:
+        if dry_run:
+            found = find_lost(ledger, opened)
+        else:
+            policy = OutboxPolicy(confirmations=settings.confirmations,
+                                  poll_interval_s=settings.poll_interval_s,
+                                  timeout_s=settings.receipt_timeout_s,
+                                  send_retries=settings.rpc_retries,
+                                  send_backoff_s=settings.rpc_backoff_s)
+            watch = _Watch(settings.poll_interval_s)
+            found = recover(ledger, opened, policy=policy, wait_until=wait, idle=watch.idle)
+    scope = found.scope
+    where = (f"contract {scope.contract} on chain {scope.chain_id} (height "
+             f"{found.chain_height}), exporter {scope.exporter}")
+    if found.nothing_to_do:
+        typer.echo(f"nothing to recover: the chain holds every batch of this store for {where}"
+                   + (f"; {len(found.lost_before)} lost anchoring(s) kept from earlier "
+                      "recoveries" if found.lost_before else ""))
+        return
+    verb = "would mark" if dry_run else "marked"
+    typer.echo(f"{where}:")
+    if found.newly_lost:
+        typer.echo(f"{verb} {len(found.newly_lost)} transaction(s) lost:\n"
+                   + lost_summary(found.newly_lost))
+    shipments = sum(b.shipment_count for b in found.to_anchor)
+    if dry_run:
+        typer.echo(f"would anchor again {len(found.to_anchor)} batch(es), {shipments} "
+                   "shipment(s): " + ", ".join(f"{b.id} ({b.path} {_short(b.batch_key, 18)})"
+                                               for b in found.to_anchor))
+        typer.echo("nothing was changed (--dry-run)")
+        return
+    typer.echo(f"anchored again {len(found.to_anchor)} batch(es), {shipments} shipment(s):")
+    for status in found.batches:
+        typer.echo(f"  batch {status.batch.id} {status.batch.path} "
+                   f"{_short(status.batch.batch_key, 18)} ({status.state}): {_where(status)}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("anchor")(anchor_command)
     app.command("proof")(proof_command)
     app.command("status")(status_command)
     app.command("lookup")(lookup_command)
     app.command("revoke")(revoke_command)
+    app.command("recover")(recover_command)

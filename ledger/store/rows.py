@@ -16,6 +16,7 @@ __all__ = [
     "BatchRow",
     "BatchStatus",
     "BlockRecords",
+    "LostAnchor",
     "NewAttempt",
     "NewBatch",
     "NewReceipt",
@@ -213,3 +214,22 @@ class BlockRecords(NamedTuple):
     leaf_hashes: bytes
     grams: Sequence[int]
     lengths: Sequence[int]
+
+
+@dataclass(frozen=True)
+class LostAnchor:
+    """A transaction that was mined (its batch anchored) on a chain that no longer holds it,
+    as ``carbon-ledger recover`` found it; ``found_at`` is set by the store."""
+
+    tx_id: int
+    batch_id: int | None
+    chain_id: int
+    contract: str
+    sender: str
+    nonce: int
+    tx_hash: str | None
+    block_number: int | None
+    block_hash: str | None
+    chain_height: int
+    reason: str
+    found_at: datetime | None = None

@@ -6,7 +6,10 @@ strings. Idempotency key of a record: ``(chain_id, contract, exporter, shipment_
 A transaction's state is one of ``signed`` (raw bytes stored, maybe never sent), ``broadcast``
 (sent at least once; outcome unknown until a receipt is seen), ``mined`` (receipt in the current
 chain), ``final`` (receipt at the required depth), ``failed`` (mined with status 0) and
-``dropped`` (its nonce was used by another transaction; its batch is sent again in a new one).
+``dropped`` (its nonce was used by another transaction; its batch is sent again in a new one)
+and ``lost`` (it was mined, but the chain no longer holds it: a reset, a rollback or a fork;
+``carbon-ledger recover`` marks it, keeps what it was in ``lost_anchors`` and sends its batch
+again). A sender's nonces are unique among its transactions that are not lost.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ __all__ = [
     "TX_STATES",
     "attempts",
     "batches",
+    "lost_anchors",
     "metadata",
     "receipts",
     "record_blocks",
@@ -28,11 +32,11 @@ __all__ = [
     "transactions",
 ]
 
-TX_STATES = ("signed", "broadcast", "mined", "final", "failed", "dropped")
+TX_STATES = ("signed", "broadcast", "mined", "final", "failed", "dropped", "lost")
 #: States of a transaction that still needs watching.
 OPEN_STATES = ("signed", "broadcast", "mined")
 #: States after which a batch needs another transaction.
-ENDED_STATES = ("dropped", "failed")
+ENDED_STATES = ("dropped", "failed", "lost")
 
 metadata = sa.MetaData()
 
@@ -140,10 +144,12 @@ transactions = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint(
-        "state IN ('signed', 'broadcast', 'mined', 'final', 'failed', 'dropped')",
+        "state IN ('signed', 'broadcast', 'mined', 'final', 'failed', 'dropped', 'lost')",
         name="ck_transactions_state",
     ),
-    sa.UniqueConstraint("chain_id", "sender", "nonce", name="uq_transactions_nonce"),
+    sa.Index("uq_transactions_live_nonce", "chain_id", "sender", "nonce", unique=True,
+             sqlite_where=sa.text("state <> 'lost'"),
+             postgresql_where=sa.text("state <> 'lost'")),
     sa.Index("ix_transactions_state", "chain_id", "sender", "state"),
     sa.Index("ix_transactions_batch", "batch_id"),
 )
@@ -185,3 +191,24 @@ receipts = sa.Table(
     sa.Index("ix_receipts_tx", "tx_id", "current"),
 )
 
+
+lost_anchors = sa.Table(
+    "lost_anchors", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("tx_id", sa.Integer, sa.ForeignKey("transactions.id", name="fk_lost_anchors_tx"),
+              nullable=False),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.id", name="fk_lost_anchors_batch"),
+              nullable=True),
+    sa.Column("chain_id", sa.BigInteger, nullable=False),
+    sa.Column("contract", sa.String(42), nullable=False),
+    sa.Column("sender", sa.String(42), nullable=False),
+    sa.Column("nonce", sa.BigInteger, nullable=False),
+    sa.Column("tx_hash", sa.String(66), nullable=True),
+    sa.Column("block_number", sa.BigInteger, nullable=True),
+    sa.Column("block_hash", sa.String(66), nullable=True),
+    sa.Column("chain_height", sa.BigInteger, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("found_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("tx_id", name="uq_lost_anchors_tx"),
+    sa.Index("ix_lost_anchors_batch", "batch_id"),
+)

@@ -33,6 +33,7 @@ from ledger.store.bulk import BulkBatches
 from ledger.store.rows import (
     BatchRow,
     BatchStatus,
+    LostAnchor,
     NewAttempt,
     NewBatch,
     NewReceipt,
@@ -281,3 +282,38 @@ class LedgerStore:
         """One past the highest nonce stored for ``sender`` (None when it has none)."""
         with self.read() as conn:
             return txs.next_nonce(conn, chain_id, sender)
+
+    # ------------------------------------------------------------------ lost anchorings
+
+    def mark_lost(self, lost: Sequence[LostAnchor]) -> int:
+        """Marks these transactions ``lost`` (their chain no longer holds them) and keeps what
+        each was, all in one commit; returns how many were not marked before."""
+        with self.write("lost anchorings") as conn:
+            return sum(txs.mark_lost(conn, item) for item in lost)
+
+    def lost_anchors(self, scope: Scope) -> list[LostAnchor]:
+        """The lost anchorings kept for ``scope``, oldest first."""
+        with self.read() as conn:
+            return txs.lost_anchors_of(conn, scope.chain_id, scope.contract, scope.exporter)
+
+    def has_attempt(self, tx_hash: str) -> bool:
+        """Whether a stored attempt (of any transaction, lost ones included) has this hash."""
+        with self.read() as conn:
+            return txs.has_attempt(conn, tx_hash)
+
+    def tx_of_attempt(self, tx_hash: str) -> TxRow | None:
+        """The stored transaction one of whose attempts has this hash, if any."""
+        with self.read() as conn:
+            return txs.tx_of_attempt(conn, tx_hash)
+
+    def revive_lost(self, tx_id: int, note: str) -> None:
+        """A ``lost`` transaction the chain holds after all goes back to ``broadcast``."""
+        with self.write("lost anchorings") as conn:
+            txs.revive_lost(conn, tx_id, note)
+
+    def txs_in_states(self, chain_id: int, sender: str, states: Sequence[str], *,
+                      light: bool = False) -> list[TxRow]:
+        """The sender's transactions in these states, by nonce; ``light`` leaves out their
+        bytes (as :meth:`batch_statuses` does)."""
+        with self.read() as conn:
+            return txs.txs_in_states(conn, chain_id, sender, states, light=light)

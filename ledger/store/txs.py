@@ -16,25 +16,38 @@ from sqlalchemy.engine import Connection
 
 from ledger.errors import StoreError, WriteRefused
 from ledger.store.engine import chunks, new_id, now
-from ledger.store.rows import AttemptRow, NewAttempt, NewReceipt, ReceiptRow, TxRow
-from ledger.store.schema import ENDED_STATES, OPEN_STATES, attempts, receipts, transactions
+from ledger.store.rows import AttemptRow, LostAnchor, NewAttempt, NewReceipt, ReceiptRow, TxRow
+from ledger.store.schema import (
+    ENDED_STATES,
+    OPEN_STATES,
+    attempts,
+    lost_anchors,
+    receipts,
+    transactions,
+)
 
 __all__ = [
     "add_attempt",
     "add_signed_tx",
     "batch_txs",
     "final_txs_above",
+    "has_attempt",
+    "lost_anchors_of",
     "mark_dropped",
     "mark_final",
+    "mark_lost",
     "mark_reorged",
     "next_nonce",
     "note_broadcast",
     "note_error",
     "open_txs",
+    "revive_lost",
     "select_txs",
     "store_receipt",
     "tx",
+    "tx_of_attempt",
     "tx_states",
+    "txs_in_states",
 ]
 
 
@@ -129,6 +142,68 @@ def mark_dropped(conn: Connection, tx_id: int, reason: str) -> None:
                  .values(state="dropped", last_error=reason, updated_at=now()))
 
 
+def mark_lost(conn: Connection, lost: LostAnchor) -> bool:
+    """Marks a transaction ``lost`` and keeps what it was in ``lost_anchors``; its receipt stays,
+    no longer current. False (nothing written) when it is lost already."""
+    at = now()
+    done = conn.execute(transactions.update().where(
+        transactions.c.id == lost.tx_id, transactions.c.state != "lost",
+    ).values(state="lost", last_error=lost.reason, updated_at=at))
+    if done.rowcount == 0:
+        return False
+    conn.execute(receipts.update().where(receipts.c.tx_id == lost.tx_id, receipts.c.current)
+                 .values(current=False, reorged_at=at))
+    conn.execute(lost_anchors.insert().values(
+        tx_id=lost.tx_id, batch_id=lost.batch_id, chain_id=lost.chain_id,
+        contract=lost.contract.lower(), sender=lost.sender.lower(), nonce=lost.nonce,
+        tx_hash=lost.tx_hash, block_number=lost.block_number, block_hash=lost.block_hash,
+        chain_height=lost.chain_height, reason=lost.reason, found_at=at,
+    ))
+    return True
+
+
+def has_attempt(conn: Connection, tx_hash: str) -> bool:
+    """Whether a stored attempt has this transaction hash."""
+    return conn.execute(sa.select(attempts.c.id).where(attempts.c.tx_hash == tx_hash.lower())
+                        ).first() is not None
+
+
+def tx_of_attempt(conn: Connection, tx_hash: str) -> TxRow | None:
+    """The transaction one of whose attempts has this hash."""
+    found = conn.execute(sa.select(attempts.c.tx_id).where(
+        attempts.c.tx_hash == tx_hash.lower())).scalar()
+    return None if found is None else tx(conn, found)
+
+
+def revive_lost(conn: Connection, tx_id: int, note: str) -> None:
+    """A lost transaction the chain holds after all: ``broadcast`` again, for the outbox to find
+    its receipt; its ``lost_anchors`` row stays (it was lost when it was found so)."""
+    conn.execute(transactions.update().where(
+        transactions.c.id == tx_id, transactions.c.state == "lost",
+    ).values(state="broadcast", last_error=note, updated_at=now()))
+
+
+def lost_anchors_of(conn: Connection, chain_id: int, contract: str, sender: str
+                    ) -> list[LostAnchor]:
+    """The lost anchorings kept for one contract and sender, oldest first."""
+    rows = conn.execute(sa.select(lost_anchors).where(
+        lost_anchors.c.chain_id == chain_id, lost_anchors.c.contract == contract.lower(),
+        lost_anchors.c.sender == sender.lower(),
+    ).order_by(lost_anchors.c.id))
+    return [LostAnchor(r.tx_id, r.batch_id, r.chain_id, r.contract, r.sender, r.nonce, r.tx_hash,
+                       r.block_number, r.block_hash, r.chain_height, r.reason, r.found_at)
+            for r in rows]
+
+
+def txs_in_states(conn: Connection, chain_id: int, sender: str, states: Sequence[str], *,
+                  light: bool = False) -> list[TxRow]:
+    """The sender's transactions in these states, by nonce (``light``: see :func:`select_txs`)."""
+    return select_txs(conn, sa.and_(
+        transactions.c.chain_id == chain_id, transactions.c.sender == sender.lower(),
+        transactions.c.state.in_(states),
+    ), light=light)
+
+
 def note_error(conn: Connection, tx_id: int, error: str) -> None:
     conn.execute(transactions.update().where(transactions.c.id == tx_id)
                  .values(last_error=error, updated_at=now()))
@@ -177,7 +252,8 @@ def tx_states(conn: Connection, tx_ids: Iterable[int]) -> dict[int, str]:
 
 def next_nonce(conn: Connection, chain_id: int, sender: str) -> int | None:
     top = conn.execute(sa.select(sa.func.max(transactions.c.nonce)).where(
-        transactions.c.chain_id == chain_id, transactions.c.sender == sender.lower()
+        transactions.c.chain_id == chain_id, transactions.c.sender == sender.lower(),
+        transactions.c.state != "lost",  # the chain that lost them forgot their nonces
     )).scalar()
     return None if top is None else int(top) + 1
 

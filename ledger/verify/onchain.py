@@ -46,11 +46,14 @@ def check_anchor(p: ParsedReport, reader: Reader) -> tuple[str, str]:
         mined = txs[a.transaction_hash]
         if mined is None:
             raise CheckFailed(f"shipment {shipment_id}: transaction {a.transaction_hash} is not on "
-                        "chain (dropped or reorganised away)")
+                              "chain: the anchoring is lost (the chain was reset, rolled back or "
+                              "forked since the report was issued, or the transaction was "
+                              "dropped)" + _anchored_again(a, p.issuer, reader))
         tx, events = mined
         if tx.status != 1 or tx.block_number != a.block_number:
             raise CheckFailed(f"shipment {shipment_id}: transaction is in block {tx.block_number} "
-                        f"(status {tx.status}), the report says block {a.block_number}")
+                              f"(status {tx.status}), the report says block {a.block_number}: "
+                              "the chain was reorganised or reset since the report was issued")
         if a.path == "root":
             root = str(a.merkle_root)
             if a.batch_id != root:
@@ -86,6 +89,21 @@ def check_anchor(p: ParsedReport, reader: Reader) -> tuple[str, str]:
                         f"{a.factor_set_id}")
     return PASS, (f"{len(roots)} root(s) and {len(batches)} batch(es) anchored by the issuer "
                   f"in {len(txs)} transaction(s)")
+
+
+def _anchored_again(a: Any, issuer: str, reader: Reader) -> str:
+    """What the chain holds now of an anchor whose transaction it lost: the batch (or root)
+    recorded again by the issuer in another block, or nothing."""
+    root = a.path == "root"
+    key = Bytes32.parse(str(a.merkle_root) if root else a.batch_id)
+    info = reader.root_info(key) if root else reader.batch_info(key)
+    what = "root" if root else "batch"
+    if info.exporter is None:
+        return f"; its {what} is not anchored on this chain"
+    if info.exporter.lower() == issuer.lower():
+        return (f"; its {what} was anchored again in block {info.block_number} (after the chain "
+                "lost it): this report no longer verifies, ask its issuer for a new one")
+    return f"; its {what} is anchored by {info.exporter} in block {info.block_number}"
 
 
 def check_issuer_role(p: ParsedReport, reader: Reader) -> tuple[str, str]:

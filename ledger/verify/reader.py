@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ledger.chain.abi import RecordStatus, SubjectKind
-from ledger.chain.client import connect
+from ledger.chain.client import connect, no_contract_message
 from ledger.chain.contract import EXPORTER_ROLE, CarbonLedgerContract
 from ledger.errors import LedgerError
 from ledger.reports import vc
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from ledger.chain.types import AnchorInfo, AttestationInfo, Receipt
     from ledger.config import ChainSettings
 
-__all__ = ["Reader", "open_report_chain", "prefetch_report"]
+__all__ = ["Reader", "missing_contract", "open_report_chain", "prefetch_report"]
 
 
 class Reader(Protocol):
@@ -50,6 +50,17 @@ class Reader(Protocol):
     def ended_records(self, exporter: str) -> dict[bytes, RecordStatus]: ...
     def shipment_events(self, shipment_id: bytes) -> list[ChainEvent]: ...
     def attestations(self, kind: SubjectKind, subject: bytes) -> list[AttestationInfo]: ...
+
+
+def missing_contract(reader: Reader, contract: str, chain_id: int) -> str | None:
+    """Why the report's chain cannot answer for its contract: no contract code at the address
+    (the chain was reset, or it is another chain than the report's); ``None`` when there is
+    code, or when the reader is not a real chain's."""
+    if not isinstance(reader, CarbonLedgerContract):
+        return None
+    if reader.client.code(contract):
+        return None
+    return no_contract_message(contract, chain_id)
 
 
 def prefetch_report(ledger: CarbonLedgerContract, document: Any

@@ -54,7 +54,7 @@ from ledger.verify.onchain import (
     check_status,
     check_uniqueness,
 )
-from ledger.verify.reader import Reader, open_report_chain, prefetch_report
+from ledger.verify.reader import Reader, missing_contract, open_report_chain, prefetch_report
 from ledger.verify.verdict import (
     CHECK_NAMES,
     FAIL,
@@ -135,6 +135,9 @@ def verify_report(
         if node != p.chain_id:
             raise CheckFailed(f"the RPC node serves chain {node}, the report is on chain "
                               f"{p.chain_id}")
+        missing = missing_contract(reader, p.contract, node)
+        if missing is not None:
+            raise CheckFailed(missing)
         return PASS, f"chain {node}"
 
     on_chain = _run(verdict, "chain_id", chain_id)
@@ -142,14 +145,14 @@ def verify_report(
     if on_chain:
         _run(verdict, "issuer_role", lambda: check_issuer_role(p, reader))
     else:
-        _skip(verdict, ["issuer_role"], "wrong chain")
+        _skip(verdict, ["issuer_role"], "wrong chain, or no contract at its address")
     offline_ok["record_hash"] = _run(verdict, "record_hash", lambda: check_record_hash(p))
     _run(verdict, "merkle_proof", lambda: check_merkle_proofs(p))
     if on_chain:
         _run(verdict, "anchor", lambda: check_anchor(p, reader))
         _run(verdict, "factor_set", lambda: check_factor_sets(p, reader))
     else:
-        _skip(verdict, ["anchor", "factor_set"], "wrong chain")
+        _skip(verdict, ["anchor", "factor_set"], "wrong chain, or no contract at its address")
     if offline_ok["record_hash"]:
         _run(verdict, "recompute", lambda: check_recompute(p, recompute))
     else:
@@ -162,7 +165,8 @@ def verify_report(
         _run(verdict, "attestations",
              lambda: check_attestations(verdict, reader, report_hash, require_attestation))
     else:
-        _skip(verdict, ["status", "uniqueness", "confirmations", "attestations"], "wrong chain")
+        _skip(verdict, ["status", "uniqueness", "confirmations", "attestations"],
+              "wrong chain, or no contract at its address")
     return verdict
 
 

@@ -36,7 +36,7 @@ EXPECTED_COMMANDS = {
     "declaration",
     "attest", "revoke-attestation", "serve", "revoke", "supplier-data",
     "deploy", "grant-role", "revoke-role", "register-factor-set", "factor-sets", "alternatives",
-    "supersede",
+    "supersede", "recover",
 }
 
 

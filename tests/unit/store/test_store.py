@@ -18,7 +18,15 @@ import sqlalchemy as sa
 from ledger.errors import RecordConflict, StoreBusy, StoreError, StoreUnavailable, WriteRefused
 from ledger.records.blocks import pack_block
 from ledger.store import migrations, schema
-from ledger.store.rows import BlockRecords, NewAttempt, NewBatch, NewReceipt, NewRecord, Scope
+from ledger.store.rows import (
+    BlockRecords,
+    LostAnchor,
+    NewAttempt,
+    NewBatch,
+    NewReceipt,
+    NewRecord,
+    Scope,
+)
 from ledger.store.store import LedgerStore, open_store
 from ledger.types import Bytes32
 
@@ -295,6 +303,36 @@ def test_a_dropped_transaction_frees_its_batch(store: LedgerStore) -> None:
     assert [t.id for t in store.batch_txs(batch_id)] == [tx.id, again.id]
     with pytest.raises(WriteRefused, match="refused a write"):  # one nonce, one transaction
         store.add_signed_tx(nonce=1, attempt=_attempt(4), **{**common, "batch_id": None})  # type: ignore[arg-type]
+
+
+def test_a_lost_transaction_is_kept_and_frees_its_batch_and_its_nonce(store: LedgerStore
+                                                                      ) -> None:
+    [batch_id] = store.add_batches(SCOPE, [_batch(1, ["SHP-1"])])
+    common = {"chain_id": SCOPE.chain_id, "sender": SCOPE.exporter, "to_address": SCOPE.contract,
+              "data": b"", "gas_limit": 1, "batch_id": batch_id, "confirmations": 0,
+              "finalized_tag": False}
+    tx = store.add_signed_tx(nonce=0, attempt=_attempt(1), **common)  # type: ignore[arg-type]
+    store.store_receipt(tx.id, NewReceipt(tx.attempts[0].tx_hash, 5, _hex(5), 1, 1, 1, 0))
+    store.mark_final(tx.id)
+    lost = LostAnchor(tx_id=tx.id, batch_id=batch_id, chain_id=SCOPE.chain_id,
+                      contract=SCOPE.contract, sender=SCOPE.exporter, nonce=0,
+                      tx_hash=tx.attempts[0].tx_hash, block_number=5, block_hash=_hex(5),
+                      chain_height=2, reason="block 5 is gone")
+    assert store.mark_lost([lost]) == 1
+    assert store.mark_lost([lost]) == 0  # marked once: nothing doubled
+    gone = store.tx(tx.id)
+    assert gone.state == "lost" and gone.receipt is None and gone.last_error == "block 5 is gone"
+    [kept] = store.lost_anchors(SCOPE)
+    assert (kept.tx_hash, kept.block_number, kept.nonce) == (tx.attempts[0].tx_hash, 5, 0)
+    assert kept.found_at is not None and kept.contract == SCOPE.contract
+    assert [b.id for b in store.unstarted_batches(SCOPE)] == [batch_id]
+    assert store.next_nonce(SCOPE.chain_id, SCOPE.exporter) is None  # the chain forgot it
+    again = store.add_signed_tx(nonce=0, attempt=_attempt(2), **common)  # type: ignore[arg-type]
+    assert [t.state for t in store.batch_txs(batch_id)] == ["lost", "signed"]
+    assert store.has_attempt(tx.attempts[0].tx_hash) and store.has_attempt(
+        again.attempts[0].tx_hash)
+    with pytest.raises(WriteRefused, match="refused a write"):  # among live ones, one per nonce
+        store.add_signed_tx(nonce=0, attempt=_attempt(3), **{**common, "batch_id": None})  # type: ignore[arg-type]
 
 
 _HOLD_LOCK = textwrap.dedent("""

@@ -1,0 +1,322 @@
+"""``carbon-ledger recover`` after the chain lost anchored batches, on a real Anvil: the chain
+is made to forget (``evm_revert`` to a snapshot taken before anchoring: the contract stays, the
+batches and the key's nonces go), then recovery marks the lost transactions, keeps them, and
+anchors the records again; killed halfway and run again, nothing is doubled or lost."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from cli_env import chain_cli_env, run_cli
+from devchain import DevChain
+from report_chain_fixtures import PERIOD, SHIPMENTS, register_shipped_factor_set
+
+from ledger.anchoring.anchor import anchor_footprints
+from ledger.anchoring.options import AnchorOptions
+from ledger.anchoring.proofs import audit_store, check_bundle, proof_bundle
+from ledger.anchoring.recover import find_lost, recover
+from ledger.chain.client import connect
+from ledger.chain.contract import CarbonLedgerContract
+from ledger.chain.deploy import open_deployment
+from ledger.chain.events import ShipmentRecorded
+from ledger.dev.devkeys import DEV_EXPORTER_INDEXES, dev_key
+from ledger.footprint.single import compute_shipment
+from ledger.inputs.shipments import Shipment
+from ledger.store.store import LedgerStore, open_store
+from ledger.types import Bytes32
+
+ROAD = {"shipments": [
+    {"shipment_id": f"LOST-{n:03d}", "legs": [
+        {"leg": 1, "mode": "road", "mass_kg": str(1000 + n), "origin": "CNNGB",
+         "destination": "CNSHA", "distance_km": "85"}]}
+    for n in range(6)
+]}
+
+
+class Killed(Exception):
+    """Stands for the process dying at a step of the recovery."""
+
+
+def _on_chain_once(ledger: CarbonLedgerContract, store: LedgerStore) -> dict[str, int]:
+    """For each stored shipment of the key, how many ShipmentRecorded events the chain holds."""
+    scope = store.scopes()[0]
+    return {r.shipment_id: sum(isinstance(e, ShipmentRecorded) and e.exporter.lower()
+                               == scope.exporter
+                               for e in ledger.shipment_events(Bytes32.parse(r.shipment_key)))
+            for r in store.scope_records(scope)}
+
+
+def test_recover_marks_the_lost_batch_anchors_it_again_and_old_reports_say_lost(
+        chain: DevChain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    chain_cli_env(chain, tmp_path, monkeypatch)
+    register_shipped_factor_set(chain)
+    exporter = chain.ledger(DEV_EXPORTER_INDEXES[0])
+    shipments = tmp_path / "shipments.json"
+    shipments.write_text(json.dumps({"shipments": SHIPMENTS}), encoding="utf-8")
+    before = chain.node.rpc("evm_snapshot")
+    assert run_cli(["anchor", str(shipments), "--path", "root"]) == 0
+    bundles = []
+    for shipment in SHIPMENTS:
+        bundle = tmp_path / f"{shipment['shipment_id']}.proof.json"
+        assert run_cli(["proof", shipment["shipment_id"], "--out", str(bundle)]) == 0
+        bundles.append(str(bundle))
+    lost_tx = json.loads(Path(bundles[0]).read_text(encoding="utf-8"))["tx"]["hash"]
+    chain.node.rpc("evm_mine")
+    assert run_cli(["report", *bundles, "--out", str(tmp_path / "out"), "--name", "q1",
+                    "--first-day", PERIOD[0].isoformat(),
+                    "--last-day", PERIOD[1].isoformat()]) == 0
+    report = tmp_path / "out" / "q1.json"
+    assert chain.node.rpc("evm_revert", before)  # the chain forgets the batch
+    for _ in range(3):  # and goes on without it
+        chain.node.rpc("evm_mine")
+    nonce = exporter.client.mined_nonce()
+    capsys.readouterr()
+
+    assert run_cli(["recover", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "would mark 1 transaction(s) lost" in out and lost_tx in out
+    assert "would anchor again 1 batch(es), 2 shipment(s)" in out
+    assert "nothing was changed" in out
+    assert exporter.client.mined_nonce() == nonce
+    with open_store(tmp_path / "ledger.sqlite") as store:
+        assert store.lost_anchors(store.scopes()[0]) == []
+
+    assert run_cli(["recover"]) == 0
+    out = capsys.readouterr().out
+    assert "marked 1 transaction(s) lost" in out and "anchored again 1 batch(es)" in out
+    assert exporter.client.mined_nonce() == nonce + 1
+    with open_store(tmp_path / "ledger.sqlite") as store:
+        scope = store.scopes()[0]
+        (kept,) = store.lost_anchors(scope)
+        assert kept.tx_hash == lost_tx and kept.chain_id == chain.settings.chain_id
+        assert kept.contract == chain.deployment.address.lower()
+        assert "reset, rolled back or forked" in kept.reason and kept.found_at is not None
+        (status,) = store.batch_statuses(scope)
+        assert status.state == "final" and status.tx is not None
+        assert status.tx.receipt is not None and status.tx.receipt.tx_hash != lost_tx
+        assert [t.state for t in store.batch_txs(status.batch.id)] == ["lost", "final"]
+    assert run_cli(["proof", SHIPMENTS[0]["shipment_id"], "--check"]) == 0
+    capsys.readouterr()
+
+    assert run_cli(["recover"]) == 0  # idempotent: nothing more to do, nothing sent
+    assert "nothing to recover" in capsys.readouterr().out
+    assert exporter.client.mined_nonce() == nonce + 1
+
+    # the report issued from the lost anchoring fails its anchor check, saying so
+    assert run_cli(["verify", str(report)]) == 1
+    out = capsys.readouterr().out
+    assert "Traceback" not in out
+    assert f"transaction {lost_tx} is not on chain" in out and "lost" in out
+    assert "anchored again in block" in out
+
+
+def test_recovery_killed_at_each_step_and_run_again_doubles_and_loses_nothing(
+        chain: DevChain, tmp_path: Path) -> None:
+    factor_set = register_shipped_factor_set(chain)
+    exporter = chain.ledger(DEV_EXPORTER_INDEXES[0])
+    parsed = [Shipment.from_dict(s) for s in ROAD["shipments"]]
+    pairs = [(s.to_dict(), compute_shipment(s, factor_set).to_dict()) for s in parsed]
+    before = chain.node.rpc("evm_snapshot")
+    with open_store(tmp_path / "ledger.sqlite") as store:
+        anchor_footprints(pairs, store=store, ledger=exporter, factor_set_id=factor_set.id,
+                          options=AnchorOptions(path="events", max_batch_shipments=2))
+        scope = store.scopes()[0]
+        assert len(store.batch_statuses(scope)) == 3
+        assert chain.node.rpc("evm_revert", before)
+        chain.node.rpc("evm_mine")
+        assert set(_on_chain_once(exporter, store).values()) == {0}
+        with pytest.raises(Exception, match="does not hold this store's records"):
+            anchor_footprints(pairs, store=store, ledger=exporter,
+                              factor_set_id=factor_set.id)
+
+        def die_after_marking(point: str, _tx: object) -> None:
+            if point == "marked":
+                raise Killed(point)
+
+        with pytest.raises(Killed):
+            recover(exporter, store, checkpoint=die_after_marking)
+        assert len(store.lost_anchors(scope)) == 3
+        assert len(store.unstarted_batches(scope)) == 3  # marked, nothing sent yet
+        assert set(_on_chain_once(exporter, store).values()) == {0}
+        assert len(find_lost(exporter, store).newly_lost) == 0  # marked once only
+
+        sent: list[int] = []
+
+        def die_after_the_first_batch(point: str, tx: object) -> None:
+            if point == "broadcast":
+                sent.append(1)
+            if point == "between_batches" and len(sent) == 1:
+                raise Killed(point)
+
+        with pytest.raises(Killed):
+            recover(exporter, store, checkpoint=die_after_the_first_batch)
+        assert len(store.unstarted_batches(scope)) == 2
+
+        done = recover(exporter, store)
+        assert done.newly_lost == () and len(done.to_anchor) == 2
+        assert [s.state for s in store.batch_statuses(scope)] == ["final"] * 3
+        assert len(store.lost_anchors(scope)) == 3  # kept, never doubled
+        assert _on_chain_once(exporter, store) == {s.shipment_id: 1 for s in parsed}
+        again = recover(exporter, store)
+        assert again.nothing_to_do and len(again.lost_before) == 3
+        # anchoring goes on as before
+        result = anchor_footprints(pairs, store=store, ledger=exporter,
+                                   factor_set_id=factor_set.id)
+        assert result.nothing_new
+
+
+def test_a_chain_without_the_contract_is_named_by_lookup_proof_verify_and_recover(
+        chain: DevChain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    chain_cli_env(chain, tmp_path, monkeypatch)
+    shipments = tmp_path / "shipments.json"
+    shipments.write_text(json.dumps({"shipments": SHIPMENTS}), encoding="utf-8")
+    assert run_cli(["anchor", str(shipments), "--path", "events"]) == 0
+    shipment_id = SHIPMENTS[0]["shipment_id"]
+    bundle = tmp_path / "proof.json"
+    assert run_cli(["proof", shipment_id, "--out", str(bundle)]) == 0
+    chain.node.rpc("evm_mine")
+    assert run_cli(["report", str(bundle), "--out", str(tmp_path / "out"), "--name", "q1",
+                    "--first-day", PERIOD[0].isoformat(),
+                    "--last-day", PERIOD[1].isoformat()]) == 0
+    address = chain.deployment.address
+    chain.node.rpc("anvil_setCode", address, "0x")  # a reset chain: no contract there
+    expected = f"no contract at {address} on chain ID {chain.settings.chain_id} " \
+               "(reset or wrong chain)"
+    capsys.readouterr()
+    for args in (["lookup", shipment_id], ["proof", shipment_id, "--check"], ["recover"],
+                 ["recover", "--dry-run"]):
+        assert run_cli(args) == 1, args
+        captured = capsys.readouterr()
+        assert expected in captured.err, args
+        assert "Traceback" not in captured.err
+    assert run_cli(["verify", str(tmp_path / "out" / "q1.json")]) == 1
+    out = capsys.readouterr().out
+    assert expected in out and "NOT VERIFIED" in out.upper()
+
+
+def _recover_until_killed(chain: DevChain, store_path: Path, kill_point: str) -> None:
+    """A recovery in this (forked) process that SIGKILLs itself the first time it reaches
+    ``kill_point``."""
+    def checkpoint(point: str, _tx: object) -> None:
+        if point == kill_point:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    with connect(chain.settings,
+                 private_key=dev_key(DEV_EXPORTER_INDEXES[0]).private_key) as client, \
+            open_store(store_path) as store:
+        recover(open_deployment(client, chain.deployment), store, checkpoint=checkpoint)
+
+
+def test_recovery_sigkilled_at_each_step_then_run_again_doubles_and_loses_nothing(
+        chain: DevChain, tmp_path: Path) -> None:
+    factor_set = register_shipped_factor_set(chain)
+    exporter = chain.ledger(DEV_EXPORTER_INDEXES[0])
+    parsed = [Shipment.from_dict(s) for s in ROAD["shipments"]]
+    pairs = [(s.to_dict(), compute_shipment(s, factor_set).to_dict()) for s in parsed]
+    store_path = tmp_path / "ledger.sqlite"
+    before = chain.node.rpc("evm_snapshot")
+    with open_store(store_path) as store:
+        anchor_footprints(pairs, store=store, ledger=exporter, factor_set_id=factor_set.id,
+                          options=AnchorOptions(path="events", max_batch_shipments=2))
+    assert chain.node.rpc("evm_revert", before)
+    start_nonce = exporter.client.mined_nonce()
+    context = multiprocessing.get_context("fork")
+    for point in ("marked", "signed", "broadcast", "between_batches"):
+        worker = context.Process(target=_recover_until_killed, args=(chain, store_path, point))
+        worker.start()
+        worker.join(60)
+        if worker.is_alive():
+            worker.kill()
+            worker.join()
+        assert worker.exitcode == -signal.SIGKILL, (point, worker.exitcode)
+
+    with open_store(store_path) as store:
+        recover(exporter, store)
+        scope = store.scopes()[0]
+        statuses = store.batch_statuses(scope)
+        assert [s.state for s in statuses] == ["final"] * 3
+        assert len(store.lost_anchors(scope)) == 3
+        # one new transaction per batch, each nonce used once
+        assert [len([t for t in store.batch_txs(s.batch.id) if t.state != "lost"])
+                for s in statuses] == [1, 1, 1]
+        assert exporter.client.mined_nonce() - start_nonce == 3
+        assert _on_chain_once(exporter, store) == {s.shipment_id: 1 for s in parsed}
+        assert audit_store(store, exporter, scope).ok
+        for shipment in parsed:
+            checks = check_bundle(proof_bundle(store, scope, shipment.shipment_id), exporter)
+            assert all(c.ok for c in checks), checks
+
+
+def test_a_transaction_sent_after_a_lost_one_is_lost_too_and_sent_again(
+        chain: DevChain, tmp_path: Path) -> None:
+    """Batch A final, batch B sent but not mined yet, then the chain forgets A and its pool (a
+    node restarted without its state): B's nonce is now above anything the chain will reach.
+    Recovery marks both and anchors both again."""
+    factor_set = register_shipped_factor_set(chain)
+    exporter = chain.ledger(DEV_EXPORTER_INDEXES[0])
+    parsed = [Shipment.from_dict(s) for s in ROAD["shipments"][:4]]
+    pairs = [(s.to_dict(), compute_shipment(s, factor_set).to_dict()) for s in parsed]
+    before = chain.node.rpc("evm_snapshot")
+    with open_store(tmp_path / "ledger.sqlite") as store:
+        anchor_footprints(pairs[:2], store=store, ledger=exporter, factor_set_id=factor_set.id)
+        chain.node.rpc("evm_setAutomine", False)
+        try:
+            anchor_footprints(pairs[2:], store=store, ledger=exporter,
+                              factor_set_id=factor_set.id, options=AnchorOptions(
+                                  wait_until="sent"))
+            assert chain.node.rpc("evm_revert", before)
+            chain.node.rpc("anvil_dropAllTransactions")
+        finally:
+            chain.node.rpc("evm_setAutomine", True)
+        scope = store.scopes()[0]
+        found = find_lost(exporter, store)
+        assert len(found.newly_lost) == 2 and len(found.to_anchor) == 2
+        stuck = [a for a in found.newly_lost if a.block_number is None]
+        assert len(stuck) == 1 and "sent after a transaction the chain lost" in stuck[0].reason
+        done = recover(exporter, store)
+        assert [s.state for s in done.batches] == ["final", "final"]
+        assert _on_chain_once(exporter, store) == {s.shipment_id: 1 for s in parsed}
+        assert len(store.lost_anchors(scope)) == 2
+
+
+def test_a_lost_transaction_mined_after_all_is_taken_back_not_sent_again(
+        chain: DevChain, tmp_path: Path) -> None:
+    """Marked lost, then its signed bytes reach the chain anyway (a node sends it again from its
+    pool): recovery takes that transaction back instead of sending the batch a second time."""
+    factor_set = register_shipped_factor_set(chain)
+    exporter = chain.ledger(DEV_EXPORTER_INDEXES[0])
+    parsed = [Shipment.from_dict(s) for s in ROAD["shipments"][:2]]
+    pairs = [(s.to_dict(), compute_shipment(s, factor_set).to_dict()) for s in parsed]
+    before = chain.node.rpc("evm_snapshot")
+    with open_store(tmp_path / "ledger.sqlite") as store:
+        anchor_footprints(pairs, store=store, ledger=exporter, factor_set_id=factor_set.id)
+        scope = store.scopes()[0]
+        (status,) = store.batch_statuses(scope)
+        assert status.tx is not None
+        first = store.tx(status.tx.id)
+        assert chain.node.rpc("evm_revert", before)
+
+        def stop_after_marking(point: str, _tx: object) -> None:
+            if point == "marked":
+                raise Killed(point)
+
+        with pytest.raises(Killed):
+            recover(exporter, store, checkpoint=stop_after_marking)
+        assert store.tx(first.id).state == "lost"
+        chain.node.rpc("eth_sendRawTransaction", "0x" + first.attempts[-1].raw.hex())
+        nonce = exporter.client.mined_nonce()
+
+        done = recover(exporter, store)
+        assert [s.state for s in done.batches] == ["final"]
+        assert store.tx(first.id).state == "final"  # the same transaction, taken back
+        assert [t.id for t in store.batch_txs(status.batch.id)] == [first.id]
+        assert exporter.client.mined_nonce() == nonce  # nothing sent again
+        assert len(store.lost_anchors(scope)) == 1  # it was lost once: kept
+        assert _on_chain_once(exporter, store) == {s.shipment_id: 1 for s in parsed}
