@@ -18,6 +18,12 @@ in the input) the run goes record by record: all records built
 same, and so do the errors. An optional ``progress`` callback hears where the run stands
 (:class:`~ledger.anchoring.options.AnchorProgress`: stage and counts), for a caller that
 reports it (the service's jobs).
+
+One batch records one factor set on chain, so every footprint of a run must have been
+computed under the run's set; footprints of several sets are refused, naming them.
+:func:`anchor_by_factor_set` anchors them set by set, each set's shipments in batches of their
+own, and :func:`anchor_by_dispatch_date` does so for shipments whose set a schedule chooses by
+dispatch date.
 """
 
 from __future__ import annotations
@@ -43,9 +49,10 @@ from ledger.anchoring.plan import (
 from ledger.anchoring.streamed import anchor_root_streamed
 from ledger.anchoring.submit import Run, submit
 from ledger.chain.contract import CarbonLedgerContract
-from ledger.errors import InputError
+from ledger.errors import InputError, InputProblem
 from ledger.factors.distances import Router
 from ledger.factors.factorset import FactorSet
+from ledger.factors.schedule import FactorSetSchedule
 from ledger.footprint.single import compute_shipments
 from ledger.inputs.shipments import Shipment
 from ledger.records.chunks import paused_gc
@@ -53,7 +60,12 @@ from ledger.store.rows import TxRow
 from ledger.store.store import LedgerStore
 from ledger.types import Bytes32
 
-__all__ = ["anchor_footprints", "anchor_shipments"]
+__all__ = [
+    "anchor_by_dispatch_date",
+    "anchor_by_factor_set",
+    "anchor_footprints",
+    "anchor_shipments",
+]
 
 
 def anchor_footprints(
@@ -80,6 +92,7 @@ def anchor_footprints(
     outbox step.
     """
     items = pairs if isinstance(pairs, Sequence) else list(pairs)
+    _refuse_other_sets(items, factor_set_id)
     options = options or AnchorOptions()
     counts = _ProgressCounts(progress, len(items))
     counts.tell("preparing")
@@ -97,6 +110,25 @@ def anchor_footprints(
         result = _anchor_records(run, items, factor_set_id, workers, settled_before=result)
     counts.tell("done")
     return result
+
+
+def _refuse_other_sets(items: Sequence[FootprintPair], factor_set_id: str) -> None:
+    """InputError when footprints were computed under another factor set than the run's: the
+    run's batches would claim its set on chain for them."""
+    wanted = str(factor_set_id).lower()
+    others: dict[str, list[str]] = {}
+    for shipment, footprint in items:
+        named = footprint.get("factor_set_id")
+        if isinstance(named, str) and named.lower() != wanted:
+            others.setdefault(named.lower(), []).append(str(shipment.get("shipment_id")))
+    if others:
+        listed = "; ".join(f"{len(ids)} under {fsid} (first {ids[0]})"
+                           for fsid, ids in sorted(others.items()))
+        raise InputError([InputProblem(
+            f"footprints computed under other factor sets than this run's {wanted}: {listed}; "
+            "a batch records one factor set on chain, so anchor each set's shipments in "
+            "batches of their own (anchor_by_factor_set, or carbon-ledger anchor "
+            "--by-dispatch-date)", field="footprint.factor_set_id")])
 
 
 def _anchor_records(run: Run, items: Sequence[FootprintPair], factor_set_id: str,
@@ -199,3 +231,99 @@ def anchor_shipments(
         store=store, ledger=ledger, factor_set_id=factor_set.id, options=options, policy=policy,
         checkpoint=checkpoint, idle=idle, progress=progress,
     )
+
+
+def anchor_by_factor_set(
+    groups: Sequence[tuple[str, Sequence[FootprintPair]]],
+    *,
+    store: LedgerStore,
+    ledger: CarbonLedgerContract,
+    options: AnchorOptions | None = None,
+    policy: OutboxPolicy | None = None,
+    checkpoint: Checkpoint | None = None,
+    idle: Callable[[], None] | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> AnchorResult:
+    """Anchor (factor-set id, pairs) groups, each set's shipments in batches of their own that
+    record that set on chain (:func:`anchor_footprints` per group, in the order given).
+
+    Refused before anything is stored or sent: a shipment in more than one group, a set not
+    registered on chain (and whatever :func:`anchor_footprints` refuses for a group: a later
+    group's input problem stops the run after the earlier groups were anchored, each of them
+    whole). The result lists every group's new and already anchored shipments.
+    """
+    seen: dict[str, str] = {}
+    problems: list[InputProblem] = []
+    for set_id, pairs in groups:
+        for shipment, _ in pairs:
+            shipment_id = str(shipment.get("shipment_id"))
+            if shipment_id in seen:
+                problems.append(InputProblem(
+                    f"the shipment is given under factor set {seen[shipment_id]} and {set_id}",
+                    shipment_id, field="factor_set_id"))
+            seen[shipment_id] = set_id
+    if problems:
+        raise InputError(problems)
+    for set_id, _ in groups:
+        preflight(ledger, Bytes32.parse(set_id, "factor_set_id"))
+    scope = scope_of(ledger)
+    before = {s.batch.id for s in store.batch_statuses(scope)}
+    new: list[str] = []
+    same: list[str] = []
+    resumed: set[int] = set()
+    result: AnchorResult | None = None
+    for number, (set_id, pairs) in enumerate(groups, start=1):
+        last = number == len(groups)
+        heard = progress if progress is None or last else _without_done(progress)
+        result = anchor_footprints(pairs, store=store, ledger=ledger, factor_set_id=set_id,
+                                   options=options, policy=policy, checkpoint=checkpoint,
+                                   idle=idle, workers=workers, progress=heard)
+        new.extend(result.new_shipments)
+        same.extend(result.already_anchored)
+        resumed |= set(result.resumed_batches) & before  # not a batch of an earlier group
+    if result is None:
+        return AnchorResult(scope=scope, path=(options or AnchorOptions()).path,
+                            new_shipments=(), already_anchored=(), resumed_batches=(),
+                            batches=tuple(store.batch_statuses(scope)))
+    return AnchorResult(scope=scope, path=result.path, new_shipments=tuple(new),
+                        already_anchored=tuple(same), resumed_batches=tuple(sorted(resumed)),
+                        batches=result.batches)
+
+
+def _without_done(progress: Progress) -> Progress:
+    def heard(report: AnchorProgress) -> None:
+        if report.stage != "done":
+            progress(report)
+
+    return heard
+
+
+def anchor_by_dispatch_date(
+    shipments: Sequence[Shipment],
+    schedule: FactorSetSchedule,
+    *,
+    store: LedgerStore,
+    ledger: CarbonLedgerContract,
+    options: AnchorOptions | None = None,
+    policy: OutboxPolicy | None = None,
+    idle: Callable[[], None] | None = None,
+    checkpoint: Checkpoint | None = None,
+    router: Router | None = None,
+    progress: Progress | None = None,
+) -> AnchorResult:
+    """Footprints with each shipment's factor set chosen by its dispatch date
+    (:func:`ledger.footprint.dated.compute_by_dispatch_date`: no fallback), anchored set by
+    set (:func:`anchor_by_factor_set`): every batch records the set its records were computed
+    under. The one call behind ``carbon-ledger anchor --by-dispatch-date``."""
+    from ledger.footprint.dated import compute_by_dispatch_date
+
+    if progress is not None:
+        progress(AnchorProgress("computing", len(shipments)))
+    dated = compute_by_dispatch_date(shipments, schedule, router=router)
+    footprints = dated.footprints()
+    groups = [(set_id, [(shipments[i].to_dict(), footprints[i].to_dict()) for i in index])
+              for set_id, index in dated.groups_by_factor_set()]
+    return anchor_by_factor_set(groups, store=store, ledger=ledger, options=options,
+                                policy=policy, checkpoint=checkpoint, idle=idle,
+                                progress=progress)
