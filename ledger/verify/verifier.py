@@ -93,6 +93,22 @@ def _run(verdict: Verdict, name: str, fn: Callable[[], tuple[str, str]]) -> bool
     return status in (PASS, NOT_APPLICABLE)
 
 
+def _recompute_naming_places(p: ParsedReport, recompute: Recompute) -> tuple[str, str]:
+    """:func:`check_recompute`; a difference also names the places tables this installation
+    derives distances from positions with (they are not part of the factor-set id)."""
+    try:
+        return check_recompute(p, recompute)
+    except CheckFailed as exc:
+        if "differ" not in str(exc):
+            raise
+        from ledger.factors.places import places_tables
+
+        tables = ", ".join(f"{name} (sha256 {digest})" for name, digest in places_tables())
+        raise CheckFailed(f"{exc} [distances not given in the record were derived here from "
+                          f"positions in {tables}: a record computed with other versions of "
+                          "these tables recomputes differently]") from None
+
+
 def _skip(verdict: Verdict, names: Iterable[str], why: str) -> None:
     for name in names:
         verdict.checks.append(Check(name, SKIPPED, f"not checked: {why}"))
@@ -154,7 +170,7 @@ def verify_report(
     else:
         _skip(verdict, ["anchor", "factor_set"], "wrong chain")
     if offline_ok["record_hash"]:
-        _run(verdict, "recompute", lambda: check_recompute(p, recompute))
+        _run(verdict, "recompute", lambda: _recompute_naming_places(p, recompute))
     else:
         _skip(verdict, ["recompute"], "the embedded records do not match their anchors")
     if on_chain:

@@ -142,15 +142,20 @@ def test_footprints_of_two_sets_in_one_run_are_refused(chain: DevChain, tmp_path
 
 
 def _report(chain: DevChain, record_set: FactorSet, *, anchor_set: bytes,
-            record_set_id: str | None = None) -> dict[str, Any]:
+            record_set_id: str | None = None, shipment: dict[str, Any] | None = None,
+            distance_km: str | None = None) -> dict[str, Any]:
     """A report of SHIPMENTS[0] computed with ``record_set`` (its record naming
-    ``record_set_id``, default the set's own id), its root anchored under ``anchor_set``."""
+    ``record_set_id``, default the set's own id), its root anchored under ``anchor_set``;
+    ``distance_km``: the first leg's distance in the record's footprint instead (as another
+    places table would have given it)."""
     key = dev_key(DEV_EXPORTER_INDEXES[0])
-    shipment = Shipment.from_dict(SHIPMENTS[0])
-    footprint = compute_shipment(shipment, record_set).to_dict()
+    shipment_data = Shipment.from_dict(shipment or SHIPMENTS[0])
+    footprint = compute_shipment(shipment_data, record_set).to_dict()
+    if distance_km is not None:
+        footprint["legs"][0]["distance_km"] = distance_km
     named = record_set_id or record_set.id
     footprint["factor_set_id"] = named
-    rec = records.build_record(shipment.to_dict(), footprint, exporter=key.address.lower(),
+    rec = records.build_record(shipment_data.to_dict(), footprint, exporter=key.address.lower(),
                                factor_set_id=named)
     leaf = records.record_leaf(rec)
     tree = merkle.build_tree([leaf])
@@ -190,3 +195,18 @@ def test_a_record_of_a_set_this_installation_does_not_ship_fails_naming_it(
     detail = verdict.check("recompute").detail
     assert f"factor set {unknown} is not shipped with this installation" in detail
     assert "factor-set-2025.json" in detail  # and which sets it does ship
+
+
+def test_a_record_that_recomputes_differently_names_the_places_tables(chain: DevChain) -> None:
+    """A sea leg between port codes: its distance comes from positions of the places tables,
+    which the factor-set id does not cover; the verdict names the tables used here."""
+    shipment = {"shipment_id": "NGB-2026-0200", "legs": [
+        {"leg": 1, "mode": "sea", "mass_kg": "12000", "origin": "CNNGB",
+         "destination": "NLRTM"}]}
+    document = _report(chain, load_factor_set(), shipment=shipment,
+                       anchor_set=bytes.fromhex(load_factor_set().id[2:]), distance_km="19001")
+    verdict = verify_report(document, _reader(chain), recompute=shipped_recompute())
+    assert verdict.failed == ["recompute"]
+    detail = verdict.check("recompute").detail
+    assert "distance_km" in detail
+    assert "unece-un-locode-places-geoapify-2024-10.csv.gz (sha256 " in detail
