@@ -34,7 +34,7 @@ from ledger.footprint.models import ShipmentFootprint
 from ledger.inputs.frame import ShipmentFrame
 from ledger.inputs.shipments import Shipment
 
-__all__ = ["DatedBatch", "compute_by_dispatch_date", "subframe"]
+__all__ = ["DatedBatch", "compute_by_dispatch_date", "dispatch_days", "subframe"]
 
 IntpArray = npt.NDArray[np.intp]
 
@@ -123,7 +123,7 @@ class DatedBatch:
 _DISPATCH = attrgetter("dispatch_date")
 
 
-def _dispatch_days(frame: ShipmentFrame) -> npt.NDArray[np.int64]:
+def dispatch_days(frame: ShipmentFrame) -> npt.NDArray[np.int64]:
     """Each shipment's dispatch date as a proleptic ordinal (-1: none)."""
     consignments = frame.consignments
     if not consignments:
@@ -146,7 +146,7 @@ def compute_by_dispatch_date(shipments: Sequence[Shipment] | ShipmentFrame,
     frame = shipments if isinstance(shipments, ShipmentFrame) else \
         ShipmentFrame.from_shipments(list(shipments))
     router = router or Router()
-    days = _dispatch_days(frame)
+    days = dispatch_days(frame)
     choice = np.full(len(frame), -1, dtype=np.intp)
     for k, entry in enumerate(schedule.entries):
         covered = days >= entry.valid_from.toordinal()
