@@ -142,6 +142,12 @@ def print_anchor_result(result: AnchorResult, store: LedgerStore) -> None:
         + f"; contract {scope.contract}, chain {scope.chain_id}; batches: "
         + ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
     )
+    sets: dict[str, int] = {}
+    for status in result.batches:
+        sets[status.batch.factor_set_id] = sets.get(status.batch.factor_set_id, 0) + 1
+    if len(sets) > 1:
+        typer.echo("batches by factor set: " + ", ".join(f"{fsid} {n}" for fsid, n in
+                                                         sorted(sets.items())))
 
 
 class _Watch:

@@ -18,7 +18,7 @@ from ledger.anchoring.anchor import anchor_footprints
 from ledger.anchoring.options import AnchorOptions, scope_of
 from ledger.anchoring.proofs import proof_bundle
 from ledger.chain.contract import CarbonLedgerContract
-from ledger.chain.events import RootAnchored
+from ledger.chain.events import RootAnchored, ShipmentRecorded
 from ledger.dev.devkeys import DEV_EXPORTER_INDEXES, DEV_OUTSIDER_INDEXES, dev_key
 from ledger.errors import InputError
 from ledger.factors.factorset import FactorSet, load_factor_set
@@ -76,7 +76,9 @@ def test_two_sets_are_anchored_in_their_own_batches_and_the_report_verifies(
     for factor_set in (set_2025, set_2026):
         _register(chain, factor_set)
     assert run_cli(["anchor", str(shipments_file), "--path", "root", "--by-dispatch-date"]) == 0
-    assert "anchored 3 new shipment(s) on the root path" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "anchored 3 new shipment(s) on the root path" in out
+    assert f"batches by factor set: {min(set_2025.id, set_2026.id)} 1" in out
 
     exporter = chain.exporter
     with open_store(str(tmp_path / "ledger.sqlite")) as store:
@@ -210,3 +212,20 @@ def test_a_record_that_recomputes_differently_names_the_places_tables(chain: Dev
     detail = verdict.check("recompute").detail
     assert "distance_km" in detail
     assert "unece-un-locode-places-geoapify-2024-10.csv.gz (sha256 " in detail
+
+
+def test_events_path_records_each_shipment_under_its_own_set(
+    chain: DevChain, shipments_file: Path, tmp_path: Path,
+) -> None:
+    for entry in load_schedule().entries:
+        _register(chain, entry.factor_set)
+    assert run_cli(["anchor", str(shipments_file), "--by-dispatch-date"]) == 0
+    with open_store(str(tmp_path / "ledger.sqlite")) as store:
+        scope = scope_of(chain.exporter)
+        bundles = [proof_bundle(store, scope, s["shipment_id"]) for s in SHIPMENTS]
+    recorded = {"0x" + e.shipment_id.hex(): "0x" + e.factor_set_id.hex()
+                for e in chain.exporter.events("ShipmentRecorded")
+                if isinstance(e, ShipmentRecorded)}
+    assert [recorded[b["leaf"]["shipment_id"]] for b in bundles] == \
+        [b["record"]["factor_set_id"] for b in bundles]
+    assert len({b["batch"]["batch_id"] for b in bundles}) == 2
