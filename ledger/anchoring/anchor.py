@@ -21,9 +21,10 @@ reports it (the service's jobs).
 
 One batch records one factor set on chain, so every footprint of a run must have been
 computed under the run's set; footprints of several sets are refused, naming them.
-:func:`anchor_by_factor_set` anchors them set by set, each set's shipments in batches of their
-own, and :func:`anchor_by_dispatch_date` does so for shipments whose set a schedule chooses by
-dispatch date.
+:func:`anchor_by_factor_set` anchors several sets in one run, each set's shipments in batches of
+their own (all checked before anything is stored, all stored in one commit), and
+:func:`anchor_by_dispatch_date` does so for shipments whose set a schedule chooses by dispatch
+date.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from ledger.anchoring.outbox import Checkpoint, OutboxPolicy
 from ledger.anchoring.plan import (
     FootprintPair,
     PlannedCall,
+    PreparedRecord,
     plan_event_batches,
     plan_root_batches,
     prepare_footprints,
@@ -107,7 +109,8 @@ def anchor_footprints(
         else:
             result = anchor_root_streamed(run, items, streamed_set, workers)
     if not isinstance(result, AnchorResult):
-        result = _anchor_records(run, items, factor_set_id, workers, settled_before=result)
+        result = _anchor_records(run, [(factor_set_id, items, None)], workers,
+                                 settled_before=result)
     counts.tell("done")
     return result
 
@@ -131,27 +134,42 @@ def _refuse_other_sets(items: Sequence[FootprintPair], factor_set_id: str) -> No
             "--by-dispatch-date)", field="footprint.factor_set_id")])
 
 
-def _anchor_records(run: Run, items: Sequence[FootprintPair], factor_set_id: str,
-                    workers: int | None, settled_before: tuple[int, ...] = ()) -> AnchorResult:
-    """The record-by-record way: every record built first, then checked against the input and
-    the store, planned into batches and stored in one commit, then sent. ``settled_before``:
-    batches of earlier runs that a streamed attempt of this run settled before it gave way."""
+#: Footprints of one factor set: (set id, pairs, the pairs' rows in the input or None for
+#: their positions in the group).
+_Group = tuple[str, Sequence[FootprintPair], Sequence[int] | None]
+
+
+def _anchor_records(run: Run, groups: Sequence[_Group], workers: int | None,
+                    settled_before: tuple[int, ...] = ()) -> AnchorResult:
+    """The record-by-record way: every record of every group built first, then checked against
+    the input and the store, planned into batches (each group's in batches of its own set) and
+    stored in one commit, then sent. ``settled_before``: batches of earlier runs that a
+    streamed attempt of this run settled before it gave way."""
     store, ledger, scope, options = run.store, run.ledger, run.scope, run.options
-    records = prepare_footprints(items, exporter=scope.exporter, factor_set_id=factor_set_id,
-                                 workers=workers)
-    check_input(records)
-    factor_set = Bytes32.parse(factor_set_id, "factor_set_id")
-    preflight(ledger, factor_set)
+    prepared: list[list[PreparedRecord]] = []
+    for set_id, items, rows in groups:
+        records = prepare_footprints(items, exporter=scope.exporter, factor_set_id=set_id,
+                                     workers=workers)
+        if rows is not None:
+            records = [r._replace(row=row) for r, row in zip(records, rows, strict=True)]
+        prepared.append(records)
+    everything = prepared[0] if len(prepared) == 1 else [r for g in prepared for r in g]
+    check_input(everything)
+    sets = [Bytes32.parse(set_id, "factor_set_id") for set_id, _, _ in groups]
+    for factor_set in sets:
+        preflight(ledger, factor_set)
     with store.writer_lock(scope.chain_id, scope.exporter):
-        new, same = split_known(store, scope, records)
+        new, same = split_known(store, scope, everything)
         if options.path == "events" and options.check_chain:
             refuse_recorded_elsewhere(ledger, store, scope, new)
 
         def store_new(calls: dict[str, PlannedCall]) -> None:
             with paused_gc():
-                planned = (plan_event_batches(ledger, factor_set, new, options, calls)
-                           if options.path == "events"
-                           else plan_root_batches(factor_set, new, options))
+                planned = []
+                for factor_set, records in _new_by_set(sets, prepared, new):
+                    planned.extend(plan_event_batches(ledger, factor_set, records, options, calls)
+                                   if options.path == "events"
+                                   else plan_root_batches(factor_set, records, options))
                 store.add_batches(scope, planned)
                 del planned
 
@@ -165,6 +183,20 @@ def _anchor_records(run: Run, items: Sequence[FootprintPair], factor_set_id: str
         resumed_batches=tuple(sorted(set(resumed) | set(settled_before))),
         batches=tuple(store.batch_statuses(scope)),
     )
+
+
+def _new_by_set(sets: Sequence[Bytes32], prepared: Sequence[Sequence[PreparedRecord]],
+                new: Sequence[PreparedRecord]) -> list[tuple[Bytes32, Sequence[PreparedRecord]]]:
+    """The new records of each factor set (sets without new records left out)."""
+    if len(sets) == 1:
+        return [(sets[0], new)] if new else []
+    fresh = {r.shipment_id for r in new}
+    out: list[tuple[Bytes32, Sequence[PreparedRecord]]] = []
+    for factor_set, records in zip(sets, prepared, strict=True):
+        mine = [r for r in records if r.shipment_id in fresh]
+        if mine:
+            out.append((factor_set, mine))
+    return out
 
 
 class _ProgressCounts:
@@ -245,58 +277,47 @@ def anchor_by_factor_set(
     workers: int | None = None,
     progress: Progress | None = None,
 ) -> AnchorResult:
-    """Anchor (factor-set id, pairs) groups, each set's shipments in batches of their own that
-    record that set on chain (:func:`anchor_footprints` per group, in the order given).
+    """Anchor (factor-set id, pairs) groups in one run, each set's shipments in batches of their
+    own that record that set on chain.
 
-    Refused before anything is stored or sent: a shipment in more than one group, a set not
-    registered on chain (and whatever :func:`anchor_footprints` refuses for a group: a later
-    group's input problem stops the run after the earlier groups were anchored, each of them
-    whole). The result lists every group's new and already anchored shipments.
+    As :func:`anchor_footprints` (on the record-by-record way), with every group's records
+    built and checked before anything is stored, and all batches stored in one commit before
+    anything is sent: a shipment in two groups, a footprint of another set than its group's,
+    a set not registered on chain or any other problem of any group stops the run with
+    nothing stored or sent. Problems name rows as positions in the groups, one after the
+    other.
     """
-    seen: dict[str, str] = {}
-    problems: list[InputProblem] = []
-    for set_id, pairs in groups:
-        for shipment, _ in pairs:
-            shipment_id = str(shipment.get("shipment_id"))
-            if shipment_id in seen:
-                problems.append(InputProblem(
-                    f"the shipment is given under factor set {seen[shipment_id]} and {set_id}",
-                    shipment_id, field="factor_set_id"))
-            seen[shipment_id] = set_id
-    if problems:
-        raise InputError(problems)
-    for set_id, _ in groups:
-        preflight(ledger, Bytes32.parse(set_id, "factor_set_id"))
-    scope = scope_of(ledger)
-    before = {s.batch.id for s in store.batch_statuses(scope)}
-    new: list[str] = []
-    same: list[str] = []
-    resumed: set[int] = set()
-    result: AnchorResult | None = None
-    for number, (set_id, pairs) in enumerate(groups, start=1):
-        last = number == len(groups)
-        heard = progress if progress is None or last else _without_done(progress)
-        result = anchor_footprints(pairs, store=store, ledger=ledger, factor_set_id=set_id,
-                                   options=options, policy=policy, checkpoint=checkpoint,
-                                   idle=idle, workers=workers, progress=heard)
-        new.extend(result.new_shipments)
-        same.extend(result.already_anchored)
-        resumed |= set(result.resumed_batches) & before  # not a batch of an earlier group
-    if result is None:
-        return AnchorResult(scope=scope, path=(options or AnchorOptions()).path,
-                            new_shipments=(), already_anchored=(), resumed_batches=(),
-                            batches=tuple(store.batch_statuses(scope)))
-    return AnchorResult(scope=scope, path=result.path, new_shipments=tuple(new),
-                        already_anchored=tuple(same), resumed_batches=tuple(sorted(resumed)),
-                        batches=result.batches)
+    rows: list[Sequence[int] | None] = []
+    start = 1
+    for _, pairs in groups:
+        rows.append(range(start, start + len(pairs)))
+        start += len(pairs)
+    return _anchor_groups([(s, p, r) for (s, p), r in zip(groups, rows, strict=True)],
+                          store=store, ledger=ledger, options=options, policy=policy,
+                          checkpoint=checkpoint, idle=idle, workers=workers, progress=progress)
 
 
-def _without_done(progress: Progress) -> Progress:
-    def heard(report: AnchorProgress) -> None:
-        if report.stage != "done":
-            progress(report)
-
-    return heard
+def _anchor_groups(groups: Sequence[_Group], *, store: LedgerStore,
+                   ledger: CarbonLedgerContract, options: AnchorOptions | None,
+                   policy: OutboxPolicy | None, checkpoint: Checkpoint | None,
+                   idle: Callable[[], None] | None, workers: int | None,
+                   progress: Progress | None) -> AnchorResult:
+    for set_id, pairs, _ in groups:
+        _refuse_other_sets(pairs, set_id)
+    options = options or AnchorOptions()
+    counts = _ProgressCounts(progress, sum(len(pairs) for _, pairs, _ in groups))
+    counts.tell("preparing")
+    checkpoint = counts.checkpoint(checkpoint)
+    run = Run(store, ledger, scope_of(ledger), options, policy, checkpoint, idle)
+    if not groups:
+        scope = run.scope
+        result = AnchorResult(scope=scope, path=options.path, new_shipments=(),
+                              already_anchored=(), resumed_batches=(),
+                              batches=tuple(store.batch_statuses(scope)))
+    else:
+        result = _anchor_records(run, groups, workers)
+    counts.tell("done")
+    return result
 
 
 def anchor_by_dispatch_date(
@@ -314,16 +335,18 @@ def anchor_by_dispatch_date(
 ) -> AnchorResult:
     """Footprints with each shipment's factor set chosen by its dispatch date
     (:func:`ledger.footprint.dated.compute_by_dispatch_date`: no fallback), anchored set by
-    set (:func:`anchor_by_factor_set`): every batch records the set its records were computed
-    under. The one call behind ``carbon-ledger anchor --by-dispatch-date``."""
+    set in one run (as :func:`anchor_by_factor_set`; problems name the shipments' rows in
+    ``shipments``): every batch records the set its records were computed under. The one call
+    behind ``carbon-ledger anchor --by-dispatch-date``."""
     from ledger.footprint.dated import compute_by_dispatch_date
 
     if progress is not None:
         progress(AnchorProgress("computing", len(shipments)))
     dated = compute_by_dispatch_date(shipments, schedule, router=router)
     footprints = dated.footprints()
-    groups = [(set_id, [(shipments[i].to_dict(), footprints[i].to_dict()) for i in index])
-              for set_id, index in dated.groups_by_factor_set()]
-    return anchor_by_factor_set(groups, store=store, ledger=ledger, options=options,
-                                policy=policy, checkpoint=checkpoint, idle=idle,
-                                progress=progress)
+    groups: list[_Group] = [
+        (set_id, [(shipments[i].to_dict(), footprints[i].to_dict()) for i in index],
+         [i + 1 for i in index])
+        for set_id, index in dated.groups_by_factor_set()]
+    return _anchor_groups(groups, store=store, ledger=ledger, options=options, policy=policy,
+                          checkpoint=checkpoint, idle=idle, workers=None, progress=progress)

@@ -229,3 +229,24 @@ def test_events_path_records_each_shipment_under_its_own_set(
     assert [recorded[b["leaf"]["shipment_id"]] for b in bundles] == \
         [b["record"]["factor_set_id"] for b in bundles]
     assert len({b["batch"]["batch_id"] for b in bundles}) == 2
+
+
+def test_a_problem_in_one_set_stops_the_run_before_any_set_is_stored(
+    chain: DevChain, shipments_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The 2026 shipment was anchored before under the default set; by dispatch date it is
+    computed under the DESNZ 2026 set: a changed record, refused, and the 2025 shipments are
+    not anchored either (one run, one commit)."""
+    for entry in load_schedule().entries:
+        _register(chain, entry.factor_set)
+    first = tmp_path / "first.json"
+    first.write_text(json.dumps({"shipments": [SHIPMENTS[1]]}), encoding="utf-8")
+    assert run_cli(["anchor", str(first)]) == 0
+    capsys.readouterr()
+    nonce = chain.exporter.client.mined_nonce()
+    assert run_cli(["anchor", str(shipments_file), "--by-dispatch-date"]) == 2
+    err = capsys.readouterr().err
+    assert "NGB-2026-0102" in err and "row 2" in err
+    assert chain.exporter.client.mined_nonce() == nonce
+    with open_store(str(tmp_path / "ledger.sqlite")) as store:
+        assert len(store.batch_statuses(scope_of(chain.exporter))) == 1
