@@ -105,6 +105,9 @@ def test_two_sets_are_anchored_in_their_own_batches_and_the_report_verifies(
     assert verdict.ok, verdict.to_dict()
     assert set_2025.id in verdict.check("factor_set").detail
     assert set_2026.id in verdict.check("factor_set").detail
+    report_file = tmp_path / "report.json"
+    report_file.write_text(json.dumps(document), encoding="utf-8")
+    assert run_cli(["verify", str(report_file)]) == 0  # the command recomputes with both sets
 
     # the 2025 record now claims the 2026 set: it no longer hashes to what was anchored
     report_anchors(document)[0][1]["record"]["factor_set_id"] = set_2026.id
