@@ -18,6 +18,13 @@ in the input) the run goes record by record: all records built
 same, and so do the errors. An optional ``progress`` callback hears where the run stands
 (:class:`~ledger.anchoring.options.AnchorProgress`: stage and counts), for a caller that
 reports it (the service's jobs).
+
+One batch records one factor set on chain, so every footprint of a run must have been
+computed under the run's set; footprints of several sets are refused, naming them.
+:func:`anchor_by_factor_set` anchors several sets in one run, each set's shipments in batches of
+their own (all checked before anything is stored, all stored in one commit), and
+:func:`anchor_by_dispatch_date` does so for shipments whose set a schedule chooses by dispatch
+date.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from ledger.anchoring.outbox import Checkpoint, OutboxPolicy
 from ledger.anchoring.plan import (
     FootprintPair,
     PlannedCall,
+    PreparedRecord,
     plan_event_batches,
     plan_root_batches,
     prepare_footprints,
@@ -43,9 +51,10 @@ from ledger.anchoring.plan import (
 from ledger.anchoring.streamed import anchor_root_streamed
 from ledger.anchoring.submit import Run, submit
 from ledger.chain.contract import CarbonLedgerContract
-from ledger.errors import InputError
+from ledger.errors import InputError, InputProblem
 from ledger.factors.distances import Router
 from ledger.factors.factorset import FactorSet
+from ledger.factors.schedule import FactorSetSchedule
 from ledger.footprint.single import compute_shipments
 from ledger.inputs.shipments import Shipment
 from ledger.records.chunks import paused_gc
@@ -53,7 +62,12 @@ from ledger.store.rows import TxRow
 from ledger.store.store import LedgerStore
 from ledger.types import Bytes32
 
-__all__ = ["anchor_footprints", "anchor_shipments"]
+__all__ = [
+    "anchor_by_dispatch_date",
+    "anchor_by_factor_set",
+    "anchor_footprints",
+    "anchor_shipments",
+]
 
 
 def anchor_footprints(
@@ -80,6 +94,7 @@ def anchor_footprints(
     outbox step.
     """
     items = pairs if isinstance(pairs, Sequence) else list(pairs)
+    _refuse_other_sets(items, factor_set_id)
     options = options or AnchorOptions()
     counts = _ProgressCounts(progress, len(items))
     counts.tell("preparing")
@@ -94,32 +109,67 @@ def anchor_footprints(
         else:
             result = anchor_root_streamed(run, items, streamed_set, workers)
     if not isinstance(result, AnchorResult):
-        result = _anchor_records(run, items, factor_set_id, workers, settled_before=result)
+        result = _anchor_records(run, [(factor_set_id, items, None)], workers,
+                                 settled_before=result)
     counts.tell("done")
     return result
 
 
-def _anchor_records(run: Run, items: Sequence[FootprintPair], factor_set_id: str,
-                    workers: int | None, settled_before: tuple[int, ...] = ()) -> AnchorResult:
-    """The record-by-record way: every record built first, then checked against the input and
-    the store, planned into batches and stored in one commit, then sent. ``settled_before``:
-    batches of earlier runs that a streamed attempt of this run settled before it gave way."""
+def _refuse_other_sets(items: Sequence[FootprintPair], factor_set_id: str) -> None:
+    """InputError when footprints were computed under another factor set than the run's: the
+    run's batches would claim its set on chain for them."""
+    wanted = str(factor_set_id).lower()
+    others: dict[str, list[str]] = {}
+    for shipment, footprint in items:
+        named = footprint.get("factor_set_id")
+        if isinstance(named, str) and named.lower() != wanted:
+            others.setdefault(named.lower(), []).append(str(shipment.get("shipment_id")))
+    if others:
+        listed = "; ".join(f"{len(ids)} under {fsid} (first {ids[0]})"
+                           for fsid, ids in sorted(others.items()))
+        raise InputError([InputProblem(
+            f"footprints computed under other factor sets than this run's {wanted}: {listed}; "
+            "a batch records one factor set on chain, so anchor each set's shipments in "
+            "batches of their own (anchor_by_factor_set, or carbon-ledger anchor "
+            "--by-dispatch-date)", field="footprint.factor_set_id")])
+
+
+#: Footprints of one factor set: (set id, pairs, the pairs' rows in the input or None for
+#: their positions in the group).
+_Group = tuple[str, Sequence[FootprintPair], Sequence[int] | None]
+
+
+def _anchor_records(run: Run, groups: Sequence[_Group], workers: int | None,
+                    settled_before: tuple[int, ...] = ()) -> AnchorResult:
+    """The record-by-record way: every record of every group built first, then checked against
+    the input and the store, planned into batches (each group's in batches of its own set) and
+    stored in one commit, then sent. ``settled_before``: batches of earlier runs that a
+    streamed attempt of this run settled before it gave way."""
     store, ledger, scope, options = run.store, run.ledger, run.scope, run.options
-    records = prepare_footprints(items, exporter=scope.exporter, factor_set_id=factor_set_id,
-                                 workers=workers)
-    check_input(records)
-    factor_set = Bytes32.parse(factor_set_id, "factor_set_id")
-    preflight(ledger, factor_set)
+    prepared: list[list[PreparedRecord]] = []
+    for set_id, items, rows in groups:
+        records = prepare_footprints(items, exporter=scope.exporter, factor_set_id=set_id,
+                                     workers=workers)
+        if rows is not None:
+            records = [r._replace(row=row) for r, row in zip(records, rows, strict=True)]
+        prepared.append(records)
+    everything = prepared[0] if len(prepared) == 1 else [r for g in prepared for r in g]
+    check_input(everything)
+    sets = [Bytes32.parse(set_id, "factor_set_id") for set_id, _, _ in groups]
+    for factor_set in sets:
+        preflight(ledger, factor_set)
     with store.writer_lock(scope.chain_id, scope.exporter):
-        new, same = split_known(store, scope, records)
+        new, same = split_known(store, scope, everything)
         if options.path == "events" and options.check_chain:
             refuse_recorded_elsewhere(ledger, store, scope, new)
 
         def store_new(calls: dict[str, PlannedCall]) -> None:
             with paused_gc():
-                planned = (plan_event_batches(ledger, factor_set, new, options, calls)
-                           if options.path == "events"
-                           else plan_root_batches(factor_set, new, options))
+                planned = []
+                for factor_set, records in _new_by_set(sets, prepared, new):
+                    planned.extend(plan_event_batches(ledger, factor_set, records, options, calls)
+                                   if options.path == "events"
+                                   else plan_root_batches(factor_set, records, options))
                 store.add_batches(scope, planned)
                 del planned
 
@@ -133,6 +183,20 @@ def _anchor_records(run: Run, items: Sequence[FootprintPair], factor_set_id: str
         resumed_batches=tuple(sorted(set(resumed) | set(settled_before))),
         batches=tuple(store.batch_statuses(scope)),
     )
+
+
+def _new_by_set(sets: Sequence[Bytes32], prepared: Sequence[Sequence[PreparedRecord]],
+                new: Sequence[PreparedRecord]) -> list[tuple[Bytes32, Sequence[PreparedRecord]]]:
+    """The new records of each factor set (sets without new records left out)."""
+    if len(sets) == 1:
+        return [(sets[0], new)] if new else []
+    fresh = {r.shipment_id for r in new}
+    out: list[tuple[Bytes32, Sequence[PreparedRecord]]] = []
+    for factor_set, records in zip(sets, prepared, strict=True):
+        mine = [r for r in records if r.shipment_id in fresh]
+        if mine:
+            out.append((factor_set, mine))
+    return out
 
 
 class _ProgressCounts:
@@ -199,3 +263,90 @@ def anchor_shipments(
         store=store, ledger=ledger, factor_set_id=factor_set.id, options=options, policy=policy,
         checkpoint=checkpoint, idle=idle, progress=progress,
     )
+
+
+def anchor_by_factor_set(
+    groups: Sequence[tuple[str, Sequence[FootprintPair]]],
+    *,
+    store: LedgerStore,
+    ledger: CarbonLedgerContract,
+    options: AnchorOptions | None = None,
+    policy: OutboxPolicy | None = None,
+    checkpoint: Checkpoint | None = None,
+    idle: Callable[[], None] | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> AnchorResult:
+    """Anchor (factor-set id, pairs) groups in one run, each set's shipments in batches of their
+    own that record that set on chain.
+
+    As :func:`anchor_footprints` (on the record-by-record way), with every group's records
+    built and checked before anything is stored, and all batches stored in one commit before
+    anything is sent: a shipment in two groups, a footprint of another set than its group's,
+    a set not registered on chain or any other problem of any group stops the run with
+    nothing stored or sent. Problems name rows as positions in the groups, one after the
+    other.
+    """
+    rows: list[Sequence[int] | None] = []
+    start = 1
+    for _, pairs in groups:
+        rows.append(range(start, start + len(pairs)))
+        start += len(pairs)
+    return _anchor_groups([(s, p, r) for (s, p), r in zip(groups, rows, strict=True)],
+                          store=store, ledger=ledger, options=options, policy=policy,
+                          checkpoint=checkpoint, idle=idle, workers=workers, progress=progress)
+
+
+def _anchor_groups(groups: Sequence[_Group], *, store: LedgerStore,
+                   ledger: CarbonLedgerContract, options: AnchorOptions | None,
+                   policy: OutboxPolicy | None, checkpoint: Checkpoint | None,
+                   idle: Callable[[], None] | None, workers: int | None,
+                   progress: Progress | None) -> AnchorResult:
+    for set_id, pairs, _ in groups:
+        _refuse_other_sets(pairs, set_id)
+    options = options or AnchorOptions()
+    counts = _ProgressCounts(progress, sum(len(pairs) for _, pairs, _ in groups))
+    counts.tell("preparing")
+    checkpoint = counts.checkpoint(checkpoint)
+    run = Run(store, ledger, scope_of(ledger), options, policy, checkpoint, idle)
+    if not groups:
+        scope = run.scope
+        result = AnchorResult(scope=scope, path=options.path, new_shipments=(),
+                              already_anchored=(), resumed_batches=(),
+                              batches=tuple(store.batch_statuses(scope)))
+    else:
+        result = _anchor_records(run, groups, workers)
+    counts.tell("done")
+    return result
+
+
+def anchor_by_dispatch_date(
+    shipments: Sequence[Shipment],
+    schedule: FactorSetSchedule,
+    *,
+    store: LedgerStore,
+    ledger: CarbonLedgerContract,
+    options: AnchorOptions | None = None,
+    policy: OutboxPolicy | None = None,
+    idle: Callable[[], None] | None = None,
+    checkpoint: Checkpoint | None = None,
+    router: Router | None = None,
+    progress: Progress | None = None,
+) -> AnchorResult:
+    """Footprints with each shipment's factor set chosen by its dispatch date
+    (:func:`ledger.footprint.dated.compute_by_dispatch_date`: no fallback), anchored set by
+    set in one run (as :func:`anchor_by_factor_set`; problems name the shipments' rows in
+    ``shipments``): every batch records the set its records were computed under. The one call
+    behind ``carbon-ledger anchor --by-dispatch-date``."""
+    from ledger.footprint.dated import compute_by_dispatch_date
+
+    if progress is not None:
+        progress(AnchorProgress("computing", len(shipments)))
+    dated = compute_by_dispatch_date(shipments, schedule, router=router)
+    footprints = dated.footprints()
+    groups: list[_Group] = [
+        (set_id, [(shipments[i].to_dict(), footprints[i].to_dict()) for i in index],
+         [i + 1 for i in index])
+        for set_id, index in dated.groups_by_factor_set()]
+    return _anchor_groups(groups, store=store, ledger=ledger, options=options, policy=policy,
+                          checkpoint=checkpoint, idle=idle, workers=None, progress=progress)

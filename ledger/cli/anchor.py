@@ -142,6 +142,12 @@ def print_anchor_result(result: AnchorResult, store: LedgerStore) -> None:
         + f"; contract {scope.contract}, chain {scope.chain_id}; batches: "
         + ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
     )
+    sets: dict[str, int] = {}
+    for status in result.batches:
+        sets[status.batch.factor_set_id] = sets.get(status.batch.factor_set_id, 0) + 1
+    if len(sets) > 1:
+        typer.echo("batches by factor set: " + ", ".join(f"{fsid} {n}" for fsid, n in
+                                                         sorted(sets.items())))
 
 
 class _Watch:
@@ -189,28 +195,48 @@ def anchor_command(
     factor_set: Annotated[Path | None, typer.Option(
         "--factor-set", help="Factor-set manifest (default: the shipped one).", exists=True,
         dir_okay=False)] = None,
+    by_dispatch_date: Annotated[bool, typer.Option(
+        "--by-dispatch-date", help="Choose each shipment's factor set by its dispatch date "
+        "(the shipped schedule, or --schedule); each set's shipments go in batches of their "
+        "own.")] = False,
+    schedule: Annotated[Path | None, typer.Option(
+        "--schedule", help="Factor-set schedule (JSON) for --by-dispatch-date.",
+        exists=True, dir_okay=False)] = None,
     store: StoreOption = None,
     separator: SeparatorOption = None,
     encoding: EncodingOption = None,
     ignore_column: IgnoreColumnOption = None,
 ) -> None:
     """Anchor the footprints of FILE's shipments on chain; running it again sends nothing new."""
+    from ledger.anchoring.anchor import anchor_by_dispatch_date
+    from ledger.errors import InputError, InputProblem
     from ledger.factors.factorset import load_factor_set
+    from ledger.factors.schedule import load_schedule
 
+    if (by_dispatch_date or schedule is not None) and factor_set is not None:
+        raise InputError([InputProblem("give either --factor-set (one set for every shipment) "
+                                       "or --by-dispatch-date / --schedule", field="--factor-set")])
+    plan = load_schedule(schedule) if by_dispatch_date or schedule is not None else None
     options = AnchorOptions(path=path, wait_until=wait)
     overrides = {} if confirmations is None else {"confirmations": confirmations}
     settings = load_chain_settings(**overrides)
     shipments = CsvOptions(separator, encoding, tuple(ignore_column or ())).read_shipments(file)
-    factors = load_factor_set(factor_set)
+    factors = load_factor_set(factor_set) if plan is None else None
     policy = OutboxPolicy(confirmations=settings.confirmations, finalized_tag=finalized,
                           poll_interval_s=settings.poll_interval_s,
                           timeout_s=settings.receipt_timeout_s,
                           send_retries=settings.rpc_retries, send_backoff_s=settings.rpc_backoff_s)
     with _ledger(settings) as ledger, open_store(_store_target(store)) as opened:
         watch = _Watch(settings.poll_interval_s)
-        result = anchor_shipments(shipments, factors, store=opened, ledger=ledger,
-                                  options=options, policy=policy, idle=watch.idle,
-                                  progress=watch.progress)
+        if plan is not None:
+            result = anchor_by_dispatch_date(shipments, plan, store=opened, ledger=ledger,
+                                             options=options, policy=policy, idle=watch.idle,
+                                             progress=watch.progress)
+        else:
+            assert factors is not None
+            result = anchor_shipments(shipments, factors, store=opened, ledger=ledger,
+                                      options=options, policy=policy, idle=watch.idle,
+                                      progress=watch.progress)
         print_anchor_result(result, opened)
 
 

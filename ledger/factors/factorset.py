@@ -42,7 +42,10 @@ __all__ = [
     "build_manifest",
     "factor_set_id",
     "load_factor_set",
+    "load_shipped_factor_set",
     "shipped_factor_dir",
+    "shipped_factor_uri",
+    "shipped_manifests",
 ]
 
 DEFAULT_MANIFEST = "factor-set-2026.json"
@@ -111,6 +114,50 @@ class FactorSet:
         }
 
 
+def shipped_manifests() -> dict[str, Path]:
+    """Factor-set id -> manifest of every factor set shipped with this installation.
+
+    The ids come from the digests each manifest lists (no table is read or parsed here);
+    :func:`load_factor_set` checks the tables against them when a set is loaded.
+    """
+    out: dict[str, Path] = {}
+    for path in sorted(shipped_factor_dir().glob("factor-set-*.json")):
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # not loadable: load_factor_set names the problem when it is asked for
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("tables"), list):
+            continue  # a schedule, not a factor set
+        entries = {str(e.get("kind")): (str(e.get("file")), str(e.get("sha256")))
+                   for e in manifest["tables"] if isinstance(e, dict)}
+        out[factor_set_id(entries)] = path
+    return out
+
+
+def shipped_factor_uri(set_id: str) -> str:
+    """The URI of the shipped factor set ``set_id`` (as :func:`load_factor_set` gives it), or
+    "" when this installation ships no set of that id."""
+    path = shipped_manifests().get(str(set_id).lower())
+    return "" if path is None else _shipped_uri(path)
+
+
+def _shipped_uri(path: Path) -> str:
+    return f"carbon-ledger:emission_factors/{path.name}"
+
+
+def load_shipped_factor_set(set_id: str) -> FactorSet:
+    """The shipped factor set whose id is ``set_id``; FactorError naming the id (and the ids
+    this installation ships) when there is none."""
+    known = shipped_manifests()
+    path = known.get(str(set_id).lower())
+    if path is None:
+        raise FactorError(
+            f"factor set {set_id} is not shipped with this installation (shipped: "
+            + ", ".join(f"{k} ({p.name})" for k, p in sorted(known.items()))
+            + "); install the version that ships its tables")
+    return load_factor_set(path)
+
+
 def _read_manifest(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -171,7 +218,7 @@ def load_factor_set(manifest_path: Path | None = None) -> FactorSet:
     if recorded is not None and recorded != set_id:
         raise FactorError(f"{path}: recorded id {recorded} does not match its tables ({set_id})")
     if path.resolve().parent == shipped.resolve():
-        uri = f"carbon-ledger:emission_factors/{path.name}"
+        uri = _shipped_uri(path)
     else:
         uri = path.resolve().as_uri()
     params = MethodParameters(tables["method_parameters"])

@@ -37,6 +37,7 @@ __all__ = [
     "airport_override",
     "normalise_locode",
     "place",
+    "places_tables",
 ]
 
 PLACES_FILE = "unece-un-locode-places-geoapify-2024-10.csv.gz"
@@ -128,3 +129,20 @@ def _overrides() -> dict[str, AirportOverride]:
 def airport_override(iata: str) -> AirportOverride | None:
     """The shipped correction or refusal of an airport's position, if there is one."""
     return _overrides().get(iata)
+
+
+@lru_cache(maxsize=1)
+def places_tables() -> tuple[tuple[str, str], ...]:
+    """(file name, SHA-256 hex of its content) of the places tables this installation
+    computes positions with (the places table's decompressed text, the airport corrections'
+    canonical bytes): a position-derived distance depends on them, not only on the factor
+    set, so a verifier names them when a recomputation differs."""
+    import hashlib
+
+    from ledger.factors.tables import canonical_bytes
+
+    directory = _data_dir()
+    places = gzip.decompress((directory / PLACES_FILE).read_bytes())
+    overrides = canonical_bytes((directory / AIRPORT_OVERRIDES_FILE).read_bytes())
+    return ((PLACES_FILE, hashlib.sha256(places).hexdigest()),
+            (AIRPORT_OVERRIDES_FILE, hashlib.sha256(overrides).hexdigest()))

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ledger.errors import InputError, InputProblem
+from ledger.errors import FactorError, InputError, InputProblem
 from ledger.factors.air import HAULS, air_distance, band_vehicle_class, plain_great_circle
 from ledger.factors.cbam import CbamResult, out_of_scope
 from ledger.factors.distances import SEA_ROUTE_METHODS, Distance, Router
@@ -42,7 +42,7 @@ from ledger.footprint.rules import (
 from ledger.inputs.frame import ShipmentFrame
 from ledger.inputs.shipments import Shipment
 
-__all__ = ["METHODS", "BatchFootprint", "compute_batch"]
+__all__ = ["METHODS", "BatchFootprint", "compute_batch", "compute_batch_by_set"]
 
 #: Distance methods by code in :attr:`BatchFootprint.legs` ``method``.
 METHODS = ("actual", "great_circle_plus_95km", *SEA_ROUTE_METHODS, "estimated_great_circle",
@@ -66,6 +66,8 @@ class BatchFootprint:
     total_g. Optional leg columns: ``band`` (haul band index of an air leg under the
     great-circle method, -1 otherwise) and ``primary`` (1: the carrier's own intensity);
     ``carriers`` holds the source, period and verification of each primary leg.
+    ``ship_set_ids``: each shipment's factor-set id when the batch was computed under several
+    sets (:func:`compute_batch_by_set`); None when every shipment has ``factor_set_id``.
     """
 
     factor_set_id: str
@@ -79,6 +81,11 @@ class BatchFootprint:
     cbams: dict[int, CbamResult]
     total_basis: list[str]
     carriers: dict[int, tuple[str | None, str | None, bool]] = field(default_factory=dict)
+    ship_set_ids: npt.NDArray[np.object_] | None = None
+
+    def set_id(self, i: int) -> str:
+        """The factor-set id of shipment ``i``."""
+        return self.factor_set_id if self.ship_set_ids is None else str(self.ship_set_ids[i])
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -139,7 +146,7 @@ class BatchFootprint:
         intensity = self.intensity_mg(i)
         activity = self._ship_int("act_hi", i) * 10**9 + self._ship_int("act_lo", i)
         return ShipmentFootprint(
-            shipment_id=str(self.ids[i]), factor_set_id=self.factor_set_id, legs=tuple(legs),
+            shipment_id=str(self.ids[i]), factor_set_id=self.set_id(i), legs=tuple(legs),
             activity_tkm=format_scaled(activity, 9), co2e_ttw_g=self._ship_int("ttw_g", i),
             co2e_wtt_g=self._ship_int("wtt_g", i), co2e_wtw_g=self._ship_int("wtw_g", i),
             intensity_g_per_tkm=None if intensity is None else format_scaled(intensity, 3),
@@ -195,7 +202,8 @@ class BatchFootprint:
             "production_method", "production_co2e_g", "cbam_in_scope", "cbam_method",
             "cbam_markup_year", "cbam_embedded_g")})
         table.update({"total_co2e_g": s["total_g"], "total_basis": self.total_basis,
-                      "factor_set_id": [self.factor_set_id] * n})
+                      "factor_set_id": [self.factor_set_id] * n if self.ship_set_ids is None
+                      else self.ship_set_ids.tolist()})
         if self.carriers:
             table["primary_data_share"] = [fp.primary_data_share or "" for fp in
                                            self.footprints()]
@@ -239,15 +247,31 @@ _FLAGS = ("refrigerated", "radiative_forcing")
 
 
 class _KeyColumns:
-    """The code arrays a leg's category key is made of (read once from the frame)."""
+    """The code arrays a leg's category key is made of (read once from the frame).
 
-    def __init__(self, legs: pd.DataFrame) -> None:
+    ``set_of`` (several factor sets): each shipment's set index, which the key of its legs
+    then carries too (``key = set * space + category``)."""
+
+    def __init__(self, legs: pd.DataFrame,
+                 set_of: npt.NDArray[np.intp] | None = None) -> None:
         self.codes = [legs[c].cat.codes.to_numpy() for c in _DIMS]
         self.widths = [len(legs[c].cat.categories) + 1 for c in _DIMS]
         self.flags = [legs[c].to_numpy() for c in _FLAGS]
+        self.space = 9 * int(np.prod(self.widths))
+        self.offset = None if set_of is None else \
+            (set_of.astype(np.int32) * np.int32(self.space))[legs["ship"].to_numpy()]
+
+    def of_set(self, k: int, rows: npt.NDArray[np.intp] | None = None
+               ) -> npt.NDArray[np.bool_] | None:
+        """Which legs (of ``rows``, default all) belong to set ``k`` (None: one set only)."""
+        if self.offset is None:
+            return None
+        offset = self.offset if rows is None else self.offset[rows]
+        mine: npt.NDArray[np.bool_] = offset == k * self.space
+        return mine
 
     def key(self, start: int, end: int) -> npt.NDArray[np.int32]:
-        """A small integer naming each leg's (mode, class, laden, refrigerated, RF)."""
+        """A small integer naming each leg's (set,) mode, class, laden, refrigerated, RF."""
         key = self.codes[0][start:end].astype(np.int32) + 1
         for codes, width in zip(self.codes[1:], self.widths[1:], strict=True):
             key *= width
@@ -257,11 +281,14 @@ class _KeyColumns:
             key *= 3
             key += flag[start:end]
             key += 1
+        if self.offset is not None:
+            key += self.offset[start:end]
         return key
 
 
 def _decode_key(legs: pd.DataFrame, key: int) -> tuple[Any, ...]:
     widths = [len(legs[c].cat.categories) + 1 for c in _DIMS]
+    key %= 9 * int(np.prod(widths))  # without the set index
     key, rf = divmod(key, 3)
     key, refr = divmod(key, 3)
     key, laden = divmod(key, widths[2])
@@ -274,14 +301,12 @@ def _decode_key(legs: pd.DataFrame, key: int) -> tuple[Any, ...]:
             None if refr == 0 else bool(refr - 1), None if rf == 0 else bool(rf - 1))
 
 
-def _resolve_factors(legs: pd.DataFrame, keys: _KeyColumns, factor_set: FactorSet,
+def _resolve_factors(legs: pd.DataFrame, keys: _KeyColumns, sets: Sequence[FactorSet],
                      ) -> tuple[Int64Array, Int64Array, npt.NDArray[np.int32],
                                 list[tuple[str, str]], dict[int, tuple[str, str]]]:
-    """Per category key: TTW and WTT factors (10**-6 kg/t·km) and reference index; the
-    problems of the keys that have no factor."""
-    space = 9
-    for column in _DIMS:
-        space *= len(legs[column].cat.categories) + 1
+    """Per (set and) category key: TTW and WTT factors (10**-6 kg/t·km) and reference index;
+    the problems of the keys that have no factor."""
+    space = keys.space * len(sets)
     present = np.zeros(space, dtype=bool)
     for start in range(0, len(legs), _CHUNK):
         present[keys.key(start, min(len(legs), start + _CHUNK))] = True
@@ -294,7 +319,7 @@ def _resolve_factors(legs: pd.DataFrame, keys: _KeyColumns, factor_set: FactorSe
         mode, vclass, laden, refr, rf = _decode_key(legs, key)
         if mode == "hub" or mode is None:
             continue
-        found = factor_set.freight.resolve(mode, vclass, laden, refr, rf)
+        found = sets[key // keys.space].freight.resolve(mode, vclass, laden, refr, rf)
         if isinstance(found, tuple):
             failed[key] = found
             continue
@@ -357,12 +382,30 @@ def _segment_sums(values: Int64Array, ship: npt.NDArray[np.int64], out: Int64Arr
 def compute_batch(shipments: Sequence[Shipment] | ShipmentFrame, factor_set: FactorSet, *,
                   router: Router | None = None) -> BatchFootprint:
     """Footprints of all shipments; InputError lists every problem of the batch."""
+    return _compute(shipments, [factor_set], None, router)
+
+
+def compute_batch_by_set(shipments: Sequence[Shipment] | ShipmentFrame,
+                         sets: Sequence[FactorSet], set_of: npt.NDArray[np.intp], *,
+                         router: Router | None = None) -> BatchFootprint:
+    """Footprints with shipment ``i`` computed under ``sets[set_of[i]]``, in one pass over the
+    legs (factors resolved per set and category, distances and air bands per set): the same
+    footprints as :func:`compute_batch` of each set's shipments apart, which is its test
+    oracle. InputError lists every problem of the batch."""
+    if not sets:
+        raise FactorError("compute_batch_by_set needs at least one factor set")
+    return _compute(shipments, list(sets), np.asarray(set_of, dtype=np.intp), router)
+
+
+def _compute(shipments: Sequence[Shipment] | ShipmentFrame, sets: list[FactorSet],
+             set_of: npt.NDArray[np.intp] | None, router: Router | None) -> BatchFootprint:
     frame = shipments if isinstance(shipments, ShipmentFrame) else \
         ShipmentFrame.from_shipments(list(shipments))
     router = router or Router()
     legs = frame.legs
     n_legs, n_ships = len(legs), len(frame)
     ship = legs["ship"].to_numpy()
+    several = set_of is not None and len(sets) > 1
     mass = legs["mass_g"].to_numpy()
     hub_ttw = legs["hub_ttw_u"].to_numpy()
     hub_wtw = legs["hub_wtw_u"].to_numpy()
@@ -370,8 +413,8 @@ def compute_batch(shipments: Sequence[Shipment] | ShipmentFrame, factor_set: Fac
               (list(legs["mode"].cat.categories).index("hub")
                if "hub" in legs["mode"].cat.categories else -2))
     any_hub = bool(is_hub.any())
-    keys = _KeyColumns(legs)
-    ttw_tab, wtt_tab, ref_tab, refs, key_failed = _resolve_factors(legs, keys, factor_set)
+    keys = _KeyColumns(legs, set_of if several else None)
+    ttw_tab, wtt_tab, ref_tab, refs, key_failed = _resolve_factors(legs, keys, sets)
     distance = legs["distance_m"].to_numpy()
     method = np.zeros(n_legs, dtype=np.int8)
     need = np.nonzero(~is_hub & (distance == _NONE))[0]
@@ -379,15 +422,24 @@ def compute_batch(shipments: Sequence[Shipment] | ShipmentFrame, factor_set: Fac
     distance_failed: dict[int, tuple[str, str]] = {}
     if len(need):
         distance = distance.copy()
-        distance[need], method[need], distance_failed = _resolve_distances(
-            legs, factor_set, router, need)
+        for k, factor_set in enumerate(sets):
+            mine = keys.of_set(k, need)
+            rows = need if mine is None else need[mine]
+            if len(rows):
+                distance[rows], method[rows], unrouted = _resolve_distances(
+                    legs, factor_set, router, rows)
+                distance_failed.update(unrouted)
     if any_hub:
         method[is_hub] = _HUB
     over = _Overrides(n_legs)
     carriers = {} if isinstance(shipments, ShipmentFrame) else \
         _carrier_legs(shipments, over, refs)
-    band = _air_bands(legs, keys, factor_set, distance=distance,
-                      distance_failed=distance_failed, over=over, refs=refs)
+    band: npt.NDArray[np.int8] | None = None
+    for k, factor_set in enumerate(sets):
+        found_band = _air_bands(legs, keys, factor_set, distance=distance,
+                                distance_failed=distance_failed, over=over, refs=refs, set_index=k)
+        if found_band is not None:
+            band = found_band if band is None else np.maximum(band, found_band)
     failed: dict[int, list[tuple[str, str]]] = dict(over.failed)
     if key_failed:
         bad_keys = np.fromiter(key_failed, dtype=np.int32)
@@ -455,8 +507,10 @@ def compute_batch(shipments: Sequence[Shipment] | ShipmentFrame, factor_set: Fac
     if with_goods:
         first_mass = _first_transport_mass(mass, is_hub, starts, n_legs)
         for i in with_goods:
-            production, cbam, goods = goods_emissions(frame.products[i], int(first_mass[i]),
-                                                      factor_set, frame.consignment(i))
+            production, cbam, goods = goods_emissions(
+                frame.products[i], int(first_mass[i]),
+                sets[int(set_of[i])] if several and set_of is not None else sets[0],
+                frame.consignment(i))
             row = int(frame.rows[i])
             for name, message in goods:
                 problems.append(InputProblem(message, str(frame.ids[i]),
@@ -480,10 +534,12 @@ def compute_batch(shipments: Sequence[Shipment] | ShipmentFrame, factor_set: Fac
         "act_lo": sums["act_lo"], "total_g": total,
         "intensity_mg": intensity_mg_vec(sums["transport_wtw_g"], sums["act_hi"],
                                          sums["act_lo"])}
-    return BatchFootprint(factor_set_id=factor_set.id, ids=frame.ids, legs=leg_table,
+    ship_set_ids = (np.asarray([fs.id for fs in sets], dtype=object)[set_of]
+                    if several and set_of is not None else None)
+    return BatchFootprint(factor_set_id=sets[0].id, ids=frame.ids, legs=leg_table,
                           leg_modes=legs["mode"].array, shipments=ship_table, starts=starts,
                           refs=refs, productions=productions, cbams=cbams, total_basis=basis,
-                          carriers=carriers)
+                          carriers=carriers, ship_set_ids=ship_set_ids)
 
 
 class _Overrides:
@@ -537,14 +593,18 @@ def _carrier_legs(shipments: Sequence[Shipment], over: _Overrides,
 
 def _air_bands(legs: pd.DataFrame, keys: _KeyColumns, factor_set: FactorSet, *,
                distance: Int64Array, distance_failed: dict[int, tuple[str, str]],
-               over: _Overrides, refs: list[tuple[str, str]]) -> npt.NDArray[np.int8] | None:
-    """Haul bands of the air legs under the great-circle method (-1 elsewhere; None when the
-    factor set has another air method or there is no air leg), and the band factor of those
-    with no vehicle class."""
+               over: _Overrides, refs: list[tuple[str, str]],
+               set_index: int = 0) -> npt.NDArray[np.int8] | None:
+    """Haul bands of the air legs (of factor set ``set_index`` when ``keys`` holds several) under
+    the great-circle method (-1 elsewhere; None when the factor set has another air method or
+    there is no air leg), and the band factor of those with no vehicle class."""
     categories = list(legs["mode"].cat.categories)
     if not plain_great_circle(factor_set.params) or "air" not in categories:
         return None
     air = legs["mode"].cat.codes.to_numpy() == categories.index("air")
+    mine = keys.of_set(set_index)
+    if mine is not None:
+        air &= mine
     if not air.any():
         return None
     params = factor_set.params

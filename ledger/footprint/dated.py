@@ -1,8 +1,11 @@
 """Footprints whose factor set is chosen per shipment by its dispatch date.
 
 :func:`compute_by_dispatch_date` looks up each shipment's ``consignment.dispatch_date`` in a
-:class:`~ledger.factors.schedule.FactorSetSchedule`, splits the shipments by the set chosen and
-computes each group on the batch path (:func:`ledger.footprint.batch.compute_batch`). A
+:class:`~ledger.factors.schedule.FactorSetSchedule` (one comparison per schedule entry over
+all dates at once) and computes every shipment under its set in one pass of the batch path
+(:func:`ledger.footprint.batch.compute_batch_by_set`: factors resolved per set and category,
+no frame split). :func:`subframe` and :func:`~ledger.footprint.batch.compute_batch` of each
+set's shipments give the same results apart (the test oracle). A
 shipment without a dispatch date, or with one that no entry covers, is an input error naming
 the field; nothing falls back to another set. Every footprint carries the id of its set (as
 every record does, and every anchored batch on chain); :meth:`DatedBatch.selections` states
@@ -26,12 +29,12 @@ import pandas as pd
 from ledger.errors import InputError, InputProblem
 from ledger.factors.distances import Router
 from ledger.factors.schedule import FactorSetSchedule, ScheduleEntry
-from ledger.footprint.batch import BatchFootprint, compute_batch
+from ledger.footprint.batch import BatchFootprint, compute_batch_by_set
 from ledger.footprint.models import ShipmentFootprint
 from ledger.inputs.frame import ShipmentFrame
 from ledger.inputs.shipments import Shipment
 
-__all__ = ["DatedBatch", "compute_by_dispatch_date", "subframe"]
+__all__ = ["DatedBatch", "compute_by_dispatch_date", "dispatch_days", "subframe"]
 
 IntpArray = npt.NDArray[np.intp]
 
@@ -70,91 +73,57 @@ def subframe(frame: ShipmentFrame, index: IntpArray) -> ShipmentFrame:
 
 @dataclass
 class DatedBatch:
-    """The groups of one computation: (schedule entry, shipment positions, batch result)."""
+    """One computation: the schedule entries used, each shipment's entry and the batch result
+    (every shipment computed under its entry's set, in one pass)."""
 
     schedule: FactorSetSchedule
-    groups: list[tuple[ScheduleEntry, IntpArray, BatchFootprint]]
+    entries: list[ScheduleEntry]
+    choice: IntpArray
+    batch: BatchFootprint
     dispatch: npt.NDArray[np.int64]
-    count: int
 
     def __len__(self) -> int:
-        return self.count
-
-    def _order(self) -> IntpArray:
-        """Positions in the input of the concatenated groups' rows."""
-        return np.argsort(np.concatenate([g[1] for g in self.groups]), kind="stable")
+        return len(self.choice)
 
     def footprints(self) -> list[ShipmentFootprint]:
         """Every shipment's footprint, in input order."""
-        out: list[ShipmentFootprint | None] = [None] * self.count
-        for _, index, batch in self.groups:
-            for j, i in enumerate(index.tolist()):
-                out[i] = batch.footprint(j)
-        return [fp for fp in out if fp is not None]
+        return self.batch.footprints()
 
     def selections(self) -> list[dict[str, Any]]:
         """How each shipment's factor set was chosen (rule, schedule, dispatch date, set and
         its validity), in input order."""
-        out: list[dict[str, Any]] = [{}] * self.count
-        for entry, index, _ in self.groups:
-            described = entry.describe()
-            for i in index.tolist():
-                out[i] = {"rule": self.schedule.basis, "schedule_id": self.schedule.id,
-                          "schedule": self.schedule.name,
-                          "dispatch_date": date.fromordinal(int(self.dispatch[i])).isoformat(),
-                          **described}
-        return out
+        described = [entry.describe() for entry in self.entries]
+        return [{"rule": self.schedule.basis, "schedule_id": self.schedule.id,
+                 "schedule": self.schedule.name,
+                 "dispatch_date": date.fromordinal(day).isoformat(), **described[k]}
+                for k, day in zip(self.choice.tolist(), self.dispatch.tolist(), strict=True)]
 
     def groups_by_factor_set(self) -> list[tuple[str, list[int]]]:
         """(factor-set id, input positions) of each set used, in schedule order."""
-        return [(entry.factor_set.id, index.tolist()) for entry, index, _ in self.groups]
+        return [(entry.factor_set.id, np.flatnonzero(self.choice == k).tolist())
+                for k, entry in enumerate(self.entries)]
 
     def leg_distances(self, frame: ShipmentFrame) -> npt.NDArray[np.int64]:
         """The distance in metres of every leg of ``frame`` (the frame computed), in its
         order."""
-        out = np.full(len(frame.legs), -1, dtype=np.int64)
-        ship = frame.legs["ship"].to_numpy()
-        for _, index, batch in self.groups:
-            keep = np.zeros(self.count, dtype=bool)
-            keep[index] = True
-            out[np.flatnonzero(keep[ship])] = batch.legs["distance_m"]
-        return out
+        return np.asarray(self.batch.legs["distance_m"], dtype=np.int64)
 
     def warnings(self) -> list[tuple[str, str]]:
-        return [w for _, _, batch in self.groups for w in batch.warnings()]
-
-    def _columns(self, parts: list[dict[str, Any]], order: IntpArray) -> dict[str, Any]:
-        names = list(dict.fromkeys(name for part in parts for name in part))
-        out: dict[str, Any] = {}
-        for name in names:
-            values: list[Any] = []
-            for part in parts:
-                column = part.get(name)
-                size = len(next(iter(part.values())))
-                values.extend([""] * size if column is None else (
-                    column.tolist() if hasattr(column, "tolist") else list(column)))
-            out[name] = [values[k] for k in order.tolist()]
-        return out
+        return self.batch.warnings()
 
     def shipment_columns(self) -> dict[str, Any]:
-        """One row per shipment in input order (the batch path's columns of every group)."""
-        if len(self.groups) == 1:
-            return self.groups[0][2].shipment_columns()
-        return self._columns([g[2].shipment_columns() for g in self.groups], self._order())
+        """One row per shipment in input order."""
+        return self.batch.shipment_columns()
 
     def leg_columns(self) -> dict[str, Any]:
         """One row per leg, shipments in input order."""
-        if len(self.groups) == 1:
-            return self.groups[0][2].leg_columns()
-        parts = [g[2].leg_columns() for g in self.groups]
-        ships = np.concatenate([index[batch.legs["ship"]] for _, index, batch in self.groups])
-        return self._columns(parts, np.argsort(ships, kind="stable"))
+        return self.batch.leg_columns()
 
 
 _DISPATCH = attrgetter("dispatch_date")
 
 
-def _dispatch_days(frame: ShipmentFrame) -> npt.NDArray[np.int64]:
+def dispatch_days(frame: ShipmentFrame) -> npt.NDArray[np.int64]:
     """Each shipment's dispatch date as a proleptic ordinal (-1: none)."""
     consignments = frame.consignments
     if not consignments:
@@ -177,7 +146,7 @@ def compute_by_dispatch_date(shipments: Sequence[Shipment] | ShipmentFrame,
     frame = shipments if isinstance(shipments, ShipmentFrame) else \
         ShipmentFrame.from_shipments(list(shipments))
     router = router or Router()
-    days = _dispatch_days(frame)
+    days = dispatch_days(frame)
     choice = np.full(len(frame), -1, dtype=np.intp)
     for k, entry in enumerate(schedule.entries):
         covered = days >= entry.valid_from.toordinal()
@@ -197,19 +166,13 @@ def compute_by_dispatch_date(shipments: Sequence[Shipment] | ShipmentFrame,
                                      "consignment.dispatch_date"))
     if problems:
         raise InputError(problems)
-    groups = []
-    for k, entry in enumerate(schedule.entries):
-        index = np.flatnonzero(choice == k)
-        if len(index):
-            try:
-                batch = compute_batch(subframe(frame, index), entry.factor_set, router=router)
-            except InputError as exc:
-                problems.extend(exc.problems)
-                continue
-            groups.append((entry, index, batch))
-    if problems:
-        raise InputError(problems)
-    return DatedBatch(schedule, groups, days, len(frame))
+    used = np.flatnonzero(np.bincount(choice, minlength=len(schedule.entries)))
+    entries = [schedule.entries[k] for k in used.tolist()]
+    remap = np.zeros(len(schedule.entries), dtype=np.intp)
+    remap[used] = np.arange(len(used))
+    choice = remap[choice]
+    batch = compute_batch_by_set(frame, [e.factor_set for e in entries], choice, router=router)
+    return DatedBatch(schedule, entries, choice, batch, days)
 
 
 def _row(frame: ShipmentFrame, i: int) -> int | None:

@@ -85,6 +85,18 @@ def anchor_data(bundle: Mapping[str, object], factor_set_uri: str = "") -> Mappi
     }
 
 
+def _set_uri(bundle: Mapping[str, object], factor_set: FactorSet | None) -> str:
+    """The URI of the factor set a proof bundle's batch names: ``factor_set``'s, else the
+    shipped set's of that id (empty when this installation ships none)."""
+    if factor_set is not None:
+        return factor_set.uri
+    from ledger.factors.factorset import shipped_factor_uri
+
+    batch = bundle.get("batch")
+    named = batch.get("factor_set_id") if isinstance(batch, Mapping) else None
+    return shipped_factor_uri(str(named)) if named else ""
+
+
 def issue_report(
     bundles: Sequence[Mapping[str, object]],
     *,
@@ -97,14 +109,11 @@ def issue_report(
 ) -> dict[str, Any]:
     """One signed report for the bundles' shipments (see the module docstring).
 
-    ``factor_set`` defaults to the shipped one; ``recompute`` to the footprint engine over it.
+    ``factor_set``: every record's set (default: each record's own, among the shipped sets);
+    ``recompute`` defaults to the footprint engine over it (them).
     Refused before anything is signed (``InputError``): a period that ends before it starts, and
     a record anchored by another exporter than the key's owner.
     """
-    if factor_set is None:
-        from ledger.factors.factorset import load_factor_set
-
-        factor_set = load_factor_set()
     if period[1] < period[0]:
         raise InputError([InputProblem(
             f"the reporting period ends ({period[1]}) before it starts ({period[0]})",
@@ -112,11 +121,16 @@ def issue_report(
     from eth_account import Account
 
     issuer = Account.from_key(issuer_key).address.lower()
-    recompute = recompute or engine_recompute([factor_set])
+    if factor_set is not None:
+        recompute = recompute or engine_recompute([factor_set])
+    else:  # each record with the shipped set it names
+        from ledger.verify.verifier import shipped_recompute
+
+        recompute = recompute or shipped_recompute()
     items = []
     for number, bundle in enumerate(bundles, start=1):
         try:
-            anchor = Anchor.from_dict(anchor_data(bundle, factor_set.uri))
+            anchor = Anchor.from_dict(anchor_data(bundle, _set_uri(bundle, factor_set)))
         except (KeyError, TypeError) as exc:
             raise InputError([InputProblem(f"proof bundle {number} lacks {exc}")]) from None
         exporter = str(anchor.record.get("exporter", "")).lower()
@@ -128,7 +142,7 @@ def issue_report(
         figures, rebuilt = recompute(anchor.record, period)
         if records.record_hash(rebuilt) != anchor.record_hash:
             raise LedgerError(f"shipment {figures.shipment_id}: the anchored record does not "
-                              "follow from its inputs with the shipped factor set; not issued")
+                              "follow from its inputs with the factor set it names; not issued")
         items.append(ReportItem(figures, anchor))
     return build_report(items, issuer_key=issuer_key, issued_at=issued_at, period=period,
                         report_id=report_id)

@@ -108,7 +108,9 @@ def check_record_hash(p: ParsedReport) -> tuple[str, str]:
         if str(a.record.get("exporter", "")).lower() != p.issuer.lower():
             raise CheckFailed(f"shipment {shipment_id}: the record's exporter is not the issuer")
         if a.record.get("factor_set_id") != a.factor_set_id:
-            raise CheckFailed(f"shipment {shipment_id}: the record names another factor set")
+            raise CheckFailed(f"shipment {shipment_id}: the record names factor set "
+                              f"{a.record.get('factor_set_id')}, its anchor factor set "
+                              f"{a.factor_set_id}")
     return PASS, f"{len(p.anchors)} record(s) hash to their anchored leaves"
 
 

@@ -18,7 +18,8 @@ those reading the ledger contract in :mod:`ledger.verify.onchain`):
 ``merkle_proof``   each proof leads from the leaf to the stated Merkle root
 ``anchor``         the root (or per-shipment batch) was anchored by the issuer at that tx and block
 ``factor_set``     the factor set is registered on chain and shipped with this installation
-``recompute``      the footprint recomputed from the embedded inputs equals every reported number
+``recompute``      the footprint recomputed from the embedded inputs, with the factor set each
+                   record names, equals every reported number
 ``status``         no record was revoked or superseded by its exporter
 ``uniqueness``     no other live record of the same shipment (per-shipment path only)
 ``confirmations``  the anchoring blocks have the required confirmations
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
+from datetime import date
 from typing import TYPE_CHECKING, Any, cast
 
 from ledger.chain.contract import CarbonLedgerContract
@@ -36,6 +38,7 @@ from ledger.errors import LedgerError, VerificationError
 from ledger.records import merkle
 from ledger.reports import vc
 from ledger.reports.figures import Recompute, engine_recompute
+from ledger.reports.model import ShipmentFigures
 from ledger.reports.parse import ParsedReport, parse_report, report_chain
 from ledger.types import Bytes32
 from ledger.verify.document import (
@@ -88,6 +91,22 @@ def _run(verdict: Verdict, name: str, fn: Callable[[], tuple[str, str]]) -> bool
         status, detail = FAIL, f"{type(exc).__name__}: {exc}"
     verdict.checks.append(Check(name, status, detail))
     return status in (PASS, NOT_APPLICABLE)
+
+
+def _recompute_naming_places(p: ParsedReport, recompute: Recompute) -> tuple[str, str]:
+    """:func:`check_recompute`; a difference also names the places tables this installation
+    derives distances from positions with (they are not part of the factor-set id)."""
+    try:
+        return check_recompute(p, recompute)
+    except CheckFailed as exc:
+        if "differ" not in str(exc):
+            raise
+        from ledger.factors.places import places_tables
+
+        tables = ", ".join(f"{name} (sha256 {digest})" for name, digest in places_tables())
+        raise CheckFailed(f"{exc} [distances not given in the record were derived here from "
+                          f"positions in {tables}: a record computed with other versions of "
+                          "these tables recomputes differently]") from None
 
 
 def _skip(verdict: Verdict, names: Iterable[str], why: str) -> None:
@@ -154,7 +173,7 @@ def verify_report(
     else:
         _skip(verdict, ["anchor", "factor_set"], "wrong chain, or no contract at its address")
     if offline_ok["record_hash"]:
-        _run(verdict, "recompute", lambda: check_recompute(p, recompute))
+        _run(verdict, "recompute", lambda: _recompute_naming_places(p, recompute))
     else:
         _skip(verdict, ["recompute"], "the embedded records do not match their anchors")
     if on_chain:
@@ -190,11 +209,24 @@ def verify_proofs(
 
 
 def shipped_recompute(router: Any = None) -> Recompute:
-    """:func:`~ledger.reports.figures.engine_recompute` over the factor set shipped with this
-    installation."""
-    from ledger.factors.factorset import load_factor_set
+    """:func:`~ledger.reports.figures.engine_recompute` over the factor sets shipped with this
+    installation: each record is recomputed with the set its ``factor_set_id`` names (loaded
+    once, when a record first names it). A set this installation does not ship fails the
+    record's recomputation with a ``FactorError`` naming the set and the shipped ones."""
+    from ledger.factors.distances import Router
+    from ledger.factors.factorset import load_shipped_factor_set
 
-    return engine_recompute([load_factor_set()], router)
+    shared = router if router is not None else Router()
+    by_set: dict[str, Recompute] = {}
+
+    def recompute(record: Mapping[str, Any], period: tuple[date, date]
+                  ) -> tuple[ShipmentFigures, Mapping[str, Any]]:
+        wanted = str(record.get("factor_set_id", "")).lower()
+        if wanted not in by_set:
+            by_set[wanted] = engine_recompute([load_shipped_factor_set(wanted)], shared)
+        return by_set[wanted](record, period)
+
+    return recompute
 
 
 class _NoChain:
@@ -213,7 +245,8 @@ def verify_on_chain(
     require_attestation: bool = False,
 ) -> Verdict:
     """Verifies a report against the node of ``settings`` over a read-only connection (no key),
-    recomputing with the shipped factor set unless ``recompute`` is given.
+    recomputing each record with the shipped factor set it names unless ``recompute`` is
+    given.
 
     Raises ``RpcUnavailable`` when the node cannot be reached and ``ChainIdMismatch`` when it
     serves another chain than the report's.

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ledger.cli.main import main
 from ledger.errors import FactorError, InputError
 from ledger.factors.factorset import load_factor_set, shipped_factor_dir
-from ledger.factors.schedule import load_schedule
+from ledger.factors.schedule import FactorSetSchedule, load_schedule
 from ledger.footprint.batch import compute_batch
 from ledger.footprint.dated import compute_by_dispatch_date
+from ledger.footprint.models import ShipmentFootprint
 from ledger.footprint.plausibility import plausibility_warnings
 from ledger.inputs.frame import ShipmentFrame
 from ledger.inputs.read import read_shipments
@@ -199,3 +201,74 @@ def test_a_class_the_2026_tables_lack_is_an_error_not_a_fallback() -> None:
         compute_by_dispatch_date(shipments, load_schedule())
     assert any(p.field == "vehicle_class" and "hgv_artic_over_33t" in p.message
                for p in info.value.problems)
+
+
+def _split_oracle(frame: ShipmentFrame, schedule: FactorSetSchedule
+                  ) -> tuple[list[ShipmentFootprint], list[tuple[str | None, str | None]]]:
+    """The simple path: each set's shipments cut out of the frame and computed apart
+    (footprints in input order, or the problems as (shipment id, field))."""
+    from ledger.footprint.dated import subframe
+
+    chosen = [schedule.choose(c.dispatch_date) for c in frame.consignments]
+    out: list[ShipmentFootprint | None] = [None] * len(frame)
+    problems: list[tuple[str | None, str | None]] = []
+    for entry in schedule.entries:
+        index = np.asarray([i for i, e in enumerate(chosen) if e is entry], dtype=np.intp)
+        if not len(index):
+            continue
+        try:
+            batch = compute_batch(subframe(frame, index), entry.factor_set)
+        except InputError as exc:
+            problems.extend((p.shipment_id, p.field) for p in exc.problems)
+            continue
+        for j, i in enumerate(index.tolist()):
+            out[i] = batch.footprint(j)
+    return [fp for fp in out if fp is not None], problems
+
+
+@pytest.mark.parametrize(("seed", "shipped"), [(1, False), (2, False), (3, True), (4, True)])
+def test_one_pass_over_several_sets_equals_each_set_computed_apart(
+    tmp_path: Path, seed: int, shipped: bool,
+) -> None:
+    """The one-pass dated path against its oracle, on the demo corridors (road, sea routed
+    from port codes, air with and without a class, CBAM goods) repeated with random 2025/2026
+    dispatch dates: under a schedule whose sets differ in the air distance method ('+95 km',
+    great circle) and under the shipped one, whose sets differ in their freight tables (its
+    2026 tables name only hgv_all on the road)."""
+    import random
+
+    data = json.loads((EXAMPLES / "demo-shipments.json").read_text())["shipments"]
+    rng = random.Random(seed)
+    items = []
+    for n in range(60):
+        item = json.loads(json.dumps(rng.choice(data)))
+        item["shipment_id"] = f"{item['shipment_id']}-{n}"
+        day = f"{rng.choice(['2025', '2026'])}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        item.setdefault("consignment", {})["dispatch_date"] = day
+        for leg in item["legs"]:
+            if leg["mode"] == "air" and rng.random() < 0.3:
+                leg.pop("vehicle_class", None)  # no class: the haul band decides its factor
+            if leg["mode"] == "road" and shipped:
+                leg["vehicle_class"] = "hgv_all"
+        items.append(Shipment.from_dict(item))
+    frame = ShipmentFrame.from_shipments(items)
+    schedule = load_schedule() if shipped else load_schedule(_two_year_schedule(tmp_path))
+    expected, problems = _split_oracle(frame, schedule)
+    assert not problems
+    dated = compute_by_dispatch_date(frame, schedule)
+    assert dated.footprints() == expected
+    assert len({fp.factor_set_id for fp in expected}) == 2
+    columns = dated.shipment_columns()
+    assert list(columns["factor_set_id"]) == [fp.factor_set_id for fp in expected]
+    assert list(columns["co2e_wtw_g"]) == [fp.co2e_wtw_g for fp in expected]
+
+
+def test_one_pass_reports_the_problems_each_set_has() -> None:
+    """The shipped 2026 set lacks a class the 2025 one has: only the 2026 shipments fail."""
+    shipments = _dated_demo(["2025-03-01", "2026-03-01", "2025-06-01", "2026-07-01"])
+    frame = ShipmentFrame.from_shipments(shipments)
+    _, problems = _split_oracle(frame, load_schedule())
+    assert problems
+    with pytest.raises(InputError) as info:
+        compute_by_dispatch_date(frame, load_schedule())
+    assert sorted((p.shipment_id, p.field) for p in info.value.problems) == sorted(problems)
