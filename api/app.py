@@ -46,8 +46,8 @@ from ledger.config import ChainSettings
 from ledger.errors import LedgerError
 from ledger.factors.distances import Router
 from ledger.factors.factorset import FactorSet, load_factor_set
-from ledger.reports.figures import engine_recompute
 from ledger.store.store import open_store
+from ledger.verify.verifier import shipped_recompute
 
 __all__ = ["build_context", "create_app"]
 
@@ -108,7 +108,7 @@ def build_context(settings: ServiceSettings, chain_settings: ChainSettings, *,
         settings=settings, ledger_store=ledger_store, store=store, keyring=keyring,
         chain=ChainAccess(chain_settings, deployment, admin),
         auth=Auth(store, settings.token_ttl_s), factor_set=factor_set, router=router,
-        recompute=engine_recompute([factor_set], router), jobs=jobs,
+        recompute=shipped_recompute(router, also=[factor_set]), jobs=jobs,
         events=EventSender(settings, store, jobs),
         limiter=AuthLimiter(free=settings.auth_free_failures, base_s=settings.auth_backoff_s,
                             max_s=settings.auth_backoff_max_s, window_s=settings.auth_window_s),

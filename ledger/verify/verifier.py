@@ -71,6 +71,7 @@ from ledger.verify.verdict import (
 
 if TYPE_CHECKING:
     from ledger.config import ChainSettings
+    from ledger.factors.factorset import FactorSet
 
 __all__ = [
     "shipped_recompute",
@@ -208,16 +209,18 @@ def verify_proofs(
     return len(entries), bad
 
 
-def shipped_recompute(router: Any = None) -> Recompute:
+def shipped_recompute(router: Any = None, *, also: Sequence[FactorSet] = ()) -> Recompute:
     """:func:`~ledger.reports.figures.engine_recompute` over the factor sets shipped with this
-    installation: each record is recomputed with the set its ``factor_set_id`` names (loaded
-    once, when a record first names it). A set this installation does not ship fails the
-    record's recomputation with a ``FactorError`` naming the set and the shipped ones."""
+    installation and the sets in ``also`` (e.g. a service's own): each record is recomputed
+    with the set its ``factor_set_id`` names (a shipped one loaded once, when a record first
+    names it). A set neither shipped nor given fails the record's recomputation with a
+    ``FactorError`` naming the set and the shipped ones."""
     from ledger.factors.distances import Router
     from ledger.factors.factorset import load_shipped_factor_set
 
     shared = router if router is not None else Router()
-    by_set: dict[str, Recompute] = {}
+    by_set: dict[str, Recompute] = {
+        given.id.lower(): engine_recompute([given], shared) for given in also}
 
     def recompute(record: Mapping[str, Any], period: tuple[date, date]
                   ) -> tuple[ShipmentFigures, Mapping[str, Any]]:

@@ -11,15 +11,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from api_fixtures import make_service, service_settings
 from cli_env import chain_cli_env, run_cli
 from devchain import TEST_FACTOR_SET_ID, DevChain
 
+from api.app import create_app
 from ledger.anchoring.anchor import anchor_footprints
 from ledger.anchoring.options import AnchorOptions, scope_of
 from ledger.anchoring.proofs import proof_bundle
 from ledger.chain.contract import CarbonLedgerContract
 from ledger.chain.events import RootAnchored, ShipmentRecorded
-from ledger.dev.devkeys import DEV_EXPORTER_INDEXES, DEV_OUTSIDER_INDEXES, dev_key
+from ledger.dev.devkeys import (
+    DEV_ADMIN_INDEX,
+    DEV_EXPORTER_INDEXES,
+    DEV_OUTSIDER_INDEXES,
+    dev_key,
+)
 from ledger.errors import InputError
 from ledger.factors.factorset import FactorSet, load_factor_set
 from ledger.factors.schedule import load_schedule
@@ -108,6 +115,19 @@ def test_two_sets_are_anchored_in_their_own_batches_and_the_report_verifies(
     report_file = tmp_path / "report.json"
     report_file.write_text(json.dumps(document), encoding="utf-8")
     assert run_cli(["verify", str(report_file)]) == 0  # the command recomputes with both sets
+    # and so does the service, which computes with one set of its own
+    app = create_app(service_settings(tmp_path), chain.settings, deployment=chain.deployment,
+                     admin_key=dev_key(DEV_ADMIN_INDEX).private_key)
+    service = make_service(app, chain.node)
+    try:
+        auditor = service.org("Rotterdam Audit", "auditor")
+        answer = service.client.post("/v1/verifications", json=document,
+                                     headers=service.auth(auditor))
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["verified"] is True, answer.json()["failed"]
+    finally:
+        service.client.close()
+        service.ctx.close()
 
     # the 2025 record now claims the 2026 set: it no longer hashes to what was anchored
     report_anchors(document)[0][1]["record"]["factor_set_id"] = set_2026.id
