@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -148,23 +149,64 @@ def _listed(ileap: Ileap, kind: str, schema: str) -> dict[str, dict[str, Any]]:
     return out
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a TOC needs energyCarriers (carrier type, relative share, per-energy emission factors "
-    "WTW/TTW), mandatory in iLEAP §6.3.1; the ledger holds per-t·km factors only, so it "
-    "publishes no TOC footprints"))
+def _tces(ileap: Ileap) -> dict[str, dict[str, Any]]:
+    """Every TCE of the listed shipment footprints, by tceId."""
+    out = {}
+    for footprint in _footprints(ileap):
+        for extension in footprint.get("extensions") or []:
+            if extension["dataSchema"] == "https://api.ileap.sine.dev/shipment-footprint.json":
+                out |= {t["tceId"]: t for t in extension["data"]["tces"]}
+    return out
+
+
 def test_ileap_tc002_every_toc_a_shipment_footprint_names_is_listed(ileap: Ileap) -> None:
     """TC002: ``ListFootprints`` answers 200 and lists every TOC that a ShipmentFootprint of
     TC001 references, as a footprint conforming to the TOC data model and §7.2.2."""
     referenced = _referenced(ileap, "tocId")
-    assert referenced  # the shipments' transport legs name their operation category
+    assert referenced  # the road and air legs name their operation category
     listed = _listed(ileap, "toc", "pcf-toc.json")
     assert referenced <= set(listed)
+    for toc_id in referenced:
+        footprint = listed[toc_id]
+        (extension,) = footprint["extensions"]
+        assert extension["dataSchema"] == "https://api.ileap.sine.dev/toc.json"
+        data = extension["data"]
+        assert errors(ileap_validator("toc.json"), data) == []
+        assert data["tocId"] == toc_id and data["transportActivityUnit"] == "tkm"
+        pcf = footprint["pcf"]  # §7.2.2: per t·km, pCfExcludingBiogenic = co2eIntensityWTW
+        assert footprint["productCategoryCpc"] == "83117"
+        assert (pcf["declaredUnit"], pcf["unitaryProductAmount"],
+                pcf["productMassPerDeclaredUnit"]) == ("ton kilometer", "1", "1")
+        assert pcf["pCfExcludingBiogenic"] == data["co2eIntensityWTW"]
+        assert [c["relativeShare"] for c in data["energyCarriers"]] == ["1"]
+    tces = _tces(ileap)
+    # the TOC's intensities are the factors the leg was computed with: its emissions follow
+    for tce in tces.values():
+        if "tocId" in tce:
+            data = listed[tce["tocId"]]["extensions"][0]["data"]
+            for scope in ("WTW", "TTW"):
+                computed = Decimal(tce["transportActivity"]) * Decimal(
+                    data[f"co2eIntensity{scope}"])
+                assert abs(computed - Decimal(tce[f"co2e{scope}"])) <= Decimal("0.001")
+    road = listed["defra-2025:road.hgv_artic_over_33t.average"]["extensions"][0]["data"]
+    assert road["mode"] == "Road" and road["energyCarriers"] == [{
+        "energyCarrier": "Diesel", "relativeShare": "1", "energyConsumptionUnit": "MJ",
+        "emissionFactorWTW": "0.089261", "emissionFactorTTW": "0.072092"}]
+    (air,) = [t for t in listed.values()
+              if t["extensions"][0]["data"]["mode"] == "Air"]
+    assert air["extensions"][0]["data"]["energyCarriers"][0]["energyCarrier"] == "Aviation fuel"
+    # cargo ships and freight trains: the DESNZ category names no single fuel, so no TOC
+    assert "tocId" not in tces["HZ-ALU-2026-0202#2"] and "tocId" not in tces["HZ-ALU-2026-0202#3"]
+    assert tces["HZ-ALU-2026-0202#1"]["tocId"] == "defra-2025:road.hgv_artic_over_33t.average"
+    # one TOC footprint per category, however many legs and reports name it
+    assert len(listed) == len(referenced)
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "a HOC needs hubType and energyCarriers, mandatory in iLEAP §6.4.1; a hub operation of "
-    "the ledger holds the operator's intensities per tonne only, so it publishes no HOC "
-    "footprints"))
+    "a HOC needs hubType and energyCarriers with per-energy emission factors, mandatory in "
+    "iLEAP §6.4.1; a hub leg of the ledger's input gives the operator's intensities per tonne "
+    "only (hub_co2e_ttw_kg_per_t, hub_co2e_wtw_kg_per_t), neither the hub type nor the energy "
+    "it uses, so the ledger publishes no HOC footprints"))
 def test_ileap_tc003_every_hoc_a_shipment_footprint_names_is_listed(ileap: Ileap) -> None:
     """TC003: ``ListFootprints`` answers 200 and lists every HOC that a ShipmentFootprint of
     TC001 references, as a footprint conforming to the HOC data model and §7.2.3."""
