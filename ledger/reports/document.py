@@ -74,8 +74,7 @@ def credential_subject(
     activity = Decimal(0)
     for item in items:
         fig, anchor = item.figures, item.anchor
-        leg_tocs = toc.leg_tocs(anchor.record)
-        for found in leg_tocs.values():
+        for found in toc.leg_tocs(anchor.record).values():
             tocs.setdefault((fig.exporter_id, found.toc_id),
                             (fig.exporter_name, found, fig.factor_sources, fig.gwp_set))
         footprints.append(pact.shipment_footprint(
@@ -86,7 +85,7 @@ def credential_subject(
             company_id=fig.exporter_id,
             shipment_id=fig.shipment_id,
             mass_kg=fig.mass_kg,
-            tces=toc.with_toc_ids(fig.tces, leg_tocs),
+            tces=toc.with_toc_ids(fig.tces, anchor.record),
             reference_period=reference_period(period),
             gwp_set=fig.gwp_set,
             factor_sources=fig.factor_sources,

@@ -21,7 +21,9 @@ turbine fuel), the leg's TOC is stated honestly:
 Legs without a TOC: cargo ships and freight trains (the DESNZ category does not name one fuel),
 vans by electricity, CNG, LPG or unknown fuel, the DESNZ 2026 tables (their fuel rows are not in
 the ledger: the fuel table is read from the 2025 flat file, and editions are not mixed), a
-carrier's own intensity, and hub operations. Their TCEs name no ``tocId``.
+carrier's own intensity, and hub operations. A TCE names a ``tocId`` or a ``hocId``
+(iLEAP §6.2.2), so the TCE of a transport leg without a TOC still names its DESNZ category as
+its ``tocId``; that TOC is not listed (iLEAP Appendix C TC002 is then not met for its shipment).
 
 The fuel table (``emission_factors/desnz-2025-fuels-ileap-energy-carriers.csv``, built and
 checked by ``emission_factors/tools/build_ileap_energy_carriers.py``) is descriptive metadata of
@@ -44,7 +46,8 @@ from ledger.factors.tables import canonical_bytes
 from ledger.reports import pact
 
 __all__ = ["ENERGY_CARRIER_TABLE", "ILEAP_TOC_SCHEMA", "EnergyCarrier", "Toc",
-           "energy_carriers", "leg_tocs", "toc_footprint", "toc_for_leg", "with_toc_ids"]
+           "category_id", "energy_carriers", "leg_tocs", "toc_footprint", "toc_for_leg",
+           "with_toc_ids"]
 
 ILEAP_TOC_SCHEMA = "https://api.ileap.sine.dev/toc.json"
 
@@ -154,7 +157,6 @@ def toc_for_leg(factor_ttw: str, factor_wtt: str, directory: Path | None = None)
         return None
     labels = ", ".join(x for x in (level_2, ttw["defra_level_3"], ttw["defra_level_4"],
                                    ttw["defra_column_text"]) if x)
-    edition = "-".join(ttw_table.split("-")[:2])
     ttw_factor = Decimal(ttw["kg_co2e_per_tkm"])
     wtw_factor = ttw_factor + Decimal(wtt["kg_co2e_per_tkm"])
     description = (
@@ -162,7 +164,7 @@ def toc_for_leg(factor_ttw: str, factor_wtt: str, directory: Path | None = None)
         f"{wtt['defra_id']} WTT; kg CO2e per tonne.km, WTW = TTW + WTT). Energy carrier: "
         f"{carrier.desnz_fuel}, DESNZ 2025 rows {carrier.ttw_id} (Fuels) and {carrier.wtt_id} "
         "(WTT- fuels), kg CO2e per kWh (Net CV) / 3.6 = per MJ. Secondary data; not certified.")
-    return Toc(toc_id=f"{edition}:{key}", mode=_MODES[ttw["mode"]], description=description,
+    return Toc(toc_id=str(category_id(factor_ttw)), mode=_MODES[ttw["mode"]], description=description,
                co2e_ttw_kg_per_tkm=ttw_factor, co2e_wtw_kg_per_tkm=wtw_factor,
                carrier=carrier, refrigerated=ttw["refrigerated"] == "yes",
                tables=(ttw_table, wtt_table))
@@ -171,9 +173,7 @@ def toc_for_leg(factor_ttw: str, factor_wtt: str, directory: Path | None = None)
 def leg_tocs(record: Mapping[str, Any], directory: Path | None = None) -> dict[int, Toc]:
     """The TOC of each leg (by leg number) of a canonical record that has one."""
     out = {}
-    for leg in (record.get("footprint") or {}).get("legs") or []:
-        if leg.get("mode") == "hub":
-            continue
+    for leg in _legs(record):
         toc = toc_for_leg(str(leg.get("factor_ttw", "")), str(leg.get("factor_wtt", "")),
                           directory)
         if toc is not None:
@@ -181,17 +181,32 @@ def leg_tocs(record: Mapping[str, Any], directory: Path | None = None) -> dict[i
     return out
 
 
-def with_toc_ids(tces: Sequence[pact.Tce], tocs: Mapping[int, Toc]) -> tuple[pact.Tce, ...]:
-    """The TCEs with ``toc_id`` naming the TOC of their leg; a transport leg without a TOC
-    names none (iLEAP TC002: every TOC named is listed). Hub operations are kept as given."""
+def _legs(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [leg for leg in (record.get("footprint") or {}).get("legs") or []
+            if leg.get("mode") != "hub"]
+
+
+def category_id(factor_ttw: str) -> str | None:
+    """``<edition>:<key>`` of a leg computed with the freight factor row ``<table>#<key>``
+    (``defra-2025-freighting-goods-ttw#road.hgv_all.average`` -> ``defra-2025:road.hgv_all.
+    average``), or None for another reference (a carrier's own intensity)."""
+    table, key = _split(factor_ttw)
+    if not key or not table.endswith("-freighting-goods-ttw"):
+        return None
+    return "-".join(table.split("-")[:2]) + ":" + key
+
+
+def with_toc_ids(tces: Sequence[pact.Tce], record: Mapping[str, Any]) -> tuple[pact.Tce, ...]:
+    """The TCEs with ``toc_id`` naming the DESNZ category their leg was computed with
+    (:func:`category_id`, the ``tocId`` of its TOC where it has one). iLEAP §6.2.2: a TCE names
+    a ``tocId`` or a ``hocId``, so a leg without a TOC (a cargo ship) still names its category.
+    Hub operations, and legs without a freight factor row, are kept as given."""
+    ids = {int(leg["leg"]): category_id(str(leg.get("factor_ttw", ""))) for leg in _legs(record)}
     out = []
     for tce in tces:
-        if tce.hoc_id is not None:
-            out.append(tce)
-            continue
         number = tce.tce_id.rsplit("#", 1)[-1]
-        toc = tocs.get(int(number)) if number.isdecimal() else None
-        out.append(replace(tce, toc_id=None if toc is None else toc.toc_id))
+        found = ids.get(int(number)) if tce.hoc_id is None and number.isdecimal() else None
+        out.append(tce if found is None else replace(tce, toc_id=found))
     return tuple(out)
 
 
