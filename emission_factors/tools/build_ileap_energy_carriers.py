@@ -78,14 +78,14 @@ def _sheet_rows(path: Path) -> list[dict[str, object]]:
     workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     rows = workbook[SHEET].iter_rows(values_only=True)
     header: tuple[object, ...] | None = None
-    out = []
+    out: list[dict[str, object]] = []
     for row in rows:
         if header is None:
             if row and row[0] == "ID":
                 header = row
             continue
         if row and row[0]:
-            out.append(dict(zip(header, row, strict=False)))
+            out.append({str(name): value for name, value in zip(header, row, strict=False)})
     if header is None:
         raise SystemExit(f"{path}: no header row starting with 'ID' in sheet {SHEET!r}")
     return out

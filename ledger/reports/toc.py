@@ -164,10 +164,10 @@ def toc_for_leg(factor_ttw: str, factor_wtt: str, directory: Path | None = None)
         f"{wtt['defra_id']} WTT; kg CO2e per tonne.km, WTW = TTW + WTT). Energy carrier: "
         f"{carrier.desnz_fuel}, DESNZ 2025 rows {carrier.ttw_id} (Fuels) and {carrier.wtt_id} "
         "(WTT- fuels), kg CO2e per kWh (Net CV) / 3.6 = per MJ. Secondary data; not certified.")
-    return Toc(toc_id=str(category_id(factor_ttw)), mode=_MODES[ttw["mode"]], description=description,
-               co2e_ttw_kg_per_tkm=ttw_factor, co2e_wtw_kg_per_tkm=wtw_factor,
-               carrier=carrier, refrigerated=ttw["refrigerated"] == "yes",
-               tables=(ttw_table, wtt_table))
+    return Toc(toc_id=str(category_id(factor_ttw)), mode=_MODES[ttw["mode"]],
+               description=description, co2e_ttw_kg_per_tkm=ttw_factor,
+               co2e_wtw_kg_per_tkm=wtw_factor, carrier=carrier,
+               refrigerated=ttw["refrigerated"] == "yes", tables=(ttw_table, wtt_table))
 
 
 def leg_tocs(record: Mapping[str, Any], directory: Path | None = None) -> dict[int, Toc]:
@@ -256,7 +256,8 @@ def toc_footprint(
                 reference_period=reference_period,
                 gwp_set=gwp_set,
                 boundary=boundary,
-                factor_sources=[*sources, (ENERGY_CARRIER_TABLE.removesuffix(".csv"), _table_version())],
+                factor_sources=[*sources, (ENERGY_CARRIER_TABLE.removesuffix(".csv"),
+                                           _table_version())],
             ),
             "crossSectoralStandards": ["ISO14083"],
         },
