@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.errors import InputError, InputProblem
-from ledger.reports import pact, qreport, vc
+from ledger.reports import pact, qreport, toc, vc
 from ledger.reports.cbam import declaration_summary
 from ledger.reports.model import (
     ANCHOR_DOCUMENTATION,
@@ -69,10 +69,14 @@ def credential_subject(
 ) -> dict[str, Any]:
     """The report's ``credentialSubject``: a pure function of the items, issue time and period."""
     footprints: list[dict[str, Any]] = []
+    tocs: dict[tuple[str, str], tuple[str, toc.Toc, Sequence[tuple[str, str]], str]] = {}
     wtw_g = ttw_g = 0
     activity = Decimal(0)
     for item in items:
         fig, anchor = item.figures, item.anchor
+        for found in toc.leg_tocs(anchor.record).values():
+            tocs.setdefault((fig.exporter_id, found.toc_id),
+                            (fig.exporter_name, found, fig.factor_sources, fig.gwp_set))
         footprints.append(pact.shipment_footprint(
             pf_id=pact.deterministic_pf_id("transport", anchor.chain_shipment_id,
                                            anchor.record_hash),
@@ -81,7 +85,7 @@ def credential_subject(
             company_id=fig.exporter_id,
             shipment_id=fig.shipment_id,
             mass_kg=fig.mass_kg,
-            tces=fig.tces,
+            tces=toc.with_toc_ids(fig.tces, anchor.record),
             reference_period=reference_period(period),
             gwp_set=fig.gwp_set,
             factor_sources=fig.factor_sources,
@@ -104,6 +108,14 @@ def credential_subject(
         wtw_g += fig.co2e_wtw_g
         ttw_g += fig.co2e_ttw_g
         activity += sum((t.activity_tkm for t in fig.tces), Decimal(0))
+    for (company_id, toc_id), (company, found, sources, gwp_set) in tocs.items():
+        footprints.append(toc.toc_footprint(
+            found, pf_id=pact.deterministic_pf_id("toc", company_id, toc_id, period[0].isoformat(),
+                                           period[1].isoformat(), issued_at),
+            created=issued_at,
+            company_name=company, company_id=company_id,
+            reference_period=reference_period(period), gwp_set=gwp_set,
+            factor_sources=sources))
     return {
         "type": REPORT_TYPE,
         "reportFormat": REPORT_FORMAT,

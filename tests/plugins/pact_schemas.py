@@ -42,9 +42,17 @@ def pact_validator(version: str, definition: str = "ProductFootprint") -> Any:
 
 @cache
 def ileap_validator(name: str) -> Any:
-    """A validator of an iLEAP schema file (``shipment-footprint.json`` ...)."""
-    return jsonschema_rs.validator_for(json.loads((DATA / "ileap" / name).read_text(
-        encoding="utf-8")))
+    """A validator of an iLEAP schema file (``shipment-footprint.json`` ...).
+
+    ``pcf-toc.json`` and ``pcf-hoc.json`` point their extension data at ``#/definitions/Toc`` /
+    ``#/definitions/Hoc`` but define ``TOC`` / ``HOC``; the file is kept unmodified and the
+    missing name is aliased in memory to the definition it means."""
+    schema = json.loads((DATA / "ileap" / name).read_text(encoding="utf-8"))
+    definitions = schema.get("definitions") or {}
+    for alias in ("Toc", "Hoc"):
+        if alias not in definitions and alias.upper() in definitions:
+            definitions[alias] = definitions[alias.upper()]
+    return jsonschema_rs.validator_for(schema)
 
 
 def errors(validator: Any, instance: Any) -> list[str]:
