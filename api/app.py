@@ -46,8 +46,8 @@ from ledger.config import ChainSettings
 from ledger.errors import LedgerError
 from ledger.factors.distances import Router
 from ledger.factors.factorset import FactorSet, load_factor_set
+from ledger.reports.figures import shipped_recompute
 from ledger.store.store import open_store
-from ledger.verify.verifier import shipped_recompute
 
 __all__ = ["build_context", "create_app"]
 

@@ -73,7 +73,7 @@ _EXPORTS: dict[str, str] = {
     # reports and verification
     "issue_report": "ledger.reports.issue",
     "verify_report": "ledger.verify.verifier",
-    "shipped_recompute": "ledger.verify.verifier",
+    "shipped_recompute": "ledger.reports.figures",
     "Verdict": "ledger.verify.verdict",
     "attest_report": "ledger.verify.attest",
     # a local chain for development and tests
@@ -162,9 +162,10 @@ if TYPE_CHECKING:
     from ledger.inputs.shipments import Shipment
     from ledger.records.merkle import build_tree, verify_proof
     from ledger.records.record import build_record, record_hash
+    from ledger.reports.figures import shipped_recompute
     from ledger.reports.issue import issue_report
     from ledger.store.store import open_store
     from ledger.types import Bytes32
     from ledger.verify.attest import attest_report
     from ledger.verify.verdict import Verdict
-    from ledger.verify.verifier import shipped_recompute, verify_report
+    from ledger.verify.verifier import verify_report

@@ -422,9 +422,17 @@ class ChainClient:
         who = to_checksum_address(address or self.address)
         return self._rpc("eth_getBalance", lambda: int(self._w3.eth.get_balance(who)))
 
+    def code_request(self, address: str) -> RpcRequest:
+        """The ``eth_getCode`` request at ``latest`` (for :meth:`batched`)."""
+        return RpcRequest("eth_getCode", (to_checksum_address(address), "latest"))
+
     def code(self, address: str) -> bytes:
-        who = to_checksum_address(address)
-        return self._rpc("eth_getCode", lambda: bytes(self._w3.eth.get_code(who)))
+        """The contract code at ``address`` (empty when none: a reset chain, another chain)."""
+        request = self.code_request(address)
+        raw = self._request("eth_getCode", request.method, request.params)
+        if not isinstance(raw, str) or not raw.startswith("0x"):
+            raise ChainError(f"eth_getCode answered {raw!r}, not hex")
+        return bytes.fromhex(raw[2:])
 
     def require_code(self, address: str) -> None:
         """Raise ``ContractMissing`` when the chain holds no contract code at ``address``."""

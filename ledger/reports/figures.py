@@ -20,7 +20,7 @@ from typing import Any
 
 from ledger.errors import FactorError
 from ledger.factors.distances import LocationBook, Router, great_circle_km
-from ledger.factors.factorset import FactorSet
+from ledger.factors.factorset import FactorSet, load_shipped_factor_set
 from ledger.records import record as records
 from ledger.reports import pact, qreport
 from ledger.reports.model import ShipmentFigures
@@ -31,6 +31,7 @@ __all__ = [
     "engine_recompute",
     "factor_sources",
     "figures_from_record",
+    "shipped_recompute",
 ]
 
 #: GWP set of the DESNZ/DEFRA 2025 conversion factors (AR5, the DESNZ convention; see
@@ -205,5 +206,25 @@ def engine_recompute(factor_sets: Sequence[FactorSet], router: Router | None = N
                                        factor_set_id=str(factor_set.id))
         figures = figures_from_record(rebuilt, period=period, factor_sources=sources[wanted])
         return figures, rebuilt
+
+    return recompute
+
+
+def shipped_recompute(router: Any = None, *, also: Sequence[FactorSet] = ()) -> Recompute:
+    """:func:`~ledger.reports.figures.engine_recompute` over the factor sets shipped with this
+    installation and the sets in ``also`` (e.g. a service's own): each record is recomputed
+    with the set its ``factor_set_id`` names (a shipped one loaded once, when a record first
+    names it). A set neither shipped nor given fails the record's recomputation with a
+    ``FactorError`` naming the set and the shipped ones."""
+    shared = router if router is not None else Router()
+    by_set: dict[str, Recompute] = {
+        given.id.lower(): engine_recompute([given], shared) for given in also}
+
+    def recompute(record: Mapping[str, Any], period: tuple[date, date]
+                  ) -> tuple[ShipmentFigures, Mapping[str, Any]]:
+        wanted = str(record.get("factor_set_id", "")).lower()
+        if wanted not in by_set:
+            by_set[wanted] = engine_recompute([load_shipped_factor_set(wanted)], shared)
+        return by_set[wanted](record, period)
 
     return recompute

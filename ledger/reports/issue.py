@@ -22,7 +22,7 @@ from ledger.factors.factorset import FactorSet
 from ledger.records import record as records
 from ledger.reports import qreport
 from ledger.reports.document import build_report
-from ledger.reports.figures import Recompute, engine_recompute
+from ledger.reports.figures import Recompute, engine_recompute, shipped_recompute
 from ledger.reports.html import render_html
 from ledger.reports.model import Anchor, ReportItem
 from ledger.reports.parse import cbam_goods_from_subject
@@ -124,8 +124,6 @@ def issue_report(
     if factor_set is not None:
         recompute = recompute or engine_recompute([factor_set])
     else:  # each record with the shipped set it names
-        from ledger.verify.verifier import shipped_recompute
-
         recompute = recompute or shipped_recompute()
     items = []
     for number, bundle in enumerate(bundles, start=1):

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 from ledger.chain.abi import SubjectKind
 from ledger.errors import ChainError, ContractRevert
 from ledger.reports import vc
+from ledger.reports.figures import shipped_recompute
 from ledger.verify.reader import open_report_chain, prefetch_report
 from ledger.verify.verdict import Verdict, verdict_evidence
-from ledger.verify.verifier import shipped_recompute, verify_report
+from ledger.verify.verifier import verify_report
 
 if TYPE_CHECKING:
     from ledger.chain.contract import CarbonLedgerContract

@@ -80,7 +80,8 @@ def prefetch_report(ledger: CarbonLedgerContract, document: Any
     except LedgerError:
         return nullcontext()
     client = ledger.client
-    reads = [client.chain_id_request(), client.block_number_request()]
+    reads = [client.chain_id_request(), client.block_number_request(),
+             client.code_request(ledger.address)]
     reads += [ledger.view_request("hasRole", EXPORTER_ROLE, p.issuer, block=block)
               for block in sorted({a.block_number for _, a in p.anchors})]
     for _, a in p.anchors:

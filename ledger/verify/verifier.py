@@ -30,15 +30,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
-from datetime import date
 from typing import TYPE_CHECKING, Any, cast
 
 from ledger.chain.contract import CarbonLedgerContract
 from ledger.errors import LedgerError, VerificationError
 from ledger.records import merkle
 from ledger.reports import vc
-from ledger.reports.figures import Recompute, engine_recompute
-from ledger.reports.model import ShipmentFigures
+from ledger.reports.figures import Recompute, shipped_recompute
 from ledger.reports.parse import ParsedReport, parse_report, report_chain
 from ledger.types import Bytes32
 from ledger.verify.document import (
@@ -71,10 +69,8 @@ from ledger.verify.verdict import (
 
 if TYPE_CHECKING:
     from ledger.config import ChainSettings
-    from ledger.factors.factorset import FactorSet
 
 __all__ = [
-    "shipped_recompute",
     "verify_on_chain",
     "verify_proofs",
     "verify_report",
@@ -207,29 +203,6 @@ def verify_proofs(
     bad = [i for i, (leaf, proof) in enumerate(entries)
            if not merkle.verify_proof(root, leaf, proof)]
     return len(entries), bad
-
-
-def shipped_recompute(router: Any = None, *, also: Sequence[FactorSet] = ()) -> Recompute:
-    """:func:`~ledger.reports.figures.engine_recompute` over the factor sets shipped with this
-    installation and the sets in ``also`` (e.g. a service's own): each record is recomputed
-    with the set its ``factor_set_id`` names (a shipped one loaded once, when a record first
-    names it). A set neither shipped nor given fails the record's recomputation with a
-    ``FactorError`` naming the set and the shipped ones."""
-    from ledger.factors.distances import Router
-    from ledger.factors.factorset import load_shipped_factor_set
-
-    shared = router if router is not None else Router()
-    by_set: dict[str, Recompute] = {
-        given.id.lower(): engine_recompute([given], shared) for given in also}
-
-    def recompute(record: Mapping[str, Any], period: tuple[date, date]
-                  ) -> tuple[ShipmentFigures, Mapping[str, Any]]:
-        wanted = str(record.get("factor_set_id", "")).lower()
-        if wanted not in by_set:
-            by_set[wanted] = engine_recompute([load_shipped_factor_set(wanted)], shared)
-        return by_set[wanted](record, period)
-
-    return recompute
 
 
 class _NoChain:

@@ -35,11 +35,12 @@ from ledger.inputs.shipments import Shipment
 from ledger.records import merkle
 from ledger.records import record as records
 from ledger.reports.document import build_report
+from ledger.reports.figures import shipped_recompute
 from ledger.reports.issue import issue_report
 from ledger.reports.model import Anchor, ReportItem
 from ledger.reports.parse import report_anchors
 from ledger.store.store import open_store
-from ledger.verify.verifier import shipped_recompute, verify_report
+from ledger.verify.verifier import verify_report
 
 PERIOD = (date(2025, 1, 1), date(2026, 12, 31))
 ISSUED = datetime(2026, 12, 1, 12, tzinfo=UTC)

@@ -12,7 +12,8 @@ from report_chain_fixtures import anchor_and_issue
 from ledger.chain.client import connect
 from ledger.chain.contract import CarbonLedgerContract
 from ledger.chain.gas import ShipmentEntry
-from ledger.verify.verifier import shipped_recompute, verify_report
+from ledger.reports.figures import shipped_recompute
+from ledger.verify.verifier import verify_report
 
 
 def test_a_foreign_record_under_the_owners_id_is_a_warning_not_a_failure(

@@ -16,8 +16,9 @@ from report_chain_fixtures import anchor_and_issue
 
 from ledger.chain.client import connect
 from ledger.chain.contract import CarbonLedgerContract
+from ledger.reports.figures import shipped_recompute
 from ledger.verify.verdict import CHECK_NAMES
-from ledger.verify.verifier import shipped_recompute, verify_report
+from ledger.verify.verifier import verify_report
 
 JsonPath = tuple[str | int, ...]
 
