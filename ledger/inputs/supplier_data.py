@@ -3,7 +3,9 @@
 A :class:`SupplierData` is what an operator's "CBAM Communication template for installations"
 says (read by :mod:`ledger.inputs.supplier_template`): the installation, the reporting period
 of its data, per good (CN code) the specific embedded emissions (SEE) direct and indirect in
-t CO2e per tonne, and the verifier when the data are verified. The template names no
+t CO2e per tonne, the verifier when the data are verified, and the installation's purchased
+precursors as the template gives them (informational, never added to a footprint nor made a
+shipment's precursors: :mod:`ledger.inputs.supplier_precursors`). The template names no
 installation id (the CBAM registry's identifier of the installation): the importer gives it
 when reading the template in, and it is how the data find their goods.
 

@@ -39,15 +39,15 @@ names; ``E_PurchPrec`` blocks):
   verifier name I37, street I38, city I39, post code I40, country I41; accreditation member
   state I51, accreditation body I52, registration number I53.
 
-Not read: precursors (their layout is known, ``A_InstData`` rows 102-121 and one block of 44
-rows per purchased precursor in ``E_PurchPrec`` from row 14, but the template names a precursor
-by aggregated goods category, not CN code, gives tonnes purchased and consumed per process, not
-per tonne of a good, and no installation of origin: what a shipment's precursor needs is not
-there; ``docs/supplier-data.md`` gives the cells), and, because their cells could not be
-confirmed, the carbon price paid, the installation totals and the verifier's site visit. A
-good's SEE already includes the embedded emissions of its precursors (Regulation (EU)
-2023/956, Annex IV, point 3), so the figures read are complete for the footprint. The
-template names no installation id: the reader takes it as an argument.
+Purchased precursors (``A_InstData`` rows 102-121, one block of 44 rows each in
+``E_PurchPrec`` from row 14) are read as what they are, the installation's purchased
+precursors, informational (:mod:`ledger.inputs.supplier_precursors`; cells in
+:mod:`ledger.inputs.supplier_precursor_cells`): a good's SEE already includes the embedded
+emissions of its precursors (Regulation (EU) 2023/956, Annex IV, point 3), and they are not a
+shipment's precursors (no CN code, no tonnes per tonne of a good, no installation of origin).
+Not read, because their cells could not be confirmed: the carbon price paid, the installation
+totals and the verifier's site visit. The template names no installation id: the reader
+takes it as an argument.
 """
 
 from __future__ import annotations
