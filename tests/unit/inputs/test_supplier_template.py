@@ -696,3 +696,13 @@ def test_cli_import_and_export_show_the_purchased_precursors(
     assert read_template(exported, installation_id=INSTALLATION).to_dict()[
         "purchased_precursors"] == json.loads(supplier.read_text(encoding="utf-8"))[
         "purchased_precursors"]
+
+
+def test_formulas_of_unused_precursor_blocks_are_not_read(tmp_path: Path) -> None:
+    # the Commission's file has formulas in every block (units, names, the SEE (indirect));
+    # in a block nobody filled they are no precursor, computed or not
+    unused = {"G146": "=A_InstData!E105", "K149": "=IF(L149=\"\",\"\",\"t\")",
+              "K181": "=IF(L181=\"\",\"\",\"tCO2e/t\")", "L184": "=L182*L183"}
+    data = read_template(_with_precursors(tmp_path / "t.xlsx", purch=unused),
+                         installation_id=INSTALLATION)
+    assert [p.block for p in data.purchased_precursors] == [1, 3]
