@@ -1,7 +1,9 @@
 """Command group ``supplier-data``: an installation's communication template in and out.
 
 - ``import TEMPLATE.xlsx --installation-id ID``: the Commission's communication template for
-  installations read into a supplier-data document (JSON), with its keccak-256 id;
+  installations read into a supplier-data document (JSON), with its keccak-256 id, and one
+  line per purchased precursor of the installation (informational: the goods' SEE include
+  them);
 - ``export SUPPLIER.json -o TEMPLATE.xlsx``: a supplier-data document written in the
   template's layout;
 - ``apply SHIPMENTS.json --supplier-data SUPPLIER.json``: the shipments of that installation
@@ -39,6 +41,18 @@ def supplier_data_id(document: dict[str, Any]) -> str:
 
 def _json_text(document: Any) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _echo_precursors(data: Any) -> None:
+    """One line per purchased precursor (informational), on standard error."""
+    for p in data.purchased_precursors:
+        purchased = ", ".join(f"{q.amount:f}{' ' + q.unit if q.unit else ''}"
+                              for q in p.purchased)
+        source = f" ({p.see_direct_source})" if p.see_direct_source else ""
+        typer.echo(f"purchased precursor {p.precursor_id}: {p.goods_category} produced in "
+                   f"{p.country}, purchased {purchased}; its SEE {p.see_direct_t_per_t:f} "
+                   f"direct{source} + {p.see_indirect_t_per_t:f} indirect t CO2e/t "
+                   "(informational: the goods' SEE already include it)", err=True)
 
 
 def _read_supplier(path: Path, installation_id: str | None, operator: str | None) -> Any:
@@ -87,6 +101,7 @@ def import_command(
                f"({data.installation.name}), {data.data_type}, reporting period "
                f"{data.period_start.isoformat()} to {data.period_end.isoformat()}; supplier "
                f"data {supplier_data_id(document)}{where}", err=True)
+    _echo_precursors(data)
 
 
 def export_command(
@@ -103,6 +118,7 @@ def export_command(
     write_output(output, template_bytes(data))
     typer.echo(f"{len(data.goods)} goods of installation {data.installation_id} -> {output}",
                err=True)
+    _echo_precursors(data)
 
 
 def apply_command(

@@ -3,7 +3,9 @@
 A :class:`SupplierData` is what an operator's "CBAM Communication template for installations"
 says (read by :mod:`ledger.inputs.supplier_template`): the installation, the reporting period
 of its data, per good (CN code) the specific embedded emissions (SEE) direct and indirect in
-t CO2e per tonne, and the verifier when the data are verified. The template names no
+t CO2e per tonne, the verifier when the data are verified, and the installation's purchased
+precursors as the template gives them (informational, never added to a footprint nor made a
+shipment's precursors: :mod:`ledger.inputs.supplier_precursors`). The template names no
 installation id (the CBAM registry's identifier of the installation): the importer gives it
 when reading the template in, and it is how the data find their goods.
 
@@ -46,6 +48,7 @@ from ledger.factors.cbam import normalise_cn
 from ledger.inputs.consignment import Verification, parse_date_text
 from ledger.inputs.shipments import Production, Shipment
 from ledger.inputs.supplier_document import SupplierDocument
+from ledger.inputs.supplier_precursors import PurchasedPrecursor, precursors_from_list
 
 __all__ = [
     "SUPPLIER_DATA_SCHEMA",
@@ -173,6 +176,9 @@ class SupplierData:
     source_file: str | None = None
     #: Figure -> ``Sheet!Cell`` it was read from (empty for data that were not read from a file).
     sources: Mapping[str, str] | None = None
+    #: The installation's purchased precursors, informational: the goods' SEE include them
+    #: (:mod:`ledger.inputs.supplier_precursors`).
+    purchased_precursors: tuple[PurchasedPrecursor, ...] = ()
 
     @property
     def data_type(self) -> str:
@@ -213,6 +219,8 @@ class SupplierData:
             out["source_sha256"] = self.source_sha256
         if self.source_file is not None:
             out["source_file"] = self.source_file
+        if self.purchased_precursors:
+            out["purchased_precursors"] = [p.to_dict() for p in self.purchased_precursors]
         if self.sources:
             out["sources"] = dict(sorted(self.sources.items()))
         return out
@@ -270,6 +278,7 @@ class SupplierData:
                 verifier = SupplierVerifier(**{
                     k: str(v) for k, v in raw_ver.items()
                     if k in SupplierVerifier.__dataclass_fields__})
+        precursors = precursors_from_list(data.get("purchased_precursors"), bad)
         if problems or installation is None or days[0] is None or days[1] is None:
             raise InputError(problems)
         sources = data.get("sources")
@@ -280,7 +289,8 @@ class SupplierData:
                        source_sha256=_opt_text(data.get("source_sha256")),
                        source_file=_opt_text(data.get("source_file")),
                        sources={str(k): str(v) for k, v in sources.items()}
-                       if isinstance(sources, Mapping) else None)
+                       if isinstance(sources, Mapping) else None,
+                       purchased_precursors=precursors)
         stated = data.get("data_type")
         if stated is not None and stated != document.data_type:
             raise InputError([InputProblem(
@@ -291,7 +301,7 @@ class SupplierData:
 
 _DOCUMENT_KEYS = ("schema", "note", "installation_id", "operator", "installation",
                   "reporting_period", "data_type", "goods", "verifier", "template_version",
-                  "source_sha256", "source_file", "sources")
+                  "source_sha256", "source_file", "purchased_precursors", "sources")
 _GOOD_KEYS = ("cn_code", "row", "total_t_per_t", *_GOOD_DECIMALS, *_GOOD_TEXTS)
 
 

@@ -32,6 +32,7 @@ from ledger.inputs.supplier_layout import (
     VERIFIER,
     VERSIONS_SHEET,
 )
+from ledger.inputs.supplier_precursor_cells import write_precursors
 
 __all__ = ["template_bytes"]
 
@@ -95,6 +96,7 @@ def template_bytes(data: SupplierData) -> bytes:
             summary[f"{c[key]}{row}"] = _cell(value)
         summary[f"P{row}"] = _cell(good.electricity_factor_t_per_mwh)
         summary[f"Q{row}"] = good.main_reducing_agent
+    write_precursors(book, data.purchased_precursors)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

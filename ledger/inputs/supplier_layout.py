@@ -39,20 +39,21 @@ names; ``E_PurchPrec`` blocks):
   verifier name I37, street I38, city I39, post code I40, country I41; accreditation member
   state I51, accreditation body I52, registration number I53.
 
-Not read: precursors (their layout is known, ``A_InstData`` rows 102-121 and one block of 44
-rows per purchased precursor in ``E_PurchPrec`` from row 14, but the template names a precursor
-by aggregated goods category, not CN code, gives tonnes purchased and consumed per process, not
-per tonne of a good, and no installation of origin: what a shipment's precursor needs is not
-there; ``docs/supplier-data.md`` gives the cells), and, because their cells could not be
-confirmed, the carbon price paid, the installation totals and the verifier's site visit. A
-good's SEE already includes the embedded emissions of its precursors (Regulation (EU)
-2023/956, Annex IV, point 3), so the figures read are complete for the footprint. The
-template names no installation id: the reader takes it as an argument.
+Purchased precursors (``A_InstData`` rows 102-121, one block of 44 rows each in
+``E_PurchPrec`` from row 14) are read as what they are, the installation's purchased
+precursors, informational (:mod:`ledger.inputs.supplier_precursors`; cells in
+:mod:`ledger.inputs.supplier_precursor_cells`): a good's SEE already includes the embedded
+emissions of its precursors (Regulation (EU) 2023/956, Annex IV, point 3), and they are not a
+shipment's precursors (no CN code, no tonnes per tonne of a good, no installation of origin).
+Not read, because their cells could not be confirmed: the carbon price paid, the installation
+totals and the verifier's site visit. The template names no installation id: the reader
+takes it as an argument.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "CONSUMED_PROCESSES",
     "FIRST_GOOD_ROW",
     "GOOD_COLUMNS",
     "HEADERS",
@@ -64,6 +65,15 @@ __all__ = [
     "INST_PERIOD",
     "LAST_GOOD_ROW",
     "PERIOD_CELLS",
+    "PRECURSOR_BLOCKS",
+    "PRECURSOR_BLOCK_ROWS",
+    "PRECURSOR_FIRST_ROW",
+    "PRECURSOR_HEADERS",
+    "PRECURSOR_LIST_COLUMNS",
+    "PRECURSOR_LIST_HEADER_ROW",
+    "PRECURSOR_OFFSETS",
+    "PRECURSOR_SHEET",
+    "PURCHASED_LINES",
     "SUMMARY_INSTALLATION",
     "SUMMARY_SHEET",
     "TEMPLATE_SHEETS",
@@ -71,6 +81,7 @@ __all__ = [
     "VERIFIER",
     "VERSIONS_SHEET",
     "VERSION_ROWS",
+    "block_row",
 ]
 
 SUMMARY_SHEET = "Summary_Communication"
@@ -113,3 +124,39 @@ INST_INSTALLATION = {"name": "I20", "street": "I21", "economic_activity": "I22",
 VERIFIER = {"name": "I37", "street": "I38", "city": "I39", "postcode": "I40",
             "country": "I41", "accreditation_member_state": "I51",
             "accreditation_body": "I52", "accreditation_number": "I53"}
+
+#: Purchased precursors (informational; see :mod:`ledger.inputs.supplier_precursors`). Read from
+#: a public cell dump of the Commission's English file of 2024-12-13: GitHub
+#: ``GordanVasilic/CBAMCalc`` at 983356a8fe7a0c54891924882437b63910c4acef,
+#: ``ExcelAnalysis/E_PurchPrec/raw_data.csv`` and ``data_validations.csv``,
+#: ``ExcelAnalysis/A_InstData/raw_data.csv`` and ``data_validations.csv`` (secondary, checked
+#: 2026-12-03). ``A_InstData`` lists them in rows 102-121 under the headers of row 101 (D ID
+#: ``PP1``..``PP20``, E "Production process": a drop-down of aggregated goods categories, F
+#: "Country code": a drop-down of country codes, G-K "Route 1".."Route 5": drop-downs).
+PRECURSOR_SHEET = "E_PurchPrec"
+PRECURSOR_BLOCKS = 20
+PRECURSOR_LIST_HEADER_ROW = 101
+PRECURSOR_LIST_COLUMNS = {"goods_category": "E", "country": "F", "routes": "GHIJK"}
+#: ``E_PurchPrec``: block k starts in row 14 + 44 (k - 1) (D "Purchased precursor k:", R ``PPk``).
+#: Offsets in the block: (a) total purchased levels, lines 1-8 at +3..+10 (H production route,
+#: K unit, L amount: number >= 0); (b) consumed in the installation's production processes 1-10
+#: at +14..+23 (K unit, L amount >= 0); (c) consumed for other purposes at +24 (K unit, L amount
+#: >= 0); (e) i. SEE (direct) at +35 (K unit, L value >= 0, M source: drop-down
+#: measured/default/unknown), iv. SEE (indirect) at +38 (K unit, L value, computed by the
+#: template from ii. and iii.), v. justification for default values at +40 (K, drop-down).
+PRECURSOR_FIRST_ROW = 14
+PRECURSOR_BLOCK_ROWS = 44
+PURCHASED_LINES = range(1, 9)
+CONSUMED_PROCESSES = range(1, 11)
+PRECURSOR_OFFSETS = {"purchased": 2, "consumed": 13, "other": 24, "see_direct": 35,
+                     "see_indirect": 38, "justification": 40}
+#: Labels checked in each block read (offset, column, start of the template's English label).
+PRECURSOR_HEADERS = ((0, "D", "Purchased precursor {k}"), (2, "L", "Amounts"),
+                     (13, "L", "Amounts"),
+                     (35, "E", "Specific embedded direct emissions"),
+                     (38, "E", "Specific embedded indirect emissions"))
+
+
+def block_row(k: int, offset: int) -> int:
+    """The row of ``offset`` in purchased precursor block ``k`` (1-20) of ``E_PurchPrec``."""
+    return PRECURSOR_FIRST_ROW + PRECURSOR_BLOCK_ROWS * (k - 1) + offset

@@ -6,15 +6,15 @@ the verifier. The cells read, and the public sources that establish them, are in
 :mod:`ledger.inputs.supplier_layout`; :mod:`ledger.inputs.supplier_export` writes the same
 layout.
 
-Not read: precursors (their layout is known, ``A_InstData`` rows 102-121 and one block of 44
-rows per purchased precursor in ``E_PurchPrec`` from row 14, but the template names a precursor
-by aggregated goods category, not CN code, gives tonnes purchased and consumed per process, not
-per tonne of a good, and no installation of origin: what a shipment's precursor needs is not
-there; ``docs/supplier-data.md`` gives the cells), and, because their cells could not be
-confirmed, the carbon price paid, the installation totals and the verifier's site visit. A
-good's SEE already includes the embedded emissions of its precursors (Regulation (EU)
-2023/956, Annex IV, point 3), so the figures read are complete for the footprint. The
-template names no installation id: the reader takes it as an argument.
+Purchased precursors (``A_InstData`` rows 102-121, one block of 44 rows each in
+``E_PurchPrec`` from row 14) are read as what they are, the installation's purchased
+precursors, informational (:mod:`ledger.inputs.supplier_precursors`; cells in
+:mod:`ledger.inputs.supplier_precursor_cells`): a good's SEE already includes the embedded
+emissions of its precursors (Regulation (EU) 2023/956, Annex IV, point 3), and they are not a
+shipment's precursors (no CN code, no tonnes per tonne of a good, no installation of origin).
+Not read, because their cells could not be confirmed: the carbon price paid, the installation
+totals and the verifier's site visit. The template names no installation id: the reader
+takes it as an argument.
 
 Every problem names the sheet, the cell and what is wrong: a missing sheet, a layout that is
 not the template's, a formula whose value was never computed (openpyxl reads the value a
@@ -31,20 +31,17 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
-from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from ledger.errors import InputError, InputProblem
 from ledger.factors.cbam import normalise_cn
-from ledger.inputs.consignment import parse_date_text
+from ledger.inputs.supplier_cells import CellReader, Sheet
 from ledger.inputs.supplier_data import (
     SupplierData,
     SupplierGood,
@@ -60,6 +57,9 @@ from ledger.inputs.supplier_layout import (
     INSTALLATION_SHEET,
     LAST_GOOD_ROW,
     PERIOD_CELLS,
+    PRECURSOR_BLOCKS,
+    PRECURSOR_LIST_HEADER_ROW,
+    PRECURSOR_SHEET,
     SUMMARY_INSTALLATION,
     SUMMARY_SHEET,
     UNIT,
@@ -67,6 +67,7 @@ from ledger.inputs.supplier_layout import (
     VERSION_ROWS,
     VERSIONS_SHEET,
 )
+from ledger.inputs.supplier_precursor_cells import LAST_PRECURSOR_ROW, read_precursors
 
 __all__ = ["read_template"]
 
@@ -76,130 +77,9 @@ _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _TOTAL_TOLERANCE = Decimal("0.0001")
 _SHOWN_CELLS = 6
 _MAX_BYTES = 50 * 1024 * 1024
-_INST_ROWS = 60
+_INST_ROWS = PRECURSOR_LIST_HEADER_ROW + PRECURSOR_BLOCKS  # the purchased precursors
 _INST_COLUMNS = 14  # N
-
-
-def _column_index(letters: str) -> int:
-    return ord(letters) - ord("A") + 1
-
-
-def _split(ref: str) -> tuple[int, int]:
-    match = re.fullmatch(r"([A-Z])([0-9]+)", ref)
-    if match is None:  # pragma: no cover - only the module's own constants reach this
-        raise ValueError(ref)
-    return int(match.group(2)), _column_index(match.group(1))
-
-
-@dataclass
-class _Sheet:
-    """The values a spreadsheet program stored, and the formulas, of one sheet's top-left area."""
-
-    name: str
-    values: dict[tuple[int, int], Any]
-    formulas: dict[tuple[int, int], str]
-
-    def value(self, ref: str) -> Any:
-        found = self.values.get(_split(ref))
-        if isinstance(found, str) and not found.strip():
-            return None
-        return found
-
-    def uncomputed(self, ref: str) -> str | None:
-        """The formula of ``ref`` when it has no stored value, else None."""
-        spot = _split(ref)
-        formula = self.formulas.get(spot)
-        if formula is not None and self.values.get(spot) is None:
-            return formula
-        return None
-
-
-@dataclass
-class _Reader:
-    sheets: dict[str, _Sheet]
-    epoch: datetime
-    problems: list[InputProblem] = field(default_factory=list)
-    uncomputed: dict[str, list[str]] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)
-
-    def problem(self, sheet: str, ref: str, message: str) -> None:
-        self.problems.append(InputProblem(message, field=f"{sheet}!{ref}"))
-
-    def raw(self, sheet: str, ref: str, meaning: str) -> Any:
-        """The stored value of a cell; a formula without one is noted (reported once per sheet)."""
-        data = self.sheets[sheet]
-        if data.uncomputed(ref) is not None:
-            self.uncomputed.setdefault(sheet, []).append(f"{ref} ({meaning})")
-            return None
-        return data.value(ref)
-
-    def text(self, sheet: str, ref: str, meaning: str, *, key: str | None = None,
-             required: bool = False) -> str | None:
-        value = self.raw(sheet, ref, meaning)
-        if value is None:
-            if required and self.sheets[sheet].uncomputed(ref) is None:
-                self.problem(sheet, ref, f"{meaning} is empty; the template requires it")
-            return None
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if key is not None:
-            self.sources[key] = f"{sheet}!{ref}"
-        return str(value).strip()
-
-    def number(self, sheet: str, ref: str, meaning: str, *, key: str | None = None,
-               required: bool = False, upper: Decimal | None = None) -> Decimal | None:
-        value = self.raw(sheet, ref, meaning)
-        if value is None:
-            if required and self.sheets[sheet].uncomputed(ref) is None:
-                self.problem(sheet, ref, f"{meaning} is empty; the template requires it")
-            return None
-        number: Decimal | None = None
-        if isinstance(value, bool):
-            number = None
-        elif isinstance(value, int):
-            number = Decimal(value)
-        elif isinstance(value, float):
-            number = Decimal(repr(value))
-        elif isinstance(value, str):
-            try:
-                number = Decimal(value.strip())
-            except InvalidOperation:
-                number = None
-        if number is None or not number.is_finite():
-            self.problem(sheet, ref, f"{meaning} is {value!r}, not a number")
-            return None
-        if number < 0 or (upper is not None and number > upper):
-            limit = f" and at most {upper}" if upper is not None else ""
-            self.problem(sheet, ref, f"{meaning} is {number}; it must be zero or more{limit}")
-            return None
-        if key is not None:
-            self.sources[key] = f"{sheet}!{ref}"
-        return number
-
-    def day(self, sheet: str, ref: str, meaning: str, *, key: str) -> date | None:
-        value = self.raw(sheet, ref, meaning)
-        if value is None:
-            if self.sheets[sheet].uncomputed(ref) is None:
-                self.problem(sheet, ref, f"{meaning} is empty; the template requires it")
-            return None
-        found: date | str
-        if isinstance(value, datetime):
-            found = value.date()
-        elif isinstance(value, date):
-            found = value
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            converted = from_excel(value, epoch=self.epoch)
-            found = converted.date() if isinstance(converted, datetime) else \
-                f"{value!r} is not a date"
-        elif isinstance(value, str):
-            found = parse_date_text(value)
-        else:
-            found = f"{value!r} is not a date"
-        if isinstance(found, str):
-            self.problem(sheet, ref, f"{meaning}: {found}")
-            return None
-        self.sources[key] = f"{sheet}!{ref}"
-        return found
+_PRECURSOR_COLUMNS = 18  # R (the block id)
 
 
 def _grid(workbook: Any, name: str, rows: int, columns: int) -> dict[tuple[int, int], Any]:
@@ -222,7 +102,7 @@ def _formula_text(value: Any) -> str:
     return value if isinstance(value, str) else str(getattr(value, "text", None) or "=TABLE()")
 
 
-def _load(content: bytes, source: str) -> tuple[_Reader, str | None]:
+def _load(content: bytes, source: str) -> tuple[CellReader, str | None]:
     try:
         values = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         formulas = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
@@ -235,11 +115,14 @@ def _load(content: bytes, source: str) -> tuple[_Reader, str | None]:
             f"sheet {s!r} is missing: not a CBAM Communication template for installations "
             f"(the workbook has {', '.join(repr(n) for n in values.sheetnames)})", field=s)
             for s in missing])
-    sheets: dict[str, _Sheet] = {}
-    for name, rows, columns in ((SUMMARY_SHEET, LAST_GOOD_ROW, _MAX_COLUMN),
-                                (INSTALLATION_SHEET, _INST_ROWS, _INST_COLUMNS)):
+    sheets: dict[str, Sheet] = {}
+    areas = [(SUMMARY_SHEET, LAST_GOOD_ROW, _MAX_COLUMN),
+             (INSTALLATION_SHEET, _INST_ROWS, _INST_COLUMNS)]
+    if PRECURSOR_SHEET in names:
+        areas.append((PRECURSOR_SHEET, LAST_PRECURSOR_ROW, _PRECURSOR_COLUMNS))
+    for name, rows, columns in areas:
         grid_formulas = _grid(formulas, name, rows, columns)
-        sheets[name] = _Sheet(name, _grid(values, name, rows, columns), {
+        sheets[name] = Sheet(name, _grid(values, name, rows, columns), {
             k: _formula_text(v) for k, v in grid_formulas.items() if _is_formula(v)})
     version = None
     if VERSIONS_SHEET in names:
@@ -251,10 +134,10 @@ def _load(content: bytes, source: str) -> tuple[_Reader, str | None]:
     epoch = values.epoch
     values.close()
     formulas.close()
-    return _Reader(sheets=sheets, epoch=epoch), version
+    return CellReader(sheets=sheets, epoch=epoch), version
 
 
-def _layout(reader: _Reader) -> bool | None:
+def _layout(reader: CellReader) -> bool | None:
     """True for the 2.1.1 goods columns, False for 2.1; None (problems noted) otherwise."""
     for ref, label in HEADERS.items():
         found = reader.text(SUMMARY_SHEET, ref, f"header {label!r}")
@@ -272,7 +155,7 @@ def _layout(reader: _Reader) -> bool | None:
     return None
 
 
-def _good(reader: _Reader, row: int, v211: bool, index: int) -> SupplierGood | None:
+def _good(reader: CellReader, row: int, v211: bool, index: int) -> SupplierGood | None:
     s, c = SUMMARY_SHEET, GOOD_COLUMNS
     key = f"goods[{index}]"
     raw_cn = reader.text(s, f"{c['cn_code']}{row}", f"CN code of row {row}")
@@ -324,7 +207,7 @@ def _good(reader: _Reader, row: int, v211: bool, index: int) -> SupplierGood | N
                                         "main reducing agent"))
 
 
-def _goods(reader: _Reader, v211: bool) -> list[SupplierGood]:
+def _goods(reader: CellReader, v211: bool) -> list[SupplierGood]:
     goods: list[SupplierGood] = []
     seen: dict[str, int] = {}
     for row in range(FIRST_GOOD_ROW, LAST_GOOD_ROW + 1):
@@ -341,7 +224,7 @@ def _goods(reader: _Reader, v211: bool) -> list[SupplierGood]:
     return goods
 
 
-def _verifier(reader: _Reader) -> SupplierVerifier | None:
+def _verifier(reader: CellReader) -> SupplierVerifier | None:
     found = {k: reader.text(INSTALLATION_SHEET, ref, f"verifier's {k.replace('_', ' ')}",
                             key=f"verifier.{k}") for k, ref in VERIFIER.items()}
     if found["name"] is None:
@@ -353,7 +236,7 @@ def _verifier(reader: _Reader) -> SupplierVerifier | None:
     return SupplierVerifier(**{k: v for k, v in found.items() if v is not None})  # type: ignore[arg-type]
 
 
-def _uncomputed_problems(reader: _Reader) -> Iterator[InputProblem]:
+def _uncomputed_problems(reader: CellReader) -> Iterator[InputProblem]:
     for sheet, cells in reader.uncomputed.items():
         shown = ", ".join(cells[:_SHOWN_CELLS])
         more = f" and {len(cells) - _SHOWN_CELLS} more" if len(cells) > _SHOWN_CELLS else ""
@@ -400,6 +283,7 @@ def read_template(path: Path | str, *, installation_id: str,
                        f"before it starts ({start.isoformat()})")
     goods = _goods(reader, v211) if v211 is not None else []
     verifier = _verifier(reader)
+    precursors = read_precursors(reader)
     if v211 is not None and not goods and not reader.uncomputed:
         reader.problem(s, f"F{FIRST_GOOD_ROW}", "no good: no CN code in "
                        f"F{FIRST_GOOD_ROW}:F{LAST_GOOD_ROW}")
@@ -411,4 +295,4 @@ def read_template(path: Path | str, *, installation_id: str,
         installation=SupplierInstallation(name=name, country=country, **details),  # type: ignore[arg-type]
         period_start=start, period_end=end, goods=tuple(goods), verifier=verifier,
         template_version=version, source_sha256=hashlib.sha256(content).hexdigest(),
-        source_file=path.name, sources=reader.sources)
+        source_file=path.name, sources=reader.sources, purchased_precursors=tuple(precursors))

@@ -64,8 +64,10 @@ INST_DATA: dict[str, Any] = {
 
 
 def _workbook(path: Path, *, summary: dict[str, Any] | None = None,
-              inst: dict[str, Any] | None = None, drop: tuple[str, ...] = ()) -> Path:
-    """A workbook with the template's 19 sheets (less ``drop``) and the given cells."""
+              inst: dict[str, Any] | None = None, drop: tuple[str, ...] = (),
+              purch: dict[str, Any] | None = None) -> Path:
+    """A workbook with the template's 19 sheets (less ``drop``) and the given cells
+    (``purch``: cells of ``E_PurchPrec``)."""
     book = Workbook()
     first = book.active
     assert first is not None
@@ -77,7 +79,8 @@ def _workbook(path: Path, *, summary: dict[str, Any] | None = None,
         book["0_Versions"]["E9"] = "2.1"
         book["0_Versions"]["E10"] = "2.1.1"
     for name, cells in (("Summary_Communication", SUMMARY if summary is None else summary),
-                        ("A_InstData", INST_DATA if inst is None else inst)):
+                        ("A_InstData", INST_DATA if inst is None else inst),
+                        ("E_PurchPrec", purch or {})):
         if name in drop:
             continue
         for ref, value in cells.items():
@@ -495,3 +498,211 @@ def test_cli_apply_names_the_document_through_the_supplier_data_json(
         capsys.readouterr().err
     first = json.loads(shipments.read_text(encoding="utf-8"))["shipments"][0]
     assert first["product"]["production"]["supplier_document"]["sha256"] == digest
+
+
+# ---------------------------------------------------------------- purchased precursors
+# The layout, as the public cell dump of the Commission's file of 2024-12-13 shows it: A_InstData
+# lists PP1..PP20 in rows 102-121 (E category, F country, G-K routes); E_PurchPrec has one block of
+# 44 rows per precursor from row 14: (a) lines 1-8 at +3 (H route, K unit, L amount), (b)
+# processes 1-10 at +14, (c) +24, SEE (direct) +35 (K unit, L value, M source), SEE (indirect)
+# +38, justification +40 (K).
+
+
+def _start(k: int) -> int:
+    return 14 + 44 * (k - 1)
+
+
+def _labels(k: int) -> dict[str, str]:
+    s = _start(k)
+    return {f"D{s}": f"Purchased precursor {k}:", f"L{s + 2}": "Amounts",
+            f"L{s + 13}": "Amounts",
+            f"E{s + 35}": "Specific embedded direct emissions (SEE (direct))",
+            f"E{s + 38}": "Specific embedded indirect emissions (SEE (indirect))"}
+
+
+LIST_HEADERS = {"E101": "Production process", "F101": "Country code"}
+PIG_IRON = {  # block 1 (fictitious)
+    "H17": "Blast furnace route", "K17": "t", "L17": 1200, "K18": "t", "L18": 300.5,
+    "K28": "t", "L28": 1100, "K38": "t", "L38": 400.5,
+    "K49": "tCO2e/t", "L49": 1.85, "M49": "Measured", "K52": "tCO2e/t", "L52": 0.12,
+}
+CRUDE_STEEL = {  # block 3 (fictitious): rows 102 .. 142
+    "K105": "t", "L105": 500, "K117": "t", "L117": 500,
+    "K137": "tCO2e/t", "L137": 2.1, "M137": "Default", "L140": 0.3,
+    "K142": "Lack of data from the supplier",
+}
+PRECURSOR_INST = {**INST_DATA, **LIST_HEADERS,
+                  "D102": "PP1", "E102": "Pig iron", "F102": "BR", "G102": "Blast furnace route",
+                  "D104": "PP3", "E104": "Crude steel", "F104": "IN"}
+PRECURSOR_PURCH = {**_labels(1), **PIG_IRON, **_labels(3), **CRUDE_STEEL}
+
+
+def _with_precursors(path: Path, *, inst: dict[str, Any] | None = None,
+                     purch: dict[str, Any] | None = None) -> Path:
+    return _workbook(path, inst={**PRECURSOR_INST, **(inst or {})},
+                     purch={**PRECURSOR_PURCH, **(purch or {})})
+
+
+def test_two_purchased_precursors_are_read_with_their_cells(tmp_path: Path) -> None:
+    data = read_template(_with_precursors(tmp_path / "t.xlsx"), installation_id=INSTALLATION)
+    pig, steel = data.purchased_precursors
+    assert (pig.precursor_id, pig.goods_category, pig.country, pig.routes) == (
+        "PP1", "Pig iron", "BR", ("Blast furnace route",))
+    assert [(q.line, q.amount, q.unit, q.production_route) for q in pig.purchased] == [
+        (1, Decimal(1200), "t", "Blast furnace route"), (2, Decimal("300.5"), "t", None)]
+    assert [(q.process, q.amount) for q in pig.consumed] == [(1, Decimal(1100))]
+    assert pig.other_purposes is not None and pig.other_purposes.amount == Decimal("400.5")
+    assert (pig.see_direct_t_per_t, pig.see_direct_source, pig.see_indirect_t_per_t) == (
+        Decimal("1.85"), "Measured", Decimal("0.12"))
+    # block 2 is empty: no precursor; block 3 keeps its number
+    assert (steel.block, steel.precursor_id, steel.goods_category, steel.country) == (
+        3, "PP3", "Crude steel", "IN")
+    assert steel.default_values_justification == "Lack of data from the supplier"
+    assert data.sources is not None
+    assert data.sources["purchased_precursors[1].see_direct_t_per_t"] == "E_PurchPrec!L49"
+    assert data.sources["purchased_precursors[1].see_indirect_t_per_t"] == "E_PurchPrec!L52"
+    assert data.sources["purchased_precursors[1].goods_category"] == "A_InstData!E102"
+    assert data.sources["purchased_precursors[2].see_direct_t_per_t"] == "E_PurchPrec!L137"
+    assert data.sources["purchased_precursors[2].purchased[1].amount"] == "E_PurchPrec!L105"
+    document = data.to_dict()
+    assert document["purchased_precursors"][0] == {
+        "id": "PP1", "block": 1, "goods_category": "Pig iron", "country": "BR",
+        "routes": ["Blast furnace route"],
+        "purchased": [{"line": 1, "production_route": "Blast furnace route", "unit": "t",
+                       "amount": "1200"}, {"line": 2, "unit": "t", "amount": "300.5"}],
+        "consumed": [{"process": 1, "unit": "t", "amount": "1100"}],
+        "other_purposes": {"unit": "t", "amount": "400.5"},
+        "see_direct_t_per_t": "1.85", "see_direct_source": "Measured",
+        "see_indirect_t_per_t": "0.12"}
+    # the goods and their figures are those of the template without precursors
+    plain = read_template(_workbook(tmp_path / "plain.xlsx"), installation_id=INSTALLATION)
+    assert plain.purchased_precursors == ()
+    assert "purchased_precursors" not in plain.to_dict()
+    assert data.goods == plain.goods
+
+
+def test_purchased_precursors_never_become_shipment_precursors(tmp_path: Path) -> None:
+    shipments = read_shipments(CONSIGNMENTS)
+    with_precursors = read_template(_with_precursors(tmp_path / "t.xlsx"),
+                                    installation_id=INSTALLATION)
+    plain = read_template(_workbook(tmp_path / "plain.xlsx"), installation_id=INSTALLATION)
+
+    def products(data: SupplierData) -> list[dict[str, Any]]:
+        out = [s.to_dict()["product"] for s in apply_supplier_data(shipments, data).shipments]
+        # the two files differ (name, bytes); the figures given do not
+        out[0]["production"].pop("supplier_document")
+        return out
+
+    applied = products(with_precursors)
+    assert applied[0]["production"]["data_type"] == "actual-verified"
+    assert "precursors" not in applied[0]["production"]
+    assert applied == products(plain)
+
+
+def test_a_half_filled_precursor_block_is_refused_by_cell(tmp_path: Path) -> None:
+    # PP2 listed in A_InstData with its purchases, but without its embedded emissions
+    path = _with_precursors(tmp_path / "t.xlsx", inst={"E103": "Pig iron", "F103": "UA"},
+                            purch={**_labels(2), "K61": "t", "L61": 800})
+    problems = _problems(path)
+    assert "SEE (direct) of purchased precursor PP2 is empty" in problems["E_PurchPrec!L93"]
+    assert "SEE (indirect) of purchased precursor PP2 is empty" in problems["E_PurchPrec!L96"]
+    # block 4 filled in E_PurchPrec but not listed in A_InstData
+    path = _with_precursors(tmp_path / "t2.xlsx", purch={
+        **_labels(4), "L149": 10, "L181": 1.2, "L184": 0.1})
+    problems = _problems(path)
+    assert "aggregated goods category of purchased precursor PP4 is empty" in \
+        problems["A_InstData!E105"]
+    assert "country of production of purchased precursor PP4 is empty" in \
+        problems["A_InstData!F105"]
+    # listed with its emissions but no amount purchased
+    path = _with_precursors(tmp_path / "t3.xlsx", purch={"L17": None, "L18": None})
+    assert "gives no total purchased level (L17:L24)" in _problems(path)["E_PurchPrec!L17"]
+
+
+@pytest.mark.parametrize(("cell", "value", "expected"), [
+    ("K49", "kgCO2e/t", "it must be in tCO2e/t"),
+    ("L17", -5, "must be zero or more"),
+    ("L28", "a lot", "not a number"),
+    ("L52", "=L50*L51", "formula cell(s) have no computed value: L52 (SEE (indirect) of "
+                        "purchased precursor PP1)"),
+    ("D14", "Purchased goods 1:", "expected the label 'Purchased precursor 1'"),
+])
+def test_bad_precursor_cells_are_named_with_their_meaning(tmp_path: Path, cell: str,
+                                                          value: Any, expected: str) -> None:
+    problems = _problems(_with_precursors(tmp_path / "t.xlsx", purch={cell: value}))
+    assert expected in problems[f"E_PurchPrec!{cell}"]
+
+
+def test_a_precursor_country_must_be_a_code(tmp_path: Path) -> None:
+    problems = _problems(_with_precursors(tmp_path / "t.xlsx", inst={"F102": "Brazil"}))
+    assert "'Brazil' of purchased precursor PP1 is not an ISO 3166" in \
+        problems["A_InstData!F102"]
+
+
+def test_purchased_precursors_go_round_export_and_import(tmp_path: Path) -> None:
+    data = read_template(_with_precursors(tmp_path / "t.xlsx"), installation_id=INSTALLATION)
+    out = tmp_path / "exported.xlsx"
+    out.write_bytes(template_bytes(data))
+    again = read_template(out, installation_id=INSTALLATION)
+    assert again.purchased_precursors == data.purchased_precursors
+    assert again.sources == data.sources
+    # in the template's cells
+    book = load_workbook(out)
+    assert book["E_PurchPrec"]["L137"].value == pytest.approx(2.1)
+    assert book["A_InstData"]["E104"].value == "Crude steel"
+    # and through the supplier-data document
+    document = json.loads(json.dumps(data.to_dict()))
+    assert SupplierData.from_dict(document).to_dict() == data.to_dict()
+    from_json = SupplierData.from_dict(document)
+    out.write_bytes(template_bytes(from_json))
+    assert read_template(out, installation_id=INSTALLATION).purchased_precursors == \
+        data.purchased_precursors
+
+
+@pytest.mark.parametrize(("change", "field", "message"), [
+    ({"block": 21}, "block", "is not one of 1-20"),
+    ({"id": "PP2"}, "id", "is not PP1"),
+    ({"see_direct_t_per_t": "-1"}, "see_direct_t_per_t", "not a number of zero or more"),
+    ({"country": "Brazil"}, "country", "not an ISO 3166"),
+    ({"purchased": [{"line": 9, "amount": "1"}]}, "purchased[1].line", "not one of 1-8"),
+    ({"consumed": [{"process": 1, "amount": "1", "line": 1}]}, "consumed[1].line",
+     "unknown key 'line'"),
+    ({"weight": "3"}, "weight", "unknown key 'weight'"),
+])
+def test_purchased_precursors_in_a_document_are_read_strictly(
+        tmp_path: Path, change: dict[str, Any], field: str, message: str) -> None:
+    data = read_template(_with_precursors(tmp_path / "t.xlsx"), installation_id=INSTALLATION)
+    document = json.loads(json.dumps(data.to_dict()))
+    document["purchased_precursors"][0].update(change)
+    with pytest.raises(InputError) as info:
+        SupplierData.from_dict(document)
+    found = {p.field: p.message for p in info.value.problems}
+    assert message in found[f"purchased_precursors[1].{field}"]
+
+
+def test_cli_import_and_export_show_the_purchased_precursors(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    template = _with_precursors(tmp_path / "t.xlsx")
+    supplier = tmp_path / "supplier.json"
+    assert _run(["supplier-data", "import", str(template), "--installation-id",
+                 INSTALLATION, "-o", str(supplier)]) == 0
+    err = capsys.readouterr().err
+    assert "purchased precursor PP1: Pig iron produced in BR, purchased 1200 t, 300.5 t; " \
+        "its SEE 1.85 direct (Measured) + 0.12 indirect t CO2e/t (informational" in err
+    assert "purchased precursor PP3: Crude steel produced in IN" in err
+    exported = tmp_path / "exported.xlsx"
+    assert _run(["supplier-data", "export", str(supplier), "-o", str(exported)]) == 0
+    assert "purchased precursor PP3" in capsys.readouterr().err
+    assert read_template(exported, installation_id=INSTALLATION).to_dict()[
+        "purchased_precursors"] == json.loads(supplier.read_text(encoding="utf-8"))[
+        "purchased_precursors"]
+
+
+def test_formulas_of_unused_precursor_blocks_are_not_read(tmp_path: Path) -> None:
+    # the Commission's file has formulas in every block (units, names, the SEE (indirect));
+    # in a block nobody filled they are no precursor, computed or not
+    unused = {"G146": "=A_InstData!E105", "K149": "=IF(L149=\"\",\"\",\"t\")",
+              "K181": "=IF(L181=\"\",\"\",\"tCO2e/t\")", "L184": "=L182*L183"}
+    data = read_template(_with_precursors(tmp_path / "t.xlsx", purch=unused),
+                         installation_id=INSTALLATION)
+    assert [p.block for p in data.purchased_precursors] == [1, 3]
