@@ -12,6 +12,9 @@ A footprint that is unknown and one that is not shared get the same answer (None
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +25,7 @@ from api.auth import Principal
 from api.context import ServiceContext
 from api.pact_index import Entry, Snapshot
 from api.sharing import readable_evidence, served
+from api.sharing_store import SharingStore
 from ledger.reports.pact3 import Filters
 
 __all__ = ["Readable", "readable", "v3_event_access"]
@@ -36,7 +40,8 @@ class Readable:
     evidence: dict[str, str] | None
     """Footprint id -> ``full`` or ``leaf``; None: all in full."""
     snapshot: Snapshot | None = None
-    """The index's snapshot when the view is all of it (its positions answer filters)."""
+    """The view's entries indexed (the index's own snapshot when the view is all of it): its
+    positions answer filters, its ids ``GetFootprint``."""
 
     def v2(self, entry: Entry) -> bytes:
         return self._form(entry, entry.v2_json)
@@ -63,16 +68,52 @@ class Readable:
 
 
 def readable(ctx: ServiceContext, who: Principal) -> Readable:
-    """What ``who`` may read of the index (see the module docstring)."""
+    """What ``who`` may read of the index (see the module docstring).
+
+    A buyer's or an auditor's view is worked out once per state of its grants and of the index
+    (a new snapshot: any publication or removal) and kept; :func:`_uncached_view` is the rule.
+    """
+    if who.role in ("admin", "exporter"):
+        return _uncached_view(ctx, who)
+    grants = tuple(sorted(
+        (g.id, g.owner_org_id, g.product_id or "", g.evidence)
+        for g in SharingStore(ctx.store.ledger).live_grants_to(who.org_id)))
+    base = ctx.events.footprints.snapshot(None)
+    key = (who.org_id, who.role, grants)
+    with _VIEWS_LOCK:
+        views = _VIEWS.setdefault(ctx.events.footprints, OrderedDict())
+        found = views.get(key)
+        if found is not None and found[0] is base:
+            views.move_to_end(key)
+            return found[1]
+    view = _uncached_view(ctx, who, base)
+    with _VIEWS_LOCK:
+        views[key] = (base, view)
+        views.move_to_end(key)
+        while len(views) > _VIEWS_KEPT:
+            views.popitem(last=False)
+    return view
+
+
+#: Views kept per index (buyers and auditors reading at once); the oldest one used goes first.
+_VIEWS_KEPT = 256
+_VIEWS: weakref.WeakKeyDictionary[Any, OrderedDict[Any, tuple[Snapshot, Readable]]] = \
+    weakref.WeakKeyDictionary()
+_VIEWS_LOCK = threading.Lock()
+
+
+def _uncached_view(ctx: ServiceContext, who: Principal, base: Snapshot | None = None
+                   ) -> Readable:
+    """The caller's view, read from the sharing rules and the store (the test oracle)."""
     evidence = readable_evidence(ctx, who)
     if evidence is None:
         snapshot = ctx.events.footprints.snapshot(who.org_id if who.role == "exporter" else None)
         return Readable(snapshot.entries, None, snapshot)
     if not evidence:
         return Readable((), {})
-    entries = tuple(e for e in ctx.events.footprints.snapshot(None).entries
-                    if e.pf_id in evidence)
-    return Readable(entries, evidence)
+    base = base if base is not None else ctx.events.footprints.snapshot(None)
+    entries = tuple(e for e in base.entries if e.pf_id in evidence)
+    return Readable(entries, evidence, Snapshot(entries))
 
 
 def v3_event_access(ctx: ServiceContext) -> Callable[[Principal, Filters], list[dict[str, Any]]]:

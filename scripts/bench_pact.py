@@ -14,9 +14,11 @@ asserts nothing).
    connection, for ``--requests`` requests per endpoint, one endpoint after the other:
    the v2 and v3 ``ListFootprints`` (the default page of 100 footprints, the most a page holds,
    from the start and from a random offset), v3 filters (one product id; geography and status),
-   ``GetFootprint`` of random ids in both versions, and a ``PublishedEvent`` to both event
-   endpoints. Beside them, in the same run and under the same load, the baseline: the OpenID
-   discovery document (no database, no footprint), the floor of a request on this machine.
+   ``GetFootprint`` of random ids in both versions, the iLEAP ``/2/ileap/tad`` (first page;
+   sea legs from a random offset: the shipments carry dispatch and arrival dates), and a
+   ``PublishedEvent`` to both event endpoints. Beside them, in the same run and under the same
+   load, the baseline: the OpenID discovery document (no database, no footprint), the floor of
+   a request on this machine.
 
 Prints p50 / p99 / max latency per endpoint, requests per second and errors. Target: p99 <= 2 s
 on every endpoint (the PACT conformance budget for a synchronous answer).
@@ -40,7 +42,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -120,8 +122,13 @@ def build_footprints(wanted: int) -> list[tuple[list[str], list[dict[str, Any]]]
         for _ in range(100 // len(demo)):
             for record, figures in bases:
                 sid = f"BENCH-{n:05d}-{figures.shipment_id}"
+                dispatched = PERIOD[0] + timedelta(days=n % 60)
+                consignment = {**(record["shipment"].get("consignment") or {}),
+                               "dispatch_date": dispatched.isoformat(),
+                               "arrival_date": (dispatched + timedelta(days=30)).isoformat()}
                 copy = {**record, "shipment_id": sid,
-                        "shipment": {**record["shipment"], "shipment_id": sid}}
+                        "shipment": {**record["shipment"], "shipment_id": sid,
+                                     "consignment": consignment}}
                 entry_hash = f"0x{random.getrandbits(256):064x}"
                 items.append(ReportItem(dataclasses.replace(figures, shipment_id=sid),
                                         _anchor(copy, entry_hash, n)))
@@ -140,6 +147,7 @@ def fill_store(store_url: str, reports: list[tuple[list[str], list[dict[str, Any
     the file ``<store folder>/publish-later``)."""
     from api.app import build_context
     from api.settings import ServiceSettings
+    from api.sharing_store import SharingStore
     from ledger.config import ChainSettings
 
     folder = tempfile.mkdtemp(prefix="bench-pact-chain-")
@@ -163,6 +171,9 @@ def fill_store(store_url: str, reports: list[tuple[list[str], list[dict[str, Any
             ctx.store.add_report(exporter.id, report_id, "0x" + "ab" * 32, document=document,
                                  cbam_xml=None, pact_footprints=footprints)
         buyer = ctx.create_org("Bench buyer", "buyer", grant_on_chain=False)
+        # buyers read only what an exporter shared with them: all of this exporter's footprints,
+        # with the full evidence (the anchor's record, which the TADs need)
+        SharingStore(ctx.store.ledger).add_grant(exporter.id, buyer.org.id, None, "full")
     finally:
         ctx.close()
 
@@ -303,6 +314,9 @@ def main() -> None:
                   f"the store's tail): {1000 * (time.perf_counter() - caught):.0f} ms")
             print(f"a default page: {len(page.json()['data'])} footprints, "
                   f"{len(page.content) / 1e6:.2f} MB")
+            if not page.json()["data"]:
+                raise SystemExit("error: the buyer sees no footprint; the figures would "
+                                 "measure empty pages")
             stored = total
 
         def event(version: int) -> Callable[[httpx.Client, int], httpx.Response]:
@@ -342,6 +356,10 @@ def main() -> None:
                  "companyId": "urn:pathfinder:company:customcode:vendor-assigned:0x"
                               + "e1" * 20})),
             ("GET /3/footprints/{id}", lambda c, n: c.get(f"/3/footprints/{rng.choice(ids)}")),
+            ("GET /2/ileap/tad (first page)", lambda c, n: c.get("/2/ileap/tad")),
+            ("GET /2/ileap/tad?mode=Sea&offset=random",
+             lambda c, n: c.get("/2/ileap/tad", params={
+                 "mode": "Sea", "limit": 100, "offset": rng.randrange(0, len(ids))})),
             ("POST /2/events (Published)", event(2)),
             ("POST /3/events (PublishedEvent)", event(3)),
         ]

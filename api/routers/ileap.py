@@ -123,9 +123,11 @@ def transport_activity_data(request: Request, ctx: Context,
     limit, offset = _limit_offset(request)
     filters = _filters(request)
     view = readable(ctx, who)
-    found: list[dict[str, Any]] = []
+    found: list[dict[str, Any]] = []  # the matches up to the page's end and one more
     for entry in view.entries:
         found += [t for t in activities_of(view.v2(entry)) if matches(t, filters)]
+        if len(found) > offset + limit:
+            break
     page = found[offset:offset + limit]
     headers = {}
     if offset + len(page) < len(found):

@@ -110,9 +110,7 @@ def credential_subject(
         activity += sum((t.activity_tkm for t in fig.tces), Decimal(0))
     for (company_id, toc_id), (company, found, sources, gwp_set) in tocs.items():
         footprints.append(toc.toc_footprint(
-            found, pf_id=pact.deterministic_pf_id("toc", company_id, toc_id, period[0].isoformat(),
-                                           period[1].isoformat(), issued_at),
-            created=issued_at,
+            found, pf_id=pact.deterministic_pf_id("toc", company_id, toc_id), created=issued_at,
             company_name=company, company_id=company_id,
             reference_period=reference_period(period), gwp_set=gwp_set,
             factor_sources=sources))
