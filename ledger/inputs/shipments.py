@@ -448,6 +448,11 @@ def leg_problems(leg: Leg) -> list[tuple[str, str]]:
         for name in ("distance_km", "vehicle_class", "laden_state", *CARRIER_KEYS):
             if getattr(leg, name) is not None:
                 out.append((name, f"{name} does not apply to a hub operation"))
+        control = leg.hub_operation.temperature_control if leg.hub_operation else None
+        if leg.refrigerated is not None and control in ("ambient", "refrigerated") \
+                and leg.refrigerated != (control == "refrigerated"):
+            out.append(("hub_temperature_control", f"hub_temperature_control {control} "
+                        f"contradicts refrigerated {str(leg.refrigerated).lower()}"))
         return out
     if leg.hub_operation is not None:
         out.append(("hub_type", "hub_type, hub_energy_carriers and hub_temperature_control "

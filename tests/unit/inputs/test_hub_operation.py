@@ -99,6 +99,8 @@ def _carrier(index: int, **changes: Any) -> Callable[[dict[str, Any]], None]:
      "hub_energy_carriers is required"),
     (lambda leg: leg.update(hub_energy_carriers={"energy_carrier": "Diesel"}),
      "legs[2].hub_energy_carriers", "expected a list"),
+    (lambda leg: leg.update(hub_temperature_control="ambient", refrigerated=True),
+     "legs[2].hub_temperature_control", "contradicts refrigerated true"),
 ])
 def test_a_wrong_description_names_shipment_leg_and_field(
         change: Callable[[dict[str, Any]], None], field: str, words: str) -> None:
