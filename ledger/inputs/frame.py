@@ -8,7 +8,7 @@ text columns are pandas categoricals. :mod:`ledger.inputs.csvreader` reads one f
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ledger.inputs.consignment import Consignment
+from ledger.inputs.hub import HubOperation
 from ledger.inputs.shipments import (
     Leg,
     Product,
@@ -108,6 +109,9 @@ class ShipmentFrame:
     legs: pd.DataFrame
     #: Consignment data per shipment; empty when no shipment of the frame has any.
     consignments: list[Consignment | None] = field(default_factory=list)
+    #: The hub operator's description of hub legs, by (shipment index, leg order); only the
+    #: legs that have one (it is not used in computing, so it is not a column).
+    hub_operations: dict[tuple[int, int], HubOperation] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -128,7 +132,9 @@ class ShipmentFrame:
                              exporters=[self.exporters[i] for i in kept],
                              products=[self.products[i] for i in kept], legs=legs,
                              consignments=[self.consignments[i] for i in kept]
-                             if self.consignments else [])
+                             if self.consignments else [],
+                             hub_operations={(int(new_index[s]), order): found for (s, order), found
+                                             in self.hub_operations.items() if keep[s]})
 
     @classmethod
     def from_shipments(cls, shipments: Sequence[Shipment]) -> ShipmentFrame:
@@ -139,6 +145,8 @@ class ShipmentFrame:
 
         def tri(value: bool | None) -> int:
             return _NONE if value is None else int(value)
+
+        hubs: dict[tuple[int, int], HubOperation] = {}
 
         def scaled(value: Decimal | None, places: int) -> int:
             return _NONE if value is None else int(value.scaleb(places))
@@ -161,6 +169,8 @@ class ShipmentFrame:
                 cols["hub_ttw_u"].append(scaled(leg.hub_co2e_ttw_kg_per_t, 6))
                 cols["hub_wtw_u"].append(scaled(leg.hub_co2e_wtw_kg_per_t, 6))
                 cols["row"].append(leg.source_row if leg.source_row is not None else _NONE)
+                if leg.hub_operation is not None:
+                    hubs[(i, leg.order)] = leg.hub_operation
         legs = pd.DataFrame({
             **{k: np.asarray(cols[k], dtype=np.int64) for k in (
                 "ship", "order", "mass_g", "distance_m", "hub_ttw_u", "hub_wtw_u", "row")},
@@ -179,6 +189,7 @@ class ShipmentFrame:
             legs=legs,
             consignments=[s.consignment for s in shipments]
             if any(s.consignment is not None for s in shipments) else [],
+            hub_operations=hubs,
         )
 
     def to_shipments(self) -> list[Shipment]:
@@ -211,6 +222,10 @@ class ShipmentFrame:
                 hub_co2e_ttw_kg_per_t=dec(cols["hub_ttw_u"][i], 6),
                 hub_co2e_wtw_kg_per_t=dec(cols["hub_wtw_u"][i], 6),
                 source_row=None if cols["row"][i] == _NONE else cols["row"][i]))
+        for (ship, order), found in self.hub_operations.items():
+            legs = legs_by_ship[ship]
+            legs[:] = [replace(leg, hub_operation=found) if leg.order == order else leg
+                       for leg in legs]
         return [Shipment(shipment_id=str(sid), legs=tuple(legs), exporter=exp, product=prod,
                          source_row=None if row == _NONE else int(row),
                          consignment=self.consignment(i))

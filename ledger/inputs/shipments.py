@@ -39,6 +39,7 @@ from ledger.inputs.consignment import (
     precursors_from_list,
     verification_from_mapping,
 )
+from ledger.inputs.hub import HUB_KEYS, HubOperation, hub_operation_from_mapping
 from ledger.inputs.supplier_document import SupplierDocument, supplier_document_from_mapping
 
 __all__ = [
@@ -94,6 +95,11 @@ LIMITS: Mapping[str, tuple[int, Decimal]] = {
     "electricity_factor_t_per_mwh": (6, Decimal(10)),
     "quantity_t_per_t": (6, Decimal(10**4)),
     "embedded_t_per_t": (6, Decimal(10**4)),
+    # a hub operator's energy carriers (ledger.inputs.hub): share of the hub activity, and
+    # kg CO2e per energy consumption unit
+    "relative_share": (6, Decimal(1)),
+    "emission_factor_ttw": (6, Decimal(10**3)),
+    "emission_factor_wtw": (6, Decimal(10**3)),
 }
 
 #: The keys a JSON object of each kind may have; any other key is refused (as an unknown CSV
@@ -106,7 +112,8 @@ CARRIER_KEYS = ("carrier_co2e_ttw_kg_per_tkm", "carrier_co2e_wtt_kg_per_tkm", "c
                 "carrier_period", "carrier_verified")
 LEG_KEYS = ("leg", "mode", "mass_kg", "origin", "destination", "distance_km", "vehicle_class",
             "laden_state", "refrigerated", "radiative_forcing", "avoid_suez",
-            "hub_co2e_ttw_kg_per_t", "hub_co2e_wtw_kg_per_t", "avoid_panama", *CARRIER_KEYS)
+            "hub_co2e_ttw_kg_per_t", "hub_co2e_wtw_kg_per_t", "avoid_panama", *CARRIER_KEYS,
+            *HUB_KEYS)
 PRODUCT_KEYS = ("description", "cn_code", "country_of_origin", "net_mass_kg", "cbam_year",
                 "production", "installation")
 PRODUCTION_KEYS = ("data_type", "direct_t_per_t", "indirect_t_per_t", "electricity_kwh_per_t",
@@ -210,6 +217,8 @@ class Leg:
     carrier_source: str | None = None
     carrier_period: str | None = None
     carrier_verified: bool | None = None
+    #: The hub operator's hub type and energy carriers (:mod:`ledger.inputs.hub`).
+    hub_operation: HubOperation | None = None
 
     @property
     def primary(self) -> bool:
@@ -230,6 +239,8 @@ class Leg:
             value = getattr(self, name)
             if value is not None:
                 out[name] = format_decimal(value)
+        if self.hub_operation is not None:
+            out.update(self.hub_operation.to_dict())
         return out
 
 
@@ -437,7 +448,15 @@ def leg_problems(leg: Leg) -> list[tuple[str, str]]:
         for name in ("distance_km", "vehicle_class", "laden_state", *CARRIER_KEYS):
             if getattr(leg, name) is not None:
                 out.append((name, f"{name} does not apply to a hub operation"))
+        control = leg.hub_operation.temperature_control if leg.hub_operation else None
+        if leg.refrigerated is not None and control in ("ambient", "refrigerated") \
+                and leg.refrigerated != (control == "refrigerated"):
+            out.append(("hub_temperature_control", f"hub_temperature_control {control} "
+                        f"contradicts refrigerated {str(leg.refrigerated).lower()}"))
         return out
+    if leg.hub_operation is not None:
+        out.append(("hub_type", "hub_type, hub_energy_carriers and hub_temperature_control "
+                    "apply to hub operations only"))
     out.extend(_carrier_problems(leg))
     for name in ("hub_co2e_ttw_kg_per_t", "hub_co2e_wtw_kg_per_t"):
         if getattr(leg, name) is not None:
@@ -567,6 +586,7 @@ def _leg_from_mapping(data: Any, index: int, fields_of: FieldReader) -> Leg | No
         carrier_co2e_wtt_kg_per_tkm=f.decimal("carrier_co2e_wtt_kg_per_tkm", positive=False),
         carrier_source=f.text("carrier_source"), carrier_period=f.text("carrier_period"),
         carrier_verified=f.boolean("carrier_verified"),
+        hub_operation=hub_operation_from_mapping(data, f),
     )
     if len(f.problems) > before:
         return None

@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.errors import InputError, InputProblem
-from ledger.reports import pact, qreport, toc, vc
+from ledger.reports import hoc, pact, qreport, toc, vc
 from ledger.reports.cbam import declaration_summary
 from ledger.reports.model import (
     ANCHOR_DOCUMENTATION,
@@ -70,6 +70,7 @@ def credential_subject(
     """The report's ``credentialSubject``: a pure function of the items, issue time and period."""
     footprints: list[dict[str, Any]] = []
     tocs: dict[tuple[str, str], tuple[str, toc.Toc, Sequence[tuple[str, str]], str]] = {}
+    hocs: dict[tuple[str, str], tuple[str, hoc.Hoc, str]] = {}
     wtw_g = ttw_g = 0
     activity = Decimal(0)
     for item in items:
@@ -77,6 +78,8 @@ def credential_subject(
         for found in toc.leg_tocs(anchor.record).values():
             tocs.setdefault((fig.exporter_id, found.toc_id),
                             (fig.exporter_name, found, fig.factor_sources, fig.gwp_set))
+        for hub in hoc.leg_hocs(anchor.record).values():
+            hocs.setdefault((fig.exporter_id, hub.hoc_id), (fig.exporter_name, hub, fig.gwp_set))
         footprints.append(pact.shipment_footprint(
             pf_id=pact.deterministic_pf_id("transport", anchor.chain_shipment_id,
                                            anchor.record_hash),
@@ -85,7 +88,7 @@ def credential_subject(
             company_id=fig.exporter_id,
             shipment_id=fig.shipment_id,
             mass_kg=fig.mass_kg,
-            tces=toc.with_toc_ids(fig.tces, anchor.record),
+            tces=hoc.with_hoc_ids(toc.with_toc_ids(fig.tces, anchor.record), anchor.record),
             reference_period=reference_period(period),
             gwp_set=fig.gwp_set,
             factor_sources=fig.factor_sources,
@@ -114,6 +117,12 @@ def credential_subject(
             company_name=company, company_id=company_id,
             reference_period=reference_period(period), gwp_set=gwp_set,
             factor_sources=sources))
+    for (company_id, hoc_id), (company, hub, gwp_set) in hocs.items():
+        footprints.append(hoc.hoc_footprint(
+            hub, pf_id=pact.deterministic_pf_id("hoc", company_id, hoc_id, period[0].isoformat(),
+                                                period[1].isoformat(), issued_at),
+            created=issued_at, company_name=company, company_id=company_id,
+            reference_period=reference_period(period), gwp_set=gwp_set))
     return {
         "type": REPORT_TYPE,
         "reportFormat": REPORT_FORMAT,

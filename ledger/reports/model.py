@@ -37,7 +37,8 @@ REPORT_FORMATS = {
     1: "before December 2026: PACT values per shipment rather than per declared unit",
     2: "from December 2026: PACT v2.3 values per declared unit, a product footprint for every "
        "produced good, iLEAP extensions, TCEs naming their DESNZ category as tocId and an "
-       "iLEAP TOC footprint for each category that names its fuel (road, air)",
+       "iLEAP TOC footprint for each category that names its fuel (road, air), and an iLEAP "
+       "HOC footprint for each hub its operator describes (hub type, energy carriers)",
 }
 ANCHOR_SCHEMA = "https://carbon-ledger.invalid/schemas/anchor-v1.json"
 ANCHOR_DOCUMENTATION = "https://carbon-ledger.invalid/docs/reports.md"

@@ -10,6 +10,10 @@ whole mapping, both ways. The rules:
   per one unit, so amount 1 keeps the numbers identical); the v2.3 ``unitaryProductAmount``
   (the shipment's t·km) is kept in the comment and in the iLEAP extension;
 - ``productMassPerDeclaredUnit``: as in v2.3 (``0`` for t·km, ``1`` for kg);
+- an iLEAP HOC footprint (the HOC extension) is the one exception: iLEAP §7.2.3 states its v2.3
+  values per tonne (``unitaryProductAmount`` ``1000`` kilograms, ``pCfExcludingBiogenic`` =
+  the HOC's intensity per tonne), so its v3 form says ``declaredUnitAmount`` ``1000`` (values
+  per 1000 kg, unchanged) and ``productMassPerDeclaredUnit`` ``1`` (a kilogram);
 - ``pCfExcludingBiogenic`` / ``pCfIncludingBiogenic`` -> ``pcfExcludingBiogenicUptake`` /
   ``pcfIncludingBiogenicUptake`` (fossil fuels only: no uptake, the values are equal);
   ``dLucGhgEmissions`` -> ``landUseChangeGhgEmissions``; ``landManagementGhgEmissions`` ->
@@ -143,6 +147,10 @@ def _pcf_v3(pcf: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: The iLEAP HOC extension's schema (a HOC footprint is stated per tonne, see the docstring).
+_ILEAP_HOC_SCHEMA = "https://api.ileap.sine.dev/hoc.json"
+
+
 def to_v3(footprint: Mapping[str, Any]) -> dict[str, Any]:
     """The PACT v3 form of a PACT v2.3 ProductFootprint (same id, same values per unit)."""
     start, end = validity_period(footprint)
@@ -165,6 +173,9 @@ def to_v3(footprint: Mapping[str, Any]) -> dict[str, Any]:
     if footprint.get("comment"):
         out["comment"] = footprint["comment"]
     out["pcf"] = _pcf_v3(footprint["pcf"])
+    if any(e.get("dataSchema") == _ILEAP_HOC_SCHEMA for e in footprint.get("extensions") or ()):
+        out["pcf"]["declaredUnitAmount"] = _text(footprint["pcf"]["unitaryProductAmount"])
+        out["pcf"]["productMassPerDeclaredUnit"] = "1"
     if footprint.get("extensions"):
         out["extensions"] = [dict(e) for e in footprint["extensions"]]
     return out

@@ -29,7 +29,7 @@ from api_fixtures import (
     make_service,
     service_chain,
 )
-from pact_schemas import errors, ileap_validator
+from pact_schemas import errors, ileap_validator, pact_validator
 
 from ledger.reports.ileap import transport_activities
 
@@ -49,8 +49,9 @@ class Ileap:
 
 
 def _extra_shipments(base: dict[str, Any]) -> list[dict[str, Any]]:
-    """A dated air shipment, and a dated shipment with a hub operation at Rotterdam (the hub
-    operator's intensities are fictitious test figures)."""
+    """A dated air shipment, and a dated shipment with a hub operation at Rotterdam whose
+    operator states its hub type and energy carriers (the operator's intensities and factors
+    are fictitious test figures)."""
     air = {"shipment_id": "HZ-AIR-2026-0901", "exporter": "Hangzhou (fictitious)",
            "consignment": {"dispatch_date": "2026-03-03", "arrival_date": "2026-03-05"},
            "legs": [{"leg": 1, "mode": "air", "mass_kg": "850", "origin": "PVG",
@@ -61,7 +62,14 @@ def _extra_shipments(base: dict[str, Any]) -> list[dict[str, Any]]:
     mass = hub["legs"][-1]["mass_kg"]
     hub["legs"] = [*hub["legs"][:2],
                    {"leg": 3, "mode": "hub", "mass_kg": mass, "hub_co2e_ttw_kg_per_t": "1.5",
-                    "hub_co2e_wtw_kg_per_t": "2"},
+                    "hub_co2e_wtw_kg_per_t": "2", "hub_type": "MaritimeContainerTerminal",
+                    "hub_temperature_control": "ambient", "hub_energy_carriers": [
+                        {"energy_carrier": "Diesel", "relative_share": "0.6",
+                         "emission_factor_ttw": "2.7", "emission_factor_wtw": "3.3",
+                         "energy_consumption_unit": "l"},
+                        {"energy_carrier": "Electric", "relative_share": "0.4",
+                         "emission_factor_ttw": "0", "emission_factor_wtw": "0.25",
+                         "energy_consumption_unit": "kWh"}]},
                    {**hub["legs"][2], "leg": 4}]
     return [air, hub]
 
@@ -220,18 +228,47 @@ def test_every_toc_of_a_leg_whose_category_names_its_fuel_is_listed(ileap: Ileap
     assert len({f["id"] for f in listed.values()}) == len(listed)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a HOC needs hubType and energyCarriers with per-energy emission factors, mandatory in "
-    "iLEAP §6.4.1; a hub leg of the ledger's input gives the operator's intensities per tonne "
-    "only (hub_co2e_ttw_kg_per_t, hub_co2e_wtw_kg_per_t), neither the hub type nor the energy "
-    "it uses, so the ledger publishes no HOC footprints"))
 def test_ileap_tc003_every_hoc_a_shipment_footprint_names_is_listed(ileap: Ileap) -> None:
     """TC003: ``ListFootprints`` answers 200 and lists every HOC that a ShipmentFootprint of
-    TC001 references, as a footprint conforming to the HOC data model and §7.2.3."""
+    TC001 references, as a footprint conforming to the HOC data model and §7.2.3, stating the
+    hub operator's own figures."""
     referenced = _referenced(ileap, "hocId")
     assert referenced  # the hub shipment names its hub operation
     listed = _listed(ileap, "hoc", "pcf-hoc.json")
     assert referenced <= set(listed)
+    (hoc_id,) = referenced
+    assert _tces(ileap)["HZ-HUB-2026-0902#3"]["hocId"] == hoc_id
+    footprint = listed[hoc_id]
+    (extension,) = footprint["extensions"]
+    assert extension["dataSchema"] == "https://api.ileap.sine.dev/hoc.json"
+    data = extension["data"]
+    assert errors(ileap_validator("hoc.json"), data) == []
+    hub = ileap.shipments[-1]["legs"][2]
+    assert data == {**data, "hocId": hoc_id, "hubType": "MaritimeContainerTerminal",
+                    "temperatureControl": "ambient", "co2eIntensityTTW": "1.5",
+                    "co2eIntensityWTW": "2", "hubActivityUnit": "tonnes"}
+    assert [(c["energyCarrier"], c["relativeShare"], c["emissionFactorTTW"],
+             c["emissionFactorWTW"], c["energyConsumptionUnit"]) for c in data["energyCarriers"]
+            ] == [(c["energy_carrier"], c["relative_share"], c["emission_factor_ttw"],
+                   c["emission_factor_wtw"], c["energy_consumption_unit"])
+                  for c in hub["hub_energy_carriers"]]
+    pcf = footprint["pcf"]  # §7.2.3: per tonne leaving the hub, pCf = co2eIntensityWTW
+    assert footprint["productCategoryCpc"] == "83117"
+    assert (pcf["declaredUnit"], pcf["unitaryProductAmount"],
+            pcf["productMassPerDeclaredUnit"]) == ("kilogram", "1000", "1000")
+    assert pcf["pCfExcludingBiogenic"] == data["co2eIntensityWTW"]
+    assert pcf["packagingEmissionsIncluded"] is False and pcf["primaryDataShare"] == 100
+    # the TCE's emissions are the operator's intensities times the tonnes handled
+    tce = _tces(ileap)["HZ-HUB-2026-0902#3"]
+    tonnes = Decimal(tce["mass"]) / 1000
+    assert Decimal(tce["co2eWTW"]) == tonnes * Decimal(data["co2eIntensityWTW"])
+    assert Decimal(tce["co2eTTW"]) == tonnes * Decimal(data["co2eIntensityTTW"])
+    assert errors(pact_validator("2.3"), footprint) == []
+    # the same footprint at /3/: still per tonne leaving the hub (1000 kg), never per kg
+    v3 = _get(ileap, f"/3/footprints/{footprint['id']}").json()["data"]
+    assert errors(pact_validator("3.0.3"), v3) == []
+    assert (v3["pcf"]["declaredUnitOfMeasurement"], v3["pcf"]["declaredUnitAmount"],
+            v3["pcf"]["pcfExcludingBiogenicUptake"]) == ("kilogram", "1000", "2")
 
 
 def test_ileap_tc004_get_all_transport_activity_data(ileap: Ileap) -> None:

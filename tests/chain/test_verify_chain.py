@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import secrets
 from datetime import UTC, date, datetime
@@ -32,6 +33,7 @@ from ledger.verify.verdict import CheckFailed
 from ledger.verify.verifier import verify_report
 
 PERIOD = (date(2026, 1, 1), date(2026, 3, 31))
+HOC_PRODUCT_ID = "urn:pathfinder:product:customcode:vendor-assigned:hoc:"
 SHIPMENTS = [
     {"shipment_id": "HY-2026-0007", "exporter": "Haiyan Fasteners Co.",
      "product": {"description": "Threaded screws and bolts", "cn_code": "73181590",
@@ -42,7 +44,14 @@ SHIPMENTS = [
                "mass_kg": "10000"}]},
     {"shipment_id": "NGB-2026-0001", "exporter": "Haiyan Fasteners Co.",
      "legs": [{"leg": 1, "mode": "road", "origin": "CNNGB", "destination": "CNNGB",
-               "distance_km": "35", "mass_kg": "12000"}]},
+               "distance_km": "35", "mass_kg": "12000"},
+              # a hub whose operator states its type and energy (fictitious test figures)
+              {"leg": 2, "mode": "hub", "mass_kg": "12000", "hub_co2e_ttw_kg_per_t": "1.2",
+               "hub_co2e_wtw_kg_per_t": "1.6", "hub_type": "Transshipment",
+               "hub_energy_carriers": [{"energy_carrier": "Electric", "relative_share": "1",
+                                        "emission_factor_ttw": "0",
+                                        "emission_factor_wtw": "0.3",
+                                        "energy_consumption_unit": "kWh"}]}]},
 ]
 
 
@@ -262,6 +271,22 @@ def test_a_report_of_an_earlier_format_says_so_and_what_still_matches(chain: Any
     earlier["totals"]["co2eWtwKg"] = "1"
     bad = verify_report(_resigned(chain, document, earlier), _reader(chain), recompute=recompute)
     assert "its totals differ" in bad.check("recompute").detail
+
+
+def test_a_hub_operation_category_changed_and_signed_by_the_issuer_fails(chain: Any) -> None:
+    """The HOC footprint of a hub leg is rebuilt from the anchored record: the operator's
+    figures cannot be restated in the report, even when it is signed again."""
+    document, recompute = _issue(chain)
+    assert verify_report(document, _reader(chain), recompute=recompute).ok
+    subject = copy.deepcopy(document["credentialSubject"])
+    (hoc,) = [f for f in subject["productFootprints"]
+              if f["productIds"][0].startswith(HOC_PRODUCT_ID)]
+    data = hoc["extensions"][0]["data"]
+    assert (data["hubType"], data["co2eIntensityWTW"]) == ("Transshipment", "1.6")
+    data["energyCarriers"][0]["emissionFactorWTW"] = "0.03"
+    verdict = verify_report(_resigned(chain, document, subject), _reader(chain),
+                            recompute=recompute)
+    assert verdict.failed == ["recompute"], verdict.to_dict()
 
 
 def test_a_report_of_an_unknown_format_is_refused_by_name(chain: Any) -> None:
