@@ -119,8 +119,7 @@ def credential_subject(
             factor_sources=sources))
     for (company_id, hoc_id), (company, hub, gwp_set) in hocs.items():
         footprints.append(hoc.hoc_footprint(
-            hub, pf_id=pact.deterministic_pf_id("hoc", company_id, hoc_id, period[0].isoformat(),
-                                                period[1].isoformat(), issued_at),
+            hub, pf_id=pact.deterministic_pf_id("hoc", company_id, hoc_id),
             created=issued_at, company_name=company, company_id=company_id,
             reference_period=reference_period(period), gwp_set=gwp_set))
     return {

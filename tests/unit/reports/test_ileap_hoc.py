@@ -149,9 +149,10 @@ def test_the_report_lists_one_hoc_per_operator_data_and_its_tces_name_it() -> No
     assert "tocId" in tces["A#1"] and "hocId" not in tces["A#1"]
     # the hub TCE's emissions are the operator's intensities times the tonnes handled
     assert tces["B#2"]["co2eWTW"] == "28.35" and tces["B#2"]["co2eTTW"] == "22.4"
-    # the id includes the reporting period and the issue time, as a TOC footprint's does
+    # one id per exporter and operator data, as a TOC footprint's: a later report publishes
+    # the same HOC again under it
     later = _hocs(_subject(recs, "2026-04-01T08:00:00Z"))[0]
-    assert later["id"] != listed["id"]
+    assert later["id"] == listed["id"] and later["created"] != listed["created"]
     assert later["extensions"] == listed["extensions"]
 
 
