@@ -9,9 +9,9 @@ of grams and cents with decimal-string renderings in tonnes and euros; nothing i
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from ledger.declaration.compute import (
     LineFigures,
@@ -38,11 +38,13 @@ __all__ = [
 DECLARATION_TYPE = "CbamAnnualDeclaration"
 #: Sectors whose net mass the 50 t threshold leaves out (Reg. (EU) 2025/2083, Art. 2a).
 EXCLUDED_FROM_THRESHOLD = frozenset({"electricity", "hydrogen"})
+# cn_code, country, method, route_text, default_ref: the fields Resolver.resolve keys on
+_RESOLVE_FIELDS = itemgetter(5, 7, 12, 10, 16)
 
 
-@dataclass(frozen=True)
-class Entry:
-    """A consignment of a declaration: what its record says, its leaf and its batch."""
+class Entry(NamedTuple):
+    """A consignment of a declaration: what its record says, its leaf and its batch (a named
+    tuple: one is built per consignment, a million at a time)."""
 
     row: ConsignmentRow
     record_hash: str
@@ -66,6 +68,28 @@ class Entry:
         return out
 
 
+def _consignments(entries: Sequence[Entry], members: Sequence[int]) -> list[dict[str, Any]]:
+    """``[entries[i].to_dict() for i in members]``, each date written once."""
+    days: dict[Any, str] = {}
+    out = []
+    for i in members:
+        entry = entries[i]
+        if entry.record is not None:
+            out.append(entry.to_dict())
+            continue
+        row = entry.row
+        day = row.import_date
+        text = days.get(day)
+        if text is None:
+            assert day is not None
+            text = days[day] = day.isoformat()
+        out.append({"shipmentId": row.shipment_id, "exporter": row.exporter,
+                    "recordHash": entry.record_hash, "co2eWtwG": entry.co2e_wtw_g,
+                    "co2eTtwG": entry.co2e_ttw_g, "anchor": entry.anchor, "importDate": text,
+                    "netMassG": row.net_mass_g, "embeddedEmissionsG": row.embedded_g})
+    return out
+
+
 def tonnes(grams: int) -> str:
     """Grams as a decimal string of tonnes (6 places, trailing zeros kept)."""
     sign = "-" if grams < 0 else ""
@@ -87,8 +111,13 @@ def _problems(entries: Sequence[Entry], resolver: Resolver, year: int
               ) -> tuple[list[Resolved], list[InputProblem]]:
     resolved: list[Resolved] = []
     problems: list[InputProblem] = []
+    seen: dict[tuple[str, ...], Resolved | tuple[str, str]] = {}
     for entry in entries:
-        found = resolver.resolve(entry.row, year)
+        # what decides the resolution (Resolver.resolve): one call per distinct set
+        key = _RESOLVE_FIELDS(entry.row)
+        found = seen.get(key)
+        if found is None:
+            found = seen[key] = resolver.resolve(entry.row, year)
         if isinstance(found, tuple):
             problems.append(InputProblem(found[1], shipment_id=entry.row.shipment_id,
                                          field=found[0]))
@@ -218,7 +247,7 @@ def _line(number: int, line: LineFigures, *, rows: Sequence[ConsignmentRow],
         "quarters": per_quarter,
         "carbonPricePaid": None if claim is None else {
             "evidence": claim.to_dict(), "applied": deduction is not None},
-        "consignments": [entries[i].to_dict() for i in line.members],
+        "consignments": _consignments(entries, line.members),
         "proofs": proofs,
     }
 

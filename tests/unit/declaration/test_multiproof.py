@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import random
 
-from ledger.declaration.multiproof import multiproof, process_multiproof
+import pytest
+
+from ledger.declaration.multiproof import multiproof, multiproof_fast, process_multiproof
 from ledger.records.keccak import keccak256
 from ledger.records.merkle import tree_nodes
 
@@ -37,3 +39,21 @@ def test_all_leaves_need_no_sibling_and_a_changed_leaf_fails() -> None:
     forged = [keccak256(b"other"), *leaves[1:]]
     assert process_multiproof(forged, proof.proof, proof.flags) != tree[:32]
     assert process_multiproof(leaves[1:], proof.proof, proof.flags) is None
+
+
+def test_the_numpy_multiproof_is_the_walked_one() -> None:
+    rng = random.Random(11)
+    for count in (1, 2, 3, 5, 8, 13, 64, 100, 777):
+        tree = _tree(count, count + 1)
+        size = len(tree) // 32
+        for _ in range(10):
+            chosen = rng.sample(range(size - count, size), rng.randint(1, count))
+            order, proof = multiproof(tree, chosen)
+            fast_order, fast = multiproof_fast(tree, chosen)
+            assert fast_order.tolist() == order
+            assert (fast.proof, fast.flags) == (proof.proof, proof.flags)
+            assert fast.to_dict() == proof.to_dict()
+    with pytest.raises(ValueError, match="named twice"):
+        multiproof_fast(_tree(4, 0), [4, 4])
+    with pytest.raises(ValueError, match="not a leaf"):
+        multiproof_fast(_tree(4, 0), [0])
