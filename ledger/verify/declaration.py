@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ledger.declaration.build import base_factor_set_id, declaration_factor_set
-from ledger.declaration.consignments import Anchoring, ConsignmentRow, consignment_row
+from ledger.declaration.consignments import Anchoring, ConsignmentRow
 from ledger.declaration.document import DECLARATION_TYPE, Entry, declaration_subject
 from ledger.declaration.multiproof import process_multiproof
 from ledger.declaration.options import DeclarationOptions, claim_from_dict
@@ -38,11 +38,12 @@ from ledger.errors import LedgerError, VerificationError
 from ledger.factors.cbam import embedded_emissions, normalise_cn
 from ledger.factors.factorset import FactorSet
 from ledger.factors.tables import scaled_int
-from ledger.records.canonical import canonical_json, shipment_key_function
+from ledger.records.canonical import shipment_key_function
 from ledger.records.chunks import paused_gc
-from ledger.records.keccak import keccak256, keccak256_hex
+from ledger.records.keccak import keccak256
 from ledger.reports import vc
 from ledger.types import Bytes32
+from ledger.verify.declaration_records import Inputs, Subject, checked_records
 from ledger.verify.reader import Reader
 from ledger.verify.verdict import FAIL, NOT_APPLICABLE, PASS, SKIPPED, Check, CheckFailed, Verdict
 
@@ -107,7 +108,7 @@ class _Parsed:
         self.rows: list[ConsignmentRow] = []
         # per consignment: (CN code, direct, indirect) as its record states them, or the
         # problem that prevents reading them
-        self.inputs: list[tuple[str, str, str] | str] = []
+        self.inputs: list[Inputs] = []
 
 
 def _anchoring(a: Mapping[str, Any]) -> Anchoring:
@@ -142,82 +143,8 @@ def _check_factor_set(p: _Parsed, factor_set: FactorSet) -> tuple[str, str]:
     return PASS, f"{factor_set.name} ({factor_set.id})"
 
 
-def _cbam_inputs(record: Mapping[str, Any]) -> tuple[str, str, str] | str:
-    """What the embedded emissions are recomputed from besides the consignment's row."""
-    try:
-        product = record["shipment"]["product"]
-        production = product.get("production") or {}
-        return (str(product.get("cn_code", "")), str(production.get("direct_t_per_t", "0")),
-                str(production.get("indirect_t_per_t", "0")))
-    except (KeyError, TypeError, AttributeError) as exc:
-        return f"{type(exc).__name__}: {exc}"
-
-
-def _read_record(p: _Parsed, c: Mapping[str, Any], body: bytes,
-                 record: Mapping[str, Any] | None) -> tuple[ConsignmentRow, tuple[str, str, str]
-                                                            | str]:
-    """A consignment's record checked against its hash and what the file says of it: its row
-    and recompute inputs."""
-    if keccak256_hex(body) != c["recordHash"]:
-        raise CheckFailed(f"consignment {c['shipmentId']}: the record does not hash to its "
-                          "record hash")
-    if record is None:
-        record = orjson.loads(body)  # the stored canonical bytes: hashed as they are, then read
-    row = consignment_row(record)
-    if not isinstance(row, ConsignmentRow):
-        raise CheckFailed(f"consignment {c['shipmentId']}: the record is not a CBAM "
-                          f"consignment ({row})")
-    if row.declarant != p.declarant or row.import_date is None \
-            or row.import_date.year != p.year:
-        raise CheckFailed(f"consignment {c['shipmentId']}: the record is not addressed to "
-                          f"{p.declarant} with a customs release date in {p.year}")
-    if row.exporter != str(record.get("exporter", "")).lower() or \
-            row.shipment_id != c["shipmentId"]:
-        raise CheckFailed(f"consignment {c['shipmentId']}: shipment or exporter differs")
-    return row, _cbam_inputs(record)
-
-
 def _check_records(p: _Parsed, store: LedgerStore | None) -> tuple[str, str]:
-    """Each consignment's record, embedded or read from ``store`` (streamed through once, each
-    record parsed and dropped: a million records are never all in memory), checked by
-    :func:`_read_record`; the first consignment in file order that fails is named."""
-    count = len(p.consignments)
-    rows: list[ConsignmentRow | None] = [None] * count
-    inputs: list[tuple[str, str, str] | str] = [""] * count
-    failed: list[tuple[int, str]] = []
-    wanted: dict[tuple[str, str], list[int]] = {}
-
-    def take(number: int, body: bytes, record: Mapping[str, Any] | None) -> None:
-        c = p.consignments[number]
-        try:
-            rows[number], inputs[number] = _read_record(p, c, body, record)
-        except CheckFailed as exc:
-            failed.append((number, str(exc)))
-        except (LedgerError, KeyError, TypeError, ValueError, AttributeError, ArithmeticError,
-                IndexError) as exc:
-            failed.append((number, f"{type(exc).__name__}: {exc}"))
-
-    for number, c in enumerate(p.consignments):
-        record = c.get("record")
-        if record is not None:
-            take(number, canonical_json(record), record)
-        else:
-            wanted.setdefault((str(c["exporter"]).lower(), str(c["shipmentId"])),
-                              []).append(number)
-    if wanted and store is not None:
-        for exporter, shipment_id, body in store.record_bodies():
-            numbers = wanted.pop((exporter, shipment_id), None)
-            for number in numbers or ():
-                take(number, body, None)
-    for numbers in wanted.values():
-        for number in numbers:
-            failed.append((number, f"consignment {number + 1} "
-                           f"({p.consignments[number]['shipmentId']}): its record is neither "
-                           "embedded nor in the given store"))
-    if failed:
-        raise CheckFailed(min(failed)[1])
-    p.rows = [row for row in rows if row is not None]
-    p.inputs = inputs
+    p.rows, p.inputs = checked_records(Subject(p.declarant, p.year), p.consignments, store)
     return PASS, f"{len(p.rows)} record(s) match their hashes"
 
 
