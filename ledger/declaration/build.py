@@ -244,23 +244,33 @@ def _compute_indexed(store: LedgerStore, declarant: str, year: int,
     return Declaration(subject, chain_id, contract)
 
 
-def _tree_places(tree: bytes, leaves: list[Any], shipment_ids: list[str]) -> list[int]:
-    """Where each record's leaf sits in its batch's stored tree (its stored index, else found
-    by its leaf hash)."""
+def _tree_places(tree: bytes, leaves: list[Any], shipment_ids: list[str]) -> np.ndarray:
+    """Where each record's leaf sits in its batch's stored tree: its stored index, else found
+    by its leaf hash among the tree's leaves (stored in descending order) with one binary
+    search each in numpy."""
     size = len(tree) // 32
-    text = tree.hex()
-    by_leaf = {"0x" + text[64 * i:64 * i + 64]: i for i in range(size // 2, size)}
-    out = []
-    for leaf, shipment_id in zip(leaves, shipment_ids, strict=True):
-        if leaf[6] is not None:
-            out.append(leaf[6])
-            continue
-        found = by_leaf.get(leaf[1] or "")
-        if found is None:
+    count = (size + 1) // 2
+    out = np.array([-1 if leaf[6] is None else leaf[6] for leaf in leaves], dtype=np.int64)
+    missing = np.flatnonzero(out < 0)
+    if len(missing):
+        ascending = np.frombuffer(tree, dtype="S32", count=size)[size - count:][::-1]
+        texts = [leaves[i][1] for i in missing.tolist()]
+        try:
+            wanted = np.frombuffer(bytes.fromhex("".join(t[2:] for t in texts)), dtype="S32")
+        except (TypeError, ValueError):
+            wanted = np.zeros(0, dtype="S32")
+        found = np.full(len(texts), count)
+        hit = np.zeros(len(texts), dtype=np.bool_)
+        if len(wanted) == len(texts):
+            found = np.searchsorted(ascending, wanted)
+            hit = found < count
+            hit[hit] = ascending[found[hit]] == wanted[hit]
+        if not hit.all():
+            first = int(missing[int(np.flatnonzero(~hit)[0])])
             raise InputError([InputProblem(
                 "the stored tree of the consignment's batch does not hold its leaf; the store "
-                "is damaged", shipment_id=shipment_id)])
-        out.append(found)
+                "is damaged", shipment_id=shipment_ids[first])])
+        out[missing] = size - 1 - found
     return out
 
 

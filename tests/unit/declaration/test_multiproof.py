@@ -57,3 +57,19 @@ def test_the_numpy_multiproof_is_the_walked_one() -> None:
         multiproof_fast(_tree(4, 0), [4, 4])
     with pytest.raises(ValueError, match="not a leaf"):
         multiproof_fast(_tree(4, 0), [0])
+
+
+def test_leaves_are_placed_in_their_stored_tree_or_the_store_is_called_damaged() -> None:
+    from ledger.declaration.build import _tree_places
+    from ledger.errors import InputError
+
+    tree = _tree(9, 3)
+    size = len(tree) // 32
+    indices = [size - 1, size - 9, size - 4]
+    leaves = [(None, "0x" + tree[32 * i:32 * i + 32].hex(), 0, 0, 1, 0, None) for i in indices]
+    leaves.append((None, None, 0, 0, 1, 0, size - 2))  # its stored index is taken as it is
+    assert _tree_places(tree, leaves, ["A", "B", "C", "D"]).tolist() == [*indices, size - 2]
+    stranger = (None, "0x" + keccak256(b"elsewhere").hex(), 0, 0, 1, 0, None)
+    with pytest.raises(InputError, match="store is damaged") as refused:
+        _tree_places(tree, [leaves[0], stranger], ["A", "X"])
+    assert refused.value.problems[0].shipment_id == "X"
