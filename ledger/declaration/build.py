@@ -16,6 +16,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -219,8 +221,12 @@ def _compute_indexed(store: LedgerStore, declarant: str, year: int,
         raise InputError([InputProblem("two consignments sit at one place of a batch; the "
                                        "store is damaged", field="store")])
     order_list = order.tolist()
-    entries = [Entry(rows[i], leaves[i][0], leaves[i][2], leaves[i][3], int(anchor_col[i]))
-               for i in order_list]
+    # the entries in order, built column by column in C (a million at a time)
+    columns = (rows, list(map(itemgetter(0), leaves)), list(map(itemgetter(2), leaves)),
+               list(map(itemgetter(3), leaves)), anchor_col.tolist())
+    entries = list(map(tuple.__new__, repeat(Entry), zip(
+        *(_picked(column, order_list) for column in columns), repeat(None, len(order_list)),
+        strict=True)))  # no record embedded
     entry_anchor = anchor_col[order]
     entry_place = place[order]
 
@@ -242,6 +248,11 @@ def _compute_indexed(store: LedgerStore, declarant: str, year: int,
         entries, anchors, declarant=declarant, year=year, factor_set=factor_set,
         options=options, consignment_factor_set_id=consignment_set, proofs=proofs, fast=True)
     return Declaration(subject, chain_id, contract)
+
+
+def _picked(items: Sequence[Any], order: list[int]) -> list[Any]:
+    """``[items[i] for i in order]``, in C."""
+    return [items[order[0]]] if len(order) == 1 else list(itemgetter(*order)(items))
 
 
 def _tree_places(tree: bytes, leaves: list[Any], shipment_ids: list[str]) -> np.ndarray:

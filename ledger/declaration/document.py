@@ -40,6 +40,8 @@ DECLARATION_TYPE = "CbamAnnualDeclaration"
 EXCLUDED_FROM_THRESHOLD = frozenset({"electricity", "hydrogen"})
 # cn_code, country, method, route_text, default_ref: the fields Resolver.resolve keys on
 _RESOLVE_FIELDS = itemgetter(5, 7, 12, 10, 16)
+_SECTOR = itemgetter(6)
+_MASS = itemgetter(14)
 
 
 class Entry(NamedTuple):
@@ -262,7 +264,9 @@ def _subject(out_lines: list[dict[str, Any]], lines: Sequence[LineFigures],
              year: int, factor_set: FactorSet, tables: DeclarationTables,
              factor: tuple[int, str], prices: Mapping[int, Price],
              options: DeclarationOptions, consignment_factor_set_id: str) -> dict[str, Any]:
-    counted = sum(r.net_mass_g for r in rows if r.sector not in EXCLUDED_FROM_THRESHOLD)
+    total = sum(map(_MASS, rows))
+    counted = total if EXCLUDED_FROM_THRESHOLD.isdisjoint(map(_SECTOR, rows)) else sum(
+        r.net_mass_g for r in rows if r.sector not in EXCLUDED_FROM_THRESHOLD)
     threshold_g = int(THRESHOLD_T * 1_000_000)
     warning_g = int(options.warning_level_t * 1_000_000)
     liable = counted > threshold_g
@@ -304,7 +308,7 @@ def _subject(out_lines: list[dict[str, Any]], lines: Sequence[LineFigures],
         },
         "totals": {
             "lines": len(out_lines), "consignments": len(rows),
-            "netMassT": tonnes(sum(r.net_mass_g for r in rows)),
+            "netMassT": tonnes(total),
             "embeddedEmissionsG": sum(int(ln["embeddedEmissionsG"]) for ln in out_lines),
             "freeAllocationAdjustmentG": sum(int(ln["freeAllocationAdjustmentG"])
                                              for ln in out_lines),
