@@ -114,6 +114,12 @@ def _profile_ids(conn: Connection, wanted: set[tuple[str, ...]]) -> dict[tuple[s
 def index_missing(conn: Connection, read: Callable[[str, bytes], IndexEntry]) -> int:
     """Indexes every stored record the index does not hold yet, ``read`` giving what a record
     says (from its shipment id and canonical bytes); returns how many were indexed."""
+    # every index row names a stored record, once (primary and foreign key): as many index
+    # rows as records means nothing is left to index
+    stored = conn.execute(sa.select(sa.func.count()).select_from(records)).scalar()
+    held = conn.execute(sa.select(sa.func.count()).select_from(cbam_consignments)).scalar()
+    if stored == held:
+        return 0
     indexed = sa.select(cbam_consignments.c.record_id).where(
         cbam_consignments.c.record_id == records.c.id).exists()
     ids = conn.execute(sa.select(records.c.id).where(~indexed).order_by(records.c.id)
