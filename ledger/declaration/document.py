@@ -41,6 +41,7 @@ EXCLUDED_FROM_THRESHOLD = frozenset({"electricity", "hydrogen"})
 # cn_code, country, method, route_text, default_ref: the fields Resolver.resolve keys on
 _RESOLVE_FIELDS = itemgetter(5, 7, 12, 10, 16)
 _SECTOR = itemgetter(6)
+_ROW = itemgetter(0)
 _MASS = itemgetter(14)
 
 
@@ -111,15 +112,17 @@ def _percent(pct_u: int) -> str:
 
 def _problems(entries: Sequence[Entry], resolver: Resolver, year: int
               ) -> tuple[list[Resolved], list[InputProblem]]:
+    """Each entry's resolution, resolved once per distinct set of the fields that decide it
+    (:meth:`Resolver.resolve`), or every entry that cannot be resolved."""
+    keys = list(map(_RESOLVE_FIELDS, map(_ROW, entries)))
+    first = dict(zip(reversed(keys), range(len(keys) - 1, -1, -1), strict=True))
+    seen = {key: resolver.resolve(entries[i].row, year) for key, i in first.items()}
+    if not any(isinstance(found, tuple) for found in seen.values()):
+        return list(map(seen.__getitem__, keys)), []  # type: ignore[arg-type]
     resolved: list[Resolved] = []
     problems: list[InputProblem] = []
-    seen: dict[tuple[str, ...], Resolved | tuple[str, str]] = {}
-    for entry in entries:
-        # what decides the resolution (Resolver.resolve): one call per distinct set
-        key = _RESOLVE_FIELDS(entry.row)
-        found = seen.get(key)
-        if found is None:
-            found = seen[key] = resolver.resolve(entry.row, year)
+    for entry, key in zip(entries, keys, strict=True):
+        found = seen[key]
         if isinstance(found, tuple):
             problems.append(InputProblem(found[1], shipment_id=entry.row.shipment_id,
                                          field=found[0]))

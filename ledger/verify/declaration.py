@@ -260,8 +260,11 @@ def _first_difference(a: Any, b: Any, path: str = "credentialSubject") -> str:
 def _bytes32(text: Any) -> bytes:
     """``Bytes32.parse`` for the common case (``0x`` + 64 hex digits) without a pattern."""
     if type(text) is str and len(text) == 66 and text[:2] == "0x":
-        with suppress(ValueError):
+        try:
             value = bytes.fromhex(text[2:])
+        except ValueError:
+            pass
+        else:
             if len(value) == 32:
                 return value
     return Bytes32.parse(text)
