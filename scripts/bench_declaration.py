@@ -31,8 +31,8 @@ Timed, in this run:
 Printed: seconds of each, consignments per second, the declaration's totals.
 
 Measured (``--consignments 1000000 --baseline 5000``, 2-core machine running other work, load
-average 3 to 5, two runs): index 94.0 / 72.5 s, compute 19.4 / 30.3 s, issue 35.8 / 50.2 s,
-verify 84.4 / 117.6 s, per-consignment loop 66.1 / 118.8 s, naive (scaled) 1,212 / 3,489 s;
+average 3 to 6, two runs): index 72.5 / 57.5 s, compute 30.3 / 18.6 s, issue 50.2 / 60.1 s,
+verify 117.6 / 129.1 s, per-consignment loop 118.8 / 101.6 s, naive (scaled) 3,489 / 2,229 s;
 the targets are not met there (``docs/declaration.md``, "Scale").
 """
 
