@@ -32,6 +32,7 @@ __all__ = [
     "Anchoring",
     "ConsignmentRow",
     "addressed_consignments",
+    "anchors_of",
     "consignment_row",
     "grams_of_kg",
     "read_consignments",
@@ -91,10 +92,12 @@ class ConsignmentRow(NamedTuple):
 
 def consignment_row(record: Mapping[str, Any]) -> ConsignmentRow | str | None:
     """The consignment a record describes, ``None`` for a good outside CBAM (or no good), or
-    the problem that prevents reading it."""
+    the problem that prevents reading it. (Run once per record a million times: dictionaries
+    are told apart from other mappings by their exact type first.)"""
     footprint = record.get("footprint") or {}
-    cbam = footprint.get("cbam") if isinstance(footprint, Mapping) else None
-    if not isinstance(cbam, Mapping) or not cbam.get("in_scope"):
+    cbam = footprint.get("cbam") if type(footprint) is dict or isinstance(footprint, Mapping) \
+        else None
+    if not (type(cbam) is dict or isinstance(cbam, Mapping)) or not cbam.get("in_scope"):
         return None
     shipment = record.get("shipment") or {}
     product = shipment.get("product") or {}
@@ -118,26 +121,30 @@ def consignment_row(record: Mapping[str, Any]) -> ConsignmentRow | str | None:
         return f"embedded_g {embedded!r} is not a whole number of grams"
     method = str(cbam.get("method") or "")
     data_type = str(cbam.get("data_type") or ("default" if method == "default" else "actual"))
-    return ConsignmentRow(
-        shipment_id=str(record.get("shipment_id")),
-        exporter=str(record.get("exporter", "")).lower(),
-        declarant=party.get("eori") if isinstance(party, Mapping) else None,
-        import_date=import_date,
-        cn8=cn[:8], cn_code=cn,
-        sector=str(cbam.get("sector") or ""),
-        country=str(cbam.get("country_of_origin") or ""),
-        installation_id=str(installation.get("installation_id") or ""),
-        operator=str(installation.get("operator") or ""),
-        route_text=str(installation.get("production_route") or ""),
-        data_type=data_type, method=method,
-        verifier=str(verification.get("verifier") or ""),
-        net_mass_g=mass_g, embedded_g=embedded,
-        default_ref=str(cbam.get("factor_ref") or "") if method == "default" else "",
-        specific_direct=str(cbam.get("specific_direct_t_per_t") or "0"),
-        specific_indirect=str(cbam.get("specific_indirect_t_per_t") or "0"),
-        markup_year=str(cbam.get("markup_year") or ""),
-        supplier_document=document if isinstance(document, Mapping) else None,
-    )
+    return _new_row(ConsignmentRow, (
+        str(record.get("shipment_id")),  # shipment_id
+        str(record.get("exporter", "")).lower(),  # exporter
+        party.get("eori") if type(party) is dict or isinstance(party, Mapping)
+        else None,  # declarant
+        import_date,
+        cn[:8], cn,  # cn8, cn_code
+        str(cbam.get("sector") or ""),
+        str(cbam.get("country_of_origin") or ""),  # country
+        str(installation.get("installation_id") or ""),
+        str(installation.get("operator") or ""),
+        str(installation.get("production_route") or ""),  # route_text
+        data_type, method,
+        str(verification.get("verifier") or ""),
+        mass_g, embedded,  # net_mass_g, embedded_g
+        str(cbam.get("factor_ref") or "") if method == "default" else "",  # default_ref
+        str(cbam.get("specific_direct_t_per_t") or "0"),
+        str(cbam.get("specific_indirect_t_per_t") or "0"),
+        str(cbam.get("markup_year") or ""),
+        document if isinstance(document, Mapping) else None,  # supplier_document
+    ))
+
+
+_new_row = tuple.__new__
 
 
 @dataclass(frozen=True)
@@ -235,7 +242,7 @@ def read_consignments(store: LedgerStore, declarant: str, year: int, *,
             continue
         if row.import_date.year == year:
             found.append(StoredConsignment(row, stored, stored.batch_id))
-    anchors = _anchors(store, {c.batch_id for c in found}, problems,
+    anchors = anchors_of(store, {c.batch_id for c in found}, problems,
                        {c.batch_id: c.record.shipment_id for c in found})
     if problems:
         raise InputError(problems)
@@ -246,8 +253,10 @@ def read_consignments(store: LedgerStore, declarant: str, year: int, *,
     return found, anchors
 
 
-def _anchors(store: LedgerStore, batch_ids: set[int], problems: list[InputProblem],
-             example: Mapping[int, str]) -> dict[int, Anchoring]:
+def anchors_of(store: LedgerStore, batch_ids: set[int], problems: list[InputProblem],
+               example: Mapping[int, str]) -> dict[int, Anchoring]:
+    """Where each of these batches is anchored; a batch without a successful transaction is
+    a problem named with one of its shipments (``example``)."""
     out: dict[int, Anchoring] = {}
     for batch_id in sorted(batch_ids):
         batch = store.batch(batch_id)

@@ -9,9 +9,9 @@ of grams and cents with decimal-string renderings in tonnes and euros; nothing i
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from ledger.declaration.compute import (
     LineFigures,
@@ -40,11 +40,16 @@ __all__ = [
 DECLARATION_TYPE = "CbamAnnualDeclaration"
 #: Sectors whose net mass the 50 t threshold leaves out (Reg. (EU) 2025/2083, Art. 2a).
 EXCLUDED_FROM_THRESHOLD = frozenset({"electricity", "hydrogen"})
+# cn_code, country, method, route_text, default_ref: the fields Resolver.resolve keys on
+_RESOLVE_FIELDS = itemgetter(5, 7, 12, 10, 16)
+_SECTOR = itemgetter(6)
+_ROW = itemgetter(0)
+_MASS = itemgetter(14)
 
 
-@dataclass(frozen=True)
-class Entry:
-    """A consignment of a declaration: what its record says, its leaf and its batch."""
+class Entry(NamedTuple):
+    """A consignment of a declaration: what its record says, its leaf and its batch (a named
+    tuple: one is built per consignment, a million at a time)."""
 
     row: ConsignmentRow
     record_hash: str
@@ -81,6 +86,31 @@ def supplier_document_json(document: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _consignments(entries: Sequence[Entry], members: Sequence[int]) -> list[dict[str, Any]]:
+    """``[entries[i].to_dict() for i in members]``, each date written once."""
+    days: dict[Any, str] = {}
+    out = []
+    for i in members:
+        entry = entries[i]
+        if entry.record is not None:
+            out.append(entry.to_dict())
+            continue
+        row = entry.row
+        day = row.import_date
+        text = days.get(day)
+        if text is None:
+            assert day is not None
+            text = days[day] = day.isoformat()
+        item = {"shipmentId": row.shipment_id, "exporter": row.exporter,
+                "recordHash": entry.record_hash, "co2eWtwG": entry.co2e_wtw_g,
+                "co2eTtwG": entry.co2e_ttw_g, "anchor": entry.anchor, "importDate": text,
+                "netMassG": row.net_mass_g, "embeddedEmissionsG": row.embedded_g}
+        if row.supplier_document is not None:
+            item["supplierDocument"] = supplier_document_json(row.supplier_document)
+        out.append(item)
+    return out
+
+
 def tonnes(grams: int) -> str:
     """Grams as a decimal string of tonnes (6 places, trailing zeros kept)."""
     sign = "-" if grams < 0 else ""
@@ -100,10 +130,17 @@ def _percent(pct_u: int) -> str:
 
 def _problems(entries: Sequence[Entry], resolver: Resolver, year: int
               ) -> tuple[list[Resolved], list[InputProblem]]:
+    """Each entry's resolution, resolved once per distinct set of the fields that decide it
+    (:meth:`Resolver.resolve`), or every entry that cannot be resolved."""
+    keys = list(map(_RESOLVE_FIELDS, map(_ROW, entries)))
+    first = dict(zip(reversed(keys), range(len(keys) - 1, -1, -1), strict=True))
+    seen = {key: resolver.resolve(entries[i].row, year) for key, i in first.items()}
+    if not any(isinstance(found, tuple) for found in seen.values()):
+        return list(map(seen.__getitem__, keys)), []  # type: ignore[arg-type]
     resolved: list[Resolved] = []
     problems: list[InputProblem] = []
-    for entry in entries:
-        found = resolver.resolve(entry.row, year)
+    for entry, key in zip(entries, keys, strict=True):
+        found = seen[key]
         if isinstance(found, tuple):
             problems.append(InputProblem(found[1], shipment_id=entry.row.shipment_id,
                                          field=found[0]))
@@ -235,7 +272,7 @@ def _line(number: int, line: LineFigures, *, rows: Sequence[ConsignmentRow],
         periods_key: per_quarter,
         "carbonPricePaid": None if claim is None else {
             "evidence": claim.to_dict(), "applied": deduction is not None},
-        "consignments": [entries[i].to_dict() for i in line.members],
+        "consignments": _consignments(entries, line.members),
         "proofs": proofs,
         **_documents(rows, line.members),
     }
@@ -264,7 +301,9 @@ def _subject(out_lines: list[dict[str, Any]], lines: Sequence[LineFigures],
              year: int, factor_set: FactorSet, tables: DeclarationTables,
              factor: tuple[int, str], prices: Mapping[str, Price],
              options: DeclarationOptions, consignment_factor_set_id: str) -> dict[str, Any]:
-    counted = sum(r.net_mass_g for r in rows if r.sector not in EXCLUDED_FROM_THRESHOLD)
+    total = sum(map(_MASS, rows))
+    counted = total if EXCLUDED_FROM_THRESHOLD.isdisjoint(map(_SECTOR, rows)) else sum(
+        r.net_mass_g for r in rows if r.sector not in EXCLUDED_FROM_THRESHOLD)
     threshold_g = int(THRESHOLD_T * 1_000_000)
     warning_g = int(options.warning_level_t * 1_000_000)
     liable = counted > threshold_g
@@ -306,7 +345,7 @@ def _subject(out_lines: list[dict[str, Any]], lines: Sequence[LineFigures],
         },
         "totals": {
             "lines": len(out_lines), "consignments": len(rows),
-            "netMassT": tonnes(sum(r.net_mass_g for r in rows)),
+            "netMassT": tonnes(total),
             "embeddedEmissionsG": sum(int(ln["embeddedEmissionsG"]) for ln in out_lines),
             "freeAllocationAdjustmentG": sum(int(ln["freeAllocationAdjustmentG"])
                                              for ln in out_lines),

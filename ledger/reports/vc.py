@@ -133,11 +133,21 @@ def data_integrity_proofs(document: Mapping[str, Any]) -> list[Mapping[str, Any]
 
 def document_hash(document: Mapping[str, Any]) -> bytes:
     """keccak-256 of the canonical document without the EIP-712 proof's ``proofValue``."""
-    unsigned = copy.deepcopy(dict(document))
-    for proof in _proof_list(unsigned):
-        if isinstance(proof, dict) and proof.get("type") in EIP712_PROOF_TYPES:
-            proof.pop("proofValue", None)
+    # a copy of the proofs only: the rest is read, never changed (a declaration's subject
+    # holds a million consignments)
+    unsigned = dict(document)
+    proof = unsigned.get("proof")
+    if isinstance(proof, list):
+        unsigned["proof"] = [_without_value(p) for p in proof]
+    elif proof is not None:
+        unsigned["proof"] = _without_value(proof)
     return keccak256(canonical_json(unsigned))
+
+
+def _without_value(proof: Any) -> Any:
+    if isinstance(proof, dict) and proof.get("type") in EIP712_PROOF_TYPES:
+        return {k: v for k, v in proof.items() if k != "proofValue"}
+    return proof
 
 
 def report_hash(document: Mapping[str, Any]) -> bytes:

@@ -22,6 +22,8 @@ __all__ = [
     "TX_STATES",
     "attempts",
     "batches",
+    "cbam_consignments",
+    "cbam_profiles",
     "lost_anchors",
     "metadata",
     "receipts",
@@ -211,4 +213,39 @@ lost_anchors = sa.Table(
     sa.Column("found_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("tx_id", name="uq_lost_anchors_tx"),
     sa.Index("ix_lost_anchors_batch", "batch_id"),
+)
+
+
+#: What a declaration groups CBAM consignments by (CN code, origin, installation, data type, ...):
+#: one row per distinct set, named by ``digest`` (sha-256 of the fields, see
+#: :mod:`ledger.store.cbam`).
+cbam_profiles = sa.Table(
+    "cbam_profiles", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("fields_json", sa.LargeBinary, nullable=False),
+    sa.UniqueConstraint("digest", name="uq_cbam_profiles_digest"),
+)
+
+#: The declaration index: what each stored record says as a CBAM consignment (declarant, customs
+#: release date, profile, net mass, embedded emissions), read once from the record. ``kind``:
+#: ``cbam`` (a consignment), ``none`` (not a CBAM good), ``problem`` (a CBAM record that cannot
+#: be read as a consignment; ``problem`` says why).
+cbam_consignments = sa.Table(
+    "cbam_consignments", metadata,
+    sa.Column("record_id", sa.Integer,
+              sa.ForeignKey("records.id", name="fk_cbam_consignments_record",
+                            ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("declarant", sa.String(17), nullable=True),
+    sa.Column("release_date", sa.String(10), nullable=True),
+    sa.Column("release_year", sa.Integer, nullable=True),
+    sa.Column("profile_id", sa.Integer,
+              sa.ForeignKey("cbam_profiles.id", name="fk_cbam_consignments_profile"),
+              nullable=True),
+    sa.Column("net_mass_g", sa.BigInteger, nullable=True),
+    sa.Column("embedded_g", sa.BigInteger, nullable=True),
+    sa.Column("problem", sa.Text, nullable=True),
+    sa.CheckConstraint("kind IN ('cbam', 'none', 'problem')", name="ck_cbam_consignments_kind"),
+    sa.Index("ix_cbam_consignments_declarant", "declarant", "release_year"),
 )

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +27,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from ledger.errors import RecordConflict
+from ledger.store import cbam, records, txs, versions
 from ledger.store import engine as db
-from ledger.store import records, txs, versions
 from ledger.store.bulk import BulkBatches
 from ledger.store.rows import (
     BatchRow,
@@ -205,6 +205,35 @@ class LedgerStore:
         """Every stored record of a shipment id, whatever its chain, contract or exporter."""
         with self.read() as conn:
             return records.records_of_shipment(conn, shipment_id)
+
+    # ------------------------------------------------------------------ declaration index
+
+    def index_cbam(self, read: Callable[[str, bytes], cbam.IndexEntry]) -> int:
+        """Indexes the records the declaration index does not hold yet (one transaction);
+        ``read`` says what a record is (:mod:`ledger.store.cbam`). Returns how many."""
+        with self.write("declaration index") as conn:
+            return cbam.index_missing(conn, read)
+
+    def cbam_index_is_clean(self) -> bool:
+        """Whether every indexed CBAM record is a consignment with a declarant and a release
+        date (else a declaration reads the records one by one)."""
+        with self.read() as conn:
+            return not cbam.has_odd_rows(conn)
+
+    def cbam_consignments(self, declarant: str, year: int
+                          ) -> tuple[list[Any], dict[int, tuple[str, ...]]]:
+        """The indexed consignments of ``declarant`` released in ``year``
+        (:class:`~ledger.store.cbam.DeclarantRow` fields) and their profiles by id."""
+        with self.read() as conn:
+            rows = cbam.declarant_rows(conn, declarant, year)
+            return rows, cbam.profiles(conn, {row[8] for row in rows})
+
+    def record_bodies(self) -> Iterator[tuple[str, str, bytes]]:
+        """(exporter, shipment id, canonical bytes) of every stored record, scope by scope."""
+        with self.read() as conn:
+            for scope_id, exporter in cbam.scope_ids(conn):
+                for shipment_id, body in cbam.scope_bodies(conn, scope_id):
+                    yield exporter, shipment_id, body
 
     # ------------------------------------------------------------------ outbox
 

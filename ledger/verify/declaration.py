@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ledger.declaration.build import base_factor_set_id, declaration_factor_set
-from ledger.declaration.consignments import Anchoring, ConsignmentRow, consignment_row
+from ledger.declaration.consignments import Anchoring, ConsignmentRow
 from ledger.declaration.document import DECLARATION_TYPE, Entry, declaration_subject
 from ledger.declaration.multiproof import process_multiproof
 from ledger.declaration.options import DeclarationOptions, claim_from_dict
@@ -38,11 +38,12 @@ from ledger.errors import LedgerError, VerificationError
 from ledger.factors.cbam import embedded_emissions, normalise_cn
 from ledger.factors.factorset import FactorSet
 from ledger.factors.tables import scaled_int
-from ledger.records.canonical import canonical_json, chain_shipment_id_bytes
+from ledger.records.canonical import shipment_key_function
+from ledger.records.chunks import paused_gc
 from ledger.records.keccak import keccak256
-from ledger.records.merkle import Leaf
 from ledger.reports import vc
 from ledger.types import Bytes32
+from ledger.verify.declaration_records import Inputs, Subject, checked_records
 from ledger.verify.reader import Reader
 from ledger.verify.verdict import FAIL, NOT_APPLICABLE, PASS, SKIPPED, Check, CheckFailed, Verdict
 
@@ -105,7 +106,9 @@ class _Parsed:
         self.year = int(self.subject["reportingPeriod"]["year"])
         self.declarant = str(self.subject["declarant"]["eori"])
         self.rows: list[ConsignmentRow] = []
-        self.records: list[Mapping[str, Any]] = []
+        # per consignment: (CN code, direct, indirect) as its record states them, or the
+        # problem that prevents reading them
+        self.inputs: list[Inputs] = []
 
 
 def _anchoring(a: Mapping[str, Any]) -> Anchoring:
@@ -140,36 +143,8 @@ def _check_factor_set(p: _Parsed, factor_set: FactorSet) -> tuple[str, str]:
     return PASS, f"{factor_set.name} ({factor_set.id})"
 
 
-def _check_records(p: _Parsed, records: Callable[[str, str], bytes | None] | None
-                   ) -> tuple[str, str]:
-    for number, c in enumerate(p.consignments, start=1):
-        record = c.get("record")
-        body: bytes | None = None
-        if record is not None:
-            body = canonical_json(record)
-        elif records is not None:
-            # the stored canonical bytes: hashed as they are, then read
-            body = records(str(c["exporter"]), str(c["shipmentId"]))
-            record = None if body is None else orjson.loads(body)
-        if record is None or body is None:
-            raise CheckFailed(f"consignment {number} ({c['shipmentId']}): its record is neither "
-                              "embedded nor in the given store")
-        if "0x" + keccak256(body).hex() != c["recordHash"]:
-            raise CheckFailed(f"consignment {c['shipmentId']}: the record does not hash to its "
-                              "record hash")
-        row = consignment_row(record)
-        if not isinstance(row, ConsignmentRow):
-            raise CheckFailed(f"consignment {c['shipmentId']}: the record is not a CBAM "
-                              f"consignment ({row})")
-        if row.declarant != p.declarant or row.import_date is None \
-                or row.import_date.year != p.year:
-            raise CheckFailed(f"consignment {c['shipmentId']}: the record is not addressed to "
-                              f"{p.declarant} with a customs release date in {p.year}")
-        if row.exporter != str(record.get("exporter", "")).lower() or \
-                row.shipment_id != c["shipmentId"]:
-            raise CheckFailed(f"consignment {c['shipmentId']}: shipment or exporter differs")
-        p.rows.append(row)
-        p.records.append(record)
+def _check_records(p: _Parsed, store: LedgerStore | None) -> tuple[str, str]:
+    p.rows, p.inputs = checked_records(Subject(p.declarant, p.year), p.consignments, store)
     return PASS, f"{len(p.rows)} record(s) match their hashes"
 
 
@@ -178,14 +153,21 @@ def _check_cbam(p: _Parsed, factor_set: FactorSet) -> int:
     the pinned factor set (resolved once per code, origin, date and values); returns the count.
     """
     cache: dict[tuple[Any, ...], tuple[int, int, int, bool] | str] = {}
-    for row, record in zip(p.rows, p.records, strict=True):
-        product = record["shipment"]["product"]
-        production = product.get("production") or {}
+    actuals: dict[tuple[str, str], tuple[int, int]] = {}
+    codes: dict[str, str] = {}
+    for row, given in zip(p.rows, p.inputs, strict=True):
+        if isinstance(given, str):
+            raise CheckFailed(f"consignment {row.shipment_id}: {given}")
+        cn_text, direct, indirect = given
         actual = None
         if row.method != "default":
-            actual = (scaled_int(str(production.get("direct_t_per_t", "0"))),
-                      scaled_int(str(production.get("indirect_t_per_t", "0"))))
-        cn = normalise_cn(str(product.get("cn_code", ""))) or ""
+            actual = actuals.get((direct, indirect))
+            if actual is None:
+                actual = actuals[(direct, indirect)] = (scaled_int(direct),
+                                                        scaled_int(indirect))
+        cn = codes.get(cn_text)
+        if cn is None:
+            cn = codes[cn_text] = normalise_cn(cn_text) or ""
         key = (cn, row.country, row.import_date, actual)
         rule = cache.get(key)
         if rule is None:
@@ -275,14 +257,40 @@ def _first_difference(a: Any, b: Any, path: str = "credentialSubject") -> str:
     return path
 
 
-def _leaf_hash(c: Mapping[str, Any]) -> bytes:
-    leaf = Leaf(chain_shipment_id_bytes(str(c["exporter"]), str(c["shipmentId"])),
-                Bytes32.parse(str(c["recordHash"])), int(c["co2eWtwG"]), int(c["co2eTtwG"]))
-    return leaf.hash()
+def _bytes32(text: Any) -> bytes:
+    """``Bytes32.parse`` for the common case (``0x`` + 64 hex digits) without a pattern."""
+    if type(text) is str and len(text) == 66 and text[:2] == "0x":
+        try:
+            value = bytes.fromhex(text[2:])
+        except ValueError:
+            pass
+        else:
+            if len(value) == 32:
+                return value
+    return Bytes32.parse(text)
+
+
+class _LeafHashes:
+    """Leaf hashes of consignments (:meth:`ledger.records.merkle.Leaf.hash`), with each
+    exporter's shipment-key prefix checked once."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, Callable[[str], bytes]] = {}
+
+    def __call__(self, c: Mapping[str, Any]) -> bytes:
+        exporter = str(c["exporter"])
+        key = self._keys.get(exporter)
+        if key is None:
+            key = self._keys[exporter] = shipment_key_function(exporter)
+        encoded = (key(str(c["shipmentId"])) + _bytes32(c["recordHash"])
+                   + int(c["co2eWtwG"]).to_bytes(32, "big")
+                   + int(c["co2eTtwG"]).to_bytes(32, "big"))
+        return keccak256(keccak256(encoded))
 
 
 def _check_proofs(p: _Parsed) -> tuple[str, str]:
     proven = 0
+    leaf_hash = _LeafHashes()
     for line in p.lines:
         cons = line["consignments"]
         covered = [False] * len(cons)
@@ -293,8 +301,8 @@ def _check_proofs(p: _Parsed) -> tuple[str, str]:
                     any(int(c["anchor"]) != anchor for c in group):
                 raise CheckFailed(f"line {line['lineId']}: a multiproof does not cover its "
                                   "consignments exactly once")
-            root = process_multiproof([_leaf_hash(c) for c in group],
-                                      [Bytes32.parse(h) for h in proof["proof"]],
+            root = process_multiproof([leaf_hash(c) for c in group],
+                                      [_bytes32(h) for h in proof["proof"]],
                                       [f == "1" for f in str(proof["flags"])])
             if root is None or "0x" + root.hex() != p.anchors[anchor].batch_key.lower():
                 raise CheckFailed(f"line {line['lineId']}: a multiproof of {count} "
@@ -311,7 +319,10 @@ def _check_proofs(p: _Parsed) -> tuple[str, str]:
 def _check_anchors(p: _Parsed, reader: Reader) -> tuple[str, str]:
     from ledger.chain.events import RootAnchored, ShipmentRecorded
 
-    used = {int(c["anchor"]) for c in p.consignments}
+    members: dict[int, list[Mapping[str, Any]]] = {}
+    for c in p.consignments:
+        members.setdefault(int(c["anchor"]), []).append(c)
+    used = set(members)
     if used != set(range(len(p.anchors))):
         raise CheckFailed("the declaration names a batch none of its consignments is in")
     for index in sorted(used):
@@ -337,12 +348,12 @@ def _check_anchors(p: _Parsed, reader: Reader) -> tuple[str, str]:
         else:
             hashes = {e.record_hash for e in events if isinstance(e, ShipmentRecorded)
                       and e.exporter.lower() == a.exporter.lower()}
-            for c in p.consignments:
-                if int(c["anchor"]) == index and Bytes32.parse(c["recordHash"]) not in hashes:
+            for c in members[index]:
+                if Bytes32.parse(c["recordHash"]) not in hashes:
                     raise CheckFailed(f"consignment {c['shipmentId']}: its record is not in "
                                       f"the events of {a.transaction_hash}")
-        for c in p.consignments:
-            if int(c["anchor"]) == index and str(c["exporter"]).lower() != a.exporter.lower():
+        for c in members[index]:
+            if str(c["exporter"]).lower() != a.exporter.lower():
                 raise CheckFailed(f"consignment {c['shipmentId']} is in a batch of another "
                                   "exporter")
     return PASS, f"{len(used)} batch(es) anchored by their exporters"
@@ -351,6 +362,8 @@ def _check_anchors(p: _Parsed, reader: Reader) -> tuple[str, str]:
 def _check_status(p: _Parsed, reader: Reader) -> tuple[str, str]:
     for exporter in sorted({str(c["exporter"]) for c in p.consignments}):
         ended = reader.ended_records(exporter)
+        if not ended:
+            continue
         for c in p.consignments:
             if c["exporter"] == exporter:
                 state = ended.get(Bytes32.parse(c["recordHash"]))
@@ -375,6 +388,13 @@ def verify_declaration(
 ) -> Verdict:
     """Checks a declaration (module docstring). ``records``: a store to read the consignments'
     records from when the file does not embed them."""
+    with paused_gc():  # a million consignments make many objects and no cycles
+        return _verify(document, reader, factor_set=factor_set, records=records,
+                       min_confirmations=min_confirmations)
+
+
+def _verify(document: Any, reader: Reader, *, factor_set: FactorSet | None,
+            records: LedgerStore | None, min_confirmations: int) -> Verdict:
     report_hash = None
     with suppress(LedgerError, TypeError, ValueError):
         report_hash = "0x" + vc.report_hash(document).hex()
@@ -404,8 +424,7 @@ def verify_declaration(
     on_chain = _run(verdict, "chain_id", chain)
     factor_set = factor_set or declaration_factor_set()
     tables_ok = _run(verdict, "factor_set", lambda: _check_factor_set(p, factor_set))
-    lookup = _store_lookup(records) if records is not None else None
-    if _run(verdict, "record_hash", lambda: _check_records(p, lookup)) and tables_ok:
+    if _run(verdict, "record_hash", lambda: _check_records(p, records)) and tables_ok:
         _run(verdict, "recompute", lambda: _check_recompute(p, factor_set))
     _run(verdict, "merkle_proof", lambda: _check_proofs(p))
     if on_chain:
@@ -415,18 +434,6 @@ def verify_declaration(
                                                                      min_confirmations))
     _skip(verdict, DECLARATION_CHECKS, "an earlier check failed")
     return verdict
-
-
-def _store_lookup(store: LedgerStore) -> Callable[[str, str], bytes | None]:
-    bodies: dict[tuple[str, str], bytes] = {}
-    for scope in store.scopes():
-        for row in store.scope_records(scope):
-            bodies[(scope.exporter, row.shipment_id)] = row.record_json
-
-    def lookup(exporter: str, shipment_id: str) -> bytes | None:
-        return bodies.get((exporter.lower(), shipment_id))
-
-    return lookup
 
 
 @contextmanager

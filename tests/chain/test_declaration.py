@@ -18,6 +18,7 @@ Figures recomputed by hand below come from these rows of the shipped tables:
 from __future__ import annotations
 
 import copy
+import random
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -28,6 +29,7 @@ import pytest
 from declaration_fixtures import (
     ALUMINIUM,
     ALUMINIUM_IMPORTER,
+    DEFAULT,
     STEEL,
     STEEL_IMPORTER,
     actual,
@@ -43,6 +45,7 @@ from ledger.declaration import (
     issue_declaration,
 )
 from ledger.declaration.build import declaration_factor_set
+from ledger.declaration.index import read_indexed
 from ledger.declaration.options import claim_from_dict
 from ledger.dev.devkeys import DEV_EXPORTER_INDEXES, dev_key
 from ledger.errors import FactorError, InputError
@@ -305,3 +308,62 @@ def test_carbon_price_paid_is_evidence_unless_enabled(store: LedgerStore, chain:
     with pytest.raises(InputError, match="needs certified_by") as refused:
         claim_from_dict({**CLAIM, "certified_by": ""})
     assert refused.value.problems[0].field == "carbon_price_claims[1].certified_by"
+
+
+#: Fictitious price estimates for the quarters of 2026 without a published price (labelled as
+#: estimates in the declaration).
+ESTIMATES = {"2026-Q2": Decimal("70.00"), "2026-Q3": Decimal("71.00"),
+             "2026-Q4": Decimal("72.00")}
+
+
+def _mixed(rng: random.Random, number: int) -> dict[str, Any]:
+    steel = rng.random() < 0.5
+    values = DEFAULT if rng.random() < 0.5 else (
+        actual(rng.choice(["1.9", "2.4"]), "0.3") if steel else actual(rng.choice(["6.5", "7"])))
+    year = rng.choice([2026, 2026, 2026, 2027])
+    shipment = consignment(
+        f"MX-{number:03d}", cn="7318 11 00" if steel else "7604 10 90",
+        mass_kg=f"{rng.randint(1, 40) * 500}.{rng.randint(0, 999):03d}",
+        importer=rng.choice([STEEL_IMPORTER, ALUMINIUM_IMPORTER]),
+        released=f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+        production=values, installation=f"CN-MX-{rng.randint(1, 3)}",
+        route="BF-BOF" if steel else "(K) primary smelting", declarant=rng.random() < 0.7)
+    shipment["consignment"]["dispatch_date"] = f"{year}-01-01"
+    return shipment
+
+
+def test_the_indexed_path_equals_the_record_by_record_loop_on_a_mixed_store(
+        chain: DevChain, tmp_path: Path) -> None:
+    rng = random.Random(2026)
+    shipments = [_mixed(rng, n) for n in range(48)]
+    # records not embedded: read from the index (embedded, each record is read from the store)
+    options = DeclarationOptions(price_estimates=ESTIMATES, embed_records=False)
+    with open_store(tmp_path / "mixed.sqlite") as store:
+        anchor(chain, store, shipments[:30])  # root path: record blocks and Merkle trees
+        anchor(chain, store, shipments[30:40], path="events")  # records in their rows
+        first = compute_declaration(store, STEEL_IMPORTER, 2026, options=options)
+        anchor(chain, store, shipments[40:])  # indexed by the next declaration
+        for declarant in (STEEL_IMPORTER, ALUMINIUM_IMPORTER):
+            indexed = read_indexed(store, declarant, 2026)
+            assert indexed is not None  # the fast path reads the index
+            fast = compute_declaration(store, declarant, 2026, options=options)
+            simple = compute_declaration(store, declarant, 2026, options=options, fast=False)
+            assert fast.subject == simple.subject
+            assert fast.totals["consignments"] == len(indexed[0])
+            document = issue_declaration(fast, issuer_key=DECLARANT_KEY, issued_at=ISSUED_AT)
+            verdict = verify_declaration(document, chain.exporter2, records=store)
+            assert verdict.ok, verdict.to_dict()
+        assert first.totals["consignments"] < compute_declaration(
+            store, STEEL_IMPORTER, 2026, options=options).totals["consignments"]
+        # one stored record changed behind the declaration's back: its hash no longer matches
+        in_rows = {s["shipment_id"] for s in shipments[30:40]}
+        changed = next(c["shipmentId"] for ln in document["credentialSubject"]["lines"]
+                       for c in ln["consignments"] if c["shipmentId"] in in_rows)
+        with store.write() as conn:
+            conn.exec_driver_sql(
+                "UPDATE records SET record_json = CAST(REPLACE(CAST(record_json AS TEXT), "
+                "'\"embedded_g\":', '\"embedded_g\":1') AS BLOB) WHERE shipment_id = ?",
+                (changed,))
+        verdict = verify_declaration(document, chain.exporter2, records=store)
+        assert "record_hash" in verdict.failed
+        assert changed in next(c.detail for c in verdict.checks if c.name == "record_hash")

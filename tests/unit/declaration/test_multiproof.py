@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import random
 
-from ledger.declaration.multiproof import multiproof, process_multiproof
+import pytest
+
+from ledger.declaration.multiproof import multiproof, multiproof_fast, process_multiproof
 from ledger.records.keccak import keccak256
 from ledger.records.merkle import tree_nodes
 
@@ -37,3 +39,37 @@ def test_all_leaves_need_no_sibling_and_a_changed_leaf_fails() -> None:
     forged = [keccak256(b"other"), *leaves[1:]]
     assert process_multiproof(forged, proof.proof, proof.flags) != tree[:32]
     assert process_multiproof(leaves[1:], proof.proof, proof.flags) is None
+
+
+def test_the_numpy_multiproof_is_the_walked_one() -> None:
+    rng = random.Random(11)
+    for count in (1, 2, 3, 5, 8, 13, 64, 100, 777):
+        tree = _tree(count, count + 1)
+        size = len(tree) // 32
+        for _ in range(10):
+            chosen = rng.sample(range(size - count, size), rng.randint(1, count))
+            order, proof = multiproof(tree, chosen)
+            fast_order, fast = multiproof_fast(tree, chosen)
+            assert fast_order.tolist() == order
+            assert (fast.proof, fast.flags) == (proof.proof, proof.flags)
+            assert fast.to_dict() == proof.to_dict()
+    with pytest.raises(ValueError, match="named twice"):
+        multiproof_fast(_tree(4, 0), [4, 4])
+    with pytest.raises(ValueError, match="not a leaf"):
+        multiproof_fast(_tree(4, 0), [0])
+
+
+def test_leaves_are_placed_in_their_stored_tree_or_the_store_is_called_damaged() -> None:
+    from ledger.declaration.build import _tree_places
+    from ledger.errors import InputError
+
+    tree = _tree(9, 3)
+    size = len(tree) // 32
+    indices = [size - 1, size - 9, size - 4]
+    leaves = [(None, "0x" + tree[32 * i:32 * i + 32].hex(), 0, 0, 1, 0, None) for i in indices]
+    leaves.append((None, None, 0, 0, 1, 0, size - 2))  # its stored index is taken as it is
+    assert _tree_places(tree, leaves, ["A", "B", "C", "D"]).tolist() == [*indices, size - 2]
+    stranger = (None, "0x" + keccak256(b"elsewhere").hex(), 0, 0, 1, 0, None)
+    with pytest.raises(InputError, match="store is damaged") as refused:
+        _tree_places(tree, [leaves[0], stranger], ["A", "X"])
+    assert refused.value.problems[0].shipment_id == "X"

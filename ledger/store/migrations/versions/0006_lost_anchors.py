@@ -9,7 +9,7 @@ chain that forgot it: the uniqueness of a sender's nonces holds among the transa
 not lost.
 
 Revision ID: 0006_lost_anchors
-Revises: 0004_record_versions
+Revises: 0005_cbam_index
 Create Date: 2026-12-03
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_lost_anchors"
-down_revision = "0004_record_versions"
+down_revision = "0005_cbam_index"
 branch_labels = None
 depends_on = None
 
