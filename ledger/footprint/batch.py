@@ -66,8 +66,9 @@ class BatchFootprint:
     total_g. Optional leg columns: ``band`` (haul band index of an air leg under the
     great-circle method, -1 otherwise) and ``primary`` (1: the carrier's own intensity);
     ``carriers`` holds the source, period and verification of each primary leg.
-    ``ship_set_ids``: each shipment's factor-set id when the batch was computed under several
-    sets (:func:`compute_batch_by_set`); None when every shipment has ``factor_set_id``.
+    ``set_ids`` and ``ship_set``: the ids of the sets and each shipment's index into them when
+    the batch was computed under several sets (:func:`compute_batch_by_set`); empty and None
+    when every shipment has ``factor_set_id``.
     """
 
     factor_set_id: str
@@ -81,11 +82,13 @@ class BatchFootprint:
     cbams: dict[int, CbamResult]
     total_basis: list[str]
     carriers: dict[int, tuple[str | None, str | None, bool]] = field(default_factory=dict)
-    ship_set_ids: npt.NDArray[np.object_] | None = None
+    set_ids: tuple[str, ...] = ()
+    ship_set: npt.NDArray[np.intp] | None = None
 
     def set_id(self, i: int) -> str:
         """The factor-set id of shipment ``i``."""
-        return self.factor_set_id if self.ship_set_ids is None else str(self.ship_set_ids[i])
+        return self.factor_set_id if self.ship_set is None else \
+            self.set_ids[int(self.ship_set[i])]
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -202,8 +205,8 @@ class BatchFootprint:
             "production_method", "production_co2e_g", "cbam_in_scope", "cbam_method",
             "cbam_markup_year", "cbam_embedded_g")})
         table.update({"total_co2e_g": s["total_g"], "total_basis": self.total_basis,
-                      "factor_set_id": [self.factor_set_id] * n if self.ship_set_ids is None
-                      else self.ship_set_ids.tolist()})
+                      "factor_set_id": [self.factor_set_id] * n if self.ship_set is None
+                      else [self.set_ids[k] for k in self.ship_set.tolist()]})
         if self.carriers:
             table["primary_data_share"] = [fp.primary_data_share or "" for fp in
                                            self.footprints()]
@@ -534,12 +537,12 @@ def _compute(shipments: Sequence[Shipment] | ShipmentFrame, sets: list[FactorSet
         "act_lo": sums["act_lo"], "total_g": total,
         "intensity_mg": intensity_mg_vec(sums["transport_wtw_g"], sums["act_hi"],
                                          sums["act_lo"])}
-    ship_set_ids = (np.asarray([fs.id for fs in sets], dtype=object)[set_of]
-                    if several and set_of is not None else None)
     return BatchFootprint(factor_set_id=sets[0].id, ids=frame.ids, legs=leg_table,
                           leg_modes=legs["mode"].array, shipments=ship_table, starts=starts,
                           refs=refs, productions=productions, cbams=cbams, total_basis=basis,
-                          carriers=carriers, ship_set_ids=ship_set_ids)
+                          carriers=carriers,
+                          set_ids=tuple(fs.id for fs in sets) if several else (),
+                          ship_set=set_of if several else None)
 
 
 class _Overrides:
