@@ -31,7 +31,8 @@ import pandas as pd
 from ledger.errors import InputError, InputProblem
 from ledger.factors.distances import Router
 from ledger.factors.schedule import FactorSetSchedule, ScheduleEntry
-from ledger.footprint.batch import BatchFootprint, compute_batch_by_set
+from ledger.footprint.batch import compute_batch_by_set
+from ledger.footprint.batch_result import BatchFootprint
 from ledger.footprint.models import ShipmentFootprint
 from ledger.inputs.frame import Int32Array, ShipmentFrame
 from ledger.inputs.shipments import Shipment
