@@ -2,8 +2,8 @@
 
 :func:`compute_by_dispatch_date` looks up each shipment's dispatch date (the frame's
 ``dispatch_day`` column, filled by the readers) in a
-:class:`~ledger.factors.schedule.FactorSetSchedule` (:func:`choose_entries`: one binary search
-over the entries' start dates for all dates at once;
+:class:`~ledger.factors.schedule.FactorSetSchedule` (:func:`choose_entries`: a table of the
+entry of each day of the schedule, indexed by all dates at once;
 :meth:`~ledger.factors.schedule.FactorSetSchedule.choose` of each date is its oracle) and
 computes every shipment under its set in one pass of the batch path
 (:func:`ledger.footprint.batch.compute_batch_by_set`: factors resolved per set and category,
