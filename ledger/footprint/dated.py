@@ -1,8 +1,11 @@
 """Footprints whose factor set is chosen per shipment by its dispatch date.
 
-:func:`compute_by_dispatch_date` looks up each shipment's ``consignment.dispatch_date`` in a
-:class:`~ledger.factors.schedule.FactorSetSchedule` (one comparison per schedule entry over
-all dates at once) and computes every shipment under its set in one pass of the batch path
+:func:`compute_by_dispatch_date` looks up each shipment's dispatch date (the frame's
+``dispatch_day`` column, filled by the readers) in a
+:class:`~ledger.factors.schedule.FactorSetSchedule` (:func:`choose_entries`: a table of the
+entry of each day of the schedule, indexed by all dates at once;
+:meth:`~ledger.factors.schedule.FactorSetSchedule.choose` of each date is its oracle) and
+computes every shipment under its set in one pass of the batch path
 (:func:`ledger.footprint.batch.compute_batch_by_set`: factors resolved per set and category,
 no frame split). :func:`subframe` and :func:`~ledger.footprint.batch.compute_batch` of each
 set's shipments give the same results apart (the test oracle). A
@@ -19,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -29,12 +31,13 @@ import pandas as pd
 from ledger.errors import InputError, InputProblem
 from ledger.factors.distances import Router
 from ledger.factors.schedule import FactorSetSchedule, ScheduleEntry
-from ledger.footprint.batch import BatchFootprint, compute_batch_by_set
+from ledger.footprint.batch import compute_batch_by_set
+from ledger.footprint.batch_result import BatchFootprint
 from ledger.footprint.models import ShipmentFootprint
-from ledger.inputs.frame import ShipmentFrame
+from ledger.inputs.frame import Int32Array, ShipmentFrame
 from ledger.inputs.shipments import Shipment
 
-__all__ = ["DatedBatch", "compute_by_dispatch_date", "dispatch_days", "subframe"]
+__all__ = ["DatedBatch", "choose_entries", "compute_by_dispatch_date", "subframe"]
 
 IntpArray = npt.NDArray[np.intp]
 
@@ -68,7 +71,8 @@ def subframe(frame: ShipmentFrame, index: IntpArray) -> ShipmentFrame:
         products=products, legs=legs,
         # consignments matter to the batch path only through the goods (CBAM import year)
         consignments=pick(frame.consignments)
-        if frame.consignments and products.count(None) != count else [])
+        if frame.consignments and products.count(None) != count else [],
+        dispatch_day=None if frame.dispatch_day is None else frame.dispatch_day[index])
 
 
 @dataclass
@@ -80,7 +84,7 @@ class DatedBatch:
     entries: list[ScheduleEntry]
     choice: IntpArray
     batch: BatchFootprint
-    dispatch: npt.NDArray[np.int64]
+    dispatch: Int32Array
 
     def __len__(self) -> int:
         return len(self.choice)
@@ -120,21 +124,23 @@ class DatedBatch:
         return self.batch.leg_columns()
 
 
-_DISPATCH = attrgetter("dispatch_date")
-
-
-def dispatch_days(frame: ShipmentFrame) -> npt.NDArray[np.int64]:
-    """Each shipment's dispatch date as a proleptic ordinal (-1: none)."""
-    consignments = frame.consignments
-    if not consignments:
-        return np.full(len(frame), -1, dtype=np.int64)
-    try:  # the common case: every shipment has a dispatch date
-        return np.fromiter(map(date.toordinal, map(_DISPATCH, consignments)),
-                           dtype=np.int64, count=len(consignments))
-    except (AttributeError, TypeError):
-        return np.fromiter((-1 if c is None or c.dispatch_date is None
-                            else c.dispatch_date.toordinal() for c in consignments),
-                           dtype=np.int64, count=len(consignments))
+def choose_entries(schedule: FactorSetSchedule, days: Int32Array) -> IntpArray:
+    """The index of the schedule entry covering each day (proleptic ordinals; -1: no entry
+    covers it, or NONE: no date), looked up at once in a table of the entry of each day from
+    the first entry's start to its last end (the last date given when it is open)."""
+    entries = schedule.entries
+    first = entries[0].valid_from.toordinal()
+    end = entries[-1].valid_to
+    last = end.toordinal() if end is not None else max(first, int(days.max()) if len(days) else 0)
+    # position 0 and the last: before and after the schedule (-1); day d at 1 + d - first
+    table = np.full(last - first + 3, -1, dtype=np.intp)
+    for k, entry in enumerate(entries):  # an open entry is the last one (no overlaps)
+        until = last if entry.valid_to is None else entry.valid_to.toordinal()
+        table[entry.valid_from.toordinal() - first + 1:until - first + 2] = k
+    position = days - np.int32(first - 1)
+    np.clip(position, 0, len(table) - 1, out=position)
+    choice: IntpArray = table[position]
+    return choice
 
 
 def compute_by_dispatch_date(shipments: Sequence[Shipment] | ShipmentFrame,
@@ -146,13 +152,8 @@ def compute_by_dispatch_date(shipments: Sequence[Shipment] | ShipmentFrame,
     frame = shipments if isinstance(shipments, ShipmentFrame) else \
         ShipmentFrame.from_shipments(list(shipments))
     router = router or Router()
-    days = dispatch_days(frame)
-    choice = np.full(len(frame), -1, dtype=np.intp)
-    for k, entry in enumerate(schedule.entries):
-        covered = days >= entry.valid_from.toordinal()
-        if entry.valid_to is not None:
-            covered &= days <= entry.valid_to.toordinal()
-        choice[covered] = k
+    days = frame.dispatch_days()
+    choice = choose_entries(schedule, days)
     problems: list[InputProblem] = []
     for i in np.flatnonzero(choice < 0).tolist():
         day = None if days[i] < 0 else date.fromordinal(int(days[i]))
@@ -168,9 +169,10 @@ def compute_by_dispatch_date(shipments: Sequence[Shipment] | ShipmentFrame,
         raise InputError(problems)
     used = np.flatnonzero(np.bincount(choice, minlength=len(schedule.entries)))
     entries = [schedule.entries[k] for k in used.tolist()]
-    remap = np.zeros(len(schedule.entries), dtype=np.intp)
-    remap[used] = np.arange(len(used))
-    choice = remap[choice]
+    if len(used) < len(schedule.entries):  # number the sets used only
+        remap = np.zeros(len(schedule.entries), dtype=np.intp)
+        remap[used] = np.arange(len(used))
+        choice = remap[choice]
     batch = compute_batch_by_set(frame, [e.factor_set for e in entries], choice, router=router)
     return DatedBatch(schedule, entries, choice, batch, days)
 

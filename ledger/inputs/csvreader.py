@@ -34,8 +34,10 @@ from ledger.inputs.frame import (
     GOODS_COLUMNS,
     LEG_COLUMNS,
     NONE,
+    Int32Array,
     Int64Array,
     ShipmentFrame,
+    dispatch_days_from_text,
 )
 from ledger.inputs.sheet import code_of, column_key, comma_problem, header_problems, read_table
 from ledger.inputs.shipments import (
@@ -345,11 +347,11 @@ def read_csv_frame(path: Path | str, *,
         legs = legs.iloc[order].reset_index(drop=True)
     _check_shipment_rules(legs, np.asarray(ship_ids, dtype=object), problems)
     first_rows = _first_rows(legs, len(ship_ids))
-    exporters, products, consignments = _read_goods(
+    exporters, products, consignments, dispatch_day = _read_goods(
         df, ship_codes, np.asarray(ship_ids, dtype=object), line, problems)
     frame = ShipmentFrame(ids=np.asarray(ship_ids, dtype=object), rows=first_rows,
                           exporters=exporters, products=products, legs=legs,
-                          consignments=consignments)
+                          consignments=consignments, dispatch_day=dispatch_day)
     if problems:
         problems.sort(key=lambda p: (p.row or 0, p.field or ""))
         if collect is None:
@@ -547,15 +549,18 @@ _PRODUCT_COLUMNS = frozenset(c for c, path in _NESTED_OF.items() if path.startsw
 def _read_goods(df: pd.DataFrame, ship_codes: npt.NDArray[np.intp],
                 ship_ids: npt.NDArray[np.object_], line: Int64Array,
                 problems: list[InputProblem],
-                ) -> tuple[list[str | None], list[Product | None], list[Consignment | None]]:
-    """Shipment-level columns: the same on every row that gives them, then validated."""
+                ) -> tuple[list[str | None], list[Product | None], list[Consignment | None],
+                           Int32Array]:
+    """Shipment-level columns: the same on every row that gives them, then validated; and
+    the dispatch date column (NONE where not given or not a date, which is then a problem)."""
     count = len(ship_ids)
     exporters: list[str | None] = [None] * count
     products: list[Product | None] = [None] * count
     consignments: list[Consignment | None] = []
+    dispatch_day = np.full(count, NONE, dtype=np.int32)
     present = [c for c in GOODS_COLUMNS if c in df.columns]
     if not present:
-        return exporters, products, consignments
+        return exporters, products, consignments, dispatch_day
     valid = ship_codes >= 0
     first_line = np.full(count, np.iinfo(np.int64).max, dtype=np.int64)
     chosen: dict[int, dict[str, str]] = {}
@@ -585,6 +590,8 @@ def _read_goods(df: pd.DataFrame, ship_codes: npt.NDArray[np.intp],
                 f"conflicting values for a shipment-level column: {values[u]!r} "
                 f"(row {int(line[rows[first_at[u]]])}) and {text[k]!r}", str(ship_ids[ships[k]]),
                 int(line[rows[k]]), column))
+        if column == "dispatch_date":  # read once for all: no Python object per shipment
+            dispatch_day[unique] = dispatch_days_from_text(values)
         for ship, value in zip(unique.tolist(), values.tolist(), strict=True):
             chosen.setdefault(ship, {})[column] = value
 
@@ -625,4 +632,4 @@ def _read_goods(df: pd.DataFrame, ship_codes: npt.NDArray[np.intp],
             written = chosen.get(s, {}).get(column, "")
             message = (comma_problem(written) or p.message) if "," in written else p.message
             problems.append(InputProblem(message, sid, where(column, s, first), column))
-    return exporters, products, consignments
+    return exporters, products, consignments, dispatch_day

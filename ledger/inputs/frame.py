@@ -3,6 +3,10 @@
 A :class:`ShipmentFrame` holds legs as columns (sorted by shipment, then leg order) with masses
 in grams, distances in metres and hub intensities in 10**-6 kg/t, all int64 (-1: not given);
 text columns are pandas categoricals. :mod:`ledger.inputs.csvreader` reads one from a CSV file.
+Each shipment's dispatch date is a column too (``dispatch_day``: an int32 proleptic ordinal,
+:meth:`datetime.date.toordinal`), so that choosing factor sets by date touches no Python
+object per shipment; :func:`dispatch_days_of` reads the same numbers from the consignments
+(the simple path, and the test oracle of the readers' column).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ledger.inputs.consignment import Consignment
+from ledger.inputs.consignment import Consignment, parse_date_text
 from ledger.inputs.hub import HubOperation
 from ledger.inputs.shipments import (
     Leg,
@@ -30,8 +34,11 @@ __all__ = [
     "LEG_COLUMNS",
     "NONE",
     "REQUIRED_COLUMNS",
+    "Int32Array",
     "Int64Array",
     "ShipmentFrame",
+    "dispatch_days_from_text",
+    "dispatch_days_of",
 ]
 
 LEG_COLUMNS = (
@@ -93,9 +100,30 @@ CSV_COLUMN_OF = {
     "exporter": "exporter",
 }
 Int64Array = npt.NDArray[np.int64]
+Int32Array = npt.NDArray[np.int32]
 #: The value of an integer column that was not given.
 NONE = -1
 _NONE = NONE
+
+
+def dispatch_days_of(consignments: Sequence[Consignment | None], count: int) -> Int32Array:
+    """Each shipment's ``consignment.dispatch_date`` as a proleptic ordinal (NONE: no date or
+    no consignment; ``consignments`` empty: none has one), read object by object."""
+    if not consignments:
+        return np.full(count, _NONE, dtype=np.int32)
+    return np.fromiter((_NONE if c is None or c.dispatch_date is None
+                        else c.dispatch_date.toordinal() for c in consignments),
+                       dtype=np.int32, count=count)
+
+
+def dispatch_days_from_text(texts: npt.NDArray[np.object_]) -> Int32Array:
+    """ISO dates (``2026-03-31``, as a reader's cells give them) as proleptic ordinals, each
+    distinct text parsed once by the consignment's own rule (NONE where it is not a date)."""
+    codes, distinct = pd.factorize(texts)
+    ordinals = np.fromiter((d.toordinal() if not isinstance(d, str) else _NONE
+                            for d in map(parse_date_text, distinct.tolist())),
+                           dtype=np.int32, count=len(distinct))
+    return ordinals[codes]
 
 
 @dataclass
@@ -112,12 +140,22 @@ class ShipmentFrame:
     #: The hub operator's description of hub legs, by (shipment index, leg order); only the
     #: legs that have one (it is not used in computing, so it is not a column).
     hub_operations: dict[tuple[int, int], HubOperation] = field(default_factory=dict)
+    #: Each shipment's dispatch date as a proleptic ordinal (NONE: not given), filled where
+    #: the frame is built; None when the builder left it out (then read from
+    #: ``consignments``, see :meth:`dispatch_days`).
+    dispatch_day: Int32Array | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def consignment(self, i: int) -> Consignment | None:
         return self.consignments[i] if self.consignments else None
+
+    def dispatch_days(self) -> Int32Array:
+        """Each shipment's dispatch date as a proleptic ordinal (NONE: not given)."""
+        if self.dispatch_day is not None:
+            return self.dispatch_day
+        return dispatch_days_of(self.consignments, len(self))
 
     def without(self, shipment_ids: set[str]) -> ShipmentFrame:
         """The frame less the named shipments."""
@@ -134,7 +172,9 @@ class ShipmentFrame:
                              consignments=[self.consignments[i] for i in kept]
                              if self.consignments else [],
                              hub_operations={(int(new_index[s]), order): found for (s, order), found
-                                             in self.hub_operations.items() if keep[s]})
+                                             in self.hub_operations.items() if keep[s]},
+                             dispatch_day=None if self.dispatch_day is None
+                             else self.dispatch_day[keep])
 
     @classmethod
     def from_shipments(cls, shipments: Sequence[Shipment]) -> ShipmentFrame:
@@ -180,6 +220,8 @@ class ShipmentFrame:
                 "mode", "origin", "destination", "vehicle_class", "laden_state")},
         })
         legs = legs.sort_values(["ship", "order"], kind="stable", ignore_index=True)
+        consignments = [s.consignment for s in shipments] \
+            if any(s.consignment is not None for s in shipments) else []
         return cls(
             ids=np.asarray([s.shipment_id for s in shipments], dtype=object),
             rows=np.asarray([s.source_row if s.source_row is not None else _NONE
@@ -187,8 +229,8 @@ class ShipmentFrame:
             exporters=[s.exporter for s in shipments],
             products=[s.product for s in shipments],
             legs=legs,
-            consignments=[s.consignment for s in shipments]
-            if any(s.consignment is not None for s in shipments) else [],
+            consignments=consignments,
+            dispatch_day=dispatch_days_of(consignments, len(shipments)),
             hub_operations=hubs,
         )
 

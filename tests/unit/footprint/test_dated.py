@@ -272,3 +272,149 @@ def test_one_pass_reports_the_problems_each_set_has() -> None:
     with pytest.raises(InputError) as info:
         compute_by_dispatch_date(frame, load_schedule())
     assert sorted((p.shipment_id, p.field) for p in info.value.problems) == sorted(problems)
+
+
+# -- the dispatch-date column of the frame -------------------------------------------------
+
+
+def _gap_schedule(tmp_path: Path) -> FactorSetSchedule:
+    """Two entries with a gap between them (2025-07-01 .. 2025-12-31 covered by none), the
+    second open-ended."""
+    path = _two_year_schedule(tmp_path)
+    data = json.loads(path.read_text())
+    data["entries"][1]["valid_to"] = "2025-06-30"
+    path.write_text(json.dumps(data))
+    return load_schedule(path)
+
+
+def test_the_entries_chosen_at_once_are_those_of_each_date_alone(tmp_path: Path) -> None:
+    """Dates on and beside every boundary: the binary search over the schedule against
+    FactorSetSchedule.choose of each date (the rule as written), under a schedule with a gap
+    and an open end; no date chooses nothing."""
+    from datetime import date, timedelta
+
+    from ledger.footprint.dated import choose_entries
+
+    schedule = _gap_schedule(tmp_path)
+    bounds = [date(2025, 1, 1), date(2025, 6, 30), date(2026, 1, 1)]
+    days = [b + timedelta(days=d) for b in bounds for d in (-1, 0, 1)]
+    days += [date(2025, 9, 15), date(2099, 12, 31), date(1, 1, 1)]
+    ordinals = np.asarray([d.toordinal() for d in days] + [-1], dtype=np.int32)
+    chosen = choose_entries(schedule, ordinals).tolist()
+    expected = []
+    for day in days:
+        found = schedule.choose(day)
+        expected.append(-1 if isinstance(found, str) else schedule.entries.index(found))
+    assert chosen == [*expected, -1]
+    # on the boundaries themselves: first and last day of each entry belong to it
+    assert chosen[:9] == [-1, 0, 0, 0, 0, -1, -1, 1, 1]
+
+
+def _demo_csv_rows() -> dict[str, list[dict[str, str]]]:
+    import csv
+
+    with (EXAMPLES / "demo-shipments.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    by_id: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        by_id.setdefault(row["shipment_id"], []).append(row)
+    return by_id
+
+
+def _dated_csv(path: Path, dates: list[str | None], seed: int = 5) -> Path:
+    """The demo CSV's shipments repeated (new ids) with these dispatch dates, each written on
+    one of its shipment's rows (None: no date)."""
+    import csv
+    import random
+
+    rng = random.Random(seed)
+    demo = list(_demo_csv_rows().values())
+    out: list[dict[str, str]] = []
+    for n, day in enumerate(dates):
+        legs = [dict(row, shipment_id=f"{row['shipment_id']}-{n}") for row in demo[n % 4]]
+        for row in legs:
+            row["dispatch_date"] = ""
+        if day is not None:
+            rng.choice(legs)["dispatch_date"] = day
+        out.extend(legs)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(out[0]))
+        writer.writeheader()
+        writer.writerows(out)
+    return path
+
+
+def test_the_readers_fill_the_date_column_as_the_consignments_say(tmp_path: Path) -> None:
+    """CSV (dates on any row of a shipment, some missing, one not a date and so left out with
+    its problem) and JSON: the frame's column equals the dates read object by object."""
+    from ledger.errors import InputProblem
+    from ledger.inputs.csvreader import read_csv_frame
+    from ledger.inputs.frame import NONE, dispatch_days_of
+
+    dates: list[str | None] = ["2025-03-01", None, "2026-01-01", "2025-12-31", "2025-02-30",
+                               " 2026-07-04", "2025-03-01", None]
+    problems: list[InputProblem] = []
+    frame = read_csv_frame(_dated_csv(tmp_path / "dated.csv", dates), collect=problems)
+    assert [(p.shipment_id, p.field) for p in problems] == [
+        ("NB-APPL-2026-0001-4", "dispatch_date")]
+    assert frame.dispatch_day is not None and frame.dispatch_day.dtype == np.int32
+    assert frame.dispatch_day.tolist() == dispatch_days_of(frame.consignments, len(frame)).tolist()
+    from datetime import date
+
+    expected = [NONE if d is None else date.fromisoformat(d.strip()).toordinal()
+                for d in dates if d != "2025-02-30"]
+    assert frame.dispatch_day.tolist() == expected
+    from_json = ShipmentFrame.from_shipments(frame.to_shipments())
+    assert from_json.dispatch_day is not None
+    assert from_json.dispatch_day.tolist() == expected
+    kept = frame.without({str(frame.ids[0]), str(frame.ids[2])})
+    assert kept.dispatch_days().tolist() == [expected[1], *expected[3:]]
+    # a file without the column: every shipment without a date
+    plain = read_csv_frame(EXAMPLES / "demo-shipments.csv")
+    assert plain.dispatch_days().tolist() == [NONE] * len(plain)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_dated_csv_frame_equals_the_dates_read_from_the_consignments(
+        tmp_path: Path, seed: int) -> None:
+    """From a CSV file, the column path against the simple path (dates read from the
+    consignment objects) and against each set computed apart; dates on the boundaries."""
+    import random
+
+    from ledger.inputs.csvreader import read_csv_frame
+
+    rng = random.Random(seed)
+    edges = ["2025-01-01", "2025-12-31", "2026-01-01"]
+    dates: list[str | None] = [
+        rng.choice(edges) if rng.random() < 0.3 else
+        f"{rng.choice(['2025', '2026'])}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        for _ in range(48)]
+    schedule = load_schedule(_two_year_schedule(tmp_path))
+    frame = read_csv_frame(_dated_csv(tmp_path / "dated.csv", dates, seed))
+    dated = compute_by_dispatch_date(frame, schedule)
+    expected, problems = _split_oracle(frame, schedule)
+    assert not problems
+    assert dated.footprints() == expected
+    assert len({fp.factor_set_id for fp in expected}) == 2
+    frame.dispatch_day = None  # the simple path: the dates of the consignment objects
+    simple = compute_by_dispatch_date(frame, schedule)
+    assert simple.choice.tolist() == dated.choice.tolist()
+    assert simple.selections() == dated.selections()
+    assert [s["dispatch_date"] for s in dated.selections()] == dates
+
+
+def test_a_csv_shipment_without_a_dispatch_date_is_the_same_clear_error(tmp_path: Path) -> None:
+    from ledger.inputs.csvreader import read_csv_frame
+
+    frame = read_csv_frame(_dated_csv(tmp_path / "dated.csv",
+                                      ["2025-05-01", None, "2026-02-01", "2024-12-31"]))
+    for dispatch_day in (frame.dispatch_day, None):  # the column, then the objects
+        frame.dispatch_day = dispatch_day
+        with pytest.raises(InputError) as info:
+            compute_by_dispatch_date(frame, load_schedule())
+        found = [(p.shipment_id, p.row, p.field, p.message) for p in info.value.problems]
+        assert [f[:3] for f in found] == [
+            ("YW-RAIL-2026-0001-1", 5, "consignment.dispatch_date"),
+            ("HY-FAST-2026-0001-3", 8, "consignment.dispatch_date")]
+        assert "consignment.dispatch_date is required" in found[0][3]
+        assert "2024-12-31" in found[1][3]

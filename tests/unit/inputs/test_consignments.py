@@ -458,6 +458,13 @@ def test_csv_and_json_forms_read_the_same_consignments(
     (folder / "s.json").write_text(json.dumps({"shipments": list(items)}), encoding="utf-8")
     from_json = read_shipments(folder / "s.json")
     assert read_shipments(folder / "s.csv") == from_json
+    # the dispatch-date column of the CSV reader's frame: the dates the shipments carry
+    from ledger.inputs.csvreader import read_csv_frame
+
+    column = read_csv_frame(folder / "s.csv").dispatch_days().tolist()
+    assert column == [s.consignment.dispatch_date.toordinal() for s in from_json
+                      if s.consignment is not None and s.consignment.dispatch_date is not None]
+    assert ShipmentFrame.from_shipments(from_json).dispatch_days().tolist() == column
     for shipment in from_json:
         assert Shipment.from_dict(json.loads(json.dumps(shipment.to_dict()))) == shipment
 
