@@ -16,7 +16,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -42,6 +42,8 @@ class Readable:
     snapshot: Snapshot | None = None
     """The view's entries indexed (the index's own snapshot when the view is all of it): its
     positions answer filters, its ids ``GetFootprint``."""
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    """What readers derived from this view (e.g. its iLEAP TADs), kept as long as the view."""
 
     def v2(self, entry: Entry) -> bytes:
         return self._form(entry, entry.v2_json)
@@ -70,16 +72,19 @@ class Readable:
 def readable(ctx: ServiceContext, who: Principal) -> Readable:
     """What ``who`` may read of the index (see the module docstring).
 
-    A buyer's or an auditor's view is worked out once per state of its grants and of the index
-    (a new snapshot: any publication or removal) and kept; :func:`_uncached_view` is the rule.
+    A view is worked out once per state of the caller's grants and of the index (a new
+    snapshot: any publication or removal) and kept, with what was derived from it
+    (:attr:`Readable.memo`); :func:`_uncached_view` is the rule.
     """
     if who.role in ("admin", "exporter"):
-        return _uncached_view(ctx, who)
-    grants = tuple(sorted(
-        (g.id, g.owner_org_id, g.product_id or "", g.evidence)
-        for g in SharingStore(ctx.store.ledger).live_grants_to(who.org_id)))
-    base = ctx.events.footprints.snapshot(None)
-    key = (who.org_id, who.role, grants)
+        base = ctx.events.footprints.snapshot(who.org_id if who.role == "exporter" else None)
+        key: tuple[Any, ...] = (who.org_id, who.role)
+    else:
+        grants = tuple(sorted(
+            (g.id, g.owner_org_id, g.product_id or "", g.evidence)
+            for g in SharingStore(ctx.store.ledger).live_grants_to(who.org_id)))
+        base = ctx.events.footprints.snapshot(None)
+        key = (who.org_id, who.role, grants)
     with _VIEWS_LOCK:
         views = _VIEWS.setdefault(ctx.events.footprints, OrderedDict())
         found = views.get(key)
@@ -107,7 +112,8 @@ def _uncached_view(ctx: ServiceContext, who: Principal, base: Snapshot | None = 
     """The caller's view, read from the sharing rules and the store (the test oracle)."""
     evidence = readable_evidence(ctx, who)
     if evidence is None:
-        snapshot = ctx.events.footprints.snapshot(who.org_id if who.role == "exporter" else None)
+        snapshot = base if base is not None else ctx.events.footprints.snapshot(
+            who.org_id if who.role == "exporter" else None)
         return Readable(snapshot.entries, None, snapshot)
     if not evidence:
         return Readable((), {})

@@ -22,8 +22,10 @@ v1.0.0, §7.1).
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from urllib.parse import urlencode
 
 import orjson
@@ -35,7 +37,7 @@ from api.auth import Principal
 from api.deps import BEARER, Context
 from api.errors import ApiError
 from api.models import ErrorBody
-from api.pact_access import readable
+from api.pact_access import Readable, readable
 from api.routers.auth import base_url
 from api.routers.pact import PAGE_MAX
 from ledger.reports.ileap import filter_problem, matches, transport_activities
@@ -75,6 +77,33 @@ def activities_of(raw: bytes) -> tuple[dict[str, Any], ...]:
     same bytes for a footprint until it is published again, so a listing parses each footprint
     once. The TADs are shared between requests and must not be changed."""
     return tuple(transport_activities(orjson.loads(raw))[0])
+
+
+#: Filtered TAD lists kept per view (the most recent ones; a new view starts afresh).
+_FILTERED_KEPT = 32
+
+
+def _matching(view: Readable, filters: dict[str, list[str]]) -> Sequence[dict[str, Any]]:
+    """The view's TADs in order, those matching ``filters``; both kept on the view, which lives
+    as long as the caller's grants and the index stay the same."""
+    every = view.memo.get("tads")
+    if every is None:
+        with view.memo.setdefault("lock", threading.Lock()):  # one request builds, others wait
+            every = view.memo.get("tads")
+            if every is None:
+                every = view.memo["tads"] = tuple(
+                    t for entry in view.entries for t in activities_of(view.v2(entry)))
+    if not filters:
+        return cast(Sequence[dict[str, Any]], every)
+    key = ("tads", tuple(sorted((name, tuple(values)) for name, values in filters.items())))
+    found = view.memo.get(key)
+    if found is None:
+        kept = [k for k in list(view.memo) if k not in ("tads", "lock")]
+        if len(kept) >= _FILTERED_KEPT:
+            for old in kept:
+                view.memo.pop(old, None)
+        found = view.memo[key] = tuple(t for t in every if matches(t, filters))
+    return cast(Sequence[dict[str, Any]], found)
 
 
 def _limit_offset(request: Request) -> tuple[int, int]:
@@ -123,11 +152,7 @@ def transport_activity_data(request: Request, ctx: Context,
     limit, offset = _limit_offset(request)
     filters = _filters(request)
     view = readable(ctx, who)
-    found: list[dict[str, Any]] = []  # the matches up to the page's end and one more
-    for entry in view.entries:
-        found += [t for t in activities_of(view.v2(entry)) if matches(t, filters)]
-        if len(found) > offset + limit:
-            break
+    found = _matching(view, filters)
     page = found[offset:offset + limit]
     headers = {}
     if offset + len(page) < len(found):
