@@ -100,8 +100,9 @@ def readable(ctx: ServiceContext, who: Principal) -> Readable:
     return view
 
 
-#: Views kept per index (buyers and auditors reading at once); the oldest one used goes first.
-_VIEWS_KEPT = 256
+#: Views kept per index (callers reading at once; a view of 10,000 footprints with its TADs is
+#: about 1 MB); the one used longest ago goes first.
+_VIEWS_KEPT = 64
 _VIEWS: weakref.WeakKeyDictionary[Any, OrderedDict[Any, tuple[Snapshot, Readable]]] = \
     weakref.WeakKeyDictionary()
 _VIEWS_LOCK = threading.Lock()
