@@ -140,12 +140,9 @@ class LegCarrier:
     carrier_verified: bool | None = None
 
     @classmethod
-    def of(cls, leg: Leg) -> LegCarrier | None:
-        """The carrier fields of ``leg`` (None when it gives none)."""
-        values = {name: getattr(leg, name) for name in CARRIER_KEYS}
-        if all(value is None for value in values.values()):
-            return None
-        return cls(**values)
+    def of(cls, leg: Leg) -> LegCarrier:
+        """The carrier fields of ``leg``."""
+        return cls(**{name: getattr(leg, name) for name in CARRIER_KEYS})
 
     @property
     def primary(self) -> bool:
@@ -247,9 +244,10 @@ class ShipmentFrame:
                 cols["row"].append(leg.source_row if leg.source_row is not None else _NONE)
                 if leg.hub_operation is not None:
                     hubs[(i, leg.order)] = leg.hub_operation
-                carrier = LegCarrier.of(leg)
-                if carrier is not None:
-                    carriers[(i, leg.order)] = carrier
+                if leg.carrier_co2e_ttw_kg_per_tkm is not None or leg.carrier_source is not None \
+                        or leg.carrier_co2e_wtt_kg_per_tkm is not None \
+                        or leg.carrier_period is not None or leg.carrier_verified is not None:
+                    carriers[(i, leg.order)] = LegCarrier.of(leg)
         legs = pd.DataFrame({
             **{k: np.asarray(cols[k], dtype=np.int64) for k in (
                 "ship", "order", "mass_g", "distance_m", "hub_ttw_u", "hub_wtw_u", "row")},
