@@ -98,8 +98,7 @@ def _compute(shipments: Sequence[Shipment] | ShipmentFrame, sets: list[FactorSet
     if any_hub:
         method[is_hub] = _HUB
     over = Overrides(n_legs)
-    carriers = {} if isinstance(shipments, ShipmentFrame) else \
-        carrier_legs(shipments, over, refs)
+    carriers = carrier_legs(frame, over, refs)
     band: npt.NDArray[np.int8] | None = None
     for k, factor_set in enumerate(sets):
         found_band = air_bands(legs, keys, factor_set, distance=distance,

@@ -55,7 +55,8 @@ def subframe(frame: ShipmentFrame, index: IntpArray) -> ShipmentFrame:
         column = frame.legs[name]
         columns[name] = column.array.take(rows) if isinstance(column.dtype, pd.CategoricalDtype) \
             else column.to_numpy()[rows]
-    columns["ship"] = (np.cumsum(keep) - 1)[ship[rows]]
+    new = np.cumsum(keep) - 1
+    columns["ship"] = new[ship[rows]]
     legs = pd.DataFrame(columns, copy=False)
     count = len(index)
     positions = index.tolist()
@@ -72,7 +73,9 @@ def subframe(frame: ShipmentFrame, index: IntpArray) -> ShipmentFrame:
         # consignments matter to the batch path only through the goods (CBAM import year)
         consignments=pick(frame.consignments)
         if frame.consignments and products.count(None) != count else [],
-        dispatch_day=None if frame.dispatch_day is None else frame.dispatch_day[index])
+        dispatch_day=None if frame.dispatch_day is None else frame.dispatch_day[index],
+        carriers={(int(new[s]), order): found for (s, order), found in frame.carriers.items()
+                  if keep[s]})
 
 
 @dataclass

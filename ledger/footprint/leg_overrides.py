@@ -8,8 +8,6 @@ air leg of that method (:func:`air_bands`, per factor set of the batch), gathere
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -19,8 +17,7 @@ from ledger.factors.factorset import FactorSet
 from ledger.factors.tables import FreightFactor
 from ledger.footprint.leg_categories import KeyColumns, decode_key
 from ledger.footprint.rules import carrier_factor
-from ledger.inputs.frame import Int64Array
-from ledger.inputs.shipments import Shipment
+from ledger.inputs.frame import Int64Array, ShipmentFrame
 
 __all__ = ["Overrides", "air_bands", "carrier_legs"]
 
@@ -58,19 +55,31 @@ class Overrides:
         return bool(self.primary[j] or self.band_auto[j])
 
 
-def carrier_legs(shipments: Sequence[Shipment], over: Overrides,
+def carrier_legs(frame: ShipmentFrame, over: Overrides,
                   refs: list[tuple[str, str]]) -> dict[int, tuple[str | None, str | None, bool]]:
-    """Mark the primary-data legs (in the frame's order: by shipment, then leg order)."""
+    """Mark the primary-data legs (by position in the frame's legs: by shipment, then leg
+    order), from the frame's carrier data."""
     carriers: dict[int, tuple[str | None, str | None, bool]] = {}
-    j = 0
-    for s in shipments:
-        for leg in sorted(s.legs, key=lambda x: x.order):
-            if leg.primary and leg.mode != "hub":
-                over.primary[j] = True
-                over.index[j] = over.code(carrier_factor(leg), refs)
-                carriers[j] = (leg.carrier_source, leg.carrier_period,
-                               bool(leg.carrier_verified))
-            j += 1
+    if not frame.carriers:
+        return carriers
+    legs = frame.legs
+    ship = legs["ship"].to_numpy()
+    order = legs["order"].to_numpy()
+    mode = legs["mode"]
+    for (s, o), carrier in sorted(frame.carriers.items()):
+        if not carrier.primary:
+            continue
+        lo, hi = np.searchsorted(ship, s, "left"), np.searchsorted(ship, s, "right")
+        found = np.flatnonzero(order[lo:hi] == o)
+        if not len(found):
+            continue
+        j = int(lo + found[0])
+        if mode.iat[j] == "hub":
+            continue
+        over.primary[j] = True
+        over.index[j] = over.code(carrier_factor(carrier), refs)
+        carriers[j] = (carrier.carrier_source, carrier.carrier_period,
+                       bool(carrier.carrier_verified))
     return carriers
 
 

@@ -20,6 +20,7 @@ from ledger.factors.tables import FreightFactor
 from ledger.footprint.exact import format_scaled, mul3_round
 from ledger.footprint.models import ProductionResult
 from ledger.inputs.consignment import Consignment
+from ledger.inputs.frame import LegCarrier
 from ledger.inputs.shipments import Leg, Product
 
 __all__ = [
@@ -45,7 +46,7 @@ def hub_refs(ttw_u: int, wtw_u: int) -> tuple[str, str]:
             f"record#hub_co2e_wtt_kg_per_t={format_scaled(wtw_u - ttw_u, 6)}")
 
 
-def carrier_factor(leg: Leg) -> FreightFactor:
+def carrier_factor(leg: Leg | LegCarrier) -> FreightFactor:
     """The carrier's own intensity of a primary-data leg, referenced as given on the record."""
     ttw_u = scaled(leg.carrier_co2e_ttw_kg_per_tkm, 6)
     wtt_u = scaled(leg.carrier_co2e_wtt_kg_per_tkm, 6)

@@ -23,6 +23,7 @@ import pandas as pd
 from ledger.inputs.consignment import Consignment, parse_date_text
 from ledger.inputs.hub import HubOperation
 from ledger.inputs.shipments import (
+    CARRIER_KEYS,
     Leg,
     Product,
     Shipment,
@@ -36,6 +37,7 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "Int32Array",
     "Int64Array",
+    "LegCarrier",
     "ShipmentFrame",
     "dispatch_days_from_text",
     "dispatch_days_of",
@@ -126,6 +128,31 @@ def dispatch_days_from_text(texts: npt.NDArray[np.object_]) -> Int32Array:
     return ordinals[codes]
 
 
+@dataclass(frozen=True)
+class LegCarrier:
+    """The carrier's own intensity of a leg (primary data, ISO 14083) and its provenance, as
+    given on the leg (:data:`ledger.inputs.shipments.CARRIER_KEYS`)."""
+
+    carrier_co2e_ttw_kg_per_tkm: Decimal | None = None
+    carrier_co2e_wtt_kg_per_tkm: Decimal | None = None
+    carrier_source: str | None = None
+    carrier_period: str | None = None
+    carrier_verified: bool | None = None
+
+    @classmethod
+    def of(cls, leg: Leg) -> LegCarrier:
+        """The carrier fields of ``leg``."""
+        return cls(**{name: getattr(leg, name) for name in CARRIER_KEYS})
+
+    @property
+    def primary(self) -> bool:
+        """Whether the leg carries the carrier's own intensity (as :attr:`Leg.primary`)."""
+        return self.carrier_co2e_ttw_kg_per_tkm is not None
+
+    def fields(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in CARRIER_KEYS}
+
+
 @dataclass
 class ShipmentFrame:
     """Shipments as columns: one entry per shipment, one row of ``legs`` per leg."""
@@ -144,6 +171,9 @@ class ShipmentFrame:
     #: the frame is built; None when the builder left it out (then read from
     #: ``consignments``, see :meth:`dispatch_days`).
     dispatch_day: Int32Array | None = None
+    #: The carrier's own intensity and its provenance, by (shipment index, leg order); only
+    #: the legs that give one (few legs do, so it is not a column).
+    carriers: dict[tuple[int, int], LegCarrier] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -173,6 +203,8 @@ class ShipmentFrame:
                              if self.consignments else [],
                              hub_operations={(int(new_index[s]), order): found for (s, order), found
                                              in self.hub_operations.items() if keep[s]},
+                             carriers={(int(new_index[s]), order): found for (s, order), found
+                                       in self.carriers.items() if keep[s]},
                              dispatch_day=None if self.dispatch_day is None
                              else self.dispatch_day[keep])
 
@@ -187,6 +219,7 @@ class ShipmentFrame:
             return _NONE if value is None else int(value)
 
         hubs: dict[tuple[int, int], HubOperation] = {}
+        carriers: dict[tuple[int, int], LegCarrier] = {}
 
         def scaled(value: Decimal | None, places: int) -> int:
             return _NONE if value is None else int(value.scaleb(places))
@@ -211,6 +244,10 @@ class ShipmentFrame:
                 cols["row"].append(leg.source_row if leg.source_row is not None else _NONE)
                 if leg.hub_operation is not None:
                     hubs[(i, leg.order)] = leg.hub_operation
+                if leg.carrier_co2e_ttw_kg_per_tkm is not None or leg.carrier_source is not None \
+                        or leg.carrier_co2e_wtt_kg_per_tkm is not None \
+                        or leg.carrier_period is not None or leg.carrier_verified is not None:
+                    carriers[(i, leg.order)] = LegCarrier.of(leg)
         legs = pd.DataFrame({
             **{k: np.asarray(cols[k], dtype=np.int64) for k in (
                 "ship", "order", "mass_g", "distance_m", "hub_ttw_u", "hub_wtw_u", "row")},
@@ -232,6 +269,7 @@ class ShipmentFrame:
             consignments=consignments,
             dispatch_day=dispatch_days_of(consignments, len(shipments)),
             hub_operations=hubs,
+            carriers=carriers,
         )
 
     def to_shipments(self) -> list[Shipment]:
@@ -267,6 +305,10 @@ class ShipmentFrame:
         for (ship, order), found in self.hub_operations.items():
             legs = legs_by_ship[ship]
             legs[:] = [replace(leg, hub_operation=found) if leg.order == order else leg
+                       for leg in legs]
+        for (ship, order), carrier in self.carriers.items():
+            legs = legs_by_ship[ship]
+            legs[:] = [replace(leg, **carrier.fields()) if leg.order == order else leg
                        for leg in legs]
         return [Shipment(shipment_id=str(sid), legs=tuple(legs), exporter=exp, product=prod,
                          source_row=None if row == _NONE else int(row),

@@ -389,3 +389,30 @@ def test_the_service_modules_import_no_circle() -> None:
     circles = sorted(name for name in graph if reaches(name, name))
     assert circles == []
     assert "api.anchoring" in graph["api.app"]  # the check sees the imports it looks for
+
+
+def test_a_carrier_leg_is_stored_and_its_intensity_used(offline_service: Service) -> None:
+    s = offline_service
+    exporter = s.org("Ningbo", "exporter")
+    # iLEAP 1.0 end-to-end example: TTW 0.153, WTW 0.17 kg CO2e/t.km over 321 km, 87 kg
+    carrier = {"carrier_co2e_ttw_kg_per_tkm": "0.153", "carrier_co2e_wtt_kg_per_tkm": "0.017",
+               "carrier_source": "operator-z-truck-89sdff", "carrier_period": "2024",
+               "carrier_verified": True}
+    body = {"shipments": [{"shipment_id": "NB-CARRIER-1", "legs": [
+        {"leg": 1, "mode": "road", "mass_kg": "87", "distance_km": "321", **carrier},
+        {"leg": 2, "mode": "road", "mass_kg": "87", "distance_km": "423"}]}]}
+    response = s.client.post("/v1/shipments", json=body, headers=s.auth(exporter))
+    assert response.status_code == 201, response.text
+    from ledger.inputs.shipments import shipments_from_json
+
+    (shipment,) = shipments_from_json(body)
+    expected = compute_shipment(shipment, load_factor_set())
+    assert expected.legs[0].data_type == "primary"
+    (item,) = response.json()["shipments"]
+    assert (item["co2e_ttw_g"], item["co2e_wtw_g"]) == (expected.co2e_ttw_g, expected.co2e_wtw_g)
+    stored = s.client.get("/v1/shipments/NB-CARRIER-1", headers=s.auth(exporter)).json()
+    first = stored["shipment"]["legs"][0]
+    assert {key: first.get(key) for key in carrier} == carrier
+    assert stored["footprint"] == expected.to_dict()
+    assert stored["footprint"]["legs"][0]["factor_ttw"] == \
+        "record#carrier_co2e_ttw_kg_per_tkm=0.153"
