@@ -195,6 +195,32 @@ def test_desnz_2026_freight_by_dispatch_date() -> None:
     assert road_2026.legs[0].factor_ttw == "desnz-2026-freighting-goods-ttw#road.hgv_all.average"
 
 
+def test_desnz_2026_ships_beyond_container_and_general_cargo() -> None:
+    """DESNZ 2026 flat file v1.2 (rows read in a seed generated from it), kg CO2e per tonne.km:
+    bulk carrier average 0.00353 (27_320_3221_14_1) + WTT 0.0008 (28_916_3221_14_1); RoRo-ferry
+    average 0.05158 (27_320_3241_14_1) + WTT 0.0117 (28_916_3241_14_1); refrigerated cargo
+    0.01306 (27_320_3243_14_1) + WTT 0.00296 (28_916_3243_14_1)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from ledger.inputs.consignment import Consignment
+    from ledger.inputs.shipments import Leg
+
+    def sea(vehicle_class: str) -> Shipment:
+        return Shipment(f"sea-{vehicle_class}",
+                        (Leg(1, "sea", Decimal(12000), distance_km=Decimal(250),
+                             vehicle_class=vehicle_class),),
+                        consignment=Consignment(dispatch_date=date(2026, 4, 1)))
+
+    bulk, roro, reefer = compute_by_dispatch_date(
+        [sea("bulk_carrier_average"), sea("roro_ferry_average"), sea("refrigerated_cargo")],
+        load_schedule()).footprints()
+    assert (bulk.co2e_ttw_g, bulk.co2e_wtt_g) == (10_590, 2_400)  # 3000 t.km
+    assert (roro.co2e_ttw_g, roro.co2e_wtt_g) == (154_740, 35_100)
+    assert (reefer.co2e_ttw_g, reefer.co2e_wtt_g) == (39_180, 8_880)
+    assert bulk.legs[0].factor_wtt == "desnz-2026-wtt-freight#sea.bulk_carrier_average"
+
+
 def test_a_class_the_2026_tables_lack_is_an_error_not_a_fallback() -> None:
     shipments = _dated_demo(["2026-03-01"] * 4)
     with pytest.raises(InputError) as info:
