@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -221,12 +222,53 @@ def test_desnz_2026_ships_beyond_container_and_general_cargo() -> None:
     assert bulk.legs[0].factor_wtt == "desnz-2026-wtt-freight#sea.bulk_carrier_average"
 
 
-def test_a_class_the_2026_tables_lack_is_an_error_not_a_fallback() -> None:
-    shipments = _dated_demo(["2026-03-01"] * 4)
+@pytest.mark.parametrize(("vehicle_class", "refrigerated"), [
+    ("van_average_diesel", None), ("hgv_all", True)])
+def test_a_class_the_2026_tables_lack_is_an_error_not_a_fallback(
+        vehicle_class: str, refrigerated: bool | None) -> None:
+    """Vans and refrigerated HGVs are in the 2025 tables but not (yet) in the 2026 ones."""
+    from datetime import date
+    from decimal import Decimal
+
+    from ledger.inputs.consignment import Consignment
+    from ledger.inputs.shipments import Leg
+
+    leg = Leg(1, "road", Decimal(12000), distance_km=Decimal(250), vehicle_class=vehicle_class,
+              refrigerated=refrigerated)
+    shipment = Shipment("lacking", (leg,), consignment=Consignment(dispatch_date=date(2026, 3, 1)))
+    assert compute_by_dispatch_date(  # the same leg dispatched in 2025 is computed
+        [replace(shipment, consignment=Consignment(dispatch_date=date(2025, 3, 1)))],
+        load_schedule()).footprints()[0].co2e_ttw_g > 0
     with pytest.raises(InputError) as info:
-        compute_by_dispatch_date(shipments, load_schedule())
-    assert any(p.field == "vehicle_class" and "hgv_artic_over_33t" in p.message
+        compute_by_dispatch_date([shipment], load_schedule())
+    assert any(p.field == "vehicle_class" and vehicle_class in p.message
                for p in info.value.problems)
+
+
+def test_desnz_2026_hgv_classes_and_laden_states() -> None:
+    """DESNZ 2026 flat file v1.2 (rows read in a seed generated from it), kg CO2e per tonne.km:
+    HGV (non-refrigerated, all diesel) articulated >33 t, 100 % laden 0.0603 (27_304_3131_14_1)
+    + WTT 0.01403 (28_907_3131_14_1); rigid >3.5-7.5 t, 50 % laden 0.44976 (27_304_3110_14_1)
+    + WTT 0.10694 (28_907_3110_14_1)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from ledger.inputs.consignment import Consignment
+    from ledger.inputs.shipments import Leg
+
+    def road(vehicle_class: str, laden: str) -> Shipment:
+        return Shipment(f"road-{vehicle_class}",
+                        (Leg(1, "road", Decimal(12000), distance_km=Decimal(250),
+                             vehicle_class=vehicle_class, laden_state=laden),),
+                        consignment=Consignment(dispatch_date=date(2026, 5, 4)))
+
+    artic, rigid = compute_by_dispatch_date(
+        [road("hgv_artic_over_33t", "100"), road("hgv_rigid_3_5_to_7_5t", "50")],
+        load_schedule()).footprints()
+    assert (artic.co2e_ttw_g, artic.co2e_wtt_g) == (180_900, 42_090)  # 3000 t.km
+    assert (rigid.co2e_ttw_g, rigid.co2e_wtt_g) == (1_349_280, 320_820)
+    assert artic.legs[0].factor_ttw == (
+        "desnz-2026-freighting-goods-ttw#road.hgv_artic_over_33t.laden_100")
 
 
 def _split_oracle(frame: ShipmentFrame, schedule: FactorSetSchedule
@@ -290,14 +332,19 @@ def test_one_pass_over_several_sets_equals_each_set_computed_apart(
 
 
 def test_one_pass_reports_the_problems_each_set_has() -> None:
-    """The shipped 2026 set lacks a class the 2025 one has: only the 2026 shipments fail."""
+    """The shipped 2026 set lacks a class the 2025 one has (vans): only the 2026 shipments
+    with a van leg fail."""
     shipments = _dated_demo(["2025-03-01", "2026-03-01", "2025-06-01", "2026-07-01"])
+    shipments = [replace(s, legs=(replace(s.legs[0], vehicle_class="van_average_diesel"),
+                                  *s.legs[1:])) if s.legs[0].mode == "road" else s
+                 for s in shipments]
     frame = ShipmentFrame.from_shipments(shipments)
     _, problems = _split_oracle(frame, load_schedule())
     assert problems
     with pytest.raises(InputError) as info:
         compute_by_dispatch_date(frame, load_schedule())
     assert sorted((p.shipment_id, p.field) for p in info.value.problems) == sorted(problems)
+    assert {p.shipment_id for p in info.value.problems} == {shipments[3].shipment_id}
 
 
 # -- the dispatch-date column of the frame -------------------------------------------------
