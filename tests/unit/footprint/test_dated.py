@@ -223,10 +223,10 @@ def test_desnz_2026_ships_beyond_container_and_general_cargo() -> None:
 
 
 @pytest.mark.parametrize(("vehicle_class", "refrigerated"), [
-    ("van_average_diesel", None), ("hgv_all", True)])
+    ("van_average_diesel", None), ("van_class_i_petrol", None)])
 def test_a_class_the_2026_tables_lack_is_an_error_not_a_fallback(
         vehicle_class: str, refrigerated: bool | None) -> None:
-    """Vans and refrigerated HGVs are in the 2025 tables but not (yet) in the 2026 ones."""
+    """Vans are in the 2025 tables but not (yet) in the 2026 ones."""
     from datetime import date
     from decimal import Decimal
 
@@ -262,11 +262,16 @@ def test_desnz_2026_hgv_classes_and_laden_states() -> None:
                              vehicle_class=vehicle_class, laden_state=laden),),
                         consignment=Consignment(dispatch_date=date(2026, 5, 4)))
 
-    artic, rigid = compute_by_dispatch_date(
-        [road("hgv_artic_over_33t", "100"), road("hgv_rigid_3_5_to_7_5t", "50")],
+    reefer = road("hgv_all", "average")
+    reefer = replace(reefer, legs=(replace(reefer.legs[0], refrigerated=True),))
+    artic, rigid, cold = compute_by_dispatch_date(
+        [road("hgv_artic_over_33t", "100"), road("hgv_rigid_3_5_to_7_5t", "50"), reefer],
         load_schedule()).footprints()
     assert (artic.co2e_ttw_g, artic.co2e_wtt_g) == (180_900, 42_090)  # 3000 t.km
     assert (rigid.co2e_ttw_g, rigid.co2e_wtt_g) == (1_349_280, 320_820)
+    # HGV (refrigerated, all diesel) average HGVs, average laden: 0.12122 (27_306_3140_14_1)
+    # + WTT 0.02769 (28_908_3140_14_1)
+    assert (cold.co2e_ttw_g, cold.co2e_wtt_g) == (363_660, 83_070)
     assert artic.legs[0].factor_ttw == (
         "desnz-2026-freighting-goods-ttw#road.hgv_artic_over_33t.laden_100")
 
