@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -195,12 +196,158 @@ def test_desnz_2026_freight_by_dispatch_date() -> None:
     assert road_2026.legs[0].factor_ttw == "desnz-2026-freighting-goods-ttw#road.hgv_all.average"
 
 
-def test_a_class_the_2026_tables_lack_is_an_error_not_a_fallback() -> None:
-    shipments = _dated_demo(["2026-03-01"] * 4)
+def test_desnz_2026_ships_beyond_container_and_general_cargo() -> None:
+    """DESNZ 2026 flat file v1.2 (rows read in a seed generated from it), kg CO2e per tonne.km:
+    bulk carrier average 0.00353 (27_320_3221_14_1) + WTT 0.0008 (28_916_3221_14_1); RoRo-ferry
+    average 0.05158 (27_320_3241_14_1) + WTT 0.0117 (28_916_3241_14_1); refrigerated cargo
+    0.01306 (27_320_3243_14_1) + WTT 0.00296 (28_916_3243_14_1)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from ledger.inputs.consignment import Consignment
+    from ledger.inputs.shipments import Leg
+
+    def sea(vehicle_class: str) -> Shipment:
+        return Shipment(f"sea-{vehicle_class}",
+                        (Leg(1, "sea", Decimal(12000), distance_km=Decimal(250),
+                             vehicle_class=vehicle_class),),
+                        consignment=Consignment(dispatch_date=date(2026, 4, 1)))
+
+    bulk, roro, reefer = compute_by_dispatch_date(
+        [sea("bulk_carrier_average"), sea("roro_ferry_average"), sea("refrigerated_cargo")],
+        load_schedule()).footprints()
+    assert (bulk.co2e_ttw_g, bulk.co2e_wtt_g) == (10_590, 2_400)  # 3000 t.km
+    assert (roro.co2e_ttw_g, roro.co2e_wtt_g) == (154_740, 35_100)
+    assert (reefer.co2e_ttw_g, reefer.co2e_wtt_g) == (39_180, 8_880)
+    assert bulk.legs[0].factor_wtt == "desnz-2026-wtt-freight#sea.bulk_carrier_average"
+
+
+def _schedule_without_vans_in_2026(tmp_path: Path) -> FactorSetSchedule:
+    """The shipped schedule, with the 2026 set rebuilt from its tables minus the van rows (a
+    2026 set that lacks a class the 2025 one has)."""
+    import csv
+    import io
+
+    from ledger.factors.factorset import build_manifest
+
+    names = ("factor-set-2026-air-gcd.json", "factor-set-2026-desnz-2026-freight.json")
+    for name in names:
+        manifest = json.loads((SHIPPED / name).read_text())
+        for table in manifest["tables"]:
+            (tmp_path / table["file"]).write_bytes((SHIPPED / table["file"]).read_bytes())
+        (tmp_path / name).write_text(json.dumps(manifest))
+    manifest = json.loads((tmp_path / names[1]).read_text())
+    files = {t["kind"]: t["file"] for t in manifest["tables"]}
+    for file in ("desnz-2026-freighting-goods-ttw.csv", "desnz-2026-wtt-freight.csv"):
+        with (tmp_path / file).open(encoding="utf-8", newline="") as f:
+            reader = csv.DictReader(f)
+            fields, rows = reader.fieldnames, list(reader)
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(fields or ()), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(r for r in rows if not r["key"].startswith("road.van_"))
+        (tmp_path / file).write_text(out.getvalue(), encoding="utf-8")
+    (tmp_path / names[1]).write_text(json.dumps(
+        build_manifest(tmp_path, manifest["name"], files, "without vans")))
+    ids = [load_factor_set(tmp_path / n).id for n in names]
+    path = tmp_path / "schedule.json"
+    path.write_text(json.dumps({"name": "no-vans-2026", "basis": "dispatch_date", "entries": [
+        {"manifest": names[0], "id": ids[0], "valid_from": "2025-01-01",
+         "valid_to": "2025-12-31"},
+        {"manifest": names[1], "id": ids[1], "valid_from": "2026-01-01", "valid_to": None}]}))
+    return load_schedule(path)
+
+
+def test_the_2026_tables_have_every_category_of_the_2025_ones() -> None:
+    """The shipped DESNZ 2026 tables have exactly the 2025 keys, with the same flat-file IDs."""
+    import csv
+
+    for y2025, y2026 in (("defra-2025-freighting-goods-ttw.csv",
+                          "desnz-2026-freighting-goods-ttw.csv"),
+                         ("defra-2025-wtt-freight.csv", "desnz-2026-wtt-freight.csv")):
+        ids = []
+        for name in (y2025, y2026):
+            with (SHIPPED / name).open(encoding="utf-8", newline="") as f:
+                ids.append({r["key"]: r["defra_id"] for r in csv.DictReader(f)})
+        assert ids[0] == ids[1]
+        assert len(ids[1]) == 103
+
+
+def test_desnz_2026_vans_by_class_and_fuel() -> None:
+    """DESNZ 2026 flat file v1.2 (rows read in a seed generated from it), kg CO2e per tonne.km:
+    van average (up to 3.5 t) diesel 0.63511 (27_303_3102_14_1) + WTT 0.15095
+    (28_906_3102_14_1); class I petrol 1.4002 (27_303_3082_14_1) + WTT 0.32847
+    (28_906_3082_14_1)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from ledger.inputs.consignment import Consignment
+    from ledger.inputs.shipments import Leg
+
+    def van(vehicle_class: str) -> Shipment:
+        return Shipment(f"road-{vehicle_class}",
+                        (Leg(1, "road", Decimal(12000), distance_km=Decimal(250),
+                             vehicle_class=vehicle_class),),
+                        consignment=Consignment(dispatch_date=date(2026, 5, 1)))
+
+    diesel, petrol = compute_by_dispatch_date(
+        [van("van_average_diesel"), van("van_class_i_petrol")], load_schedule()).footprints()
+    assert (diesel.co2e_ttw_g, diesel.co2e_wtt_g) == (1_905_330, 452_850)  # 3000 t.km
+    assert (petrol.co2e_ttw_g, petrol.co2e_wtt_g) == (4_200_600, 985_410)
+    assert diesel.legs[0].factor_ttw == "desnz-2026-freighting-goods-ttw#road.van_average_diesel"
+
+
+@pytest.mark.parametrize("vehicle_class", ["van_average_diesel", "van_class_i_petrol"])
+def test_a_class_the_2026_set_lacks_is_an_error_not_a_fallback(
+        tmp_path: Path, vehicle_class: str) -> None:
+    """A 2026 set without vans (built here) refuses a 2026 van leg; no fallback to 2025."""
+    from datetime import date
+    from decimal import Decimal
+
+    from ledger.inputs.consignment import Consignment
+    from ledger.inputs.shipments import Leg
+
+    schedule = _schedule_without_vans_in_2026(tmp_path)
+    leg = Leg(1, "road", Decimal(12000), distance_km=Decimal(250), vehicle_class=vehicle_class)
+    shipment = Shipment("lacking", (leg,), consignment=Consignment(dispatch_date=date(2026, 3, 1)))
+    assert compute_by_dispatch_date(  # the same leg dispatched in 2025 is computed
+        [replace(shipment, consignment=Consignment(dispatch_date=date(2025, 3, 1)))],
+        schedule).footprints()[0].co2e_ttw_g > 0
     with pytest.raises(InputError) as info:
-        compute_by_dispatch_date(shipments, load_schedule())
-    assert any(p.field == "vehicle_class" and "hgv_artic_over_33t" in p.message
+        compute_by_dispatch_date([shipment], schedule)
+    assert any(p.field == "vehicle_class" and vehicle_class in p.message
                for p in info.value.problems)
+
+
+def test_desnz_2026_hgv_classes_and_laden_states() -> None:
+    """DESNZ 2026 flat file v1.2 (rows read in a seed generated from it), kg CO2e per tonne.km:
+    HGV (non-refrigerated, all diesel) articulated >33 t, 100 % laden 0.0603 (27_304_3131_14_1)
+    + WTT 0.01403 (28_907_3131_14_1); rigid >3.5-7.5 t, 50 % laden 0.44976 (27_304_3110_14_1)
+    + WTT 0.10694 (28_907_3110_14_1)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from ledger.inputs.consignment import Consignment
+    from ledger.inputs.shipments import Leg
+
+    def road(vehicle_class: str, laden: str) -> Shipment:
+        return Shipment(f"road-{vehicle_class}",
+                        (Leg(1, "road", Decimal(12000), distance_km=Decimal(250),
+                             vehicle_class=vehicle_class, laden_state=laden),),
+                        consignment=Consignment(dispatch_date=date(2026, 5, 4)))
+
+    reefer = road("hgv_all", "average")
+    reefer = replace(reefer, legs=(replace(reefer.legs[0], refrigerated=True),))
+    artic, rigid, cold = compute_by_dispatch_date(
+        [road("hgv_artic_over_33t", "100"), road("hgv_rigid_3_5_to_7_5t", "50"), reefer],
+        load_schedule()).footprints()
+    assert (artic.co2e_ttw_g, artic.co2e_wtt_g) == (180_900, 42_090)  # 3000 t.km
+    assert (rigid.co2e_ttw_g, rigid.co2e_wtt_g) == (1_349_280, 320_820)
+    # HGV (refrigerated, all diesel) average HGVs, average laden: 0.12122 (27_306_3140_14_1)
+    # + WTT 0.02769 (28_908_3140_14_1)
+    assert (cold.co2e_ttw_g, cold.co2e_wtt_g) == (363_660, 83_070)
+    assert artic.legs[0].factor_ttw == (
+        "desnz-2026-freighting-goods-ttw#road.hgv_artic_over_33t.laden_100")
 
 
 def _split_oracle(frame: ShipmentFrame, schedule: FactorSetSchedule
@@ -263,15 +410,21 @@ def test_one_pass_over_several_sets_equals_each_set_computed_apart(
     assert list(columns["co2e_wtw_g"]) == [fp.co2e_wtw_g for fp in expected]
 
 
-def test_one_pass_reports_the_problems_each_set_has() -> None:
-    """The shipped 2026 set lacks a class the 2025 one has: only the 2026 shipments fail."""
+def test_one_pass_reports_the_problems_each_set_has(tmp_path: Path) -> None:
+    """A 2026 set that lacks a class the 2025 one has (vans): only the 2026 shipments with a
+    van leg fail."""
+    schedule = _schedule_without_vans_in_2026(tmp_path)
     shipments = _dated_demo(["2025-03-01", "2026-03-01", "2025-06-01", "2026-07-01"])
+    shipments = [replace(s, legs=(replace(s.legs[0], vehicle_class="van_average_diesel"),
+                                  *s.legs[1:])) if s.legs[0].mode == "road" else s
+                 for s in shipments]
     frame = ShipmentFrame.from_shipments(shipments)
-    _, problems = _split_oracle(frame, load_schedule())
+    _, problems = _split_oracle(frame, schedule)
     assert problems
     with pytest.raises(InputError) as info:
-        compute_by_dispatch_date(frame, load_schedule())
+        compute_by_dispatch_date(frame, schedule)
     assert sorted((p.shipment_id, p.field) for p in info.value.problems) == sorted(problems)
+    assert {p.shipment_id for p in info.value.problems} == {shipments[3].shipment_id}
 
 
 # -- the dispatch-date column of the frame -------------------------------------------------
