@@ -159,24 +159,7 @@ def hoc_footprint(
         f"{hoc.description} Values below are per tonne (1000 kg) leaving the hub, as iLEAP "
         "v1.0.0 §7.2.3 maps a HOC. Data quality: every data quality rating is the worst of the "
         "PACT matrix (3): the ledger does not assess the operator's figures.")
-    return {
-        "id": pf_id,
-        "specVersion": pact.PACT_SPEC_VERSION,
-        "version": 0,
-        "created": created,
-        "status": "Active",
-        "companyName": company_name,
-        "companyIds": [f"urn:pathfinder:company:customcode:vendor-assigned:{company_id}"],
-        "productDescription": f"Hub operation category {hoc.hoc_id}",
-        "productIds": [f"urn:pathfinder:product:customcode:vendor-assigned:hoc:{hoc.hoc_id}"],
-        "productCategoryCpc": pact.TRANSPORT_CPC,
-        "productNameCompany": f"HOC {hoc.hoc_id}",
-        "comment": comment,
-        "pcf": pcf,
-        "extensions": [{
-            "specVersion": pact.EXTENSION_SPEC_VERSION,
-            "dataSchema": ILEAP_HOC_SCHEMA,
-            "documentation": pact.ILEAP_DOCUMENTATION,
-            "data": hoc.to_ileap(),
-        }],
-    }
+    return pact.category_footprint(
+        kind="HOC", category_id=hoc.hoc_id, title="Hub operation category", pf_id=pf_id,
+        created=created, company_name=company_name, company_id=company_id, comment=comment,
+        pcf=pcf, schema=ILEAP_HOC_SCHEMA, data=hoc.to_ileap())

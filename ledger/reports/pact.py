@@ -62,6 +62,7 @@ __all__ = [
     "Location",
     "ProductionFigures",
     "Tce",
+    "category_footprint",
     "deterministic_pf_id",
     "grams_to_kg",
     "per_unit",
@@ -167,6 +168,37 @@ def _distance(tce: Tce) -> dict[str, str]:
                 "is not a location)", field="distance", shipment_id=tce.tce_id)])
         return {"gcd": _plain(tce.gcd_km)}
     return {tce.distance_basis: _plain(tce.distance_km)}
+
+
+def category_footprint(*, kind: str, category_id: str, title: str, pf_id: str, created: str,
+                       company_name: str, company_id: str, comment: str, pcf: dict[str, Any],
+                       schema: str, data: dict[str, Any]) -> dict[str, Any]:
+    """An iLEAP operation category (``kind`` ``TOC`` or ``HOC``) as a PACT v2.3
+    ProductFootprint (iLEAP v1.0.0 §7.2.2 and §7.2.3): ``productIds``
+    ``...:vendor-assigned:<kind>:<id>``, CPC ``83117``, the category's ``pcf`` and the category
+    itself as the one ``DataModelExtension``; ``title`` names it in the description."""
+    return {
+        "id": pf_id,
+        "specVersion": PACT_SPEC_VERSION,
+        "version": 0,
+        "created": created,
+        "status": "Active",
+        "companyName": company_name,
+        "companyIds": [f"urn:pathfinder:company:customcode:vendor-assigned:{company_id}"],
+        "productDescription": f"{title} {category_id}",
+        "productIds": [f"urn:pathfinder:product:customcode:vendor-assigned:{kind.lower()}:"
+                       f"{category_id}"],
+        "productCategoryCpc": TRANSPORT_CPC,
+        "productNameCompany": f"{kind} {category_id}",
+        "comment": comment,
+        "pcf": pcf,
+        "extensions": [{
+            "specVersion": EXTENSION_SPEC_VERSION,
+            "dataSchema": schema,
+            "documentation": ILEAP_DOCUMENTATION,
+            "data": data,
+        }],
+    }
 
 
 def deterministic_pf_id(*parts: str) -> str:

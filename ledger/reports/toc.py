@@ -234,37 +234,22 @@ def toc_footprint(
         f"Transport operation category {toc.toc_id}: well-to-wheel emissions per t·km (WTW "
         f"{pact._plain(wtw)} kg = TTW {pact._plain(ttw)} kg + WTT {pact._plain(wtw - ttw)} kg "
         "CO2e); excludes production of the goods")
-    return {
-        "id": pf_id,
-        "specVersion": pact.PACT_SPEC_VERSION,
-        "version": 0,
-        "created": created,
-        "status": "Active",
-        "companyName": company_name,
-        "companyIds": [f"urn:pathfinder:company:customcode:vendor-assigned:{company_id}"],
-        "productDescription": f"Transport operation category {toc.toc_id}",
-        "productIds": [f"urn:pathfinder:product:customcode:vendor-assigned:toc:{toc.toc_id}"],
-        "productCategoryCpc": pact.TRANSPORT_CPC,
-        "productNameCompany": f"TOC {toc.toc_id}",
-        "comment": pact._comment(toc.description, "Values below are per t·km."),
-        "pcf": {
-            **pact._carbon_footprint(
-                declared_unit="ton kilometer",
-                unitary_amount=Decimal(1),
-                total_kg=wtw,
-                mass_per_unit="1",
-                reference_period=reference_period,
-                gwp_set=gwp_set,
-                boundary=boundary,
-                factor_sources=[*sources, (ENERGY_CARRIER_TABLE.removesuffix(".csv"),
-                                           _table_version())],
-            ),
-            "crossSectoralStandards": ["ISO14083"],
-        },
-        "extensions": [{
-            "specVersion": pact.EXTENSION_SPEC_VERSION,
-            "dataSchema": ILEAP_TOC_SCHEMA,
-            "documentation": pact.ILEAP_DOCUMENTATION,
-            "data": toc.to_ileap(),
-        }],
+    pcf = {
+        **pact._carbon_footprint(
+            declared_unit="ton kilometer",
+            unitary_amount=Decimal(1),
+            total_kg=wtw,
+            mass_per_unit="1",
+            reference_period=reference_period,
+            gwp_set=gwp_set,
+            boundary=boundary,
+            factor_sources=[*sources, (ENERGY_CARRIER_TABLE.removesuffix(".csv"),
+                                       _table_version())],
+        ),
+        "crossSectoralStandards": ["ISO14083"],
     }
+    return pact.category_footprint(
+        kind="TOC", category_id=toc.toc_id, title="Transport operation category", pf_id=pf_id,
+        created=created, company_name=company_name, company_id=company_id,
+        comment=pact._comment(toc.description, "Values below are per t·km."), pcf=pcf,
+        schema=ILEAP_TOC_SCHEMA, data=toc.to_ileap())
