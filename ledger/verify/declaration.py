@@ -109,6 +109,8 @@ class _Parsed:
         # per consignment: (CN code, direct, indirect) as its record states them, or the
         # problem that prevents reading them
         self.inputs: list[Inputs] = []
+        #: keccak-256 of the canonical document (``vc.report_hash``), when it has one
+        self.document_hash: bytes | None = None
 
 
 def _anchoring(a: Mapping[str, Any]) -> Anchoring:
@@ -236,13 +238,24 @@ def _check_recompute(p: _Parsed, factor_set: FactorSet) -> tuple[str, str]:
         options=options, consignment_factor_set_id=str(
             p.subject["factorSet"]["consignmentFactorSetId"]),
         proofs=lambda n, _members: proofs.get(n, []))
-    sort = orjson.OPT_SORT_KEYS
-    if orjson.dumps(rebuilt, option=sort) != orjson.dumps(p.subject, option=sort):
+    if not _same_subject(p, rebuilt):
         where = _first_difference(rebuilt, p.subject)
         raise CheckFailed(f"the declaration does not follow from its consignments and the "
                           f"pinned tables (first difference at {where})")
     return PASS, (f"{count} consignment(s) recomputed; {len(p.lines)} line(s), certificates "
                   "and cost follow from the pinned tables")
+
+
+def _same_subject(p: _Parsed, rebuilt: Mapping[str, Any]) -> bool:
+    """Whether the rebuilt subject is the signed one, byte for byte in canonical JSON: the
+    document with the rebuilt subject hashes to the document's own hash (one canonical writing
+    instead of two; the plain comparison of both subjects where the hash is not known)."""
+    if p.document_hash is not None:
+        with suppress(LedgerError, TypeError, ValueError):
+            return vc.report_hash({**p.document, "credentialSubject": rebuilt}) == \
+                p.document_hash
+    sort = orjson.OPT_SORT_KEYS
+    return orjson.dumps(rebuilt, option=sort) == orjson.dumps(p.subject, option=sort)
 
 
 def _first_difference(a: Any, b: Any, path: str = "credentialSubject") -> str:
@@ -395,9 +408,10 @@ def verify_declaration(
 
 def _verify(document: Any, reader: Reader, *, factor_set: FactorSet | None,
             records: LedgerStore | None, min_confirmations: int) -> Verdict:
-    report_hash = None
+    document_hash = None
     with suppress(LedgerError, TypeError, ValueError):
-        report_hash = "0x" + vc.report_hash(document).hex()
+        document_hash = vc.report_hash(document)
+    report_hash = None if document_hash is None else "0x" + document_hash.hex()
     verdict = Verdict(report_id=document.get("id") if isinstance(document, Mapping) else None,
                       issuer=document.get("issuer") if isinstance(document, Mapping) else None,
                       report_hash=report_hash)
@@ -413,6 +427,7 @@ def _verify(document: Any, reader: Reader, *, factor_set: FactorSet | None,
         _skip(verdict, DECLARATION_CHECKS, "the declaration is malformed")
         return verdict
     p = parsed[0]
+    p.document_hash = document_hash
     _run(verdict, "signature", lambda: _check_signature(p))
 
     def chain() -> tuple[str, str]:

@@ -77,8 +77,7 @@ def _read_record(subject: Subject, c: Mapping[str, Any], body: bytes,
             or row.import_date.year != subject.year:
         raise CheckFailed(f"consignment {c['shipmentId']}: the record is not addressed to "
                           f"{subject.declarant} with a customs release date in {subject.year}")
-    if row.exporter != str(record.get("exporter", "")).lower() or \
-            row.shipment_id != c["shipmentId"]:
+    if row.exporter != str(c["exporter"]).lower() or row.shipment_id != c["shipmentId"]:
         raise CheckFailed(f"consignment {c['shipmentId']}: shipment or exporter differs")
     return row, _cbam_inputs(record)
 
@@ -96,15 +95,14 @@ def _take(found: _Found, subject: Subject, number: int, c: Mapping[str, Any], bo
 
 
 def _stored(found: _Found, subject: Subject, consignments: Sequence[Mapping[str, Any]],
-            store: LedgerStore, wanted: Mapping[tuple[str, str], list[int]]) -> None:
-    """The wanted records of the store, checked (the first stored under a key)."""
-    seen: set[tuple[str, str]] = set()
+            store: LedgerStore, wanted: dict[tuple[str, str], list[int]]) -> None:
+    """The wanted records of the store, checked (the first stored under a key; ``wanted`` is
+    emptied of the keys found)."""
+    take = wanted.pop
     for exporter, shipment_id, body in store.record_bodies():
-        key = (exporter, shipment_id)
-        numbers = wanted.get(key)
-        if numbers is None or key in seen:
+        numbers = take((exporter, shipment_id), None)
+        if numbers is None:
             continue
-        seen.add(key)
         for number in numbers:
             _take(found, subject, number, consignments[number], body, record=None)
 

@@ -223,3 +223,33 @@ def test_a_generic_w3c_verifier_accepts_the_data_integrity_proof(tmp_path: Path)
     results = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r["verified"] for r in results] == [True, False, False], results
     assert results[0]["verificationMethod"] == doc["proof"][0]["verificationMethod"]
+
+
+@pytest.mark.parametrize("value", [
+    {"b": 1, "a": [True, None, "x"], "é": {"𝄞": "clef", "z": "\u2028\u007f\n"}},
+    {"\U0001f600": 1, "\ufb33": 2, "n": -(2**53 - 1)},
+    {"k": 1.5, "e": 1e21, "s": "float outside the canonical subset"},
+    {"big": 2**53 + 1},
+])
+def test_the_data_integrity_canonical_form_is_rfc8785(value: dict[str, object]) -> None:
+    """Within the canonical subset the project's writer gives the bytes; outside it (floats,
+    integers beyond 2**53) the rfc8785 library does: either way what rfc8785 writes."""
+    import rfc8785
+
+    try:
+        expected = rfc8785.dumps(value)
+    except rfc8785.CanonicalizationError:
+        with pytest.raises(rfc8785.CanonicalizationError):
+            integrity.jcs(value)
+    else:
+        assert integrity.jcs(value) == expected
+
+
+def test_signing_leaves_the_credential_as_it_was() -> None:
+    account = Account.from_key(KEY)
+    credential = _credential(account.address)
+    before = json.dumps(credential, sort_keys=True)
+    doc = vc.sign_credential(credential, KEY, chain_id=31337, verifying_contract=CONTRACT,
+                             created="2026-03-31T12:00:01Z")
+    assert "proof" in doc and "proof" not in credential
+    assert json.dumps(credential, sort_keys=True) == before
