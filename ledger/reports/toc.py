@@ -18,7 +18,8 @@ turbine fuel), the leg's TOC is stated honestly:
 - ``temperatureControl`` ``refrigerated`` for the refrigerated HGV categories; no
   ``certifications`` (none is held).
 
-Legs without a TOC: cargo ships and freight trains (the DESNZ category does not name one fuel),
+Legs without a TOC: cargo ships and freight trains (the DESNZ category names no fuel, and no cited
+source gives the shares of t·km by energy carrier that iLEAP §6.3 asks for; ``docs/pact.md``),
 vans by electricity, CNG, LPG or unknown fuel, the DESNZ 2026 tables (their fuel rows are not in
 the ledger: the fuel table is read from the 2025 flat file, and editions are not mixed), a
 carrier's own intensity, and hub operations. A TCE names a ``tocId`` or a ``hocId``

@@ -86,6 +86,17 @@ def test_a_category_without_one_named_fuel_has_no_toc(key: str) -> None:
     assert _leg(key) is None
 
 
+def test_no_cargo_ship_or_freight_train_category_has_a_toc() -> None:
+    """Every sea and rail category of the DESNZ 2025 table stays without a TOC: none names its
+    fuel or the shares of its fuels (docs/pact.md, "Not covered"), and the fuel table maps no
+    energy carrier to them, so no TOC states a carrier its source does not."""
+    keys = [r["key"] for r in _csv(f"{TTW}.csv") if r["mode"] in ("sea", "rail")]
+    assert "rail.freight_train" in keys and "sea.container_ship_average" in keys
+    assert [k for k in keys if _leg(k) is not None] == []
+    categories = {c for row in _table() for c in row["freight_categories"].split(";")}
+    assert categories.isdisjoint({"Cargo ship", "Sea tanker", "Rail"})
+
+
 def test_other_editions_and_references_have_no_toc() -> None:
     # the DESNZ 2026 tables: their fuel rows are not in the ledger, editions are not mixed
     assert _leg("road.hgv_all.average", "desnz-2026-freighting-goods-ttw",
