@@ -170,13 +170,8 @@ def _distance(tce: Tce) -> dict[str, str]:
     return {tce.distance_basis: _plain(tce.distance_km)}
 
 
-def category_footprint(*, kind: str, category_id: str, title: str, pf_id: str, created: str,
-                       company_name: str, company_id: str, comment: str, pcf: dict[str, Any],
-                       schema: str, data: dict[str, Any]) -> dict[str, Any]:
-    """An iLEAP operation category (``kind`` ``TOC`` or ``HOC``) as a PACT v2.3
-    ProductFootprint (iLEAP v1.0.0 §7.2.2 and §7.2.3): ``productIds``
-    ``...:vendor-assigned:<kind>:<id>``, CPC ``83117``, the category's ``pcf`` and the category
-    itself as the one ``DataModelExtension``; ``title`` names it in the description."""
+def _head(pf_id: str, created: str, company_name: str, company_id: str) -> dict[str, Any]:
+    """The members every footprint of a report begins with: id, versions, status, company."""
     return {
         "id": pf_id,
         "specVersion": PACT_SPEC_VERSION,
@@ -185,6 +180,18 @@ def category_footprint(*, kind: str, category_id: str, title: str, pf_id: str, c
         "status": "Active",
         "companyName": company_name,
         "companyIds": [f"urn:pathfinder:company:customcode:vendor-assigned:{company_id}"],
+    }
+
+
+def category_footprint(*, kind: str, category_id: str, title: str, pf_id: str, created: str,
+                       company_name: str, company_id: str, comment: str, pcf: dict[str, Any],
+                       schema: str, data: dict[str, Any]) -> dict[str, Any]:
+    """An iLEAP operation category (``kind`` ``TOC`` or ``HOC``) as a PACT v2.3
+    ProductFootprint (iLEAP v1.0.0 §7.2.2 and §7.2.3): ``productIds``
+    ``...:vendor-assigned:<kind>:<id>``, CPC ``83117``, the category's ``pcf`` and the category
+    itself as the one ``DataModelExtension``; ``title`` names it in the description."""
+    return {
+        **_head(pf_id, created, company_name, company_id),
         "productDescription": f"{title} {category_id}",
         "productIds": [f"urn:pathfinder:product:customcode:vendor-assigned:{kind.lower()}:"
                        f"{category_id}"],
@@ -330,13 +337,7 @@ def shipment_footprint(
         f"{grams_to_kg(wtw_g - ttw_g)} kg CO2e); excludes production of the goods"
     )
     return {
-        "id": pf_id,
-        "specVersion": PACT_SPEC_VERSION,
-        "version": 0,
-        "created": created,
-        "status": "Active",
-        "companyName": company_name,
-        "companyIds": [f"urn:pathfinder:company:customcode:vendor-assigned:{company_id}"],
+        **_head(pf_id, created, company_name, company_id),
         "productDescription": f"Logistics emissions of shipment {shipment_id}",
         "productIds": [f"urn:pathfinder:product:customcode:vendor-assigned:shipment:{shipment_id}"],
         "productCategoryCpc": TRANSPORT_CPC,
@@ -381,13 +382,7 @@ def product_footprint(
     ``productCategoryCpc`` says :data:`CPC_UNKNOWN` rather than a guessed code.
     """
     return {
-        "id": pf_id,
-        "specVersion": PACT_SPEC_VERSION,
-        "version": 0,
-        "created": created,
-        "status": "Active",
-        "companyName": company_name,
-        "companyIds": [f"urn:pathfinder:company:customcode:vendor-assigned:{company_id}"],
+        **_head(pf_id, created, company_name, company_id),
         "productDescription": production.product_description,
         "productIds": [
             "urn:pathfinder:product:customcode:vendor-assigned:"
