@@ -22,10 +22,10 @@ Checks, in order (a :class:`~ledger.verify.verdict.Verdict` like a report's):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
@@ -43,8 +43,15 @@ from ledger.records.chunks import paused_gc
 from ledger.records.keccak import keccak256
 from ledger.reports import vc
 from ledger.types import Bytes32
-from ledger.verify.declaration_records import Inputs, Subject, checked_records
+from ledger.verify.declaration_records import (
+    Inputs,
+    RecordFindings,
+    Subject,
+    read_records,
+    stored_hash_problems,
+)
 from ledger.verify.reader import Reader
+from ledger.verify.side import SideJob, can_fork
 from ledger.verify.verdict import FAIL, NOT_APPLICABLE, PASS, SKIPPED, Check, CheckFailed, Verdict
 
 if TYPE_CHECKING:
@@ -53,6 +60,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DECLARATION_CHECKS",
+    "SIDE_PROCESS_MINIMUM",
     "attest_declaration_on_chain",
     "is_declaration",
     "verify_declaration",
@@ -68,14 +76,19 @@ def is_declaration(document: Any) -> bool:
     return isinstance(types, list) and DECLARATION_TYPE in types
 
 
-def _run(verdict: Verdict, name: str, fn: Callable[[], tuple[str, str]]) -> bool:
+def _outcome(fn: Callable[[], tuple[str, str]]) -> tuple[str, str]:
+    """A check's (status, detail): what it returns, or the failure it raises."""
     try:
-        status, detail = fn()
+        return fn()
     except CheckFailed as exc:
-        status, detail = FAIL, str(exc)
+        return FAIL, str(exc)
     except (LedgerError, KeyError, TypeError, ValueError, AttributeError,
             ArithmeticError, IndexError) as exc:
-        status, detail = FAIL, f"{type(exc).__name__}: {exc}"
+        return FAIL, f"{type(exc).__name__}: {exc}"
+
+
+def _run(verdict: Verdict, name: str, fn: Callable[[], tuple[str, str]]) -> bool:
+    status, detail = _outcome(fn)
     verdict.checks.append(Check(name, status, detail))
     return status in (PASS, NOT_APPLICABLE)
 
@@ -145,9 +158,47 @@ def _check_factor_set(p: _Parsed, factor_set: FactorSet) -> tuple[str, str]:
     return PASS, f"{factor_set.name} ({factor_set.id})"
 
 
-def _check_records(p: _Parsed, store: LedgerStore | None) -> tuple[str, str]:
-    p.rows, p.inputs = checked_records(Subject(p.declarant, p.year), p.consignments, store)
-    return PASS, f"{len(p.rows)} record(s) match their hashes"
+class _SideFindings(NamedTuple):
+    """What the side process checks (:mod:`ledger.verify.side`): the signature and multiproof
+    outcomes, and the stored records' hash problems (``None``: hashed in the main pass)."""
+
+    signature: tuple[str, str]
+    proofs: tuple[str, str]
+    hash_problems: list[tuple[int, str]] | None
+
+
+#: Declarations with at least this many consignments are verified with a side process.
+SIDE_PROCESS_MINIMUM = 20_000
+
+
+def _reopenable(store: LedgerStore) -> bool:
+    """Whether a forked process reaches the same database through new connections (a file or
+    a server, not an in-memory SQLite database)."""
+    url = store.url
+    return not (url.startswith("sqlite") and (":memory:" in url or url.rstrip("/") in
+                                              ("sqlite:", "sqlite+pysqlite:")))
+
+
+class _Side(NamedTuple):
+    job: SideJob[_SideFindings]
+    #: whether the job checks the stored records' hashes
+    hashes: bool
+
+
+def _side_job(p: _Parsed, store: LedgerStore | None, fork: bool) -> _Side:
+    """The signature, the multiproofs and (forked, with a store a new connection reaches) the
+    stored records' hashes, checked in a side process while the caller reads the records."""
+    hash_store = store if fork and store is not None and _reopenable(store) else None
+
+    def work() -> _SideFindings:
+        problems = None
+        if hash_store is not None:
+            hash_store.engine.dispose(close=False)  # new connections; the caller's stay its own
+            problems = stored_hash_problems(p.consignments, hash_store)
+        return _SideFindings(_outcome(lambda: _check_signature(p)),
+                             _outcome(lambda: _check_proofs(p)), problems)
+
+    return _Side(SideJob(work, fork=fork), hash_store is not None)
 
 
 def _check_cbam(p: _Parsed, factor_set: FactorSet) -> int:
@@ -398,16 +449,22 @@ def _check_confirmations(p: _Parsed, reader: Reader, minimum: int) -> tuple[str,
 def verify_declaration(
     document: Any, reader: Reader, *, factor_set: FactorSet | None = None,
     records: LedgerStore | None = None, min_confirmations: int = 1,
+    processes: int | None = None,
 ) -> Verdict:
     """Checks a declaration (module docstring). ``records``: a store to read the consignments'
-    records from when the file does not embed them."""
+    records from when the file does not embed them. ``processes``: 2 checks the signature, the
+    multiproofs and the stored records' hashes in a side process (:mod:`ledger.verify.side`)
+    while this one reads the records and rebuilds the dataset, 1 checks everything here; the
+    default takes 2 for declarations of at least :data:`SIDE_PROCESS_MINIMUM` consignments where
+    a process can be forked. The verdict is the same either way."""
     with paused_gc():  # a million consignments make many objects and no cycles
         return _verify(document, reader, factor_set=factor_set, records=records,
-                       min_confirmations=min_confirmations)
+                       min_confirmations=min_confirmations, processes=processes)
 
 
 def _verify(document: Any, reader: Reader, *, factor_set: FactorSet | None,
-            records: LedgerStore | None, min_confirmations: int) -> Verdict:
+            records: LedgerStore | None, min_confirmations: int,
+            processes: int | None) -> Verdict:
     document_hash = None
     with suppress(LedgerError, TypeError, ValueError):
         document_hash = vc.report_hash(document)
@@ -428,7 +485,25 @@ def _verify(document: Any, reader: Reader, *, factor_set: FactorSet | None,
         return verdict
     p = parsed[0]
     p.document_hash = document_hash
-    _run(verdict, "signature", lambda: _check_signature(p))
+    if processes is None:
+        fork = can_fork() and len(p.consignments) >= SIDE_PROCESS_MINIMUM
+    else:
+        fork = processes > 1 and can_fork()
+    side = _side_job(p, records, fork)
+    with side.job:
+        _checks(verdict, p, reader, side, factor_set=factor_set, records=records,
+                min_confirmations=min_confirmations)
+    return verdict
+
+
+def _checks(verdict: Verdict, p: _Parsed, reader: Reader, side: _Side, *,
+            factor_set: FactorSet | None, records: LedgerStore | None,
+            min_confirmations: int) -> None:
+    """The checks after ``format``, appended in their order; the side job's outcomes are taken
+    last, so this process reads the records and rebuilds the dataset meanwhile. ``recompute``
+    runs only when ``record_hash`` passes (with the side's hash problems known only later, it
+    is run on the records read and dropped if a hash fails)."""
+    outcomes: dict[str, tuple[str, str]] = {}
 
     def chain() -> tuple[str, str]:
         node = reader.node_chain_id()
@@ -436,19 +511,62 @@ def _verify(document: Any, reader: Reader, *, factor_set: FactorSet | None,
             raise CheckFailed(f"the node serves chain {node}, the declaration chain {p.chain_id}")
         return PASS, f"chain {node}"
 
-    on_chain = _run(verdict, "chain_id", chain)
+    outcomes["chain_id"] = _outcome(chain)
     factor_set = factor_set or declaration_factor_set()
-    tables_ok = _run(verdict, "factor_set", lambda: _check_factor_set(p, factor_set))
-    if _run(verdict, "record_hash", lambda: _check_records(p, records)) and tables_ok:
-        _run(verdict, "recompute", lambda: _check_recompute(p, factor_set))
-    _run(verdict, "merkle_proof", lambda: _check_proofs(p))
-    if on_chain:
-        _run(verdict, "anchor", lambda: _check_anchors(p, reader))
-        _run(verdict, "status", lambda: _check_status(p, reader))
-        _run(verdict, "confirmations", lambda: _check_confirmations(p, reader,
-                                                                     min_confirmations))
+    outcomes["factor_set"] = _outcome(lambda: _check_factor_set(p, factor_set))
+    tables_ok = _passed(outcomes["factor_set"])
+    subject = Subject(p.declarant, p.year)
+    findings: list[RecordFindings] = []
+    read = _outcome(lambda: _read(findings, subject, p, records, hashed=not side.hashes))
+    recompute = None
+    if _passed(read):
+        outcomes["record_hash"] = _outcome(lambda: _take_rows(p, findings[0], ()))
+        if _passed(outcomes["record_hash"]) and tables_ok:
+            recompute = _outcome(lambda: _check_recompute(p, factor_set))
+    found = _outcome(lambda: _side_result(side))
+    if not _passed(found):
+        outcomes["signature"] = outcomes["merkle_proof"] = found
+        outcomes["record_hash"] = found if side.hashes else outcomes.get("record_hash", read)
+    else:
+        result = side.job.result()
+        outcomes["signature"], outcomes["merkle_proof"] = result.signature, result.proofs
+        if not _passed(read):
+            outcomes["record_hash"] = read
+        elif result.hash_problems:
+            outcomes["record_hash"] = _outcome(
+                lambda: _take_rows(p, findings[0], result.hash_problems or ()))
+    if _passed(outcomes["record_hash"]) and recompute is not None:
+        outcomes["recompute"] = recompute
+    if _passed(outcomes["chain_id"]):
+        outcomes["anchor"] = _outcome(lambda: _check_anchors(p, reader))
+        outcomes["status"] = _outcome(lambda: _check_status(p, reader))
+        outcomes["confirmations"] = _outcome(
+            lambda: _check_confirmations(p, reader, min_confirmations))
+    for name in DECLARATION_CHECKS[1:]:
+        if name in outcomes:
+            verdict.checks.append(Check(name, *outcomes[name]))
     _skip(verdict, DECLARATION_CHECKS, "an earlier check failed")
-    return verdict
+
+
+def _passed(outcome: tuple[str, str]) -> bool:
+    return outcome[0] in (PASS, NOT_APPLICABLE)
+
+
+def _read(findings: list[RecordFindings], subject: Subject, p: _Parsed,
+          store: LedgerStore | None, *, hashed: bool) -> tuple[str, str]:
+    findings.append(read_records(subject, p.consignments, store, hashed=hashed))
+    return PASS, "read"
+
+
+def _take_rows(p: _Parsed, findings: RecordFindings,
+               hash_problems: Sequence[tuple[int, str]]) -> tuple[str, str]:
+    p.rows, p.inputs = findings.outcome(hash_problems)
+    return PASS, f"{len(p.rows)} record(s) match their hashes"
+
+
+def _side_result(side: _Side) -> tuple[str, str]:
+    side.job.result()
+    return PASS, "side checks done"
 
 
 @contextmanager

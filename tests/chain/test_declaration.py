@@ -52,7 +52,7 @@ from ledger.errors import FactorError, InputError
 from ledger.factors.factorset import load_factor_set
 from ledger.reports import vc
 from ledger.store.store import LedgerStore, open_store
-from ledger.verify.declaration import verify_declaration
+from ledger.verify.declaration import DECLARATION_CHECKS, verify_declaration
 from ledger.verify.verdict import Verdict
 
 #: The declarant's key (an account of the dev chain that anchored nothing).
@@ -193,15 +193,20 @@ def test_every_leaf_mutated_is_caught(store: LedgerStore, chain: DevChain) -> No
     document = issue_declaration(declaration, issuer_key=DECLARANT_KEY, issued_at=ISSUED_AT)
     reader = chain.exporter2
 
-    def verified(candidate: dict[str, Any]) -> Verdict:
-        return verify_declaration(candidate, reader, factor_set=factor_set)
+    def verified(candidate: dict[str, Any], processes: int = 1) -> Verdict:
+        return verify_declaration(candidate, reader, factor_set=factor_set,
+                                  processes=processes)
 
     assert verified(document).ok
     leaves = list(_leaves(document))
     assert len(leaves) > 200
-    for path in leaves:
+    for number, path in enumerate(leaves):
         # as received: the signature no longer matches
-        assert not verified(_mutated(document, path)).ok, path
+        verdict = verified(_mutated(document, path))
+        assert not verdict.ok, path
+        if number % 7 == 0:  # the side process finds the same, check for check
+            assert verified(_mutated(document, path), processes=2).to_dict() == \
+                verdict.to_dict(), path
     unsigned = {k: v for k, v in document.items() if k != "proof"}
     for path in _leaves(unsigned["credentialSubject"], ("credentialSubject",)):
         # signed again by the declarant: a content check still catches it
@@ -351,8 +356,11 @@ def test_the_indexed_path_equals_the_record_by_record_loop_on_a_mixed_store(
             assert fast.subject == simple.subject
             assert fast.totals["consignments"] == len(indexed[0])
             document = issue_declaration(fast, issuer_key=DECLARANT_KEY, issued_at=ISSUED_AT)
-            verdict = verify_declaration(document, chain.exporter2, records=store)
+            verdict = verify_declaration(document, chain.exporter2, records=store, processes=1)
             assert verdict.ok, verdict.to_dict()
+            # with a side process (signature, multiproofs and stored hashes): the same verdict
+            assert verify_declaration(document, chain.exporter2, records=store,
+                                      processes=2).to_dict() == verdict.to_dict()
         assert first.totals["consignments"] < compute_declaration(
             store, STEEL_IMPORTER, 2026, options=options).totals["consignments"]
         # one stored record changed behind the declaration's back: its hash no longer matches
@@ -364,6 +372,9 @@ def test_the_indexed_path_equals_the_record_by_record_loop_on_a_mixed_store(
                 "UPDATE records SET record_json = CAST(REPLACE(CAST(record_json AS TEXT), "
                 "'\"embedded_g\":', '\"embedded_g\":1') AS BLOB) WHERE shipment_id = ?",
                 (changed,))
-        verdict = verify_declaration(document, chain.exporter2, records=store)
+        verdict = verify_declaration(document, chain.exporter2, records=store, processes=1)
         assert "record_hash" in verdict.failed
         assert changed in next(c.detail for c in verdict.checks if c.name == "record_hash")
+        side = verify_declaration(document, chain.exporter2, records=store, processes=2)
+        assert side.to_dict() == verdict.to_dict()
+        assert {c.name for c in side.checks} == set(DECLARATION_CHECKS)
