@@ -120,9 +120,13 @@ class SeaGraph:
         self._weights = np.asarray(weights, dtype=np.float64)
         self._passages = passages
         tenths = self._weights * 10
-        #: The tie check needs weights that are multiples of 0.1 km (searoute's are).
+        heads = np.repeat(np.arange(len(self._nodes)), np.diff(self._indptr)).tolist()
+        edges = set(zip(heads, self._indices.tolist(), weights, passages, strict=True))
+        #: The search needs an undirected graph (each edge listed both ways, same weight and
+        #: passage) and the tie check weights that are multiples of 0.1 km: searoute's are.
         self.exact = bool(np.all(np.abs(tenths - np.round(tenths)) < 1e-6)
-                          and np.all(self._weights >= 0))
+                          and np.all(self._weights >= 0)
+                          and all((v, u, w, p) in edges for u, v, w, p in edges))
         self._restricted: dict[frozenset[str], _Restricted] = {}
         self._trees: OrderedDict[tuple[int, frozenset[str]],
                                  tuple[npt.NDArray[np.float64], npt.NDArray[np.int32]]] = \

@@ -160,3 +160,13 @@ def test_no_path_is_reported_as_searoute_reports_it() -> None:
         graph.route((0.0, 0.0), (50.0, 50.0), frozenset())
     assert f"error: {raised.value}" == _reference(marnet, (0.0, 0.0), (50.0, 50.0),
                                                   frozenset())
+
+
+def test_a_graph_the_tie_rule_does_not_hold_for_is_left_to_searoute() -> None:
+    # weights not in tenths of a km: a tie could hide under the rounding of the sums
+    assert SeaGraph(_square({}, ac_km=999.95)).route((0.0, 0.0), (10.0, 10.0),
+                                                     frozenset()) is None
+    # an edge listed one way only: the search would not be searoute's
+    one_way = _square({}, ac_km=999.9)
+    del one_way._adj[(10.0, 10.0)][(0.0, 10.0)]  # the dict searoute loads as adjacency
+    assert SeaGraph(one_way).route((0.0, 0.0), (10.0, 10.0), frozenset()) is None
