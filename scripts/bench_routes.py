@@ -3,11 +3,14 @@
     .venv/bin/python scripts/bench_routes.py [--pairs 1000] [--avoid-suez 200]
 
 1. Distinct port pairs (terminal ports of the searoute list, random, fixed seed) routed cold by
-   the router (route + the passages it takes), against the baseline: one bare ``searoute`` call
-   per pair with the same restrictions (the router before it named passages); then again from
-   the router's cache.
+   the router (route + the passages it takes; searoute's graph searched as arrays, a graph of its
+   own so that no search is kept from before), against two
+   baselines: one bare ``searoute`` call per pair with the same restrictions, and the router
+   calling searoute for every route (``graph_search=False``, the path before the array search);
+   then again from the router's cache. The distances of both routers are checked equal.
 2. A sample of the same pairs with ``avoid_suez`` (the shortest route, then, where it passes
-   Suez, the route avoiding Suez and Panama), against the baseline of one call avoiding Suez.
+   Suez, the route avoiding Suez and Panama), against the baseline of one call avoiding Suez
+   and the router calling searoute, each with a fresh router.
 3. The UN/LOCODE places table: import of the distances module and first look-up (reads the
    table), each in a fresh interpreter, then one look-up of every tenth code of the table.
 
@@ -28,6 +31,7 @@ import numpy as np
 
 from ledger.factors.distances import Router
 from ledger.factors.factorset import load_factor_set
+from ledger.factors.sea_graph import SeaGraph
 
 
 def _bare(pairs: list[tuple[tuple[float, float], tuple[float, float]]],
@@ -67,40 +71,62 @@ def main() -> None:
         a, b = rng.choice(len(codes), 2, replace=False)
         chosen.add((codes[a], codes[b]))
     pairs = sorted(chosen)
-    router = Router()
     always = params.require("sea.restrictions").split()
-    # load the maritime graph once, outside every timing
-    router.distance("sea", "CNNGB", "NLRTM", params)
+
+    def warm(router: Router) -> Router:
+        # load the maritime graph (and its arrays) once, outside every timing
+        router.distance("sea", "CNNGB", "NLRTM", params)
+        return router
+
+    plain = warm(Router(graph_search=False))
+    t0 = time.perf_counter()
+    router = warm(Router(sea_graph=SeaGraph.from_searoute()))  # its own graph: nothing kept
+    arrays = time.perf_counter() - t0
     positions = [(router.locations.resolve(a), router.locations.resolve(b)) for a, b in pairs]
     coords = [((a.lat, a.lon), (b.lat, b.lon)) for a, b in positions
               if not isinstance(a, str) and not isinstance(b, str)]
 
     baseline = _bare(coords, always)
     t0 = time.perf_counter()
-    failed = sum(isinstance(router.distance("sea", a, b, params), tuple) for a, b in pairs)
+    old = [plain.distance("sea", a, b, params) for a, b in pairs]
+    old_cold = time.perf_counter() - t0
+    ties = router.sea_routes_by_searoute
+    t0 = time.perf_counter()
+    new = [router.distance("sea", a, b, params) for a, b in pairs]
     cold = time.perf_counter() - t0
+    ties = router.sea_routes_by_searoute - ties
+    failed = sum(isinstance(found, tuple) for found in new)
     t0 = time.perf_counter()
     for a, b in pairs:
         router.distance("sea", a, b, params)
-    warm = time.perf_counter() - t0
-    print(f"sea routes, cold, baseline (bare searoute): {baseline:8.2f} s  ({len(coords):,} pairs)")
-    print(f"sea routes, cold, router with passages    : {cold:8.2f} s  ({args.pairs:,} pairs, "
-          f"{failed} without a route; target <= 30 s)")
-    print(f"sea routes, cached                        : {warm:8.4f} s")
+    warm_s = time.perf_counter() - t0
+    equal = sum(x == y for x, y in zip(new, old, strict=True))
+    label = "sea routes, cold,"
+    print(f"sea graph to arrays + first route, once     : {arrays:8.2f} s")
+    print(f"{label} baseline (bare searoute)  : {baseline:8.2f} s  ({len(coords):,} pairs)")
+    print(f"{label} router calling searoute   : {old_cold:8.2f} s  ({len(pairs):,} pairs)")
+    print(f"{label} router (array search)     : {cold:8.2f} s  ({len(pairs):,} pairs, "
+          f"{failed} without a route, {ties} ties left to searoute; target <= 30 s)")
+    print(f"  speed-up vs bare searoute / old router    : {baseline / cold:8.1f} x / "
+          f"{old_cold / cold:.1f} x")
+    print(f"  distances equal to the old router's       : {equal:,} of {len(pairs):,}")
+    print(f"sea routes, cached                          : {warm_s:8.4f} s")
 
     sample = pairs[:args.avoid_suez]
-    fresh = Router()
-    fresh.distance("sea", "CNNGB", "NLRTM", params)
     sample_coords = coords[:args.avoid_suez]
     baseline_suez = _bare(sample_coords, [*always, "suez"])
-    t0 = time.perf_counter()
-    for a, b in sample:
-        fresh.distance("sea", a, b, params, avoid_suez=True)
-    cape = time.perf_counter() - t0
-    print(f"avoid_suez, cold, baseline (one call)      : {baseline_suez:8.2f} s  "
-          f"({len(sample):,} pairs)")
-    print(f"avoid_suez, cold, router (route, then Cape): {cape:8.2f} s  "
-          f"({fresh.sea_routes_computed - 1:,} routes computed)")
+    results = {}
+    for name, fresh in (("router calling searoute", warm(Router(graph_search=False))),
+                        ("router (array search)  ",
+                         warm(Router(sea_graph=SeaGraph.from_searoute())))):
+        t0 = time.perf_counter()
+        results[name] = [fresh.distance("sea", a, b, params, avoid_suez=True) for a, b in sample]
+        spent = time.perf_counter() - t0
+        print(f"avoid_suez, cold, {name}   : {spent:8.2f} s  ({len(sample):,} pairs, "
+              f"{fresh.sea_routes_computed - 1:,} routes computed)")
+    print(f"avoid_suez, cold, baseline (one call)       : {baseline_suez:8.2f} s")
+    same = sum(x == y for x, y in zip(*results.values(), strict=True))
+    print(f"  avoid_suez distances equal                : {same:,} of {len(sample):,}")
 
     imported = _in_fresh_python(
         "import time; t=time.perf_counter(); import ledger.factors.distances; "
@@ -118,9 +144,10 @@ def main() -> None:
     for code in every:
         place(code)
     lookups = time.perf_counter() - t0
-    print(f"import ledger.factors.distances (fresh)   : {imported:8.3f} s")
-    print(f"places table, first look-up (fresh)       : {first:8.3f} s  (reads the table)")
-    print(f"places table, {len(every):,} distinct look-ups : {lookups:8.3f} s")
+    print(f"import ledger.factors.distances (fresh)     : {imported:8.3f} s")
+    print(f"places table, first look-up (fresh)         : {first:8.3f} s  (reads the table)")
+    print(f"places table, distinct look-ups             : {lookups:8.3f} s  "
+          f"({len(every):,} codes)")
     sys.stdout.flush()
 
 

@@ -33,16 +33,18 @@ from __future__ import annotations
 import json
 import math
 import re
-import warnings
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger.factors.places import airport_override, normalise_locode, place
 from ledger.factors.tables import MethodParameters
+
+if TYPE_CHECKING:
+    from ledger.factors.sea_graph import SeaGraph
 
 __all__ = [
     "EARTH_RADIUS_KM",
@@ -232,15 +234,25 @@ class Router:
     ``cache_path`` keeps sea routes across runs (a JSON file written by :meth:`save`): per
     router version, positions and avoided passages, the length in whole km and the passages
     the route takes.
+
+    Sea routes are searched over searoute's graph held as arrays (:mod:`ledger.factors.sea_graph`,
+    one search per origin port and set of avoided passages, same result as searoute): the
+    process's shared graph unless ``sea_graph`` is given; with ``graph_search=False`` every sea
+    route is one plain searoute call, the reference.
     """
 
     def __init__(self, cache_path: Path | None = None,
-                 locations: LocationBook | None = None) -> None:
+                 locations: LocationBook | None = None, *, graph_search: bool = True,
+                 sea_graph: SeaGraph | None = None) -> None:
         self.locations = locations or LocationBook()
         self.cache_path = cache_path
+        self.graph_search = graph_search
+        self._graph = sea_graph if graph_search else None
         self._memo: dict[tuple[Any, ...], Distance | tuple[str, str]] = {}
         self._sea: dict[str, _SeaRoute] = {}
         self.sea_routes_computed = 0
+        #: Of those, routes the array search left to one searoute call (ties, or it is off).
+        self.sea_routes_by_searoute = 0
         self._installed: str | None = None
         if cache_path is not None and cache_path.is_file():
             try:
@@ -324,16 +336,17 @@ class Router:
         found = self._sea.get(cache_key)
         if found is not None:
             return found
-        import searoute
+        from ledger.factors.sea_graph import searoute_route, shared_sea_graph
 
+        if self.graph_search and self._graph is None:
+            self._graph = shared_sea_graph()
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                route = searoute.searoute([a.lon, a.lat], [b.lon, b.lat], units="km",
-                                          restrictions=sorted(restrictions),
-                                          return_passages=True)
-            length = float(route["properties"]["length"])
-            traversed = frozenset(str(p) for p in route["properties"]["traversed_passages"])
+            route = self._graph.route((a.lon, a.lat), (b.lon, b.lat), restrictions) \
+                if self._graph is not None else None
+            if route is None:  # a tie between paths of least weight, or graph_search off
+                self.sea_routes_by_searoute += 1
+                route = searoute_route((a.lon, a.lat), (b.lon, b.lat), restrictions)
+            length, traversed = route.length_km, route.passages
         except Exception as exc:  # the package raises plain exceptions
             return f"no sea route from {a.ref} to {b.ref}: {exc}"
         if not math.isfinite(length) or length <= 0:
