@@ -22,6 +22,7 @@ from ledger.footprint.single import compute_shipment
 from ledger.inputs.shipments import Shipment
 from ledger.records import merkle
 from ledger.records import record as records
+from ledger.records.canonical import chain_shipment_key_bytes
 from ledger.reports import vc
 from ledger.reports.document import build_report
 from ledger.reports.figures import engine_recompute
@@ -143,7 +144,9 @@ def test_a_key_without_the_exporter_role_fails(chain: Any) -> None:
 def test_a_revoked_record_fails(chain: Any) -> None:
     document, recompute = _issue(chain)
     anchor = document["credentialSubject"]["productFootprints"][0]["extensions"][1]["data"]
-    chain.exporter.revoke_record(bytes.fromhex(anchor["leaf"]["shipmentId"][2:]),
+    record = anchor["record"]
+    shipment_key = chain_shipment_key_bytes(record["exporter"], record["shipment_id"])
+    chain.exporter.revoke_record(shipment_key,
                                  bytes.fromhex(anchor["leaf"]["recordHash"][2:]))
     verdict = verify_report(document, _reader(chain), recompute=recompute)
     assert verdict.failed == ["status"]
