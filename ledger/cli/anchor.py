@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Literal
@@ -27,7 +27,7 @@ from ledger.cli.footprint import CsvOptions, EncodingOption, IgnoreColumnOption,
 from ledger.cli.output import write_output
 from ledger.config import ChainSettings, load_chain_settings, signer_private_key
 from ledger.errors import ConfigError, LedgerError, StoreError
-from ledger.store.rows import BatchStatus, Scope
+from ledger.store.rows import BatchStatus, LostAnchor, Scope
 from ledger.store.store import LedgerStore, open_store
 
 __all__ = ["DEFAULT_STORE", "STORE_ENV", "print_anchor_result", "register"]
@@ -101,16 +101,18 @@ def _where(status: BatchStatus) -> str:
     return f"tx {tx.receipt.tx_hash}, block {tx.receipt.block_number}"
 
 
-def _lost_where(status: BatchStatus) -> str:
+def _lost_where(status: BatchStatus, lost_by_tx: Mapping[int, LostAnchor]) -> str:
     """Where a batch whose newest transaction the chain lost stands, and what to do."""
     tx = status.tx
     assert tx is not None  # a lost state is a transaction's
-    if tx.receipt is not None:
-        sent = (f"tx {tx.receipt.tx_hash} was mined in block {tx.receipt.block_number}, "
-                "which the chain no longer holds")
+    lost = lost_by_tx.get(tx.id)
+    tx_hash = (lost.tx_hash if lost is not None else None) or (
+        tx.attempts[-1].tx_hash if tx.attempts else None)
+    sent = f"tx {tx_hash or '(never broadcast)'} (nonce {tx.nonce})"
+    if lost is not None and lost.block_number is not None:
+        sent += f" was mined in block {lost.block_number}, which the chain no longer holds"
     else:
-        sent = f"tx {tx.attempts[-1].tx_hash if tx.attempts else '?'} (nonce {tx.nonce}) " \
-               "can never be mined"
+        sent += " can never be mined on this chain"
     return f"{sent}; not anchored again yet: run `carbon-ledger recover`"
 
 
@@ -323,8 +325,10 @@ def status_command(
             if not statuses:
                 continue
             lost_txs: dict[int | None, list[str]] = {}
+            lost_by_tx: dict[int, LostAnchor] = {}
             for lost in opened.lost_anchors(scope):
                 lost_txs.setdefault(lost.batch_id, []).append(lost.tx_hash or f"nonce {lost.nonce}")
+                lost_by_tx[lost.tx_id] = lost
             typer.echo(f"chain {scope.chain_id}, contract {scope.contract}, "
                        f"exporter {scope.exporter}:")
             for status in statuses:
@@ -336,7 +340,8 @@ def status_command(
                 if tx is not None and tx.receipt is not None and status.state != "lost":
                     depth = (" finalized tag" if tx.finalized_tag
                              else f" depth {tx.confirmations}")
-                where = _lost_where(status) if status.state == "lost" else _where(status)
+                where = (_lost_where(status, lost_by_tx) if status.state == "lost"
+                         else _where(status))
                 earlier = lost_txs.get(status.batch.id, [])
                 if earlier and status.state != "lost":
                     where += f"; anchored again after lost tx {', '.join(earlier)}"

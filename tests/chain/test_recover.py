@@ -348,7 +348,7 @@ def test_status_shows_a_lost_batch_as_lost_until_it_is_anchored_again(
     capsys.readouterr()
     assert run_cli(["status", "--no-sync"]) == 0
     out = capsys.readouterr().out
-    (line,) = [row for row in out.splitlines() if row.strip().startswith("batch")]
+    (line,) = [row for row in out.splitlines() if row.strip().startswith("batch ")]
     assert "pending" not in line
     assert " lost " in line and lost_tx in line and "which the chain no longer holds" in line
     assert "run `carbon-ledger recover`" in line
@@ -358,6 +358,6 @@ def test_status_shows_a_lost_batch_as_lost_until_it_is_anchored_again(
     capsys.readouterr()
     assert run_cli(["status", "--no-sync"]) == 0
     out = capsys.readouterr().out
-    (line,) = [row for row in out.splitlines() if row.strip().startswith("batch")]
+    (line,) = [row for row in out.splitlines() if row.strip().startswith("batch ")]
     assert " final " in line and f"anchored again after lost tx {lost_tx}" in line
     assert "batches: 0 pending, 0 confirmed, 1 final, 0 failed, 0 lost" in out
