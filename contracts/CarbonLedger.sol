@@ -283,8 +283,7 @@ contract CarbonLedger is ICarbonLedger, AccessControl {
         bytes32 topic = ShipmentRecorded.selector;
         bytes4 invalidRecord = InvalidRecord.selector;
         // Assembly keeps the per-shipment loop near the calldata floor (see docs/contracts.md).
-        // Safe: reads the length-checked records from calldata, writes only the scratch space and
-        // past the free pointer.
+        // Safe: reads length-checked calldata records; writes only scratch space and past the free pointer.
         // slither-disable-next-line assembly
         assembly ("memory-safe") {
             let data := mload(0x40)
