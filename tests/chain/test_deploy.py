@@ -8,8 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from devchain import deploy_rule_1_ledger
 
-from ledger.chain.abi import AbiCodec
 from ledger.chain.artifacts import load_artifact
 from ledger.chain.contract import AUDITOR_ROLE, EXPORTER_ROLE, CarbonLedgerContract
 from ledger.chain.deploy import (
@@ -22,9 +22,6 @@ from ledger.chain.deploy import (
 )
 from ledger.dev.devkeys import dev_key
 from ledger.errors import ConfigError
-
-#: CarbonLedger as built before shipment ids were derived from the sender (rule 1).
-RULE_1_CONTRACT = Path(__file__).parents[1] / "data" / "chain" / "carbon-ledger-rule-1.json"
 
 SAMPLE = Deployment(
     chain_id=11155111,
@@ -92,10 +89,7 @@ def test_open_refuses_a_stale_file_or_another_build(chain) -> None:
 
 def test_a_contract_that_predates_sender_derived_ids_is_refused_by_name(chain) -> None:
     admin = chain.client(0)
-    old = json.loads(RULE_1_CONTRACT.read_text(encoding="utf-8"))
-    constructor = AbiCodec(load_artifact().abi).encode_constructor(admin.address)
-    receipt = send_and_wait(admin, None, bytes.fromhex(old["bytecode"][2:]) + constructor,
-                            what="deploy the rule-1 CarbonLedger")
+    receipt = deploy_rule_1_ledger(admin)
     address = receipt.contract_address
     assert address is not None
     old_deployment = replace(chain.deployment, address=address,
