@@ -149,7 +149,7 @@ def funds_needed(shipments: int, options: AnchorOptions, max_fee_per_gas: int
         txs = -(-shipments // options.max_root_leaves)
         gas = txs * ROOT_TX_GAS_BOUND
     else:  # the worst records: every byte non-zero
-        worst = ShipmentEntry(b"\xff" * 32, b"\xff" * 32, MAX_UINT48, MAX_UINT48)
+        worst = ShipmentEntry(b"\xff" * 32, b"\xff" * 32, MAX_UINT48, MAX_UINT48, b"\xff" * 32)
         batches = plan_batches([worst] * shipments, max_shipments=options.max_batch_shipments)
         txs = len(batches)
         gas = sum(batch_gas_bound(batch) for batch in batches)

@@ -18,8 +18,10 @@ contract CarbonLedger is ICarbonLedger, AccessControl {
     /// @inheritdoc ICarbonLedger
     bytes32 public constant AUDITOR_ROLE = keccak256("AUDITOR_ROLE");
 
-    /// @dev Bytes per packed record: shipmentId (32) | recordHash (32) | co2eWtwG (6) | co2eTtwG (6).
+    /// @dev Bytes per packed record: shipmentKey (32) | recordHash (32) | co2eWtwG (6) | co2eTtwG (6).
     uint256 private constant _RECORD_BYTES = 76;
+    /// @dev See {ICarbonLedger-shipmentIdRule}.
+    uint256 private constant _SHIPMENT_ID_RULE = 2;
 
     struct FactorSet {
         bool registered;
@@ -72,6 +74,18 @@ contract CarbonLedger is ICarbonLedger, AccessControl {
     /// @inheritdoc ICarbonLedger
     function factorSetUri(bytes32 factorSetId) external view returns (string memory) {
         return _factorSets[factorSetId].uri;
+    }
+
+    // ------------------------------------------------------------------ shipment ids
+
+    /// @inheritdoc ICarbonLedger
+    function shipmentIdRule() external pure returns (uint256) {
+        return _SHIPMENT_ID_RULE;
+    }
+
+    /// @inheritdoc ICarbonLedger
+    function shipmentIdOf(address writer, bytes32 shipmentKey) external pure returns (bytes32) {
+        return _shipmentIdOf(writer, shipmentKey);
     }
 
     // ------------------------------------------------------------------ per-shipment path
@@ -144,31 +158,33 @@ contract CarbonLedger is ICarbonLedger, AccessControl {
     // ------------------------------------------------------------------ revoke / supersede
 
     /// @inheritdoc ICarbonLedger
-    function revokeRecord(bytes32 shipmentId, bytes32 recordHash) external onlyRole(EXPORTER_ROLE) {
-        if (shipmentId == bytes32(0) || recordHash == bytes32(0)) {
-            revert InvalidRecord(shipmentId, recordHash);
+    function revokeRecord(bytes32 shipmentKey, bytes32 recordHash) external onlyRole(EXPORTER_ROLE) {
+        if (shipmentKey == bytes32(0) || recordHash == bytes32(0)) {
+            revert InvalidRecord(shipmentKey, recordHash);
         }
         RecordState storage state = _requireLive(recordHash);
         state.status = RecordStatus.Revoked;
-        emit RecordRevoked(shipmentId, msg.sender, recordHash);
+        emit RecordRevoked(_shipmentIdOf(msg.sender, shipmentKey), msg.sender, recordHash);
     }
 
     /// @inheritdoc ICarbonLedger
-    function supersedeRecord(bytes32 shipmentId, bytes32 oldRecordHash, bytes32 newRecordHash)
+    function supersedeRecord(bytes32 shipmentKey, bytes32 oldRecordHash, bytes32 newRecordHash)
         external
         onlyRole(EXPORTER_ROLE)
     {
-        if (shipmentId == bytes32(0) || oldRecordHash == bytes32(0)) {
-            revert InvalidRecord(shipmentId, oldRecordHash);
+        if (shipmentKey == bytes32(0) || oldRecordHash == bytes32(0)) {
+            revert InvalidRecord(shipmentKey, oldRecordHash);
         }
-        if (newRecordHash == bytes32(0)) revert InvalidRecord(shipmentId, newRecordHash);
+        if (newRecordHash == bytes32(0)) revert InvalidRecord(shipmentKey, newRecordHash);
         if (oldRecordHash == newRecordHash) revert SelfSupersede(oldRecordHash);
         RecordState storage state = _requireLive(oldRecordHash);
         // The successor must itself be live: no chain ends in a revoked record, and no cycle forms.
         _requireLive(newRecordHash);
         state.status = RecordStatus.Superseded;
         state.supersededBy = newRecordHash;
-        emit RecordSuperseded(shipmentId, msg.sender, oldRecordHash, newRecordHash);
+        emit RecordSuperseded(
+            _shipmentIdOf(msg.sender, shipmentKey), msg.sender, oldRecordHash, newRecordHash
+        );
     }
 
     /// @inheritdoc ICarbonLedger
@@ -226,6 +242,11 @@ contract CarbonLedger is ICarbonLedger, AccessControl {
         if (!_factorSets[factorSetId].registered) revert UnknownFactorSet(factorSetId);
     }
 
+    /// @dev The two words `_emitShipments` hashes for each record.
+    function _shipmentIdOf(address writer, bytes32 shipmentKey) private pure returns (bytes32) {
+        return keccak256(abi.encode(writer, shipmentKey));
+    }
+
     function _requireLive(bytes32 recordHash) private view returns (RecordState storage state) {
         state = _records[msg.sender][recordHash];
         if (state.status != RecordStatus.Live) revert RecordNotLive(msg.sender, recordHash, state.status);
@@ -254,33 +275,38 @@ contract CarbonLedger is ICarbonLedger, AccessControl {
     }
 
     /// @dev Emits one `ShipmentRecorded` per 76-byte record of `packed` (length checked by the caller).
-    /// Event data = recordHash | factorSetId | exporter << 96 | co2eWtwG << 48 | co2eTtwG, written in
-    /// place in scratch memory; the factor-set word is written once.
+    /// Topic = `keccak256(abi.encode(msg.sender, shipmentKey))`, hashed in scratch memory where the
+    /// writer's word is written once. Event data = recordHash | factorSetId | exporter << 96 |
+    /// co2eWtwG << 48 | co2eTtwG, written in place past the free pointer; the factor-set word is
+    /// written once.
     function _emitShipments(bytes32 factorSetId, bytes calldata packed) private {
         bytes32 topic = ShipmentRecorded.selector;
         bytes4 invalidRecord = InvalidRecord.selector;
         // Assembly keeps the per-shipment loop near the calldata floor (see docs/contracts.md).
-        // Safe: reads the length-checked records from calldata, writes only past the free pointer.
+        // Safe: reads length-checked calldata records; writes only scratch space and past the free pointer.
         // slither-disable-next-line assembly
         assembly ("memory-safe") {
             let data := mload(0x40)
             mstore(add(data, 0x20), factorSetId)
             let exporterWord := shl(96, caller())
+            // Scratch word 0 holds the writer for every id; word 1 takes each shipment key.
+            mstore(0x00, caller())
             let end := add(packed.offset, packed.length)
             for { let p := packed.offset } lt(p, end) { p := add(p, 76) } {
-                let shipmentId := calldataload(p)
+                let shipmentKey := calldataload(p)
                 let recordHash := calldataload(add(p, 0x20))
-                if or(iszero(shipmentId), iszero(recordHash)) {
+                if or(iszero(shipmentKey), iszero(recordHash)) {
                     mstore(data, invalidRecord)
-                    mstore(add(data, 0x04), shipmentId)
+                    mstore(add(data, 0x04), shipmentKey)
                     mstore(add(data, 0x24), recordHash)
                     revert(data, 0x44)
                 }
+                mstore(0x20, shipmentKey)
                 mstore(data, recordHash)
                 // The last 12 bytes of the record are the two uint48 amounts; the word read past
                 // them (zero-padded at the end of calldata) is shifted out.
                 mstore(add(data, 0x40), or(exporterWord, shr(160, calldataload(add(p, 0x40)))))
-                log2(data, 0x60, topic, shipmentId)
+                log2(data, 0x60, topic, keccak256(0x00, 0x40))
             }
         }
     }

@@ -6,16 +6,23 @@ pragma solidity 0.8.30;
 /// gram totals go on chain; the commercial record stays with its holder, who proves it with the
 /// record hash (and, for root-anchored batches, a Merkle proof).
 ///
+/// Shipment ids are namespaced by their writer, and the contract enforces it: a writer sends a
+/// `shipmentKey` (for this package, `keccak256(utf8("carbon-ledger/shipment-id/v2|" + exporter + "|" +
+/// shipmentNumber))`) and the on-chain shipment id is `keccak256(abi.encode(writer, shipmentKey))`
+/// (`shipmentIdOf`). A key holding the exporter role that sends another exporter's key therefore writes
+/// under its own id, never under the other's (`shipmentIdRule` returns 2 for this rule).
+///
 /// Two ways to anchor shipments:
 /// - **Per-shipment events** (`recordShipments`): one `ShipmentRecorded` event per shipment, with the
-///   shipment id as an indexed topic. The contract does not store per-shipment state (a storage write
-///   would cost ~22,100 gas per shipment); instead every record leaves an indexed event, so any
+///   derived shipment id as an indexed topic. The contract does not store per-shipment state (a storage
+///   write would cost ~22,100 gas per shipment); instead every record leaves an indexed event, so any
 ///   verifier detects two live records of one shipment id from chain data alone
 ///   (`eth_getLogs` on the shipment-id topic, minus revoked and superseded records).
 /// - **Root-only anchoring** (`anchorRoot`): the Merkle root of a batch in the OpenZeppelin
 ///   StandardMerkleTree format, leaf = `(bytes32 shipmentId, bytes32 recordHash, uint256 co2eWtwG,
-///   uint256 co2eTtwG)`. Shipment ids stay off chain, so uniqueness across batches is not provable on
-///   chain for this path.
+///   uint256 co2eTtwG)` with the derived shipment id, computed off chain for the root's anchorer
+///   (`rootInfo` names it). Shipment ids stay off chain, so uniqueness across batches is not provable
+///   on chain for this path.
 ///
 /// Roles (OpenZeppelin AccessControl): `DEFAULT_ADMIN_ROLE` (admin: grants roles, registers factor
 /// sets), `EXPORTER_ROLE` (writes its own records), `AUDITOR_ROLE` (attests).
@@ -55,8 +62,8 @@ interface ICarbonLedger {
     error RootAlreadyAnchored(bytes32 root);
     /// @notice The Merkle root is zero.
     error InvalidRoot(bytes32 root);
-    /// @notice A zero record hash or shipment id.
-    error InvalidRecord(bytes32 shipmentId, bytes32 recordHash);
+    /// @notice A zero record hash or shipment key.
+    error InvalidRecord(bytes32 shipmentKey, bytes32 recordHash);
     /// @notice The record was revoked or superseded before by this exporter.
     error RecordNotLive(address exporter, bytes32 recordHash, RecordStatus status);
     /// @notice A record cannot supersede itself.
@@ -76,7 +83,8 @@ interface ICarbonLedger {
         bytes32 indexed batchId, address indexed exporter, bytes32 indexed factorSetId, uint256 count
     );
 
-    /// @notice One shipment's record. `exporterAndCo2e` packs the writer and both totals:
+    /// @notice One shipment's record. `shipmentId` is `shipmentIdOf(writer, shipmentKey)`.
+    /// `exporterAndCo2e` packs the writer and both totals:
     /// `uint256(uint160(exporter)) << 96 | co2eWtwG << 48 | co2eTtwG` (grams, 48 bits each).
     event ShipmentRecorded(
         bytes32 indexed shipmentId, bytes32 recordHash, bytes32 factorSetId, uint256 exporterAndCo2e
@@ -87,10 +95,11 @@ interface ICarbonLedger {
         bytes32 indexed root, address indexed exporter, bytes32 indexed factorSetId, uint256 count
     );
 
-    /// @notice The exporter revoked one of its records.
+    /// @notice The exporter revoked one of its records (`shipmentId` derived from the exporter's key).
     event RecordRevoked(bytes32 indexed shipmentId, address indexed exporter, bytes32 indexed recordHash);
 
-    /// @notice The exporter replaced one of its records by a new one (the new one is anchored on its own).
+    /// @notice The exporter replaced one of its records by a new one (the new one is anchored on its own;
+    /// `shipmentId` derived from the exporter's key).
     event RecordSuperseded(
         bytes32 indexed shipmentId,
         address indexed exporter,
@@ -131,14 +140,26 @@ interface ICarbonLedger {
     /// @notice The URI a factor set was registered with (empty when unknown).
     function factorSetUri(bytes32 factorSetId) external view returns (string memory);
 
+    // ------------------------------------------------------------------ shipment ids
+
+    /// @notice The rule by which this contract makes shipment ids: 2 = `shipmentIdOf(writer, shipmentKey)`
+    /// for every shipment key it is sent. Contracts without this function took the shipment id as sent
+    /// (rule 1) and did not tie it to its writer.
+    function shipmentIdRule() external pure returns (uint256);
+
+    /// @notice The shipment id that `writer` records under when it sends `shipmentKey`:
+    /// `keccak256(abi.encode(writer, shipmentKey))`.
+    function shipmentIdOf(address writer, bytes32 shipmentKey) external pure returns (bytes32);
+
     // ------------------------------------------------------------------ per-shipment path
 
-    /// @notice Records a batch of shipments, one `ShipmentRecorded` event each. Exporters only.
+    /// @notice Records a batch of shipments, one `ShipmentRecorded` event each, under the shipment id
+    /// `shipmentIdOf(msg.sender, shipmentKey)`. Exporters only.
     /// @param batchId Caller-chosen id, unique across the contract (e.g. the hash of the batch content);
     /// makes a resubmission of the same batch revert instead of writing twice.
     /// @param factorSetId A registered factor set that every record in the batch was computed with.
-    /// @param packed N records of 76 bytes each: `shipmentId (32) | recordHash (32) | co2eWtwG (uint48, 6) |
-    /// co2eTtwG (uint48, 6)`, big-endian, no padding.
+    /// @param packed N records of 76 bytes each: `shipmentKey (32) | recordHash (32) | co2eWtwG (uint48, 6) |
+    /// co2eTtwG (uint48, 6)`, big-endian, no padding; a zero key or record hash reverts.
     function recordShipments(bytes32 batchId, bytes32 factorSetId, bytes calldata packed) external;
 
     /// @notice Who recorded a per-shipment batch (zero when unknown) and in which block.
@@ -150,7 +171,8 @@ interface ICarbonLedger {
     // ------------------------------------------------------------------ root-only path
 
     /// @notice Anchors the Merkle root of a batch. Exporters only.
-    /// @param root StandardMerkleTree root over the batch's leaves.
+    /// @param root StandardMerkleTree root over the batch's leaves, whose shipment ids are
+    /// `shipmentIdOf(msg.sender, shipmentKey)` computed off chain.
     /// @param factorSetId A registered factor set that every leaf's record was computed with.
     /// @param count Number of leaves.
     function anchorRoot(bytes32 root, bytes32 factorSetId, uint32 count) external;
@@ -171,10 +193,14 @@ interface ICarbonLedger {
     // ------------------------------------------------------------------ revoke / supersede
 
     /// @notice Revokes one of the caller's records. Exporters only.
-    function revokeRecord(bytes32 shipmentId, bytes32 recordHash) external;
+    /// @param shipmentKey The key the record was written with; the event names
+    /// `shipmentIdOf(msg.sender, shipmentKey)`.
+    function revokeRecord(bytes32 shipmentKey, bytes32 recordHash) external;
 
     /// @notice Marks one of the caller's records as replaced by a new record hash. Exporters only.
-    function supersedeRecord(bytes32 shipmentId, bytes32 oldRecordHash, bytes32 newRecordHash) external;
+    /// @param shipmentKey The key the record was written with; the event names
+    /// `shipmentIdOf(msg.sender, shipmentKey)`.
+    function supersedeRecord(bytes32 shipmentKey, bytes32 oldRecordHash, bytes32 newRecordHash) external;
 
     /// @notice Status of a record as written by `exporter`, and its successor when superseded.
     function recordStatus(address exporter, bytes32 recordHash)

@@ -36,6 +36,7 @@ from ledger.chain.contract import CarbonLedgerContract
 from ledger.chain.deploy import open_deployment
 from ledger.chain.gas import ShipmentEntry, calldata_tokens, floor_gas
 from ledger.dev.local import local_ledger
+from ledger.records.canonical import shipment_id_of
 from ledger.records.merkle import build_tree, make_leaf
 
 TARGET_GAS_PER_SHIPMENT_AT_500 = 3_500
@@ -43,12 +44,15 @@ TARGET_GAS_PER_ROOT = 60_000
 FACTOR_SET = bytes.fromhex("be" * 32)
 
 
-def realistic_entries(count: int) -> list[ShipmentEntry]:
-    """Random 32-byte ids and hashes; totals of 0.1-40 t CO2e in grams (3-4 non-zero bytes)."""
+def realistic_entries(count: int, writer: str) -> list[ShipmentEntry]:
+    """Random 32-byte shipment keys and hashes, each id the one the contract derives for
+    ``writer``; totals of 0.1-40 t CO2e in grams (3-4 non-zero bytes)."""
     entries = []
     for _ in range(count):
         wtw = int.from_bytes(os.urandom(4), "big") % 40_000_000 + 100_000
-        entries.append(ShipmentEntry(os.urandom(32), os.urandom(32), wtw, wtw * 4 // 5))
+        key = os.urandom(32)
+        entries.append(ShipmentEntry(shipment_id_of(writer, key), os.urandom(32), wtw,
+                                     wtw * 4 // 5, key))
     return entries
 
 
@@ -62,8 +66,9 @@ def per_shipment(batch_size: int, total: int, mode: str) -> dict[str, float]:
     result: dict[str, float] = {}
 
     def run(ledger: CarbonLedgerContract) -> None:
-        batches = [realistic_entries(batch_size) for _ in range(max(1, total // batch_size))]
         client: ChainClient = ledger.client
+        batches = [realistic_entries(batch_size, client.address)
+                   for _ in range(max(1, total // batch_size))]
         started = time.perf_counter()
         if mode == "sequential":
             receipts = [ledger.record_shipments(FACTOR_SET, b, refuse_recorded=False).receipt
@@ -98,7 +103,7 @@ def root_anchoring(leaves: int, roots: int) -> dict[str, float]:
         gas = []
         tree_s = chain_s = 0.0
         for _ in range(roots):
-            entries = realistic_entries(leaves)
+            entries = realistic_entries(leaves, ledger.client.address)
             started = time.perf_counter()
             tree = build_tree(make_leaf(e.shipment_id, e.record_hash, e.co2e_wtw_g, e.co2e_ttw_g)
                               for e in entries)

@@ -105,8 +105,10 @@ def entries_of(inputs: Inputs) -> list[RecordEntry]:
 def naive_leaf(record: dict[str, Any]) -> tuple[bytes, bytes, int, int]:
     data = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     record_hash = bytes(Web3.keccak(data))
-    shipment_id = bytes(Web3.keccak(text=(
-        f"carbon-ledger/shipment-id/v1|{record['exporter']}|{record['shipment_id']}")))
+    shipment_key = bytes(Web3.keccak(text=(
+        f"carbon-ledger/shipment-id/v2|{record['exporter']}|{record['shipment_id']}")))
+    shipment_id = bytes(Web3.keccak(bytes(12) + bytes.fromhex(record["exporter"][2:])
+                                    + shipment_key))
     footprint = record["footprint"]
     return shipment_id, record_hash, footprint["co2e_wtw_g"], footprint["co2e_ttw_g"]
 

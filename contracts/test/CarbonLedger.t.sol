@@ -7,13 +7,13 @@ import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 
 import {CarbonLedger} from "../CarbonLedger.sol";
 import {ICarbonLedger} from "../ICarbonLedger.sol";
-import {LedgerFixture, Shipment} from "./utils/LedgerFixture.sol";
+import {LedgerFixture, RecordedShipment, Shipment} from "./utils/LedgerFixture.sol";
 import {StandardMerkleTree} from "./utils/StandardMerkleTree.sol";
 
 /// @notice Unit tests: every function and every custom error of {CarbonLedger}.
 contract CarbonLedgerTest is LedgerFixture {
     bytes32 internal constant BATCH = keccak256("batch-1");
-    bytes32 internal constant SHIPMENT = keccak256("SHP-NGB-RTM-0001");
+    bytes32 internal constant SHIPMENT_KEY = keccak256("SHP-NGB-RTM-0001");
     bytes32 internal constant RECORD = keccak256("record of SHP-NGB-RTM-0001");
     bytes32 internal constant RECORD_V2 = keccak256("record of SHP-NGB-RTM-0001, corrected");
     bytes32 internal constant ROOT = keccak256("some root");
@@ -58,7 +58,7 @@ contract CarbonLedgerTest is LedgerFixture {
         bytes32 exporterRole = ledger.EXPORTER_ROLE();
         vm.prank(admin);
         ledger.revokeRole(exporterRole, exporter);
-        bytes memory packed = pack(one(SHIPMENT, RECORD, 1, 1));
+        bytes memory packed = pack(one(SHIPMENT_KEY, RECORD, 1, 1));
         vm.expectRevert(
             abi.encodeWithSelector(
                 IAccessControl.AccessControlUnauthorizedAccount.selector, exporter, exporterRole
@@ -133,7 +133,7 @@ contract CarbonLedgerTest is LedgerFixture {
         for (uint256 i = 0; i < 3; ++i) {
             vm.expectEmit(address(ledger));
             emit ICarbonLedger.ShipmentRecorded(
-                shipments[i].shipmentId,
+                idOf(exporter, shipments[i].shipmentKey),
                 shipments[i].recordHash,
                 FACTOR_SET,
                 exporterAndCo2e(exporter, shipments[i].co2eWtwG, shipments[i].co2eTtwG)
@@ -158,12 +158,12 @@ contract CarbonLedgerTest is LedgerFixture {
         assertEq(logs.length, 6, "one batch event + one event per shipment");
         assertEq(logs[0].topics[0], ICarbonLedger.ShipmentBatchRecorded.selector);
 
-        (Shipment[] memory decoded, address[] memory writers, bytes32[] memory factorSets) =
+        (RecordedShipment[] memory decoded, address[] memory writers, bytes32[] memory factorSets) =
             decodeShipmentLogs(logs, address(ledger));
         assertEq(decoded.length, 5);
         for (uint256 i = 0; i < 5; ++i) {
             assertEq(logs[i + 1].topics.length, 2, "shipment id is the only indexed field");
-            assertEq(decoded[i].shipmentId, shipments[i].shipmentId);
+            assertEq(decoded[i].shipmentId, idOf(exporter, shipments[i].shipmentKey));
             assertEq(decoded[i].recordHash, shipments[i].recordHash);
             assertEq(decoded[i].co2eWtwG, shipments[i].co2eWtwG);
             assertEq(decoded[i].co2eTtwG, shipments[i].co2eTtwG);
@@ -175,26 +175,58 @@ contract CarbonLedgerTest is LedgerFixture {
     function test_RecordsLargestAmounts() public {
         uint48 max = type(uint48).max;
         vm.expectEmit(address(ledger));
-        emit ICarbonLedger.ShipmentRecorded(SHIPMENT, RECORD, FACTOR_SET, exporterAndCo2e(exporter, max, max));
+        emit ICarbonLedger.ShipmentRecorded(
+            idOf(exporter, SHIPMENT_KEY), RECORD, FACTOR_SET, exporterAndCo2e(exporter, max, max)
+        );
         vm.prank(exporter);
-        ledger.recordShipments(BATCH, FACTOR_SET, pack(one(SHIPMENT, RECORD, max, max)));
+        ledger.recordShipments(BATCH, FACTOR_SET, pack(one(SHIPMENT_KEY, RECORD, max, max)));
     }
 
     function test_RecordsSecondRecordOfShipmentAsSecondIndexedEvent() public {
         // The per-shipment path keeps no per-shipment storage: a second record of the same shipment id
         // is accepted, and both leave an event indexed by the shipment id, so the conflict is visible.
         vm.prank(exporter);
-        ledger.recordShipments(BATCH, FACTOR_SET, pack(one(SHIPMENT, RECORD, 10, 5)));
+        ledger.recordShipments(BATCH, FACTOR_SET, pack(one(SHIPMENT_KEY, RECORD, 10, 5)));
+
+        vm.recordLogs();
+        vm.prank(exporter);
+        ledger.recordShipments(keccak256("batch-2"), FACTOR_SET, pack(one(SHIPMENT_KEY, RECORD_V2, 11, 6)));
+        (RecordedShipment[] memory decoded, address[] memory writers,) =
+            decodeShipmentLogs(vm.getRecordedLogs(), address(ledger));
+        assertEq(decoded.length, 1);
+        assertEq(decoded[0].shipmentId, idOf(exporter, SHIPMENT_KEY));
+        assertEq(decoded[0].recordHash, RECORD_V2);
+        assertEq(writers[0], exporter);
+    }
+
+    function test_ForeignWriterOfTheSameKeyRecordsUnderItsOwnId() public {
+        // Another exporter who sends this exporter's key writes in its own namespace: no event carries
+        // the owner's shipment id, so the owner's shipment shows no record it did not write.
+        vm.prank(exporter);
+        ledger.recordShipments(BATCH, FACTOR_SET, pack(one(SHIPMENT_KEY, RECORD, 10, 5)));
 
         vm.recordLogs();
         vm.prank(otherExporter);
-        ledger.recordShipments(keccak256("batch-2"), FACTOR_SET, pack(one(SHIPMENT, RECORD_V2, 11, 6)));
-        (Shipment[] memory decoded, address[] memory writers,) =
-            decodeShipmentLogs(vm.getRecordedLogs(), address(ledger));
+        ledger.recordShipments(keccak256("batch-2"), FACTOR_SET, pack(one(SHIPMENT_KEY, RECORD_V2, 11, 6)));
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        (RecordedShipment[] memory decoded, address[] memory writers,) =
+            decodeShipmentLogs(logs, address(ledger));
         assertEq(decoded.length, 1);
-        assertEq(decoded[0].shipmentId, SHIPMENT);
-        assertEq(decoded[0].recordHash, RECORD_V2);
+        assertEq(decoded[0].shipmentId, idOf(otherExporter, SHIPMENT_KEY));
+        assertTrue(decoded[0].shipmentId != idOf(exporter, SHIPMENT_KEY));
         assertEq(writers[0], otherExporter);
+    }
+
+    function test_ShipmentIdRuleIsTwoAndDerivesFromTheWriter() public view {
+        assertEq(ledger.shipmentIdRule(), 2);
+        assertEq(ledger.shipmentIdOf(exporter, SHIPMENT_KEY), idOf(exporter, SHIPMENT_KEY));
+        assertEq(
+            ledger.shipmentIdOf(exporter, SHIPMENT_KEY),
+            keccak256(bytes.concat(bytes32(uint256(uint160(exporter))), SHIPMENT_KEY))
+        );
+        assertTrue(
+            ledger.shipmentIdOf(exporter, SHIPMENT_KEY) != ledger.shipmentIdOf(otherExporter, SHIPMENT_KEY)
+        );
     }
 
     function test_BatchInfoIsZeroForUnknownBatch() public view {
@@ -205,7 +237,7 @@ contract CarbonLedgerTest is LedgerFixture {
     }
 
     function test_RevertWhen_CallerIsNotExporter() public {
-        bytes memory packed = pack(one(SHIPMENT, RECORD, 1, 1));
+        bytes memory packed = pack(one(SHIPMENT_KEY, RECORD, 1, 1));
         bytes32 exporterRole = ledger.EXPORTER_ROLE();
         address[3] memory callers = [admin, auditor, stranger];
         for (uint256 i = 0; i < callers.length; ++i) {
@@ -223,7 +255,7 @@ contract CarbonLedgerTest is LedgerFixture {
         bytes32 unknown = keccak256("unregistered tables");
         vm.expectRevert(abi.encodeWithSelector(ICarbonLedger.UnknownFactorSet.selector, unknown));
         vm.prank(exporter);
-        ledger.recordShipments(BATCH, unknown, pack(one(SHIPMENT, RECORD, 1, 1)));
+        ledger.recordShipments(BATCH, unknown, pack(one(SHIPMENT_KEY, RECORD, 1, 1)));
     }
 
     function test_RevertWhen_BatchIsEmpty() public {
@@ -233,7 +265,7 @@ contract CarbonLedgerTest is LedgerFixture {
     }
 
     function test_RevertWhen_BatchLengthIsNotMultipleOf76() public {
-        bytes memory packed = bytes.concat(pack(one(SHIPMENT, RECORD, 1, 1)), hex"00");
+        bytes memory packed = bytes.concat(pack(one(SHIPMENT_KEY, RECORD, 1, 1)), hex"00");
         vm.expectRevert(abi.encodeWithSelector(ICarbonLedger.MalformedBatch.selector, 77));
         vm.prank(exporter);
         ledger.recordShipments(BATCH, FACTOR_SET, packed);
@@ -241,7 +273,7 @@ contract CarbonLedgerTest is LedgerFixture {
 
     function test_RevertWhen_BatchIdWasUsed() public {
         vm.prank(exporter);
-        ledger.recordShipments(BATCH, FACTOR_SET, pack(one(SHIPMENT, RECORD, 1, 1)));
+        ledger.recordShipments(BATCH, FACTOR_SET, pack(one(SHIPMENT_KEY, RECORD, 1, 1)));
         // The same batch id is refused whoever sends it and whatever it holds.
         vm.expectRevert(abi.encodeWithSelector(ICarbonLedger.BatchAlreadyRecorded.selector, BATCH));
         vm.prank(otherExporter);
@@ -250,9 +282,9 @@ contract CarbonLedgerTest is LedgerFixture {
         assertEq(writer, exporter);
     }
 
-    function test_RevertWhen_ShipmentIdIsZero() public {
+    function test_RevertWhen_ShipmentKeyIsZero() public {
         Shipment[] memory shipments = someShipments(3, 3);
-        shipments[1].shipmentId = bytes32(0);
+        shipments[1].shipmentKey = bytes32(0);
         vm.expectRevert(
             abi.encodeWithSelector(ICarbonLedger.InvalidRecord.selector, bytes32(0), shipments[1].recordHash)
         );
@@ -266,7 +298,7 @@ contract CarbonLedgerTest is LedgerFixture {
         Shipment[] memory shipments = someShipments(3, 4);
         shipments[2].recordHash = bytes32(0);
         vm.expectRevert(
-            abi.encodeWithSelector(ICarbonLedger.InvalidRecord.selector, shipments[2].shipmentId, bytes32(0))
+            abi.encodeWithSelector(ICarbonLedger.InvalidRecord.selector, shipments[2].shipmentKey, bytes32(0))
         );
         vm.prank(exporter);
         ledger.recordShipments(BATCH, FACTOR_SET, pack(shipments));
@@ -422,7 +454,7 @@ contract CarbonLedgerTest is LedgerFixture {
         );
         assertFalse(
             ledger.verifyShipment(
-                REFERENCE_ROOT, proof, SHIPMENT, leaf.recordHash, leaf.co2eWtwG, leaf.co2eTtwG
+                REFERENCE_ROOT, proof, SHIPMENT_KEY, leaf.recordHash, leaf.co2eWtwG, leaf.co2eTtwG
             )
         );
         assertFalse(
@@ -452,12 +484,12 @@ contract CarbonLedgerTest is LedgerFixture {
     }
 
     function test_VerifiesSingleLeafTreeWithEmptyProof() public {
-        StandardMerkleTree.Leaf memory leaf = StandardMerkleTree.Leaf(SHIPMENT, RECORD, 42, 7);
+        StandardMerkleTree.Leaf memory leaf = StandardMerkleTree.Leaf(SHIPMENT_KEY, RECORD, 42, 7);
         bytes32 root = StandardMerkleTree.leafHash(leaf);
         vm.prank(exporter);
         ledger.anchorRoot(root, FACTOR_SET, 1);
-        assertTrue(ledger.verifyShipment(root, new bytes32[](0), SHIPMENT, RECORD, 42, 7));
-        assertFalse(ledger.verifyShipment(root, new bytes32[](0), SHIPMENT, RECORD, 42, 8));
+        assertTrue(ledger.verifyShipment(root, new bytes32[](0), SHIPMENT_KEY, RECORD, 42, 7));
+        assertFalse(ledger.verifyShipment(root, new bytes32[](0), SHIPMENT_KEY, RECORD, 42, 8));
     }
 
     // ------------------------------------------------------------------ revoke / supersede
@@ -470,17 +502,20 @@ contract CarbonLedgerTest is LedgerFixture {
 
     function test_RevokesRecord() public {
         vm.expectEmit(address(ledger));
-        emit ICarbonLedger.RecordRevoked(SHIPMENT, exporter, RECORD);
+        emit ICarbonLedger.RecordRevoked(idOf(exporter, SHIPMENT_KEY), exporter, RECORD);
         vm.prank(exporter);
-        ledger.revokeRecord(SHIPMENT, RECORD);
+        ledger.revokeRecord(SHIPMENT_KEY, RECORD);
         (ICarbonLedger.RecordStatus status, bytes32 successor) = ledger.recordStatus(exporter, RECORD);
         assertEq(uint8(status), uint8(ICarbonLedger.RecordStatus.Revoked));
         assertEq(successor, bytes32(0));
     }
 
     function test_RevocationTouchesOnlyTheCallersRecord() public {
+        // The event of a foreign writer's revocation names the foreign writer's shipment id.
+        vm.expectEmit(address(ledger));
+        emit ICarbonLedger.RecordRevoked(idOf(otherExporter, SHIPMENT_KEY), otherExporter, RECORD);
         vm.prank(otherExporter);
-        ledger.revokeRecord(SHIPMENT, RECORD);
+        ledger.revokeRecord(SHIPMENT_KEY, RECORD);
         (ICarbonLedger.RecordStatus mine,) = ledger.recordStatus(exporter, RECORD);
         (ICarbonLedger.RecordStatus theirs,) = ledger.recordStatus(otherExporter, RECORD);
         assertEq(uint8(mine), uint8(ICarbonLedger.RecordStatus.Live));
@@ -495,47 +530,49 @@ contract CarbonLedgerTest is LedgerFixture {
             )
         );
         vm.prank(admin);
-        ledger.revokeRecord(SHIPMENT, RECORD);
+        ledger.revokeRecord(SHIPMENT_KEY, RECORD);
     }
 
     function test_RevertWhen_RevokedRecordIsZero() public {
         vm.startPrank(exporter);
         vm.expectRevert(abi.encodeWithSelector(ICarbonLedger.InvalidRecord.selector, bytes32(0), RECORD));
         ledger.revokeRecord(bytes32(0), RECORD);
-        vm.expectRevert(abi.encodeWithSelector(ICarbonLedger.InvalidRecord.selector, SHIPMENT, bytes32(0)));
-        ledger.revokeRecord(SHIPMENT, bytes32(0));
+        vm.expectRevert(
+            abi.encodeWithSelector(ICarbonLedger.InvalidRecord.selector, SHIPMENT_KEY, bytes32(0))
+        );
+        ledger.revokeRecord(SHIPMENT_KEY, bytes32(0));
         vm.stopPrank();
     }
 
     function test_RevertWhen_RecordIsRevokedTwice() public {
         vm.startPrank(exporter);
-        ledger.revokeRecord(SHIPMENT, RECORD);
+        ledger.revokeRecord(SHIPMENT_KEY, RECORD);
         vm.expectRevert(
             abi.encodeWithSelector(
                 ICarbonLedger.RecordNotLive.selector, exporter, RECORD, ICarbonLedger.RecordStatus.Revoked
             )
         );
-        ledger.revokeRecord(SHIPMENT, RECORD);
+        ledger.revokeRecord(SHIPMENT_KEY, RECORD);
         vm.stopPrank();
     }
 
     function test_RevertWhen_SupersededRecordIsRevoked() public {
         vm.startPrank(exporter);
-        ledger.supersedeRecord(SHIPMENT, RECORD, RECORD_V2);
+        ledger.supersedeRecord(SHIPMENT_KEY, RECORD, RECORD_V2);
         vm.expectRevert(
             abi.encodeWithSelector(
                 ICarbonLedger.RecordNotLive.selector, exporter, RECORD, ICarbonLedger.RecordStatus.Superseded
             )
         );
-        ledger.revokeRecord(SHIPMENT, RECORD);
+        ledger.revokeRecord(SHIPMENT_KEY, RECORD);
         vm.stopPrank();
     }
 
     function test_SupersedesRecord() public {
         vm.expectEmit(address(ledger));
-        emit ICarbonLedger.RecordSuperseded(SHIPMENT, exporter, RECORD, RECORD_V2);
+        emit ICarbonLedger.RecordSuperseded(idOf(exporter, SHIPMENT_KEY), exporter, RECORD, RECORD_V2);
         vm.prank(exporter);
-        ledger.supersedeRecord(SHIPMENT, RECORD, RECORD_V2);
+        ledger.supersedeRecord(SHIPMENT_KEY, RECORD, RECORD_V2);
         (ICarbonLedger.RecordStatus status, bytes32 successor) = ledger.recordStatus(exporter, RECORD);
         assertEq(uint8(status), uint8(ICarbonLedger.RecordStatus.Superseded));
         assertEq(successor, RECORD_V2);
@@ -548,8 +585,8 @@ contract CarbonLedgerTest is LedgerFixture {
     function test_SupersedesAlongAChain() public {
         bytes32 recordV3 = keccak256("v3");
         vm.startPrank(exporter);
-        ledger.supersedeRecord(SHIPMENT, RECORD, RECORD_V2);
-        ledger.supersedeRecord(SHIPMENT, RECORD_V2, recordV3);
+        ledger.supersedeRecord(SHIPMENT_KEY, RECORD, RECORD_V2);
+        ledger.supersedeRecord(SHIPMENT_KEY, RECORD_V2, recordV3);
         vm.stopPrank();
         (, bytes32 first) = ledger.recordStatus(exporter, RECORD);
         (, bytes32 second) = ledger.recordStatus(exporter, RECORD_V2);
@@ -565,59 +602,63 @@ contract CarbonLedgerTest is LedgerFixture {
             )
         );
         vm.prank(stranger);
-        ledger.supersedeRecord(SHIPMENT, RECORD, RECORD_V2);
+        ledger.supersedeRecord(SHIPMENT_KEY, RECORD, RECORD_V2);
     }
 
     function test_RevertWhen_SupersededRecordIsZero() public {
         vm.startPrank(exporter);
         vm.expectRevert(abi.encodeWithSelector(ICarbonLedger.InvalidRecord.selector, bytes32(0), RECORD));
         ledger.supersedeRecord(bytes32(0), RECORD, RECORD_V2);
-        vm.expectRevert(abi.encodeWithSelector(ICarbonLedger.InvalidRecord.selector, SHIPMENT, bytes32(0)));
-        ledger.supersedeRecord(SHIPMENT, bytes32(0), RECORD_V2);
-        vm.expectRevert(abi.encodeWithSelector(ICarbonLedger.InvalidRecord.selector, SHIPMENT, bytes32(0)));
-        ledger.supersedeRecord(SHIPMENT, RECORD, bytes32(0));
+        vm.expectRevert(
+            abi.encodeWithSelector(ICarbonLedger.InvalidRecord.selector, SHIPMENT_KEY, bytes32(0))
+        );
+        ledger.supersedeRecord(SHIPMENT_KEY, bytes32(0), RECORD_V2);
+        vm.expectRevert(
+            abi.encodeWithSelector(ICarbonLedger.InvalidRecord.selector, SHIPMENT_KEY, bytes32(0))
+        );
+        ledger.supersedeRecord(SHIPMENT_KEY, RECORD, bytes32(0));
         vm.stopPrank();
     }
 
     function test_RevertWhen_RecordSupersedesItself() public {
         vm.expectRevert(abi.encodeWithSelector(ICarbonLedger.SelfSupersede.selector, RECORD));
         vm.prank(exporter);
-        ledger.supersedeRecord(SHIPMENT, RECORD, RECORD);
+        ledger.supersedeRecord(SHIPMENT_KEY, RECORD, RECORD);
     }
 
     function test_RevertWhen_RevokedRecordIsSuperseded() public {
         vm.startPrank(exporter);
-        ledger.revokeRecord(SHIPMENT, RECORD);
+        ledger.revokeRecord(SHIPMENT_KEY, RECORD);
         vm.expectRevert(
             abi.encodeWithSelector(
                 ICarbonLedger.RecordNotLive.selector, exporter, RECORD, ICarbonLedger.RecordStatus.Revoked
             )
         );
-        ledger.supersedeRecord(SHIPMENT, RECORD, RECORD_V2);
+        ledger.supersedeRecord(SHIPMENT_KEY, RECORD, RECORD_V2);
         vm.stopPrank();
     }
 
     function test_RevertWhen_SuccessorIsNotLive() public {
         vm.startPrank(exporter);
-        ledger.revokeRecord(SHIPMENT, RECORD_V2);
+        ledger.revokeRecord(SHIPMENT_KEY, RECORD_V2);
         vm.expectRevert(
             abi.encodeWithSelector(
                 ICarbonLedger.RecordNotLive.selector, exporter, RECORD_V2, ICarbonLedger.RecordStatus.Revoked
             )
         );
-        ledger.supersedeRecord(SHIPMENT, RECORD, RECORD_V2);
+        ledger.supersedeRecord(SHIPMENT_KEY, RECORD, RECORD_V2);
         vm.stopPrank();
     }
 
     function test_RevertWhen_SupersessionWouldCloseACycle() public {
         vm.startPrank(exporter);
-        ledger.supersedeRecord(SHIPMENT, RECORD, RECORD_V2);
+        ledger.supersedeRecord(SHIPMENT_KEY, RECORD, RECORD_V2);
         vm.expectRevert(
             abi.encodeWithSelector(
                 ICarbonLedger.RecordNotLive.selector, exporter, RECORD, ICarbonLedger.RecordStatus.Superseded
             )
         );
-        ledger.supersedeRecord(SHIPMENT, RECORD_V2, RECORD);
+        ledger.supersedeRecord(SHIPMENT_KEY, RECORD_V2, RECORD);
         vm.stopPrank();
     }
 

@@ -5,7 +5,7 @@ import {Vm} from "forge-std/Test.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
 import {ICarbonLedger} from "../ICarbonLedger.sol";
-import {LedgerFixture, Shipment} from "./utils/LedgerFixture.sol";
+import {LedgerFixture, RecordedShipment, Shipment} from "./utils/LedgerFixture.sol";
 import {StandardMerkleTree} from "./utils/StandardMerkleTree.sol";
 
 /// @notice Property tests over random inputs.
@@ -14,19 +14,23 @@ contract CarbonLedgerFuzzTest is LedgerFixture {
         return value == bytes32(0) ? bytes32(uint256(1)) : value;
     }
 
-    /// @notice Any amounts below 2^48 grams and any non-zero ids come back unchanged from the event.
-    function testFuzz_PacksAndUnpacksAnyRecord(bytes32 shipmentId, bytes32 recordHash, uint48 wtw, uint48 ttw)
-        public
-    {
-        shipmentId = _nonZero(shipmentId);
+    /// @notice Any amounts below 2^48 grams and any non-zero key and hash come back from the event, the
+    /// key as the shipment id derived from the writer.
+    function testFuzz_PacksAndUnpacksAnyRecord(
+        bytes32 shipmentKey,
+        bytes32 recordHash,
+        uint48 wtw,
+        uint48 ttw
+    ) public {
+        shipmentKey = _nonZero(shipmentKey);
         recordHash = _nonZero(recordHash);
         vm.recordLogs();
         vm.prank(exporter);
-        ledger.recordShipments(keccak256("b"), FACTOR_SET, pack(one(shipmentId, recordHash, wtw, ttw)));
-        (Shipment[] memory decoded, address[] memory writers, bytes32[] memory factorSets) =
+        ledger.recordShipments(keccak256("b"), FACTOR_SET, pack(one(shipmentKey, recordHash, wtw, ttw)));
+        (RecordedShipment[] memory decoded, address[] memory writers, bytes32[] memory factorSets) =
             decodeShipmentLogs(vm.getRecordedLogs(), address(ledger));
         assertEq(decoded.length, 1);
-        assertEq(decoded[0].shipmentId, shipmentId);
+        assertEq(decoded[0].shipmentId, idOf(exporter, shipmentKey));
         assertEq(decoded[0].recordHash, recordHash);
         assertEq(decoded[0].co2eWtwG, wtw);
         assertEq(decoded[0].co2eTtwG, ttw);
@@ -42,7 +46,7 @@ contract CarbonLedgerFuzzTest is LedgerFixture {
         ledger.grantRole(exporterRole, writer);
         vm.expectEmit(address(ledger));
         emit ICarbonLedger.ShipmentRecorded(
-            keccak256("s"), keccak256("r"), FACTOR_SET, exporterAndCo2e(writer, wtw, ttw)
+            idOf(writer, keccak256("s")), keccak256("r"), FACTOR_SET, exporterAndCo2e(writer, wtw, ttw)
         );
         vm.prank(writer);
         ledger.recordShipments(
@@ -57,10 +61,10 @@ contract CarbonLedgerFuzzTest is LedgerFixture {
         vm.recordLogs();
         vm.prank(exporter);
         ledger.recordShipments(batchId, FACTOR_SET, pack(shipments));
-        (Shipment[] memory decoded,,) = decodeShipmentLogs(vm.getRecordedLogs(), address(ledger));
+        (RecordedShipment[] memory decoded,,) = decodeShipmentLogs(vm.getRecordedLogs(), address(ledger));
         assertEq(decoded.length, n);
         for (uint256 i = 0; i < n; ++i) {
-            assertEq(decoded[i].shipmentId, shipments[i].shipmentId);
+            assertEq(decoded[i].shipmentId, idOf(exporter, shipments[i].shipmentKey));
             assertEq(decoded[i].recordHash, shipments[i].recordHash);
             assertEq(decoded[i].co2eWtwG, shipments[i].co2eWtwG);
             assertEq(decoded[i].co2eTtwG, shipments[i].co2eTtwG);
@@ -69,6 +73,48 @@ contract CarbonLedgerFuzzTest is LedgerFixture {
         assertEq(writer, exporter);
         assertEq(blockNumber, block.number);
         assertEq(count, n);
+    }
+
+    /// @notice Whatever key a foreign writer sends, and however many, no event it causes carries a shipment
+    /// id of the owner's namespace: neither a record nor a revocation nor a supersession.
+    function testFuzz_ForeignWriterNeverWritesUnderTheOwnersId(
+        address foreign,
+        bytes32 ownerKey,
+        uint8 size,
+        uint256 seed,
+        uint8 position
+    ) public {
+        vm.assume(foreign != exporter && foreign != address(0));
+        ownerKey = _nonZero(ownerKey);
+        bytes32 exporterRole = ledger.EXPORTER_ROLE();
+        vm.prank(admin);
+        ledger.grantRole(exporterRole, foreign);
+        uint256 n = bound(size, 1, 30);
+        Shipment[] memory shipments = someShipments(n, seed);
+        // The owner's key is among the foreign writer's, and so is the owner's own shipment id.
+        shipments[bound(position, 0, n - 1)].shipmentKey = ownerKey;
+        shipments[(bound(position, 0, n - 1) + 1) % n].shipmentKey = idOf(exporter, ownerKey);
+        bytes32 ownerId = idOf(exporter, ownerKey);
+
+        vm.recordLogs();
+        vm.startPrank(foreign);
+        ledger.recordShipments(keccak256(abi.encode("foreign", seed)), FACTOR_SET, pack(shipments));
+        ledger.revokeRecord(ownerKey, shipments[0].recordHash);
+        if (n > 1) ledger.supersedeRecord(ownerKey, shipments[1].recordHash, keccak256("next"));
+        vm.stopPrank();
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        for (uint256 i = 0; i < logs.length; ++i) {
+            for (uint256 t = 1; t < logs[i].topics.length; ++t) {
+                assertTrue(logs[i].topics[t] != ownerId, "a foreign writer's event carries the owner's id");
+            }
+        }
+        (RecordedShipment[] memory decoded, address[] memory writers,) =
+            decodeShipmentLogs(logs, address(ledger));
+        assertEq(decoded.length, n);
+        for (uint256 i = 0; i < n; ++i) {
+            assertEq(decoded[i].shipmentId, idOf(foreign, shipments[i].shipmentKey));
+            assertEq(writers[i], foreign);
+        }
     }
 
     /// @notice A packed length that is not a whole number of 76-byte records is refused.
@@ -91,11 +137,11 @@ contract CarbonLedgerFuzzTest is LedgerFixture {
         uint256 n = bound(size, 1, 40);
         uint256 at = bound(position, 0, n - 1);
         Shipment[] memory shipments = someShipments(n, seed);
-        if (zeroId) shipments[at].shipmentId = bytes32(0);
+        if (zeroId) shipments[at].shipmentKey = bytes32(0);
         else shipments[at].recordHash = bytes32(0);
         vm.expectRevert(
             abi.encodeWithSelector(
-                ICarbonLedger.InvalidRecord.selector, shipments[at].shipmentId, shipments[at].recordHash
+                ICarbonLedger.InvalidRecord.selector, shipments[at].shipmentKey, shipments[at].recordHash
             )
         );
         vm.prank(exporter);
@@ -213,26 +259,26 @@ contract CarbonLedgerFuzzTest is LedgerFixture {
 
     /// @notice Revoking or superseding as one exporter never changes another exporter's status.
     function testFuzz_ExporterCannotTouchAnotherExportersRecord(
-        bytes32 shipmentId,
+        bytes32 shipmentKey,
         bytes32 recordHash,
         bool revoke
     ) public {
-        shipmentId = _nonZero(shipmentId);
+        shipmentKey = _nonZero(shipmentKey);
         recordHash = _nonZero(recordHash);
         bytes32 successor = keccak256(abi.encode(recordHash));
         vm.prank(exporter);
-        ledger.recordShipments(keccak256("b"), FACTOR_SET, pack(one(shipmentId, recordHash, 1, 1)));
+        ledger.recordShipments(keccak256("b"), FACTOR_SET, pack(one(shipmentKey, recordHash, 1, 1)));
 
         vm.prank(otherExporter);
-        if (revoke) ledger.revokeRecord(shipmentId, recordHash);
-        else ledger.supersedeRecord(shipmentId, recordHash, successor);
+        if (revoke) ledger.revokeRecord(shipmentKey, recordHash);
+        else ledger.supersedeRecord(shipmentKey, recordHash, successor);
 
         (ICarbonLedger.RecordStatus mine, bytes32 mySuccessor) = ledger.recordStatus(exporter, recordHash);
         assertEq(uint8(mine), uint8(ICarbonLedger.RecordStatus.Live));
         assertEq(mySuccessor, bytes32(0));
         // The writer can still change its own record.
         vm.prank(exporter);
-        ledger.revokeRecord(shipmentId, recordHash);
+        ledger.revokeRecord(shipmentKey, recordHash);
         (mine,) = ledger.recordStatus(exporter, recordHash);
         assertEq(uint8(mine), uint8(ICarbonLedger.RecordStatus.Revoked));
     }

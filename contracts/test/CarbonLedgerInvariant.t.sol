@@ -113,12 +113,10 @@ contract CarbonLedgerInvariantTest is LedgerFixture {
         }
         assertEq(broken, 0, "an event differs from its record");
 
-        // Live records per shipment id: from the model, and as a verifier finds them on chain.
-        uint256 pool = handler.SHIPMENT_POOL();
-        bytes32[] memory ids = new bytes32[](pool);
-        for (uint256 s = 0; s < pool; ++s) {
-            ids[s] = handler.shipmentId(s);
-        }
+        // Live records per shipment id: from the model, and as a verifier finds them on chain. The two
+        // exporters share the keys, so each key gives two ids, one per writer.
+        uint256 pool = 2 * handler.SHIPMENT_POOL();
+        bytes32[] memory ids = _idsOfBothExporters();
         (bytes32[] memory hashes, ICarbonLedger.RecordStatus[] memory statuses,) = handler.modelRecordTable();
         uint256[] memory liveInModel = new uint256[](pool);
         uint256[] memory liveFromChain = new uint256[](pool);
@@ -184,6 +182,31 @@ contract CarbonLedgerInvariantTest is LedgerFixture {
             }
         }
         assertEq(broken, 0, "attestations differ from the model");
+    }
+
+    /// @notice No event of one exporter names a shipment id of the other's namespace, although both
+    /// exporters send the same shipment keys.
+    function invariant_NoWriterRecordsInAnotherWritersNamespace() public view {
+        LedgerHandler.RecordRef[] memory logged = handler.logged();
+        bytes32[] memory ids = _idsOfBothExporters();
+        uint256 pool = handler.SHIPMENT_POOL();
+        uint256 broken = 0;
+        for (uint256 i = 0; i < logged.length; ++i) {
+            uint256 at = _indexOf(logged[i].shipmentId, ids);
+            address owner = at < pool ? exporter : otherExporter;
+            if (logged[i].exporter != owner) ++broken;
+        }
+        assertEq(broken, 0, "an event names a shipment id of another writer's namespace");
+    }
+
+    /// @notice The ids of the shared key pool: the first exporter's, then the other exporter's.
+    function _idsOfBothExporters() internal view returns (bytes32[] memory ids) {
+        uint256 pool = handler.SHIPMENT_POOL();
+        ids = new bytes32[](2 * pool);
+        for (uint256 s = 0; s < pool; ++s) {
+            ids[s] = handler.shipmentIdOf(exporter, s);
+            ids[pool + s] = handler.shipmentIdOf(otherExporter, s);
+        }
     }
 
     function _indexOf(bytes32 value, bytes32[] memory values) internal pure returns (uint256) {

@@ -22,6 +22,7 @@ from ledger.chain.gas import (
     pack_shipments,
     plan_batches,
 )
+from ledger.records.canonical import chain_shipment_key_function
 from ledger.records.chunks import build_entries, paused_gc
 from ledger.records.merkle import Leaf, build_tree
 from ledger.store.rows import NewBatch, NewRecord
@@ -42,12 +43,14 @@ FootprintPair = tuple[Mapping[str, object], Mapping[str, object]]
 
 
 class PreparedRecord(NamedTuple):
-    """A record ready to anchor: its canonical bytes and its leaf (hash, on-chain id, totals).
-    ``row`` is its 1-based place in the input, for the problems a check reports."""
+    """A record ready to anchor: its canonical bytes, its leaf (hash, on-chain id, totals) and
+    the shipment key the calldata carries (the contract derives the leaf's id from it and the
+    sender). ``row`` is its 1-based place in the input, for the problems a check reports."""
 
     shipment_id: str
     canonical: bytes
     leaf: Leaf
+    shipment_key: bytes
     row: int | None = None
 
     @property
@@ -67,7 +70,7 @@ class PreparedRecord(NamedTuple):
         return self.leaf.co2e_ttw_g
 
     def entry(self) -> ShipmentEntry:
-        return ShipmentEntry(*self.leaf)
+        return ShipmentEntry(*self.leaf, self.shipment_key)
 
 
 def prepare_footprints(pairs: Iterable[FootprintPair], *, exporter: str, factor_set_id: str,
@@ -79,8 +82,10 @@ def prepare_footprints(pairs: Iterable[FootprintPair], *, exporter: str, factor_
     with paused_gc():
         entries = build_entries(items, exporter=exporter, factor_set_id=factor_set_id,
                                 workers=workers)
+        shipment_key = chain_shipment_key_function(exporter)
         return [
-            PreparedRecord(str(shipment["shipment_id"]), entry.canonical, entry.leaf, row)
+            PreparedRecord(str(shipment["shipment_id"]), entry.canonical, entry.leaf,
+                           shipment_key(str(shipment["shipment_id"])), row)
             for row, ((shipment, _), entry) in enumerate(zip(items, entries, strict=True),
                                                          start=1)
         ]

@@ -45,9 +45,13 @@ from ledger.chain.events import (
     ShipmentRecorded,
     live_shipment_records,
 )
-from ledger.chain.gas import ShipmentEntry
 from ledger.errors import InputError, StoreError
-from ledger.records.canonical import canonical_json, chain_shipment_id_bytes, parse_canonical
+from ledger.records.canonical import (
+    canonical_json,
+    chain_shipment_id_bytes,
+    chain_shipment_key_bytes,
+    parse_canonical,
+)
 from ledger.records.keccak import keccak256
 from ledger.records.merkle import Leaf, stored_tree_index, verify_proof
 from ledger.store.rows import RecordRow, Scope, TxRow
@@ -267,10 +271,8 @@ def check_bundle(bundle: ProofBundle, ledger: CarbonLedgerContract | None = None
             "root anchored", (info.exporter or "").lower() == bundle["exporter"].lower(),
             f"rootInfo: exporter {info.exporter}, block {info.block_number}, count {info.count}",
         ))
-        entry = ShipmentEntry(leaf.shipment_id, leaf.record_hash, leaf.co2e_wtw_g,
-                              leaf.co2e_ttw_g)
         on_chain = ledger.verify_shipment(root_key, [Bytes32.parse(p) for p in bundle["proof"]],
-                                          entry)
+                                          leaf)
         checks.append(BundleCheck("verifyShipment", on_chain,
                                   "the contract's view accepts the proof"))
         return checks
@@ -403,7 +405,7 @@ def revoke_shipment(ledger: CarbonLedgerContract, store: LedgerStore, shipment_i
             f"shipment {shipment_id!r} of exporter {scope.exporter} is not in this store for "
             f"contract {scope.contract} on chain {scope.chain_id}; nothing to revoke"
         )
-    receipt = ledger.revoke_record(Bytes32.parse(record.shipment_key),
+    receipt = ledger.revoke_record(chain_shipment_key_bytes(scope.exporter, shipment_id),
                                    Bytes32.parse(record.record_hash))
     return Revocation(shipment_id, record.record_hash, Bytes32(receipt.tx_hash).hex0x,
                       receipt.block_number)

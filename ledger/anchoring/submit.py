@@ -25,7 +25,8 @@ from ledger.chain.gas import (
     batch_id_for,
     pack_shipments,
 )
-from ledger.errors import ChainError
+from ledger.errors import ChainError, StoreError
+from ledger.records.canonical import chain_shipment_key_function, shipment_id_of
 from ledger.store.rows import BatchRow, Scope, TxRow
 from ledger.store.store import LedgerStore
 from ledger.types import Bytes32
@@ -65,11 +66,37 @@ def batch_call(ledger: CarbonLedgerContract, store: LedgerStore, batch: BatchRow
     call = planned.get(batch.batch_key) if planned is not None else None
     if call is None or len(call.packed) != RECORD_BYTES * batch.shipment_count \
             or batch_id_for(factor_set_id, call.packed) != key:
-        entries = [ShipmentEntry(*leaf) for leaf in store.batch_leaves(batch.id)]
+        entries = stored_entries(store, batch)
         call = PlannedCall(pack_shipments(entries), batch_gas_bound(entries))
     client = ledger.client
     gas = min(math.ceil(call.gas_bound * client.settings.gas_margin), client.max_tx_gas)
     return ledger.codec.encode_call("recordShipments", key, factor_set_id, call.packed), gas
+
+
+def stored_entries(store: LedgerStore, batch: BatchRow) -> list[ShipmentEntry]:
+    """A stored per-shipment batch's entries, each with the shipment key its calldata carries.
+
+    The key is computed again from the exporter and the shipment id; a stored id that is not
+    the one the contract derives from that key (a batch planned under an earlier shipment-id
+    rule) is refused rather than sent under another id.
+    """
+    shipment_key = chain_shipment_key_function(batch.exporter)
+    entries = []
+    stale = []
+    for shipment_id, leaf in zip(store.batch_shipment_ids(batch.id),
+                                 store.batch_leaves(batch.id), strict=True):
+        key = shipment_key(shipment_id)
+        if shipment_id_of(batch.exporter, key) != leaf[0]:
+            stale.append(shipment_id)
+        entries.append(ShipmentEntry(*leaf, key))
+    if stale:
+        raise StoreError(
+            f"batch {batch.id} ({batch.batch_key}) holds {len(stale)} shipment id(s) that are "
+            f"not the contract's sender-derived ids (first: {stale[0]!r}): it was planned under "
+            "an earlier shipment-id rule. Anchor its records again from their files into a "
+            "store for a contract deployed with this version"
+        )
+    return entries
 
 
 def landed_check(ledger: CarbonLedgerContract, store: LedgerStore

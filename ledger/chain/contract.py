@@ -18,9 +18,16 @@ says the handle is read-only, before anything is encoded or sent (:attr:`read_on
 :meth:`ledger.chain.client.ChainClient.batched` and then read them as usual.
 
 Per-shipment records: :meth:`CarbonLedgerContract.record_shipments` refuses a batch with a
-repeated shipment id, and by default a shipment id that already has a live record on chain
+repeated shipment id, an entry whose shipment id is not the one the contract derives from its
+key for this signer, and by default a shipment id that already has a live record on chain
 (``InputError``); :meth:`~CarbonLedgerContract.record_in_batches` splits a list so that each
 transaction fits under the per-transaction gas cap.
+
+**Shipment-id rule.** The contract derives each shipment id from its sender
+(``shipmentIdRule() == 2``, see ``docs/contracts.md``). A contract that predates the rule
+takes ids as sent; :meth:`CarbonLedgerContract.require_shipment_id_rule` refuses it with a
+:class:`~ledger.errors.ConfigError` naming its address (``open_deployment`` and the verifier
+call it), so the two rules are never mixed.
 """
 
 from __future__ import annotations
@@ -54,7 +61,9 @@ from ledger.chain.gas import (
     plan_batches,
 )
 from ledger.chain.types import AnchorInfo, AttestationInfo, Receipt, RpcRequest
-from ledger.errors import ChainError, InputError, InputProblem
+from ledger.errors import ChainError, ConfigError, ContractRevert, InputError, InputProblem
+from ledger.records.canonical import SHIPMENT_ID_RULE, shipment_id_of
+from ledger.records.merkle import Leaf
 
 __all__ = [
     "AUDITOR_ROLE",
@@ -169,6 +178,46 @@ class CarbonLedgerContract:
     def supports_interface(self, interface_id: bytes) -> bool:
         return bool(self._view("supportsInterface", interface_id)[0])
 
+    # ------------------------------------------------------------------ shipment ids
+
+    def shipment_id_rule(self, *, block: int | str = "latest") -> int | None:
+        """The contract's ``shipmentIdRule()``; ``None`` for a contract without it (one that
+        predates the rule and took shipment ids as sent)."""
+        try:
+            data = self.client.call(self.address, self.codec.encode_call("shipmentIdRule"),
+                                    block=block, what="shipmentIdRule")
+        except ContractRevert:
+            return None  # no such function, and no fallback: an older contract
+        if not data:
+            return None  # no code at the address, or a contract that returns nothing
+        return int(self.codec.decode_result("shipmentIdRule", data)[0])
+
+    def require_shipment_id_rule(self) -> None:
+        """Refuses (``ConfigError``) a contract whose shipment ids are not derived from the
+        sender by the rule this package computes (:data:`SHIPMENT_ID_RULE`)."""
+        rule = self.shipment_id_rule()
+        if rule == SHIPMENT_ID_RULE:
+            return
+        if rule is None and not self.client.code(self.address):
+            return  # no contract there: the caller's own check names what is missing
+        if rule is None:
+            raise ConfigError(
+                f"the CarbonLedger at {self.address} predates sender-derived shipment ids (it has "
+                f"no shipmentIdRule()): it takes any exporter's shipment id as sent, and this "
+                f"package's ids (rule {SHIPMENT_ID_RULE}) would not match its records. Deploy a "
+                "new contract (`carbon-ledger deploy`) and anchor there; records already on the "
+                "old contract stay readable with the package version that wrote them"
+            )
+        raise ConfigError(
+            f"the CarbonLedger at {self.address} makes shipment ids by rule {rule}, this package "
+            f"by rule {SHIPMENT_ID_RULE}; use the package version that matches the contract or "
+            "deploy a new contract"
+        )
+
+    def shipment_id_of(self, writer: str, shipment_key: bytes) -> bytes:
+        """The contract's ``shipmentIdOf(writer, shipmentKey)``."""
+        return bytes(self._view("shipmentIdOf", writer, shipment_key)[0])
+
     # ------------------------------------------------------------------ factor sets
 
     def register_factor_set(self, factor_set_id: bytes, uri: str) -> Receipt:
@@ -193,6 +242,7 @@ class CarbonLedgerContract:
                          refuse_recorded: bool = True) -> RecordedBatch:
         """Record one batch in one transaction (``GasCapExceeded`` when it cannot fit one)."""
         _refuse_repeats(entries)
+        self._refuse_foreign(entries)
         if refuse_recorded:
             self._refuse_live(entries)
         packed = pack_shipments(entries)
@@ -206,6 +256,7 @@ class CarbonLedgerContract:
                           refuse_recorded: bool = True) -> list[RecordedBatch]:
         """Record ``entries`` in as many batches as the per-transaction gas cap needs."""
         _refuse_repeats(entries)
+        self._refuse_foreign(entries)
         if refuse_recorded:
             self._refuse_live(entries)
         plan = plan_batches(entries, max_gas=self.client.max_tx_gas,
@@ -216,6 +267,25 @@ class CarbonLedgerContract:
 
     def batch_info(self, batch_id: bytes) -> AnchorInfo:
         return _anchor_info(self._view("batchInfo", batch_id))
+
+    def _refuse_foreign(self, entries: Sequence[ShipmentEntry]) -> None:
+        """Entries whose key would land under another id than theirs when this signer sends it:
+        records made for another exporter than the signer."""
+        if self.read_only:
+            return  # the write refuses with its own message
+        signer = self.client.address
+        problems = [
+            InputProblem(
+                f"its key gives shipment id 0x{shipment_id_of(signer, e.shipment_key).hex()} "
+                f"when {signer} sends it: the record was made for another exporter than the "
+                "signer; anchor it with that exporter's key",
+                "0x" + e.shipment_id.hex(), row=row, field="shipment_key",
+            )
+            for row, e in enumerate(entries, start=1)
+            if shipment_id_of(signer, e.shipment_key) != e.shipment_id
+        ]
+        if problems:
+            raise InputError(problems)
 
     def _refuse_live(self, entries: Sequence[ShipmentEntry]) -> None:
         live = self.live_records_of([e.shipment_id for e in entries])
@@ -251,8 +321,10 @@ class CarbonLedgerContract:
         found = [e for e in self._typed(self._logs(topics)) if isinstance(e, kind)]
         return found[0] if found else None
 
-    def verify_shipment(self, root: bytes, proof: Sequence[bytes], entry: ShipmentEntry) -> bool:
-        """Whether the contract accepts ``proof`` of ``entry``'s leaf under an anchored ``root``."""
+    def verify_shipment(self, root: bytes, proof: Sequence[bytes], entry: ShipmentEntry | Leaf
+                        ) -> bool:
+        """Whether the contract accepts ``proof`` of ``entry``'s leaf under an anchored ``root``
+        (the leaf's shipment id is the on-chain id, derived for the root's anchorer)."""
         return bool(self._view(
             "verifyShipment", root, list(proof), entry.shipment_id, entry.record_hash,
             entry.co2e_wtw_g, entry.co2e_ttw_g,
@@ -260,12 +332,15 @@ class CarbonLedgerContract:
 
     # ------------------------------------------------------------------ revoke / supersede
 
-    def revoke_record(self, shipment_id: bytes, record_hash: bytes) -> Receipt:
-        return self._write("revokeRecord", shipment_id, record_hash)
+    def revoke_record(self, shipment_key: bytes, record_hash: bytes) -> Receipt:
+        """Revokes the signer's record; ``shipment_key`` as the record was sent with
+        (:func:`ledger.records.canonical.chain_shipment_key`), the event names the derived id."""
+        return self._write("revokeRecord", shipment_key, record_hash)
 
-    def supersede_record(self, shipment_id: bytes, old_record_hash: bytes,
+    def supersede_record(self, shipment_key: bytes, old_record_hash: bytes,
                          new_record_hash: bytes) -> Receipt:
-        return self._write("supersedeRecord", shipment_id, old_record_hash, new_record_hash)
+        """Supersedes the signer's record; ``shipment_key`` as for :meth:`revoke_record`."""
+        return self._write("supersedeRecord", shipment_key, old_record_hash, new_record_hash)
 
     def record_status(self, exporter: str, record_hash: bytes) -> tuple[RecordStatus, bytes]:
         status, successor = self._view("recordStatus", exporter, record_hash)

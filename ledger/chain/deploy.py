@@ -324,14 +324,16 @@ def open_deployment(client: ChainClient, deployment: Deployment, *,
     code = client.code(deployment.address)
     if not code:
         raise ConfigError(no_contract_message(deployment.address, client.chain_id))
+    ledger = CarbonLedgerContract(client, deployment.address, artifact=artifact,
+                                  from_block=deployment.block_number)
+    ledger.require_shipment_id_rule()  # names an older contract's rule before "another build"
     if code != artifact.deployed_bytecode:
         raise ConfigError(
             f"the contract at {deployment.address} runs another build than this package's "
             f"{artifact.contract_name} ({artifact.artifact_hash}); deploy again or use the "
             "matching version of the package"
         )
-    return CarbonLedgerContract(client, deployment.address, artifact=artifact,
-                                from_block=deployment.block_number)
+    return ledger
 
 
 

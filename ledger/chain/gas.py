@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from eth_utils.crypto import keccak
 
 from ledger.errors import GasCapExceeded, InputError, InputProblem
+from ledger.records.canonical import shipment_id_of
 
 __all__ = [
     "DEFAULT_BATCH_GAS",
@@ -78,17 +79,23 @@ def intrinsic_gas(data: bytes, *, create: bool = False) -> int:
 
 @dataclass(frozen=True)
 class ShipmentEntry:
-    """One shipment as the per-shipment path records it: ids and integer grams."""
+    """One shipment as the per-shipment path records it: ids and integer grams.
+
+    ``shipment_id`` is the on-chain id (the event topic and leaf value,
+    :func:`ledger.records.canonical.chain_shipment_id`); ``shipment_key`` is what the calldata
+    carries (:func:`ledger.records.canonical.chain_shipment_key`), from which the contract
+    derives ``shipment_id`` for its sender."""
 
     shipment_id: bytes
     record_hash: bytes
     co2e_wtw_g: int
     co2e_ttw_g: int
+    shipment_key: bytes
 
     def __post_init__(self) -> None:
         problems = []
         label = "0x" + self.shipment_id.hex() if isinstance(self.shipment_id, bytes) else None
-        for name in ("shipment_id", "record_hash"):
+        for name in ("shipment_id", "record_hash", "shipment_key"):
             value = getattr(self, name)
             if not isinstance(value, bytes) or len(value) != 32:
                 problems.append(InputProblem("must be 32 bytes", label, field=name))
@@ -106,9 +113,9 @@ class ShipmentEntry:
             raise InputError(problems)
 
     def packed(self) -> bytes:
-        """The entry's 76 bytes."""
+        """The entry's 76 bytes (the shipment key, not the id: the contract derives the id)."""
         return (
-            self.shipment_id
+            self.shipment_key
             + self.record_hash
             + self.co2e_wtw_g.to_bytes(6, "big")
             + self.co2e_ttw_g.to_bytes(6, "big")
@@ -120,16 +127,18 @@ def pack_shipments(entries: Iterable[ShipmentEntry]) -> bytes:
     return b"".join(entry.packed() for entry in entries)
 
 
-def unpack_shipments(packed: bytes) -> list[ShipmentEntry]:
-    """Inverse of :func:`pack_shipments`."""
+def unpack_shipments(packed: bytes, writer: str) -> list[ShipmentEntry]:
+    """Inverse of :func:`pack_shipments`, for the batch as ``writer`` sends it: each entry's
+    shipment id is the one the contract derives for ``writer`` from the packed key."""
     if len(packed) % RECORD_BYTES:
         raise InputError(f"packed batch of {len(packed)} bytes is not a multiple of 76")
     return [
         ShipmentEntry(
-            packed[i:i + 32],
+            shipment_id_of(writer, packed[i:i + 32]),
             packed[i + 32:i + 64],
             int.from_bytes(packed[i + 64:i + 70], "big"),
             int.from_bytes(packed[i + 70:i + 76], "big"),
+            packed[i:i + 32],
         )
         for i in range(0, len(packed), RECORD_BYTES)
     ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Literal
@@ -27,7 +27,7 @@ from ledger.cli.footprint import CsvOptions, EncodingOption, IgnoreColumnOption,
 from ledger.cli.output import write_output
 from ledger.config import ChainSettings, load_chain_settings, signer_private_key
 from ledger.errors import ConfigError, LedgerError, StoreError
-from ledger.store.rows import BatchStatus, Scope
+from ledger.store.rows import BatchStatus, LostAnchor, Scope
 from ledger.store.store import LedgerStore, open_store
 
 __all__ = ["DEFAULT_STORE", "STORE_ENV", "print_anchor_result", "register"]
@@ -99,6 +99,21 @@ def _where(status: BatchStatus) -> str:
     if tx.receipt is None:
         return f"tx {tx.attempts[-1].tx_hash} (nonce {tx.nonce}), not mined yet"
     return f"tx {tx.receipt.tx_hash}, block {tx.receipt.block_number}"
+
+
+def _lost_where(status: BatchStatus, lost_by_tx: Mapping[int, LostAnchor]) -> str:
+    """Where a batch whose newest transaction the chain lost stands, and what to do."""
+    tx = status.tx
+    assert tx is not None  # a lost state is a transaction's
+    lost = lost_by_tx.get(tx.id)
+    tx_hash = (lost.tx_hash if lost is not None else None) or (
+        tx.attempts[-1].tx_hash if tx.attempts else None)
+    sent = f"tx {tx_hash or '(never broadcast)'} (nonce {tx.nonce})"
+    if lost is not None and lost.block_number is not None:
+        sent += f" was mined in block {lost.block_number}, which the chain no longer holds"
+    else:
+        sent += " can never be mined on this chain"
+    return f"{sent}; not anchored again yet: run `carbon-ledger recover`"
 
 
 def print_anchor_result(result: AnchorResult, store: LedgerStore) -> None:
@@ -295,7 +310,8 @@ def status_command(
                                  "(receipts, finality, reorgs).")] = True,
     store: StoreOption = None,
 ) -> None:
-    """Show batches as pending, confirmed (mined) or final."""
+    """Show batches as pending, confirmed (mined), final, failed or lost (anchored on a chain
+    that no longer holds it: `carbon-ledger recover` anchors it again)."""
     settings = load_chain_settings()
     with open_store(_existing_store(store)) as opened:
         if sync:
@@ -303,26 +319,36 @@ def status_command(
                 _sync(opened, settings)
             except (StoreError, LedgerError) as exc:
                 typer.echo(f"(not synced with the chain: {exc})", err=True)
-        groups = {"pending": 0, "confirmed": 0, "final": 0, "failed": 0}
+        groups = {"pending": 0, "confirmed": 0, "final": 0, "failed": 0, "lost": 0}
         for scope in opened.scopes():
             statuses = opened.batch_statuses(scope)
             if not statuses:
                 continue
+            lost_txs: dict[int | None, list[str]] = {}
+            lost_by_tx: dict[int, LostAnchor] = {}
+            for lost in opened.lost_anchors(scope):
+                lost_txs.setdefault(lost.batch_id, []).append(lost.tx_hash or f"nonce {lost.nonce}")
+                lost_by_tx[lost.tx_id] = lost
             typer.echo(f"chain {scope.chain_id}, contract {scope.contract}, "
                        f"exporter {scope.exporter}:")
             for status in statuses:
                 group = {"mined": "confirmed", "final": "final", "failed": "failed",
-                         }.get(status.state, "pending")
+                         "lost": "lost"}.get(status.state, "pending")
                 groups[group] += 1
                 tx = status.tx
                 depth = ""
-                if tx is not None and tx.receipt is not None:
+                if tx is not None and tx.receipt is not None and status.state != "lost":
                     depth = (" finalized tag" if tx.finalized_tag
                              else f" depth {tx.confirmations}")
+                where = (_lost_where(status, lost_by_tx) if status.state == "lost"
+                         else _where(status))
+                earlier = lost_txs.get(status.batch.id, [])
+                if earlier and status.state != "lost":
+                    where += f"; anchored again after lost tx {', '.join(earlier)}"
                 typer.echo(f"  batch {status.batch.id:>4} {status.batch.path:<6} "
                            f"{_short(status.batch.batch_key, 18):<20} "
                            f"{status.batch.shipment_count:>7} shipments  "
-                           f"{group:<9} ({status.state}{depth})  {_where(status)}")
+                           f"{group:<9} ({status.state}{depth})  {where}")
         typer.echo("batches: " + ", ".join(f"{n} {g}" for g, n in groups.items()))
 
 

@@ -2,7 +2,7 @@
 
 A record is never edited. The corrected shipment (the entry of FILE with that id) is computed,
 recorded on chain as a new per-shipment record under the same on-chain shipment id, and the
-contract's ``supersedeRecord(shipmentId, old, new)`` marks the anchored record as superseded by
+contract's ``supersedeRecord(shipmentKey, old, new)`` marks the anchored record as superseded by
 it; both transactions are signed by the exporter's key, simulated first (a refusal is named),
 and their waits show progress. After that, a report on the old record is refused by ``report``
 and fails ``verify``'s status check; ``lookup`` lists both records and the supersession.
@@ -96,7 +96,9 @@ def supersede_command(
             if kept.record_hash == new_hash.hex0x:
                 break
             current = kept.record_hash
+        # the on-chain id (events are indexed by it) and the key that is sent for it
         old_hash, key = Bytes32.parse(current), Bytes32.parse(old.shipment_key)
+        sent_key = new.shipment_key
         if new_hash == old_hash:
             raise InputError([InputProblem(
                 f"the record in {file} is the anchored one ({current}): nothing to "
@@ -128,7 +130,7 @@ def supersede_command(
         if status == RecordStatus.LIVE:
             done = send_and_wait(
                 ledger.client, ledger.address,
-                ledger.codec.encode_call("supersedeRecord", key, old_hash, new_hash),
+                ledger.codec.encode_call("supersedeRecord", sent_key, old_hash, new_hash),
                 what=f"supersede {current[:12]}… of {shipment_id}", progress=_progress)
             typer.echo(f"{shipment_id}: record {current} superseded by "
                        f"{new_hash.hex0x} in transaction 0x{done.tx_hash.hex()} "

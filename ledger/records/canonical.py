@@ -19,7 +19,9 @@ orjson (:func:`canonical_json`, the fast path) and an exact writer in plain Pyth
 ``rfc8785.dumps``, an independent implementation.
 
 The record hash is keccak-256 (:mod:`ledger.records.keccak`) of the canonical bytes. The on-chain
-shipment id is :func:`chain_shipment_id` (see its docstring and ``docs/records.md`` for why).
+shipment id is :func:`chain_shipment_id`, derived by the contract from the writer and the
+shipment key :func:`chain_shipment_key` that the writer sends (see their docstrings and
+``docs/records.md`` for why).
 """
 
 from __future__ import annotations
@@ -41,23 +43,32 @@ from ledger.records.keccak import keccak256, keccak256_hex
 __all__ = [
     "MAX_SAFE_INTEGER",
     "SHIPMENT_ID_NAMESPACE",
+    "SHIPMENT_ID_RULE",
     "canonical_hash",
     "canonical_json",
     "canonical_json_many",
     "canonical_json_reference",
     "chain_shipment_id",
     "chain_shipment_id_bytes",
+    "chain_shipment_id_function",
+    "chain_shipment_key",
+    "chain_shipment_key_bytes",
+    "chain_shipment_key_function",
     "loads_canonical_unchecked",
     "normalise_address",
     "parse_canonical",
-    "shipment_key_function",
+    "shipment_id_of",
 ]
 
 #: Largest integer allowed in canonical JSON (I-JSON / IEEE 754 exact integers).
 MAX_SAFE_INTEGER = 2**53 - 1
 
-#: Prefix of the preimage of an on-chain shipment id (see :func:`chain_shipment_id`).
-SHIPMENT_ID_NAMESPACE = "carbon-ledger/shipment-id/v1"
+#: Prefix of the preimage of a shipment key (see :func:`chain_shipment_key`).
+SHIPMENT_ID_NAMESPACE = "carbon-ledger/shipment-id/v2"
+
+#: The contract's ``shipmentIdRule()`` that :func:`chain_shipment_id` computes: the id is
+#: ``keccak256(abi.encode(writer, shipmentKey))``, derived on chain from the sender.
+SHIPMENT_ID_RULE = 2
 
 _MAX_DEPTH = 64
 _ASTRAL_UTF8 = re.compile(b"[\xf0-\xf4]")  # lead byte of a 4-byte UTF-8 sequence
@@ -425,8 +436,9 @@ def _check_shipment_id(shipment_id: str) -> None:
         )])
 
 
-def chain_shipment_id_bytes(exporter: str, shipment_id: str) -> bytes:
-    """The 32-byte shipment id used on chain (see :func:`chain_shipment_id`)."""
+def chain_shipment_key_bytes(exporter: str, shipment_id: str) -> bytes:
+    """The 32-byte shipment key an exporter sends to the contract (see
+    :func:`chain_shipment_key`)."""
     _check_shipment_id(shipment_id)
     preimage = f"{SHIPMENT_ID_NAMESPACE}|{normalise_address(exporter)}|{shipment_id}"
     try:
@@ -436,8 +448,22 @@ def chain_shipment_id_bytes(exporter: str, shipment_id: str) -> bytes:
                                        field="shipment_id")]) from None
 
 
-def shipment_key_function(exporter: str) -> Callable[[str], bytes]:
-    """:func:`chain_shipment_id_bytes` for one exporter, with the exporter checked once: for
+def shipment_id_of(writer: str, shipment_key: bytes) -> bytes:
+    """The shipment id the contract records under when ``writer`` sends ``shipment_key``:
+    ``keccak256(abi.encode(writer, shipmentKey))`` (the contract's ``shipmentIdOf``)."""
+    if not isinstance(shipment_key, bytes) or len(shipment_key) != 32:
+        raise InputError([InputProblem("must be 32 bytes", field="shipment_key")])
+    address = bytes.fromhex(normalise_address(writer)[2:])
+    return keccak256(bytes(12) + address + shipment_key)
+
+
+def chain_shipment_id_bytes(exporter: str, shipment_id: str) -> bytes:
+    """The 32-byte shipment id used on chain (see :func:`chain_shipment_id`)."""
+    return shipment_id_of(exporter, chain_shipment_key_bytes(exporter, shipment_id))
+
+
+def chain_shipment_key_function(exporter: str) -> Callable[[str], bytes]:
+    """:func:`chain_shipment_key_bytes` for one exporter, with the exporter checked once: for
     loops over many shipments of the same exporter."""
     prefix = f"{SHIPMENT_ID_NAMESPACE}|{normalise_address(exporter)}|".encode()
     control = _CONTROL.search
@@ -445,24 +471,51 @@ def shipment_key_function(exporter: str) -> Callable[[str], bytes]:
     def shipment_key(shipment_id: str) -> bytes:
         if type(shipment_id) is not str or not shipment_id or shipment_id != shipment_id.strip() \
                 or control(shipment_id) is not None:
-            return chain_shipment_id_bytes(exporter, shipment_id)  # raises the problem
+            return chain_shipment_key_bytes(exporter, shipment_id)  # raises the problem
         try:
             return keccak256(prefix + shipment_id.encode("utf-8"))
         except UnicodeEncodeError:
-            return chain_shipment_id_bytes(exporter, shipment_id)
+            return chain_shipment_key_bytes(exporter, shipment_id)
 
     return shipment_key
+
+
+def chain_shipment_id_function(exporter: str) -> Callable[[str], bytes]:
+    """:func:`chain_shipment_id_bytes` for one exporter, with the exporter checked once."""
+    shipment_key = chain_shipment_key_function(exporter)
+    word = bytes(12) + bytes.fromhex(normalise_address(exporter)[2:])
+
+    def shipment_id(shipment_id: str) -> bytes:
+        return keccak256(word + shipment_key(shipment_id))
+
+    return shipment_id
+
+
+def chain_shipment_key(exporter: str, shipment_id: str) -> str:
+    """The ``bytes32`` key an exporter sends for its shipment (in ``recordShipments`` calldata,
+    ``revokeRecord`` and ``supersedeRecord``), as ``0x`` + 64 hex digits.
+
+    ``keccak256(utf8("carbon-ledger/shipment-id/v2|" + exporter + "|" + shipment_id))`` with the
+    exporter address in lower-case hex and the shipment id exactly as the exporter wrote it.
+    Hashed, not padded: the chain never shows the commercial shipment number, and guessing it
+    still needs the exporter's address. The contract turns it into the shipment id
+    (:func:`chain_shipment_id`).
+    """
+    return "0x" + chain_shipment_key_bytes(exporter, shipment_id).hex()
 
 
 def chain_shipment_id(exporter: str, shipment_id: str) -> str:
     """The on-chain ``bytes32`` id of an exporter's shipment, as ``0x`` + 64 hex digits.
 
-    ``keccak256(utf8("carbon-ledger/shipment-id/v1|" + exporter + "|" + shipment_id))`` with the
-    exporter address in lower-case hex and the shipment id exactly as the exporter wrote it.
+    ``keccak256(abi.encode(exporter, chain_shipment_key(exporter, shipment_id)))``: what the
+    contract derives from the sender of the key (``shipmentIdRule() == 2``). It is the indexed
+    topic of the exporter's ``ShipmentRecorded``, ``RecordRevoked`` and ``RecordSuperseded``
+    events and the first value of its Merkle leaves.
 
     - Hashed, not padded: the chain never shows the commercial shipment number.
-    - Namespaced by the exporter: two exporters' "0001" never collide, and nobody can claim
-      another exporter's shipment id space.
+    - Namespaced by the writer, enforced by the contract: two exporters' "0001" never collide,
+      and a key holding the exporter role that sends another exporter's key writes under its
+      own id, never under the other's.
     - Built only from what a replacement record keeps (exporter and shipment id), so a record and
       its replacement share the id and two live records of one shipment are visible on chain.
 

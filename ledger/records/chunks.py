@@ -27,7 +27,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 from ledger.errors import InputError
-from ledger.records.canonical import canonical_json_many, normalise_address, shipment_key_function
+from ledger.records.canonical import (
+    canonical_json_many,
+    chain_shipment_id_function,
+    normalise_address,
+)
 from ledger.records.keccak import keccak_many
 from ledger.records.merkle import Leaf
 from ledger.records.record import RECORD_SCHEMA, RecordEntry, entry_parts, factor_set_id_text
@@ -172,7 +176,7 @@ def _fast_parts(pairs: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], ex
         grams += (wtw_g, ttw_g)
     try:
         datas = canonical_json_many(records)
-        shipment_key = shipment_key_function(exporter)
+        shipment_key = chain_shipment_id_function(exporter)
         keys = [shipment_key(shipment_id) for shipment_id in ids]
     except InputError:
         return None

@@ -34,6 +34,7 @@ __all__ = [
     "batch",
     "batch_leaves",
     "batch_records",
+    "batch_shipment_ids",
     "batch_tree",
     "find_records",
     "insert_batch",
@@ -155,6 +156,14 @@ def batch_leaves(conn: Connection, batch_id: int) -> list[tuple[Bytes32, Bytes32
     return [(Bytes32.parse(key, "shipment_key"), Bytes32.parse(record_hash, "record_hash"),
              wtw_g, ttw_g)
             for key, record_hash, wtw_g, ttw_g in rows]
+
+
+def batch_shipment_ids(conn: Connection, batch_id: int) -> list[str]:
+    rows = conn.execute(
+        sa.select(records.c.shipment_id).where(records.c.batch_id == batch_id)
+        .order_by(records.c.position)
+    )
+    return [shipment_id for (shipment_id,) in rows]
 
 
 def unstarted_batches(conn: Connection, scope: Scope) -> list[BatchRow]:

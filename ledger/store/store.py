@@ -159,6 +159,12 @@ class LedgerStore:
         with self.read() as conn:
             return records.batch_leaves(conn, batch_id)
 
+    def batch_shipment_ids(self, batch_id: int) -> list[str]:
+        """The exporter's shipment ids of a batch's records, in batch order (the order of
+        :meth:`batch_leaves`)."""
+        with self.read() as conn:
+            return records.batch_shipment_ids(conn, batch_id)
+
     def unstarted_batches(self, scope: Scope) -> list[BatchRow]:
         """Batches of ``scope`` that need a transaction: none yet, or only dropped or failed."""
         with self.read() as conn:

@@ -38,7 +38,7 @@ from ledger.errors import LedgerError, VerificationError
 from ledger.factors.cbam import embedded_emissions, normalise_cn
 from ledger.factors.factorset import FactorSet
 from ledger.factors.tables import scaled_int
-from ledger.records.canonical import shipment_key_function
+from ledger.records.canonical import chain_shipment_id_function
 from ledger.records.chunks import paused_gc
 from ledger.records.keccak import keccak256
 from ledger.reports import vc
@@ -345,7 +345,7 @@ class _LeafHashes:
         exporter = str(c["exporter"])
         key = self._keys.get(exporter)
         if key is None:
-            key = self._keys[exporter] = shipment_key_function(exporter)
+            key = self._keys[exporter] = chain_shipment_id_function(exporter)
         encoded = (key(str(c["shipmentId"])) + _bytes32(c["recordHash"])
                    + int(c["co2eWtwG"]).to_bytes(32, "big")
                    + int(c["co2eTtwG"]).to_bytes(32, "big"))
@@ -581,7 +581,9 @@ def _declaration_chain(document: Any, settings: ChainSettings) -> Iterator[Reade
         raise VerificationError(f"the declaration names no chain and contract: {exc}") from None
     client = connect(settings.model_copy(update={"chain_id": chain_id}), read_only=True)
     with client:
-        yield CarbonLedgerContract(client, contract)
+        ledger = CarbonLedgerContract(client, contract)
+        ledger.require_shipment_id_rule()
+        yield ledger
 
 
 def verify_declaration_on_chain(document: Any, settings: ChainSettings, *,
@@ -611,6 +613,7 @@ def attest_declaration_on_chain(document: Mapping[str, Any], settings: ChainSett
                      private_key=private_key)
     with client:
         ledger = CarbonLedgerContract(client, str(domain["verifyingContract"]))
+        ledger.require_shipment_id_rule()
         verdict = verify_declaration(document, ledger, records=records,
                                      min_confirmations=min_confirmations)
         if not verdict.ok:

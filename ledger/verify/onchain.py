@@ -151,9 +151,10 @@ def check_status(p: ParsedReport, reader: Reader) -> tuple[str, str]:
 
 
 def check_uniqueness(p: ParsedReport, reader: Reader) -> tuple[str, str]:
-    """No other live record of each shipment *by the report's exporter*. The contract lets any
-    exporter write under any 32-byte id, so a record another key wrote under this exporter's
-    (namespaced) id cannot make the owner's report fail: it is named in a warning instead."""
+    """No other live record of each shipment *by the report's exporter*. The contract derives
+    every id from its sender, so the events under this exporter's id are its own; a record by
+    another writer there (which only a contract that took ids as sent allowed) still cannot make
+    the owner's report fail: it is named in a warning instead, as a second line of defence."""
     per_shipment = [(s, a) for s, a in p.anchors if a.path == "per-shipment"]
     if not per_shipment:
         return NOT_APPLICABLE, ("root-only anchoring: shipment ids are not on chain, so the "

@@ -117,4 +117,6 @@ def open_report_chain(document: Mapping[str, Any], settings: ChainSettings, *,
     client = (connect(settings, read_only=True) if private_key is None
               else connect(settings, private_key=private_key))
     with client:
-        yield CarbonLedgerContract(client, contract)
+        ledger = CarbonLedgerContract(client, contract)
+        ledger.require_shipment_id_rule()
+        yield ledger

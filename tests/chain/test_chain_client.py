@@ -13,7 +13,7 @@ from ledger.chain.gas import MAX_UINT48, ShipmentEntry
 from ledger.chain.types import FEE_BUMP
 from ledger.config import ChainSettings
 from ledger.dev.anvil import free_port, start_anvil
-from ledger.dev.devkeys import dev_key
+from ledger.dev.devkeys import DEV_EXPORTER_INDEXES, dev_key
 from ledger.errors import (
     ChainError,
     ChainIdMismatch,
@@ -21,11 +21,17 @@ from ledger.errors import (
     GasCapExceeded,
     RpcUnavailable,
 )
+from ledger.records.canonical import shipment_id_of
+
+#: The writer of ``chain.exporter``.
+EXPORTER = dev_key(DEV_EXPORTER_INDEXES[0]).address
 
 
-def entries(count: int, co2e_g: int = 1_234_567) -> list[ShipmentEntry]:
-    return [ShipmentEntry(os.urandom(32), os.urandom(32), co2e_g, co2e_g // 3)
-            for _ in range(count)]
+def entries(count: int, co2e_g: int = 1_234_567, writer: str = EXPORTER) -> list[ShipmentEntry]:
+    """Random shipments, each id the one the contract derives for ``writer`` from its key."""
+    keys = [os.urandom(32) for _ in range(count)]
+    return [ShipmentEntry(shipment_id_of(writer, key), os.urandom(32), co2e_g, co2e_g // 3, key)
+            for key in keys]
 
 
 def test_connect_checks_the_chain_id(chain_settings: ChainSettings) -> None:
@@ -69,7 +75,7 @@ def test_a_revert_is_raised_before_anything_is_sent(chain) -> None:
     before = (outsider.client.mined_nonce(), outsider.client.pending_nonce())
     block = outsider.client.block_number()
     with pytest.raises(ContractRevert) as caught:
-        outsider.record_shipments(chain.factor_set_id, entries(2))
+        outsider.record_shipments(chain.factor_set_id, entries(2, writer=outsider.client.address))
     revert = caught.value
     assert revert.error_name == "AccessControlUnauthorizedAccount"
     assert revert.error_args == {"account": outsider.client.address,

@@ -20,6 +20,7 @@ from ledger.chain.contract import CarbonLedgerContract
 from ledger.chain.gas import ShipmentEntry
 from ledger.dev.devkeys import DEV_AUDITOR_INDEXES
 from ledger.errors import ContractRevert
+from ledger.records.canonical import chain_shipment_key_bytes
 from ledger.reports import vc
 from ledger.verify.attest import attest_report
 from ledger.verify.reader import prefetch_report
@@ -99,7 +100,7 @@ def test_a_batch_answers_its_reads_in_one_round_trip(chain: Any, posts: Posts) -
 
 def test_a_revert_in_a_batch_raises_as_the_single_read_would(chain: Any, posts: Posts) -> None:
     outsider = chain.outsider
-    entries = [ShipmentEntry(b"\x01" * 32, b"\x02" * 32, 1000, 300)]
+    entries = [ShipmentEntry(b"\x04" * 32, b"\x02" * 32, 1000, 300, b"\x01" * 32)]
     data = outsider.record_shipments_calldata(b"\x03" * 32, chain.factor_set_id, entries)
     client = outsider.client
     with pytest.raises(ContractRevert) as single:
@@ -177,8 +178,10 @@ def test_a_prefetch_does_not_outlive_its_verification(chain: Any) -> None:
     with prefetch_report(reader, document):
         assert verify_report(document, reader, recompute=recompute).ok
     anchor = document["credentialSubject"]["productFootprints"][0]["extensions"]
-    leaf = next(e["data"]["leaf"] for e in anchor if "leaf" in e.get("data", {}))
-    chain.exporter.revoke_record(bytes.fromhex(leaf["shipmentId"][2:]),
+    data = next(e["data"] for e in anchor if "leaf" in e.get("data", {}))
+    leaf, record = data["leaf"], data["record"]
+    shipment_key = chain_shipment_key_bytes(record["exporter"], record["shipment_id"])
+    chain.exporter.revoke_record(shipment_key,
                                  bytes.fromhex(leaf["recordHash"][2:]))
     with prefetch_report(reader, document):
         verdict = verify_report(document, reader, recompute=recompute)

@@ -27,11 +27,21 @@ from ledger.chain.events import (
 from ledger.chain.gas import ShipmentEntry, batch_id_for, pack_shipments
 from ledger.dev.devkeys import DEV_AUDITOR_INDEXES, DEV_EXPORTER_INDEXES, dev_key
 from ledger.errors import ChainError, ContractRevert, InputError
+from ledger.records.canonical import shipment_id_of
 from ledger.records.merkle import build_tree, make_leaf
 
+#: The writer of ``chain.exporter``.
+EXPORTER = dev_key(DEV_EXPORTER_INDEXES[0]).address
 
-def entries(count: int) -> list[ShipmentEntry]:
-    return [ShipmentEntry(os.urandom(32), os.urandom(32), 1_000 * (i + 1), 400 * (i + 1))
+
+def entry(key: bytes, record_hash: bytes, wtw: int, ttw: int, writer: str = EXPORTER
+          ) -> ShipmentEntry:
+    """An entry whose id is the one the contract derives for ``writer`` from ``key``."""
+    return ShipmentEntry(shipment_id_of(writer, key), record_hash, wtw, ttw, key)
+
+
+def entries(count: int, writer: str = EXPORTER) -> list[ShipmentEntry]:
+    return [entry(os.urandom(32), os.urandom(32), 1_000 * (i + 1), 400 * (i + 1), writer)
             for i in range(count)]
 
 
@@ -103,6 +113,24 @@ def test_a_batch_is_recorded_and_read_back(chain) -> None:
     # the same events, read back from the chain by name and by shipment id
     assert exporter.events("ShipmentRecorded")[-5:] == shipments
     assert exporter.shipment_events(batch[2].shipment_id) == [shipments[2]]
+    # each id is the contract's own derivation from the sender and the packed key
+    assert [exporter.shipment_id_of(exporter.client.address, e.shipment_key) for e in batch] == \
+        [s.shipment_id for s in shipments]
+
+
+def test_the_contract_makes_ids_by_the_rule_this_package_computes(chain) -> None:
+    assert chain.outsider.shipment_id_rule() == 2
+    chain.outsider.require_shipment_id_rule()
+
+
+def test_entries_made_for_another_exporter_are_refused_before_sending(chain) -> None:
+    theirs = entries(2, writer=chain.exporter2.client.address)
+    before = len(chain.exporter.events("ShipmentRecorded"))
+    with pytest.raises(InputError) as caught:
+        chain.exporter.record_shipments(chain.factor_set_id, theirs)
+    assert [p.field for p in caught.value.problems] == ["shipment_key", "shipment_key"]
+    assert "another exporter than the signer" in caught.value.problems[0].message
+    assert len(chain.exporter.events("ShipmentRecorded")) == before
 
 
 def test_batch_errors(chain) -> None:
@@ -136,14 +164,14 @@ def test_a_duplicate_shipment_is_refused_or_detected(chain) -> None:
     exporter = chain.exporter
     first = entries(1)[0]
     exporter.record_shipments(chain.factor_set_id, [first])
-    duplicate = ShipmentEntry(first.shipment_id, os.urandom(32), 5, 2)
+    duplicate = entry(first.shipment_key, os.urandom(32), 5, 2)
     with pytest.raises(InputError) as caught:
         exporter.record_shipments(chain.factor_set_id, [duplicate, *entries(2)])
     (problem,) = caught.value.problems
     assert problem.shipment_id == "0x" + first.shipment_id.hex()
     assert "already has a live record" in problem.message
     # written anyway (another client, or the check switched off): chain data shows the conflict
-    chain.exporter2.record_shipments(chain.factor_set_id, [duplicate], refuse_recorded=False)
+    exporter.record_shipments(chain.factor_set_id, [duplicate], refuse_recorded=False)
     live = exporter.live_records(first.shipment_id)
     assert [r.record_hash for r in live] == [first.record_hash, duplicate.record_hash]
 
@@ -154,28 +182,32 @@ def test_supersede_and_revoke_only_touch_the_writers_records(chain) -> None:
     exporter.record_shipments(chain.factor_set_id, [old])
     me = exporter.client.address
     # another exporter cannot end this exporter's record
-    other.revoke_record(old.shipment_id, old.record_hash)
+    receipt = other.revoke_record(old.shipment_key, old.record_hash)
+    (foreign,) = other.events_in(receipt)
+    assert isinstance(foreign, RecordRevoked)
+    assert foreign.shipment_id == shipment_id_of(other.client.address, old.shipment_key)
     assert exporter.record_status(me, old.record_hash) == (RecordStatus.LIVE, bytes(32))
     assert [r.record_hash for r in exporter.live_records(old.shipment_id)] == [old.record_hash]
     # supersede, then record the successor: one live record again
-    new = ShipmentEntry(old.shipment_id, os.urandom(32), 900, 300)
-    receipt = exporter.supersede_record(old.shipment_id, old.record_hash, new.record_hash)
+    new = entry(old.shipment_key, os.urandom(32), 900, 300)
+    receipt = exporter.supersede_record(old.shipment_key, old.record_hash, new.record_hash)
     (event,) = exporter.events_in(receipt)
     assert isinstance(event, RecordSuperseded)
+    assert event.shipment_id == old.shipment_id
     assert exporter.record_status(me, old.record_hash) == (RecordStatus.SUPERSEDED, new.record_hash)
     exporter.record_shipments(chain.factor_set_id, [new])
     assert [r.record_hash for r in exporter.live_records(old.shipment_id)] == [new.record_hash]
-    receipt = exporter.revoke_record(new.shipment_id, new.record_hash)
+    receipt = exporter.revoke_record(new.shipment_key, new.record_hash)
     assert isinstance(exporter.events_in(receipt)[0], RecordRevoked)
     assert exporter.live_records(old.shipment_id) == []
-    revoked = revert_of(exporter.revoke_record, new.shipment_id, new.record_hash)
+    revoked = revert_of(exporter.revoke_record, new.shipment_key, new.record_hash)
     assert revoked.error_name == "RecordNotLive"
     assert revoked.error_args["status"] == "Revoked"
-    assert revert_of(exporter.supersede_record, old.shipment_id, new.record_hash,
+    assert revert_of(exporter.supersede_record, old.shipment_key, new.record_hash,
                      new.record_hash).error_name == "SelfSupersede"
     assert revert_of(exporter.revoke_record, bytes(32), new.record_hash).error_name == \
         "InvalidRecord"
-    assert revert_of(chain.auditor.revoke_record, old.shipment_id, old.record_hash).error_name \
+    assert revert_of(chain.auditor.revoke_record, old.shipment_key, old.record_hash).error_name \
         == "AccessControlUnauthorizedAccount"
 
 
@@ -191,10 +223,10 @@ def test_a_root_is_anchored_and_proofs_verify_on_chain(chain) -> None:
     assert (event.root, event.exporter, event.count) == (root, exporter.client.address, 7)
     info = exporter.root_info(root)
     assert (info.exporter, info.count) == (exporter.client.address, 7)
-    for entry in batch:
-        assert exporter.verify_shipment(root, tree.proof_bytes(entry.shipment_id), entry)
+    for e in batch:
+        assert exporter.verify_shipment(root, tree.proof_bytes(e.shipment_id), e)
     tampered = ShipmentEntry(batch[0].shipment_id, batch[0].record_hash, batch[0].co2e_wtw_g + 1,
-                             batch[0].co2e_ttw_g)
+                             batch[0].co2e_ttw_g, batch[0].shipment_key)
     assert not exporter.verify_shipment(root, tree.proof_bytes(0), tampered)
     assert not exporter.verify_shipment(os.urandom(32), tree.proof_bytes(0), batch[0])
     assert revert_of(exporter.anchor_root, root, chain.factor_set_id, 7).error_name == \
@@ -246,8 +278,8 @@ def test_ended_records_name_how_each_ended(chain) -> None:
     first, second = entries(2)
     exporter.record_shipments(chain.factor_set_id, [first, second])
     replacement = os.urandom(32)
-    exporter.revoke_record(first.shipment_id, first.record_hash)
-    exporter.supersede_record(second.shipment_id, second.record_hash, replacement)
+    exporter.revoke_record(first.shipment_key, first.record_hash)
+    exporter.supersede_record(second.shipment_key, second.record_hash, replacement)
     assert chain.outsider.ended_records(exporter.client.address) == {
         first.record_hash: RecordStatus.REVOKED, second.record_hash: RecordStatus.SUPERSEDED}
     assert chain.outsider.ended_records(chain.exporter2.client.address) == {}

@@ -22,6 +22,7 @@ from ledger.chain.gas import MAX_UINT48, ShipmentEntry
 from ledger.config import ChainSettings
 from ledger.dev.anvil import AnvilNode, start_anvil
 from ledger.errors import ChainIdMismatch, ContractRevert, GasCapExceeded
+from ledger.records.canonical import shipment_id_of
 from ledger.records.merkle import build_tree, make_leaf
 
 SEPOLIA = 11155111
@@ -57,8 +58,9 @@ def test_the_whole_path_on_a_testnet_look_alike(testnet: AnvilNode, tmp_path: Pa
         assert path.name == f"{SEPOLIA}.json"
         exporter = open_deployment(exporter_client, load_deployment(path, chain_id=SEPOLIA))
 
-        batch = [ShipmentEntry(os.urandom(32), os.urandom(32), 7_000 + i, 2_000 + i)
-                 for i in range(50)]
+        keys = [os.urandom(32) for _ in range(50)]
+        batch = [ShipmentEntry(shipment_id_of(exporter_client.address, key), os.urandom(32),
+                               7_000 + i, 2_000 + i, key) for i, key in enumerate(keys)]
         recorded = exporter.record_shipments(factor_set, batch)
         tree = build_tree(make_leaf(e.shipment_id, e.record_hash, e.co2e_wtw_g, e.co2e_ttw_g)
                           for e in batch)
@@ -79,8 +81,9 @@ def test_the_whole_path_on_a_testnet_look_alike(testnet: AnvilNode, tmp_path: Pa
         nonce = exporter_client.pending_nonce()
         with pytest.raises(ContractRevert, match="UnknownFactorSet"):
             exporter.record_shipments(os.urandom(32), batch[:1], refuse_recorded=False)
-        huge = [ShipmentEntry(os.urandom(32), os.urandom(32), MAX_UINT48, MAX_UINT48)
-                for _ in range(6_000)]
+        keys = [os.urandom(32) for _ in range(6_000)]
+        huge = [ShipmentEntry(shipment_id_of(exporter_client.address, key), os.urandom(32),
+                              MAX_UINT48, MAX_UINT48, key) for key in keys]
         with pytest.raises(GasCapExceeded):
             exporter.record_shipments(factor_set, huge)
         assert exporter_client.pending_nonce() == nonce

@@ -8,14 +8,16 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from devchain import deploy_rule_1_ledger
 
 from ledger.chain.artifacts import load_artifact
-from ledger.chain.contract import AUDITOR_ROLE, EXPORTER_ROLE
+from ledger.chain.contract import AUDITOR_ROLE, EXPORTER_ROLE, CarbonLedgerContract
 from ledger.chain.deploy import (
     Deployment,
     deploy_ledger,
     load_deployment,
     open_deployment,
+    send_and_wait,
     write_deployment,
 )
 from ledger.dev.devkeys import dev_key
@@ -83,6 +85,42 @@ def test_open_refuses_a_stale_file_or_another_build(chain) -> None:
         open_deployment(client, chain.deployment, artifact=other_build)
     with pytest.raises(ConfigError, match="chain id 11155111"):
         open_deployment(client, replace(chain.deployment, chain_id=11155111))
+
+
+def test_a_contract_that_predates_sender_derived_ids_is_refused_by_name(chain) -> None:
+    admin = chain.client(0)
+    receipt = deploy_rule_1_ledger(admin)
+    address = receipt.contract_address
+    assert address is not None
+    old_deployment = replace(chain.deployment, address=address,
+                             block_number=receipt.block_number)
+    with pytest.raises(ConfigError) as caught:
+        open_deployment(admin, old_deployment)
+    message = str(caught.value)
+    assert address in message and "predates sender-derived shipment ids" in message
+    assert "Deploy a new contract (`carbon-ledger deploy`)" in message
+    handle = CarbonLedgerContract(admin, address)
+    assert handle.shipment_id_rule() is None
+    with pytest.raises(ConfigError, match="predates"):
+        handle.require_shipment_id_rule()
+    # the current contract passes, and an address without code is left to the callers' check
+    current = CarbonLedgerContract(admin, chain.deployment.address)
+    assert current.shipment_id_rule() == 2
+    current.require_shipment_id_rule()
+    CarbonLedgerContract(admin, dev_key(9).address).require_shipment_id_rule()
+
+
+def test_a_contract_of_another_rule_is_refused_naming_both_rules(chain) -> None:
+    admin = chain.client(0)
+    # runtime: return the word 3 to any call; creation code copies it and returns it
+    runtime = bytes.fromhex("6003" "6000" "52" "6020" "6000" "f3")
+    creation = bytes.fromhex(f"60{len(runtime):02x}80600b6000396000f3") + runtime
+    receipt = send_and_wait(admin, None, creation, what="deploy a rule-3 stand-in")
+    assert receipt.contract_address is not None
+    handle = CarbonLedgerContract(admin, receipt.contract_address)
+    assert handle.shipment_id_rule() == 3
+    with pytest.raises(ConfigError, match="makes shipment ids by rule 3, this package by rule 2"):
+        handle.require_shipment_id_rule()
 
 
 def test_only_the_admin_can_set_up_roles_at_deployment(chain) -> None:

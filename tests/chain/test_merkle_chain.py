@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from ledger.chain.gas import ShipmentEntry
 from ledger.records.merkle import LEAF_ENCODING, Leaf, build_tree, load_tree, verify_proof
 from ledger.records.record import build_record, record_leaf
 
@@ -47,7 +46,7 @@ def test_a_record_batch_is_anchored_and_every_shipment_verifies_on_chain(chain: 
     for index, leaf in enumerate(leaves):
         proof = tree.proof_bytes(index)
         assert verify_proof(tree.root, leaf, proof)
-        assert exporter.verify_shipment(tree.root_bytes, proof, ShipmentEntry(*leaf))
+        assert exporter.verify_shipment(tree.root_bytes, proof, leaf)
 
     leaf, proof = leaves[5], tree.proof_bytes(5)
     wrong: list[tuple[Leaf, list[bytes], bytes]] = [
@@ -59,7 +58,7 @@ def test_a_record_batch_is_anchored_and_every_shipment_verifies_on_chain(chain: 
         (leaf, proof, build_tree(leaves[:-1]).root_bytes),  # a valid-looking root never anchored
     ]
     for bad_leaf, bad_proof, root in wrong:
-        assert not exporter.verify_shipment(root, bad_proof, ShipmentEntry(*bad_leaf))
+        assert not exporter.verify_shipment(root, bad_proof, bad_leaf)
         assert not verify_proof(root, bad_leaf, bad_proof)
 
 
@@ -82,4 +81,4 @@ def test_a_tree_built_by_the_js_library_verifies_on_chain(chain: Any, tmp_path: 
     exporter.anchor_root(theirs.root_bytes, chain.factor_set_id, len(theirs))
     for leaf, proof in zip(leaves, result["proofs"], strict=True):
         proof_bytes = [bytes.fromhex(p[2:]) for p in proof]
-        assert exporter.verify_shipment(theirs.root_bytes, proof_bytes, ShipmentEntry(*leaf))
+        assert exporter.verify_shipment(theirs.root_bytes, proof_bytes, leaf)

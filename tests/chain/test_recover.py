@@ -320,3 +320,44 @@ def test_a_lost_transaction_mined_after_all_is_taken_back_not_sent_again(
         assert exporter.client.mined_nonce() == nonce  # nothing sent again
         assert len(store.lost_anchors(scope)) == 1  # it was lost once: kept
         assert _on_chain_once(exporter, store) == {s.shipment_id: 1 for s in parsed}
+
+
+def test_status_shows_a_lost_batch_as_lost_until_it_is_anchored_again(
+        chain: DevChain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    chain_cli_env(chain, tmp_path, monkeypatch)
+    register_shipped_factor_set(chain)
+    exporter = chain.ledger(DEV_EXPORTER_INDEXES[0])
+    shipments = tmp_path / "shipments.json"
+    shipments.write_text(json.dumps({"shipments": SHIPMENTS}), encoding="utf-8")
+    before = chain.node.rpc("evm_snapshot")
+    assert run_cli(["anchor", str(shipments), "--path", "root"]) == 0
+    with open_store(tmp_path / "ledger.sqlite") as store:
+        (status,) = store.batch_statuses(store.scopes()[0])
+        assert status.tx is not None and status.tx.receipt is not None
+        lost_tx = status.tx.receipt.tx_hash
+    assert chain.node.rpc("evm_revert", before)
+    chain.node.rpc("evm_mine")
+
+    def die_after_marking(point: str, _tx: object) -> None:
+        if point == "marked":
+            raise Killed(point)
+
+    with open_store(tmp_path / "ledger.sqlite") as store, pytest.raises(Killed):
+        recover(exporter, store, checkpoint=die_after_marking)
+    capsys.readouterr()
+    assert run_cli(["status", "--no-sync"]) == 0
+    out = capsys.readouterr().out
+    (line,) = [row for row in out.splitlines() if row.strip().startswith("batch ")]
+    assert "pending" not in line
+    assert " lost " in line and lost_tx in line and "which the chain no longer holds" in line
+    assert "run `carbon-ledger recover`" in line
+    assert "batches: 0 pending, 0 confirmed, 0 final, 0 failed, 1 lost" in out
+
+    assert run_cli(["recover"]) == 0
+    capsys.readouterr()
+    assert run_cli(["status", "--no-sync"]) == 0
+    out = capsys.readouterr().out
+    (line,) = [row for row in out.splitlines() if row.strip().startswith("batch ")]
+    assert " final " in line and f"anchored again after lost tx {lost_tx}" in line
+    assert "batches: 0 pending, 0 confirmed, 1 final, 0 failed, 0 lost" in out

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
+import re
 import secrets
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from devchain import deploy_rule_1_ledger
 
 from ledger.chain.contract import CarbonLedgerContract
 from ledger.dev.devkeys import (
@@ -17,18 +20,21 @@ from ledger.dev.devkeys import (
     DEV_OUTSIDER_INDEXES,
     dev_key,
 )
+from ledger.errors import ConfigError
 from ledger.factors.factorset import load_factor_set
 from ledger.footprint.single import compute_shipment
 from ledger.inputs.shipments import Shipment
 from ledger.records import merkle
 from ledger.records import record as records
+from ledger.records.canonical import chain_shipment_key_bytes
 from ledger.reports import vc
 from ledger.reports.document import build_report
 from ledger.reports.figures import engine_recompute
 from ledger.reports.model import Anchor, ReportItem
-from ledger.reports.parse import parse_report
+from ledger.reports.parse import parse_report, report_chain
 from ledger.verify.attest import attest_report, revoke_report_attestation
 from ledger.verify.onchain import check_factor_sets
+from ledger.verify.reader import open_report_chain
 from ledger.verify.verdict import CheckFailed
 from ledger.verify.verifier import verify_report
 
@@ -143,7 +149,9 @@ def test_a_key_without_the_exporter_role_fails(chain: Any) -> None:
 def test_a_revoked_record_fails(chain: Any) -> None:
     document, recompute = _issue(chain)
     anchor = document["credentialSubject"]["productFootprints"][0]["extensions"][1]["data"]
-    chain.exporter.revoke_record(bytes.fromhex(anchor["leaf"]["shipmentId"][2:]),
+    record = anchor["record"]
+    shipment_key = chain_shipment_key_bytes(record["exporter"], record["shipment_id"])
+    chain.exporter.revoke_record(shipment_key,
                                  bytes.fromhex(anchor["leaf"]["recordHash"][2:]))
     verdict = verify_report(document, _reader(chain), recompute=recompute)
     assert verdict.failed == ["status"]
@@ -296,3 +304,18 @@ def test_a_report_of_an_unknown_format_is_refused_by_name(chain: Any) -> None:
                             recompute=recompute)
     assert verdict.failed == ["format"]
     assert "reportFormat 3" in verdict.check("format").detail
+
+
+def test_a_report_naming_a_contract_older_than_the_shipment_id_rule_is_refused_by_name(
+        chain: Any) -> None:
+    document, _ = _issue(chain)
+    old = deploy_rule_1_ledger(chain.client(0)).contract_address
+    assert old is not None
+    moved = json.loads(re.sub(chain.deployment.address[2:], old[2:], json.dumps(document),
+                              flags=re.IGNORECASE))
+    assert report_chain(moved)[1].lower() == old.lower()
+    with pytest.raises(ConfigError) as caught, open_report_chain(moved, chain.settings):
+        pass
+    assert old in str(caught.value) and "predates sender-derived shipment ids" in str(caught.value)
+    with open_report_chain(document, chain.settings) as reader:  # the current contract opens
+        assert reader.shipment_id_rule() == 2

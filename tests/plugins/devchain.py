@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from ledger.chain.abi import AbiCodec
+from ledger.chain.artifacts import load_artifact
 from ledger.chain.client import ChainClient, connect
 from ledger.chain.contract import CarbonLedgerContract
-from ledger.chain.deploy import Deployment, open_deployment
+from ledger.chain.deploy import Deployment, open_deployment, send_and_wait
+from ledger.chain.types import Receipt
 from ledger.config import ChainSettings
 from ledger.dev.anvil import AnvilNode
 from ledger.dev.devkeys import (
@@ -17,10 +22,21 @@ from ledger.dev.devkeys import (
     dev_key,
 )
 
-__all__ = ["TEST_FACTOR_SET_ID", "TEST_FACTOR_SET_URI", "DevChain"]
+__all__ = ["TEST_FACTOR_SET_ID", "TEST_FACTOR_SET_URI", "DevChain", "deploy_rule_1_ledger"]
 
 TEST_FACTOR_SET_ID = bytes.fromhex("f5" * 32)
 TEST_FACTOR_SET_URI = "test://factor-set"
+
+#: CarbonLedger as built before shipment ids were derived from the sender (rule 1).
+RULE_1_CONTRACT = Path(__file__).parents[1] / "data" / "chain" / "carbon-ledger-rule-1.json"
+
+
+def deploy_rule_1_ledger(client: ChainClient) -> Receipt:
+    """Deploys the CarbonLedger that took shipment ids as sent, with ``client`` as its admin."""
+    old = json.loads(RULE_1_CONTRACT.read_text(encoding="utf-8"))
+    constructor = AbiCodec(load_artifact().abi).encode_constructor(client.address)
+    return send_and_wait(client, None, bytes.fromhex(old["bytecode"][2:]) + constructor,
+                         what="deploy the rule-1 CarbonLedger")
 
 
 @dataclass

@@ -8,6 +8,14 @@ import {ICarbonLedger} from "../../ICarbonLedger.sol";
 
 /// @notice One packed shipment record as written into `recordShipments` calldata.
 struct Shipment {
+    bytes32 shipmentKey;
+    bytes32 recordHash;
+    uint48 co2eWtwG;
+    uint48 co2eTtwG;
+}
+
+/// @notice One `ShipmentRecorded` event, decoded: the shipment id is the one the contract derived.
+struct RecordedShipment {
     bytes32 shipmentId;
     bytes32 recordHash;
     uint48 co2eWtwG;
@@ -41,14 +49,20 @@ abstract contract LedgerFixture is Test {
         vm.stopPrank();
     }
 
-    /// @notice Packs records as `shipmentId | recordHash | co2eWtwG (6 bytes) | co2eTtwG (6 bytes)`.
+    /// @notice The shipment id `writer` records under with `shipmentKey`, as the contract's NatSpec
+    /// states the rule (written here on its own, not through the contract).
+    function idOf(address writer, bytes32 shipmentKey) internal pure returns (bytes32) {
+        return keccak256(abi.encode(writer, shipmentKey));
+    }
+
+    /// @notice Packs records as `shipmentKey | recordHash | co2eWtwG (6 bytes) | co2eTtwG (6 bytes)`.
     function pack(Shipment[] memory shipments) internal pure returns (bytes memory packed) {
         uint256 length = shipments.length * 76;
         // One spare word: the amounts word of the last record is written 32 bytes wide.
         packed = new bytes(length + 32);
         for (uint256 i = 0; i < shipments.length; ++i) {
             Shipment memory s = shipments[i];
-            bytes32 id = s.shipmentId;
+            bytes32 id = s.shipmentKey;
             bytes32 recordHash = s.recordHash;
             uint256 amounts = (uint256(s.co2eWtwG) << 208) | (uint256(s.co2eTtwG) << 160);
             assembly ("memory-safe") {
@@ -64,13 +78,13 @@ abstract contract LedgerFixture is Test {
     }
 
     /// @notice A single-record batch.
-    function one(bytes32 shipmentId, bytes32 recordHash, uint48 co2eWtwG, uint48 co2eTtwG)
+    function one(bytes32 shipmentKey, bytes32 recordHash, uint48 co2eWtwG, uint48 co2eTtwG)
         internal
         pure
         returns (Shipment[] memory shipments)
     {
         shipments = new Shipment[](1);
-        shipments[0] = Shipment(shipmentId, recordHash, co2eWtwG, co2eTtwG);
+        shipments[0] = Shipment(shipmentKey, recordHash, co2eWtwG, co2eTtwG);
     }
 
     /// @notice `n` distinct shipments derived from `seed`, with amounts below 2^48 grams.
@@ -100,13 +114,13 @@ abstract contract LedgerFixture is Test {
     function decodeShipmentLogs(Vm.Log[] memory logs, address emitter)
         internal
         view
-        returns (Shipment[] memory shipments, address[] memory writers, bytes32[] memory factorSets)
+        returns (RecordedShipment[] memory shipments, address[] memory writers, bytes32[] memory factorSets)
     {
         uint256 count = 0;
         for (uint256 i = 0; i < logs.length; ++i) {
             if (logs[i].emitter == emitter && logs[i].topics[0] == shipmentRecordedTopic) ++count;
         }
-        shipments = new Shipment[](count);
+        shipments = new RecordedShipment[](count);
         writers = new address[](count);
         factorSets = new bytes32[](count);
         uint256 k = 0;
@@ -117,7 +131,8 @@ abstract contract LedgerFixture is Test {
                 abi.decode(log.data, (bytes32, bytes32, uint256));
             // Truncation is the unpacking: exporter << 96 | co2eWtwG << 48 | co2eTtwG.
             // forge-lint: disable-next-line(unsafe-typecast)
-            shipments[k] = Shipment(log.topics[1], recordHash, uint48(packedWord >> 48), uint48(packedWord));
+            shipments[k] =
+                RecordedShipment(log.topics[1], recordHash, uint48(packedWord >> 48), uint48(packedWord));
             // forge-lint: disable-next-line(unsafe-typecast)
             writers[k] = address(uint160(packedWord >> 96));
             factorSets[k] = factorSetId;

@@ -87,8 +87,15 @@ contract LedgerHandler is CommonBase, StdUtils {
 
     // ---------------------------------------------------------------- pools
 
-    function shipmentId(uint256 seed) public pure returns (bytes32) {
+    /// @notice The shipment key both exporters use for `seed`: the pool is shared, so the two write the
+    /// same keys.
+    function shipmentKey(uint256 seed) public pure returns (bytes32) {
         return keccak256(abi.encode("shipment", seed % SHIPMENT_POOL));
+    }
+
+    /// @notice The shipment id `writer` records under for `seed`, by the rule the contract documents.
+    function shipmentIdOf(address writer, uint256 seed) public pure returns (bytes32) {
+        return keccak256(abi.encode(writer, shipmentKey(seed)));
     }
 
     function recordHash(uint256 seed) public pure returns (bytes32) {
@@ -129,10 +136,10 @@ contract LedgerHandler is CommonBase, StdUtils {
         RecordRef[] memory refs = new RecordRef[](n);
         for (uint256 i = 0; i < n; ++i) {
             uint256 s = uint256(keccak256(abi.encode(seed, i)));
-            refs[i] = RecordRef(shipmentId(s), exporter, recordHash(s >> 128));
+            refs[i] = RecordRef(shipmentIdOf(exporter, s), exporter, recordHash(s >> 128));
             // Any 12 bytes are two valid uint48 amounts.
             // forge-lint: disable-next-line(unsafe-typecast)
-            packed = bytes.concat(packed, refs[i].shipmentId, refs[i].recordHash, bytes12(uint96(s)));
+            packed = bytes.concat(packed, shipmentKey(s), refs[i].recordHash, bytes12(uint96(s)));
         }
         bool predicted = !batchUsed[batchId] && registered[factorSet];
 
@@ -170,14 +177,14 @@ contract LedgerHandler is CommonBase, StdUtils {
 
     function revokeRecord(uint256 actor, uint256 shipmentSeed, uint256 recordSeed) external {
         address exporter = exporters[actor % 2];
-        bytes32 id = shipmentId(shipmentSeed);
+        bytes32 key = shipmentKey(shipmentSeed);
         bytes32 hash = recordHash(recordSeed);
         bool predicted = modelStatus[exporter][hash] == ICarbonLedger.RecordStatus.Live;
         vm.prank(exporter);
-        try ledger.revokeRecord(id, hash) {
+        try ledger.revokeRecord(key, hash) {
             _expect(predicted, true);
             modelStatus[exporter][hash] = ICarbonLedger.RecordStatus.Revoked;
-            _revoked.push(RecordRef(id, exporter, hash));
+            _revoked.push(RecordRef(shipmentIdOf(exporter, shipmentSeed), exporter, hash));
         } catch {
             _expect(predicted, false);
         }
@@ -185,18 +192,18 @@ contract LedgerHandler is CommonBase, StdUtils {
 
     function supersedeRecord(uint256 actor, uint256 shipmentSeed, uint256 oldSeed, uint256 newSeed) external {
         address exporter = exporters[actor % 2];
-        bytes32 id = shipmentId(shipmentSeed);
+        bytes32 key = shipmentKey(shipmentSeed);
         bytes32 oldHash = recordHash(oldSeed);
         bytes32 newHash = recordHash(newSeed);
         bool predicted = oldHash != newHash
             && modelStatus[exporter][oldHash] == ICarbonLedger.RecordStatus.Live
             && modelStatus[exporter][newHash] == ICarbonLedger.RecordStatus.Live;
         vm.prank(exporter);
-        try ledger.supersedeRecord(id, oldHash, newHash) {
+        try ledger.supersedeRecord(key, oldHash, newHash) {
             _expect(predicted, true);
             modelStatus[exporter][oldHash] = ICarbonLedger.RecordStatus.Superseded;
             modelSuccessor[exporter][oldHash] = newHash;
-            _superseded.push(RecordRef(id, exporter, oldHash));
+            _superseded.push(RecordRef(shipmentIdOf(exporter, shipmentSeed), exporter, oldHash));
         } catch {
             _expect(predicted, false);
         }
@@ -252,7 +259,7 @@ contract LedgerHandler is CommonBase, StdUtils {
             _isOutsider[caller] = true;
             _outsiders.push(caller);
         }
-        bytes32 id = shipmentId(seed);
+        bytes32 id = shipmentKey(seed);
         bytes32 hash = recordHash(seed);
         bytes32 factorSet = factorSets[0];
         bool succeeded;

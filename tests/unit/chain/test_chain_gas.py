@@ -21,14 +21,23 @@ from ledger.chain.gas import (
     unpack_shipments,
 )
 from ledger.errors import InputError
+from ledger.records.canonical import shipment_id_of
 
+WRITER = "0x" + "ab" * 20
 ids = st.binary(min_size=32, max_size=32).filter(lambda b: b != bytes(32))
 grams = st.integers(min_value=0, max_value=MAX_UINT48)
-entries = st.builds(ShipmentEntry, ids, ids, grams, grams)
+
+
+def entry_of(key: bytes, record_hash: bytes, wtw: int, ttw: int) -> ShipmentEntry:
+    """An entry whose id is the one the contract derives for ``WRITER`` from ``key``."""
+    return ShipmentEntry(shipment_id_of(WRITER, key), record_hash, wtw, ttw, key)
+
+
+entries = st.builds(entry_of, ids, ids, grams, grams)
 
 
 def random_entry(co2e_g: int = 1_234_567) -> ShipmentEntry:
-    return ShipmentEntry(os.urandom(32), os.urandom(32), co2e_g, co2e_g // 2)
+    return entry_of(os.urandom(32), os.urandom(32), co2e_g, co2e_g // 2)
 
 
 def test_eip7623_floor_counts_four_tokens_per_nonzero_byte() -> None:
@@ -42,11 +51,13 @@ def test_eip7623_floor_counts_four_tokens_per_nonzero_byte() -> None:
 def test_packing_is_76_bytes_per_shipment_and_reversible(batch: list[ShipmentEntry]) -> None:
     packed = pack_shipments(batch)
     assert len(packed) == 76 * len(batch)
-    assert unpack_shipments(packed) == batch
+    assert unpack_shipments(packed, WRITER) == batch
 
 
-def test_amounts_are_big_endian_uint48_after_the_two_ids() -> None:
-    entry = ShipmentEntry(b"\x01" * 32, b"\x02" * 32, 0x0102030405, 7)
+def test_amounts_are_big_endian_uint48_after_the_key_and_hash() -> None:
+    entry = ShipmentEntry(b"\x03" * 32, b"\x02" * 32, 0x0102030405, 7, b"\x01" * 32)
+    # the calldata carries the key, never the id: the contract derives the id from its sender
+    assert entry.packed()[:64] == b"\x01" * 32 + b"\x02" * 32
     assert entry.packed()[64:] == bytes.fromhex("000102030405" "000000000007")
 
 
@@ -64,15 +75,22 @@ def test_entries_that_cannot_go_on_chain_are_refused(
     shipment_id: bytes, record_hash: bytes, wtw: int, field: str
 ) -> None:
     with pytest.raises(InputError) as caught:
-        ShipmentEntry(shipment_id, record_hash, wtw, 0)
+        ShipmentEntry(shipment_id, record_hash, wtw, 0, b"\x04" * 32)
     assert caught.value.problems[0].field == field
+
+
+@pytest.mark.parametrize("key", [b"\x04" * 31, bytes(32)])
+def test_entry_with_a_key_that_cannot_go_on_chain_is_refused(key: bytes) -> None:
+    with pytest.raises(InputError) as caught:
+        ShipmentEntry(b"\x01" * 32, b"\x02" * 32, 1, 0, key)
+    assert caught.value.problems[0].field == "shipment_key"
 
 
 @settings(max_examples=30, deadline=None)
 @given(st.integers(min_value=1, max_value=12_000), st.floats(min_value=1.0, max_value=2.0))
 def test_planned_batches_fit_the_cap_with_the_margin(count: int, margin: float) -> None:
-    batch = [ShipmentEntry(i.to_bytes(32, "big"), b"\xff" * 32, MAX_UINT48, MAX_UINT48)
-             for i in range(1, count + 1)]
+    batch = [ShipmentEntry(i.to_bytes(32, "big"), b"\xff" * 32, MAX_UINT48, MAX_UINT48,
+                           b"\xff" * 32) for i in range(1, count + 1)]
     plan = plan_batches(batch, gas_margin=margin)
     assert [e for b in plan for e in b] == batch
     for part in plan:

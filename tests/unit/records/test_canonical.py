@@ -16,6 +16,7 @@ import numpy
 import pytest
 import rfc8785
 from Crypto.Hash import keccak as pycryptodome_keccak
+from eth_abi import encode as abi_encode
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,12 +24,18 @@ from ledger.errors import InputError, LedgerError
 from ledger.records import canonical, keccak
 from ledger.records.canonical import (
     MAX_SAFE_INTEGER,
+    SHIPMENT_ID_RULE,
     canonical_hash,
     canonical_json,
     chain_shipment_id,
     chain_shipment_id_bytes,
+    chain_shipment_id_function,
+    chain_shipment_key,
+    chain_shipment_key_bytes,
+    chain_shipment_key_function,
     normalise_address,
     parse_canonical,
+    shipment_id_of,
 )
 from ledger.records.keccak import keccak256, keccak256_hex
 
@@ -402,13 +409,25 @@ def test_malformed_addresses_are_refused(bad: str) -> None:
 EXPORTER = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 
 
-def test_chain_shipment_id_is_the_documented_namespaced_hash() -> None:
+def test_chain_shipment_key_is_the_documented_namespaced_hash() -> None:
     preimage = (
-        b"carbon-ledger/shipment-id/v1|0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed|NGB-2026-0001"
+        b"carbon-ledger/shipment-id/v2|0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed|NGB-2026-0001"
     )
     expected = reference_keccak(preimage)
+    assert chain_shipment_key_bytes(EXPORTER, "NGB-2026-0001") == expected
+    assert chain_shipment_key(EXPORTER.lower(), "NGB-2026-0001") == "0x" + expected.hex()
+
+
+def test_chain_shipment_id_is_what_the_contract_derives_from_the_writer_and_key() -> None:
+    # shipmentId = keccak256(abi.encode(writer, shipmentKey)), abi-encoded here by eth_abi
+    key = chain_shipment_key_bytes(EXPORTER, "NGB-2026-0001")
+    expected = reference_keccak(abi_encode(["address", "bytes32"], [EXPORTER, key]))
     assert chain_shipment_id_bytes(EXPORTER, "NGB-2026-0001") == expected
     assert chain_shipment_id(EXPORTER.lower(), "NGB-2026-0001") == "0x" + expected.hex()
+    assert shipment_id_of(EXPORTER, key) == expected
+    assert chain_shipment_id_function(EXPORTER)("NGB-2026-0001") == expected
+    assert chain_shipment_key_function(EXPORTER)("NGB-2026-0001") == key
+    assert SHIPMENT_ID_RULE == 2
 
 
 def test_chain_shipment_id_hides_the_id_and_separates_exporters() -> None:
@@ -417,10 +436,19 @@ def test_chain_shipment_id_hides_the_id_and_separates_exporters() -> None:
     assert chain_shipment_id_bytes(EXPORTER, "NGB-2026-0002") != mine
     other_exporter = "0x" + "11" * 20
     assert chain_shipment_id_bytes(other_exporter, "NGB-2026-0001") != mine
+    # another writer that sends this exporter's key lands under its own id, not this one
+    key = chain_shipment_key_bytes(EXPORTER, "NGB-2026-0001")
+    assert shipment_id_of(other_exporter, key) != mine
     # non-ASCII shipment numbers are hashed as UTF-8, exactly as written
-    assert chain_shipment_id_bytes(EXPORTER, "宁波-0001") == reference_keccak(
-        ("carbon-ledger/shipment-id/v1|" + EXPORTER.lower() + "|宁波-0001").encode()
+    assert chain_shipment_key_bytes(EXPORTER, "宁波-0001") == reference_keccak(
+        ("carbon-ledger/shipment-id/v2|" + EXPORTER.lower() + "|宁波-0001").encode()
     )
+
+
+def test_shipment_id_of_refuses_a_key_that_is_not_32_bytes() -> None:
+    with pytest.raises(InputError) as caught:
+        shipment_id_of(EXPORTER, b"\x01" * 31)
+    assert caught.value.problems[0].field == "shipment_key"
 
 
 @pytest.mark.parametrize("bad", ["", " NGB-1", "NGB-1 ", "NGB\n1", "NGB\x001"])

@@ -15,8 +15,15 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from ledger.anchoring.submit import stored_entries
+from ledger.chain.gas import pack_shipments
 from ledger.errors import RecordConflict, StoreBusy, StoreError, StoreUnavailable, WriteRefused
 from ledger.records.blocks import pack_block
+from ledger.records.canonical import (
+    chain_shipment_id_bytes,
+    chain_shipment_key_function,
+    shipment_id_of,
+)
 from ledger.store import migrations, schema
 from ledger.store.rows import (
     BlockRecords,
@@ -202,6 +209,28 @@ def test_bulk_batches_store_record_blocks_that_read_back_exactly(store: LedgerSt
     assert scope == SCOPE and found.record_json == bodies[6]
     leaf = store.batch_leaves(statuses[0].batch.id)[2]
     assert leaf[1] == bytes.fromhex(_hex(3)[2:]) and leaf[1].hex0x == _hex(3)
+
+
+def test_a_stored_batch_is_sent_with_its_keys_and_one_of_the_earlier_rule_is_refused(
+        store: LedgerStore) -> None:
+    ids = ["KEY-1", "KEY-2"]
+    shipment_key = chain_shipment_key_function(SCOPE.exporter)
+    records = [_record(s, i)._replace(shipment_key="0x" + chain_shipment_id_bytes(
+        SCOPE.exporter, s).hex()) for i, s in enumerate(ids)]
+    earlier = [_record(s, i) for i, s in enumerate(["OLD-1", "OLD-2"])]  # ids not derived
+    store.add_batches(SCOPE, [NewBatch("events", _hex(11), FACTOR_SET, records),
+                              NewBatch("events", _hex(12), FACTOR_SET, earlier)])
+    current, stale = (status.batch for status in store.batch_statuses(SCOPE))
+    assert store.batch_shipment_ids(current.id) == ids
+    entries = stored_entries(store, current)
+    # the calldata carries each shipment's key; the id is the one the contract derives from it
+    assert [e.shipment_key for e in entries] == [shipment_key(s) for s in ids]
+    assert [e.shipment_id for e in entries] == [
+        shipment_id_of(SCOPE.exporter, shipment_key(s)) for s in ids]
+    assert pack_shipments(entries)[:32] == shipment_key("KEY-1")
+    with pytest.raises(StoreError, match="earlier shipment-id rule") as caught:
+        stored_entries(store, stale)
+    assert "'OLD-1'" in str(caught.value) and f"batch {stale.id}" in str(caught.value)
 
 
 def test_a_bulk_write_that_goes_wrong_stores_nothing(store: LedgerStore) -> None:
