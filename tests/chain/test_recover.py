@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import signal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_env import chain_cli_env, run_cli
@@ -51,9 +52,11 @@ def _on_chain_once(ledger: CarbonLedgerContract, store: LedgerStore) -> dict[str
             for r in store.scope_records(scope)}
 
 
-def test_recover_marks_the_lost_batch_anchors_it_again_and_old_reports_say_lost(
-        chain: DevChain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+def _anchored_on_the_root_path(chain: DevChain, tmp_path: Path,
+                               monkeypatch: pytest.MonkeyPatch
+                               ) -> tuple[CarbonLedgerContract, Any]:
+    """The exporter's contract and a chain snapshot taken just before ``anchor --path root``
+    anchored :data:`SHIPMENTS` through the CLI (into ``tmp_path``'s store)."""
     chain_cli_env(chain, tmp_path, monkeypatch)
     register_shipped_factor_set(chain)
     exporter = chain.ledger(DEV_EXPORTER_INDEXES[0])
@@ -61,6 +64,13 @@ def test_recover_marks_the_lost_batch_anchors_it_again_and_old_reports_say_lost(
     shipments.write_text(json.dumps({"shipments": SHIPMENTS}), encoding="utf-8")
     before = chain.node.rpc("evm_snapshot")
     assert run_cli(["anchor", str(shipments), "--path", "root"]) == 0
+    return exporter, before
+
+
+def test_recover_marks_the_lost_batch_anchors_it_again_and_old_reports_say_lost(
+        chain: DevChain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    exporter, before = _anchored_on_the_root_path(chain, tmp_path, monkeypatch)
     bundles = []
     for shipment in SHIPMENTS:
         bundle = tmp_path / f"{shipment['shipment_id']}.proof.json"
@@ -325,13 +335,7 @@ def test_a_lost_transaction_mined_after_all_is_taken_back_not_sent_again(
 def test_status_shows_a_lost_batch_as_lost_until_it_is_anchored_again(
         chain: DevChain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    chain_cli_env(chain, tmp_path, monkeypatch)
-    register_shipped_factor_set(chain)
-    exporter = chain.ledger(DEV_EXPORTER_INDEXES[0])
-    shipments = tmp_path / "shipments.json"
-    shipments.write_text(json.dumps({"shipments": SHIPMENTS}), encoding="utf-8")
-    before = chain.node.rpc("evm_snapshot")
-    assert run_cli(["anchor", str(shipments), "--path", "root"]) == 0
+    exporter, before = _anchored_on_the_root_path(chain, tmp_path, monkeypatch)
     with open_store(tmp_path / "ledger.sqlite") as store:
         (status,) = store.batch_statuses(store.scopes()[0])
         assert status.tx is not None and status.tx.receipt is not None
