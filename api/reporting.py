@@ -17,7 +17,14 @@ from typing import Any
 from api.context import ServiceContext
 from api.errors import ApiError
 from ledger.anchoring.proofs import proof_bundle
-from ledger.errors import InputError, InputProblem, StoreError, StoreUnavailable, VerificationError
+from ledger.errors import (
+    ConfigError,
+    InputError,
+    InputProblem,
+    StoreError,
+    StoreUnavailable,
+    VerificationError,
+)
 from ledger.reports import vc
 from ledger.reports.issue import declarant_from_dict, issue_report, report_files
 from ledger.reports.parse import report_chain
@@ -79,8 +86,13 @@ def _contract_of(document: Any) -> str | None:
 
 
 def verify(ctx: ServiceContext, document: Any, *, require_attestation: bool = False) -> Verdict:
-    """The verdict on a report, check by check."""
+    """The verdict on a report, check by check. A report naming a contract that makes shipment
+    ids by another rule than this package is refused (422 ``UnsupportedContract``) by name."""
     reader = ctx.chain.reader(_contract_of(document))
+    try:
+        reader.require_shipment_id_rule()
+    except ConfigError as exc:
+        raise ApiError(422, "UnsupportedContract", str(exc)) from None
     with prefetch_report(reader, document):  # the report's chain reads in one round trip
         return verify_report(document, reader, recompute=ctx.recompute,
                              min_confirmations=ctx.settings.verify_confirmations,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,10 @@ from api_fixtures import (
     service_chain,
     service_settings,
 )
+from devchain import deploy_rule_1_ledger
 
+from ledger.chain.client import connect
+from ledger.dev.devkeys import DEV_ADMIN_INDEX, dev_key
 from ledger.errors import RpcUnavailable
 from ledger.reports import qreport
 
@@ -114,6 +118,18 @@ def test_exporter_to_auditor_end_to_end(chain_service: Service) -> None:
     assert required["attestations"][0]["auditor"].lower() == auditor.org.address.lower()
     history = s.client.get("/v1/verifications", headers=s.auth(auditor)).json()["verifications"]
     assert [v["verified"] for v in history] == [True, False, True]
+
+    # a report naming a contract older than sender-derived shipment ids: refused by name
+    with connect(s.ctx.chain.settings, private_key=dev_key(DEV_ADMIN_INDEX).private_key) as admin:
+        old = deploy_rule_1_ledger(admin).contract_address
+    assert old is not None
+    moved = json.loads(re.sub(s.ctx.chain.deployment.address[2:], old[2:], json.dumps(report),
+                              flags=re.IGNORECASE))
+    answer = s.client.post("/v1/verifications", json=moved, headers=s.auth(auditor))
+    assert answer.status_code == 422 and answer.json()["code"] == "UnsupportedContract"
+    assert old in answer.json()["message"]
+    assert len(s.client.get("/v1/verifications",
+                            headers=s.auth(auditor)).json()["verifications"]) == 3
     assert len(s.client.get("/v1/attestations",
                             headers=s.auth(auditor)).json()["attestations"]) == 1
 
