@@ -518,23 +518,24 @@ def _checks(verdict: Verdict, p: _Parsed, reader: Reader, side: _Side, *,
     subject = Subject(p.declarant, p.year)
     findings: list[RecordFindings] = []
     read = _outcome(lambda: _read(findings, subject, p, records, hashed=not side.hashes))
-    recompute = None
-    if _passed(read):
-        outcomes["record_hash"] = _outcome(lambda: _take_rows(p, findings[0], ()))
-        if _passed(outcomes["record_hash"]) and tables_ok:
-            recompute = _outcome(lambda: _check_recompute(p, factor_set))
+    # the records as read (their hashes assumed good when the side checks them), and the
+    # recomputation on them; both stand unless the side finds a hash problem
+    records_read = _outcome(lambda: _take_rows(p, findings[0], ())) if _passed(read) else read
+    recompute = _outcome(lambda: _check_recompute(p, factor_set)) \
+        if _passed(records_read) and tables_ok else None
     found = _outcome(lambda: _side_result(side))
-    if not _passed(found):
-        outcomes["signature"] = outcomes["merkle_proof"] = found
-        outcomes["record_hash"] = found if side.hashes else outcomes.get("record_hash", read)
+    problems = side.job.result().hash_problems if _passed(found) else None
+    if _passed(found):
+        outcomes["signature"], outcomes["merkle_proof"] = side.job.result()[:2]
     else:
-        result = side.job.result()
-        outcomes["signature"], outcomes["merkle_proof"] = result.signature, result.proofs
-        if not _passed(read):
-            outcomes["record_hash"] = read
-        elif result.hash_problems:
-            outcomes["record_hash"] = _outcome(
-                lambda: _take_rows(p, findings[0], result.hash_problems or ()))
+        outcomes["signature"] = outcomes["merkle_proof"] = found
+    if not _passed(read) or not side.hashes:
+        outcomes["record_hash"] = records_read
+    elif not _passed(found):
+        outcomes["record_hash"] = found  # the hashes could not be checked
+    else:
+        outcomes["record_hash"] = _outcome(
+            lambda: _take_rows(p, findings[0], problems or ())) if problems else records_read
     if _passed(outcomes["record_hash"]) and recompute is not None:
         outcomes["recompute"] = recompute
     if _passed(outcomes["chain_id"]):
