@@ -9,6 +9,7 @@ import json
 import multiprocessing
 import os
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -320,7 +321,11 @@ def test_a_lost_transaction_mined_after_all_is_taken_back_not_sent_again(
         with pytest.raises(Killed):
             recover(exporter, store, checkpoint=stop_after_marking)
         assert store.tx(first.id).state == "lost"
-        chain.node.rpc("eth_sendRawTransaction", "0x" + first.attempts[-1].raw.hex())
+        sent = chain.node.rpc("eth_sendRawTransaction", "0x" + first.attempts[-1].raw.hex())
+        deadline = time.monotonic() + 30
+        while chain.node.rpc("eth_getTransactionReceipt", sent) is None:  # mined, not just sent
+            assert time.monotonic() < deadline, "the re-sent transaction was never mined"
+            time.sleep(0.05)
         nonce = exporter.client.mined_nonce()
 
         done = recover(exporter, store)
