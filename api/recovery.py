@@ -42,12 +42,14 @@ def recover_exporters(ctx: ServiceContext, *, dry_run: bool) -> dict[str, Any]:
 
 
 def _recovery_dict(found: Recovery) -> dict[str, Any]:
+    rekeyed = {r.batch_id: r.new_key for r in found.rekeyed}
     return {
         "exporter": found.scope.exporter, "chain_height": found.chain_height,
         "lost": [_lost_dict(a) for a in found.newly_lost],
         "lost_before": len(found.lost_before),
         "anchored_again": [{
-            "id": b.id, "path": b.path, "key": b.batch_key, "shipments": b.shipment_count,
+            "id": b.id, "path": b.path, "key": rekeyed.get(b.id, b.batch_key),
+            "shipments": b.shipment_count,
         } for b in found.to_anchor],
         "batches": [{
             "id": s.batch.id, "state": s.state,
@@ -58,5 +60,5 @@ def _recovery_dict(found: Recovery) -> dict[str, Any]:
 
 
 def _lost_dict(a: LostAnchor) -> dict[str, Any]:
-    return {"batch": a.batch_id, "transaction": a.tx_hash, "nonce": a.nonce,
+    return {"batch": a.batch_id, "key": a.batch_key, "transaction": a.tx_hash, "nonce": a.nonce,
             "block_number": a.block_number, "reason": a.reason}

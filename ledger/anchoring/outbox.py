@@ -389,8 +389,9 @@ class Outbox:
                         "serves no block, receipt or event for them: it lost part of its history "
                         "(a local node restarted from a state saved while mining?). Their "
                         "records cannot be proven through this node. Use a node with the full "
-                        "history, or anchor the store's records on a new deployment "
-                        "(docs/anchoring.md, 'A node that lost history')"
+                        "history, or run `carbon-ledger recover` (see --dry-run first): it "
+                        "marks the transaction lost and anchors the batch again under a new "
+                        "key (docs/anchoring.md, 'A node that lost history')"
                     )
                 raise ChainError(
                     f"{len(pending)} transaction(s) not {until} after {timeout_s:g} s "

@@ -23,10 +23,21 @@ read-only half (``--dry-run``).
 
 Reports issued before the loss name the lost transaction: their ``anchor`` check fails, saying
 the transaction is not on chain (see :func:`ledger.verify.onchain.check_anchor`).
+
+A node that lost part of its history (restarted from a state saved while mining) is the other
+case: the contract's state records the batch by this key, its nonce is used, and the node serves
+no block, receipt or event for it. Its records cannot be proven through that node, and the same
+batch key or root cannot be recorded again. Recovery marks the transaction ``lost`` (the key it
+anchored kept in ``lost_anchors.batch_key``) and, in the same commit, gives the batch a new key
+derived from the lost one (:func:`key_again`): on the events path that is the new batch id; on
+the root path the tree gains one marker leaf (:func:`again_leaf`, which names the lost root and
+is no shipment), so its root is new while every shipment's leaf and proof stay valid. The
+batch's records are then anchored in a new transaction like any other lost batch.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -35,11 +46,45 @@ from ledger.anchoring.options import AnchorOptions, scope_of
 from ledger.anchoring.outbox import Checkpoint, OutboxPolicy
 from ledger.anchoring.submit import Run, landed_check, submit
 from ledger.chain.contract import CarbonLedgerContract
+from ledger.errors import StoreError
+from ledger.records.keccak import keccak256
+from ledger.records.merkle import Leaf, tree_nodes
 from ledger.store.rows import BatchRow, BatchStatus, LostAnchor, Scope, TxRow
 from ledger.store.store import LedgerStore
 from ledger.types import Bytes32
 
-__all__ = ["Recovery", "find_lost", "lost_summary", "recover"]
+__all__ = ["AGAIN_DOMAIN", "Recovery", "Rekey", "again_leaf", "find_lost", "key_again",
+           "lost_summary", "recover"]
+
+#: Domain of the key a batch is anchored again under after a node lost its history.
+AGAIN_DOMAIN = b"carbon-ledger/anchored-again/v1|"
+
+
+def key_again(lost_key: bytes) -> bytes:
+    """The batch id a per-shipment batch is anchored again under after the node lost the
+    history of ``lost_key``: ``keccak256("carbon-ledger/anchored-again/v1|" ‖ lost_key)``."""
+    return keccak256(AGAIN_DOMAIN + Bytes32.parse(lost_key, "batch key"))
+
+
+def again_leaf(lost_root: bytes) -> Leaf:
+    """The marker leaf a root-path batch's tree gains when it is anchored again after the node
+    lost the history of ``lost_root``: shipment id :func:`key_again` of the lost root, record
+    hash the lost root, zero grams. It is no shipment's leaf (no exporter's shipment id is that
+    hash), so it changes the root and nothing else: each shipment keeps its leaf."""
+    root = Bytes32.parse(lost_root, "root")
+    return Leaf(key_again(root), root, 0, 0)
+
+
+@dataclass(frozen=True)
+class Rekey:
+    """A batch to anchor again under a new key because the node lost the history of its own."""
+
+    batch_id: int
+    path: str
+    old_key: str
+    new_key: str
+    tree: bytes | None
+    """Root path: every node of the new tree (the old leaves and :func:`again_leaf`)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +101,9 @@ class Recovery:
     """Batches without a live transaction: anchored again (a dry run: would be)."""
     batches: tuple[BatchStatus, ...] = ()
     """After a run: where each re-anchored batch stands."""
+    rekeyed: tuple[Rekey, ...] = ()
+    """Batches whose history the node lost: anchored again under a new key (a dry run: would
+    be). Their transactions are among :attr:`newly_lost`."""
 
     @property
     def nothing_to_do(self) -> bool:
@@ -75,25 +123,44 @@ def find_lost(ledger: CarbonLedgerContract, store: LedgerStore, scope: Scope | N
     scope = scope or scope_of(ledger)
     height = client.block_number()
     lost_before = tuple(store.lost_anchors(scope))
-    ours = {b.batch.id for b in store.batch_statuses(scope)}
+    keys = {b.batch.id: b.batch.batch_key for b in store.batch_statuses(scope)}
+    ours = set(keys)
     landed = landed_check(ledger, store)
     newly: list[LostAnchor] = []
+    history: list[tuple[TxRow, str]] = []  # in the state, but no block, receipt or event
     mined = store.txs_in_states(scope.chain_id, scope.exporter, ("mined", "final"), light=True)
     for tx in mined:
         if tx.batch_id not in ours or tx.receipt is None:
             continue
         gone = _block_gone(ledger, tx)
-        if gone is None or landed(tx):
-            continue  # the block is there, or the batch is recorded all the same
+        if gone is None:
+            continue  # the block is there
+        if landed(tx):
+            history.append((tx, gone))  # recorded all the same: by a block the node serves?
+            continue
         newly.append(_lost(scope, tx, height, (
             f"{gone}, and its batch is not recorded by {scope.exporter} at {scope.contract} "
             f"(chain {scope.chain_id}, height {height}): the chain was reset, rolled back or "
             "forked")))
     opened = store.open_txs(scope.chain_id, scope.exporter)
+    used = ledger.client.mined_nonce(scope.exporter) if opened else 0
+    history += [(tx, f"no attempt of transaction nonce {tx.nonce} has a receipt, and the key's "
+                     f"nonce {tx.nonce} is used on chain")
+                for tx in opened
+                if tx.batch_id in ours and tx.nonce < used and not _has_receipt(ledger, tx)
+                and landed(tx)]
     lowest = min((a.nonce for a in (*lost_before, *newly)), default=None)
     if lowest is not None and opened:
         newly += _stuck_after_loss(ledger, scope, opened, lowest=lowest, height=height,
                                    landed=landed)
+    rekeyed: list[Rekey] = []
+    for tx, why in history:
+        found = _history_lost(ledger, store, scope, tx, why=why, height=height)
+        if found is not None:
+            newly.append(found[0])
+            rekeyed.append(found[1])
+    newly = [a if a.batch_key or a.batch_id is None
+             else dataclasses.replace(a, batch_key=keys.get(a.batch_id)) for a in newly]
     lost_ids = {a.tx_id for a in newly}
     to_anchor = list(store.unstarted_batches(scope))
     known = {b.id for b in to_anchor}
@@ -102,7 +169,7 @@ def find_lost(ledger: CarbonLedgerContract, store: LedgerStore, scope: Scope | N
             known.add(tx.batch_id)
             to_anchor.append(store.batch(tx.batch_id))
     return Recovery(scope, height, tuple(newly), lost_before,
-                    tuple(sorted(to_anchor, key=lambda b: b.id)))
+                    tuple(sorted(to_anchor, key=lambda b: b.id)), rekeyed=tuple(rekeyed))
 
 
 def recover(
@@ -128,7 +195,8 @@ def recover(
             return found
         for factor_set in sorted({b.factor_set_id for b in found.to_anchor}):
             preflight(ledger, Bytes32.parse(factor_set, "factor_set_id"))
-        store.mark_lost(found.newly_lost)
+        store.mark_lost_history(found.newly_lost, [
+            (r.batch_id, r.old_key, r.new_key, r.tree) for r in found.rekeyed])
         if checkpoint is not None:
             checkpoint("marked", None)
         run = Run(store, ledger, scope, AnchorOptions(wait_until=wait_until), policy,
@@ -137,7 +205,50 @@ def recover(
     wanted = {b.id for b in found.to_anchor}
     statuses = tuple(s for s in store.batch_statuses(scope) if s.batch.id in wanted)
     return Recovery(found.scope, found.chain_height, found.newly_lost, found.lost_before,
-                    found.to_anchor, statuses)
+                    found.to_anchor, statuses, found.rekeyed)
+
+
+def _has_receipt(ledger: CarbonLedgerContract, tx: TxRow) -> bool:
+    client = ledger.client
+    return any(client.receipt_summary(Bytes32.parse(a.tx_hash, "tx_hash")) is not None
+               for a in tx.attempts)
+
+
+def _history_lost(ledger: CarbonLedgerContract, store: LedgerStore, scope: Scope, tx: TxRow,
+                  *, why: str, height: int) -> tuple[LostAnchor, Rekey] | None:
+    """A transaction whose batch the contract's state records by this key while the node serves
+    no event of it (``None`` when it serves one: the outbox settles that), and the new key its
+    batch is anchored again under."""
+    assert tx.batch_id is not None
+    batch = store.batch(tx.batch_id)
+    root = batch.path == "root"
+    key = Bytes32.parse(batch.batch_key, "batch_key")
+    if ledger.anchoring_event(key, root=root) is not None:
+        return None
+    info = ledger.root_info(key) if root else ledger.batch_info(key)
+    tree = None
+    if root:
+        stored = store.batch_tree(batch.id)
+        if stored is None:
+            raise StoreError(f"root batch {batch.id} ({batch.batch_key}) has no stored tree")
+        size = len(stored) // 32
+        leaves = [stored[32 * i:32 * i + 32] for i in range(size - (size + 1) // 2, size)]
+        tree = b"".join(tree_nodes(sorted([*leaves, again_leaf(key).hash()])))
+        new_key = Bytes32(tree[:32]).hex0x
+    else:
+        new_key = Bytes32(key_again(key)).hex0x
+    what = "root" if root else "batch"
+    sent = tx.receipt.tx_hash if tx.receipt else (tx.attempts[-1].tx_hash if tx.attempts
+                                                  else "the transaction")
+    lost = _lost(scope, tx, height, (
+        f"the node lost part of its history: the contract's state records {what} "
+        f"{batch.batch_key} by {scope.exporter} in block {info.block_number}, but the node "
+        f"serves no block, receipt or event of {sent} ({why}); a node restarted from a state "
+        "saved while mining? Its records cannot be proven through this node and the same key "
+        f"cannot be recorded again: the batch is anchored again under {new_key}"),
+                 batch.batch_key)
+    lost = dataclasses.replace(lost, block_number=info.block_number)
+    return lost, Rekey(batch.id, batch.path, batch.batch_key, new_key, tree)
 
 
 def _stuck_after_loss(ledger: CarbonLedgerContract, scope: Scope, opened: list[TxRow], *,
@@ -176,7 +287,8 @@ def _block_gone(ledger: CarbonLedgerContract, tx: TxRow) -> str | None:
     return None
 
 
-def _lost(scope: Scope, tx: TxRow, height: int, reason: str) -> LostAnchor:
+def _lost(scope: Scope, tx: TxRow, height: int, reason: str, batch_key: str | None = None
+          ) -> LostAnchor:
     receipt = tx.receipt
     return LostAnchor(
         tx_id=tx.id, batch_id=tx.batch_id, chain_id=scope.chain_id, contract=scope.contract,
@@ -185,7 +297,7 @@ def _lost(scope: Scope, tx: TxRow, height: int, reason: str) -> LostAnchor:
                                                  else None),
         block_number=receipt.block_number if receipt else None,
         block_hash=receipt.block_hash if receipt else None,
-        chain_height=height, reason=reason,
+        chain_height=height, reason=reason, batch_key=batch_key,
     )
 
 

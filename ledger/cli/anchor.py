@@ -421,13 +421,15 @@ def recover_command(
     store: StoreOption = None,
 ) -> None:
     """Recover after the chain lost anchored batches (a chain reset or restarted without its
-    state, a rollback, a fork): mark each lost batch's transaction as lost (kept in the store
-    for audit: when, why, which chain, contract, block and transaction; never deleted), then
-    anchor the lost batches' records again in new transactions, so that the store and the
-    chain agree. Safe to run again at any time: killed halfway, the next run finishes the job;
-    nothing is sent twice. Reports issued from a lost batch stop verifying (their transaction
-    is not on chain): issue them again. The contract must be deployed at the deployment
-    file's address, with the factor sets registered."""
+    state, a rollback, a fork) or the node lost their history (the contract's state records
+    the batch, but no block, receipt or event is served): mark each lost batch's transaction
+    as lost (kept in the store for audit: when, why, which chain, contract, block, transaction
+    and key; never deleted), then anchor the lost batches' records again in new transactions
+    (under a new batch id or root when the state still holds the old one), so that the store
+    and the chain agree. Safe to run again at any time: killed halfway, the next run
+    finishes the job; nothing is sent twice. Reports issued from a lost batch stop verifying
+    (their transaction is not on chain): issue them again. The contract must be deployed at
+    the deployment file's address, with the factor sets registered."""
     from ledger.anchoring.recover import find_lost, lost_summary, recover
 
     overrides = {} if confirmations is None else {"confirmations": confirmations}
@@ -456,6 +458,11 @@ def recover_command(
     if found.newly_lost:
         typer.echo(f"{verb} {len(found.newly_lost)} transaction(s) lost:\n"
                    + lost_summary(found.newly_lost))
+    for r in found.rekeyed:
+        typer.echo(f"batch {r.batch_id} ({r.path}): the node lost its history; "
+                   + ("would be anchored" if dry_run else "anchored")
+                   + f" again under a new {'root' if r.path == 'root' else 'batch id'} "
+                   f"{r.new_key} (was {r.old_key})")
     shipments = sum(b.shipment_count for b in found.to_anchor)
     if dry_run:
         typer.echo(f"would anchor again {len(found.to_anchor)} batch(es), {shipments} "

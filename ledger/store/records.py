@@ -140,6 +140,24 @@ def batch_tree(conn: Connection, batch_id: int) -> bytes | None:
     return None if value is None else bytes(value)
 
 
+def rekey_batch(conn: Connection, batch_id: int, *, old_key: str, new_key: str,
+                tree: bytes | None) -> bool:
+    """Give a batch a new key (and, on the root path, the tree of its new root); its records'
+    tree indices are cleared, each found again in the new tree by its leaf hash. False (nothing
+    written) when the batch's key is no longer ``old_key``."""
+    values: dict[str, Any] = {"batch_key": new_key.lower()}
+    if tree is not None:
+        values["tree"] = tree
+    done = conn.execute(batches.update().where(
+        batches.c.id == batch_id, batches.c.batch_key == old_key.lower()).values(**values))
+    if done.rowcount == 0:
+        return False
+    if tree is not None:
+        conn.execute(records.update().where(records.c.batch_id == batch_id)
+                     .values(tree_index=None))
+    return True
+
+
 def batch_records(conn: Connection, batch_id: int) -> list[RecordRow]:
     rows = conn.execute(
         sa.select(records).where(records.c.batch_id == batch_id).order_by(records.c.position)

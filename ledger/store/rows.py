@@ -233,3 +233,6 @@ class LostAnchor:
     chain_height: int
     reason: str
     found_at: datetime | None = None
+    batch_key: str | None = None
+    """The batch id or root the lost transaction anchored (a batch anchored again after a node
+    lost its history has a new key since)."""

@@ -211,6 +211,7 @@ lost_anchors = sa.Table(
     sa.Column("chain_height", sa.BigInteger, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("found_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("batch_key", sa.String(66), nullable=True),
     sa.UniqueConstraint("tx_id", name="uq_lost_anchors_tx"),
     sa.Index("ix_lost_anchors_batch", "batch_id"),
 )

@@ -326,6 +326,18 @@ class LedgerStore:
         with self.write("lost anchorings") as conn:
             return sum(txs.mark_lost(conn, item) for item in lost)
 
+    def mark_lost_history(self, lost: Sequence[LostAnchor],
+                          rekeyed: Sequence[tuple[int, str, str, bytes | None]]) -> int:
+        """Marks these transactions ``lost`` and gives their batches the new keys of
+        ``rekeyed`` (batch id, old key, new key, new tree or ``None``), all in one commit;
+        returns how many transactions were not marked before. A batch whose key changed
+        meanwhile is left as it is (another run re-keyed it)."""
+        with self.write("lost anchorings") as conn:
+            marked = sum(txs.mark_lost(conn, item) for item in lost)
+            for batch_id, old_key, new_key, tree in rekeyed:
+                records.rekey_batch(conn, batch_id, old_key=old_key, new_key=new_key, tree=tree)
+            return marked
+
     def lost_anchors(self, scope: Scope) -> list[LostAnchor]:
         """The lost anchorings kept for ``scope``, oldest first."""
         with self.read() as conn:

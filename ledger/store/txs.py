@@ -158,6 +158,7 @@ def mark_lost(conn: Connection, lost: LostAnchor) -> bool:
         contract=lost.contract.lower(), sender=lost.sender.lower(), nonce=lost.nonce,
         tx_hash=lost.tx_hash, block_number=lost.block_number, block_hash=lost.block_hash,
         chain_height=lost.chain_height, reason=lost.reason, found_at=at,
+        batch_key=None if lost.batch_key is None else lost.batch_key.lower(),
     ))
     return True
 
@@ -191,7 +192,8 @@ def lost_anchors_of(conn: Connection, chain_id: int, contract: str, sender: str
         lost_anchors.c.sender == sender.lower(),
     ).order_by(lost_anchors.c.id))
     return [LostAnchor(r.tx_id, r.batch_id, r.chain_id, r.contract, r.sender, r.nonce, r.tx_hash,
-                       r.block_number, r.block_hash, r.chain_height, r.reason, r.found_at)
+                       r.block_number, r.block_hash, r.chain_height, r.reason, r.found_at,
+                       r.batch_key)
             for r in rows]
 
 

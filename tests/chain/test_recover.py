@@ -21,7 +21,7 @@ from report_chain_fixtures import PERIOD, SHIPMENTS, register_shipped_factor_set
 from ledger.anchoring.anchor import anchor_footprints
 from ledger.anchoring.options import AnchorOptions
 from ledger.anchoring.proofs import audit_store, check_bundle, proof_bundle
-from ledger.anchoring.recover import find_lost, recover
+from ledger.anchoring.recover import find_lost, key_again, recover
 from ledger.chain.client import connect
 from ledger.chain.contract import CarbonLedgerContract
 from ledger.chain.deploy import open_deployment
@@ -29,6 +29,7 @@ from ledger.chain.events import ShipmentRecorded
 from ledger.dev.devkeys import DEV_EXPORTER_INDEXES, dev_key
 from ledger.footprint.single import compute_shipment
 from ledger.inputs.shipments import Shipment
+from ledger.records.keccak import keccak256
 from ledger.store.store import LedgerStore, open_store
 from ledger.types import Bytes32
 
@@ -109,6 +110,7 @@ def test_recover_marks_the_lost_batch_anchors_it_again_and_old_reports_say_lost(
         assert kept.contract == chain.deployment.address.lower()
         assert "reset, rolled back or forked" in kept.reason and kept.found_at is not None
         (status,) = store.batch_statuses(scope)
+        assert kept.batch_key == status.batch.batch_key  # a reset chain: the same root again
         assert status.state == "final" and status.tx is not None
         assert status.tx.receipt is not None and status.tx.receipt.tx_hash != lost_tx
         assert [t.state for t in store.batch_txs(status.batch.id)] == ["lost", "final"]
@@ -370,3 +372,85 @@ def test_status_shows_a_lost_batch_as_lost_until_it_is_anchored_again(
     (line,) = [row for row in out.splitlines() if row.strip().startswith("batch ")]
     assert " final " in line and f"anchored again after lost tx {lost_tx}" in line
     assert "batches: 0 pending, 0 confirmed, 1 final, 0 failed, 0 lost" in out
+
+
+@pytest.mark.parametrize("path", ["events", "root"])
+def test_a_batch_whose_history_the_node_lost_is_anchored_again_under_a_new_key(
+        chain: DevChain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], path: str) -> None:
+    """What a local node restarted from a state saved while mining can show: the batch in the
+    contract's state and the key's nonce used, but no block, receipt or event for it. The same
+    key cannot be recorded again; `recover` anchors the records under a new one, and reports
+    issued from the new anchoring verify."""
+    chain_cli_env(chain, tmp_path, monkeypatch)
+    register_shipped_factor_set(chain)
+    exporter = chain.ledger(DEV_EXPORTER_INDEXES[0])
+    address = exporter.client.address
+    shipments = tmp_path / "shipments.json"
+    shipments.write_text(json.dumps({"shipments": SHIPMENTS}), encoding="utf-8")
+    node = chain.node
+    node.rpc("evm_setAutomine", False)
+    try:
+        assert run_cli(["anchor", str(shipments), "--path", path, "--wait", "sent"]) == 0
+        node.rpc("anvil_dropAllTransactions")
+    finally:
+        node.rpc("evm_setAutomine", True)
+    with open_store(tmp_path / "ledger.sqlite") as store:
+        (tx,) = store.open_txs(chain.settings.chain_id, address)
+        assert tx.batch_id is not None
+        batch = store.batch(tx.batch_id)
+    lost_key = bytes.fromhex(batch.batch_key[2:])
+    # the node's state holds the batch: the key's nonce used, the batch (or root) recorded
+    node.rpc("anvil_setNonce", address, hex(tx.nonce + 1))
+    slot = keccak256(lost_key + (3 if path == "root" else 2).to_bytes(32, "big"))
+    height = int(node.rpc("eth_blockNumber"), 16)
+    info = (int(address, 16) << 96) | (height << 32) | batch.shipment_count
+    node.rpc("anvil_setStorageAt", chain.deployment.address, "0x" + slot.hex(),
+             "0x" + info.to_bytes(32, "big").hex())
+    recorded = exporter.root_info if path == "root" else exporter.batch_info
+    assert recorded(lost_key).exporter == address
+    nonce = exporter.client.mined_nonce()
+    capsys.readouterr()
+
+    assert run_cli(["recover", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "would mark 1 transaction(s) lost" in out and "lost part of its history" in out
+    assert f"would be anchored again under a new {'root' if path == 'root' else 'batch id'}" \
+        in out and batch.batch_key in out
+    assert "nothing was changed" in out
+    assert exporter.client.mined_nonce() == nonce
+
+    assert run_cli(["recover"]) == 0
+    out = capsys.readouterr().out
+    assert "marked 1 transaction(s) lost" in out and "anchored again 1 batch(es)" in out
+    assert exporter.client.mined_nonce() == nonce + 1
+    with open_store(tmp_path / "ledger.sqlite") as store:
+        scope = store.scopes()[0]
+        (kept,) = store.lost_anchors(scope)
+        assert kept.batch_key == batch.batch_key and kept.tx_id == tx.id
+        assert kept.block_number == height and "lost part of its history" in kept.reason
+        (status,) = store.batch_statuses(scope)
+        assert status.state == "final" and status.batch.batch_key != batch.batch_key
+        assert [t.state for t in store.batch_txs(status.batch.id)] == ["lost", "final"]
+        new_key = bytes.fromhex(status.batch.batch_key[2:])
+    if path == "events":
+        assert new_key == key_again(lost_key)
+        with open_store(tmp_path / "ledger.sqlite") as store:
+            assert _on_chain_once(exporter, store) == {s["shipment_id"]: 1 for s in SHIPMENTS}
+    assert recorded(new_key).exporter == address
+
+    bundles = []
+    for shipment in SHIPMENTS:
+        bundle = tmp_path / f"{shipment['shipment_id']}.proof.json"
+        assert run_cli(["proof", shipment["shipment_id"], "--check", "--out", str(bundle)]) == 0
+        bundles.append(str(bundle))
+    assert run_cli(["report", *bundles, "--out", str(tmp_path / "out"), "--name", "q1",
+                    "--first-day", PERIOD[0].isoformat(),
+                    "--last-day", PERIOD[1].isoformat()]) == 0
+    capsys.readouterr()
+    assert run_cli(["verify", str(tmp_path / "out" / "q1.json")]) == 0, capsys.readouterr().out
+
+    assert run_cli(["recover"]) == 0  # idempotent: nothing more to do, nothing sent
+    assert "nothing to recover" in capsys.readouterr().out
+    assert run_cli(["anchor", str(shipments), "--path", path]) == 0
+    assert exporter.client.mined_nonce() == nonce + 1
