@@ -172,7 +172,8 @@ def refuse_lost_chain(ledger: CarbonLedgerContract, store: LedgerStore, scope: S
     deployed again at the same address, another chain behind the same id, a rollback). A recent
     reorg is the outbox's to settle; a batch final longer than any reorg is not."""
     finals = store.final_txs_above(scope.chain_id, scope.exporter, -1)
-    anchored = [t for t in finals if t.batch_id is not None and t.receipt is not None]
+    anchored = [t for t in finals if t.batch_id is not None and t.receipt is not None
+                and t.to_address.lower() == scope.contract]  # this contract's batches only
     if not anchored:
         return
     oldest = min(anchored, key=lambda t: (t.receipt.block_number if t.receipt else 0, t.nonce))

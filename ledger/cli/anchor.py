@@ -418,6 +418,15 @@ def recover_command(
     wait: Annotated[Literal["final", "mined", "sent"], typer.Option(
         "--wait", help="Wait until re-anchored batches are final, mined, or just sent.")
     ] = "final",
+    from_contract: Annotated[str | None, typer.Option(
+        "--from-contract", metavar="ADDRESS",
+        help="Anchor this store's records of an earlier contract (gone for good, or left for "
+             "a new deployment) on the current one: same records, new batches; the earlier "
+             "records stay in the store as they were.")] = None,
+    from_chain_id: Annotated[int | None, typer.Option(
+        "--from-chain-id", min=1,
+        help="With --from-contract: the chain the earlier contract was on, when the store "
+             "holds that address on several.")] = None,
     store: StoreOption = None,
 ) -> None:
     """Recover after the chain lost anchored batches (a chain reset or restarted without its
@@ -429,11 +438,18 @@ def recover_command(
     and the chain agree. Safe to run again at any time: killed halfway, the next run
     finishes the job; nothing is sent twice. Reports issued from a lost batch stop verifying
     (their transaction is not on chain): issue them again. The contract must be deployed at
-    the deployment file's address, with the factor sets registered."""
+    the deployment file's address, with the factor sets registered. With --from-contract,
+    anchor the records the store holds for an earlier contract on the current one instead."""
     from ledger.anchoring.recover import find_lost, lost_summary, recover
 
     overrides = {} if confirmations is None else {"confirmations": confirmations}
     settings = load_chain_settings(**overrides)
+    if from_contract is not None:
+        _move(settings, store, from_contract, from_chain_id, dry_run=dry_run, wait=wait)
+        return
+    if from_chain_id is not None:
+        raise typer.BadParameter("--from-chain-id goes with --from-contract",
+                                 param_hint="--from-chain-id")
     with _ledger(settings) as ledger, open_store(_existing_store(store)) as opened:
         if dry_run:
             found = find_lost(ledger, opened)
@@ -472,6 +488,42 @@ def recover_command(
         return
     typer.echo(f"anchored again {len(found.to_anchor)} batch(es), {shipments} shipment(s):")
     for status in found.batches:
+        typer.echo(f"  batch {status.batch.id} {status.batch.path} "
+                   f"{_short(status.batch.batch_key, 18)} ({status.state}): {_where(status)}")
+
+
+def _move(settings: ChainSettings, store: str | None, contract: str, chain_id: int | None, *,
+          dry_run: bool, wait: str) -> None:
+    """``recover --from-contract``: the earlier contract's records anchored on this one."""
+    from ledger.anchoring.move import move_records, source_scope
+
+    with _ledger(settings) as ledger, open_store(_existing_store(store)) as opened:
+        source = source_scope(opened, scope_of(ledger), contract, chain_id)
+        if dry_run:
+            moved = move_records(ledger, opened, source, dry_run=True)
+        else:
+            policy = OutboxPolicy(confirmations=settings.confirmations,
+                                  poll_interval_s=settings.poll_interval_s,
+                                  timeout_s=settings.receipt_timeout_s,
+                                  send_retries=settings.rpc_retries,
+                                  send_backoff_s=settings.rpc_backoff_s)
+            watch = _Watch(settings.poll_interval_s)
+            moved = move_records(ledger, opened, source, policy=policy, wait_until=wait,
+                                 idle=watch.idle)
+    where = (f"contract {moved.source.contract} (chain {moved.source.chain_id}) -> contract "
+             f"{moved.scope.contract} (chain {moved.scope.chain_id}), exporter "
+             f"{moved.scope.exporter}")
+    kept = f"; {len(moved.already)} already there" if moved.already else ""
+    if not moved.new_shipments:
+        typer.echo(f"nothing to anchor: {where}: every record is there{kept}")
+        return
+    if dry_run:
+        typer.echo(f"{where}: would anchor {len(moved.new_shipments)} record(s){kept}")
+        typer.echo("nothing was changed (--dry-run)")
+        return
+    typer.echo(f"{where}: anchored {len(moved.new_shipments)} record(s) in "
+               f"{len(moved.batches)} batch(es){kept}:")
+    for status in moved.batches:
         typer.echo(f"  batch {status.batch.id} {status.batch.path} "
                    f"{_short(status.batch.batch_key, 18)} ({status.state}): {_where(status)}")
 

@@ -24,9 +24,9 @@ from ledger.anchoring.proofs import audit_store, check_bundle, proof_bundle
 from ledger.anchoring.recover import find_lost, key_again, recover
 from ledger.chain.client import connect
 from ledger.chain.contract import CarbonLedgerContract
-from ledger.chain.deploy import open_deployment
+from ledger.chain.deploy import deploy_ledger, open_deployment, write_deployment
 from ledger.chain.events import ShipmentRecorded
-from ledger.dev.devkeys import DEV_EXPORTER_INDEXES, dev_key
+from ledger.dev.devkeys import DEV_ADMIN_INDEX, DEV_EXPORTER_INDEXES, dev_key
 from ledger.footprint.single import compute_shipment
 from ledger.inputs.shipments import Shipment
 from ledger.records.keccak import keccak256
@@ -454,3 +454,72 @@ def test_a_batch_whose_history_the_node_lost_is_anchored_again_under_a_new_key(
     assert "nothing to recover" in capsys.readouterr().out
     assert run_cli(["anchor", str(shipments), "--path", path]) == 0
     assert exporter.client.mined_nonce() == nonce + 1
+
+
+def test_records_of_an_earlier_contract_are_anchored_on_the_new_one(
+        chain: DevChain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The contract the store's records were anchored on is gone (a development chain reset
+    and the contract deployed again elsewhere): `recover --from-contract` anchors the same
+    records on the new deployment, on the path each was on, and reports from them verify."""
+    chain_cli_env(chain, tmp_path, monkeypatch)
+    factors = register_shipped_factor_set(chain)
+    exporter = dev_key(DEV_EXPORTER_INDEXES[0]).address
+    events_file, root_file = tmp_path / "events.json", tmp_path / "root.json"
+    events_file.write_text(json.dumps({"shipments": SHIPMENTS}), encoding="utf-8")
+    root_file.write_text(json.dumps(ROAD), encoding="utf-8")
+    assert run_cli(["anchor", str(events_file), "--path", "events"]) == 0
+    assert run_cli(["anchor", str(root_file), "--path", "root"]) == 0
+    old = chain.deployment.address
+    with open_store(tmp_path / "ledger.sqlite") as store:
+        (old_scope,) = store.scopes()
+        old_batches = store.batch_statuses(old_scope)
+    count = len(SHIPMENTS) + len(ROAD["shipments"])
+
+    deployment, _ = deploy_ledger(chain.client(DEV_ADMIN_INDEX), exporters=[exporter],
+                                  factor_sets=[(bytes.fromhex(factors.id[2:]), factors.uri)])
+    monkeypatch.setenv("CARBON_LEDGER_DEPLOYMENT_FILE", str(
+        write_deployment(deployment, tmp_path / "new-deployment.json")))
+    chain.node.rpc("anvil_setCode", old, "0x")  # the earlier contract is gone
+    capsys.readouterr()
+
+    for bad, said in (("0x1234", "must be a contract address"),
+                      ("0x" + "ab" * 20, f"holds: {old.lower()} on chain")):
+        assert run_cli(["recover", "--from-contract", bad]) == 2
+        err = capsys.readouterr().err
+        assert said in err and "from_contract" in err and "Traceback" not in err
+    assert run_cli(["recover", "--from-contract", old, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert f"would anchor {count} record(s)" in out and "nothing was changed" in out
+
+    assert run_cli(["recover", "--from-contract", old]) == 0
+    out = capsys.readouterr().out
+    assert f"anchored {count} record(s) in 2 batch(es)" in out
+    assert f"contract {old.lower()} (chain {chain.settings.chain_id}) -> contract " \
+           f"{deployment.address.lower()}" in out
+    with open_store(tmp_path / "ledger.sqlite") as store:
+        assert store.batch_statuses(old_scope) == old_batches  # the earlier scope as it was
+        new_scope = next(s for s in store.scopes() if s != old_scope)
+        moved = store.batch_statuses(new_scope)
+        assert sorted(s.batch.path for s in moved) == ["events", "root"]
+        assert all(s.state == "final" for s in moved)
+        assert sorted(r.record_hash for r in store.scope_records(new_scope)) == sorted(
+            r.record_hash for r in store.scope_records(old_scope))
+
+    bundles = []
+    for shipment_id in (SHIPMENTS[0]["shipment_id"], ROAD["shipments"][0]["shipment_id"]):
+        bundle = tmp_path / f"{shipment_id}.proof.json"
+        assert run_cli(["proof", shipment_id, "--check", "--out", str(bundle)]) == 0
+        assert json.loads(bundle.read_text(encoding="utf-8"))["contract"] == \
+            deployment.address.lower()
+        bundles.append(str(bundle))
+    assert run_cli(["report", bundles[0], "--out", str(tmp_path / "out"), "--name", "q1",
+                    "--first-day", PERIOD[0].isoformat(),
+                    "--last-day", PERIOD[1].isoformat()]) == 0
+    capsys.readouterr()
+    assert run_cli(["verify", str(tmp_path / "out" / "q1.json")]) == 0, capsys.readouterr().out
+
+    nonce = chain.client(DEV_EXPORTER_INDEXES[0]).mined_nonce()
+    assert run_cli(["recover", "--from-contract", old]) == 0  # again: nothing is sent
+    assert f"every record is there; {count} already there" in capsys.readouterr().out
+    assert chain.client(DEV_EXPORTER_INDEXES[0]).mined_nonce() == nonce

@@ -1,0 +1,146 @@
+"""A store's records anchored on another deployment: ``carbon-ledger recover --from-contract``.
+
+A store keeps its records per chain, contract and exporter (a :class:`~ledger.store.rows.Scope`).
+When the contract they were anchored on is gone for good (a development chain reset and the
+contract deployed again at another address, a test network abandoned for another), or the
+exporter moves to a new deployment, :func:`move_records` anchors the records of that earlier
+scope on the current contract: the same canonical records, hashes and leaves, planned into new
+batches on the path each was anchored on before (per factor set), stored in one commit under the
+current scope, then sent through the outbox like any anchoring run.
+
+Nothing of the earlier scope is changed or deleted: its batches, transactions and records stay
+as they were, for audit. A record the current scope holds already with the same hash is counted
+as there (a run killed halfway, then run again, sends only what is missing); one it holds with
+another hash is refused, as anchoring refuses it. Reports issued from the earlier deployment
+name it and keep verifying against it while it exists; issue new ones from the new proofs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ledger.anchoring.checks import preflight, refuse_recorded_elsewhere, split_known
+from ledger.anchoring.options import AnchorOptions, scope_of
+from ledger.anchoring.outbox import Checkpoint, OutboxPolicy
+from ledger.anchoring.plan import PlannedCall, PreparedRecord, plan_event_batches, plan_root_batches
+from ledger.anchoring.submit import Run, submit
+from ledger.chain.contract import CarbonLedgerContract
+from ledger.errors import InputError, InputProblem
+from ledger.records.canonical import chain_shipment_key_function
+from ledger.records.merkle import Leaf
+from ledger.store.rows import BatchStatus, Scope
+from ledger.store.store import LedgerStore
+from ledger.types import Bytes32
+
+__all__ = ["Moved", "move_records", "source_scope"]
+
+_ADDRESS = re.compile(r"0x[0-9a-f]{40}")
+
+
+@dataclass(frozen=True)
+class Moved:
+    """What :func:`move_records` found (and, unless a dry run, anchored)."""
+
+    source: Scope
+    scope: Scope
+    new_shipments: tuple[str, ...]
+    """Records of ``source`` not yet in ``scope``: anchored (a dry run: would be)."""
+    already: tuple[str, ...]
+    """Records ``scope`` holds already with the same hash."""
+    batches: tuple[BatchStatus, ...] = ()
+    """After a run: the new batches and where each stands."""
+
+
+def source_scope(store: LedgerStore, scope: Scope, contract: str,
+                 chain_id: int | None = None) -> Scope:
+    """The store's scope of ``contract`` for the current exporter (on ``chain_id``, or on the
+    only chain the store holds it for); an ``InputError`` naming what the store holds when there
+    is none, several, or it is the current scope itself."""
+    wanted = contract.lower()
+    if not _ADDRESS.fullmatch(wanted):
+        raise InputError([InputProblem(
+            f"--from-contract must be a contract address (0x and 40 hex digits), got {contract!r}",
+            field="from_contract")])
+    mine = [s for s in store.scopes() if s.exporter.lower() == scope.exporter.lower()]
+    found = [s for s in mine if s.contract == wanted
+             and (chain_id is None or s.chain_id == chain_id)]
+    held = ", ".join(f"{s.contract} on chain {s.chain_id}" for s in mine) or "none"
+    if not found:
+        raise InputError([InputProblem(
+            f"this store holds no records of exporter {scope.exporter} for contract {wanted}"
+            + (f" on chain {chain_id}" if chain_id is not None else "")
+            + f" (it holds: {held})", field="from_contract")])
+    if len(found) > 1:
+        raise InputError([InputProblem(
+            f"this store holds records for contract {wanted} on several chains "
+            f"({', '.join(str(s.chain_id) for s in found)}): name one with --from-chain-id",
+            field="from_chain_id")])
+    if found[0].contract == scope.contract.lower() and found[0].chain_id == scope.chain_id:
+        raise InputError([InputProblem(
+            f"contract {wanted} on chain {scope.chain_id} is the current deployment: its lost "
+            "batches are recovered by `carbon-ledger recover` without --from-contract",
+            field="from_contract")])
+    return found[0]
+
+
+def move_records(
+    ledger: CarbonLedgerContract,
+    store: LedgerStore,
+    source: Scope,
+    *,
+    dry_run: bool = False,
+    policy: OutboxPolicy | None = None,
+    wait_until: str = "final",
+    checkpoint: Checkpoint | None = None,
+    idle: Callable[[], None] | None = None,
+) -> Moved:
+    """Anchor the records of ``source`` (see :func:`source_scope`) on ``ledger``'s contract.
+
+    Checks before storing anything that each factor set is registered on the new contract and
+    the key holds the exporter role; on the events path, that the key did not record the same
+    shipments there from another store. ``dry_run`` only counts.
+    """
+    scope = scope_of(ledger)
+    shipment_key = chain_shipment_key_function(scope.exporter)
+    groups: dict[tuple[str, str], list[PreparedRecord]] = {}
+    statuses = {s.batch.id: s.batch for s in store.batch_statuses(source)}
+    for row in store.scope_records(source):
+        batch = statuses[row.batch_id]
+        groups.setdefault((batch.path, batch.factor_set_id), []).append(PreparedRecord(
+            row.shipment_id, row.record_json,
+            Leaf(Bytes32.parse(row.shipment_key, "shipment_key"),
+                 Bytes32.parse(row.record_hash, "record_hash"), row.co2e_wtw_g, row.co2e_ttw_g),
+            shipment_key(row.shipment_id)))
+    everything = [r for records in groups.values() for r in records]
+    if dry_run:
+        new, same = split_known(store, scope, everything)
+        return Moved(source, scope, tuple(r.shipment_id for r in new), tuple(same))
+    for _, factor_set in sorted(groups):
+        preflight(ledger, Bytes32.parse(factor_set, "factor_set_id"))
+    with store.writer_lock(scope.chain_id, scope.exporter):
+        new, same = split_known(store, scope, everything)
+        fresh = {r.shipment_id for r in new}
+        refuse_recorded_elsewhere(ledger, store, scope, [
+            r for (path, _), records in groups.items() if path == "events"
+            for r in records if r.shipment_id in fresh])
+        before = {s.batch.id for s in store.batch_statuses(scope)}
+
+        def store_new(calls: dict[str, PlannedCall]) -> None:
+            planned = []
+            for (path, factor_set), records in sorted(groups.items()):
+                mine = [r for r in records if r.shipment_id in fresh]
+                if not mine:
+                    continue
+                set_id = Bytes32.parse(factor_set, "factor_set_id")
+                options = AnchorOptions(path="events" if path == "events" else "root")
+                planned.extend(plan_event_batches(ledger, set_id, mine, options, calls)
+                               if path == "events" else plan_root_batches(set_id, mine, options))
+            store.add_batches(scope, planned)
+
+        run = Run(store, ledger, scope, AnchorOptions(wait_until=wait_until), policy,
+                  checkpoint, idle)
+        submit(run, store_new if new else None)
+    batches = tuple(s for s in store.batch_statuses(scope) if s.batch.id not in before)
+    return Moved(source, scope, tuple(r.shipment_id for r in new), tuple(same), batches)
