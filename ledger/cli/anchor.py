@@ -109,7 +109,11 @@ def _lost_where(status: BatchStatus, lost_by_tx: Mapping[int, LostAnchor]) -> st
     tx_hash = (lost.tx_hash if lost is not None else None) or (
         tx.attempts[-1].tx_hash if tx.attempts else None)
     sent = f"tx {tx_hash or '(never broadcast)'} (nonce {tx.nonce})"
-    if lost is not None and lost.block_number is not None:
+    if lost is not None and lost.batch_key and lost.batch_key != status.batch.batch_key:
+        sent += (f" anchored {lost.batch_key}, which the contract's state holds while the node "
+                 "serves no block, receipt or event of it (the node lost that history); the "
+                 "batch has a new key")
+    elif lost is not None and lost.block_number is not None:
         sent += f" was mined in block {lost.block_number}, which the chain no longer holds"
     else:
         sent += " can never be mined on this chain"

@@ -420,9 +420,21 @@ def test_a_batch_whose_history_the_node_lost_is_anchored_again_under_a_new_key(
     assert "nothing was changed" in out
     assert exporter.client.mined_nonce() == nonce
 
-    assert run_cli(["recover"]) == 0
+    def die_after_marking(point: str, _tx: object) -> None:
+        if point == "marked":
+            raise Killed(point)
+
+    with open_store(tmp_path / "ledger.sqlite") as store, pytest.raises(Killed):
+        recover(exporter, store, checkpoint=die_after_marking)  # marked and re-keyed, unsent
+    assert run_cli(["status", "--no-sync"]) == 0
     out = capsys.readouterr().out
-    assert "marked 1 transaction(s) lost" in out and "anchored again 1 batch(es)" in out
+    (line,) = [row for row in out.splitlines() if row.strip().startswith("batch ")]
+    assert " lost " in line and "the node lost that history" in line
+    assert batch.batch_key in line and "run `carbon-ledger recover`" in line
+
+    assert run_cli(["recover"]) == 0  # finishes: sends the re-keyed batch
+    out = capsys.readouterr().out
+    assert "anchored again 1 batch(es)" in out
     assert exporter.client.mined_nonce() == nonce + 1
     with open_store(tmp_path / "ledger.sqlite") as store:
         scope = store.scopes()[0]
