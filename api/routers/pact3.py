@@ -7,16 +7,17 @@
   names and values match without regard to case); ``limit`` (at most
   :data:`api.routers.pact.PAGE_MAX`) and ``offset`` page the result and
   an RFC 8288 ``Link: <absolute URL>; rel="next"`` header (same host, the same filters) points
-  to the next page. The v2 ``$filter`` syntax was removed in v3: 400. A host-specific
-  ``x-...`` filter is not implemented: 501 ``NotImplemented``.
+  to the next page. The v2 ``$filter`` syntax was removed in v3: 400. This host offers no
+  host-specific ``x-...`` filter: 400 ``BadRequest`` naming it (ListFootprints declares no
+  501; its other errors are ``BadRequest``).
 - ``GET /3/footprints/{id}``: ``{"data": ProductFootprint}``, or 404 ``NotFound``.
 - ``POST /3/events``: CloudEvents 1.0 (structured mode) of the v3 types, see
   :mod:`api.pact_events`; a ``RequestCreatedEvent`` is answered later to the partner host.
 
 Errors are ``{code, message}`` with the v3 codes: ``BadRequest`` 400 (also for an unknown or
 missing token, as in v2), ``TokenExpired`` 401, ``AccessDenied`` 403, ``NotFound`` 404,
-``NotImplemented`` 501, ``InternalError`` 500. Exporter tokens see their own footprints; buyer,
-auditor and admin tokens see all.
+``InternalError`` 500 (no action answers ``NotImplemented`` 501). Exporter tokens see their
+own footprints; buyer, auditor and admin tokens see all.
 """
 
 from __future__ import annotations
@@ -70,8 +71,8 @@ def _query(request: Request) -> dict[str, list[str]]:
                                               "productId, companyId, geography, classification, "
                                               "validOn, validAfter, validBefore or status")
         if key.lower().startswith("x-"):
-            raise ApiError(501, "NotImplemented", f"the filter {key!r} is not implemented by "
-                                                  "this host")
+            raise ApiError(400, "BadRequest", f"the host-specific filter {key!r} is not "
+                                              "offered by this host (it offers no x- filters)")
         name = _NAMES.get(key.lower())
         if name is None:
             raise ApiError(400, "BadRequest", f"unknown query parameter {key!r}; expected "
@@ -93,7 +94,7 @@ _PARAMETERS = [
 
 
 @router.get("/footprints", responses={
-    404: {"model": ErrorBody}, 501: {"model": ErrorBody},
+    404: {"model": ErrorBody},
     200: {"description": "A page of footprints", "content": {"application/json": {"schema": {
         "type": "object", "required": ["data"], "properties": {
             "data": {"type": "array", "items": {"type": "object"}}}}}}}},
