@@ -19,7 +19,8 @@ from ledger.store.rows import LostAnchor
 __all__ = ["recover_exporters"]
 
 
-def recover_exporters(ctx: ServiceContext, *, dry_run: bool) -> dict[str, Any]:
+def recover_exporters(ctx: ServiceContext, *, dry_run: bool, anchor_again: bool = False
+                      ) -> dict[str, Any]:
     """Recovery (or, ``dry_run``, what it would do) for every exporter with records here."""
     known = set(ctx.ledger_store.scopes())
     settings = ctx.chain.settings
@@ -34,8 +35,9 @@ def recover_exporters(ctx: ServiceContext, *, dry_run: bool) -> dict[str, Any]:
             continue
         key = ctx.signing_key(org.id)
         with ctx.chain.key_lock(key.address), ctx.chain.ledger(key) as ledger:
-            found = (find_lost(ledger, ctx.ledger_store) if dry_run
-                     else recover(ledger, ctx.ledger_store, policy=policy))
+            found = (find_lost(ledger, ctx.ledger_store, anchor_again=anchor_again) if dry_run
+                     else recover(ledger, ctx.ledger_store, anchor_again=anchor_again,
+                                  policy=policy))
         done.append({"organisation": org.id, "name": org.name, **_recovery_dict(found)})
     return {"dry_run": dry_run, "chain_id": ctx.chain.chain_id,
             "contract": ctx.chain.deployment.address.lower(), "exporters": done}
@@ -47,6 +49,10 @@ def _recovery_dict(found: Recovery) -> dict[str, Any]:
         "exporter": found.scope.exporter, "chain_height": found.chain_height,
         "lost": [_lost_dict(a) for a in found.newly_lost],
         "lost_before": len(found.lost_before),
+        "history_lost": [{**_lost_dict(a), "new_key": r.new_key,
+                          "anchored_again": r.batch_id in {k.batch_id for k in found.rekeyed}}
+                         for a, r in found.history_lost],
+        "adopted": [{"batch": t.batch_id, "nonce": t.nonce} for t in found.adopted],
         "anchored_again": [{
             "id": b.id, "path": b.path, "key": rekeyed.get(b.id, b.batch_key),
             "shipments": b.shipment_count,

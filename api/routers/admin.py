@@ -83,11 +83,15 @@ def me(ctx: Context, who: Annotated[Principal, Depends(requires())]) -> dict[str
 
 
 @router.post("/recovery", responses={409: {"model": ErrorBody}, 503: {"model": ErrorBody}})
-def recover_lost_batches(ctx: Context, who: Admin, dry_run: bool = False) -> dict[str, Any]:
+def recover_lost_batches(ctx: Context, who: Admin, dry_run: bool = False,
+                         anchor_again: bool = False) -> dict[str, Any]:
     """After the chain lost anchored batches (a reset, a chain restarted without its state, a
     rollback): for every exporter, mark each lost transaction (kept in the store for audit:
     when, why, which chain, contract, block and transaction) and anchor its batch again, so the
-    store and the chain agree. ``dry_run=true`` only lists what it would do. Safe to repeat."""
+    store and the chain agree. A batch whose history the node lost (the contract's state holds
+    it, no block, receipt or event is served) is listed in ``history_lost``, and anchored again
+    under a new key only with ``anchor_again=true`` (when that history is gone for good).
+    ``dry_run=true`` only lists what it would do. Safe to repeat."""
     from api.recovery import recover_exporters
 
-    return recover_exporters(ctx, dry_run=dry_run)
+    return recover_exporters(ctx, dry_run=dry_run, anchor_again=anchor_again)

@@ -389,7 +389,8 @@ class Outbox:
                         "serves no block, receipt or event for them: it lost part of its history "
                         "(a local node restarted from a state saved while mining?). Their "
                         "records cannot be proven through this node. Use a node with the full "
-                        "history, or run `carbon-ledger recover` (see --dry-run first): it "
+                        "history (an archive node); if that history is gone for good, run "
+                        "`carbon-ledger recover --anchor-again` (see --dry-run first): it "
                         "marks the transaction lost and anchors the batch again under a new "
                         "key (docs/anchoring.md, 'A node that lost history')"
                     )

@@ -102,17 +102,36 @@ class Recovery:
     batches: tuple[BatchStatus, ...] = ()
     """After a run: where each re-anchored batch stands."""
     rekeyed: tuple[Rekey, ...] = ()
-    """Batches whose history the node lost: anchored again under a new key (a dry run: would
-    be). Their transactions are among :attr:`newly_lost`."""
+    """Batches whose history the node lost, anchored again under a new key (a dry run: would
+    be); only with ``anchor_again``. Their transactions are among :attr:`newly_lost`."""
+    history_lost: tuple[tuple[LostAnchor, Rekey], ...] = ()
+    """Every transaction found whose batch the state holds while the node serves no block,
+    receipt or event of it, with the new key its batch would get (acted on only with
+    ``anchor_again``)."""
+    adopted: tuple[TxRow, ...] = ()
+    """Open transactions whose batch the key recorded in another transaction the node serves
+    (sent from another store): dropped, so that the served one is adopted (a dry run: would
+    be)."""
 
     @property
     def nothing_to_do(self) -> bool:
-        return not self.newly_lost and not self.to_anchor
+        return not self.newly_lost and not self.to_anchor and not self.adopted
+
+    @property
+    def history_left(self) -> tuple[tuple[LostAnchor, Rekey], ...]:
+        """Lost-history batches found but not acted on (``anchor_again`` not given)."""
+        done = {r.batch_id for r in self.rekeyed}
+        return tuple(h for h in self.history_lost if h[1].batch_id not in done)
 
 
-def find_lost(ledger: CarbonLedgerContract, store: LedgerStore, scope: Scope | None = None
-              ) -> Recovery:
+def find_lost(ledger: CarbonLedgerContract, store: LedgerStore, scope: Scope | None = None,
+              *, anchor_again: bool = False) -> Recovery:
     """What recovery would do now, without writing or sending anything.
+
+    ``anchor_again``: also re-key and anchor again the batches whose history the node lost
+    (see the module docstring); without it they are only reported (:attr:`Recovery.history_lost`),
+    since on a network whose other nodes keep that history the batch is on chain and a node
+    that keeps the history (an archive node) is the remedy.
 
     Raises :class:`~ledger.errors.ContractMissing` when the chain holds no contract at the
     deployment address (deploy it again first: a batch cannot be anchored without it).
@@ -127,7 +146,7 @@ def find_lost(ledger: CarbonLedgerContract, store: LedgerStore, scope: Scope | N
     ours = set(keys)
     landed = landed_check(ledger, store)
     newly: list[LostAnchor] = []
-    history: list[tuple[TxRow, str]] = []  # in the state, but no block, receipt or event
+    suspects: list[tuple[TxRow, str]] = []  # in the state, but no block, receipt or event?
     mined = store.txs_in_states(scope.chain_id, scope.exporter, ("mined", "final"), light=True)
     for tx in mined:
         if tx.batch_id not in ours or tx.receipt is None:
@@ -136,46 +155,54 @@ def find_lost(ledger: CarbonLedgerContract, store: LedgerStore, scope: Scope | N
         if gone is None:
             continue  # the block is there
         if landed(tx):
-            history.append((tx, gone))  # recorded all the same: by a block the node serves?
+            suspects.append((tx, gone))  # recorded all the same: by a block the node serves?
             continue
         newly.append(_lost(scope, tx, height, (
             f"{gone}, and its batch is not recorded by {scope.exporter} at {scope.contract} "
             f"(chain {scope.chain_id}, height {height}): the chain was reset, rolled back or "
             "forked")))
-    opened = store.open_txs(scope.chain_id, scope.exporter)
+    opened = store.open_txs(scope.chain_id, scope.exporter)  # every contract of the key
     used = ledger.client.mined_nonce(scope.exporter) if opened else 0
-    history += [(tx, f"no attempt of transaction nonce {tx.nonce} has a receipt, and the key's "
-                     f"nonce {tx.nonce} is used on chain")
-                for tx in opened
-                if tx.batch_id in ours and tx.nonce < used and not _has_receipt(ledger, tx)
-                and landed(tx)]
+    suspects += [(tx, f"no attempt of transaction nonce {tx.nonce} has a receipt, and the "
+                      f"key's nonce {tx.nonce} is used on chain")
+                 for tx in opened
+                 if tx.batch_id in ours and tx.nonce < used and not _has_receipt(ledger, tx)
+                 and landed(tx)]
     lowest = min((a.nonce for a in (*lost_before, *newly)), default=None)
     if lowest is not None and opened:
-        newly += _stuck_after_loss(ledger, scope, opened, lowest=lowest, height=height,
+        newly += _stuck_after_loss(ledger, scope, opened, ours, lowest=lowest, height=height,
                                    landed=landed)
-    rekeyed: list[Rekey] = []
-    for tx, why in history:
+    history: list[tuple[LostAnchor, Rekey]] = []
+    adopted: list[TxRow] = []
+    for tx, why in suspects:
         found = _history_lost(ledger, store, scope, tx, why=why, height=height)
-        if found is not None:
-            newly.append(found[0])
-            rekeyed.append(found[1])
+        if isinstance(found, tuple):
+            history.append(found)
+        elif found is not None:
+            adopted.append(tx)
+    if anchor_again:
+        newly += [lost for lost, _ in history]
     newly = [a if a.batch_key or a.batch_id is None
              else dataclasses.replace(a, batch_key=keys.get(a.batch_id)) for a in newly]
     lost_ids = {a.tx_id for a in newly}
     to_anchor = list(store.unstarted_batches(scope))
     known = {b.id for b in to_anchor}
     for tx in (*mined, *opened):
-        if tx.id in lost_ids and tx.batch_id is not None and tx.batch_id not in known:
+        if tx.id in lost_ids and tx.batch_id in ours and tx.batch_id not in known:
+            assert tx.batch_id is not None
             known.add(tx.batch_id)
             to_anchor.append(store.batch(tx.batch_id))
     return Recovery(scope, height, tuple(newly), lost_before,
-                    tuple(sorted(to_anchor, key=lambda b: b.id)), rekeyed=tuple(rekeyed))
+                    tuple(sorted(to_anchor, key=lambda b: b.id)),
+                    rekeyed=tuple(r for _, r in history) if anchor_again else (),
+                    history_lost=tuple(history), adopted=tuple(adopted))
 
 
 def recover(
     ledger: CarbonLedgerContract,
     store: LedgerStore,
     *,
+    anchor_again: bool = False,
     policy: OutboxPolicy | None = None,
     wait_until: str = "final",
     checkpoint: Checkpoint | None = None,
@@ -190,13 +217,17 @@ def recover(
     """
     scope = scope_of(ledger)
     with store.writer_lock(scope.chain_id, scope.exporter):
-        found = find_lost(ledger, store, scope)
+        found = find_lost(ledger, store, scope, anchor_again=anchor_again)
         if found.nothing_to_do:
             return found
         for factor_set in sorted({b.factor_set_id for b in found.to_anchor}):
             preflight(ledger, Bytes32.parse(factor_set, "factor_set_id"))
         store.mark_lost_history(found.newly_lost, [
             (r.batch_id, r.old_key, r.new_key, r.tree) for r in found.rekeyed])
+        for tx in found.adopted:  # its batch is sent by no one: the served one is adopted
+            store.mark_dropped(tx.id, (
+                f"nonce {tx.nonce} was used by another transaction of {scope.exporter}; its "
+                "batch is recorded by a transaction the node serves, which is adopted"))
         if checkpoint is not None:
             checkpoint("marked", None)
         run = Run(store, ledger, scope, AnchorOptions(wait_until=wait_until), policy,
@@ -204,8 +235,7 @@ def recover(
         submit(run, None)
     wanted = {b.id for b in found.to_anchor}
     statuses = tuple(s for s in store.batch_statuses(scope) if s.batch.id in wanted)
-    return Recovery(found.scope, found.chain_height, found.newly_lost, found.lost_before,
-                    found.to_anchor, statuses, found.rekeyed)
+    return dataclasses.replace(found, batches=statuses)
 
 
 def _has_receipt(ledger: CarbonLedgerContract, tx: TxRow) -> bool:
@@ -215,17 +245,26 @@ def _has_receipt(ledger: CarbonLedgerContract, tx: TxRow) -> bool:
 
 
 def _history_lost(ledger: CarbonLedgerContract, store: LedgerStore, scope: Scope, tx: TxRow,
-                  *, why: str, height: int) -> tuple[LostAnchor, Rekey] | None:
-    """A transaction whose batch the contract's state records by this key while the node serves
-    no event of it (``None`` when it serves one: the outbox settles that), and the new key its
-    batch is anchored again under."""
+                  *, why: str, height: int) -> tuple[LostAnchor, Rekey] | bytes | None:
+    """For a transaction whose batch the contract's state records by this key while the node
+    serves no receipt of it: the lost anchoring and the new key its batch would get, when the
+    node serves no event of the batch and the block the state names does not hold any of the
+    transaction's attempts; the hash of the transaction that anchored the batch, when the node
+    serves its event and it is not one of ours (another store sent it); ``None`` otherwise (the
+    transaction is on chain: the outbox settles it)."""
     assert tx.batch_id is not None
     batch = store.batch(tx.batch_id)
     root = batch.path == "root"
     key = Bytes32.parse(batch.batch_key, "batch_key")
-    if ledger.anchoring_event(key, root=root) is not None:
-        return None
+    attempts = {Bytes32.parse(a.tx_hash, "tx_hash") for a in tx.attempts}
+    event = ledger.anchoring_event(key, root=root)
+    if event is not None:
+        return None if event.meta.tx_hash in attempts else event.meta.tx_hash
     info = ledger.root_info(key) if root else ledger.batch_info(key)
+    if info.block_number is not None:
+        held = ledger.client.block_transactions(info.block_number)
+        if held is not None and attempts & set(held):
+            return None  # the block holds it: a node that prunes receipts and logs
     tree = None
     if root:
         stored = store.batch_tree(batch.id)
@@ -247,13 +286,13 @@ def _history_lost(ledger: CarbonLedgerContract, store: LedgerStore, scope: Scope
         "saved while mining? Its records cannot be proven through this node and the same key "
         f"cannot be recorded again: the batch is anchored again under {new_key}"),
                  batch.batch_key)
-    lost = dataclasses.replace(lost, block_number=info.block_number)
+    lost = dataclasses.replace(lost, block_number=info.block_number, block_hash=None)
     return lost, Rekey(batch.id, batch.path, batch.batch_key, new_key, tree)
 
 
-def _stuck_after_loss(ledger: CarbonLedgerContract, scope: Scope, opened: list[TxRow], *,
-                      lowest: int, height: int, landed: Callable[[TxRow], bool | None]
-                      ) -> list[LostAnchor]:
+def _stuck_after_loss(ledger: CarbonLedgerContract, scope: Scope, opened: list[TxRow],
+                      ours: set[int], *, lowest: int, height: int,
+                      landed: Callable[[TxRow], bool | None]) -> list[LostAnchor]:
     """Unsettled transactions sent after one the chain lost (nonce above ``lowest``) that can
     never be mined there: a nonce between the key's next one on chain and theirs belongs to no
     unsettled transaction of this store, so nothing will ever fill the gap."""
@@ -262,8 +301,8 @@ def _stuck_after_loss(ledger: CarbonLedgerContract, scope: Scope, opened: list[T
     found: list[LostAnchor] = []
     for tx in sorted(opened, key=lambda t: t.nonce):
         gap = next((n for n in range(next_nonce, tx.nonce) if n not in live), None)
-        if tx.nonce <= lowest or gap is None or landed(tx):
-            continue
+        if tx.batch_id not in ours or tx.nonce <= lowest or gap is None or landed(tx):
+            continue  # another contract's transactions fill nonces but are not ours to mark
         live.discard(tx.nonce)
         found.append(_lost(scope, tx, height, (
             f"sent after a transaction the chain lost: its nonce {tx.nonce} is above the key's "

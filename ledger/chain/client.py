@@ -386,6 +386,15 @@ class ChainClient:
                             [tag, False])
         return None if raw is None else block_from_json(raw)
 
+    def block_transactions(self, number: int) -> tuple[bytes, ...] | None:
+        """The hashes of the transactions in block ``number`` (``None``: no such block)."""
+        raw = self._request(f"eth_getBlockByNumber({number})", "eth_getBlockByNumber",
+                            [hex(number), False])
+        if raw is None:
+            return None
+        return tuple(bytes.fromhex(str(h).removeprefix("0x"))
+                     for h in raw.get("transactions") or ())
+
     def block(self, identifier: int | str = "latest") -> BlockInfo:
         """A block by number or tag (``latest``, ``safe``, ``finalized``, ``pending``).
 

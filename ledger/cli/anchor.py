@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Literal
@@ -422,6 +422,13 @@ def recover_command(
     wait: Annotated[Literal["final", "mined", "sent"], typer.Option(
         "--wait", help="Wait until re-anchored batches are final, mined, or just sent.")
     ] = "final",
+    anchor_again: Annotated[bool, typer.Option(
+        "--anchor-again",
+        help="Also anchor again, under a new batch id or root, a batch whose history the node "
+             "lost (the contract's state records it, no block, receipt or event is served). "
+             "Only when that history is gone for good (a local node restarted from a state "
+             "saved while mining); on a network whose other nodes keep it, use such a node "
+             "(an archive node) instead.")] = False,
     from_contract: Annotated[str | None, typer.Option(
         "--from-contract", metavar="ADDRESS",
         help="Anchor this store's records of an earlier contract (gone for good, or left for "
@@ -456,7 +463,7 @@ def recover_command(
                                  param_hint="--from-chain-id")
     with _ledger(settings) as ledger, open_store(_existing_store(store)) as opened:
         if dry_run:
-            found = find_lost(ledger, opened)
+            found = find_lost(ledger, opened, anchor_again=anchor_again)
         else:
             policy = OutboxPolicy(confirmations=settings.confirmations,
                                   poll_interval_s=settings.poll_interval_s,
@@ -464,15 +471,20 @@ def recover_command(
                                   send_retries=settings.rpc_retries,
                                   send_backoff_s=settings.rpc_backoff_s)
             watch = _Watch(settings.poll_interval_s)
-            found = recover(ledger, opened, policy=policy, wait_until=wait, idle=watch.idle)
+            found = recover(ledger, opened, anchor_again=anchor_again, policy=policy,
+                            wait_until=wait, idle=watch.idle)
     scope = found.scope
+    left = found.history_left
     where = (f"contract {scope.contract} on chain {scope.chain_id} (height "
              f"{found.chain_height}), exporter {scope.exporter}")
-    if found.nothing_to_do:
+    if found.nothing_to_do and not left:
         typer.echo(f"nothing to recover: the chain holds every batch of this store for {where}"
                    + (f"; {len(found.lost_before)} lost anchoring(s) kept from earlier "
                       "recoveries" if found.lost_before else ""))
         return
+    if found.nothing_to_do:
+        _history_left(left)
+        raise typer.Exit(1)
     verb = "would mark" if dry_run else "marked"
     typer.echo(f"{where}:")
     if found.newly_lost:
@@ -488,12 +500,35 @@ def recover_command(
         typer.echo(f"would anchor again {len(found.to_anchor)} batch(es), {shipments} "
                    "shipment(s): " + ", ".join(f"{b.id} ({b.path} {_short(b.batch_key, 18)})"
                                                for b in found.to_anchor))
+        if found.adopted:
+            typer.echo(f"would adopt {len(found.adopted)} batch(es) recorded by another "
+                       "transaction of this key that the node serves")
+        if left:
+            _history_left(left)
         typer.echo("nothing was changed (--dry-run)")
         return
+    if found.adopted:
+        typer.echo(f"adopted {len(found.adopted)} batch(es) recorded by another transaction of "
+                   "this key that the node serves")
     typer.echo(f"anchored again {len(found.to_anchor)} batch(es), {shipments} shipment(s):")
     for status in found.batches:
         typer.echo(f"  batch {status.batch.id} {status.batch.path} "
                    f"{_short(status.batch.batch_key, 18)} ({status.state}): {_where(status)}")
+    if left:
+        _history_left(left)
+        raise typer.Exit(1)
+
+
+def _history_left(left: Sequence[tuple[LostAnchor, object]]) -> None:
+    """The lost-history batches recovery found and left alone (no --anchor-again)."""
+    from ledger.anchoring.recover import lost_summary
+
+    typer.echo(f"{len(left)} batch(es) whose history the node lost were left as they are:\n"
+               + lost_summary([lost for lost, _ in left])
+               + "\nUse a node that keeps the chain's history (an archive node); if that "
+               "history is gone for good (a local node restarted from a state saved while "
+               "mining), run `carbon-ledger recover --anchor-again` (see --dry-run first)",
+               err=True)
 
 
 def _move(settings: ChainSettings, store: str | None, contract: str, chain_id: int | None, *,

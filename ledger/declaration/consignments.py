@@ -261,7 +261,10 @@ def anchors_of(store: LedgerStore, batch_ids: set[int], problems: list[InputProb
     for batch_id in sorted(batch_ids):
         batch = store.batch(batch_id)
         txs = store.batch_txs(batch_id, light=True)
-        receipt = txs[-1].receipt if txs else None
+        # the newest by id, not by nonce: a batch anchored again after a chain lost it (and
+        # its nonces) can have a lower nonce than its lost transaction
+        newest = max(txs, key=lambda t: t.id) if txs else None
+        receipt = newest.receipt if newest is not None else None
         if receipt is None or receipt.status != 1:
             problems.append(InputProblem(
                 "the consignment's batch has no successful anchoring transaction yet; run the "

@@ -159,7 +159,7 @@ def test_a_batch_in_the_state_without_history_is_reported_as_such(
     err = capsys.readouterr().err
     assert "recorded in the contract's state, but the node serves no block, receipt or event" \
         in err and "lost part of its history" in err
-    assert "run `carbon-ledger recover`" in err  # what to do, tested in test_recover.py
+    assert "run `carbon-ledger recover --anchor-again`" in err  # tested in test_recover.py
     assert "Traceback" not in err
 
 

@@ -412,7 +412,16 @@ def test_a_batch_whose_history_the_node_lost_is_anchored_again_under_a_new_key(
     nonce = exporter.client.mined_nonce()
     capsys.readouterr()
 
-    assert run_cli(["recover", "--dry-run"]) == 0
+    # without --anchor-again the batch is named and left alone: the history may be on
+    # other nodes (an archive node), where the batch is on chain
+    assert run_cli(["recover"]) == 1
+    captured = capsys.readouterr()
+    assert "1 batch(es) whose history the node lost were left as they are" in captured.err
+    assert "lost part of its history" in captured.err and batch.batch_key in captured.err
+    assert "recover --anchor-again" in captured.err
+    assert exporter.client.mined_nonce() == nonce
+
+    assert run_cli(["recover", "--anchor-again", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "would mark 1 transaction(s) lost" in out and "lost part of its history" in out
     assert f"would be anchored again under a new {'root' if path == 'root' else 'batch id'}" \
@@ -425,7 +434,8 @@ def test_a_batch_whose_history_the_node_lost_is_anchored_again_under_a_new_key(
             raise Killed(point)
 
     with open_store(tmp_path / "ledger.sqlite") as store, pytest.raises(Killed):
-        recover(exporter, store, checkpoint=die_after_marking)  # marked and re-keyed, unsent
+        recover(exporter, store, anchor_again=True,
+                checkpoint=die_after_marking)  # marked and re-keyed, unsent
     assert run_cli(["status", "--no-sync"]) == 0
     out = capsys.readouterr().out
     (line,) = [row for row in out.splitlines() if row.strip().startswith("batch ")]
