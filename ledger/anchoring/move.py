@@ -28,9 +28,9 @@ from ledger.anchoring.plan import PlannedCall, PreparedRecord, plan_event_batche
 from ledger.anchoring.submit import Run, submit
 from ledger.chain.contract import CarbonLedgerContract
 from ledger.errors import InputError, InputProblem
-from ledger.records.canonical import chain_shipment_key_function
+from ledger.records.canonical import chain_shipment_key_function, shipment_id_of
 from ledger.records.merkle import Leaf
-from ledger.store.rows import BatchStatus, Scope
+from ledger.store.rows import BatchRow, BatchStatus, Scope
 from ledger.store.store import LedgerStore
 from ledger.types import Bytes32
 
@@ -45,8 +45,9 @@ class Moved:
 
     source: Scope
     scope: Scope
-    new_shipments: tuple[str, ...]
-    """Records of ``source`` not yet in ``scope``: anchored (a dry run: would be)."""
+    new_shipments: int
+    """How many records of ``source`` were not in ``scope`` yet: anchored (a dry run: would
+    be)."""
     already: tuple[str, ...]
     """Records ``scope`` holds already with the same hash."""
     batches: tuple[BatchStatus, ...] = ()
@@ -98,49 +99,75 @@ def move_records(
 ) -> Moved:
     """Anchor the records of ``source`` (see :func:`source_scope`) on ``ledger``'s contract.
 
-    Checks before storing anything that each factor set is registered on the new contract and
-    the key holds the exporter role; on the events path, that the key did not record the same
-    shipments there from another store. ``dry_run`` only counts.
+    Source batches are read, planned and stored one at a time (a store of a million records is
+    never held in memory at once); each record's on-chain id is derived again for the current
+    contract's rule from the exporter and the shipment id. Refused before anything is stored: a
+    shipment corrected on the earlier contract (a superseding version would be lost: version 1
+    would be live again), a factor set not registered on the new contract, a key without the
+    exporter role; on the events path, shipments the key recorded on the new contract from
+    another store. ``dry_run`` only counts.
     """
     scope = scope_of(ledger)
-    shipment_key = chain_shipment_key_function(scope.exporter)
-    groups: dict[tuple[str, str], list[PreparedRecord]] = {}
-    statuses = {s.batch.id: s.batch for s in store.batch_statuses(source)}
-    for row in store.scope_records(source):
-        batch = statuses[row.batch_id]
-        groups.setdefault((batch.path, batch.factor_set_id), []).append(PreparedRecord(
-            row.shipment_id, row.record_json,
-            Leaf(Bytes32.parse(row.shipment_key, "shipment_key"),
-                 Bytes32.parse(row.record_hash, "record_hash"), row.co2e_wtw_g, row.co2e_ttw_g),
-            shipment_key(row.shipment_id)))
-    everything = [r for records in groups.values() for r in records]
+    corrected = store.corrected_shipments(source)
+    if corrected:
+        listed = ", ".join(f"{s} (version {v})" for s, v in sorted(corrected.items())[:5])
+        raise InputError([InputProblem(
+            f"{len(corrected)} shipment(s) of contract {source.contract} were corrected there "
+            f"(first: {listed}); moving them would make their first record live again. "
+            "Anchor those shipments' current records on the new contract under new shipment "
+            "ids instead", field="from_contract")])
+    sources = [s.batch for s in store.batch_statuses(source)]
     if dry_run:
-        new, same = split_known(store, scope, everything)
-        return Moved(source, scope, tuple(r.shipment_id for r in new), tuple(same))
-    for _, factor_set in sorted(groups):
+        new_count, same = 0, []
+        for batch in sources:
+            new, known = split_known(store, scope, _prepared(store, batch, scope.exporter))
+            new_count += len(new)
+            same += known
+        return Moved(source, scope, new_count, tuple(same))
+    for factor_set in sorted({b.factor_set_id for b in sources}):
         preflight(ledger, Bytes32.parse(factor_set, "factor_set_id"))
+    moved = 0
+    same_ids: list[str] = []
     with store.writer_lock(scope.chain_id, scope.exporter):
-        new, same = split_known(store, scope, everything)
-        fresh = {r.shipment_id for r in new}
-        refuse_recorded_elsewhere(ledger, store, scope, [
-            r for (path, _), records in groups.items() if path == "events"
-            for r in records if r.shipment_id in fresh])
+        for batch in sources:  # before anything is stored
+            if batch.path == "events":
+                new, _ = split_known(store, scope, _prepared(store, batch, scope.exporter))
+                refuse_recorded_elsewhere(ledger, store, scope, new)
         before = {s.batch.id for s in store.batch_statuses(scope)}
 
         def store_new(calls: dict[str, PlannedCall]) -> None:
-            planned = []
-            for (path, factor_set), records in sorted(groups.items()):
-                mine = [r for r in records if r.shipment_id in fresh]
-                if not mine:
+            nonlocal moved
+            for batch in sources:
+                new, same = split_known(store, scope, _prepared(store, batch, scope.exporter))
+                same_ids.extend(same)
+                if not new:
                     continue
-                set_id = Bytes32.parse(factor_set, "factor_set_id")
-                options = AnchorOptions(path="events" if path == "events" else "root")
-                planned.extend(plan_event_batches(ledger, set_id, mine, options, calls)
-                               if path == "events" else plan_root_batches(set_id, mine, options))
-            store.add_batches(scope, planned)
+                set_id = Bytes32.parse(batch.factor_set_id, "factor_set_id")
+                options = AnchorOptions(path="events" if batch.path == "events" else "root")
+                store.add_batches(scope, plan_event_batches(ledger, set_id, new, options, calls)
+                                  if batch.path == "events"
+                                  else plan_root_batches(set_id, new, options))
+                moved += len(new)
 
         run = Run(store, ledger, scope, AnchorOptions(wait_until=wait_until), policy,
                   checkpoint, idle)
-        submit(run, store_new if new else None)
-    batches = tuple(s for s in store.batch_statuses(scope) if s.batch.id not in before)
-    return Moved(source, scope, tuple(r.shipment_id for r in new), tuple(same), batches)
+        resumed = set(submit(run, store_new))
+    batches = tuple(s for s in store.batch_statuses(scope)
+                    if s.batch.id not in before or s.batch.id in resumed)
+    return Moved(source, scope, moved, tuple(same_ids), batches)
+
+
+def _prepared(store: LedgerStore, batch: BatchRow, exporter: str) -> list[PreparedRecord]:
+    """A source batch's records as records to anchor for ``exporter``: the same canonical bytes
+    and record hash, the on-chain id derived by the current rule (a store written for a contract
+    that took ids as sent holds other ids)."""
+    shipment_key = chain_shipment_key_function(exporter)
+    out = []
+    for row in store.batch_records(batch.id):
+        key = shipment_key(row.shipment_id)
+        out.append(PreparedRecord(
+            row.shipment_id, row.record_json,
+            Leaf(shipment_id_of(exporter, key), Bytes32.parse(row.record_hash, "record_hash"),
+                 row.co2e_wtw_g, row.co2e_ttw_g),
+            key))
+    return out

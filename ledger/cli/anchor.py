@@ -553,14 +553,14 @@ def _move(settings: ChainSettings, store: str | None, contract: str, chain_id: i
              f"{moved.scope.contract} (chain {moved.scope.chain_id}), exporter "
              f"{moved.scope.exporter}")
     kept = f"; {len(moved.already)} already there" if moved.already else ""
-    if not moved.new_shipments:
+    if not moved.new_shipments and not moved.batches:
         typer.echo(f"nothing to anchor: {where}: every record is there{kept}")
         return
     if dry_run:
-        typer.echo(f"{where}: would anchor {len(moved.new_shipments)} record(s){kept}")
+        typer.echo(f"{where}: would anchor {moved.new_shipments} record(s){kept}")
         typer.echo("nothing was changed (--dry-run)")
         return
-    typer.echo(f"{where}: anchored {len(moved.new_shipments)} record(s) in "
+    typer.echo(f"{where}: anchored {moved.new_shipments} record(s) in "
                f"{len(moved.batches)} batch(es){kept}:")
     for status in moved.batches:
         typer.echo(f"  batch {status.batch.id} {status.batch.path} "

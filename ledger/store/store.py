@@ -194,6 +194,11 @@ class LedgerStore:
         with self.read() as conn:
             return records.all_scopes(conn)
 
+    def corrected_shipments(self, scope: Scope) -> dict[str, int]:
+        """The shipments of ``scope`` with corrected versions, each with its newest version."""
+        with self.read() as conn:
+            return versions.corrected_shipments(conn, scope)
+
     def record_versions(self, scope: Scope, shipment_id: str) -> list[RecordVersion]:
         """The corrected records that superseded the shipment's anchored one (version 2, ...)."""
         with self.read() as conn:

@@ -19,7 +19,7 @@ from ledger.store.records import scope_id
 from ledger.store.rows import RecordVersion, Scope
 from ledger.store.schema import record_versions
 
-__all__ = ["add_version", "versions_of"]
+__all__ = ["add_version", "corrected_shipments", "versions_of"]
 
 
 def versions_of(conn: Connection, scope: Scope, shipment_id: str) -> list[RecordVersion]:
@@ -32,6 +32,18 @@ def versions_of(conn: Connection, scope: Scope, shipment_id: str) -> list[Record
     ).order_by(record_versions.c.version))
     return [RecordVersion(r.shipment_id, int(r.version), r.record_hash, r.supersedes,
                           orjson.loads(r.bundle_json)) for r in rows]
+
+
+def corrected_shipments(conn: Connection, scope: Scope) -> dict[str, int]:
+    """The shipments of ``scope`` that have corrected versions, each with its newest version."""
+    found = scope_id(conn, scope, create=False)
+    if found is None:
+        return {}
+    rows = conn.execute(sa.select(record_versions.c.shipment_id,
+                                  sa.func.max(record_versions.c.version))
+                        .where(record_versions.c.scope_id == found)
+                        .group_by(record_versions.c.shipment_id))
+    return {shipment_id: int(version) for shipment_id, version in rows}
 
 
 def add_version(conn: Connection, scope: Scope, shipment_id: str, *, record_hash: str,

@@ -545,3 +545,34 @@ def test_records_of_an_earlier_contract_are_anchored_on_the_new_one(
     assert run_cli(["recover", "--from-contract", old]) == 0  # again: nothing is sent
     assert f"every record is there; {count} already there" in capsys.readouterr().out
     assert chain.client(DEV_EXPORTER_INDEXES[0]).mined_nonce() == nonce
+
+
+def test_a_shipment_corrected_on_the_earlier_contract_stops_the_move_before_anything_is_stored(
+        chain: DevChain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    chain_cli_env(chain, tmp_path, monkeypatch)
+    factors = register_shipped_factor_set(chain)
+    shipments = tmp_path / "shipments.json"
+    shipments.write_text(json.dumps({"shipments": SHIPMENTS}), encoding="utf-8")
+    assert run_cli(["anchor", str(shipments), "--path", "events"]) == 0
+    sid = SHIPMENTS[1]["shipment_id"]
+    corrected = json.loads(json.dumps(SHIPMENTS[1]))
+    for leg in corrected["legs"]:
+        leg["mass_kg"] = "11000"
+    fixed = tmp_path / "corrected.json"
+    fixed.write_text(json.dumps({"shipments": [corrected]}), encoding="utf-8")
+    assert run_cli(["supersede", sid, str(fixed), "--out", str(tmp_path / "v2.json")]) == 0
+    old = chain.deployment.address
+    deployment, _ = deploy_ledger(
+        chain.client(DEV_ADMIN_INDEX), exporters=[dev_key(DEV_EXPORTER_INDEXES[0]).address],
+        factor_sets=[(bytes.fromhex(factors.id[2:]), factors.uri)])
+    monkeypatch.setenv("CARBON_LEDGER_DEPLOYMENT_FILE", str(
+        write_deployment(deployment, tmp_path / "new-deployment.json")))
+    capsys.readouterr()
+
+    assert run_cli(["recover", "--from-contract", old]) == 2
+    err = capsys.readouterr().err
+    assert f"1 shipment(s) of contract {old.lower()} were corrected there" in err
+    assert f"{sid} (version 2)" in err and "first record live again" in err
+    with open_store(tmp_path / "ledger.sqlite") as store:
+        assert len(store.scopes()) == 1  # nothing stored for the new contract
