@@ -465,12 +465,7 @@ def recover_command(
         if dry_run:
             found = find_lost(ledger, opened, anchor_again=anchor_again)
         else:
-            policy = OutboxPolicy(confirmations=settings.confirmations,
-                                  poll_interval_s=settings.poll_interval_s,
-                                  timeout_s=settings.receipt_timeout_s,
-                                  send_retries=settings.rpc_retries,
-                                  send_backoff_s=settings.rpc_backoff_s)
-            watch = _Watch(settings.poll_interval_s)
+            policy, watch = _recovery_policy(settings)
             found = recover(ledger, opened, anchor_again=anchor_again, policy=policy,
                             wait_until=wait, idle=watch.idle)
     scope = found.scope
@@ -531,6 +526,16 @@ def _history_left(left: Sequence[tuple[LostAnchor, object]]) -> None:
                err=True)
 
 
+def _recovery_policy(settings: ChainSettings) -> tuple[OutboxPolicy, _Watch]:
+    """The outbox policy and progress watch of a recovery run, from the chain settings."""
+    policy = OutboxPolicy(confirmations=settings.confirmations,
+                          poll_interval_s=settings.poll_interval_s,
+                          timeout_s=settings.receipt_timeout_s,
+                          send_retries=settings.rpc_retries,
+                          send_backoff_s=settings.rpc_backoff_s)
+    return policy, _Watch(settings.poll_interval_s)
+
+
 def _move(settings: ChainSettings, store: str | None, contract: str, chain_id: int | None, *,
           dry_run: bool, wait: str) -> None:
     """``recover --from-contract``: the earlier contract's records anchored on this one."""
@@ -541,12 +546,7 @@ def _move(settings: ChainSettings, store: str | None, contract: str, chain_id: i
         if dry_run:
             moved = move_records(ledger, opened, source, dry_run=True)
         else:
-            policy = OutboxPolicy(confirmations=settings.confirmations,
-                                  poll_interval_s=settings.poll_interval_s,
-                                  timeout_s=settings.receipt_timeout_s,
-                                  send_retries=settings.rpc_retries,
-                                  send_backoff_s=settings.rpc_backoff_s)
-            watch = _Watch(settings.poll_interval_s)
+            policy, watch = _recovery_policy(settings)
             moved = move_records(ledger, opened, source, policy=policy, wait_until=wait,
                                  idle=watch.idle)
     where = (f"contract {moved.source.contract} (chain {moved.source.chain_id}) -> contract "
