@@ -173,7 +173,7 @@ def stored_hash_problems(consignments: Sequence[Mapping[str, Any]], store: Ledge
 #: Of every hundred consignments (by number), how many the side process reads for the caller:
 #: the side also hashes every record and checks the multiproofs and the signature, the caller
 #: rebuilds the dataset, so the side's share is the smaller.
-SIDE_SHARE_PERCENT = 22
+SIDE_SHARE_PERCENT = 30
 
 
 def in_share(number: int) -> bool:
