@@ -56,9 +56,9 @@ from ledger.verify.declaration_records import (
 )
 from ledger.verify.document_hashes import (
     DocumentHashes,
+    built_subject_digest,
     document_hashes,
     recover_issuer,
-    subject_digest,
 )
 from ledger.verify.reader import Reader
 from ledger.verify.side import SideJob, can_fork
@@ -311,7 +311,7 @@ def _options(p: _Parsed) -> DeclarationOptions:
 
 class _Rebuilt(NamedTuple):
     """The dataset rebuilt from the consignments (:func:`_rebuild`), and the digest of its
-    canonical bytes (:func:`subject_digest`; ``None``: not canonical JSON)."""
+    canonical bytes (:func:`built_subject_digest`; ``None``: not canonical JSON)."""
 
     recomputed: int
     subject: dict[str, Any]
@@ -334,7 +334,7 @@ def _rebuild(p: _Parsed, factor_set: FactorSet, out: list[_Rebuilt]) -> tuple[st
         options=options, consignment_factor_set_id=str(
             p.subject["factorSet"]["consignmentFactorSetId"]),
         proofs=lambda n, _members: proofs.get(n, []))
-    out.append(_Rebuilt(count, rebuilt, subject_digest(rebuilt)))
+    out.append(_Rebuilt(count, rebuilt, built_subject_digest(rebuilt)))
     return PASS, "rebuilt"
 
 

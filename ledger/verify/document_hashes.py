@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from contextlib import suppress
 from typing import Any, NamedTuple
 
+import orjson
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils.address import to_checksum_address
@@ -33,7 +34,8 @@ from ledger.records.canonical import canonical_json
 from ledger.records.keccak import keccak256_endings
 from ledger.reports import vc
 
-__all__ = ["DocumentHashes", "document_hashes", "recover_issuer", "subject_digest"]
+__all__ = ["DocumentHashes", "built_subject_digest", "document_hashes", "recover_issuer",
+           "subject_digest"]
 
 _SUBJECT = "credentialSubject"
 #: Stands for the subject while the rest of the document is written (found once, else unused).
@@ -73,6 +75,26 @@ def subject_digest(subject: Any) -> bytes | None:
     in the same verification), ``None`` when it is not canonical JSON."""
     data = _subject_bytes(subject)
     return None if data is None else hashlib.sha256(data).digest()
+
+
+#: A character beyond the Basic Multilingual Plane in UTF-8 (its first byte): where orjson's
+#: member order (by code point) may differ from RFC 8785's (by UTF-16 code unit).
+_ASTRAL = re.compile(rb"[\xf0-\xf4]")
+
+
+def built_subject_digest(subject: Any) -> bytes | None:
+    """:func:`subject_digest` of a subject this verifier built itself (of plain JSON types, a
+    few levels deep), without the type walk that canonical JSON makes of a value from
+    elsewhere: orjson writes such a value as canonical JSON unless it refuses it (an integer
+    beyond 64 bits) or a member name may sort otherwise (a character beyond the Basic
+    Multilingual Plane), where the full writer answers."""
+    try:
+        data = orjson.dumps(subject, option=orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER)
+    except orjson.JSONEncodeError:
+        return subject_digest(subject)
+    if not data.isascii() and _ASTRAL.search(data) is not None:
+        return subject_digest(subject)
+    return hashlib.sha256(data).digest()
 
 
 def _around(document: Mapping[str, Any]) -> tuple[bytes, bytes] | None:

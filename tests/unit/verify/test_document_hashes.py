@@ -14,6 +14,7 @@ from ledger.errors import LedgerError
 from ledger.reports import vc
 from ledger.verify.document_hashes import (
     _PLACEHOLDER,
+    built_subject_digest,
     document_hashes,
     recover_issuer,
     subject_digest,
@@ -85,3 +86,12 @@ def test_the_subject_digest_tells_subjects_apart_as_canonical_json_does() -> Non
     changed["extra"] = True
     assert subject_digest(changed) != subject_digest(subject)
     assert subject_digest({"x": 1.5}) is None
+
+
+def test_a_built_subject_digest_is_the_subject_digest() -> None:
+    subject = signed_report()["credentialSubject"]
+    assert built_subject_digest(subject) == subject_digest(subject) is not None
+    for extra in ({"\U0001f600": 1, "\uffff": 2}, {"operator": "Caf\u00e9 \U0001f600"},
+                  {"big": 2**60}, {"nested": [{"b": 1, "a": [None, True, "x"]}]}):
+        changed = {**subject, **extra}
+        assert built_subject_digest(changed) == subject_digest(changed), extra
