@@ -22,7 +22,9 @@ Timed, in this run:
   verify    ``verify_declaration`` against the chain with the store for the records (never the
             index): signature, each record's hash and embedded emissions, the whole dataset
             rebuilt, every multiproof, each root's transaction (target <= 30 s); by default
-            with its side process (signature, multiproofs and stored hashes in a forked child)
+            with its side process (a forked child hashes every stored record, reads 30 in 100
+            of them for the caller, checks the multiproofs, the document's hashes and the
+            signature while the caller reads the rest and rebuilds the dataset)
   verify, one process
             the same with ``processes=1`` (same verdict, checked)
   simple    ``compute_declaration(fast=False)``: every record read and parsed, the

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from sha3 import keccak_256
 
-__all__ = ["keccak256", "keccak256_hex", "keccak_many"]
+__all__ = ["keccak256", "keccak256_endings", "keccak256_hex", "keccak_many"]
 
 
 def keccak256(data: bytes | bytearray | memoryview) -> bytes:
@@ -27,3 +27,19 @@ def keccak256_hex(data: bytes | bytearray | memoryview) -> str:
 def keccak_many(items: Iterable[bytes]) -> list[bytes]:
     """keccak-256 of each of ``items`` (``bytes``), in order: for trees and other long loops."""
     return [keccak_256(data).digest() for data in items]
+
+
+
+def keccak256_endings(common: Iterable[bytes | memoryview],
+                      endings: Iterable[bytes | memoryview]) -> list[bytes]:
+    """keccak-256 of the parts of ``common`` joined, followed by each of ``endings``, in order:
+    the common beginning absorbed once (long documents that differ only at their end)."""
+    state = keccak_256()
+    for part in common:
+        state.update(part)
+    out = []
+    for ending in endings:
+        one = state.copy()
+        one.update(ending)
+        out.append(one.digest())
+    return out

@@ -44,11 +44,21 @@ from ledger.records.keccak import keccak256
 from ledger.reports import vc
 from ledger.types import Bytes32
 from ledger.verify.declaration_records import (
+    SHARING,
     Inputs,
     RecordFindings,
+    SharedRows,
     Subject,
+    in_share,
     read_records,
+    side_records,
     stored_hash_problems,
+)
+from ledger.verify.document_hashes import (
+    DocumentHashes,
+    built_subject_digest,
+    document_hashes,
+    recover_issuer,
 )
 from ledger.verify.reader import Reader
 from ledger.verify.side import SideJob, can_fork
@@ -124,6 +134,8 @@ class _Parsed:
         self.inputs: list[Inputs] = []
         #: keccak-256 of the canonical document (``vc.report_hash``), when it has one
         self.document_hash: bytes | None = None
+        #: the digest of the canonical subject (:func:`subject_digest`), when it has one
+        self.subject_digest: bytes | None = None
 
 
 def _anchoring(a: Mapping[str, Any]) -> Anchoring:
@@ -133,8 +145,8 @@ def _anchoring(a: Mapping[str, Any]) -> Anchoring:
                      str(a["factorSetId"]), str(a["transactionHash"]), int(a["blockNumber"]))
 
 
-def _check_signature(p: _Parsed) -> tuple[str, str]:
-    recovered = vc.recover_issuer(p.document)
+def _check_signature(p: _Parsed, hashes: DocumentHashes) -> tuple[str, str]:
+    recovered = recover_issuer(p.document, hashes)
     chain, issuer = vc.address_from_did(str(p.document["issuer"]))
     if recovered != issuer:
         raise CheckFailed(f"signed by {recovered}, not by the issuer {issuer}")
@@ -160,11 +172,21 @@ def _check_factor_set(p: _Parsed, factor_set: FactorSet) -> tuple[str, str]:
 
 class _SideFindings(NamedTuple):
     """What the side process checks (:mod:`ledger.verify.side`): the signature and multiproof
-    outcomes, and the stored records' hash problems (``None``: hashed in the main pass)."""
+    outcomes, the stored records' hash problems (``None``: hashed in the main pass), the
+    document's hash and its subject's digest (:func:`document_hashes`)."""
 
     signature: tuple[str, str]
     proofs: tuple[str, str]
     hash_problems: list[tuple[int, str]] | None
+    report_hash: bytes | None
+    subject_digest: bytes | None
+
+
+def _report_hash(document: Any) -> bytes | None:
+    """``vc.report_hash`` of the document, ``None`` when it has none (not canonical JSON)."""
+    with suppress(LedgerError, TypeError, ValueError):
+        return vc.report_hash(document)
+    return None
 
 
 #: Declarations with at least this many consignments are verified with a side process.
@@ -183,22 +205,33 @@ class _Side(NamedTuple):
     job: SideJob[_SideFindings]
     #: whether the job checks the stored records' hashes
     hashes: bool
+    #: whether the job also reads the stored records of the consignments ``in_share`` names
+    #: for the caller (posted early as :class:`SharedRows`)
+    split: bool
 
 
-def _side_job(p: _Parsed, store: LedgerStore | None, fork: bool) -> _Side:
-    """The signature, the multiproofs and (forked, with a store a new connection reaches) the
-    stored records' hashes, checked in a side process while the caller reads the records."""
+def _side_job(p: _Parsed, store: LedgerStore | None, fork: bool, subject: Subject) -> _Side:
+    """The signature, the multiproofs, the document's hash and (forked, with a store a new
+    connection reaches) the stored records' hashes and a share of the records, checked in a
+    side process while the caller reads the records."""
     hash_store = store if fork and store is not None and _reopenable(store) else None
+    split = hash_store is not None and SHARING
 
-    def work() -> _SideFindings:
+    def work(post: Callable[[Any], None]) -> _SideFindings:
         problems = None
         if hash_store is not None:
             hash_store.engine.dispose(close=False)  # new connections; the caller's stay its own
-            problems = stored_hash_problems(p.consignments, hash_store)
-        return _SideFindings(_outcome(lambda: _check_signature(p)),
-                             _outcome(lambda: _check_proofs(p)), problems)
+            if split:
+                problems, shared = side_records(subject, p.consignments, hash_store, in_share)
+                post(shared)
+            else:
+                problems = stored_hash_problems(p.consignments, hash_store)
+        hashes = document_hashes(p.document)
+        return _SideFindings(_outcome(lambda: _check_signature(p, hashes)),
+                             _outcome(lambda: _check_proofs(p)), problems,
+                             hashes.report_hash, hashes.subject_digest)
 
-    return _Side(SideJob(work, fork=fork), hash_store is not None)
+    return _Side(SideJob(work, fork=fork), hash_store is not None, split)
 
 
 def _check_cbam(p: _Parsed, factor_set: FactorSet) -> int:
@@ -276,7 +309,19 @@ def _options(p: _Parsed) -> DeclarationOptions:
         embed_records=any("record" in c for c in p.consignments))
 
 
-def _check_recompute(p: _Parsed, factor_set: FactorSet) -> tuple[str, str]:
+class _Rebuilt(NamedTuple):
+    """The dataset rebuilt from the consignments (:func:`_rebuild`), and the digest of its
+    canonical bytes (:func:`built_subject_digest`; ``None``: not canonical JSON)."""
+
+    recomputed: int
+    subject: dict[str, Any]
+    digest: bytes | None
+
+
+def _rebuild(p: _Parsed, factor_set: FactorSet, out: list[_Rebuilt]) -> tuple[str, str]:
+    """The first part of ``recompute``: each record's embedded emissions, then the dataset
+    rebuilt (appended to ``out``); :func:`_compare` decides once the document's hash is known.
+    """
     count = _check_cbam(p, factor_set)
     entries = []
     for row, c in zip(p.rows, p.consignments, strict=True):
@@ -289,24 +334,28 @@ def _check_recompute(p: _Parsed, factor_set: FactorSet) -> tuple[str, str]:
         options=options, consignment_factor_set_id=str(
             p.subject["factorSet"]["consignmentFactorSetId"]),
         proofs=lambda n, _members: proofs.get(n, []))
+    out.append(_Rebuilt(count, rebuilt, built_subject_digest(rebuilt)))
+    return PASS, "rebuilt"
+
+
+def _compare(p: _Parsed, rebuilt: _Rebuilt) -> tuple[str, str]:
+    """The second part of ``recompute``: the rebuilt dataset is the signed one."""
     if not _same_subject(p, rebuilt):
-        where = _first_difference(rebuilt, p.subject)
+        where = _first_difference(rebuilt.subject, p.subject)
         raise CheckFailed(f"the declaration does not follow from its consignments and the "
                           f"pinned tables (first difference at {where})")
-    return PASS, (f"{count} consignment(s) recomputed; {len(p.lines)} line(s), certificates "
-                  "and cost follow from the pinned tables")
+    return PASS, (f"{rebuilt.recomputed} consignment(s) recomputed; {len(p.lines)} line(s), "
+                  "certificates and cost follow from the pinned tables")
 
 
-def _same_subject(p: _Parsed, rebuilt: Mapping[str, Any]) -> bool:
-    """Whether the rebuilt subject is the signed one, byte for byte in canonical JSON: the
-    document with the rebuilt subject hashes to the document's own hash (one canonical writing
-    instead of two; the plain comparison of both subjects where the hash is not known)."""
-    if p.document_hash is not None:
-        with suppress(LedgerError, TypeError, ValueError):
-            return vc.report_hash({**p.document, "credentialSubject": rebuilt}) == \
-                p.document_hash
+def _same_subject(p: _Parsed, rebuilt: _Rebuilt) -> bool:
+    """Whether the rebuilt subject is the signed one, byte for byte in canonical JSON (their
+    digests, the signed one's written once with the document's hashes; the plain comparison of
+    both subjects where one is not canonical JSON)."""
+    if p.subject_digest is not None and rebuilt.digest is not None:
+        return rebuilt.digest == p.subject_digest
     sort = orjson.OPT_SORT_KEYS
-    return orjson.dumps(rebuilt, option=sort) == orjson.dumps(p.subject, option=sort)
+    return orjson.dumps(rebuilt.subject, option=sort) == orjson.dumps(p.subject, option=sort)
 
 
 def _first_difference(a: Any, b: Any, path: str = "credentialSubject") -> str:
@@ -465,13 +514,11 @@ def verify_declaration(
 def _verify(document: Any, reader: Reader, *, factor_set: FactorSet | None,
             records: LedgerStore | None, min_confirmations: int,
             processes: int | None) -> Verdict:
-    document_hash = None
-    with suppress(LedgerError, TypeError, ValueError):
-        document_hash = vc.report_hash(document)
-    report_hash = None if document_hash is None else "0x" + document_hash.hex()
+    # the document's hash (``report_hash``) is set once known: by the side job when the format
+    # holds (in the side process, when there is one), here otherwise
     verdict = Verdict(report_id=document.get("id") if isinstance(document, Mapping) else None,
                       issuer=document.get("issuer") if isinstance(document, Mapping) else None,
-                      report_hash=report_hash)
+                      report_hash=None)
     parsed: list[_Parsed] = []
 
     def fmt() -> tuple[str, str]:
@@ -482,18 +529,23 @@ def _verify(document: Any, reader: Reader, *, factor_set: FactorSet | None,
 
     if not _run(verdict, "format", fmt):
         _skip(verdict, DECLARATION_CHECKS, "the declaration is malformed")
+        verdict.report_hash = _hex(_report_hash(document))
         return verdict
     p = parsed[0]
-    p.document_hash = document_hash
     if processes is None:
         fork = can_fork() and len(p.consignments) >= SIDE_PROCESS_MINIMUM
     else:
         fork = processes > 1 and can_fork()
-    side = _side_job(p, records, fork)
+    side = _side_job(p, records, fork, Subject(p.declarant, p.year))
     with side.job:
         _checks(verdict, p, reader, side, factor_set=factor_set, records=records,
                 min_confirmations=min_confirmations)
+    verdict.report_hash = _hex(p.document_hash)
     return verdict
+
+
+def _hex(digest: bytes | None) -> str | None:
+    return None if digest is None else "0x" + digest.hex()
 
 
 def _checks(verdict: Verdict, p: _Parsed, reader: Reader, side: _Side, *,
@@ -517,18 +569,26 @@ def _checks(verdict: Verdict, p: _Parsed, reader: Reader, side: _Side, *,
     tables_ok = _passed(outcomes["factor_set"])
     subject = Subject(p.declarant, p.year)
     findings: list[RecordFindings] = []
-    read = _outcome(lambda: _read(findings, subject, p, records, hashed=not side.hashes))
+    read = _outcome(lambda: _read(findings, subject, p, records, hashed=not side.hashes,
+                                  skip=in_share if side.split else None))
+    if _passed(read) and side.split:  # the share the side process read
+        read = _outcome(lambda: _add_shared(findings[0], side))
     # the records as read (their hashes assumed good when the side checks them), and the
     # recomputation on them; both stand unless the side finds a hash problem
     records_read = _outcome(lambda: _take_rows(p, findings[0], ())) if _passed(read) else read
-    recompute = _outcome(lambda: _check_recompute(p, factor_set)) \
+    rebuilt: list[_Rebuilt] = []
+    recompute = _outcome(lambda: _rebuild(p, factor_set, rebuilt)) \
         if _passed(records_read) and tables_ok else None
     found = _outcome(lambda: _side_result(side))
     problems = side.job.result().hash_problems if _passed(found) else None
     if _passed(found):
         outcomes["signature"], outcomes["merkle_proof"] = side.job.result()[:2]
+        p.document_hash, p.subject_digest = side.job.result()[3:]
     else:
         outcomes["signature"] = outcomes["merkle_proof"] = found
+        p.document_hash, _, p.subject_digest = document_hashes(p.document)
+    if recompute is not None and _passed(recompute):
+        recompute = _outcome(lambda: _compare(p, rebuilt[0]))
     if not _passed(read) or not side.hashes:
         outcomes["record_hash"] = records_read
     elif not _passed(found):
@@ -554,8 +614,17 @@ def _passed(outcome: tuple[str, str]) -> bool:
 
 
 def _read(findings: list[RecordFindings], subject: Subject, p: _Parsed,
-          store: LedgerStore | None, *, hashed: bool) -> tuple[str, str]:
-    findings.append(read_records(subject, p.consignments, store, hashed=hashed))
+          store: LedgerStore | None, *, hashed: bool,
+          skip: Callable[[int], bool] | None) -> tuple[str, str]:
+    findings.append(read_records(subject, p.consignments, store, hashed=hashed, skip=skip))
+    return PASS, "read"
+
+
+def _add_shared(findings: RecordFindings, side: _Side) -> tuple[str, str]:
+    shared = side.job.early()
+    if not isinstance(shared, SharedRows):
+        raise CheckFailed("the side process of the verification read no records")
+    findings.add(shared)
     return PASS, "read"
 
 

@@ -6,14 +6,18 @@ consignment (:func:`ledger.declaration.consignments.consignment_row`) and compar
 file says of it; what the recomputation needs is kept (its row and inputs), the record itself
 dropped, so a million records are never all in memory. A store is streamed through once.
 
-(Sharing the records with a forked helper process was measured on the benchmark's 2-core
-machine under load: each process ran two to three times slower than alone and pickling the
-findings back cost more than it saved, so there is one process.)
+With a side process (:mod:`ledger.verify.side`), the side reads the store once, hashes every
+wanted record (:func:`side_records`) and reads a share of them (:func:`in_share`) as the caller
+would, handing back their rows in a compact form (:class:`SharedRows`: one tuple of the fields
+many rows have in common, then a few numbers per row; pickling a million rows as named tuples
+cost more than reading them); the caller reads the others (``skip``), so both processes parse.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from array import array
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
@@ -30,9 +34,12 @@ if TYPE_CHECKING:
 __all__ = [
     "Inputs",
     "RecordFindings",
+    "SharedRows",
     "Subject",
     "checked_records",
+    "in_share",
     "read_records",
+    "side_records",
     "stored_hash_problems",
 ]
 
@@ -108,17 +115,27 @@ def _take(found: _Found, subject: Subject, number: int, c: Mapping[str, Any], bo
 
 def _stored(found: _Found, subject: Subject, consignments: Sequence[Mapping[str, Any]],
             store: LedgerStore, wanted: dict[tuple[str, str], list[int]], *,
-            hashed: bool = True) -> None:
+            hashed: bool = True, skip: Callable[[int], bool] | None = None) -> None:
     """The wanted records of the store, checked (the first stored under a key; ``wanted`` is
-    emptied of the keys found)."""
+    emptied of the keys found), except the consignments ``skip`` names (read elsewhere)."""
     take = wanted.pop
+    passed, failed = found.passed.append, found.failed.append
     for exporter, shipment_id, body in store.record_bodies():
         numbers = take((exporter, shipment_id), None)
         if numbers is None:
             continue
         for number in numbers:
-            _take(found, subject, number, consignments[number], body, record=None,
-                  hashed=hashed)
+            if skip is not None and skip(number):
+                continue
+            c = consignments[number]
+            try:
+                row, inputs = _read_record(subject, c, body, None, hashed=hashed)
+            except CheckFailed as exc:
+                failed((number, str(exc)))
+            except _ERRORS as exc:
+                failed((number, f"{type(exc).__name__}: {exc}"))
+            else:
+                passed((number, row, inputs))
 
 
 def _wanted(consignments: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], list[int]]:
@@ -153,12 +170,125 @@ def stored_hash_problems(consignments: Sequence[Mapping[str, Any]], store: Ledge
     return problems
 
 
+#: Of every hundred consignments (by number), how many the side process reads for the caller:
+#: the side also hashes every record and checks the multiproofs and the signature, the caller
+#: rebuilds the dataset, so the side's share is the smaller.
+SIDE_SHARE_PERCENT = 30
+
+
+def in_share(number: int) -> bool:
+    """Whether the side process reads consignment ``number``'s record for the caller."""
+    return number % 100 < SIDE_SHARE_PERCENT
+
+
+_FIELDS = ConsignmentRow._fields
+#: The fields that differ from row to row (the others are shared by many rows).
+_OWN = ("shipment_id", "import_date", "net_mass_g", "embedded_g")
+#: Whether the rows have the layout :class:`SharedRows` is written for (else no sharing).
+SHARING = tuple(map(_FIELDS.index, _OWN)) == (0, 3, 14, 15) and len(_FIELDS) == 21 \
+    and _FIELDS[20] == "supplier_document"
+
+
+class SharedRows(NamedTuple):
+    """The rows the side process read (:func:`side_records`), compact: each distinct tuple of
+    the shared fields and inputs once (``common``), then per row its consignment number, the
+    tuple's place, shipment id, release day (ordinal), net mass and embedded grams; a row with
+    a supplier document as a whole (``whole``, its day as an ordinal); the problems found."""
+
+    common: list[tuple[tuple[Any, ...], Inputs]]
+    numbers: array[int]
+    places: array[int]
+    shipment_ids: list[str]
+    days: array[int]
+    masses: list[int]
+    embedded: list[int]
+    whole: list[tuple[int, tuple[Any, ...], Inputs]]
+    failed: list[tuple[int, str]]
+
+    def rows(self) -> list[tuple[int, ConsignmentRow, Inputs]]:
+        """(number, row, inputs) of each row that passed, as :func:`_read_record` gives them."""
+        new = tuple.__new__
+        days: dict[int, date] = {}
+        out = []
+        common = self.common
+        for number, place, shipment_id, day, mass, embedded in zip(
+                self.numbers, self.places, self.shipment_ids, self.days, self.masses,
+                self.embedded, strict=True):
+            fields, inputs = common[place]
+            when = days.get(day)
+            if when is None:
+                when = days[day] = date.fromordinal(day)
+            out.append((number, new(ConsignmentRow, (
+                shipment_id, fields[0], fields[1], when, *fields[2:12], mass, embedded,
+                *fields[12:16], None)), inputs))
+        for number, fields, inputs in self.whole:
+            out.append((number, new(ConsignmentRow, (
+                *fields[:3], date.fromordinal(fields[3]), *fields[4:])), inputs))
+        return out
+
+
+def side_records(subject: Subject, consignments: Sequence[Mapping[str, Any]],
+                 store: LedgerStore, share: Callable[[int], bool]
+                 ) -> tuple[list[tuple[int, str]], SharedRows]:
+    """One pass over the store for the side process: each wanted record's hash problems
+    (:func:`stored_hash_problems`), and the records of the consignments in ``share`` read as
+    :func:`read_records` would (``hashed=False``), compact (:class:`SharedRows`)."""
+    problems: list[tuple[int, str]] = []
+    places: dict[tuple[Any, ...], int] = {}
+    out = SharedRows([], array("q"), array("q"), [], array("q"), [], [], [], [])
+    take = _wanted(consignments).pop
+    for exporter, shipment_id, body in store.record_bodies():
+        numbers = take((exporter, shipment_id), None)
+        if numbers is None:
+            continue
+        digest = keccak256_hex(body)
+        for number in numbers:
+            c = consignments[number]
+            try:
+                if digest != c["recordHash"]:
+                    problems.append((number, _hash_problem(c)))
+            except _ERRORS as exc:
+                problems.append((number, f"{type(exc).__name__}: {exc}"))
+            if not share(number):
+                continue
+            try:
+                row, inputs = _read_record(subject, c, body, None, hashed=False)
+            except CheckFailed as exc:
+                out.failed.append((number, str(exc)))
+                continue
+            except _ERRORS as exc:
+                out.failed.append((number, f"{type(exc).__name__}: {exc}"))
+                continue
+            assert row.import_date is not None  # _read_record checked it
+            if row[20] is not None:
+                out.whole.append((number, (*row[:3], row.import_date.toordinal(), *row[4:]),
+                                  inputs))
+                continue
+            key = (*row[1:3], *row[4:14], *row[16:20], inputs)
+            place = places.get(key)
+            if place is None:
+                place = places[key] = len(out.common)
+                out.common.append(((*row[1:3], *row[4:14], *row[16:20]), inputs))
+            out.numbers.append(number)
+            out.places.append(place)
+            out.shipment_ids.append(row[0])
+            out.days.append(row.import_date.toordinal())
+            out.masses.append(row[14])
+            out.embedded.append(row[15])
+    return problems, out
+
+
 class RecordFindings(NamedTuple):
     """The records read (:func:`read_records`): what passed and what did not, by consignment
     number."""
 
     consignments: Sequence[Mapping[str, Any]]
     found: _Found
+
+    def add(self, shared: SharedRows) -> None:
+        """The rows the side process read for this reading (:func:`side_records`)."""
+        self.found.passed.extend(shared.rows())
+        self.found.failed.extend(shared.failed)
 
     def outcome(self, hash_problems: Sequence[tuple[int, str]] = ()
                 ) -> tuple[list[ConsignmentRow], list[Inputs]]:
@@ -188,10 +318,13 @@ class RecordFindings(NamedTuple):
 
 
 def read_records(subject: Subject, consignments: Sequence[Mapping[str, Any]],
-                 store: LedgerStore | None, *, hashed: bool = True) -> RecordFindings:
+                 store: LedgerStore | None, *, hashed: bool = True,
+                 skip: Callable[[int], bool] | None = None) -> RecordFindings:
     """Each consignment's record (embedded, else from ``store``) read and checked against what
     the file says of it, and against its hash unless ``hashed`` is false for the stored ones
-    (their hashes checked by :func:`stored_hash_problems` elsewhere)."""
+    (their hashes checked by :func:`stored_hash_problems` elsewhere); the stored records of the
+    consignments ``skip`` names are left to the side process (:func:`side_records`, then
+    :meth:`RecordFindings.add`)."""
     found = _Found([], [])
     for number, c in enumerate(consignments):
         record = c.get("record")
@@ -199,7 +332,7 @@ def read_records(subject: Subject, consignments: Sequence[Mapping[str, Any]],
             _take(found, subject, number, c, canonical_json(record), record=record)
     wanted = _wanted(consignments)
     if wanted and store is not None:
-        _stored(found, subject, consignments, store, wanted, hashed=hashed)
+        _stored(found, subject, consignments, store, wanted, hashed=hashed, skip=skip)
     return RecordFindings(consignments, found)
 
 

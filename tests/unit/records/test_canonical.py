@@ -348,6 +348,16 @@ def test_keccak_many_hashes_each_item_in_order() -> None:
     assert keccak.keccak_many([]) == []
 
 
+def test_keccak_of_a_common_beginning_and_each_ending_is_keccak_of_the_joined_bytes() -> None:
+    parts = [os.urandom(n) for n in (0, 135, 136, 1000)]
+    endings = [os.urandom(n) for n in (0, 1, 137, 5000)]
+    joined = b"".join(parts)
+    assert keccak.keccak256_endings([*parts[:2], memoryview(parts[2]), parts[3]], endings) == [
+        reference_keccak(joined + ending) for ending in endings]
+    assert keccak.keccak256_endings([], [b"abc"]) == [reference_keccak(b"abc")]
+    assert keccak.keccak256_endings(parts, []) == []
+
+
 def test_keccak_gives_right_answers_from_many_threads_at_once() -> None:
     inputs = [os.urandom(200) for _ in range(400)]
     expected = [reference_keccak(d) for d in inputs]

@@ -1,0 +1,101 @@
+"""Verifying a declaration whose records are in a store with the side process reading a share of
+them: a stored record changed, or a consignment's figures changed and signed again, is named the
+same way whichever process read it, check for check, as in one process."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from declaration_fixtures import DEFAULT, STEEL_IMPORTER, actual, anchor, consignment
+from devchain import DevChain
+
+from ledger.declaration import DeclarationOptions, compute_declaration, issue_declaration
+from ledger.dev.devkeys import DEV_EXPORTER_INDEXES, dev_key
+from ledger.reports import vc
+from ledger.store.store import LedgerStore, open_store
+from ledger.verify.declaration import verify_declaration
+from ledger.verify.declaration_records import in_share
+from ledger.verify.verdict import Verdict
+
+DECLARANT_KEY = dev_key(DEV_EXPORTER_INDEXES[1]).private_key
+OPTIONS = DeclarationOptions(embed_records=False, price_estimates={
+    "2026-Q2": Decimal("70.00"), "2026-Q3": Decimal("71.00"), "2026-Q4": Decimal("72.00")})
+
+
+def _shipments() -> list[dict[str, Any]]:
+    return [consignment(f"SH-{n:03d}", cn="7318 11 00", mass_kg=f"{1000 + 250 * n}",
+                        importer=STEEL_IMPORTER, released=f"2026-{1 + n % 12:02d}-10",
+                        production=DEFAULT if n % 3 else actual("1.9", "0.3"),
+                        installation=f"CN-SH-{n % 2}") for n in range(40)]
+
+
+def _both(document: dict[str, Any], chain: DevChain, store: LedgerStore) -> Verdict:
+    one = verify_declaration(document, chain.exporter2, records=store, processes=1)
+    two = verify_declaration(document, chain.exporter2, records=store, processes=2)
+    assert two.to_dict() == one.to_dict()
+    return one
+
+
+def _numbers(document: dict[str, Any]) -> tuple[list[dict[str, Any]], int, int]:
+    """The consignments in file order, one the side process reads and one it does not."""
+    consignments = [c for line in document["credentialSubject"]["lines"]
+                    for c in line["consignments"]]
+    side = next(n for n in range(len(consignments)) if in_share(n))
+    main = next(n for n in range(len(consignments)) if not in_share(n))
+    return consignments, side, main
+
+
+def test_a_changed_stored_record_is_named_whichever_process_reads_it(
+        chain: DevChain, tmp_path: Path) -> None:
+    with open_store(tmp_path / "share.sqlite") as store:
+        anchor(chain, store, _shipments(), path="events")  # records in their rows
+        declaration = compute_declaration(store, STEEL_IMPORTER, 2026, options=OPTIONS)
+        document = issue_declaration(declaration, issuer_key=DECLARANT_KEY,
+                                     issued_at=datetime(2027, 5, 3, tzinfo=UTC))
+        assert _both(document, chain, store).ok
+        consignments, side, main = _numbers(document)
+        for number in sorted((side, main), reverse=True):  # the earlier is named at the end
+            shipment_id = consignments[number]["shipmentId"]
+            with store.write() as conn:
+                conn.exec_driver_sql(
+                    "UPDATE records SET record_json = CAST(REPLACE(CAST(record_json AS TEXT), "
+                    "'\"embedded_g\":', '\"embedded_g\":1') AS BLOB) WHERE shipment_id = ?",
+                    (shipment_id,))
+            verdict = _both(document, chain, store)
+            assert verdict.failed == ["record_hash"]
+            detail = next(c.detail for c in verdict.checks if c.name == "record_hash")
+            assert shipment_id in detail
+
+
+def test_a_consignment_changed_and_signed_again_is_named_whichever_process_reads_it(
+        chain: DevChain, tmp_path: Path) -> None:
+    with open_store(tmp_path / "share.sqlite") as store:
+        anchor(chain, store, _shipments(), path="events")
+        declaration = compute_declaration(store, STEEL_IMPORTER, 2026, options=OPTIONS)
+        document = issue_declaration(declaration, issuer_key=DECLARANT_KEY,
+                                     issued_at=datetime(2027, 5, 3, tzinfo=UTC))
+        consignments, side, main = _numbers(document)
+        for number in (side, main):
+            for field, value in (("netMassG", 1), ("exporter", "0x" + "ab" * 20),
+                                 ("importDate", "2026-12-31"), ("shipmentId", "SH-999")):
+                unsigned = {k: v for k, v in document.items() if k != "proof"}
+                subject = unsigned["credentialSubject"]
+                lines = [dict(line, consignments=list(line["consignments"]))
+                         for line in subject["lines"]]
+                unsigned["credentialSubject"] = dict(subject, lines=lines)
+                place = number
+                for line in lines:
+                    if place < len(line["consignments"]):
+                        line["consignments"][place] = dict(line["consignments"][place],
+                                                           **{field: value})
+                        break
+                    place -= len(line["consignments"])
+                resigned = vc.sign_credential(
+                    unsigned, DECLARANT_KEY, chain_id=declaration.chain_id,
+                    verifying_contract=declaration.contract, created="2027-05-03T09:00:00Z")
+                verdict = _both(resigned, chain, store)
+                assert not verdict.ok and "signature" not in verdict.failed, (number, field)
+        assert len(consignments) == 40
