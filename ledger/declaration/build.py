@@ -337,7 +337,12 @@ def _places(tree: bytes, tree_index: np.ndarray, leaf_hashes: list[str | None],
         ascending = np.frombuffer(tree, dtype="S32", count=size)[size - count:][::-1]
         texts = _picked(leaf_hashes, missing.tolist())
         try:
-            wanted = np.frombuffer(bytes.fromhex("".join(t[2:] for t in texts)), dtype="S32")
+            if set(map(len, texts)) == {66}:  # "0x" and 64 hex digits each: cut in numpy
+                digits = np.frombuffer("".join(texts).encode("ascii"), dtype=np.uint8)
+                text = digits.reshape(len(texts), 66)[:, 2:].tobytes().decode("ascii")
+            else:
+                text = "".join(t[2:] for t in texts)
+            wanted = np.frombuffer(bytes.fromhex(text), dtype="S32")
         except (TypeError, ValueError):
             wanted = np.zeros(0, dtype="S32")
         found = np.full(len(texts), count)
