@@ -139,11 +139,11 @@ def compute_declaration(
     factor_set = factor_set or declaration_factor_set()
     options = options or DeclarationOptions()
     with paused_gc():
-        indexed = _read_columns(store, declarant, year) \
-            if fast and not options.embed_records else None
-        if indexed is not None:
-            return _compute_indexed(store, declarant, year, indexed, factor_set=factor_set,
-                                    options=options)
+        if fast and not options.embed_records:
+            declaration = _compute_indexed(store, declarant, year, factor_set=factor_set,
+                                           options=options)
+            if declaration is not None:
+                return declaration
         return _compute_read(store, declarant, year, factor_set, options, fast=fast,
                              only_addressed=only_addressed)
 
@@ -224,12 +224,16 @@ def _int_column(rows: list[tuple[Any, ...]], index: int) -> np.ndarray:
     return np.fromiter(map(itemgetter(index), rows), dtype=np.int64, count=len(rows))
 
 
-def _compute_indexed(store: LedgerStore, declarant: str, year: int,
-                     indexed: tuple[list[tuple[Any, ...]], dict[int, tuple[str, ...]]], *,
-                     factor_set: FactorSet, options: DeclarationOptions) -> Declaration:
+def _compute_indexed(store: LedgerStore, declarant: str, year: int, *, factor_set: FactorSet,
+                     options: DeclarationOptions) -> Declaration | None:
     """The declaration from the index, column by column: places, order and multiproofs with
-    numpy, the dataset by :func:`declaration_subject_columns`."""
+    numpy, the dataset by :func:`declaration_subject_columns`; ``None`` when the records must
+    be read one by one (:func:`_read_columns`)."""
+    indexed = _read_columns(store, declarant, year)
+    if indexed is None:
+        return None
     found, profiles = indexed
+    del indexed
     count = len(found)
     shipment_ids = list(map(itemgetter(0), found))
     batch_col = _int_column(found, 5)
@@ -287,6 +291,7 @@ def _compute_indexed(store: LedgerStore, declarant: str, year: int,
         net_mass_g=_int_column(found, 10)[order], embedded_g=_int_column(found, 11)[order],
         profile=profile_col.reshape(-1)[order],
         profiles=_profile_rows(profiles, profile_ids.tolist(), declarant))
+    del found  # a tuple per consignment, not kept while the document is built
     entry_anchor = anchor_col[order]
     entry_place = place[order]
 

@@ -321,15 +321,13 @@ def declaration_subject_columns(
     iso = {text: date.fromisoformat(text).isoformat() for text in texts}
     exporters = [p.exporter for p in columns.profiles]
     profile_list = profile.tolist()
-    items = [{"shipmentId": sid, "exporter": exporter, "recordHash": record_hash,
-              "co2eWtwG": wtw, "co2eTtwG": ttw, "anchor": anchor, "importDate": day_text,
-              "netMassG": mass_g, "embeddedEmissionsG": embedded_g}
-             for sid, exporter, record_hash, wtw, ttw, anchor, day_text, mass_g, embedded_g
-             in zip(columns.shipment_ids, map(exporters.__getitem__, profile_list),
-                    columns.record_hashes, columns.co2e_wtw_g.tolist(),
-                    columns.co2e_ttw_g.tolist(), columns.anchors.tolist(),
-                    map(iso.__getitem__, columns.release_dates), mass.tolist(),
-                    embedded.tolist(), strict=True)]
+    items = list(map(_item, columns.shipment_ids, map(exporters.__getitem__, profile_list),
+                     columns.record_hashes, columns.co2e_wtw_g.tolist(),
+                     columns.co2e_ttw_g.tolist(), columns.anchors.tolist(),
+                     map(iso.__getitem__, columns.release_dates), mass.tolist(),
+                     embedded.tolist()))
+    if len(items) != count:
+        raise ValueError("the declaration's columns differ in length")
     documents = [p.supplier_document for p in columns.profiles]
     if any(d is not None for d in documents):
         for item, index in zip(items, profile_list, strict=True):
@@ -363,6 +361,15 @@ def declaration_subject_columns(
         count=count, total=total, counted=counted, anchors=anchors, declarant=declarant,
         year=year, factor_set=factor_set, tables=tables, factor=factor, options=options,
         consignment_factor_set_id=consignment_factor_set_id, proofs=proofs)
+
+
+def _item(  # noqa: PLR0917 - mapped over the columns, one value of each
+        shipment_id: str, exporter: str, record_hash: str, wtw_g: int, ttw_g: int,
+        anchor: int, import_date: str, mass_g: int, embedded_g: int) -> dict[str, Any]:
+    """A consignment's entry of the document (:meth:`Entry.to_dict`) from its values."""
+    return {"shipmentId": shipment_id, "exporter": exporter, "recordHash": record_hash,
+            "co2eWtwG": wtw_g, "co2eTtwG": ttw_g, "anchor": anchor, "importDate": import_date,
+            "netMassG": mass_g, "embeddedEmissionsG": embedded_g}
 
 
 def _picked(items: Sequence[Any], order: Sequence[int]) -> list[Any]:
