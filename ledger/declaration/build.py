@@ -13,7 +13,7 @@ report's. Nothing is written anywhere: bad input raises ``InputError`` before an
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
@@ -253,13 +253,16 @@ def _compute_indexed(store: LedgerStore, declarant: str, year: int, *, factor_se
     index_of[ordered_batches] = np.arange(len(ordered_batches))
     anchor_col = index_of[batch_col]
     tree_indices = list(map(itemgetter(7), found))
-    if None not in tree_indices:
+    if tree_indices.count(None) == count:  # none stored: each found by its leaf hash
+        tree_col = np.full(count, -1, dtype=np.int64)
+    elif None not in tree_indices:
         tree_col = np.array(tree_indices, dtype=np.int64)
     else:
         tree_col = np.fromiter((-1 if t is None else t for t in tree_indices), dtype=np.int64,
                                count=count)
     del tree_indices
-    position = _int_column(found, 6)
+    position = _int_column(found, 6) if any(
+        by_batch[b].path != "root" for b in ordered_batches) else None
     leaf_hashes = list(map(itemgetter(2), found))
     place = np.empty(count, dtype=np.int64)
     trees: dict[int, bytes] = {}
@@ -267,13 +270,13 @@ def _compute_indexed(store: LedgerStore, declarant: str, year: int, *, factor_se
     bounds = np.searchsorted(anchor_col[by_anchor], np.arange(len(ordered_batches) + 1))
     for k, batch in enumerate(ordered_batches):
         mine = by_anchor[bounds[k]:bounds[k + 1]]
-        if by_batch[batch].path != "root":
+        if position is not None and by_batch[batch].path != "root":
             place[mine] = -position[mine]
             continue
         tree = trees[batch] = store.batch_tree(batch) or b""
         picked = mine.tolist()
         place[mine] = _places(tree, tree_col[mine], _picked(leaf_hashes, picked),
-                              _picked(shipment_ids, picked))
+                              _naming(shipment_ids, picked))
     del leaf_hashes
     order = np.lexsort((-place, anchor_col))
     if count > 1 and bool(np.any((np.diff(anchor_col[order]) == 0)
@@ -322,18 +325,26 @@ def _picked(items: Sequence[Any], order: list[int]) -> list[Any]:
     return [items[order[0]]] if len(order) == 1 else list(itemgetter(*order)(items))
 
 
+def _naming(shipment_ids: list[str], picked: list[int]) -> Callable[[int], str]:
+    """The shipment id of the ``i``-th of the ``picked`` records."""
+    return lambda i: shipment_ids[picked[i]]
+
+
 def _tree_places(tree: bytes, leaves: list[Any], shipment_ids: list[str]) -> np.ndarray:
     """:func:`_places` of records given as (record hash, leaf hash, WTW grams, TTW grams,
     batch id, position, tree index)."""
     return _places(tree, np.array([-1 if leaf[6] is None else leaf[6] for leaf in leaves],
-                                  dtype=np.int64), [leaf[1] for leaf in leaves], shipment_ids)
+                                  dtype=np.int64), [leaf[1] for leaf in leaves],
+                   shipment_ids.__getitem__)
 
 
 def _places(tree: bytes, tree_index: np.ndarray, leaf_hashes: list[str | None],
-            shipment_ids: list[str]) -> np.ndarray:
+            shipment_id: Callable[[int], str]) -> np.ndarray:
     """Where each record's leaf sits in its batch's stored tree: its stored index (-1: none),
     else found by its leaf hash (hex text) among the tree's leaves (stored in descending
-    order) with one binary search each in numpy."""
+    order) with one binary search each in numpy (on the hashes' first 8 bytes as a number,
+    then on the whole hash where two leaves share those). ``shipment_id(i)`` names record
+    ``i`` when its leaf is not in the tree."""
     size = len(tree) // 32
     count = (size + 1) // 2
     out = tree_index.copy()
@@ -353,14 +364,23 @@ def _places(tree: bytes, tree_index: np.ndarray, leaf_hashes: list[str | None],
         found = np.full(len(texts), count)
         hit = np.zeros(len(texts), dtype=np.bool_)
         if len(wanted) == len(texts):
-            found = np.searchsorted(ascending, wanted)
+            nodes = np.frombuffer(tree, dtype=np.uint8, count=32 * size).reshape(size, 32)
+            keys = np.ascontiguousarray(nodes[size - count:, :8][::-1]).view(">u8").ravel()
+            found = np.searchsorted(keys, np.ascontiguousarray(
+                wanted.view(np.uint8).reshape(-1, 32)[:, :8]).view(">u8").ravel())
             hit = found < count
             hit[hit] = ascending[found[hit]] == wanted[hit]
+            if not hit.all():  # a shared first 8 bytes: the whole hash decides
+                again = np.flatnonzero(~hit)
+                found[again] = np.searchsorted(ascending, wanted[again])
+                hit[again] = found[again] < count
+                hit[again[hit[again]]] = ascending[found[again[hit[again]]]] \
+                    == wanted[again[hit[again]]]
         if not hit.all():
             first = int(missing[int(np.flatnonzero(~hit)[0])])
             raise InputError([InputProblem(
                 "the stored tree of the consignment's batch does not hold its leaf; the store "
-                "is damaged", shipment_id=shipment_ids[first])])
+                "is damaged", shipment_id=shipment_id(first))])
         out[missing] = size - 1 - found
     return out
 
