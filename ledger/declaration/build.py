@@ -249,9 +249,9 @@ def _compute_indexed(store: LedgerStore, declarant: str, year: int, *, factor_se
                                                       by_batch[b].batch_key))
     anchors = [by_batch[b] for b in ordered_batches]
     chain_id, contract = _chain(anchors)
-    index_of = np.zeros(int(batch_ids.max()) + 1, dtype=np.int64)
-    index_of[ordered_batches] = np.arange(len(ordered_batches))
-    anchor_col = index_of[batch_col]
+    anchor_of = {b: i for i, b in enumerate(ordered_batches)}
+    anchor_col = np.array([anchor_of[b] for b in batch_ids.tolist()],
+                          dtype=np.int64)[np.searchsorted(batch_ids, batch_col)]
     tree_indices = list(map(itemgetter(7), found))
     if tree_indices.count(None) == count:  # none stored: each found by its leaf hash
         tree_col = np.full(count, -1, dtype=np.int64)
