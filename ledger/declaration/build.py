@@ -13,10 +13,9 @@ report's. Nothing is written anywhere: bad input raises ``InputError`` before an
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -31,8 +30,14 @@ from ledger.declaration.consignments import (
     anchors_of,
     read_consignments,
 )
-from ledger.declaration.document import DECLARATION_TYPE, Entry, declaration_subject
-from ledger.declaration.index import read_indexed
+from ledger.declaration.document import (
+    DECLARATION_TYPE,
+    Columns,
+    Entry,
+    declaration_subject,
+    declaration_subject_columns,
+)
+from ledger.declaration.index import index_consignments
 from ledger.declaration.multiproof import multiproof, multiproof_fast
 from ledger.declaration.options import DeclarationOptions
 from ledger.errors import InputError, InputProblem
@@ -46,6 +51,7 @@ from ledger.factors.factorset import (
 from ledger.inputs.consignment import eori_problem
 from ledger.records.chunks import paused_gc
 from ledger.reports import vc
+from ledger.store import cbam
 from ledger.store.store import LedgerStore
 
 __all__ = [
@@ -133,11 +139,11 @@ def compute_declaration(
     factor_set = factor_set or declaration_factor_set()
     options = options or DeclarationOptions()
     with paused_gc():
-        indexed = read_indexed(store, declarant, year) \
-            if fast and not options.embed_records else None
-        if indexed is not None:
-            return _compute_indexed(store, declarant, year, indexed, factor_set=factor_set,
-                                    options=options)
+        if fast and not options.embed_records:
+            declaration = _compute_indexed(store, declarant, year, factor_set=factor_set,
+                                           options=options)
+            if declaration is not None:
+                return declaration
         return _compute_read(store, declarant, year, factor_set, options, fast=fast,
                              only_addressed=only_addressed)
 
@@ -185,17 +191,57 @@ def _compute_read(store: LedgerStore, declarant: str, year: int, factor_set: Fac
     return Declaration(subject, chain_id, contract)
 
 
-def _compute_indexed(store: LedgerStore, declarant: str, year: int,
-                     indexed: tuple[list[ConsignmentRow], list[Any]], *,
-                     factor_set: FactorSet, options: DeclarationOptions) -> Declaration:
-    """The declaration from the index: places, order and multiproofs with numpy."""
-    rows, leaves = indexed
-    batch_col = np.fromiter((x[4] for x in leaves), dtype=np.int64, count=len(leaves))
+def _read_columns(store: LedgerStore, declarant: str, year: int
+                  ) -> tuple[list[tuple[Any, ...]], dict[int, tuple[str, ...]]] | None:
+    """The declarant's indexed consignments of ``year`` as plain tuples
+    (:class:`~ledger.store.cbam.DeclarantRow` fields) and their profiles, the index brought up
+    to date first; ``None`` when the records must be read one by one (see
+    :func:`~ledger.declaration.index.read_indexed`) or none is indexed."""
+    index_consignments(store)
+    if not store.cbam_index_is_clean():
+        return None
+    with store.read() as conn:
+        found = cbam.declarant_tuples(conn, declarant, year)
+        if not found:
+            return None
+        return found, cbam.profiles(conn, set(map(itemgetter(8), found)))
+
+
+def _profile_rows(profiles: dict[int, tuple[str, ...]], ids: list[int], declarant: str
+                  ) -> list[ConsignmentRow]:
+    """One row per stored profile (in the order of ``ids``) with its profile's fields; its
+    shipment id, date, mass and embedded emissions are blank."""
+    out = []
+    for pid in ids:
+        p = profiles[pid]
+        document = orjson.loads(p[-1]) if p[-1] else None
+        out.append(tuple.__new__(ConsignmentRow, (
+            "", p[0], declarant, None, *p[1:11], 0, 0, *p[11:-1], document)))
+    return out
+
+
+def _int_column(rows: list[tuple[Any, ...]], index: int) -> np.ndarray:
+    return np.fromiter(map(itemgetter(index), rows), dtype=np.int64, count=len(rows))
+
+
+def _compute_indexed(store: LedgerStore, declarant: str, year: int, *, factor_set: FactorSet,
+                     options: DeclarationOptions) -> Declaration | None:
+    """The declaration from the index, column by column: places, order and multiproofs with
+    numpy, the dataset by :func:`declaration_subject_columns`; ``None`` when the records must
+    be read one by one (:func:`_read_columns`)."""
+    indexed = _read_columns(store, declarant, year)
+    if indexed is None:
+        return None
+    found, profiles = indexed
+    del indexed
+    count = len(found)
+    shipment_ids = list(map(itemgetter(0), found))
+    batch_col = _int_column(found, 5)
     problems: list[InputProblem] = []
-    batch_ids = np.unique(batch_col).tolist()
-    first_of = dict(zip(batch_col[::-1].tolist(), range(len(leaves) - 1, -1, -1), strict=True))
-    by_batch = anchors_of(store, set(batch_ids), problems,
-                          {b: rows[first_of[b]].shipment_id for b in batch_ids})
+    batch_ids, first_of = np.unique(batch_col, return_index=True)
+    by_batch = anchors_of(store, set(batch_ids.tolist()),
+                          problems, {b: shipment_ids[i] for b, i in
+                                     zip(batch_ids.tolist(), first_of.tolist(), strict=True)})
     if problems:
         raise InputError(problems)
     consignment_set = _check_factor_sets(by_batch, factor_set)
@@ -203,30 +249,52 @@ def _compute_indexed(store: LedgerStore, declarant: str, year: int,
                                                       by_batch[b].batch_key))
     anchors = [by_batch[b] for b in ordered_batches]
     chain_id, contract = _chain(anchors)
-    index_of = {b: i for i, b in enumerate(ordered_batches)}
-    anchor_col = np.array([index_of[b] for b in batch_col.tolist()], dtype=np.int64)
-    place = np.empty(len(leaves), dtype=np.int64)
+    anchor_of = {b: i for i, b in enumerate(ordered_batches)}
+    anchor_col = np.array([anchor_of[b] for b in batch_ids.tolist()],
+                          dtype=np.int64)[np.searchsorted(batch_ids, batch_col)]
+    tree_indices = list(map(itemgetter(7), found))
+    if tree_indices.count(None) == count:  # none stored: each found by its leaf hash
+        tree_col = np.full(count, -1, dtype=np.int64)
+    elif None not in tree_indices:
+        tree_col = np.array(tree_indices, dtype=np.int64)
+    else:
+        tree_col = np.fromiter((-1 if t is None else t for t in tree_indices), dtype=np.int64,
+                               count=count)
+    del tree_indices
+    position = _int_column(found, 6) if any(
+        by_batch[b].path != "root" for b in ordered_batches) else None
+    leaf_hashes = list(map(itemgetter(2), found))
+    place = np.empty(count, dtype=np.int64)
     trees: dict[int, bytes] = {}
-    for batch in ordered_batches:
-        mine = np.flatnonzero(batch_col == batch)
-        if by_batch[batch].path != "root":
-            place[mine] = [-leaves[i][5] for i in mine.tolist()]
+    by_anchor = np.argsort(anchor_col, kind="stable")
+    bounds = np.searchsorted(anchor_col[by_anchor], np.arange(len(ordered_batches) + 1))
+    for k, batch in enumerate(ordered_batches):
+        mine = by_anchor[bounds[k]:bounds[k + 1]]
+        if position is not None and by_batch[batch].path != "root":
+            place[mine] = -position[mine]
             continue
         tree = trees[batch] = store.batch_tree(batch) or b""
-        place[mine] = _tree_places(tree, [leaves[i] for i in mine.tolist()],
-                                   [rows[i].shipment_id for i in mine.tolist()])
+        picked = mine.tolist()
+        place[mine] = _places(tree, tree_col[mine], _picked(leaf_hashes, picked),
+                              _naming(shipment_ids, picked))
+    del leaf_hashes
     order = np.lexsort((-place, anchor_col))
-    if len(order) > 1 and bool(np.any((np.diff(anchor_col[order]) == 0)
-                                      & (np.diff(place[order]) == 0))):
+    if count > 1 and bool(np.any((np.diff(anchor_col[order]) == 0)
+                                 & (np.diff(place[order]) == 0))):
         raise InputError([InputProblem("two consignments sit at one place of a batch; the "
                                        "store is damaged", field="store")])
     order_list = order.tolist()
-    # the entries in order, built column by column in C (a million at a time)
-    columns = (rows, list(map(itemgetter(0), leaves)), list(map(itemgetter(2), leaves)),
-               list(map(itemgetter(3), leaves)), anchor_col.tolist())
-    entries = list(map(tuple.__new__, repeat(Entry), zip(
-        *(_picked(column, order_list) for column in columns), repeat(None, len(order_list)),
-        strict=True)))  # no record embedded
+    profile_ids, profile_col = np.unique(_int_column(found, 8), return_inverse=True)
+    columns = Columns(
+        shipment_ids=_picked(shipment_ids, order_list),
+        record_hashes=_picked(list(map(itemgetter(1), found)), order_list),
+        co2e_wtw_g=_int_column(found, 3)[order], co2e_ttw_g=_int_column(found, 4)[order],
+        anchors=anchor_col[order], release_dates=_picked(list(map(itemgetter(9), found)),
+                                                         order_list),
+        net_mass_g=_int_column(found, 10)[order], embedded_g=_int_column(found, 11)[order],
+        profile=profile_col.reshape(-1)[order],
+        profiles=_profile_rows(profiles, profile_ids.tolist(), declarant))
+    del found  # a tuple per consignment, not kept while the document is built
     entry_anchor = anchor_col[order]
     entry_place = place[order]
 
@@ -244,43 +312,75 @@ def _compute_indexed(store: LedgerStore, declarant: str, year: int,
                             "count": end - start, **proof.to_dict()})
         return out
 
-    subject = declaration_subject(
-        entries, anchors, declarant=declarant, year=year, factor_set=factor_set,
-        options=options, consignment_factor_set_id=consignment_set, proofs=proofs, fast=True)
+    subject = declaration_subject_columns(
+        columns, anchors, declarant=declarant, year=year, factor_set=factor_set,
+        options=options, consignment_factor_set_id=consignment_set, proofs=proofs)
     return Declaration(subject, chain_id, contract)
 
 
 def _picked(items: Sequence[Any], order: list[int]) -> list[Any]:
     """``[items[i] for i in order]``, in C."""
+    if not order:
+        return []
     return [items[order[0]]] if len(order) == 1 else list(itemgetter(*order)(items))
 
 
+def _naming(shipment_ids: list[str], picked: list[int]) -> Callable[[int], str]:
+    """The shipment id of the ``i``-th of the ``picked`` records."""
+    return lambda i: shipment_ids[picked[i]]
+
+
 def _tree_places(tree: bytes, leaves: list[Any], shipment_ids: list[str]) -> np.ndarray:
-    """Where each record's leaf sits in its batch's stored tree: its stored index, else found
-    by its leaf hash among the tree's leaves (stored in descending order) with one binary
-    search each in numpy."""
+    """:func:`_places` of records given as (record hash, leaf hash, WTW grams, TTW grams,
+    batch id, position, tree index)."""
+    return _places(tree, np.array([-1 if leaf[6] is None else leaf[6] for leaf in leaves],
+                                  dtype=np.int64), [leaf[1] for leaf in leaves],
+                   shipment_ids.__getitem__)
+
+
+def _places(tree: bytes, tree_index: np.ndarray, leaf_hashes: list[str | None],
+            shipment_id: Callable[[int], str]) -> np.ndarray:
+    """Where each record's leaf sits in its batch's stored tree: its stored index (-1: none),
+    else found by its leaf hash (hex text) among the tree's leaves (stored in descending
+    order) with one binary search each in numpy (on the hashes' first 8 bytes as a number,
+    then on the whole hash where two leaves share those). ``shipment_id(i)`` names record
+    ``i`` when its leaf is not in the tree."""
     size = len(tree) // 32
     count = (size + 1) // 2
-    out = np.array([-1 if leaf[6] is None else leaf[6] for leaf in leaves], dtype=np.int64)
+    out = tree_index.copy()
     missing = np.flatnonzero(out < 0)
     if len(missing):
         ascending = np.frombuffer(tree, dtype="S32", count=size)[size - count:][::-1]
-        texts = [leaves[i][1] for i in missing.tolist()]
+        texts = _picked(leaf_hashes, missing.tolist())
         try:
-            wanted = np.frombuffer(bytes.fromhex("".join(t[2:] for t in texts)), dtype="S32")
+            if set(map(len, texts)) == {66}:  # "0x" and 64 hex digits each: cut in numpy
+                digits = np.frombuffer("".join(texts).encode("ascii"), dtype=np.uint8)
+                text = digits.reshape(len(texts), 66)[:, 2:].tobytes().decode("ascii")
+            else:
+                text = "".join(t[2:] for t in texts)
+            wanted = np.frombuffer(bytes.fromhex(text), dtype="S32")
         except (TypeError, ValueError):
             wanted = np.zeros(0, dtype="S32")
         found = np.full(len(texts), count)
         hit = np.zeros(len(texts), dtype=np.bool_)
         if len(wanted) == len(texts):
-            found = np.searchsorted(ascending, wanted)
+            nodes = np.frombuffer(tree, dtype=np.uint8, count=32 * size).reshape(size, 32)
+            keys = np.ascontiguousarray(nodes[size - count:, :8][::-1]).view(">u8").ravel()
+            found = np.searchsorted(keys, np.ascontiguousarray(
+                wanted.view(np.uint8).reshape(-1, 32)[:, :8]).view(">u8").ravel())
             hit = found < count
             hit[hit] = ascending[found[hit]] == wanted[hit]
+            if not hit.all():  # a shared first 8 bytes: the whole hash decides
+                again = np.flatnonzero(~hit)
+                found[again] = np.searchsorted(ascending, wanted[again])
+                hit[again] = found[again] < count
+                hit[again[hit[again]]] = ascending[found[again[hit[again]]]] \
+                    == wanted[again[hit[again]]]
         if not hit.all():
             first = int(missing[int(np.flatnonzero(~hit)[0])])
             raise InputError([InputProblem(
                 "the stored tree of the consignment's batch does not hold its leaf; the store "
-                "is damaged", shipment_id=shipment_ids[first])])
+                "is damaged", shipment_id=shipment_id(first))])
         out[missing] = size - 1 - found
     return out
 

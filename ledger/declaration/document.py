@@ -9,12 +9,17 @@ of grams and cents with decimal-string renderings in tonnes and euros; nothing i
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from decimal import Decimal
+from itertools import repeat
 from operator import itemgetter
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from ledger.declaration.compute import (
     LineFigures,
+    LineKey,
     QuarterFigures,
     aggregate_fast,
     aggregate_simple,
@@ -24,7 +29,7 @@ from ledger.declaration.consignments import Anchoring, ConsignmentRow
 from ledger.declaration.options import THRESHOLD_T, DeclarationOptions
 from ledger.declaration.periods import line_periods, periods_key
 from ledger.declaration.resolve import Resolved, Resolver
-from ledger.declaration.tables import DeclarationTables, Price
+from ledger.declaration.tables import WEEKLY_FROM, DeclarationTables, Price, pricing_period
 from ledger.errors import InputError, InputProblem
 from ledger.factors.cbam_defaults import spaced
 from ledger.factors.factorset import FactorSet
@@ -32,8 +37,10 @@ from ledger.factors.factorset import FactorSet
 __all__ = [
     "DECLARATION_TYPE",
     "EXCLUDED_FROM_THRESHOLD",
+    "Columns",
     "Entry",
     "declaration_subject",
+    "declaration_subject_columns",
     "tonnes",
 ]
 
@@ -73,6 +80,39 @@ class Entry(NamedTuple):
         if self.record is not None:
             out["record"] = self.record
         return out
+
+
+class Columns(NamedTuple):
+    """The consignments of a declaration column by column, in the order of the document (what
+    the fast path reads from the declaration index): each consignment's shipment id, record
+    hash, WTW and TTW grams, anchor, customs release date (ISO text), net mass and embedded
+    grams, and its profile: an index into ``profiles``, one row per profile whose fields other
+    than the shipment id, date, mass and embedded emissions are those of its consignments."""
+
+    shipment_ids: list[str]
+    record_hashes: list[str]
+    co2e_wtw_g: np.ndarray
+    co2e_ttw_g: np.ndarray
+    anchors: np.ndarray
+    release_dates: list[str]
+    net_mass_g: np.ndarray
+    embedded_g: np.ndarray
+    profile: np.ndarray
+    profiles: list[ConsignmentRow]
+
+    def entries(self) -> list[Entry]:
+        """The consignments as :class:`Entry` objects (one row each)."""
+        days = {text: date.fromisoformat(text) for text in set(self.release_dates)}
+        make = tuple.__new__
+        rows = [make(ConsignmentRow, (sid, p.exporter, p.declarant, days[text], *p[4:14],
+                                      mass, embedded, *p[16:]))
+                for sid, p, text, mass, embedded in zip(
+                    self.shipment_ids, map(self.profiles.__getitem__, self.profile.tolist()),
+                    self.release_dates, self.net_mass_g.tolist(), self.embedded_g.tolist(),
+                    strict=True)]
+        return list(map(make, repeat(Entry), zip(
+            rows, self.record_hashes, self.co2e_wtw_g.tolist(), self.co2e_ttw_g.tolist(),
+            self.anchors.tolist(), repeat(None), strict=False)))
 
 
 def supplier_document_json(document: Mapping[str, Any]) -> dict[str, Any]:
@@ -150,16 +190,16 @@ def _problems(entries: Sequence[Entry], resolver: Resolver, year: int
 
 
 def _claims(options: DeclarationOptions, lines: Sequence[LineFigures],
-            rows: Sequence[ConsignmentRow]) -> tuple[dict[str, Decimal], list[InputProblem]]:
+            firsts: Sequence[ConsignmentRow]) -> tuple[dict[str, Decimal], list[InputProblem]]:
     problems: list[InputProblem] = []
     by_installation = {c.installation_id: c for c in options.carbon_price_claims}
     for number, claim in enumerate(options.carbon_price_claims, start=1):
-        mine = [ln for ln in lines if ln.key.installation_id == claim.installation_id]
+        mine = [n for n, ln in enumerate(lines) if ln.key.installation_id == claim.installation_id]
         if not mine:
             problems.append(InputProblem(
                 f"carbon price claim {number} names installation {claim.installation_id!r}, "
                 "which no line of this declaration has", field="carbon_price_claims"))
-        elif any(rows[ln.members[0]].method == "default" for ln in mine):
+        elif any(firsts[n].method == "default" for n in mine):
             problems.append(InputProblem(
                 f"carbon price claim {number} ({claim.installation_id}) is for goods declared on "
                 "default values: a carbon price paid is deducted only from actual embedded "
@@ -190,6 +230,168 @@ def declaration_subject(
     assert not isinstance(factor, str)
     lines = (aggregate_fast if fast else aggregate_simple)(rows, resolved)
     periods = [line_periods(line, rows, year) for line in lines]
+    total = sum(map(_MASS, rows))
+    counted = total if EXCLUDED_FROM_THRESHOLD.isdisjoint(map(_SECTOR, rows)) else sum(
+        r.net_mass_g for r in rows if r.sector not in EXCLUDED_FROM_THRESHOLD)
+    return _document(
+        lines, periods, [rows[line.members[0]] for line in lines],
+        consignments=lambda n: _consignments(entries, lines[n].members),
+        documents=lambda n: _documents(rows, lines[n].members),
+        count=len(rows), total=total, counted=counted, anchors=anchors, declarant=declarant,
+        year=year, factor_set=factor_set, tables=tables, factor=factor, options=options,
+        consignment_factor_set_id=consignment_factor_set_id, proofs=proofs)
+
+
+def declaration_subject_columns(
+    columns: Columns, anchors: Sequence[Anchoring], *, declarant: str, year: int,
+    factor_set: FactorSet, options: DeclarationOptions, consignment_factor_set_id: str,
+    proofs: Callable[[int, list[int]], list[dict[str, Any]]],
+) -> dict[str, Any]:
+    """:func:`declaration_subject` of the consignments ``columns`` (the same dataset): each
+    profile resolved once, lines and sums per price period with numpy, each consignment's
+    entry of the document built from the columns. Amounts that could leave int64 take
+    :func:`declaration_subject` on :meth:`Columns.entries`."""
+    count = len(columns.shipment_ids)
+    profile = columns.profile
+    mass = columns.net_mass_g
+    embedded = columns.embedded_g
+    tables = DeclarationTables(factor_set)
+    resolver = Resolver(factor_set, tables)
+    found = [resolver.resolve(row, year) for row in columns.profiles]
+    problems: list[InputProblem] = []
+    if any(isinstance(f, tuple) for f in found):
+        for sid, index in zip(columns.shipment_ids, profile.tolist(), strict=True):
+            failed = found[index]
+            if isinstance(failed, tuple):
+                problems.append(InputProblem(failed[1], shipment_id=sid, field=failed[0]))
+    factor = tables.cbam_factor(year)
+    if isinstance(factor, str):
+        problems.append(InputProblem(factor, field="year"))
+    if problems:
+        raise InputError(problems)
+    assert not isinstance(factor, str)
+    resolved: list[Resolved] = found  # type: ignore[assignment]
+    marked = np.array([r.default_marked_e8 or 0 for r in resolved], dtype=np.int64)
+    largest = int(mass.max()) * int(marked.max()) if count else 0
+    if count == 0 or int(mass.min()) < 0 or int(embedded.min()) < 0 or largest >= 2**62 \
+            or max(int(mass.max()), int(embedded.max()), largest // 10**8 + 1) * count >= 2**62:
+        return declaration_subject(
+            columns.entries(), anchors, declarant=declarant, year=year, factor_set=factor_set,
+            options=options, consignment_factor_set_id=consignment_factor_set_id,
+            proofs=proofs)
+    # lines: one per distinct key, in key order; each profile is in one line
+    keys = [LineKey(p.cn_code, p.country, p.installation_id, p.data_type, p.verifier, r.route)
+            for p, r in zip(columns.profiles, resolved, strict=True)]
+    line_keys = sorted(set(keys))
+    number = {key: n for n, key in enumerate(line_keys)}
+    line_of = np.array([number[k] for k in keys], dtype=np.int64)[profile]
+    by_line = np.argsort(line_of, kind="stable")
+    bounds = np.searchsorted(line_of[by_line], np.arange(len(line_keys) + 1)).tolist()
+    members = [by_line[bounds[n]:bounds[n + 1]] for n in range(len(line_keys))]
+    # price periods: one per distinct release date
+    texts = sorted(set(columns.release_dates))
+    day_of = {text: n for n, text in enumerate(texts)}
+    days = [date.fromisoformat(text) for text in texts]
+    period_names = sorted({pricing_period(day, year) for day in days})
+    period_of_day = np.array([period_names.index(pricing_period(day, year)) for day in days],
+                             dtype=np.int64)
+    day = np.fromiter(map(day_of.__getitem__, columns.release_dates), dtype=np.int64,
+                      count=count)
+    is_default = np.array([p.method == "default" for p in columns.profiles], dtype=np.bool_)
+    firsts = [columns.profiles[int(profile[m[0]])] for m in members]
+    lines = [LineFigures(key, resolved[int(profile[m[0]])], m.tolist())
+             for key, m in zip(line_keys, members, strict=True)]
+    # the default-value counterfactual of each consignment: with its own resolution in the
+    # quarters (compute.aggregate_fast), with its line's in the weeks (periods.line_periods)
+    marked_of = marked[profile] if year < WEEKLY_FROM else np.array(
+        [line.resolved.default_marked_e8 or 0 for line in lines], dtype=np.int64)[line_of]
+    default_emb = np.where(is_default[profile], embedded,
+                           (mass * marked_of + 50_000_000) // 100_000_000)
+    group = line_of * len(period_names) + period_of_day[day]
+    order = np.argsort(group, kind="stable")
+    ordered = group[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    sums = [np.add.reduceat(a[order], starts).tolist() for a in (mass, embedded, default_emb)]
+    counts = np.diff(np.r_[starts, count]).tolist()
+    periods: list[dict[str, QuarterFigures]] = [{} for _ in line_keys]
+    for j, g in enumerate(ordered[starts].tolist()):
+        periods[g // len(period_names)][period_names[g % len(period_names)]] = QuarterFigures(
+            sums[0][j], sums[1][j], sums[2][j], counts[j])
+    # each consignment's entry of the document
+    iso = {text: date.fromisoformat(text).isoformat() for text in texts}
+    exporters = [p.exporter for p in columns.profiles]
+    profile_list = profile.tolist()
+    items = list(map(_item, columns.shipment_ids, map(exporters.__getitem__, profile_list),
+                     columns.record_hashes, columns.co2e_wtw_g.tolist(),
+                     columns.co2e_ttw_g.tolist(), columns.anchors.tolist(),
+                     map(iso.__getitem__, columns.release_dates), mass.tolist(),
+                     embedded.tolist()))
+    if len(items) != count:
+        raise ValueError("the declaration's columns differ in length")
+    documents = [p.supplier_document for p in columns.profiles]
+    if any(d is not None for d in documents):
+        for item, index in zip(items, profile_list, strict=True):
+            document = documents[index]
+            if document is not None:
+                item["supplierDocument"] = supplier_document_json(document)
+    # each line's profiles in the order its consignments first name them
+    present, first_at = np.unique(profile, return_index=True)
+    line_profiles: list[list[int]] = [[] for _ in line_keys]
+    for index in present[np.argsort(first_at)].tolist():
+        line_profiles[number[keys[index]]].append(index)
+
+    def line_documents(n: int) -> dict[str, Any]:
+        found_documents: dict[str, dict[str, Any]] = {}
+        for index in line_profiles[n]:
+            document = documents[index]
+            if document is not None:
+                found_documents.setdefault(str(document.get("sha256")),
+                                           supplier_document_json(document))
+        if not found_documents:
+            return {}
+        return {"supplierDocuments": [found_documents[k] for k in sorted(found_documents)]}
+
+    total = int(mass.sum())
+    sectors = np.array([p.sector not in EXCLUDED_FROM_THRESHOLD for p in columns.profiles],
+                       dtype=np.bool_)
+    counted = int(mass[sectors[profile]].sum())
+    return _document(
+        lines, periods, firsts,
+        consignments=lambda n: _picked(items, lines[n].members), documents=line_documents,
+        count=count, total=total, counted=counted, anchors=anchors, declarant=declarant,
+        year=year, factor_set=factor_set, tables=tables, factor=factor, options=options,
+        consignment_factor_set_id=consignment_factor_set_id, proofs=proofs)
+
+
+def _item(  # noqa: PLR0917 - mapped over the columns, one value of each
+        shipment_id: str, exporter: str, record_hash: str, wtw_g: int, ttw_g: int,
+        anchor: int, import_date: str, mass_g: int, embedded_g: int) -> dict[str, Any]:
+    """A consignment's entry of the document (:meth:`Entry.to_dict`) from its values."""
+    return {"shipmentId": shipment_id, "exporter": exporter, "recordHash": record_hash,
+            "co2eWtwG": wtw_g, "co2eTtwG": ttw_g, "anchor": anchor, "importDate": import_date,
+            "netMassG": mass_g, "embeddedEmissionsG": embedded_g}
+
+
+def _picked(items: Sequence[Any], order: Sequence[int]) -> list[Any]:
+    """``[items[i] for i in order]``, in C."""
+    if not order:
+        return []
+    return [items[order[0]]] if len(order) == 1 else list(itemgetter(*order)(items))
+
+
+def _document(
+    lines: Sequence[LineFigures], periods: Sequence[Mapping[str, QuarterFigures]],
+    firsts: Sequence[ConsignmentRow], *,
+    consignments: Callable[[int], list[dict[str, Any]]],
+    documents: Callable[[int], dict[str, Any]], count: int, total: int, counted: int,
+    anchors: Sequence[Anchoring], declarant: str, year: int, factor_set: FactorSet,
+    tables: DeclarationTables, factor: tuple[int, str], options: DeclarationOptions,
+    consignment_factor_set_id: str, proofs: Callable[[int, list[int]], list[dict[str, Any]]],
+) -> dict[str, Any]:
+    """The dataset from its lines (summed per price period; ``firsts``: each line's first
+    consignment; ``consignments(n)`` and ``documents(n)``: the entries and supplier documents
+    of line ``n``), whichever way they were summed."""
+    problems: list[InputProblem] = []
     prices: dict[str, Price] = {}
     for period in sorted({p for figures in periods for p in figures}):
         price = tables.price(period, options.price_estimates)
@@ -197,25 +399,27 @@ def declaration_subject(
             problems.append(InputProblem(price, field="price"))
         else:
             prices[period] = price
-    applied, claim_problems = _claims(options, lines, rows)
+    applied, claim_problems = _claims(options, lines, firsts)
     problems += claim_problems
     if problems:
         raise InputError(problems)
-    out_lines = [_line(n, line, rows=rows, entries=entries, factor_pct_u=factor[0],
+    out_lines = [_line(n, line, first=firsts[n], consignments=consignments(n),
+                       documents=documents(n), factor_pct_u=factor[0],
                        prices=prices, applied=applied, options=options,
                        proofs=proofs(n, line.members), periods=periods[n],
                        periods_key=periods_key(year)) for n, line in enumerate(lines)]
-    return _subject(out_lines, lines, rows, anchors, declarant=declarant, year=year,
-                    factor_set=factor_set, tables=tables, factor=factor, prices=prices,
-                    options=options, consignment_factor_set_id=consignment_factor_set_id)
+    return _subject(out_lines, anchors, count=count, total=total, counted=counted,
+                    declarant=declarant, year=year, factor_set=factor_set, tables=tables,
+                    factor=factor, prices=prices, options=options,
+                    consignment_factor_set_id=consignment_factor_set_id)
 
 
-def _line(number: int, line: LineFigures, *, rows: Sequence[ConsignmentRow],
-          entries: Sequence[Entry], factor_pct_u: int, prices: Mapping[str, Price],
+def _line(number: int, line: LineFigures, *, first: ConsignmentRow,
+          consignments: list[dict[str, Any]], documents: dict[str, Any], factor_pct_u: int,
+          prices: Mapping[str, Price],
           applied: Mapping[str, Decimal], options: DeclarationOptions,
           proofs: list[dict[str, Any]], periods: Mapping[str, QuarterFigures],
           periods_key: str) -> dict[str, Any]:
-    first = rows[line.members[0]]
     res = line.resolved
     deduction = applied.get(line.key.installation_id)
     per_quarter = []
@@ -272,9 +476,9 @@ def _line(number: int, line: LineFigures, *, rows: Sequence[ConsignmentRow],
         periods_key: per_quarter,
         "carbonPricePaid": None if claim is None else {
             "evidence": claim.to_dict(), "applied": deduction is not None},
-        "consignments": _consignments(entries, line.members),
+        "consignments": consignments,
         "proofs": proofs,
-        **_documents(rows, line.members),
+        **documents,
     }
 
 
@@ -296,14 +500,10 @@ def _plain_u(value_u: int) -> str:
     return f"{whole}.{frac:06d}".rstrip("0").rstrip(".")
 
 
-def _subject(out_lines: list[dict[str, Any]], lines: Sequence[LineFigures],
-             rows: Sequence[ConsignmentRow], anchors: Sequence[Anchoring], *, declarant: str,
-             year: int, factor_set: FactorSet, tables: DeclarationTables,
-             factor: tuple[int, str], prices: Mapping[str, Price],
+def _subject(out_lines: list[dict[str, Any]], anchors: Sequence[Anchoring], *, count: int,
+             total: int, counted: int, declarant: str, year: int, factor_set: FactorSet,
+             tables: DeclarationTables, factor: tuple[int, str], prices: Mapping[str, Price],
              options: DeclarationOptions, consignment_factor_set_id: str) -> dict[str, Any]:
-    total = sum(map(_MASS, rows))
-    counted = total if EXCLUDED_FROM_THRESHOLD.isdisjoint(map(_SECTOR, rows)) else sum(
-        r.net_mass_g for r in rows if r.sector not in EXCLUDED_FROM_THRESHOLD)
     threshold_g = int(THRESHOLD_T * 1_000_000)
     warning_g = int(options.warning_level_t * 1_000_000)
     liable = counted > threshold_g
@@ -344,7 +544,7 @@ def _subject(out_lines: list[dict[str, Any]], lines: Sequence[LineFigures],
             "excludedSectors": sorted(EXCLUDED_FROM_THRESHOLD),
         },
         "totals": {
-            "lines": len(out_lines), "consignments": len(rows),
+            "lines": len(out_lines), "consignments": count,
             "netMassT": tonnes(total),
             "embeddedEmissionsG": sum(int(ln["embeddedEmissionsG"]) for ln in out_lines),
             "freeAllocationAdjustmentG": sum(int(ln["freeAllocationAdjustmentG"])

@@ -43,22 +43,43 @@ class MultiProof:
                 "flags": "".join("1" if f else "0" for f in self.flags)}
 
 
-class PackedProof(MultiProof):
+class PackedProof:
     """A multiproof kept as one buffer of sibling hashes and one string of flags (what
-    :func:`multiproof_fast` gives; ``to_dict`` is the same as a :class:`MultiProof`'s)."""
+    :func:`multiproof_fast` gives): its ``proof``, ``flags`` and ``to_dict`` are those of the
+    same :class:`MultiProof`, the lists made only when asked for."""
 
     __slots__ = ("_flag_text", "_hashes")
 
     def __init__(self, hashes: bytes, flag_text: str) -> None:
         self._hashes = hashes
         self._flag_text = flag_text
-        super().__init__([hashes[i:i + 32] for i in range(0, len(hashes), 32)],
-                         [c == "1" for c in flag_text])
+
+    @property
+    def proof(self) -> list[bytes]:
+        hashes = self._hashes
+        return [hashes[i:i + 32] for i in range(0, len(hashes), 32)]
+
+    @property
+    def flags(self) -> list[bool]:
+        return [c == "1" for c in self._flag_text]
 
     def to_dict(self) -> dict[str, object]:
-        text = self._hashes.hex()
-        return {"proof": ["0x" + text[i:i + 64] for i in range(0, len(text), 64)],
+        count = len(self._hashes) // 32
+        if not count:
+            return {"proof": [], "flags": self._flag_text}
+        # each hash as "0x" and 64 hex digits, the texts cut apart once
+        nodes = np.frombuffer(self._hashes, dtype=np.uint8).reshape(count, 32)
+        text = np.empty((count, 67), dtype=np.uint8)
+        text[:, 0] = ord("0")
+        text[:, 1] = ord("x")
+        text[:, 2:66:2] = _HEX[nodes >> 4]
+        text[:, 3:66:2] = _HEX[nodes & 15]
+        text[:, 66] = ord(",")
+        return {"proof": text.tobytes()[:-1].decode("ascii").split(","),
                 "flags": self._flag_text}
+
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 
 
 def multiproof(tree: bytes, tree_indices: Sequence[int]) -> tuple[list[int], MultiProof]:
@@ -95,7 +116,8 @@ def multiproof_fast(tree: bytes, tree_indices: Sequence[int] | np.ndarray
     proof."""
     size = len(tree) // 32
     chosen = np.asarray(tree_indices, dtype=np.int64)
-    order = np.unique(chosen)[::-1]
+    # a declaration gives its leaves in descending order already
+    order = chosen if bool(np.all(chosen[1:] < chosen[:-1])) else np.unique(chosen)[::-1]
     if len(order) != len(chosen):
         raise ValueError("a leaf is named twice in one multiproof")
     if len(order) and (int(order[-1]) < size // 2 or int(order[0]) >= size):
@@ -104,7 +126,9 @@ def multiproof_fast(tree: bytes, tree_indices: Sequence[int] | np.ndarray
     visited[order] = True
     level = order[order > 0]
     while len(level):
-        level = np.unique((level - 1) // 2)
+        # the parents of nodes in descending order come in descending order: each once
+        level = (level - 1) // 2
+        level = level[np.r_[True, level[1:] != level[:-1]]]
         visited[level] = True
         level = level[level > 0]
     # the visited nodes that are not leaves (leaves are size // 2 and up), highest first

@@ -28,6 +28,7 @@ __all__ = [
     "DeclarantRow",
     "IndexEntry",
     "declarant_rows",
+    "declarant_tuples",
     "has_odd_rows",
     "index_missing",
     "profiles",
@@ -178,6 +179,28 @@ def declarant_rows(conn: Connection, declarant: str, year: int) -> list[Any]:
         .select_from(cbam_consignments.join(records, r.id == c.record_id))
         .where(c.kind == "cbam", c.declarant == declarant, c.release_year == year)
     ).all())
+
+
+def declarant_tuples(conn: Connection, declarant: str, year: int) -> list[tuple[Any, ...]]:
+    """What :func:`declarant_rows` gives as plain tuples, fetched by the driver (no row object
+    per consignment: a million at a time)."""
+    c, r = cbam_consignments.c, records.c
+    compiled = (
+        sa.select(r.shipment_id, r.record_hash, r.leaf_hash, r.co2e_wtw_g, r.co2e_ttw_g,
+                  r.batch_id, r.position, r.tree_index, c.profile_id, c.release_date,
+                  c.net_mass_g, c.embedded_g)
+        .select_from(cbam_consignments.join(records, r.id == c.record_id))
+        .where(c.kind == "cbam", c.declarant == declarant, c.release_year == year)
+    ).compile(dialect=conn.dialect)
+    params: Any = compiled.params
+    if compiled.positiontup is not None:
+        params = tuple(params[name] for name in compiled.positiontup)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def profiles(conn: Connection, ids: Iterable[int]) -> dict[int, tuple[str, ...]]:

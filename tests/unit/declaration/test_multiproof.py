@@ -73,3 +73,29 @@ def test_leaves_are_placed_in_their_stored_tree_or_the_store_is_called_damaged()
     with pytest.raises(InputError, match="store is damaged") as refused:
         _tree_places(tree, [leaves[0], stranger], ["A", "X"])
     assert refused.value.problems[0].shipment_id == "X"
+
+
+def test_leaves_sharing_their_first_bytes_are_placed_by_the_whole_hash() -> None:
+    import numpy as np
+
+    from ledger.declaration.build import _places
+    from ledger.errors import InputError
+
+    rng = random.Random(8)
+    for _ in range(200):
+        # first 8 bytes from a small set: many leaves share them
+        leaves = sorted({bytes(rng.randrange(2) for _ in range(8)) + rng.randbytes(24)
+                         for _ in range(rng.randint(1, 40))}, reverse=True)
+        count = len(leaves)
+        size = 2 * count - 1
+        tree = bytes(32 * (size - count)) + b"".join(leaves)  # leaves in descending order
+        chosen = rng.sample(range(count), rng.randint(1, count))
+        texts = ["0x" + leaves[j].hex() for j in chosen]
+        places = _places(tree, np.full(len(chosen), -1, dtype=np.int64), texts, str)
+        assert places.tolist() == [size - count + j for j in chosen]
+        stranger = bytes(rng.randrange(2) for _ in range(8)) + bytes(24)
+        if stranger not in leaves:
+            with pytest.raises(InputError, match="store is damaged") as refused:
+                _places(tree, np.full(2, -1, dtype=np.int64), [texts[0], "0x" + stranger.hex()],
+                        "AB".__getitem__)
+            assert refused.value.problems[0].shipment_id == "B"

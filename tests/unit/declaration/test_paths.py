@@ -5,12 +5,19 @@ from __future__ import annotations
 import random
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
+import numpy as np
 import pytest
 
 from ledger.declaration.build import declaration_factor_set
 from ledger.declaration.consignments import Anchoring, ConsignmentRow
-from ledger.declaration.document import Entry, declaration_subject
+from ledger.declaration.document import (
+    Columns,
+    Entry,
+    declaration_subject,
+    declaration_subject_columns,
+)
 from ledger.declaration.options import DeclarationOptions
 from ledger.errors import InputError
 from ledger.factors.factorset import FactorSet
@@ -74,3 +81,55 @@ def test_a_year_without_cbam_factor_is_refused(factor_set: FactorSet) -> None:
         declaration_subject(entries, [ANCHOR], declarant="NL009900001", year=2035,
                             factor_set=factor_set, options=DeclarationOptions(),
                             consignment_factor_set_id="0x", proofs=lambda _n, _m: [])
+
+
+def _columns(rows: list[ConsignmentRow]) -> Columns:
+    """The rows column by column, one profile per distinct set of profile fields."""
+    profiles: dict[tuple[object, ...], int] = {}
+    for r in rows:
+        profiles.setdefault((*r[1:3], *r[4:14], *r[16:20], repr(r.supplier_document)),
+                            len(profiles))
+    firsts: dict[int, ConsignmentRow] = {}
+    ids = []
+    for r in rows:
+        pid = profiles[(*r[1:3], *r[4:14], *r[16:20], repr(r.supplier_document))]
+        firsts.setdefault(pid, r._replace(shipment_id="", import_date=None, net_mass_g=0,
+                                          embedded_g=0))
+        ids.append(pid)
+    return Columns(
+        [r.shipment_id for r in rows], ["0x" + f"{n:064x}" for n in range(len(rows))],
+        np.arange(len(rows), dtype=np.int64) * 3, np.arange(len(rows), dtype=np.int64),
+        np.zeros(len(rows), dtype=np.int64),
+        [r.import_date.isoformat() for r in rows if r.import_date is not None],
+        np.array([r.net_mass_g for r in rows], dtype=np.int64),
+        np.array([r.embedded_g for r in rows], dtype=np.int64), np.array(ids, dtype=np.int64),
+        [firsts[p] for p in range(len(profiles))])
+
+
+def test_the_column_path_equals_the_per_consignment_loop(factor_set: FactorSet) -> None:
+    rng = random.Random(2027)
+    document = {"file_name": "supplier.xlsx", "sha256": "ab" * 32, "installation_id": "I-2",
+                "reporting_period": {"start": "2025-01-01", "end": "2025-12-31"}}
+    for size, year in ((1, 2026), (40, 2026), (3000, 2026), (500, 2027), (30, 2026)):
+        rows = [_row(rng, n) for n in range(size)]
+        if size == 30:  # a mass whose sums could leave int64: summed one by one
+            rows[7] = rows[7]._replace(net_mass_g=4 * 10**18)
+        rows = [r._replace(import_date=r.import_date.replace(year=year),
+                           markup_year=str(year),
+                           supplier_document=document if r.installation_id == "I-2"
+                           and r.method == "actual" else None)
+                for r in rows if r.import_date is not None]
+        columns = _columns(rows)
+        entries = columns.entries()
+        assert [e.row for e in entries] == rows
+        estimates = ESTIMATES if year == 2026 else {
+            **{f"2027-W{w:02d}": Decimal("75.25") for w in range(1, 53)},
+            "2026-W53": Decimal("74.00")}
+        options = DeclarationOptions(price_estimates=estimates)
+        args: dict[str, Any] = {"declarant": "NL009900001", "year": year,
+                                "factor_set": factor_set, "options": options,
+                                "consignment_factor_set_id": "0x",
+                                "proofs": lambda n, m: [{"line": n, "members": m}]}
+        fast = declaration_subject_columns(columns, [ANCHOR], **args)
+        assert fast == declaration_subject(entries, [ANCHOR], fast=False, **args)
+        assert fast["totals"]["consignments"] == size  # type: ignore[index]

@@ -18,7 +18,7 @@ from alembic.config import Config
 
 from ledger.declaration.consignments import consignment_row
 from ledger.declaration.index import index_entry, read_indexed
-from ledger.store import migrations
+from ledger.store import cbam, migrations
 from ledger.store.rows import NewBatch, NewRecord, Scope
 from ledger.store.store import LedgerStore, open_store
 
@@ -120,6 +120,20 @@ def test_a_declaration_indexes_later_records_and_reads_records_when_one_is_not_c
     nobody["shipment"]["consignment"].pop("declarant")
     _add(store, 3, {"C-3": nobody})
     assert read_indexed(store, DECLARANT, 2026) is None
+
+
+def test_the_declarant_s_rows_fetched_by_the_driver_are_the_indexed_rows(
+        store: LedgerStore) -> None:
+    later = copy.deepcopy(RECORD)
+    later["shipment"]["consignment"]["customs_release_date"] = "2026-11-30"
+    _add(store, 1, {"C-1": RECORD, "C-2": later})
+    store.index_cbam(index_entry)
+    with store.read() as conn:
+        tuples = cbam.declarant_tuples(conn, DECLARANT, 2026)
+        assert sorted(tuples) == sorted(tuple(r) for r in cbam.declarant_rows(conn, DECLARANT,
+                                                                             2026))
+        assert sorted(t[0] for t in tuples) == ["C-1", "C-2"]
+        assert cbam.declarant_tuples(conn, DECLARANT, 2025) == []
 
 
 def test_what_the_index_keeps_of_a_record() -> None:
