@@ -122,8 +122,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor.close()
 
 
+#: Execution option of the connections :func:`read` gives: their transactions only read.
+READ_ONLY = "ledger_read_only"
+
+
 def _sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A write takes the database's write lock up front (no upgrade that could fail halfway);
+    # a read begins deferred, so readers in other processes (a verification's side process)
+    # run beside it instead of waiting for each other's lock (WAL gives each its snapshot).
+    deferred = conn.get_execution_options().get(READ_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
 def _make_engine(url: str) -> Engine:
@@ -199,7 +207,7 @@ def read(engine: Engine, what: str) -> Iterator[Connection]:
     :class:`~ledger.errors.StoreUnavailable` naming ``what``."""
     try:
         with engine.connect() as conn:
-            yield conn
+            yield conn.execution_options(**{READ_ONLY: True})
     except OperationalError as exc:
         raise StoreUnavailable(f"the {what} is unavailable: {exc.orig}") from exc
 
