@@ -42,7 +42,10 @@ the targets are not met there (``docs/declaration.md``, "Scale"). With compute c
 (three runs, load average 1.0 to 2.5, beside two runs of the code before it: compute 12.1 /
 12.3 s, per-consignment loop 60.7 / 43.1 s): compute 7.9 / 10.1 / 6.4 s, per-consignment loop
 54.6 / 61.2 / 41.5 s, verify 93.3 / 61.1 / 52.0 s; the compute target is met in two runs and
-missed by 0.1 s in the most loaded one; the verify target is not met.
+missed by 0.1 s in the most loaded one; the verify target is not met. Latest, on an idle
+machine with deferred SQLite reads (two runs): compute 5.6 / 6.1 s, issue 6.3 / 6.9 s, verify
+30.1 / 30.6 s (one process 49.8 / 48.5 s), per-consignment loop 47.8 / 40.1 s, naive (scaled)
+942 / 960 s: compute meets its target, verify is at its target but not under it.
 """
 
 from __future__ import annotations
