@@ -61,6 +61,7 @@ __all__ = [
     "report_hash",
     "sign_credential",
     "typed_data",
+    "unsigned_document",
 ]
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -133,15 +134,20 @@ def data_integrity_proofs(document: Mapping[str, Any]) -> list[Mapping[str, Any]
 
 def document_hash(document: Mapping[str, Any]) -> bytes:
     """keccak-256 of the canonical document without the EIP-712 proof's ``proofValue``."""
-    # a copy of the proofs only: the rest is read, never changed (a declaration's subject
-    # holds a million consignments)
+    return keccak256(canonical_json(unsigned_document(document)))
+
+
+def unsigned_document(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The document as :func:`document_hash` hashes it: without the EIP-712 proof's
+    ``proofValue``. A copy of the proofs only: the rest is read, never changed (a
+    declaration's subject holds a million consignments)."""
     unsigned = dict(document)
     proof = unsigned.get("proof")
     if isinstance(proof, list):
         unsigned["proof"] = [_without_value(p) for p in proof]
     elif proof is not None:
         unsigned["proof"] = _without_value(proof)
-    return keccak256(canonical_json(unsigned))
+    return unsigned
 
 
 def _without_value(proof: Any) -> Any:

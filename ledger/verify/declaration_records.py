@@ -161,13 +161,18 @@ def stored_hash_problems(consignments: Sequence[Mapping[str, Any]], store: Ledge
             continue
         digest = keccak256_hex(body)
         for number in numbers:
-            c = consignments[number]
-            try:
-                if digest != c["recordHash"]:
-                    problems.append((number, _hash_problem(c)))
-            except _ERRORS as exc:
-                problems.append((number, f"{type(exc).__name__}: {exc}"))
+            _check_hash(problems, number, consignments[number], digest)
     return problems
+
+
+def _check_hash(problems: list[tuple[int, str]], number: int, c: Mapping[str, Any],
+                digest: str) -> None:
+    """Adds to ``problems`` when consignment ``number`` names another record hash."""
+    try:
+        if digest != c["recordHash"]:
+            problems.append((number, _hash_problem(c)))
+    except _ERRORS as exc:
+        problems.append((number, f"{type(exc).__name__}: {exc}"))
 
 
 #: Of every hundred consignments (by number), how many the side process reads for the caller:
@@ -244,11 +249,7 @@ def side_records(subject: Subject, consignments: Sequence[Mapping[str, Any]],
         digest = keccak256_hex(body)
         for number in numbers:
             c = consignments[number]
-            try:
-                if digest != c["recordHash"]:
-                    problems.append((number, _hash_problem(c)))
-            except _ERRORS as exc:
-                problems.append((number, f"{type(exc).__name__}: {exc}"))
+            _check_hash(problems, number, c, digest)
             if not share(number):
                 continue
             try:

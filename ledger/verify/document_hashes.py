@@ -110,24 +110,6 @@ def _around(document: Mapping[str, Any]) -> tuple[bytes, bytes] | None:
     return data[:at], data[at + len(_PLACEHOLDER_JSON):]
 
 
-def _unsigned(document: Mapping[str, Any]) -> dict[str, Any]:
-    """The document as :func:`ledger.reports.vc.document_hash` hashes it: without the EIP-712
-    proof's ``proofValue``."""
-    unsigned = dict(document)
-    proof = unsigned.get("proof")
-    if isinstance(proof, list):
-        unsigned["proof"] = [_without_value(p) for p in proof]
-    elif proof is not None:
-        unsigned["proof"] = _without_value(proof)
-    return unsigned
-
-
-def _without_value(proof: Any) -> Any:
-    if isinstance(proof, dict) and proof.get("type") in vc.EIP712_PROOF_TYPES:
-        return {k: v for k, v in proof.items() if k != "proofValue"}
-    return proof
-
-
 def _plain(document: Mapping[str, Any]) -> DocumentHashes:
     report = document_hash = None
     with suppress(*_ERRORS):
@@ -142,7 +124,7 @@ def document_hashes(document: Mapping[str, Any]) -> DocumentHashes:
     if _SUBJECT not in document:
         return _plain(document)
     subject = _subject_bytes(document[_SUBJECT])
-    signed, unsigned = _around(document), _around(_unsigned(document))
+    signed, unsigned = _around(document), _around(vc.unsigned_document(document))
     if subject is None or signed is None or unsigned is None or signed[0] != unsigned[0]:
         return _plain(document)
     report, document_hash = keccak256_endings((signed[0], subject), (signed[1], unsigned[1]))

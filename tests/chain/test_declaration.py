@@ -37,6 +37,7 @@ from declaration_fixtures import (
     consignment,
 )
 from devchain import DevChain
+from json_paths import leaf_paths
 
 from ledger.declaration import (
     CarbonPriceClaim,
@@ -158,17 +159,6 @@ def test_fast_and_simple_paths_agree(store: LedgerStore) -> None:
         assert fast == simple
 
 
-def _leaves(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _leaves(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _leaves(item, (*path, index))
-    else:
-        yield path
-
-
 def _mutated(document: dict[str, Any], path: tuple[Any, ...]) -> dict[str, Any]:
     changed = copy.deepcopy(document)
     holder = changed
@@ -198,7 +188,7 @@ def test_every_leaf_mutated_is_caught(store: LedgerStore, chain: DevChain) -> No
                                   processes=processes)
 
     assert verified(document).ok
-    leaves = list(_leaves(document))
+    leaves = list(leaf_paths(document))
     assert len(leaves) > 200
     for number, path in enumerate(leaves):
         # as received: the signature no longer matches
@@ -208,7 +198,7 @@ def test_every_leaf_mutated_is_caught(store: LedgerStore, chain: DevChain) -> No
             assert verified(_mutated(document, path), processes=2).to_dict() == \
                 verdict.to_dict(), path
     unsigned = {k: v for k, v in document.items() if k != "proof"}
-    for path in _leaves(unsigned["credentialSubject"], ("credentialSubject",)):
+    for path in leaf_paths(unsigned["credentialSubject"], ("credentialSubject",)):
         # signed again by the declarant: a content check still catches it
         tampered = _mutated(unsigned, path)
         resigned = vc.sign_credential(

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from json_paths import leaf_paths
 from report_fixtures import signed_report
 
 from ledger.errors import LedgerError
@@ -38,22 +39,11 @@ def _signer(fn: Any, *args: Any) -> str:
         return f"{type(exc).__name__}: {exc}"
 
 
-def _leaves(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _leaves(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _leaves(item, (*path, index))
-    else:
-        yield path
-
-
 def _variants(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The document, then each leaf changed in turn (a float, a character beyond the Basic
     Multilingual Plane, an integer beyond JSON's safe range, the subject's placeholder, null)."""
     yield document
-    for number, path in enumerate(_leaves(document)):
+    for number, path in enumerate(leaf_paths(document)):
         changed = copy.deepcopy(document)
         parent = changed
         for key in path[:-1]:
