@@ -37,7 +37,7 @@ from ledger.declaration.document import (
     declaration_subject,
     declaration_subject_columns,
 )
-from ledger.declaration.index import index_consignments
+from ledger.declaration.index import indexed_consignments
 from ledger.declaration.multiproof import multiproof, multiproof_fast
 from ledger.declaration.options import DeclarationOptions
 from ledger.errors import InputError, InputProblem
@@ -51,7 +51,6 @@ from ledger.factors.factorset import (
 from ledger.inputs.consignment import eori_problem
 from ledger.records.chunks import paused_gc
 from ledger.reports import vc
-from ledger.store import cbam
 from ledger.store.store import LedgerStore
 
 __all__ = [
@@ -191,22 +190,6 @@ def _compute_read(store: LedgerStore, declarant: str, year: int, factor_set: Fac
     return Declaration(subject, chain_id, contract)
 
 
-def _read_columns(store: LedgerStore, declarant: str, year: int
-                  ) -> tuple[list[tuple[Any, ...]], dict[int, tuple[str, ...]]] | None:
-    """The declarant's indexed consignments of ``year`` as plain tuples
-    (:class:`~ledger.store.cbam.DeclarantRow` fields) and their profiles, the index brought up
-    to date first; ``None`` when the records must be read one by one (see
-    :func:`~ledger.declaration.index.read_indexed`) or none is indexed."""
-    index_consignments(store)
-    if not store.cbam_index_is_clean():
-        return None
-    with store.read() as conn:
-        found = cbam.declarant_tuples(conn, declarant, year)
-        if not found:
-            return None
-        return found, cbam.profiles(conn, set(map(itemgetter(8), found)))
-
-
 def _profile_rows(profiles: dict[int, tuple[str, ...]], ids: list[int], declarant: str
                   ) -> list[ConsignmentRow]:
     """One row per stored profile (in the order of ``ids``) with its profile's fields; its
@@ -228,8 +211,8 @@ def _compute_indexed(store: LedgerStore, declarant: str, year: int, *, factor_se
                      options: DeclarationOptions) -> Declaration | None:
     """The declaration from the index, column by column: places, order and multiproofs with
     numpy, the dataset by :func:`declaration_subject_columns`; ``None`` when the records must
-    be read one by one (:func:`_read_columns`)."""
-    indexed = _read_columns(store, declarant, year)
+    be read one by one (:func:`~ledger.declaration.index.indexed_consignments`)."""
+    indexed = indexed_consignments(store, declarant, year)
     if indexed is None:
         return None
     found, profiles = indexed

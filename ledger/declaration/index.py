@@ -2,8 +2,8 @@
 
 :func:`index_entry` is what the index keeps of a record (:func:`consignment_row`'s reading, cut
 into the per-record figures and a *profile*: the fields that decide a declaration line, shared by
-many consignments). :func:`read_indexed` brings the index up to date and reads one declarant's
-consignments of one year from it with one query: what :func:`compute_declaration
+many consignments). :func:`indexed_consignments` brings the index up to date and reads one
+declarant's consignments of one year from it with one query: what :func:`compute_declaration
 <ledger.declaration.build.compute_declaration>` does on its fast path instead of parsing every
 stored record. It answers ``None`` (read the records one by one, which names every problem)
 when the store holds a CBAM record that is not a clean consignment: a problem, no declarant or
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import date
 from operator import itemgetter
+from typing import Any
 
 import orjson
 
@@ -21,7 +22,8 @@ from ledger.declaration.consignments import ConsignmentRow, consignment_row
 from ledger.store.cbam import IndexEntry
 from ledger.store.store import LedgerStore
 
-__all__ = ["PROFILE_FIELDS", "index_consignments", "index_entry", "read_indexed"]
+__all__ = ["PROFILE_FIELDS", "index_consignments", "index_entry", "indexed_consignments",
+           "read_indexed"]
 
 #: The fields of a :class:`ConsignmentRow` kept once per profile (the others are per record).
 PROFILE_FIELDS = ("exporter", "cn8", "cn_code", "sector", "country", "installation_id",
@@ -69,19 +71,28 @@ def index_consignments(store: LedgerStore) -> int:
     return store.index_cbam(index_entry)
 
 
-def read_indexed(store: LedgerStore, declarant: str, year: int
-                 ) -> tuple[list[ConsignmentRow], list[tuple[str, str | None, int, int, int,
-                                                             int, int | None]]] | None:
+def indexed_consignments(store: LedgerStore, declarant: str, year: int
+                         ) -> tuple[list[tuple[Any, ...]], dict[int, tuple[str, ...]]] | None:
     """The consignments of ``declarant`` released in ``year`` from the index, brought up to date
-    first: their rows and, for each, (record hash, leaf hash, WTW grams, TTW grams, batch id,
-    position, tree index); ``None`` when the records must be read one by one (module
-    docstring) or none is indexed."""
+    first, as plain tuples (:class:`~ledger.store.cbam.DeclarantRow` fields) with their
+    profiles by id; ``None`` when the records must be read one by one (module docstring) or
+    none is indexed."""
     index_consignments(store)
     if not store.cbam_index_is_clean():
         return None
-    found, profiles = store.cbam_consignments(declarant, year)
-    if not found:
+    found, profiles = store.cbam_consignment_tuples(declarant, year)
+    return (found, profiles) if found else None
+
+
+def read_indexed(store: LedgerStore, declarant: str, year: int
+                 ) -> tuple[list[ConsignmentRow], list[tuple[str, str | None, int, int, int,
+                                                             int, int | None]]] | None:
+    """:func:`indexed_consignments` as rows and, for each, (record hash, leaf hash, WTW grams,
+    TTW grams, batch id, position, tree index)."""
+    indexed = indexed_consignments(store, declarant, year)
+    if indexed is None:
         return None
+    found, profiles = indexed
     dates: dict[str, date] = {}
     parts = {pid: (p[0], p[1:11], (*p[11:-1], orjson.loads(p[-1]) if p[-1] else None))
              for pid, p in profiles.items()}

@@ -239,6 +239,14 @@ class LedgerStore:
             rows = cbam.declarant_rows(conn, declarant, year)
             return rows, cbam.profiles(conn, {row[8] for row in rows})
 
+    def cbam_consignment_tuples(self, declarant: str, year: int
+                                ) -> tuple[list[tuple[Any, ...]], dict[int, tuple[str, ...]]]:
+        """:meth:`cbam_consignments` as plain tuples fetched by the database driver (no row
+        object per consignment: a declaration reads a million at a time)."""
+        with self.read() as conn:
+            rows = cbam.declarant_tuples(conn, declarant, year)
+            return rows, cbam.profiles(conn, {row[8] for row in rows}) if rows else {}
+
     def record_bodies(self) -> Iterator[tuple[str, str, bytes]]:
         """(exporter, shipment id, canonical bytes) of every stored record, scope by scope."""
         with self.read() as conn:
