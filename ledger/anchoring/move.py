@@ -18,7 +18,7 @@ name it and keep verifying against it while it exists; issue new ones from the n
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from ledger.anchoring.checks import preflight, refuse_recorded_elsewhere, split_known
@@ -119,8 +119,7 @@ def move_records(
     sources = [s.batch for s in store.batch_statuses(source)]
     if dry_run:
         new_count, same = 0, []
-        for batch in sources:
-            new, known = split_known(store, scope, _prepared(store, batch, scope.exporter))
+        for _, new, known in _fresh(store, scope, sources):
             new_count += len(new)
             same += known
         return Moved(source, scope, new_count, tuple(same))
@@ -129,16 +128,14 @@ def move_records(
     moved = 0
     same_ids: list[str] = []
     with store.writer_lock(scope.chain_id, scope.exporter):
-        for batch in sources:  # before anything is stored
-            if batch.path == "events":
-                new, _ = split_known(store, scope, _prepared(store, batch, scope.exporter))
-                refuse_recorded_elsewhere(ledger, store, scope, new)
+        events = [b for b in sources if b.path == "events"]
+        for _, new, _ in _fresh(store, scope, events):  # before anything is stored
+            refuse_recorded_elsewhere(ledger, store, scope, new)
         before = {s.batch.id for s in store.batch_statuses(scope)}
 
         def store_new(calls: dict[str, PlannedCall]) -> None:
             nonlocal moved
-            for batch in sources:
-                new, same = split_known(store, scope, _prepared(store, batch, scope.exporter))
+            for batch, new, same in _fresh(store, scope, sources):
                 same_ids.extend(same)
                 if not new:
                     continue
@@ -155,6 +152,15 @@ def move_records(
     batches = tuple(s for s in store.batch_statuses(scope)
                     if s.batch.id not in before or s.batch.id in resumed)
     return Moved(source, scope, moved, tuple(same_ids), batches)
+
+
+def _fresh(store: LedgerStore, scope: Scope, sources: Sequence[BatchRow]
+           ) -> Iterator[tuple[BatchRow, list[PreparedRecord], list[str]]]:
+    """Each source batch, one at a time, with its records ``scope`` does not hold yet and the
+    ids of those it holds with the same hash (one held with another hash is refused)."""
+    for batch in sources:
+        new, same = split_known(store, scope, _prepared(store, batch, scope.exporter))
+        yield batch, new, same
 
 
 def _prepared(store: LedgerStore, batch: BatchRow, exporter: str) -> list[PreparedRecord]:
