@@ -284,9 +284,9 @@ def _history_lost(ledger: CarbonLedgerContract, store: LedgerStore, scope: Scope
         f"{batch.batch_key} by {scope.exporter} in block {info.block_number}, but the node "
         f"serves no block, receipt or event of {sent} ({why}); a node restarted from a state "
         "saved while mining? Its records cannot be proven through this node and the same key "
-        f"cannot be recorded again: the batch is anchored again under {new_key}"),
-                 batch.batch_key)
-    lost = dataclasses.replace(lost, block_number=info.block_number, block_hash=None)
+        f"cannot be recorded again: the batch is anchored again under {new_key}"))
+    lost = dataclasses.replace(lost, block_number=info.block_number, block_hash=None,
+                               batch_key=batch.batch_key)
     return lost, Rekey(batch.id, batch.path, batch.batch_key, new_key, tree)
 
 
@@ -326,8 +326,7 @@ def _block_gone(ledger: CarbonLedgerContract, tx: TxRow) -> str | None:
     return None
 
 
-def _lost(scope: Scope, tx: TxRow, height: int, reason: str, batch_key: str | None = None
-          ) -> LostAnchor:
+def _lost(scope: Scope, tx: TxRow, height: int, reason: str) -> LostAnchor:
     receipt = tx.receipt
     return LostAnchor(
         tx_id=tx.id, batch_id=tx.batch_id, chain_id=scope.chain_id, contract=scope.contract,
@@ -336,7 +335,7 @@ def _lost(scope: Scope, tx: TxRow, height: int, reason: str, batch_key: str | No
                                                  else None),
         block_number=receipt.block_number if receipt else None,
         block_hash=receipt.block_hash if receipt else None,
-        chain_height=height, reason=reason, batch_key=batch_key,
+        chain_height=height, reason=reason,
     )
 
 
