@@ -99,6 +99,8 @@ class Columns(NamedTuple):
     embedded_g: np.ndarray
     profile: np.ndarray
     profiles: list[ConsignmentRow]
+    #: each consignment's record as the document embeds it (``None``: none embeds one)
+    records: list[Any] | None = None
 
     def entries(self) -> list[Entry]:
         """The consignments as :class:`Entry` objects (one row each)."""
@@ -112,7 +114,8 @@ class Columns(NamedTuple):
                     strict=True)]
         return list(map(make, repeat(Entry), zip(
             rows, self.record_hashes, self.co2e_wtw_g.tolist(), self.co2e_ttw_g.tolist(),
-            self.anchors.tolist(), repeat(None), strict=False)))
+            self.anchors.tolist(), repeat(None) if self.records is None else self.records,
+            strict=False)))
 
 
 def supplier_document_json(document: Mapping[str, Any]) -> dict[str, Any]:
@@ -328,6 +331,10 @@ def declaration_subject_columns(
                      embedded.tolist()))
     if len(items) != count:
         raise ValueError("the declaration's columns differ in length")
+    if columns.records is not None:
+        for item, record in zip(items, columns.records, strict=True):
+            if record is not None:
+                item["record"] = record
     documents = [p.supplier_document for p in columns.profiles]
     if any(d is not None for d in documents):
         for item, index in zip(items, profile_list, strict=True):

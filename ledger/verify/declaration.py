@@ -24,14 +24,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from datetime import date
 from decimal import Decimal
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+import numpy as np
 import orjson
 
 from ledger.declaration.build import base_factor_set_id, declaration_factor_set
 from ledger.declaration.consignments import Anchoring, ConsignmentRow
-from ledger.declaration.document import DECLARATION_TYPE, Entry, declaration_subject
+from ledger.declaration.document import (
+    DECLARATION_TYPE,
+    Columns,
+    Entry,
+    declaration_subject,
+    declaration_subject_columns,
+)
 from ledger.declaration.multiproof import process_multiproof
 from ledger.declaration.options import DeclarationOptions, claim_from_dict
 from ledger.errors import LedgerError, VerificationError
@@ -44,15 +53,14 @@ from ledger.records.keccak import keccak256
 from ledger.reports import vc
 from ledger.types import Bytes32
 from ledger.verify.declaration_records import (
-    SHARING,
+    FileRows,
     Inputs,
-    RecordFindings,
-    SharedRows,
+    ReadRows,
     Subject,
+    file_rows,
     in_share,
     read_records,
     side_records,
-    stored_hash_problems,
 )
 from ledger.verify.document_hashes import (
     DocumentHashes,
@@ -128,10 +136,8 @@ class _Parsed:
         self.contract = str(domain["verifyingContract"]).lower()
         self.year = int(self.subject["reportingPeriod"]["year"])
         self.declarant = str(self.subject["declarant"]["eori"])
-        self.rows: list[ConsignmentRow] = []
-        # per consignment: (CN code, direct, indirect) as its record states them, or the
-        # problem that prevents reading them
-        self.inputs: list[Inputs] = []
+        #: the consignments' records as read, in file order (once ``record_hash`` passes)
+        self.rows: FileRows | None = None
         #: keccak-256 of the canonical document (``vc.report_hash``), when it has one
         self.document_hash: bytes | None = None
         #: the digest of the canonical subject (:func:`subject_digest`), when it has one
@@ -172,12 +178,11 @@ def _check_factor_set(p: _Parsed, factor_set: FactorSet) -> tuple[str, str]:
 
 class _SideFindings(NamedTuple):
     """What the side process checks (:mod:`ledger.verify.side`): the signature and multiproof
-    outcomes, the stored records' hash problems (``None``: hashed in the main pass), the
-    document's hash and its subject's digest (:func:`document_hashes`)."""
+    outcomes, the document's hash and its subject's digest (:func:`document_hashes`). (The
+    records it reads are posted before: :class:`ReadRows`.)"""
 
     signature: tuple[str, str]
     proofs: tuple[str, str]
-    hash_problems: list[tuple[int, str]] | None
     report_hash: bytes | None
     subject_digest: bytes | None
 
@@ -203,64 +208,64 @@ def _reopenable(store: LedgerStore) -> bool:
 
 class _Side(NamedTuple):
     job: SideJob[_SideFindings]
-    #: whether the job checks the stored records' hashes
-    hashes: bool
-    #: whether the job also reads the stored records of the consignments ``in_share`` names
-    #: for the caller (posted early as :class:`SharedRows`)
-    split: bool
+    #: whether the job reads the stored records of the consignments ``in_share`` names for the
+    #: caller (posted early as :class:`ReadRows`)
+    reads: bool
 
 
 def _side_job(p: _Parsed, store: LedgerStore | None, fork: bool, subject: Subject) -> _Side:
     """The signature, the multiproofs, the document's hash and (forked, with a store a new
-    connection reaches) the stored records' hashes and a share of the records, checked in a
-    side process while the caller reads the records."""
-    hash_store = store if fork and store is not None and _reopenable(store) else None
-    split = hash_store is not None and SHARING
+    connection reaches) a share of the stored records, checked in a side process while the
+    caller reads the other records."""
+    share_store = store if fork and store is not None and _reopenable(store) else None
 
     def work(post: Callable[[Any], None]) -> _SideFindings:
-        problems = None
-        if hash_store is not None:
-            hash_store.engine.dispose(close=False)  # new connections; the caller's stay its own
-            if split:
-                problems, shared = side_records(subject, p.consignments, hash_store, in_share)
-                post(shared)
-            else:
-                problems = stored_hash_problems(p.consignments, hash_store)
+        if share_store is not None:
+            share_store.engine.dispose(close=False)  # new connections; the caller's stay its own
+            post(side_records(subject, p.consignments, share_store, in_share))
         hashes = document_hashes(p.document)
         return _SideFindings(_outcome(lambda: _check_signature(p, hashes)),
-                             _outcome(lambda: _check_proofs(p)), problems,
+                             _outcome(lambda: _check_proofs(p)),
                              hashes.report_hash, hashes.subject_digest)
 
-    return _Side(SideJob(work, fork=fork), hash_store is not None, split)
+    return _Side(SideJob(work, fork=fork), share_store is not None)
 
 
-def _check_cbam(p: _Parsed, factor_set: FactorSet) -> int:
-    """Recomputes each record's embedded emissions with the footprint engine's CBAM rule and
-    the pinned factor set (resolved once per code, origin, date and values); returns the count.
-    """
-    cache: dict[tuple[Any, ...], tuple[int, int, int, bool] | str] = {}
-    actuals: dict[tuple[str, str], tuple[int, int]] = {}
-    codes: dict[str, str] = {}
-    for row, given in zip(p.rows, p.inputs, strict=True):
-        if isinstance(given, str):
-            raise CheckFailed(f"consignment {row.shipment_id}: {given}")
+#: A consignment's CBAM rule: (0, default value e8, 0, False) on a default value, (1, direct
+#: e6, indirect e6, whether indirect counts) on actual values, or the problem
+_Rule = tuple[int, int, int, bool] | str
+
+
+class _CbamRules:
+    """The footprint engine's CBAM rule with the pinned factor set, resolved once per code,
+    origin, date and values."""
+
+    def __init__(self, factor_set: FactorSet) -> None:
+        self._factor_set = factor_set
+        self._cache: dict[tuple[Any, ...], _Rule] = {}
+        self._actuals: dict[tuple[str, str], tuple[int, int]] = {}
+        self._codes: dict[str, str] = {}
+
+    def rule(self, row: ConsignmentRow, import_date: date | None,
+             given: tuple[str, str, str]) -> _Rule:
         cn_text, direct, indirect = given
         actual = None
         if row.method != "default":
-            actual = actuals.get((direct, indirect))
+            actual = self._actuals.get((direct, indirect))
             if actual is None:
-                actual = actuals[(direct, indirect)] = (scaled_int(direct),
-                                                        scaled_int(indirect))
-        cn = codes.get(cn_text)
+                actual = self._actuals[(direct, indirect)] = (scaled_int(direct),
+                                                              scaled_int(indirect))
+        cn = self._codes.get(cn_text)
         if cn is None:
-            cn = codes[cn_text] = normalise_cn(cn_text) or ""
-        key = (cn, row.country, row.import_date, actual)
-        rule = cache.get(key)
+            cn = self._codes[cn_text] = normalise_cn(cn_text) or ""
+        key = (cn, row.country, import_date, actual)
+        rule = self._cache.get(key)
         if rule is None:
+            fs = self._factor_set
             found = embedded_emissions(
-                factor_set.cbam_scope, factor_set.cbam_defaults, cn=cn, country=row.country,
-                year=None, mass_g=0, net_mass_kg="0", actual_u=actual,
-                import_date=row.import_date, data_type=row.data_type)
+                fs.cbam_scope, fs.cbam_defaults, cn=cn, country=row.country, year=None,
+                mass_g=0, net_mass_kg="0", actual_u=actual, import_date=import_date,
+                data_type=row.data_type)
             if isinstance(found, tuple):
                 rule = f"{found[0]}: {found[1]}"
             elif found.method == "default":
@@ -268,21 +273,85 @@ def _check_cbam(p: _Parsed, factor_set: FactorSet) -> int:
             else:
                 assert actual is not None
                 rule = (1, actual[0], actual[1], bool(found.indirect_counted))
-            cache[key] = rule
+            self._cache[key] = rule
+        return rule
+
+
+def _grams(rule: tuple[int, int, int, bool], mass: int) -> int:
+    kind, first, second, counted = rule
+    if kind == 0:
+        return (mass * first + 50_000_000) // 100_000_000
+    grams = (mass * first + 500_000) // 1_000_000
+    return grams + ((mass * second + 500_000) // 1_000_000 if counted else 0)
+
+
+def _check_cbam(rows: Sequence[ConsignmentRow], inputs: Sequence[Inputs],
+                rules: _CbamRules) -> int:
+    """Recomputes each record's embedded emissions with the footprint engine's CBAM rule and
+    the pinned factor set, row by row; returns the count. ``CheckFailed`` names the first row
+    whose emissions do not follow."""
+    for row, given in zip(rows, inputs, strict=True):
+        if isinstance(given, str):
+            raise CheckFailed(f"consignment {row.shipment_id}: {given}")
+        rule = rules.rule(row, row.import_date, given)
         if isinstance(rule, str):
             raise CheckFailed(f"consignment {row.shipment_id}: {rule}")
-        kind, first, second, counted = rule
-        mass = row.net_mass_g
-        if kind == 0:
-            grams = (mass * first + 50_000_000) // 100_000_000
-        else:
-            grams = (mass * first + 500_000) // 1_000_000
-            grams += (mass * second + 500_000) // 1_000_000 if counted else 0
+        grams = _grams(rule, row.net_mass_g)
         if grams != row.embedded_g:
             raise CheckFailed(f"consignment {row.shipment_id}: embedded emissions "
                               f"{row.embedded_g} g do not follow from its inputs with the pinned "
                               f"factor set ({grams} g)")
-    return len(p.rows)
+    return len(rows)
+
+
+def _check_cbam_columns(rows: FileRows, rules: _CbamRules) -> int:
+    """:func:`_check_cbam` column by column: the rule once per profile and day, the grams with
+    numpy; the first row that fails is checked again by :func:`_check_cbam` for its message
+    (and all of them there when the grams could leave int64)."""
+    count = len(rows.shipment_ids)
+    if count == 0:
+        return 0
+    pair = rows.profile * (1 << 32) + rows.days
+    unique, inverse = np.unique(pair, return_inverse=True)
+    found: list[_Rule | None] = []
+    for value in unique.tolist():
+        place, day = divmod(value, 1 << 32)
+        given = rows.inputs[place]
+        if isinstance(given, str):
+            found.append(None)
+            continue
+        try:
+            found.append(rules.rule(rows.profiles[place], date.fromordinal(day), given))
+        except _RULE_ERRORS:
+            found.append(None)  # raised again, in its turn, by the row-by-row check
+    ok = [isinstance(r, tuple) for r in found]
+    parts = np.array([r if isinstance(r, tuple) else (0, 0, 0, False) for r in found],
+                     dtype=np.int64).reshape(-1, 4)
+    try:
+        mass = np.array(rows.masses, dtype=np.int64)
+        embedded = np.array(rows.embedded, dtype=np.int64)
+    except OverflowError:  # grams beyond int64: Python integers, row by row
+        return _check_cbam(rows.rows(), rows.row_inputs(), rules)
+    largest = int(np.abs(parts[:, 1:3]).max()) if len(parts) else 0
+    if int(mass.max()) * largest >= 2**62:
+        return _check_cbam(rows.rows(), rows.row_inputs(), rules)
+    kind, first, second, counted = (parts[:, k][inverse] for k in range(4))
+    grams = np.where(kind == 0, (mass * first + 50_000_000) // 100_000_000,
+                     (mass * first + 500_000) // 1_000_000
+                     + np.where(counted != 0, (mass * second + 500_000) // 1_000_000, 0))
+    bad = ~np.array(ok, dtype=np.bool_)[inverse] | (grams != embedded)
+    if bool(bad.any()):
+        at = int(np.argmax(bad))
+        one = FileRows(rows.profiles, rows.inputs, rows.profile[at:at + 1],
+                       rows.shipment_ids[at:at + 1], rows.days[at:at + 1],
+                       rows.masses[at:at + 1], rows.embedded[at:at + 1])
+        _check_cbam(one.rows(), one.row_inputs(), rules)
+        raise AssertionError("a row found wrong by the columns passes the row-by-row check")
+    return count
+
+
+_RULE_ERRORS = (LedgerError, KeyError, TypeError, ValueError, AttributeError, ArithmeticError,
+                IndexError)
 
 
 def _options(p: _Parsed) -> DeclarationOptions:
@@ -318,24 +387,59 @@ class _Rebuilt(NamedTuple):
     digest: bytes | None
 
 
-def _rebuild(p: _Parsed, factor_set: FactorSet, out: list[_Rebuilt]) -> tuple[str, str]:
+def _rebuild(p: _Parsed, factor_set: FactorSet, out: list[_Rebuilt], *, fast: bool
+             ) -> tuple[str, str]:
     """The first part of ``recompute``: each record's embedded emissions, then the dataset
     rebuilt (appended to ``out``); :func:`_compare` decides once the document's hash is known.
-    """
-    count = _check_cbam(p, factor_set)
+    ``fast``: column by column (:func:`_columns`), else row by row (the tests' oracle)."""
+    rows = p.rows
+    assert rows is not None  # record_hash passed
+    rules = _CbamRules(factor_set)
+    if fast:
+        count = _check_cbam_columns(rows, rules)
+        columns = _columns(p, rows)
+    else:
+        count = _check_cbam(rows.rows(), rows.row_inputs(), rules)
+        columns = None
     entries = []
-    for row, c in zip(p.rows, p.consignments, strict=True):
-        entries.append(Entry(row, str(c["recordHash"]), int(c["co2eWtwG"]), int(c["co2eTtwG"]),
-                             int(c["anchor"]), c.get("record")))
+    if columns is None:
+        for row, c in zip(rows.rows(), p.consignments, strict=True):
+            entries.append(Entry(row, str(c["recordHash"]), int(c["co2eWtwG"]),
+                                 int(c["co2eTtwG"]), int(c["anchor"]), c.get("record")))
     proofs = {n: list(line["proofs"]) for n, line in enumerate(p.lines)}
     options = _options(p)
-    rebuilt = declaration_subject(
-        entries, p.anchors, declarant=p.declarant, year=p.year, factor_set=factor_set,
-        options=options, consignment_factor_set_id=str(
-            p.subject["factorSet"]["consignmentFactorSetId"]),
-        proofs=lambda n, _members: proofs.get(n, []))
+    arguments: dict[str, Any] = {
+        "declarant": p.declarant, "year": p.year, "factor_set": factor_set, "options": options,
+        "consignment_factor_set_id": str(p.subject["factorSet"]["consignmentFactorSetId"]),
+        "proofs": lambda n, _members: proofs.get(n, [])}
+    rebuilt = declaration_subject(entries, p.anchors, **arguments) if columns is None else \
+        declaration_subject_columns(columns, p.anchors, **arguments)
     out.append(_Rebuilt(count, rebuilt, built_subject_digest(rebuilt)))
     return PASS, "rebuilt"
+
+
+def _columns(p: _Parsed, rows: FileRows) -> Columns | None:
+    """The consignments as :class:`~ledger.declaration.document.Columns` (what the file says of
+    each leaf, what its record says of the rest); ``None`` where a value is not a plain integer
+    of int64 or text, which the row-by-row rebuild then takes as it would any value."""
+    consignments = p.consignments
+    count = len(consignments)
+    try:
+        numbers = [np.fromiter(map(int, map(itemgetter(name), consignments)), dtype=np.int64,
+                               count=count) for name in ("co2eWtwG", "co2eTtwG", "anchor")]
+        hashes = [str(c["recordHash"]) for c in consignments]
+        mass = np.array(rows.masses, dtype=np.int64)
+        embedded = np.array(rows.embedded, dtype=np.int64)
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None
+    records = [c.get("record") for c in consignments]
+    days = rows.days.tolist()
+    iso = {day: date.fromordinal(day).isoformat() for day in set(days)}
+    return Columns(
+        shipment_ids=rows.shipment_ids, record_hashes=hashes, co2e_wtw_g=numbers[0],
+        co2e_ttw_g=numbers[1], anchors=numbers[2], release_dates=list(map(iso.__getitem__, days)),
+        net_mass_g=mass, embedded_g=embedded, profile=rows.profile, profiles=rows.profiles,
+        records=records if any(r is not None for r in records) else None)
 
 
 def _compare(p: _Parsed, rebuilt: _Rebuilt) -> tuple[str, str]:
@@ -498,22 +602,23 @@ def _check_confirmations(p: _Parsed, reader: Reader, minimum: int) -> tuple[str,
 def verify_declaration(
     document: Any, reader: Reader, *, factor_set: FactorSet | None = None,
     records: LedgerStore | None = None, min_confirmations: int = 1,
-    processes: int | None = None,
+    processes: int | None = None, fast: bool = True,
 ) -> Verdict:
     """Checks a declaration (module docstring). ``records``: a store to read the consignments'
     records from when the file does not embed them. ``processes``: 2 checks the signature, the
     multiproofs and the stored records' hashes in a side process (:mod:`ledger.verify.side`)
     while this one reads the records and rebuilds the dataset, 1 checks everything here; the
     default takes 2 for declarations of at least :data:`SIDE_PROCESS_MINIMUM` consignments where
-    a process can be forked. The verdict is the same either way."""
+    a process can be forked. The verdict is the same either way. ``fast``: the dataset rebuilt
+    column by column; ``False`` rebuilds it row by row (the tests' oracle; same verdict)."""
     with paused_gc():  # a million consignments make many objects and no cycles
         return _verify(document, reader, factor_set=factor_set, records=records,
-                       min_confirmations=min_confirmations, processes=processes)
+                       min_confirmations=min_confirmations, processes=processes, fast=fast)
 
 
 def _verify(document: Any, reader: Reader, *, factor_set: FactorSet | None,
             records: LedgerStore | None, min_confirmations: int,
-            processes: int | None) -> Verdict:
+            processes: int | None, fast: bool) -> Verdict:
     # the document's hash (``report_hash``) is set once known: by the side job when the format
     # holds (in the side process, when there is one), here otherwise
     verdict = Verdict(report_id=document.get("id") if isinstance(document, Mapping) else None,
@@ -539,7 +644,7 @@ def _verify(document: Any, reader: Reader, *, factor_set: FactorSet | None,
     side = _side_job(p, records, fork, Subject(p.declarant, p.year))
     with side.job:
         _checks(verdict, p, reader, side, factor_set=factor_set, records=records,
-                min_confirmations=min_confirmations)
+                min_confirmations=min_confirmations, fast=fast)
     verdict.report_hash = _hex(p.document_hash)
     return verdict
 
@@ -550,11 +655,10 @@ def _hex(digest: bytes | None) -> str | None:
 
 def _checks(verdict: Verdict, p: _Parsed, reader: Reader, side: _Side, *,
             factor_set: FactorSet | None, records: LedgerStore | None,
-            min_confirmations: int) -> None:
+            min_confirmations: int, fast: bool) -> None:
     """The checks after ``format``, appended in their order; the side job's outcomes are taken
-    last, so this process reads the records and rebuilds the dataset meanwhile. ``recompute``
-    runs only when ``record_hash`` passes (with the side's hash problems known only later, it
-    is run on the records read and dropped if a hash fails)."""
+    last, so this process reads its records and rebuilds the dataset meanwhile. ``recompute``
+    runs only when ``record_hash`` passes."""
     outcomes: dict[str, tuple[str, str]] = {}
 
     def chain() -> tuple[str, str]:
@@ -568,35 +672,26 @@ def _checks(verdict: Verdict, p: _Parsed, reader: Reader, side: _Side, *,
     outcomes["factor_set"] = _outcome(lambda: _check_factor_set(p, factor_set))
     tables_ok = _passed(outcomes["factor_set"])
     subject = Subject(p.declarant, p.year)
-    findings: list[RecordFindings] = []
-    read = _outcome(lambda: _read(findings, subject, p, records, hashed=not side.hashes,
-                                  skip=in_share if side.split else None))
-    if _passed(read) and side.split:  # the share the side process read
-        read = _outcome(lambda: _add_shared(findings[0], side))
-    # the records as read (their hashes assumed good when the side checks them), and the
-    # recomputation on them; both stand unless the side finds a hash problem
-    records_read = _outcome(lambda: _take_rows(p, findings[0], ())) if _passed(read) else read
+    readings: list[ReadRows] = []
+    read = _outcome(lambda: _read(readings, subject, p, records,
+                                  skip=in_share if side.reads else None))
+    if _passed(read) and side.reads:  # the share the side process read
+        read = _outcome(lambda: _add_shared(readings, side))
+    outcomes["record_hash"] = _outcome(lambda: _take_rows(p, readings)) if _passed(read) \
+        else read
     rebuilt: list[_Rebuilt] = []
-    recompute = _outcome(lambda: _rebuild(p, factor_set, rebuilt)) \
-        if _passed(records_read) and tables_ok else None
+    recompute = _outcome(lambda: _rebuild(p, factor_set, rebuilt, fast=fast)) \
+        if _passed(outcomes["record_hash"]) and tables_ok else None
     found = _outcome(lambda: _side_result(side))
-    problems = side.job.result().hash_problems if _passed(found) else None
     if _passed(found):
         outcomes["signature"], outcomes["merkle_proof"] = side.job.result()[:2]
-        p.document_hash, p.subject_digest = side.job.result()[3:]
+        p.document_hash, p.subject_digest = side.job.result()[2:]
     else:
         outcomes["signature"] = outcomes["merkle_proof"] = found
         p.document_hash, _, p.subject_digest = document_hashes(p.document)
     if recompute is not None and _passed(recompute):
         recompute = _outcome(lambda: _compare(p, rebuilt[0]))
-    if not _passed(read) or not side.hashes:
-        outcomes["record_hash"] = records_read
-    elif not _passed(found):
-        outcomes["record_hash"] = found  # the hashes could not be checked
-    else:
-        outcomes["record_hash"] = _outcome(
-            lambda: _take_rows(p, findings[0], problems or ())) if problems else records_read
-    if _passed(outcomes["record_hash"]) and recompute is not None:
+    if recompute is not None:
         outcomes["recompute"] = recompute
     if _passed(outcomes["chain_id"]):
         outcomes["anchor"] = _outcome(lambda: _check_anchors(p, reader))
@@ -613,25 +708,24 @@ def _passed(outcome: tuple[str, str]) -> bool:
     return outcome[0] in (PASS, NOT_APPLICABLE)
 
 
-def _read(findings: list[RecordFindings], subject: Subject, p: _Parsed,
-          store: LedgerStore | None, *, hashed: bool,
+def _read(readings: list[ReadRows], subject: Subject, p: _Parsed,
+          store: LedgerStore | None, *,
           skip: Callable[[int], bool] | None) -> tuple[str, str]:
-    findings.append(read_records(subject, p.consignments, store, hashed=hashed, skip=skip))
+    readings.append(read_records(subject, p.consignments, store, skip=skip))
     return PASS, "read"
 
 
-def _add_shared(findings: RecordFindings, side: _Side) -> tuple[str, str]:
+def _add_shared(readings: list[ReadRows], side: _Side) -> tuple[str, str]:
     shared = side.job.early()
-    if not isinstance(shared, SharedRows):
+    if not isinstance(shared, ReadRows):
         raise CheckFailed("the side process of the verification read no records")
-    findings.add(shared)
+    readings.append(shared)
     return PASS, "read"
 
 
-def _take_rows(p: _Parsed, findings: RecordFindings,
-               hash_problems: Sequence[tuple[int, str]]) -> tuple[str, str]:
-    p.rows, p.inputs = findings.outcome(hash_problems)
-    return PASS, f"{len(p.rows)} record(s) match their hashes"
+def _take_rows(p: _Parsed, readings: list[ReadRows]) -> tuple[str, str]:
+    p.rows = file_rows(p.consignments, readings)
+    return PASS, f"{len(p.rows.shipment_ids)} record(s) match their hashes"
 
 
 def _side_result(side: _Side) -> tuple[str, str]:
