@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ledger.records.keccak import keccak256
+from ledger.records.keccak import keccak_state
 
 __all__ = ["MultiProof", "multiproof", "multiproof_fast", "process_multiproof"]
 
@@ -150,6 +150,8 @@ def process_multiproof(leaves: Sequence[bytes], proof: Sequence[bytes],
     if len(leaves) + len(proof) != total + 1:
         return None
     hashes: list[bytes] = []
+    append = hashes.append
+    state = keccak_state
     leaf_pos = hash_pos = proof_pos = 0
     count = len(leaves)
     for flag in flags:
@@ -175,7 +177,7 @@ def process_multiproof(leaves: Sequence[bytes], proof: Sequence[bytes],
                 return None
             b = proof[proof_pos]
             proof_pos += 1
-        hashes.append(keccak256(a + b if a <= b else b + a))
+        append(state(a + b if a <= b else b + a).digest())
     if total:
         return hashes[-1] if proof_pos == len(proof) else None
     return leaves[0] if leaves else (proof[0] if proof else None)

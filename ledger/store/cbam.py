@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import orjson
 import sqlalchemy as sa
@@ -23,6 +23,9 @@ from ledger.errors import StoreError
 from ledger.records.blocks import unpack_block
 from ledger.store.engine import chunks, new_id
 from ledger.store.schema import cbam_consignments, cbam_profiles, record_blocks, records, scopes
+
+T = TypeVar("T")
+_ABSENT: Any = object()
 
 __all__ = [
     "DeclarantRow",
@@ -185,13 +188,17 @@ def declarant_tuples(conn: Connection, declarant: str, year: int) -> list[tuple[
     """What :func:`declarant_rows` gives as plain tuples, fetched by the driver (no row object
     per consignment: a million at a time)."""
     c, r = cbam_consignments.c, records.c
-    compiled = (
+    return _driver_tuples(conn, (
         sa.select(r.shipment_id, r.record_hash, r.leaf_hash, r.co2e_wtw_g, r.co2e_ttw_g,
                   r.batch_id, r.position, r.tree_index, c.profile_id, c.release_date,
                   c.net_mass_g, c.embedded_g)
         .select_from(cbam_consignments.join(records, r.id == c.record_id))
-        .where(c.kind == "cbam", c.declarant == declarant, c.release_year == year)
-    ).compile(dialect=conn.dialect)
+        .where(c.kind == "cbam", c.declarant == declarant, c.release_year == year)))
+
+
+def _driver_tuples(conn: Connection, statement: sa.Select[Any]) -> list[tuple[Any, ...]]:
+    """The rows of ``statement`` as the database driver's plain tuples."""
+    compiled = statement.compile(dialect=conn.dialect)
     params: Any = compiled.params
     if compiled.positiontup is not None:
         params = tuple(params[name] for name in compiled.positiontup)
@@ -213,32 +220,39 @@ def profiles(conn: Connection, ids: Iterable[int]) -> dict[int, tuple[str, ...]]
     return out
 
 
-def scope_bodies(conn: Connection, scope_id: int) -> Iterator[tuple[str, bytes]]:
-    """(shipment id, canonical bytes) of every record of a scope, in batch order, without
-    building a row object per record; each record block decompressed once."""
-    rows = conn.execute(
+def scope_bodies(conn: Connection, scope_id: int, exporter: str,
+                 wanted: dict[tuple[str, str], T]) -> Iterator[tuple[T, bytes]]:
+    """For each record of a scope (of ``exporter``), in batch order, whose (exporter, shipment
+    id) is a key of ``wanted``: the key's value, popped, and the record's canonical bytes. The
+    others are passed over (not cut out of their blocks); no row object is built per record,
+    each block is decompressed once."""
+    take = wanted.pop
+    rows = _driver_tuples(conn, (
         sa.select(records.c.shipment_id, records.c.record_json, records.c.block_id,
                   records.c.block_offset, records.c.block_length)
         .where(records.c.scope_id == scope_id)
-        .order_by(records.c.batch_id, records.c.position)).all()
+        .order_by(records.c.batch_id, records.c.position)))
     blocks: dict[int, bytes] = {}
     for shipment_id, body, block_id, offset, length in rows:
+        found = take((exporter, shipment_id), _ABSENT)
+        if found is _ABSENT:
+            continue
         if body is not None:
-            yield shipment_id, bytes(body)
+            yield found, bytes(body)
             continue
         unpacked = blocks.get(block_id)
         if unpacked is None:
-            found = conn.execute(sa.select(record_blocks.c.codec, record_blocks.c.data)
+            block = conn.execute(sa.select(record_blocks.c.codec, record_blocks.c.data)
                                  .where(record_blocks.c.id == block_id)).first()
-            if found is None:
+            if block is None:
                 raise StoreError(f"record block {block_id} of shipment {shipment_id!r} is "
                                  "missing")
             blocks.clear()  # a scope's records come block after block
-            unpacked = blocks[block_id] = unpack_block(found.codec, bytes(found.data))
+            unpacked = blocks[block_id] = unpack_block(block.codec, bytes(block.data))
         if offset + length > len(unpacked):
             raise StoreError(f"the record of shipment {shipment_id!r} is missing from record "
                              f"block {block_id}")
-        yield shipment_id, unpacked[offset:offset + length]
+        yield found, unpacked[offset:offset + length]
 
 
 def scope_ids(conn: Connection) -> list[tuple[int, str]]:

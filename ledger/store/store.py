@@ -21,7 +21,7 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -46,6 +46,8 @@ from ledger.store.rows import (
 from ledger.types import Bytes32
 
 __all__ = ["LedgerStore", "open_store"]
+
+T = TypeVar("T")
 
 
 def open_store(target: str | Path) -> LedgerStore:
@@ -247,12 +249,14 @@ class LedgerStore:
             rows = cbam.declarant_tuples(conn, declarant, year)
             return rows, cbam.profiles(conn, {row[8] for row in rows}) if rows else {}
 
-    def record_bodies(self) -> Iterator[tuple[str, str, bytes]]:
-        """(exporter, shipment id, canonical bytes) of every stored record, scope by scope."""
+    def record_bodies(self, wanted: dict[tuple[str, str], T]) -> Iterator[tuple[T, bytes]]:
+        """For each stored record, scope by scope, whose (exporter, shipment id) is a key of
+        ``wanted``: the key's value, popped (the first record stored under a key is the one
+        given), and the record's canonical bytes; the others are passed over without being read
+        out of their blocks."""
         with self.read() as conn:
             for scope_id, exporter in cbam.scope_ids(conn):
-                for shipment_id, body in cbam.scope_bodies(conn, scope_id):
-                    yield exporter, shipment_id, body
+                yield from cbam.scope_bodies(conn, scope_id, exporter, wanted)
 
     # ------------------------------------------------------------------ outbox
 

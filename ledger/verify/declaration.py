@@ -47,9 +47,13 @@ from ledger.errors import LedgerError, VerificationError
 from ledger.factors.cbam import embedded_emissions, normalise_cn
 from ledger.factors.factorset import FactorSet
 from ledger.factors.tables import scaled_int
-from ledger.records.canonical import chain_shipment_id_function
+from ledger.records.canonical import (
+    canonical_json_is,
+    chain_shipment_id_function,
+    plain_json_types,
+)
 from ledger.records.chunks import paused_gc
-from ledger.records.keccak import keccak256
+from ledger.records.keccak import keccak_state
 from ledger.reports import vc
 from ledger.types import Bytes32
 from ledger.verify.declaration_records import (
@@ -64,6 +68,7 @@ from ledger.verify.declaration_records import (
 )
 from ledger.verify.document_hashes import (
     DocumentHashes,
+    built_subject_bytes,
     built_subject_digest,
     document_hashes,
     recover_issuer,
@@ -177,14 +182,10 @@ def _check_factor_set(p: _Parsed, factor_set: FactorSet) -> tuple[str, str]:
 
 
 class _SideFindings(NamedTuple):
-    """What the side process checks (:mod:`ledger.verify.side`): the signature and multiproof
-    outcomes, the document's hash and its subject's digest (:func:`document_hashes`). (The
-    records it reads are posted before: :class:`ReadRows`.)"""
+    """What the side process checks (:mod:`ledger.verify.side`) besides the records it reads
+    (posted before: :class:`ReadRows`): the multiproofs' outcome."""
 
-    signature: tuple[str, str]
     proofs: tuple[str, str]
-    report_hash: bytes | None
-    subject_digest: bytes | None
 
 
 def _report_hash(document: Any) -> bytes | None:
@@ -214,19 +215,16 @@ class _Side(NamedTuple):
 
 
 def _side_job(p: _Parsed, store: LedgerStore | None, fork: bool, subject: Subject) -> _Side:
-    """The signature, the multiproofs, the document's hash and (forked, with a store a new
-    connection reaches) a share of the stored records, checked in a side process while the
-    caller reads the other records."""
+    """The multiproofs and (forked, with a store a new connection reaches) a share of the
+    stored records, checked in a side process while the caller reads the other records and
+    rebuilds the dataset."""
     share_store = store if fork and store is not None and _reopenable(store) else None
 
     def work(post: Callable[[Any], None]) -> _SideFindings:
         if share_store is not None:
             share_store.engine.dispose(close=False)  # new connections; the caller's stay its own
             post(side_records(subject, p.consignments, share_store, in_share))
-        hashes = document_hashes(p.document)
-        return _SideFindings(_outcome(lambda: _check_signature(p, hashes)),
-                             _outcome(lambda: _check_proofs(p)),
-                             hashes.report_hash, hashes.subject_digest)
+        return _SideFindings(_outcome(lambda: _check_proofs(p)))
 
     return _Side(SideJob(work, fork=fork), share_store is not None)
 
@@ -268,6 +266,8 @@ class _CbamRules:
                 data_type=row.data_type)
             if isinstance(found, tuple):
                 rule = f"{found[0]}: {found[1]}"
+            elif not found.in_scope:  # the record says it is; its product's code says not
+                rule = f"cn_code: {found.reason}"
             elif found.method == "default":
                 rule = (0, scaled_int(str(found.specific_direct_t_per_t), 8), 0, False)
             else:
@@ -379,12 +379,12 @@ def _options(p: _Parsed) -> DeclarationOptions:
 
 
 class _Rebuilt(NamedTuple):
-    """The dataset rebuilt from the consignments (:func:`_rebuild`), and the digest of its
-    canonical bytes (:func:`built_subject_digest`; ``None``: not canonical JSON)."""
+    """The dataset rebuilt from the consignments (:func:`_rebuild`), and its canonical bytes
+    (:func:`built_subject_bytes`; ``None``: not written so)."""
 
     recomputed: int
     subject: dict[str, Any]
-    digest: bytes | None
+    data: bytes | None
 
 
 def _rebuild(p: _Parsed, factor_set: FactorSet, out: list[_Rebuilt], *, fast: bool
@@ -414,7 +414,7 @@ def _rebuild(p: _Parsed, factor_set: FactorSet, out: list[_Rebuilt], *, fast: bo
         "proofs": lambda n, _members: proofs.get(n, [])}
     rebuilt = declaration_subject(entries, p.anchors, **arguments) if columns is None else \
         declaration_subject_columns(columns, p.anchors, **arguments)
-    out.append(_Rebuilt(count, rebuilt, built_subject_digest(rebuilt)))
+    out.append(_Rebuilt(count, rebuilt, built_subject_bytes(rebuilt)))
     return PASS, "rebuilt"
 
 
@@ -442,9 +442,52 @@ def _columns(p: _Parsed, rows: FileRows) -> Columns | None:
         records=records if any(r is not None for r in records) else None)
 
 
-def _compare(p: _Parsed, rebuilt: _Rebuilt) -> tuple[str, str]:
-    """The second part of ``recompute``: the rebuilt dataset is the signed one."""
-    if not _same_subject(p, rebuilt):
+def _document_hashes(p: _Parsed, built: _Rebuilt | None) -> tuple[DocumentHashes, bool]:
+    """The document's hashes, and whether its subject is the rebuilt one: where the subject's
+    canonical bytes are the rebuilt subject's (``built``), those are hashed and not written
+    again; otherwise the subject is written (:func:`document_hashes`) and compared later by
+    its digest."""
+    if built is not None and built.data is not None and _subject_written_as(p, built.data):
+        return document_hashes(p.document, built.data), True
+    return document_hashes(p.document), False
+
+
+#: The members of a consignment's entry that names no supplier document and embeds no record,
+#: and the exact type of each
+_ENTRY_TYPES = {"shipmentId": str, "exporter": str, "recordHash": str, "co2eWtwG": int,
+                "co2eTtwG": int, "anchor": int, "importDate": str, "netMassG": int,
+                "embeddedEmissionsG": int}
+
+
+def _subject_written_as(p: _Parsed, data: bytes) -> bool:
+    """Whether the signed subject's canonical bytes are ``data`` (the rebuilt subject's).
+
+    orjson writes the subject as ``data`` only where each value writes as the rebuilt one's,
+    which a value outside canonical JSON's types can still do (a float that is not a number is
+    written as null; orjson writes dates, UUIDs, enums): the types are checked as
+    :func:`~ledger.records.canonical.canonical_json` checks them, except those of the entries
+    with the nine plain members, checked member by member over all of them. (The type walk of
+    canonical JSON touches every value of a million entries, seconds; after the side process's
+    fork each page it touches is also copied.)"""
+    subject = p.subject
+    plain = [c for c in p.consignments if type(c) is dict and len(c) == len(_ENTRY_TYPES)]
+    try:
+        for name, kind in _ENTRY_TYPES.items():
+            if not {kind}.issuperset(map(type, map(itemgetter(name), plain))):
+                return False
+    except KeyError:
+        return False
+    rest = {**subject, "lines": [
+        {**line, "consignments": [c for c in line["consignments"]
+                                  if not (type(c) is dict and len(c) == len(_ENTRY_TYPES))]}
+        if type(line) is dict else line for line in p.lines]}
+    return plain_json_types(rest) and canonical_json_is(subject, data, types_checked=True)
+
+
+def _compare(p: _Parsed, rebuilt: _Rebuilt, same: bool) -> tuple[str, str]:
+    """The second part of ``recompute``: the rebuilt dataset is the signed one (``same``:
+    known to be, from :func:`_document_hashes`)."""
+    if not same and not _same_subject(p, rebuilt):
         where = _first_difference(rebuilt.subject, p.subject)
         raise CheckFailed(f"the declaration does not follow from its consignments and the "
                           f"pinned tables (first difference at {where})")
@@ -456,8 +499,9 @@ def _same_subject(p: _Parsed, rebuilt: _Rebuilt) -> bool:
     """Whether the rebuilt subject is the signed one, byte for byte in canonical JSON (their
     digests, the signed one's written once with the document's hashes; the plain comparison of
     both subjects where one is not canonical JSON)."""
-    if p.subject_digest is not None and rebuilt.digest is not None:
-        return rebuilt.digest == p.subject_digest
+    digest = built_subject_digest(rebuilt.subject, rebuilt.data)
+    if p.subject_digest is not None and digest is not None:
+        return digest == p.subject_digest
     sort = orjson.OPT_SORT_KEYS
     return orjson.dumps(rebuilt.subject, option=sort) == orjson.dumps(p.subject, option=sort)
 
@@ -494,20 +538,26 @@ class _LeafHashes:
     def __init__(self) -> None:
         self._keys: dict[str, Callable[[str], bytes]] = {}
 
-    def __call__(self, c: Mapping[str, Any]) -> bytes:
-        exporter = str(c["exporter"])
-        key = self._keys.get(exporter)
-        if key is None:
-            key = self._keys[exporter] = chain_shipment_id_function(exporter)
-        encoded = (key(str(c["shipmentId"])) + _bytes32(c["recordHash"])
-                   + int(c["co2eWtwG"]).to_bytes(32, "big")
-                   + int(c["co2eTtwG"]).to_bytes(32, "big"))
-        return keccak256(keccak256(encoded))
+    def __call__(self, group: Sequence[Mapping[str, Any]]) -> list[bytes]:
+        """The leaf hash of each consignment of ``group``, in order."""
+        keys, state = self._keys, keccak_state
+        out: list[bytes] = []
+        append = out.append
+        for c in group:
+            exporter = str(c["exporter"])
+            key = keys.get(exporter)
+            if key is None:
+                key = keys[exporter] = chain_shipment_id_function(exporter)
+            encoded = (key(str(c["shipmentId"])) + _bytes32(c["recordHash"])
+                       + int(c["co2eWtwG"]).to_bytes(32, "big")
+                       + int(c["co2eTtwG"]).to_bytes(32, "big"))
+            append(state(state(encoded).digest()).digest())
+        return out
 
 
 def _check_proofs(p: _Parsed) -> tuple[str, str]:
     proven = 0
-    leaf_hash = _LeafHashes()
+    leaf_hashes = _LeafHashes()
     for line in p.lines:
         cons = line["consignments"]
         covered = [False] * len(cons)
@@ -518,7 +568,7 @@ def _check_proofs(p: _Parsed) -> tuple[str, str]:
                     any(int(c["anchor"]) != anchor for c in group):
                 raise CheckFailed(f"line {line['lineId']}: a multiproof does not cover its "
                                   "consignments exactly once")
-            root = process_multiproof([leaf_hash(c) for c in group],
+            root = process_multiproof(leaf_hashes(group),
                                       [_bytes32(h) for h in proof["proof"]],
                                       [f == "1" for f in str(proof["flags"])])
             if root is None or "0x" + root.hex() != p.anchors[anchor].batch_key.lower():
@@ -682,15 +732,14 @@ def _checks(verdict: Verdict, p: _Parsed, reader: Reader, side: _Side, *,
     rebuilt: list[_Rebuilt] = []
     recompute = _outcome(lambda: _rebuild(p, factor_set, rebuilt, fast=fast)) \
         if _passed(outcomes["record_hash"]) and tables_ok else None
+    built = rebuilt[0] if recompute is not None and _passed(recompute) else None
+    hashes, same = _document_hashes(p, built)
+    p.document_hash, p.subject_digest = hashes.report_hash, hashes.subject_digest
+    outcomes["signature"] = _outcome(lambda: _check_signature(p, hashes))
     found = _outcome(lambda: _side_result(side))
-    if _passed(found):
-        outcomes["signature"], outcomes["merkle_proof"] = side.job.result()[:2]
-        p.document_hash, p.subject_digest = side.job.result()[2:]
-    else:
-        outcomes["signature"] = outcomes["merkle_proof"] = found
-        p.document_hash, _, p.subject_digest = document_hashes(p.document)
-    if recompute is not None and _passed(recompute):
-        recompute = _outcome(lambda: _compare(p, rebuilt[0]))
+    outcomes["merkle_proof"] = side.job.result().proofs if _passed(found) else found
+    if built is not None:
+        recompute = _outcome(lambda: _compare(p, built, same))
     if recompute is not None:
         outcomes["recompute"] = recompute
     if _passed(outcomes["chain_id"]):

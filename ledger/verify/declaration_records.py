@@ -182,11 +182,7 @@ def _stored(reading: _Reading, subject: Subject, consignments: Sequence[Mapping[
             store: LedgerStore, read: Callable[[int], bool]) -> None:
     """One pass over the store: the records (the first stored under a key) of the consignments
     ``read`` names, hashed and read into ``reading``."""
-    take = _wanted(consignments, read).pop
-    for exporter, shipment_id, body in store.record_bodies():
-        numbers = take((exporter, shipment_id), None)
-        if numbers is None:
-            continue
+    for numbers, body in store.record_bodies(_wanted(consignments, read)):
         for number in numbers:
             reading.take(subject, number, consignments[number], body, None)
 
@@ -194,7 +190,7 @@ def _stored(reading: _Reading, subject: Subject, consignments: Sequence[Mapping[
 #: Of every hundred consignments (by number), how many the side process reads for the caller:
 #: the side also checks the multiproofs and the signature, the caller rebuilds the dataset
 #: (``docs/declaration.md``, "Scale", has the figures the share was chosen by).
-SIDE_SHARE_PERCENT = 30
+SIDE_SHARE_PERCENT = 45
 
 
 def in_share(number: int) -> bool:

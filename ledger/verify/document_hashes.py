@@ -34,8 +34,8 @@ from ledger.records.canonical import canonical_json
 from ledger.records.keccak import keccak256_endings
 from ledger.reports import vc
 
-__all__ = ["DocumentHashes", "built_subject_digest", "document_hashes", "recover_issuer",
-           "subject_digest"]
+__all__ = ["DocumentHashes", "built_subject_bytes", "built_subject_digest", "document_hashes",
+           "recover_issuer", "subject_digest"]
 
 _SUBJECT = "credentialSubject"
 #: Stands for the subject while the rest of the document is written (found once, else unused).
@@ -82,19 +82,28 @@ def subject_digest(subject: Any) -> bytes | None:
 _ASTRAL = re.compile(rb"[\xf0-\xf4]")
 
 
-def built_subject_digest(subject: Any) -> bytes | None:
-    """:func:`subject_digest` of a subject this verifier built itself (of plain JSON types, a
-    few levels deep), without the type walk that canonical JSON makes of a value from
-    elsewhere: orjson writes such a value as canonical JSON unless it refuses it (an integer
-    beyond 64 bits) or a member name may sort otherwise (a character beyond the Basic
-    Multilingual Plane), where the full writer answers."""
+def built_subject_bytes(subject: Any) -> bytes | None:
+    """The canonical bytes of a subject this verifier built itself (of plain JSON types, a few
+    levels deep), without the type walk that canonical JSON makes of a value from elsewhere:
+    orjson writes such a value as canonical JSON unless it refuses it (an integer beyond
+    ±(2**53 - 1)) or a member name may sort otherwise (a character beyond the Basic
+    Multilingual Plane): ``None`` there."""
     try:
         data = orjson.dumps(subject, option=orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER)
     except orjson.JSONEncodeError:
-        return subject_digest(subject)
+        return None
     if not data.isascii() and _ASTRAL.search(data) is not None:
-        return subject_digest(subject)
-    return hashlib.sha256(data).digest()
+        return None
+    return data
+
+
+def built_subject_digest(subject: Any, data: bytes | None = None) -> bytes | None:
+    """:func:`subject_digest` of a subject this verifier built itself: SHA-256 of its
+    :func:`built_subject_bytes` (``data`` where already written), the full writer's where
+    those are ``None``."""
+    if data is None:
+        data = built_subject_bytes(subject)
+    return subject_digest(subject) if data is None else hashlib.sha256(data).digest()
 
 
 def _around(document: Mapping[str, Any]) -> tuple[bytes, bytes] | None:
@@ -119,16 +128,24 @@ def _plain(document: Mapping[str, Any]) -> DocumentHashes:
     return DocumentHashes(report, document_hash, subject_digest(document.get(_SUBJECT)))
 
 
-def document_hashes(document: Mapping[str, Any]) -> DocumentHashes:
-    """The document's hashes (module docstring), its subject written once."""
+def document_hashes(document: Mapping[str, Any], subject_bytes: bytes | None = None
+                    ) -> DocumentHashes:
+    """The document's hashes (module docstring), its subject written once; not at all where
+    the caller knows its canonical bytes (``subject_bytes``, see :func:`built_subject_bytes`
+    and :func:`ledger.records.canonical.canonical_json_is`), whose digest is then not taken
+    (``subject_digest`` is ``None``: the caller has compared the subject already)."""
     if _SUBJECT not in document:
         return _plain(document)
-    subject = _subject_bytes(document[_SUBJECT])
+    if subject_bytes is not None:
+        subject: memoryview | bytes | None = subject_bytes
+    else:
+        subject = _subject_bytes(document[_SUBJECT])
     signed, unsigned = _around(document), _around(vc.unsigned_document(document))
     if subject is None or signed is None or unsigned is None or signed[0] != unsigned[0]:
         return _plain(document)
     report, document_hash = keccak256_endings((signed[0], subject), (signed[1], unsigned[1]))
-    return DocumentHashes(report, document_hash, hashlib.sha256(subject).digest())
+    return DocumentHashes(report, document_hash, None if subject_bytes is not None
+                          else hashlib.sha256(subject).digest())
 
 
 def recover_issuer(document: Mapping[str, Any], hashes: DocumentHashes) -> str:

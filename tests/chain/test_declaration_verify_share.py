@@ -1,6 +1,7 @@
 """Verifying a declaration whose records are in a store with the side process reading a share of
-them: a stored record changed, or a consignment's figures changed and signed again, is named the
-same way whichever process read it, check for check, as in one process."""
+them: a stored record changed, a consignment's figures changed and signed again, or a record
+whose embedded emissions do not follow from its inputs, is named the same way whichever process
+read it, check for check, as in one process, and with the dataset rebuilt row by row."""
 
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from declaration_fixtures import DEFAULT, STEEL_IMPORTER, actual, anchor, consignment
+from declaration_fixtures import DEFAULT, STEEL_IMPORTER, actual, anchor, consignment, register
 from devchain import DevChain
 
+from ledger.anchoring.anchor import anchor_footprints
+from ledger.anchoring.options import AnchorOptions
 from ledger.declaration import DeclarationOptions, compute_declaration, issue_declaration
 from ledger.dev.devkeys import DEV_EXPORTER_INDEXES, dev_key
+from ledger.footprint.single import compute_shipment
+from ledger.inputs.shipments import Shipment
 from ledger.reports import vc
 from ledger.store.store import LedgerStore, open_store
 from ledger.verify.declaration import verify_declaration
@@ -29,13 +34,17 @@ def _shipments() -> list[dict[str, Any]]:
     return [consignment(f"SH-{n:03d}", cn="7318 11 00", mass_kg=f"{1000 + 250 * n}",
                         importer=STEEL_IMPORTER, released=f"2026-{1 + n % 12:02d}-10",
                         production=DEFAULT if n % 3 else actual("1.9", "0.3"),
-                        installation=f"CN-SH-{n % 2}") for n in range(40)]
+                        installation=f"CN-SH-{n % 2}") for n in range(60)]
 
 
 def _both(document: dict[str, Any], chain: DevChain, store: LedgerStore) -> Verdict:
+    """The verdict, the same in one process and with the side process, column by column and
+    row by row."""
     one = verify_declaration(document, chain.exporter2, records=store, processes=1)
-    two = verify_declaration(document, chain.exporter2, records=store, processes=2)
-    assert two.to_dict() == one.to_dict()
+    for processes, fast in ((2, True), (1, False), (2, False)):
+        other = verify_declaration(document, chain.exporter2, records=store,
+                                   processes=processes, fast=fast)
+        assert other.to_dict() == one.to_dict(), (processes, fast)
     return one
 
 
@@ -98,4 +107,40 @@ def test_a_consignment_changed_and_signed_again_is_named_whichever_process_reads
                     verifying_contract=declaration.contract, created="2027-05-03T09:00:00Z")
                 verdict = _both(resigned, chain, store)
                 assert not verdict.ok and "signature" not in verdict.failed, (number, field)
-        assert len(consignments) == 40
+        assert len(consignments) == 60
+
+
+def _anchor_with_wrong_emissions(chain: DevChain, store: LedgerStore,
+                                 shipments: list[dict[str, Any]], wrong: set[str]) -> None:
+    """Anchors the consignments, those in ``wrong`` with one gram more embedded emissions than
+    their inputs give (as a faulty footprint engine would have written them)."""
+    factor_set = register(chain)
+    pairs = []
+    for given in shipments:
+        shipment = Shipment.from_dict(given)
+        footprint = compute_shipment(shipment, factor_set).to_dict()
+        if shipment.shipment_id in wrong:
+            footprint["cbam"]["embedded_g"] += 1
+        pairs.append((shipment.to_dict(), footprint))
+    anchor_footprints(pairs, store=store, ledger=chain.ledger(DEV_EXPORTER_INDEXES[0]),
+                      factor_set_id=factor_set.id, options=AnchorOptions(path="root"))
+
+
+def test_embedded_emissions_that_do_not_follow_from_their_inputs_are_named(
+        chain: DevChain, tmp_path: Path) -> None:
+    wrong = {"SH-007", "SH-030"}  # one on actual values (7 % 3 == 1), one on the default value
+    with open_store(tmp_path / "wrong.sqlite") as store:
+        _anchor_with_wrong_emissions(chain, store, _shipments(), wrong)
+        declaration = compute_declaration(store, STEEL_IMPORTER, 2026, options=OPTIONS)
+        document = issue_declaration(declaration, issuer_key=DECLARANT_KEY,
+                                     issued_at=datetime(2027, 5, 3, tzinfo=UTC))
+        consignments, _, _ = _numbers(document)
+        first = next(c for c in consignments if c["shipmentId"] in wrong)
+        verdict = _both(document, chain, store)
+        assert verdict.failed == ["recompute"]
+        detail = next(c.detail for c in verdict.checks if c.name == "recompute")
+        assert detail.startswith(f"consignment {first['shipmentId']}: embedded emissions "
+                                 f"{first['embeddedEmissionsG']} g do not follow from its inputs")
+        # the record as anchored is what the file states: its hash and proof still hold
+        assert {c.name for c in verdict.checks if c.status == "pass"} >= {
+            "signature", "record_hash", "merkle_proof", "anchor"}
