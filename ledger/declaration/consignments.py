@@ -41,6 +41,8 @@ __all__ = [
 
 def grams_of_kg(text: str) -> int | None:
     """Whole grams of a decimal text of kilograms, or None when it is not whole grams."""
+    if text.isdigit() and text.isascii():  # whole kilograms, the usual case
+        return int(text) * 1000
     whole, dot, frac = text.partition(".")
     if whole.isdigit() and whole.isascii() and (not dot or (frac.isdigit() and frac.isascii())):
         frac = frac.rstrip("0")
@@ -90,6 +92,11 @@ class ConsignmentRow(NamedTuple):
         return (self.import_date.month + 2) // 3
 
 
+#: Release dates already read, by their text (at most :data:`_DAYS_KEPT`: a few years of days)
+_DAYS: dict[str, date] = {}
+_DAYS_KEPT = 4096
+
+
 def consignment_row(record: Mapping[str, Any]) -> ConsignmentRow | str | None:
     """The consignment a record describes, ``None`` for a good outside CBAM (or no good), or
     the problem that prevents reading it. (Run once per record a million times: dictionaries
@@ -108,10 +115,14 @@ def consignment_row(record: Mapping[str, Any]) -> ConsignmentRow | str | None:
     document = production.get("supplier_document")
     party = consignment.get("declarant") or consignment.get("importer") or {}
     released = consignment.get("customs_release_date")
-    try:
-        import_date = date.fromisoformat(released) if isinstance(released, str) else None
-    except ValueError:
-        return f"customs_release_date {released!r} is not a date"
+    import_date = _DAYS.get(released) if type(released) is str else None
+    if import_date is None:
+        try:
+            import_date = date.fromisoformat(released) if isinstance(released, str) else None
+        except ValueError:
+            return f"customs_release_date {released!r} is not a date"
+        if import_date is not None and type(released) is str and len(_DAYS) < _DAYS_KEPT:
+            _DAYS[released] = import_date
     cn = str(cbam.get("cn_code") or "").replace(" ", "")
     mass_g = grams_of_kg(str(cbam.get("net_mass_kg")))
     if mass_g is None:
