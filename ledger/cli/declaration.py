@@ -1,6 +1,7 @@
 """Command ``declaration``: the importer's annual CBAM declaration, a thin shell over
-:mod:`ledger.declaration` (compute, sign, write) and, with ``--verify-file``, over
-:mod:`ledger.verify.declaration`.
+:mod:`ledger.declaration` (compute, sign, write). ``carbon-ledger verify`` checks what it writes
+(:mod:`ledger.verify.declaration`), with ``--store`` where the records are not embedded
+(``--no-records``).
 
 The store is ``--store`` (else ``CARBON_LEDGER_STORE``, else the default store); the declaration
 is signed with the key of the chain settings (the declarant's key). Nothing is written when any

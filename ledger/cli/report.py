@@ -119,20 +119,40 @@ def version_lines(document: Any, settings: ChainSettings) -> list[str]:
 
 def verify_command(
     report: ReportArgument,
+    *,
     rpc: RpcOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON")] = False,
     confirmations: Annotated[int, typer.Option(min=1, help="Required confirmations")] = 1,
     require_attestation: Annotated[bool, typer.Option(
         help="Fail unless an auditor attested the report")] = False,
+    store: Annotated[str | None, typer.Option(
+        "--store", help="A CBAM declaration written with --no-records: the ledger store "
+                        "(SQLAlchemy URL or SQLite file) its consignments' records are read "
+                        "from")] = None,
 ) -> None:
-    """Verify a report with nothing but the report and the chain; exit 0 only if all pass."""
+    """Verify a report with nothing but the report and the chain (and, for a declaration
+    whose records it does not embed, the store holding them); exit 0 only if all pass."""
     from ledger.reports.parse import read_report
+    from ledger.verify.declaration import is_declaration
     from ledger.verify.verifier import verify_on_chain
 
     document = read_report(report)
     settings = _settings(rpc)
-    verdict = verify_on_chain(document, settings, min_confirmations=confirmations,
-                              require_attestation=require_attestation)
+    if store is None:
+        verdict = verify_on_chain(document, settings, min_confirmations=confirmations,
+                                  require_attestation=require_attestation)
+    else:
+        from ledger.cli.anchor import _existing_store
+        from ledger.store.store import open_store
+        from ledger.verify.declaration import verify_declaration_on_chain
+
+        if not is_declaration(document):
+            raise InputError([InputProblem(
+                "--store is for a CBAM declaration whose records are not embedded; a report "
+                "carries its records", field="store")])
+        with open_store(_existing_store(store)) as records:
+            verdict = verify_declaration_on_chain(document, settings, records=records,
+                                                  min_confirmations=confirmations)
     formed = any(c.name == "format" and c.status == "pass" for c in verdict.checks)
     _print_verdict(verdict, as_json,
                    version_lines(document, settings) if formed and not as_json else ())

@@ -18,6 +18,15 @@ Checks, in order (a :class:`~ledger.verify.verdict.Verdict` like a report's):
 - ``anchor``: each root was anchored by its exporter (events path: the transaction's events
   carry the record hashes); ``status``: no record was revoked or superseded;
 - ``confirmations``: each anchoring block is deep enough.
+
+A large declaration (``docs/declaration.md``, "Scale") is checked column by column: its records
+are read once into compact columns (:mod:`ledger.verify.declaration_records`), the embedded
+emissions recomputed once per profile and day, the dataset rebuilt by the column path the
+issuer's compute takes (:func:`~ledger.declaration.document.declaration_subject_columns`;
+``fast=False`` rebuilds it row by row, the tests' oracle), and, where the signed subject writes
+as the rebuilt one, those canonical bytes are hashed for the signature instead of the subject
+being written again. A forked side process reads a share of the records and checks the
+multiproofs meanwhile.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date
 from decimal import Decimal
+from itertools import chain
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -447,7 +457,7 @@ def _document_hashes(p: _Parsed, built: _Rebuilt | None) -> tuple[DocumentHashes
     canonical bytes are the rebuilt subject's (``built``), those are hashed and not written
     again; otherwise the subject is written (:func:`document_hashes`) and compared later by
     its digest."""
-    if built is not None and built.data is not None and _subject_written_as(p, built.data):
+    if built is not None and built.data is not None and _subject_written_as(p, built):
         return document_hashes(p.document, built.data), True
     return document_hashes(p.document), False
 
@@ -457,29 +467,45 @@ def _document_hashes(p: _Parsed, built: _Rebuilt | None) -> tuple[DocumentHashes
 _ENTRY_TYPES = {"shipmentId": str, "exporter": str, "recordHash": str, "co2eWtwG": int,
                 "co2eTtwG": int, "anchor": int, "importDate": str, "netMassG": int,
                 "embeddedEmissionsG": int}
+_ENTRY_VALUE_TYPES = frozenset(_ENTRY_TYPES.values())
 
 
-def _subject_written_as(p: _Parsed, data: bytes) -> bool:
-    """Whether the signed subject's canonical bytes are ``data`` (the rebuilt subject's).
+def _subject_written_as(p: _Parsed, built: _Rebuilt) -> bool:
+    """Whether the signed subject's canonical bytes are those of the rebuilt one
+    (``built.data``).
 
-    orjson writes the subject as ``data`` only where each value writes as the rebuilt one's,
-    which a value outside canonical JSON's types can still do (a float that is not a number is
-    written as null; orjson writes dates, UUIDs, enums): the types are checked as
-    :func:`~ledger.records.canonical.canonical_json` checks them, except those of the entries
-    with the nine plain members, checked member by member over all of them. (The type walk of
-    canonical JSON touches every value of a million entries, seconds; after the side process's
-    fork each page it touches is also copied.)"""
-    subject = p.subject
-    plain = [c for c in p.consignments if type(c) is dict and len(c) == len(_ENTRY_TYPES)]
-    try:
-        for name, kind in _ENTRY_TYPES.items():
-            if not {kind}.issuperset(map(type, map(itemgetter(name), plain))):
-                return False
-    except KeyError:
+    The usual case, every consignment's entry of the signed subject with the nine plain
+    members: where their values are exact text and integers only (one pass in C), the entries
+    are compared with the rebuilt ones as values (text never equals an integer: the same JSON),
+    and the rest of the subject, without the entries, as canonical JSON (checked as
+    :func:`~ledger.records.canonical.canonical_json` checks it). Otherwise the whole subject is
+    written and compared: types checked as canonical JSON checks them, except in the plain
+    entries, whose values need only be exact text or integers (the bytes then tell which is
+    which). (The type walk of canonical JSON goes level by level over every value of a million
+    entries: seconds, in a process whose document was built in pieces.)"""
+    subject, data = p.subject, built.data
+    assert data is not None
+    size = len(_ENTRY_TYPES)
+    entries = p.consignments
+    all_plain = {dict}.issuperset(map(type, entries)) and {size}.issuperset(map(len, entries))
+    plain = entries if all_plain else [c for c in entries if type(c) is dict and len(c) == size]
+    if not _ENTRY_VALUE_TYPES.issuperset(map(type, chain.from_iterable(map(dict.values,
+                                                                           plain)))):
         return False
+    if all_plain:
+        lines = built.subject["lines"]
+        if len(lines) != len(p.lines) or any(
+                type(mine) is not dict or mine.get("consignments") != theirs["consignments"]
+                for mine, theirs in zip(p.lines, lines, strict=True)):
+            return False
+        mine_rest = {**subject, "lines": [{**line, "consignments": []} for line in p.lines]}
+        theirs_rest = built_subject_bytes(
+            {**built.subject, "lines": [{**line, "consignments": []} for line in lines]})
+        return theirs_rest is not None and plain_json_types(mine_rest) and canonical_json_is(
+            mine_rest, theirs_rest, types_checked=True)
     rest = {**subject, "lines": [
         {**line, "consignments": [c for c in line["consignments"]
-                                  if not (type(c) is dict and len(c) == len(_ENTRY_TYPES))]}
+                                  if not (type(c) is dict and len(c) == size)]}
         if type(line) is dict else line for line in p.lines]}
     return plain_json_types(rest) and canonical_json_is(subject, data, types_checked=True)
 
@@ -655,12 +681,15 @@ def verify_declaration(
     processes: int | None = None, fast: bool = True,
 ) -> Verdict:
     """Checks a declaration (module docstring). ``records``: a store to read the consignments'
-    records from when the file does not embed them. ``processes``: 2 checks the signature, the
-    multiproofs and the stored records' hashes in a side process (:mod:`ledger.verify.side`)
-    while this one reads the records and rebuilds the dataset, 1 checks everything here; the
-    default takes 2 for declarations of at least :data:`SIDE_PROCESS_MINIMUM` consignments where
-    a process can be forked. The verdict is the same either way. ``fast``: the dataset rebuilt
-    column by column; ``False`` rebuilds it row by row (the tests' oracle; same verdict)."""
+    records from when the file does not embed them. ``processes``: 2 reads a share of the
+    stored records (:data:`~ledger.verify.declaration_records.SIDE_SHARE_PERCENT` in 100) and
+    checks the multiproofs in a side process (:mod:`ledger.verify.side`) while this one reads
+    the other records, rebuilds the dataset and checks the signature; 1 does everything here;
+    the default takes 2 for declarations of at least :data:`SIDE_PROCESS_MINIMUM` consignments
+    where a process can be forked (the side process reads records only from a store a new
+    connection reaches, not an in-memory one). The verdict is the same either way. ``fast``:
+    the dataset rebuilt column by column; ``False`` rebuilds it row by row (the tests' oracle;
+    the same verdict)."""
     with paused_gc():  # a million consignments make many objects and no cycles
         return _verify(document, reader, factor_set=factor_set, records=records,
                        min_confirmations=min_confirmations, processes=processes, fast=fast)
@@ -669,8 +698,9 @@ def verify_declaration(
 def _verify(document: Any, reader: Reader, *, factor_set: FactorSet | None,
             records: LedgerStore | None, min_confirmations: int,
             processes: int | None, fast: bool) -> Verdict:
-    # the document's hash (``report_hash``) is set once known: by the side job when the format
-    # holds (in the side process, when there is one), here otherwise
+    # the document's hash (``report_hash``) is set once known: after the records are read and
+    # the dataset rebuilt when the format holds (from the rebuilt subject where it is the
+    # signed one), at once otherwise
     verdict = Verdict(report_id=document.get("id") if isinstance(document, Mapping) else None,
                       issuer=document.get("issuer") if isinstance(document, Mapping) else None,
                       report_hash=None)
@@ -711,13 +741,13 @@ def _checks(verdict: Verdict, p: _Parsed, reader: Reader, side: _Side, *,
     runs only when ``record_hash`` passes."""
     outcomes: dict[str, tuple[str, str]] = {}
 
-    def chain() -> tuple[str, str]:
+    def node_chain() -> tuple[str, str]:
         node = reader.node_chain_id()
         if node != p.chain_id:
             raise CheckFailed(f"the node serves chain {node}, the declaration chain {p.chain_id}")
         return PASS, f"chain {node}"
 
-    outcomes["chain_id"] = _outcome(chain)
+    outcomes["chain_id"] = _outcome(node_chain)
     factor_set = factor_set or declaration_factor_set()
     outcomes["factor_set"] = _outcome(lambda: _check_factor_set(p, factor_set))
     tables_ok = _passed(outcomes["factor_set"])

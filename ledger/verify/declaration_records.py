@@ -190,7 +190,7 @@ def _stored(reading: _Reading, subject: Subject, consignments: Sequence[Mapping[
 #: Of every hundred consignments (by number), how many the side process reads for the caller:
 #: the side also checks the multiproofs and the signature, the caller rebuilds the dataset
 #: (``docs/declaration.md``, "Scale", has the figures the share was chosen by).
-SIDE_SHARE_PERCENT = 45
+SIDE_SHARE_PERCENT = 48
 
 
 def in_share(number: int) -> bool:

@@ -13,7 +13,9 @@ replaced by the subject's canonical bytes. :func:`document_hashes` writes the su
 hashes it once: the keccak state after the document's beginning and the subject is copied for
 both endings (the two documents differ only after the subject, in ``proof``). Where the
 placeholder cannot be found once, or the subject is not canonical JSON, the plain functions
-answer (the same hashes, and the same errors).
+answer (the same hashes, and the same errors). A verifier that has already found the subject's
+canonical bytes to be those of the subject it rebuilt (:func:`built_subject_bytes`) passes them
+in, and the subject is not written at all.
 """
 
 from __future__ import annotations

@@ -177,19 +177,23 @@ def _mutated(document: dict[str, Any], path: tuple[Any, ...]) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-def test_every_leaf_mutated_is_caught(store: LedgerStore, chain: DevChain) -> None:
+@pytest.mark.parametrize("embedded", [True, False], ids=["records-embedded", "records-in-store"])
+def test_every_leaf_mutated_is_caught(store: LedgerStore, chain: DevChain, embedded: bool
+                                      ) -> None:
     factor_set = declaration_factor_set()
-    declaration = compute_declaration(store, ALUMINIUM_IMPORTER, 2026, factor_set=factor_set)
+    declaration = compute_declaration(store, ALUMINIUM_IMPORTER, 2026, factor_set=factor_set,
+                                      options=DeclarationOptions(embed_records=embedded))
     document = issue_declaration(declaration, issuer_key=DECLARANT_KEY, issued_at=ISSUED_AT)
     reader = chain.exporter2
 
     def verified(candidate: dict[str, Any], processes: int = 1, fast: bool = True) -> Verdict:
         return verify_declaration(candidate, reader, factor_set=factor_set,
-                                  processes=processes, fast=fast)
+                                  records=None if embedded else store, processes=processes,
+                                  fast=fast)
 
     assert verified(document).ok
     leaves = list(leaf_paths(document))
-    assert len(leaves) > 200
+    assert len(leaves) > (200 if embedded else 100)
     for number, path in enumerate(leaves):
         # as received: the signature no longer matches
         verdict = verified(_mutated(document, path))

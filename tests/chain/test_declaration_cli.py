@@ -70,3 +70,28 @@ def test_bad_input_writes_nothing(settings_env: Path, capsys: pytest.CaptureFixt
     assert run(["declaration", "--declarant", STEEL_IMPORTER, "--year", "2026", "--dry-run",
                 "--out", str(out)]) == 0
     assert not out.exists()
+
+
+def test_a_declaration_without_its_records_is_verified_with_the_store(
+        settings_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = settings_env / "declarations"
+    assert run(["declaration", "--declarant", STEEL_IMPORTER, "--year", "2026",
+                "--out", str(out), "--no-records"]) == 0
+    written = out / f"cbam-declaration-{STEEL_IMPORTER}-2026.json"
+    document = json.loads(written.read_text(encoding="utf-8"))
+    assert all("record" not in c for line in document["credentialSubject"]["lines"]
+               for c in line["consignments"])
+    capsys.readouterr()
+    # without the store the records cannot be checked: named, exit 1
+    assert run(["verify", str(written)]) == 1
+    assert "neither embedded nor in the given store" in capsys.readouterr().out
+    assert run(["verify", str(written), "--store", str(settings_env / "ledger.sqlite")]) == 0
+    assert "VERIFIED" in capsys.readouterr().out
+    # a store that does not exist (a setting: exit 1), a store given for a report (exit 2)
+    assert run(["verify", str(written), "--store", str(settings_env / "none.sqlite")]) == 1
+    assert "no ledger store at" in capsys.readouterr().err
+    assert not (settings_env / "none.sqlite").exists()
+    report = settings_env / "report.json"
+    report.write_text(json.dumps({"type": ["VerifiableCredential"]}), encoding="utf-8")
+    assert run(["verify", str(report), "--store", str(settings_env / "ledger.sqlite")]) == 2
+    assert "--store is for a CBAM declaration" in capsys.readouterr().err
