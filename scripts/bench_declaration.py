@@ -19,12 +19,17 @@ Timed, in this run:
             query, taken column by column; lines, places, multiproofs from the stored trees and
             sums with numpy, certificates, cost, each consignment's entry (target <= 10 s)
   issue     ``issue_declaration``: the EIP-712 signature over the canonical document
-  verify    ``verify_declaration`` against the chain with the store for the records (never the
-            index): signature, each record's hash and embedded emissions, the whole dataset
-            rebuilt, every multiproof, each root's transaction (target <= 30 s); by default
-            with its side process (a forked child hashes every stored record, reads 30 in 100
-            of them for the caller, checks the multiproofs, the document's hashes and the
-            signature while the caller reads the rest and rebuilds the dataset)
+  verify, new process
+            ``verify_declaration`` against the chain with the store for the records (never the
+            index), in a new process that loads the signed file and opens the store, as a
+            verifier holds them (the load is timed apart): signature, each record's hash and
+            embedded emissions, the whole dataset rebuilt, every multiproof, each root's
+            transaction (target <= 30 s); with its side process (a forked child reads 48 in
+            100 records and checks the multiproofs while the caller reads the others, rebuilds
+            the dataset and checks the signature)
+  verify, in the issuing process
+            the same in this process, right after signing (its heap holds the issuer's own
+            document, built piece by piece)
   verify, one process
             the same with ``processes=1`` (same verdict, checked)
   simple    ``compute_declaration(fast=False)``: every record read and parsed, the
@@ -35,17 +40,11 @@ Timed, in this run:
 
 Printed: seconds of each, consignments per second, the declaration's totals.
 
-Measured (``--consignments 1000000 --baseline 5000``, 2-core machine running other work, load
-average 3 to 6, two runs): index 72.5 / 57.5 s, compute 30.3 / 18.6 s, issue 50.2 / 60.1 s,
-verify 117.6 / 129.1 s, per-consignment loop 118.8 / 101.6 s, naive (scaled) 3,489 / 2,229 s;
-the targets are not met there (``docs/declaration.md``, "Scale"). With compute column by column
-(three runs, load average 1.0 to 2.5, beside two runs of the code before it: compute 12.1 /
-12.3 s, per-consignment loop 60.7 / 43.1 s): compute 7.9 / 10.1 / 6.4 s, per-consignment loop
-54.6 / 61.2 / 41.5 s, verify 93.3 / 61.1 / 52.0 s; the compute target is met in two runs and
-missed by 0.1 s in the most loaded one; the verify target is not met. Latest, on an idle
-machine with deferred SQLite reads (two runs): compute 5.6 / 6.1 s, issue 6.3 / 6.9 s, verify
-30.1 / 30.6 s (one process 49.8 / 48.5 s), per-consignment loop 47.8 / 40.1 s, naive (scaled)
-942 / 960 s: compute meets its target, verify is at its target but not under it.
+Measured (``--consignments 1000000 --baseline 5000``, 2-core machine, nothing else running):
+index 39.7 s, compute 7.1 s, sign 7.9 s, verify in a new process 26.4 s (after 5.1 s loading
+the 404 MB signed file), in the issuing process 30.6 s, in one process 48.7 s, per-consignment
+loop 64.8 s, naive (scaled) 1,362 s. ``docs/declaration.md`` ("Scale") has the earlier runs and
+where the time goes.
 """
 
 from __future__ import annotations
