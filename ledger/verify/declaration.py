@@ -73,6 +73,7 @@ from ledger.verify.declaration_records import (
     Subject,
     file_rows,
     in_share,
+    lookups_hold,
     read_records,
     side_records,
 )
@@ -228,7 +229,8 @@ def _side_job(p: _Parsed, store: LedgerStore | None, fork: bool, subject: Subjec
     """The multiproofs and (forked, with a store a new connection reaches) a share of the
     stored records, checked in a side process while the caller reads the other records and
     rebuilds the dataset."""
-    share_store = store if fork and store is not None and _reopenable(store) else None
+    share_store = store if fork and store is not None and _reopenable(store) \
+        and lookups_hold(p.consignments) else None
 
     def work(post: Callable[[Any], None]) -> _SideFindings:
         if share_store is not None:
@@ -485,29 +487,42 @@ def _subject_written_as(p: _Parsed, built: _Rebuilt) -> bool:
     entries: seconds, in a process whose document was built in pieces.)"""
     subject, data = p.subject, built.data
     assert data is not None
+    # the containers the entries are taken out of, of exact types (another mapping or sequence
+    # may read otherwise than it is written)
+    lines = subject.get("lines") if type(subject) is dict else None
+    if type(lines) is not list or not all(
+            type(line) is dict and type(line.get("consignments")) is list for line in lines):
+        return False
     size = len(_ENTRY_TYPES)
     entries = p.consignments
     all_plain = {dict}.issuperset(map(type, entries)) and {size}.issuperset(map(len, entries))
     plain = entries if all_plain else [c for c in entries if type(c) is dict and len(c) == size]
-    if not _ENTRY_VALUE_TYPES.issuperset(map(type, chain.from_iterable(map(dict.values,
-                                                                           plain)))):
+    if not {str}.issuperset(map(type, chain.from_iterable(plain))) or \
+            not _ENTRY_VALUE_TYPES.issuperset(map(type, chain.from_iterable(map(dict.values,
+                                                                                plain)))):
         return False
     if all_plain:
-        lines = built.subject["lines"]
-        if len(lines) != len(p.lines) or any(
-                type(mine) is not dict or mine.get("consignments") != theirs["consignments"]
-                for mine, theirs in zip(p.lines, lines, strict=True)):
+        built_lines = built.subject["lines"]
+        if len(built_lines) != len(lines) or any(
+                mine["consignments"] != theirs["consignments"]
+                for mine, theirs in zip(lines, built_lines, strict=True)):
             return False
-        mine_rest = {**subject, "lines": [{**line, "consignments": []} for line in p.lines]}
+        mine_rest = {**subject, "lines": [{**line, "consignments": []} for line in lines]}
         theirs_rest = built_subject_bytes(
-            {**built.subject, "lines": [{**line, "consignments": []} for line in lines]})
-        return theirs_rest is not None and plain_json_types(mine_rest) and canonical_json_is(
+            {**built.subject, "lines": [{**line, "consignments": []} for line in built_lines]})
+        return theirs_rest is not None and _plain_at_depth(mine_rest) and canonical_json_is(
             mine_rest, theirs_rest, types_checked=True)
     rest = {**subject, "lines": [
         {**line, "consignments": [c for c in line["consignments"]
                                   if not (type(c) is dict and len(c) == size)]}
-        if type(line) is dict else line for line in p.lines]}
-    return plain_json_types(rest) and canonical_json_is(subject, data, types_checked=True)
+        for line in lines]}
+    return _plain_at_depth(rest) and canonical_json_is(subject, data, types_checked=True)
+
+
+def _plain_at_depth(subject: dict[str, Any]) -> bool:
+    """:func:`~ledger.records.canonical.plain_json_types` of a subject at the depth it has in
+    the document (one level down), as canonical JSON counts it."""
+    return plain_json_types({"credentialSubject": subject})
 
 
 def _compare(p: _Parsed, rebuilt: _Rebuilt, same: bool) -> tuple[str, str]:

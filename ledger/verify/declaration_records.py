@@ -22,6 +22,7 @@ pickle than to read); the caller reads the others (``skip``), so both processes 
 from __future__ import annotations
 
 from array import array
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from itertools import chain
@@ -48,6 +49,7 @@ __all__ = [
     "checked_records",
     "file_rows",
     "in_share",
+    "lookups_hold",
     "read_records",
     "side_records",
 ]
@@ -179,10 +181,10 @@ def _wanted(consignments: Sequence[Mapping[str, Any]], read: Callable[[int], boo
 
 
 def _stored(reading: _Reading, subject: Subject, consignments: Sequence[Mapping[str, Any]],
-            store: LedgerStore, read: Callable[[int], bool]) -> None:
+            store: LedgerStore, wanted: dict[tuple[str, str], list[int]]) -> None:
     """One pass over the store: the records (the first stored under a key) of the consignments
-    ``read`` names, hashed and read into ``reading``."""
-    for numbers, body in store.record_bodies(_wanted(consignments, read)):
+    ``wanted`` names (:func:`_wanted`), hashed and read into ``reading``."""
+    for numbers, body in store.record_bodies(wanted):
         for number in numbers:
             reading.take(subject, number, consignments[number], body, None)
 
@@ -203,7 +205,7 @@ def side_records(subject: Subject, consignments: Sequence[Mapping[str, Any]],
     """The stored records of the consignments in ``share``, read as :func:`read_records` reads
     the others: one pass over the store, for the side process."""
     reading = _Reading()
-    _stored(reading, subject, consignments, store, share)
+    _stored(reading, subject, consignments, store, _wanted(consignments, share))
     return reading.out
 
 
@@ -218,10 +220,24 @@ def read_records(subject: Subject, consignments: Sequence[Mapping[str, Any]],
         record = c.get("record")
         if record is not None:
             reading.take(subject, number, c, canonical_json(record), record)
-    if store is not None and any(c.get("record") is None for c in consignments):
-        _stored(reading, subject, consignments, store,
-                (lambda _n: True) if skip is None else (lambda n: not skip(n)))
+    wanted = _wanted(consignments, (lambda _n: True) if skip is None else (lambda n: not skip(n)))
+    if store is not None and wanted:
+        _stored(reading, subject, consignments, store, wanted)
     return reading.out
+
+
+_LOOKUP = itemgetter("exporter", "shipmentId")
+
+
+def lookups_hold(consignments: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether every consignment names its exporter and shipment (what its stored record is
+    looked up by): where one does not, its records are read in one process, which names the
+    first such consignment as it would without a side process."""
+    try:
+        deque(map(_LOOKUP, consignments), maxlen=0)
+    except (KeyError, TypeError, IndexError):
+        return False
+    return True
 
 
 class FileRows(NamedTuple):

@@ -144,3 +144,34 @@ def test_embedded_emissions_that_do_not_follow_from_their_inputs_are_named(
         # the record as anchored is what the file states: its hash and proof still hold
         assert {c.name for c in verdict.checks if c.status == "pass"} >= {
             "signature", "record_hash", "merkle_proof", "anchor"}
+
+
+def test_a_consignment_that_names_no_exporter_is_named_the_same_way_by_one_process_or_two(
+        chain: DevChain, tmp_path: Path) -> None:
+    with open_store(tmp_path / "unnamed.sqlite") as store:
+        anchor(chain, store, _shipments(), path="events")
+        declaration = compute_declaration(store, STEEL_IMPORTER, 2026, options=OPTIONS)
+        document = issue_declaration(declaration, issuer_key=DECLARANT_KEY,
+                                     issued_at=datetime(2027, 5, 3, tzinfo=UTC))
+        _, side, main = _numbers(document)
+        for number in (side, main):
+            unsigned = {k: v for k, v in document.items() if k != "proof"}
+            subject = unsigned["credentialSubject"]
+            lines = [dict(line, consignments=list(line["consignments"]))
+                     for line in subject["lines"]]
+            unsigned["credentialSubject"] = dict(subject, lines=lines)
+            place = number
+            for line in lines:
+                if place < len(line["consignments"]):
+                    entry = dict(line["consignments"][place])
+                    del entry["exporter"]
+                    line["consignments"][place] = entry
+                    break
+                place -= len(line["consignments"])
+            resigned = vc.sign_credential(
+                unsigned, DECLARANT_KEY, chain_id=declaration.chain_id,
+                verifying_contract=declaration.contract, created="2027-05-03T09:00:00Z")
+            verdict = _both(resigned, chain, store)
+            assert "record_hash" in verdict.failed, number
+            detail = next(c.detail for c in verdict.checks if c.name == "record_hash")
+            assert detail == "KeyError: 'exporter'", (number, detail)
