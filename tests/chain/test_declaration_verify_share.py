@@ -5,6 +5,7 @@ read it, check for check, as in one process, and with the dataset rebuilt row by
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +16,12 @@ from devchain import DevChain
 
 from ledger.anchoring.anchor import anchor_footprints
 from ledger.anchoring.options import AnchorOptions
-from ledger.declaration import DeclarationOptions, compute_declaration, issue_declaration
+from ledger.declaration import (
+    Declaration,
+    DeclarationOptions,
+    compute_declaration,
+    issue_declaration,
+)
 from ledger.dev.devkeys import DEV_EXPORTER_INDEXES, dev_key
 from ledger.footprint.single import compute_shipment
 from ledger.inputs.shipments import Shipment
@@ -60,10 +66,7 @@ def _numbers(document: dict[str, Any]) -> tuple[list[dict[str, Any]], int, int]:
 def test_a_changed_stored_record_is_named_whichever_process_reads_it(
         chain: DevChain, tmp_path: Path) -> None:
     with open_store(tmp_path / "share.sqlite") as store:
-        anchor(chain, store, _shipments(), path="events")  # records in their rows
-        declaration = compute_declaration(store, STEEL_IMPORTER, 2026, options=OPTIONS)
-        document = issue_declaration(declaration, issuer_key=DECLARANT_KEY,
-                                     issued_at=datetime(2027, 5, 3, tzinfo=UTC))
+        _, document = _issued(chain, store)  # records in their rows
         assert _both(document, chain, store).ok
         consignments, side, main = _numbers(document)
         for number in sorted((side, main), reverse=True):  # the earlier is named at the end
@@ -82,32 +85,52 @@ def test_a_changed_stored_record_is_named_whichever_process_reads_it(
 def test_a_consignment_changed_and_signed_again_is_named_whichever_process_reads_it(
         chain: DevChain, tmp_path: Path) -> None:
     with open_store(tmp_path / "share.sqlite") as store:
-        anchor(chain, store, _shipments(), path="events")
-        declaration = compute_declaration(store, STEEL_IMPORTER, 2026, options=OPTIONS)
-        document = issue_declaration(declaration, issuer_key=DECLARANT_KEY,
-                                     issued_at=datetime(2027, 5, 3, tzinfo=UTC))
+        declaration, document = _issued(chain, store)
         consignments, side, main = _numbers(document)
         for number in (side, main):
             for field, value in (("netMassG", 1), ("exporter", "0x" + "ab" * 20),
                                  ("importDate", "2026-12-31"), ("shipmentId", "SH-999")):
-                unsigned = {k: v for k, v in document.items() if k != "proof"}
-                subject = unsigned["credentialSubject"]
-                lines = [dict(line, consignments=list(line["consignments"]))
-                         for line in subject["lines"]]
-                unsigned["credentialSubject"] = dict(subject, lines=lines)
-                place = number
-                for line in lines:
-                    if place < len(line["consignments"]):
-                        line["consignments"][place] = dict(line["consignments"][place],
-                                                           **{field: value})
-                        break
-                    place -= len(line["consignments"])
-                resigned = vc.sign_credential(
-                    unsigned, DECLARANT_KEY, chain_id=declaration.chain_id,
-                    verifying_contract=declaration.contract, created="2027-05-03T09:00:00Z")
+                resigned = _resigned(document, declaration, number, _setting(field, value))
                 verdict = _both(resigned, chain, store)
                 assert not verdict.ok and "signature" not in verdict.failed, (number, field)
+            # an entry that names no exporter: its record cannot be looked up
+            verdict = _both(_resigned(document, declaration, number, lambda entry: {
+                k: v for k, v in entry.items() if k != "exporter"}), chain, store)
+            detail = next(c.detail for c in verdict.checks if c.name == "record_hash")
+            assert detail == "KeyError: 'exporter'", (number, detail)
         assert len(consignments) == 60
+
+
+def _issued(chain: DevChain, store: LedgerStore) -> tuple[Declaration, dict[str, Any]]:
+    """The consignments anchored on the events path (records in their rows), declared and
+    signed."""
+    anchor(chain, store, _shipments(), path="events")
+    declaration = compute_declaration(store, STEEL_IMPORTER, 2026, options=OPTIONS)
+    return declaration, issue_declaration(declaration, issuer_key=DECLARANT_KEY,
+                                          issued_at=datetime(2027, 5, 3, tzinfo=UTC))
+
+
+def _setting(field: str, value: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda entry: {**entry, field: value}
+
+
+def _resigned(document: dict[str, Any], declaration: Declaration, number: int,
+              change: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+    """The document with consignment ``number``'s entry changed, signed again by the
+    declarant."""
+    unsigned = {k: v for k, v in document.items() if k != "proof"}
+    subject = unsigned["credentialSubject"]
+    lines = [dict(line, consignments=list(line["consignments"])) for line in subject["lines"]]
+    unsigned["credentialSubject"] = dict(subject, lines=lines)
+    place = number
+    for line in lines:
+        if place < len(line["consignments"]):
+            line["consignments"][place] = change(line["consignments"][place])
+            break
+        place -= len(line["consignments"])
+    return vc.sign_credential(unsigned, DECLARANT_KEY, chain_id=declaration.chain_id,
+                              verifying_contract=declaration.contract,
+                              created="2027-05-03T09:00:00Z")
 
 
 def _anchor_with_wrong_emissions(chain: DevChain, store: LedgerStore,
@@ -144,34 +167,3 @@ def test_embedded_emissions_that_do_not_follow_from_their_inputs_are_named(
         # the record as anchored is what the file states: its hash and proof still hold
         assert {c.name for c in verdict.checks if c.status == "pass"} >= {
             "signature", "record_hash", "merkle_proof", "anchor"}
-
-
-def test_a_consignment_that_names_no_exporter_is_named_the_same_way_by_one_process_or_two(
-        chain: DevChain, tmp_path: Path) -> None:
-    with open_store(tmp_path / "unnamed.sqlite") as store:
-        anchor(chain, store, _shipments(), path="events")
-        declaration = compute_declaration(store, STEEL_IMPORTER, 2026, options=OPTIONS)
-        document = issue_declaration(declaration, issuer_key=DECLARANT_KEY,
-                                     issued_at=datetime(2027, 5, 3, tzinfo=UTC))
-        _, side, main = _numbers(document)
-        for number in (side, main):
-            unsigned = {k: v for k, v in document.items() if k != "proof"}
-            subject = unsigned["credentialSubject"]
-            lines = [dict(line, consignments=list(line["consignments"]))
-                     for line in subject["lines"]]
-            unsigned["credentialSubject"] = dict(subject, lines=lines)
-            place = number
-            for line in lines:
-                if place < len(line["consignments"]):
-                    entry = dict(line["consignments"][place])
-                    del entry["exporter"]
-                    line["consignments"][place] = entry
-                    break
-                place -= len(line["consignments"])
-            resigned = vc.sign_credential(
-                unsigned, DECLARANT_KEY, chain_id=declaration.chain_id,
-                verifying_contract=declaration.contract, created="2027-05-03T09:00:00Z")
-            verdict = _both(resigned, chain, store)
-            assert "record_hash" in verdict.failed, number
-            detail = next(c.detail for c in verdict.checks if c.name == "record_hash")
-            assert detail == "KeyError: 'exporter'", (number, detail)
