@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ledger.records.keccak import keccak_state
+from ledger.records.keccak import keccak256
 
 __all__ = ["MultiProof", "multiproof", "multiproof_fast", "process_multiproof"]
 
@@ -151,7 +151,6 @@ def process_multiproof(leaves: Sequence[bytes], proof: Sequence[bytes],
         return None
     hashes: list[bytes] = []
     append = hashes.append
-    state = keccak_state
     leaf_pos = hash_pos = proof_pos = 0
     count = len(leaves)
     for flag in flags:
@@ -177,7 +176,7 @@ def process_multiproof(leaves: Sequence[bytes], proof: Sequence[bytes],
                 return None
             b = proof[proof_pos]
             proof_pos += 1
-        append(state(a + b if a <= b else b + a).digest())
+        append(keccak256(a + b if a <= b else b + a))
     if total:
         return hashes[-1] if proof_pos == len(proof) else None
     return leaves[0] if leaves else (proof[0] if proof else None)

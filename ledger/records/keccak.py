@@ -11,11 +11,7 @@ from collections.abc import Iterable
 
 from sha3 import keccak_256
 
-__all__ = ["keccak256", "keccak256_endings", "keccak256_hex", "keccak_many", "keccak_state"]
-
-#: The hash object's constructor (``keccak_state(data).digest()`` is :func:`keccak256`): bound
-#: to a local name in the longest loops, where the call to :func:`keccak256` itself counts.
-keccak_state = keccak_256
+__all__ = ["keccak256", "keccak256_endings", "keccak256_hex", "keccak_many"]
 
 
 def keccak256(data: bytes | bytearray | memoryview) -> bytes:

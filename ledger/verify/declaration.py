@@ -63,7 +63,7 @@ from ledger.records.canonical import (
     plain_json_types,
 )
 from ledger.records.chunks import paused_gc
-from ledger.records.keccak import keccak_state
+from ledger.records.keccak import keccak256
 from ledger.reports import vc
 from ledger.types import Bytes32
 from ledger.verify.declaration_records import (
@@ -581,7 +581,7 @@ class _LeafHashes:
 
     def __call__(self, group: Sequence[Mapping[str, Any]]) -> list[bytes]:
         """The leaf hash of each consignment of ``group``, in order."""
-        keys, state = self._keys, keccak_state
+        keys = self._keys
         out: list[bytes] = []
         append = out.append
         for c in group:
@@ -592,7 +592,7 @@ class _LeafHashes:
             encoded = (key(str(c["shipmentId"])) + _bytes32(c["recordHash"])
                        + int(c["co2eWtwG"]).to_bytes(32, "big")
                        + int(c["co2eTtwG"]).to_bytes(32, "big"))
-            append(state(state(encoded).digest()).digest())
+            append(keccak256(keccak256(encoded)))
         return out
 
 
