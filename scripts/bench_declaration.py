@@ -40,10 +40,11 @@ Timed, in this run:
 
 Printed: seconds of each, consignments per second, the declaration's totals.
 
-Measured (``--consignments 1000000 --baseline 5000``, 2-core machine, nothing else running):
-index 39.7 s, compute 7.1 s, sign 7.9 s, verify in a new process 26.4 s (after 5.1 s loading
-the 404 MB signed file), in the issuing process 30.6 s, in one process 48.7 s, per-consignment
-loop 64.8 s, naive (scaled) 1,362 s. ``docs/declaration.md`` ("Scale") has the earlier runs and
+Measured (``--consignments 1000000 --baseline 5000``, 2-core machine, nothing else running, two
+runs): index 39.7 / 40.5 s, compute 7.1 / 6.4 s, sign 7.9 / 7.3 s, verify in a new process
+26.4 / 29.2 s (after 5.1 / 2.9 s loading the 404 MB signed file), in the issuing process 30.6 /
+32.4 s, in one process 48.7 / 54.5 s, per-consignment loop 64.8 / 64.3 s, naive (scaled)
+1,362 / 1,305 s. ``docs/declaration.md`` ("Scale") has the earlier runs and
 where the time goes.
 """
 
