@@ -222,15 +222,14 @@ def plain_json_types(value: object) -> bool:
     return _plain_types([value])
 
 
-def canonical_json_is(value: object, data: bytes, *, types_checked: bool = False) -> bool:
+def canonical_json_is(value: object, data: bytes) -> bool:
     """Whether ``data`` (bytes known to be canonical JSON) is :func:`canonical_json` of
-    ``value``; ``False`` also where ``value`` has no canonical form. A value of exact JSON types
-    throughout (:func:`plain_json_types`, or ``types_checked``: the caller checked them) is
-    written once by orjson and compared (no per-value check)."""
-    if types_checked or _plain_types([value]):
-        written = _orjson_plain(value)
-        if written is not None:
-            return written == data
+    ``value``, whose types the caller has checked (:func:`plain_json_types`): written once by
+    orjson and compared (no per-value check); by the exact writer where orjson refuses it or a
+    member name may sort otherwise; ``False`` where it has no canonical form."""
+    written = _orjson_plain(value)
+    if written is not None:
+        return written == data
     try:
         return canonical_json(value) == data
     except (InputError, TypeError, ValueError):

@@ -511,12 +511,12 @@ def _subject_written_as(p: _Parsed, built: _Rebuilt) -> bool:
         theirs_rest = built_subject_bytes(
             {**built.subject, "lines": [{**line, "consignments": []} for line in built_lines]})
         return theirs_rest is not None and _plain_at_depth(mine_rest) and canonical_json_is(
-            mine_rest, theirs_rest, types_checked=True)
+            mine_rest, theirs_rest)
     rest = {**subject, "lines": [
         {**line, "consignments": [c for c in line["consignments"]
                                   if not (type(c) is dict and len(c) == size)]}
         for line in lines]}
-    return _plain_at_depth(rest) and canonical_json_is(subject, data, types_checked=True)
+    return _plain_at_depth(rest) and canonical_json_is(subject, data)
 
 
 def _plain_at_depth(subject: dict[str, Any]) -> bool:

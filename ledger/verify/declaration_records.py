@@ -46,7 +46,6 @@ __all__ = [
     "Inputs",
     "ReadRows",
     "Subject",
-    "checked_records",
     "file_rows",
     "in_share",
     "lookups_hold",
@@ -316,11 +315,3 @@ def file_rows(consignments: Sequence[Mapping[str, Any]], readings: Sequence[Read
                           + [np.empty(0, dtype=np.int64)])
     return FileRows(profiles, inputs, np.concatenate([*places, days[:0]])[order], ordered(ids),
                     days[order], ordered(masses), ordered(embedded))
-
-
-def checked_records(subject: Subject, consignments: Sequence[Mapping[str, Any]],
-                    store: LedgerStore | None) -> FileRows:
-    """Each consignment's record (embedded, else from ``store``) checked against its hash and
-    what the file says of it: the rows in file order. ``CheckFailed`` names the first
-    consignment in file order that fails."""
-    return file_rows(consignments, [read_records(subject, consignments, store)])
