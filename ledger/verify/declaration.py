@@ -110,14 +110,18 @@ def is_declaration(document: Any) -> bool:
     return isinstance(types, list) and DECLARATION_TYPE in types
 
 
+#: What a check's failure on malformed input raises besides ``CheckFailed``
+_CHECK_ERRORS = (LedgerError, KeyError, TypeError, ValueError, AttributeError, ArithmeticError,
+                 IndexError)
+
+
 def _outcome(fn: Callable[[], tuple[str, str]]) -> tuple[str, str]:
     """A check's (status, detail): what it returns, or the failure it raises."""
     try:
         return fn()
     except CheckFailed as exc:
         return FAIL, str(exc)
-    except (LedgerError, KeyError, TypeError, ValueError, AttributeError,
-            ArithmeticError, IndexError) as exc:
+    except _CHECK_ERRORS as exc:
         return FAIL, f"{type(exc).__name__}: {exc}"
 
 
@@ -334,7 +338,7 @@ def _check_cbam_columns(rows: FileRows, rules: _CbamRules) -> int:
             continue
         try:
             found.append(rules.rule(rows.profiles[place], date.fromordinal(day), given))
-        except _RULE_ERRORS:
+        except _CHECK_ERRORS:
             found.append(None)  # raised again, in its turn, by the row-by-row check
     ok = [isinstance(r, tuple) for r in found]
     parts = np.array([r if isinstance(r, tuple) else (0, 0, 0, False) for r in found],
@@ -361,9 +365,6 @@ def _check_cbam_columns(rows: FileRows, rules: _CbamRules) -> int:
         raise AssertionError("a row found wrong by the columns passes the row-by-row check")
     return count
 
-
-_RULE_ERRORS = (LedgerError, KeyError, TypeError, ValueError, AttributeError, ArithmeticError,
-                IndexError)
 
 
 def _options(p: _Parsed) -> DeclarationOptions:
