@@ -36,11 +36,13 @@ from ledger.factors.factorset import FactorSet
 
 __all__ = [
     "DECLARATION_TYPE",
+    "ENTRY_MEMBERS",
     "EXCLUDED_FROM_THRESHOLD",
     "Columns",
     "Entry",
     "declaration_subject",
     "declaration_subject_columns",
+    "declaration_subject_places",
     "tonnes",
 ]
 
@@ -101,6 +103,18 @@ class Columns(NamedTuple):
     profiles: list[ConsignmentRow]
     #: each consignment's record as the document embeds it (``None``: none embeds one)
     records: list[Any] | None = None
+
+    def entry_values(self) -> tuple[list[Any] | np.ndarray, ...]:
+        """The values of the consignments' entries of the document, member by member in the
+        order of :data:`ENTRY_MEMBERS`: the text members as lists, the integer ones as int64
+        arrays (what each entry is built from, and what a verifier compares the signed entries
+        with)."""
+        exporters = [p.exporter for p in self.profiles]
+        iso = {text: date.fromisoformat(text).isoformat() for text in set(self.release_dates)}
+        return (self.shipment_ids, list(map(exporters.__getitem__, self.profile.tolist())),
+                self.record_hashes, self.co2e_wtw_g, self.co2e_ttw_g, self.anchors,
+                list(map(iso.__getitem__, self.release_dates)), self.net_mass_g,
+                self.embedded_g)
 
     def entries(self) -> list[Entry]:
         """The consignments as :class:`Entry` objects (one row each)."""
@@ -254,6 +268,37 @@ def declaration_subject_columns(
     profile resolved once, lines and sums per price period with numpy, each consignment's
     entry of the document built from the columns. Amounts that could leave int64 take
     :func:`declaration_subject` on :meth:`Columns.entries`."""
+    subject = _subject_columns(columns, anchors, declarant=declarant, year=year,
+                               factor_set=factor_set, options=options,
+                               consignment_factor_set_id=consignment_factor_set_id,
+                               proofs=proofs, entries=True)
+    assert subject is not None  # entries=True always gives one
+    return subject
+
+
+def declaration_subject_places(
+    columns: Columns, anchors: Sequence[Anchoring], *, declarant: str, year: int,
+    factor_set: FactorSet, options: DeclarationOptions, consignment_factor_set_id: str,
+    proofs: Callable[[int, list[int]], list[dict[str, Any]]],
+) -> dict[str, Any] | None:
+    """:func:`declaration_subject_columns` without the consignments' entries: each line's
+    ``consignments`` is the list of its consignments' places in ``columns`` (a verifier
+    compares the signed entries with the columns themselves, :mod:`ledger.verify.declaration`).
+    ``None`` where an entry would carry more than its nine values (an embedded record, a
+    supplier document) or the amounts take the row path (:func:`declaration_subject_columns`
+    then builds the entries)."""
+    return _subject_columns(columns, anchors, declarant=declarant, year=year,
+                            factor_set=factor_set, options=options,
+                            consignment_factor_set_id=consignment_factor_set_id, proofs=proofs,
+                            entries=False)
+
+
+def _subject_columns(
+    columns: Columns, anchors: Sequence[Anchoring], *, declarant: str, year: int,
+    factor_set: FactorSet, options: DeclarationOptions, consignment_factor_set_id: str,
+    proofs: Callable[[int, list[int]], list[dict[str, Any]]], entries: bool,
+) -> dict[str, Any] | None:
+    """:func:`declaration_subject_columns` (``entries``) or :func:`declaration_subject_places`."""
     count = len(columns.shipment_ids)
     profile = columns.profile
     mass = columns.net_mass_g
@@ -278,6 +323,8 @@ def declaration_subject_columns(
     largest = int(mass.max()) * int(marked.max()) if count else 0
     if count == 0 or int(mass.min()) < 0 or int(embedded.min()) < 0 or largest >= 2**62 \
             or max(int(mass.max()), int(embedded.max()), largest // 10**8 + 1) * count >= 2**62:
+        if not entries:
+            return None
         return declaration_subject(
             columns.entries(), anchors, declarant=declarant, year=year, factor_set=factor_set,
             options=options, consignment_factor_set_id=consignment_factor_set_id,
@@ -320,27 +367,14 @@ def declaration_subject_columns(
     for j, g in enumerate(ordered[starts].tolist()):
         periods[g // len(period_names)][period_names[g % len(period_names)]] = QuarterFigures(
             sums[0][j], sums[1][j], sums[2][j], counts[j])
-    # each consignment's entry of the document
-    iso = {text: date.fromisoformat(text).isoformat() for text in texts}
-    exporters = [p.exporter for p in columns.profiles]
-    profile_list = profile.tolist()
-    items = list(map(_item, columns.shipment_ids, map(exporters.__getitem__, profile_list),
-                     columns.record_hashes, columns.co2e_wtw_g.tolist(),
-                     columns.co2e_ttw_g.tolist(), columns.anchors.tolist(),
-                     map(iso.__getitem__, columns.release_dates), mass.tolist(),
-                     embedded.tolist()))
-    if len(items) != count:
-        raise ValueError("the declaration's columns differ in length")
-    if columns.records is not None:
-        for item, record in zip(items, columns.records, strict=True):
-            if record is not None:
-                item["record"] = record
     documents = [p.supplier_document for p in columns.profiles]
-    if any(d is not None for d in documents):
-        for item, index in zip(items, profile_list, strict=True):
-            document = documents[index]
-            if document is not None:
-                item["supplierDocument"] = supplier_document_json(document)
+    if entries:
+        items: list[dict[str, Any]] | None = _items(columns, documents)
+    elif any(d is not None for d in documents) or (
+            columns.records is not None and any(r is not None for r in columns.records)):
+        return None
+    else:
+        items = None
     # each line's profiles in the order its consignments first name them
     present, first_at = np.unique(profile, return_index=True)
     line_profiles: list[list[int]] = [[] for _ in line_keys]
@@ -364,16 +398,44 @@ def declaration_subject_columns(
     counted = int(mass[sectors[profile]].sum())
     return _document(
         lines, periods, firsts,
-        consignments=lambda n: _picked(items, lines[n].members), documents=line_documents,
+        consignments=lambda n: lines[n].members if items is None
+        else _picked(items, lines[n].members), documents=line_documents,
         count=count, total=total, counted=counted, anchors=anchors, declarant=declarant,
         year=year, factor_set=factor_set, tables=tables, factor=factor, options=options,
         consignment_factor_set_id=consignment_factor_set_id, proofs=proofs)
 
 
+def _items(columns: Columns, documents: Sequence[Mapping[str, Any] | None]
+           ) -> list[dict[str, Any]]:
+    """Each consignment's entry of the document, from the columns (``documents``: each
+    profile's supplier document)."""
+    items = list(map(_item, *(v.tolist() if isinstance(v, np.ndarray) else v
+                              for v in columns.entry_values())))
+    if len(items) != len(columns.shipment_ids):
+        raise ValueError("the declaration's columns differ in length")
+    if columns.records is not None:
+        for item, record in zip(items, columns.records, strict=True):
+            if record is not None:
+                item["record"] = record
+    if any(d is not None for d in documents):
+        for item, index in zip(items, columns.profile.tolist(), strict=True):
+            document = documents[index]
+            if document is not None:
+                item["supplierDocument"] = supplier_document_json(document)
+    return items
+
+
+#: The members of a consignment's entry of the document (:meth:`Entry.to_dict`) that names no
+#: supplier document and embeds no record, in the order :func:`_item` takes their values.
+ENTRY_MEMBERS = ("shipmentId", "exporter", "recordHash", "co2eWtwG", "co2eTtwG", "anchor",
+                 "importDate", "netMassG", "embeddedEmissionsG")
+
+
 def _item(  # noqa: PLR0917 - mapped over the columns, one value of each
         shipment_id: str, exporter: str, record_hash: str, wtw_g: int, ttw_g: int,
         anchor: int, import_date: str, mass_g: int, embedded_g: int) -> dict[str, Any]:
-    """A consignment's entry of the document (:meth:`Entry.to_dict`) from its values."""
+    """A consignment's entry of the document (:meth:`Entry.to_dict`) from its values (in the
+    order of :data:`ENTRY_MEMBERS`)."""
     return {"shipmentId": shipment_id, "exporter": exporter, "recordHash": record_hash,
             "co2eWtwG": wtw_g, "co2eTtwG": ttw_g, "anchor": anchor, "importDate": import_date,
             "netMassG": mass_g, "embeddedEmissionsG": embedded_g}
@@ -389,7 +451,7 @@ def _picked(items: Sequence[Any], order: Sequence[int]) -> list[Any]:
 def _document(
     lines: Sequence[LineFigures], periods: Sequence[Mapping[str, QuarterFigures]],
     firsts: Sequence[ConsignmentRow], *,
-    consignments: Callable[[int], list[dict[str, Any]]],
+    consignments: Callable[[int], list[Any]],
     documents: Callable[[int], dict[str, Any]], count: int, total: int, counted: int,
     anchors: Sequence[Anchoring], declarant: str, year: int, factor_set: FactorSet,
     tables: DeclarationTables, factor: tuple[int, str], options: DeclarationOptions,
@@ -422,7 +484,7 @@ def _document(
 
 
 def _line(number: int, line: LineFigures, *, first: ConsignmentRow,
-          consignments: list[dict[str, Any]], documents: dict[str, Any], factor_pct_u: int,
+          consignments: list[Any], documents: dict[str, Any], factor_pct_u: int,
           prices: Mapping[str, Price],
           applied: Mapping[str, Decimal], options: DeclarationOptions,
           proofs: list[dict[str, Any]], periods: Mapping[str, QuarterFigures],

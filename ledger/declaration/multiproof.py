@@ -145,38 +145,33 @@ def multiproof_fast(tree: bytes, tree_indices: Sequence[int] | np.ndarray
 
 def process_multiproof(leaves: Sequence[bytes], proof: Sequence[bytes],
                        flags: Sequence[bool]) -> bytes | None:
-    """The root a multiproof leads to from its leaf hashes, or None when it is malformed."""
+    """The root a multiproof leads to from its leaf hashes, or None when it is malformed.
+
+    The leaves and the hashes computed form one queue (OpenZeppelin takes a leaf while one is
+    left, then the hashes in the order they were made: the same order)."""
     total = len(flags)
     if len(leaves) + len(proof) != total + 1:
         return None
-    hashes: list[bytes] = []
-    append = hashes.append
-    leaf_pos = hash_pos = proof_pos = 0
-    count = len(leaves)
+    queue = list(leaves)
+    append = queue.append
+    taken = proof_pos = 0
+    proof_count = len(proof)
     for flag in flags:
-        if leaf_pos < count:
-            a = leaves[leaf_pos]
-            leaf_pos += 1
-        elif hash_pos < len(hashes):
-            a = hashes[hash_pos]
-            hash_pos += 1
-        else:
+        if taken >= len(queue):
             return None
+        a = queue[taken]
+        taken += 1
         if flag:
-            if leaf_pos < count:
-                b = leaves[leaf_pos]
-                leaf_pos += 1
-            elif hash_pos < len(hashes):
-                b = hashes[hash_pos]
-                hash_pos += 1
-            else:
+            if taken >= len(queue):
                 return None
-        else:
-            if proof_pos >= len(proof):
-                return None
+            b = queue[taken]
+            taken += 1
+        elif proof_pos < proof_count:
             b = proof[proof_pos]
             proof_pos += 1
+        else:
+            return None
         append(keccak256(a + b if a <= b else b + a))
     if total:
-        return hashes[-1] if proof_pos == len(proof) else None
+        return queue[-1] if proof_pos == proof_count else None
     return leaves[0] if leaves else (proof[0] if proof else None)

@@ -30,7 +30,7 @@ import gc
 import json
 import numbers
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from json.encoder import encode_basestring
 from typing import Any
@@ -38,7 +38,7 @@ from typing import Any
 import orjson
 
 from ledger.errors import InputError, InputProblem
-from ledger.records.keccak import keccak256, keccak256_hex
+from ledger.records.keccak import keccak256, keccak256_hex, keccak_many
 
 __all__ = [
     "MAX_SAFE_INTEGER",
@@ -52,6 +52,7 @@ __all__ = [
     "chain_shipment_id",
     "chain_shipment_id_bytes",
     "chain_shipment_id_function",
+    "chain_shipment_ids",
     "chain_shipment_key",
     "chain_shipment_key_bytes",
     "chain_shipment_key_function",
@@ -513,6 +514,28 @@ def chain_shipment_id_function(exporter: str) -> Callable[[str], bytes]:
         return keccak256(word + shipment_key(shipment_id))
 
     return shipment_id
+
+
+def chain_shipment_ids(exporter: str, shipment_ids: Sequence[str]) -> list[bytes]:
+    """:func:`chain_shipment_id_bytes` of each of ``shipment_ids`` (one exporter's), in order:
+    checked together and hashed in two passes over the list; one by one
+    (:func:`chain_shipment_id_function`, which raises the first one's problem) where one is not
+    plain text."""
+    address = normalise_address(exporter)
+    plain = {str}.issuperset(map(type, shipment_ids)) and all(shipment_ids) \
+        and all(map(str.__eq__, shipment_ids, map(str.strip, shipment_ids))) \
+        and _CONTROL.search("".join(shipment_ids)) is None
+    if plain:
+        prefix = f"{SHIPMENT_ID_NAMESPACE}|{address}|".encode()
+        try:
+            keys = keccak_many([prefix + s.encode("utf-8") for s in shipment_ids])
+        except UnicodeEncodeError:
+            plain = False
+    if not plain:
+        one = chain_shipment_id_function(exporter)
+        return [one(s) for s in shipment_ids]
+    word = bytes(12) + bytes.fromhex(address[2:])
+    return keccak_many([word + key for key in keys])
 
 
 def chain_shipment_key(exporter: str, shipment_id: str) -> str:

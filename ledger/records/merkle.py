@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from ledger.errors import InputError, InputProblem, VerificationError
 from ledger.records.keccak import keccak256, keccak_many
 from ledger.types import Bytes32
@@ -32,6 +34,7 @@ __all__ = [
     "Leaf",
     "MerkleTree",
     "build_tree",
+    "leaf_hashes",
     "load_tree",
     "make_leaf",
     "process_proof",
@@ -139,6 +142,32 @@ def make_leaf(shipment_id: bytes | str, record_hash: bytes | str,
         _uint256(co2e_wtw_g, "co2e_wtw_g"),
         _uint256(co2e_ttw_g, "co2e_ttw_g"),
     )
+
+
+def leaf_hashes(shipment_ids: bytes, record_hashes: bytes, co2e_wtw_g: Sequence[int],
+                co2e_ttw_g: Sequence[int]) -> list[bytes]:
+    """:meth:`Leaf.hash` of many leaves, in order: their shipment ids and record hashes each as
+    one run of 32-byte values, their grams as integers from 0 to 2**63 - 1 (``ValueError``
+    otherwise, and when the counts differ). The encodings are laid out with numpy, then hashed
+    in two passes over the list."""
+    count = len(co2e_wtw_g)
+    if len(co2e_ttw_g) != count or len(shipment_ids) != 32 * count \
+            or len(record_hashes) != 32 * count:
+        raise ValueError("leaf_hashes: the leaves' values differ in number")
+    try:
+        grams = np.array([co2e_wtw_g, co2e_ttw_g], dtype=np.int64).reshape(2, count)
+    except OverflowError:
+        raise ValueError("leaf_hashes: grams beyond 2**63 - 1") from None
+    if count and int(grams.min()) < 0:
+        raise ValueError("leaf_hashes: negative grams")
+    encoded = np.zeros((count, 128), dtype=np.uint8)
+    encoded[:, :32] = np.frombuffer(shipment_ids, dtype=np.uint8).reshape(count, 32)
+    encoded[:, 32:64] = np.frombuffer(record_hashes, dtype=np.uint8).reshape(count, 32)
+    big_endian = grams.astype(">u8").view(np.uint8).reshape(2, count, 8)
+    encoded[:, 88:96] = big_endian[0]
+    encoded[:, 120:128] = big_endian[1]
+    data = encoded.tobytes()
+    return keccak_many(keccak_many([data[at:at + 128] for at in range(0, 128 * count, 128)]))
 
 
 def process_proof(leaf_hash_: bytes, proof: Iterable[bytes | str]) -> bytes:

@@ -28,6 +28,7 @@ T = TypeVar("T")
 _ABSENT: Any = object()
 
 __all__ = [
+    "BodyShare",
     "DeclarantRow",
     "IndexEntry",
     "declarant_rows",
@@ -220,18 +221,37 @@ def profiles(conn: Connection, ids: Iterable[int]) -> dict[int, tuple[str, ...]]
     return out
 
 
+class BodyShare(NamedTuple):
+    """One of two shares of the stored records, for two readers that read them at once: the
+    records whose block (a record stored on its own: the record) falls among ``percent`` of
+    every hundred (``first``), or the others. Blocks are spread over the hundred by their id
+    times a number prime to it, so that any run of blocks is shared in about that
+    proportion."""
+
+    percent: int
+    first: bool
+
+
+#: Spreads consecutive block ids over the hundred (:class:`BodyShare`): prime to 100.
+_SPREAD = 61
+
+
 def scope_bodies(conn: Connection, scope_id: int, exporter: str,
-                 wanted: dict[tuple[str, str], T]) -> Iterator[tuple[T, bytes]]:
+                 wanted: dict[tuple[str, str], T], share: BodyShare | None = None
+                 ) -> Iterator[tuple[T, bytes]]:
     """For each record of a scope (of ``exporter``), in batch order, whose (exporter, shipment
     id) is a key of ``wanted``: the key's value, popped, and the record's canonical bytes. The
     others are passed over (not cut out of their blocks); no row object is built per record,
-    each block is decompressed once."""
+    each block is decompressed once. ``share``: only the records of that share are read."""
     take = wanted.pop
-    rows = _driver_tuples(conn, (
-        sa.select(records.c.shipment_id, records.c.record_json, records.c.block_id,
-                  records.c.block_offset, records.c.block_length)
+    statement = sa.select(records.c.shipment_id, records.c.record_json, records.c.block_id,
+                          records.c.block_offset, records.c.block_length) \
         .where(records.c.scope_id == scope_id)
-        .order_by(records.c.batch_id, records.c.position)))
+    if share is not None:
+        place = sa.func.coalesce(records.c.block_id, records.c.id) * _SPREAD % 100
+        statement = statement.where(place < share.percent if share.first
+                                    else place >= share.percent)
+    rows = _driver_tuples(conn, statement.order_by(records.c.batch_id, records.c.position))
     blocks: dict[int, bytes] = {}
     for shipment_id, body, block_id, offset, length in rows:
         found = take((exporter, shipment_id), _ABSENT)

@@ -249,14 +249,25 @@ class LedgerStore:
             rows = cbam.declarant_tuples(conn, declarant, year)
             return rows, cbam.profiles(conn, {row[8] for row in rows}) if rows else {}
 
-    def record_bodies(self, wanted: dict[tuple[str, str], T]) -> Iterator[tuple[T, bytes]]:
+    def record_bodies(self, wanted: dict[tuple[str, str], T],
+                      share: cbam.BodyShare | None = None) -> Iterator[tuple[T, bytes]]:
         """For each stored record, scope by scope, whose (exporter, shipment id) is a key of
         ``wanted``: the key's value, popped (the first record stored under a key is the one
         given), and the record's canonical bytes; the others are passed over without being read
-        out of their blocks."""
+        out of their blocks. ``share``: only the records of that share
+        (:class:`~ledger.store.cbam.BodyShare`; two readers of the two shares read each record
+        once between them where :meth:`bodies_shareable`)."""
         with self.read() as conn:
             for scope_id, exporter in cbam.scope_ids(conn):
-                yield from cbam.scope_bodies(conn, scope_id, exporter, wanted)
+                yield from cbam.scope_bodies(conn, scope_id, exporter, wanted, share)
+
+    def bodies_shareable(self) -> bool:
+        """Whether no exporter has two scopes here, so that each (exporter, shipment id) names
+        at most one stored record and :meth:`record_bodies` may be read in two shares (by two
+        readers, each with all the keys) without both finding a record under one key."""
+        with self.read() as conn:
+            exporters = [exporter.lower() for _, exporter in cbam.scope_ids(conn)]
+        return len(set(exporters)) == len(exporters)
 
     # ------------------------------------------------------------------ outbox
 

@@ -46,10 +46,12 @@ from ledger.declaration.build import base_factor_set_id, declaration_factor_set
 from ledger.declaration.consignments import Anchoring, ConsignmentRow
 from ledger.declaration.document import (
     DECLARATION_TYPE,
+    ENTRY_MEMBERS,
     Columns,
     Entry,
     declaration_subject,
     declaration_subject_columns,
+    declaration_subject_places,
 )
 from ledger.declaration.multiproof import process_multiproof
 from ledger.declaration.options import DeclarationOptions, claim_from_dict
@@ -58,12 +60,15 @@ from ledger.factors.cbam import embedded_emissions, normalise_cn
 from ledger.factors.factorset import FactorSet
 from ledger.factors.tables import scaled_int
 from ledger.records.canonical import (
+    MAX_SAFE_INTEGER,
     canonical_json_is,
     chain_shipment_id_function,
+    chain_shipment_ids,
     plain_json_types,
 )
 from ledger.records.chunks import paused_gc
 from ledger.records.keccak import keccak256
+from ledger.records.merkle import leaf_hashes
 from ledger.reports import vc
 from ledger.types import Bytes32
 from ledger.verify.declaration_records import (
@@ -72,7 +77,6 @@ from ledger.verify.declaration_records import (
     ReadRows,
     Subject,
     file_rows,
-    in_share,
     lookups_hold,
     read_records,
     side_records,
@@ -162,6 +166,9 @@ class _Parsed:
         self.document_hash: bytes | None = None
         #: the digest of the canonical subject (:func:`subject_digest`), when it has one
         self.subject_digest: bytes | None = None
+        #: the entries member by member (:func:`_signed_columns`), once taken
+        self.entry_columns: list[list[Any]] | None = None
+        self.entry_columns_taken = False
 
 
 def _anchoring(a: Mapping[str, Any]) -> Anchoring:
@@ -224,22 +231,22 @@ def _reopenable(store: LedgerStore) -> bool:
 
 class _Side(NamedTuple):
     job: SideJob[_SideFindings]
-    #: whether the job reads the stored records of the consignments ``in_share`` names for the
-    #: caller (posted early as :class:`ReadRows`)
+    #: whether the job reads its share of the stored records for the caller (posted early as
+    #: :class:`ReadRows`, :func:`~ledger.verify.declaration_records.side_records`)
     reads: bool
 
 
 def _side_job(p: _Parsed, store: LedgerStore | None, fork: bool, subject: Subject) -> _Side:
-    """The multiproofs and (forked, with a store a new connection reaches) a share of the
-    stored records, checked in a side process while the caller reads the other records and
-    rebuilds the dataset."""
+    """The multiproofs and (forked, with a store a new connection reaches that can be read in
+    two shares) a share of the stored records, checked in a side process while the caller reads
+    the other records and rebuilds the dataset."""
     share_store = store if fork and store is not None and _reopenable(store) \
-        and lookups_hold(p.consignments) else None
+        and lookups_hold(p.consignments) and store.bodies_shareable() else None
 
     def work(post: Callable[[Any], None]) -> _SideFindings:
         if share_store is not None:
             share_store.engine.dispose(close=False)  # new connections; the caller's stay its own
-            post(side_records(subject, p.consignments, share_store, in_share))
+            post(side_records(subject, p.consignments, share_store))
         return _SideFindings(_outcome(lambda: _check_proofs(p)))
 
     return _Side(SideJob(work, fork=fork), share_store is not None)
@@ -393,18 +400,24 @@ def _options(p: _Parsed) -> DeclarationOptions:
 
 class _Rebuilt(NamedTuple):
     """The dataset rebuilt from the consignments (:func:`_rebuild`), and its canonical bytes
-    (:func:`built_subject_bytes`; ``None``: not written so)."""
+    (:func:`built_subject_bytes`; ``None``: not written so). ``same``: the signed subject was
+    found to be this one where it was rebuilt without its entries (:func:`_places_written_as`),
+    ``data`` then giving the signed subject's canonical bytes in pieces."""
 
     recomputed: int
     subject: dict[str, Any]
-    data: bytes | None
+    data: bytes | Callable[[], Iterator[bytes | memoryview]] | None
+    same: bool = False
 
 
 def _rebuild(p: _Parsed, factor_set: FactorSet, out: list[_Rebuilt], *, fast: bool
              ) -> tuple[str, str]:
     """The first part of ``recompute``: each record's embedded emissions, then the dataset
     rebuilt (appended to ``out``); :func:`_compare` decides once the document's hash is known.
-    ``fast``: column by column (:func:`_columns`), else row by row (the tests' oracle)."""
+    ``fast``: column by column (:func:`_columns`), else row by row (the tests' oracle). Column
+    by column, the entries are first left out of the rebuilt dataset and the signed ones
+    compared with the columns (:func:`_places_written_as`); they are built only where that
+    does not find the two the same."""
     rows = p.rows
     assert rows is not None  # record_hash passed
     rules = _CbamRules(factor_set)
@@ -414,19 +427,24 @@ def _rebuild(p: _Parsed, factor_set: FactorSet, out: list[_Rebuilt], *, fast: bo
     else:
         count = _check_cbam(rows.rows(), rows.row_inputs(), rules)
         columns = None
-    entries = []
-    if columns is None:
-        for row, c in zip(rows.rows(), p.consignments, strict=True):
-            entries.append(Entry(row, str(c["recordHash"]), int(c["co2eWtwG"]),
-                                 int(c["co2eTtwG"]), int(c["anchor"]), c.get("record")))
     proofs = {n: list(line["proofs"]) for n, line in enumerate(p.lines)}
     options = _options(p)
     arguments: dict[str, Any] = {
         "declarant": p.declarant, "year": p.year, "factor_set": factor_set, "options": options,
         "consignment_factor_set_id": str(p.subject["factorSet"]["consignmentFactorSetId"]),
         "proofs": lambda n, _members: proofs.get(n, [])}
-    rebuilt = declaration_subject(entries, p.anchors, **arguments) if columns is None else \
-        declaration_subject_columns(columns, p.anchors, **arguments)
+    if columns is None:
+        entries = [Entry(row, str(c["recordHash"]), int(c["co2eWtwG"]), int(c["co2eTtwG"]),
+                         int(c["anchor"]), c.get("record"))
+                   for row, c in zip(rows.rows(), p.consignments, strict=True)]
+        rebuilt = declaration_subject(entries, p.anchors, **arguments)
+    else:
+        places = declaration_subject_places(columns, p.anchors, **arguments)
+        pieces = None if places is None else _places_written_as(p, places, columns)
+        if places is not None and pieces is not None:
+            out.append(_Rebuilt(count, places, pieces, same=True))
+            return PASS, "rebuilt"
+        rebuilt = declaration_subject_columns(columns, p.anchors, **arguments)
     out.append(_Rebuilt(count, rebuilt, built_subject_bytes(rebuilt)))
     return PASS, "rebuilt"
 
@@ -437,22 +455,27 @@ def _columns(p: _Parsed, rows: FileRows) -> Columns | None:
     of int64 or text, which the row-by-row rebuild then takes as it would any value."""
     consignments = p.consignments
     count = len(consignments)
+    signed = _signed_columns(p)
     try:
-        numbers = [np.fromiter(map(int, map(itemgetter(name), consignments)), dtype=np.int64,
-                               count=count) for name in ("co2eWtwG", "co2eTtwG", "anchor")]
-        hashes = [str(c["recordHash"]) for c in consignments]
+        values = {name: signed[_ENTRY_PLACE[name]] if signed is not None
+                  else list(map(itemgetter(name), consignments))
+                  for name in ("co2eWtwG", "co2eTtwG", "anchor", "recordHash")}
+        numbers = [np.fromiter(map(int, values[name]), dtype=np.int64, count=count)
+                   for name in ("co2eWtwG", "co2eTtwG", "anchor")]
+        hashes = list(map(str, values["recordHash"]))
         mass = np.array(rows.masses, dtype=np.int64)
         embedded = np.array(rows.embedded, dtype=np.int64)
     except (KeyError, TypeError, ValueError, OverflowError):
         return None
-    records = [c.get("record") for c in consignments]
+    records = None if signed is not None else [c.get("record") for c in consignments]
     days = rows.days.tolist()
     iso = {day: date.fromordinal(day).isoformat() for day in set(days)}
     return Columns(
         shipment_ids=rows.shipment_ids, record_hashes=hashes, co2e_wtw_g=numbers[0],
         co2e_ttw_g=numbers[1], anchors=numbers[2], release_dates=list(map(iso.__getitem__, days)),
         net_mass_g=mass, embedded_g=embedded, profile=rows.profile, profiles=rows.profiles,
-        records=records if any(r is not None for r in records) else None)
+        records=records if records is not None and any(r is not None for r in records)
+        else None)
 
 
 def _document_hashes(p: _Parsed, built: _Rebuilt | None) -> tuple[DocumentHashes, bool]:
@@ -460,16 +483,120 @@ def _document_hashes(p: _Parsed, built: _Rebuilt | None) -> tuple[DocumentHashes
     canonical bytes are the rebuilt subject's (``built``), those are hashed and not written
     again; otherwise the subject is written (:func:`document_hashes`) and compared later by
     its digest."""
-    if built is not None and built.data is not None and _subject_written_as(p, built):
+    if built is not None and built.same and callable(built.data):
+        return document_hashes(p.document, built.data()), True
+    if built is not None and isinstance(built.data, bytes) and _subject_written_as(p, built):
         return document_hashes(p.document, built.data), True
     return document_hashes(p.document), False
 
 
+#: Entries written together, in one piece each, where the signed subject is found to be the one
+#: rebuilt without its entries (:func:`_places_written_as`).
+_ENTRY_CHUNK = 5_000
+#: The member a line's entries are written under, with no entry (in a subject rebuilt without
+#: its entries, their places replaced by none)
+_NO_ENTRIES = b'"consignments":[]'
+
+
+def _signed_columns(p: _Parsed) -> list[list[Any]] | None:
+    """The signed entries member by member in the order of
+    :data:`~ledger.declaration.document.ENTRY_MEMBERS`, taken once; ``None`` where an entry is
+    not a dictionary of exactly those members (or there is none)."""
+    if p.entry_columns is not None or p.entry_columns_taken:
+        return p.entry_columns
+    p.entry_columns_taken = True
+    entries = p.consignments
+    if not entries or not ({dict}.issuperset(map(type, entries))
+                           and {len(ENTRY_MEMBERS)}.issuperset(map(len, entries))):
+        return None
+    try:
+        values = list(map(_ENTRY_VALUES, entries))
+    except KeyError:
+        return None
+    p.entry_columns = [list(column) for column in zip(*values, strict=True)]
+    return p.entry_columns
+
+
+def _places_written_as(p: _Parsed, places: dict[str, Any], columns: Columns
+                       ) -> Callable[[], Iterator[bytes | memoryview]] | None:
+    """The signed subject's canonical bytes, in pieces (a function giving them one at a time),
+    where it is the subject rebuilt without its entries (``places``: each line's consignments
+    given by their places in ``columns``) with the entries built from ``columns``; ``None``
+    where that is not found (the entries are then built and the subject compared as before).
+
+    The signed subject must have exact dict and list containers down to its entries; each
+    line's entries the places the rebuilt line names, in order; each entry exactly the nine
+    members, named by exact text, of exact text and integers, equal to the values the entry would be built from
+    (:meth:`~ledger.declaration.document.Columns.entry_values`: text never equals an integer,
+    so the same JSON), its integers within canonical JSON's; the rest of the subject, without
+    the entries, as canonical JSON the rebuilt rest's (as :func:`_subject_written_as` judges
+    it). The pieces are the rebuilt rest's canonical bytes with each line's entries written
+    into them, a few thousand at a time (orjson's canonical JSON of such entries: their text
+    is what the records and the record hashes checked before gave, which orjson writes)."""
+    subject = p.subject
+    lines = subject.get("lines") if type(subject) is dict else None
+    if type(lines) is not list or not all(
+            type(line) is dict and type(line.get("consignments")) is list for line in lines):
+        return None
+    signed = _signed_columns(p)
+    built_lines = places["lines"]
+    if signed is None or len(built_lines) != len(lines):
+        return None
+    start = 0
+    for mine, theirs in zip(lines, built_lines, strict=True):
+        count = len(mine["consignments"])
+        if theirs["consignments"] != list(range(start, start + count)):
+            return None
+        start += count
+    if not all({kind}.issuperset(map(type, values))
+               for kind, values in zip(_ENTRY_TYPES.values(), signed, strict=True)) \
+            or not {str}.issuperset(map(type, chain.from_iterable(p.consignments))):
+        return None
+    for mine, theirs in zip(signed, columns.entry_values(), strict=True):
+        if isinstance(theirs, np.ndarray):
+            if len(theirs) and not -MAX_SAFE_INTEGER <= int(theirs.min()) \
+                    <= int(theirs.max()) <= MAX_SAFE_INTEGER:
+                return None
+            try:
+                mine_array = np.fromiter(mine, dtype=np.int64, count=len(mine))
+            except OverflowError:
+                return None
+            if not np.array_equal(mine_array, theirs):
+                return None
+        elif mine != theirs:
+            return None
+    mine_rest = {**subject, "lines": [{**line, "consignments": []} for line in lines]}
+    theirs_rest = built_subject_bytes(
+        {**places, "lines": [{**line, "consignments": []} for line in built_lines]})
+    if theirs_rest is None or not (_plain_at_depth(mine_rest)
+                                   and canonical_json_is(mine_rest, theirs_rest)):
+        return None
+    between = theirs_rest.split(_NO_ENTRIES)
+    if len(between) != len(lines) + 1:
+        return None
+
+    def pieces() -> Iterator[bytes | memoryview]:
+        yield between[0]
+        for line, after in zip(lines, between[1:], strict=True):
+            yield _NO_ENTRIES[:-1]
+            entries = line["consignments"]
+            for at in range(0, len(entries), _ENTRY_CHUNK):
+                if at:
+                    yield b","
+                yield memoryview(orjson.dumps(
+                    entries[at:at + _ENTRY_CHUNK],
+                    option=orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER))[1:-1]
+            yield b"]" + after
+
+    return pieces
+
+
 #: The members of a consignment's entry that names no supplier document and embeds no record,
 #: and the exact type of each
-_ENTRY_TYPES = {"shipmentId": str, "exporter": str, "recordHash": str, "co2eWtwG": int,
-                "co2eTtwG": int, "anchor": int, "importDate": str, "netMassG": int,
-                "embeddedEmissionsG": int}
+_ENTRY_TYPES = dict(zip(ENTRY_MEMBERS, (str, str, str, int, int, int, str, int, int),
+                        strict=True))
+_ENTRY_PLACE = {name: n for n, name in enumerate(ENTRY_MEMBERS)}
+_ENTRY_VALUES = itemgetter(*ENTRY_MEMBERS)
 _ENTRY_VALUE_TYPES = frozenset(_ENTRY_TYPES.values())
 
 
@@ -487,7 +614,7 @@ def _subject_written_as(p: _Parsed, built: _Rebuilt) -> bool:
     which). (The type walk of canonical JSON goes level by level over every value of a million
     entries: seconds, in a process whose document was built in pieces.)"""
     subject, data = p.subject, built.data
-    assert data is not None
+    assert isinstance(data, bytes)
     # the containers the entries are taken out of, of exact types (another mapping or sequence
     # may read otherwise than it is written)
     lines = subject.get("lines") if type(subject) is dict else None
@@ -541,7 +668,8 @@ def _same_subject(p: _Parsed, rebuilt: _Rebuilt) -> bool:
     """Whether the rebuilt subject is the signed one, byte for byte in canonical JSON (their
     digests, the signed one's written once with the document's hashes; the plain comparison of
     both subjects where one is not canonical JSON)."""
-    digest = built_subject_digest(rebuilt.subject, rebuilt.data)
+    digest = built_subject_digest(
+        rebuilt.subject, rebuilt.data if isinstance(rebuilt.data, bytes) else None)
     if p.subject_digest is not None and digest is not None:
         return digest == p.subject_digest
     sort = orjson.OPT_SORT_KEYS
@@ -573,6 +701,31 @@ def _bytes32(text: Any) -> bytes:
     return Bytes32.parse(text)
 
 
+def _bytes32_run(texts: Sequence[Any]) -> bytes | None:
+    """The 32-byte values of ``texts`` (each ``0x`` and 64 hex digits) as one run of bytes, or
+    ``None`` where one is not so written."""
+    if not {str}.issuperset(map(type, texts)) or {66} != set(map(len, texts)) \
+            or {"0x"} != {text[:2] for text in texts}:
+        return None
+    try:
+        value = bytes.fromhex("".join([text[2:] for text in texts]))
+    except ValueError:
+        return None
+    return value if len(value) == 32 * len(texts) else None
+
+
+def _bytes32_list(texts: Sequence[Any]) -> list[bytes]:
+    """:func:`_bytes32` of each of ``texts``, in order (parsed in one piece where all are
+    plainly written)."""
+    run = _bytes32_run(texts) if texts else None
+    if run is None:
+        return [_bytes32(text) for text in texts]
+    return [run[at:at + 32] for at in range(0, len(run), 32)]
+
+
+_IDS = itemgetter("exporter", "shipmentId", "recordHash", "co2eWtwG", "co2eTtwG")
+
+
 class _LeafHashes:
     """Leaf hashes of consignments (:meth:`ledger.records.merkle.Leaf.hash`), with each
     exporter's shipment-key prefix checked once."""
@@ -581,7 +734,28 @@ class _LeafHashes:
         self._keys: dict[str, Callable[[str], bytes]] = {}
 
     def __call__(self, group: Sequence[Mapping[str, Any]]) -> list[bytes]:
-        """The leaf hash of each consignment of ``group``, in order."""
+        """The leaf hash of each consignment of ``group``, in order: all at once where they
+        are of one exporter and plainly written (:func:`ledger.records.merkle.leaf_hashes`),
+        else one by one (which raises the first one's problem)."""
+        try:
+            found = self._together(group)
+        except _CHECK_ERRORS:
+            found = None
+        return found if found is not None else self._one_by_one(group)
+
+    @staticmethod
+    def _together(group: Sequence[Mapping[str, Any]]) -> list[bytes] | None:
+        if not group:
+            return []
+        exporters, shipments, records, wtw, ttw = zip(*map(_IDS, group), strict=True)
+        exporter = set(map(str, exporters))
+        run = _bytes32_run(records)
+        if len(exporter) != 1 or run is None:
+            return None
+        ids = chain_shipment_ids(exporter.pop(), list(map(str, shipments)))
+        return leaf_hashes(b"".join(ids), run, list(map(int, wtw)), list(map(int, ttw)))
+
+    def _one_by_one(self, group: Sequence[Mapping[str, Any]]) -> list[bytes]:
         keys = self._keys
         out: list[bytes] = []
         append = out.append
@@ -599,7 +773,7 @@ class _LeafHashes:
 
 def _check_proofs(p: _Parsed) -> tuple[str, str]:
     proven = 0
-    leaf_hashes = _LeafHashes()
+    hashes_of = _LeafHashes()
     for line in p.lines:
         cons = line["consignments"]
         covered = [False] * len(cons)
@@ -610,8 +784,7 @@ def _check_proofs(p: _Parsed) -> tuple[str, str]:
                     any(int(c["anchor"]) != anchor for c in group):
                 raise CheckFailed(f"line {line['lineId']}: a multiproof does not cover its "
                                   "consignments exactly once")
-            root = process_multiproof(leaf_hashes(group),
-                                      [_bytes32(h) for h in proof["proof"]],
+            root = process_multiproof(hashes_of(group), _bytes32_list(proof["proof"]),
                                       [f == "1" for f in str(proof["flags"])])
             if root is None or "0x" + root.hex() != p.anchors[anchor].batch_key.lower():
                 raise CheckFailed(f"line {line['lineId']}: a multiproof of {count} "
@@ -770,7 +943,7 @@ def _checks(verdict: Verdict, p: _Parsed, reader: Reader, side: _Side, *,
     subject = Subject(p.declarant, p.year)
     readings: list[ReadRows] = []
     read = _outcome(lambda: _read(readings, subject, p, records,
-                                  skip=in_share if side.reads else None))
+                                  shared=side.reads))
     if _passed(read) and side.reads:  # the share the side process read
         read = _outcome(lambda: _add_shared(readings, side))
     outcomes["record_hash"] = _outcome(lambda: _take_rows(p, readings)) if _passed(read) \
@@ -782,17 +955,17 @@ def _checks(verdict: Verdict, p: _Parsed, reader: Reader, side: _Side, *,
     hashes, same = _document_hashes(p, built)
     p.document_hash, p.subject_digest = hashes.report_hash, hashes.subject_digest
     outcomes["signature"] = _outcome(lambda: _check_signature(p, hashes))
+    if _passed(outcomes["chain_id"]):
+        outcomes["anchor"] = _outcome(lambda: _check_anchors(p, reader))
+        outcomes["status"] = _outcome(lambda: _check_status(p, reader))
+        outcomes["confirmations"] = _outcome(
+            lambda: _check_confirmations(p, reader, min_confirmations))
     found = _outcome(lambda: _side_result(side))
     outcomes["merkle_proof"] = side.job.result().proofs if _passed(found) else found
     if built is not None:
         recompute = _outcome(lambda: _compare(p, built, same))
     if recompute is not None:
         outcomes["recompute"] = recompute
-    if _passed(outcomes["chain_id"]):
-        outcomes["anchor"] = _outcome(lambda: _check_anchors(p, reader))
-        outcomes["status"] = _outcome(lambda: _check_status(p, reader))
-        outcomes["confirmations"] = _outcome(
-            lambda: _check_confirmations(p, reader, min_confirmations))
     for name in DECLARATION_CHECKS[1:]:
         if name in outcomes:
             verdict.checks.append(Check(name, *outcomes[name]))
@@ -805,8 +978,8 @@ def _passed(outcome: tuple[str, str]) -> bool:
 
 def _read(readings: list[ReadRows], subject: Subject, p: _Parsed,
           store: LedgerStore | None, *,
-          skip: Callable[[int], bool] | None) -> tuple[str, str]:
-    readings.append(read_records(subject, p.consignments, store, skip=skip))
+          shared: bool) -> tuple[str, str]:
+    readings.append(read_records(subject, p.consignments, store, shared=shared))
     return PASS, "read"
 
 

@@ -13,17 +13,18 @@ the rows of one or two readings in file order (:class:`FileRows`), column by col
 the dataset is rebuilt from (:func:`ledger.declaration.document.declaration_subject_columns`);
 :meth:`FileRows.rows` gives them one row at a time for the row-by-row rebuild.
 
-With a side process (:mod:`ledger.verify.side`), the side reads the store once, hashes every
-wanted record (:func:`side_records`) and reads a share of them (:func:`in_share`) for the caller,
-handing back its :class:`ReadRows` (pickled, small: a million rows as named tuples cost more to
-pickle than to read); the caller reads the others (``skip``), so both processes parse.
+With a side process (:mod:`ledger.verify.side`), the side reads a share of the stored records
+(:func:`side_records`: the records of some of the store's blocks, each block read by one
+process) for the caller, handing back its :class:`ReadRows` (pickled, small: a million rows as
+named tuples cost more to pickle than to read); the caller reads the others (``shared``), so
+both processes hash and parse.
 """
 
 from __future__ import annotations
 
 from array import array
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from itertools import chain
 from operator import itemgetter
@@ -36,6 +37,7 @@ from ledger.declaration.consignments import ConsignmentRow, consignment_row
 from ledger.errors import LedgerError
 from ledger.records.canonical import canonical_json
 from ledger.records.keccak import keccak256_hex
+from ledger.store.cbam import BodyShare
 from ledger.verify.verdict import CheckFailed
 
 if TYPE_CHECKING:
@@ -47,7 +49,6 @@ __all__ = [
     "ReadRows",
     "Subject",
     "file_rows",
-    "in_share",
     "lookups_hold",
     "read_records",
     "side_records",
@@ -167,61 +168,63 @@ class _Reading:
         out.embedded.append(row[15])
 
 
-def _wanted(consignments: Sequence[Mapping[str, Any]], read: Callable[[int], bool]
-            ) -> dict[tuple[str, str], list[int]]:
-    """The numbers of the consignments ``read`` names whose records are not embedded, by
-    (exporter, shipment)."""
+def _wanted(consignments: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], list[int]]:
+    """The numbers of the consignments whose records are not embedded, by (exporter,
+    shipment)."""
     wanted: dict[tuple[str, str], list[int]] = {}
+    lowered: dict[str, str] = {}
     for number, c in enumerate(consignments):
-        if read(number) and c.get("record") is None:
-            wanted.setdefault((str(c["exporter"]).lower(), str(c["shipmentId"])),
-                              []).append(number)
+        if c.get("record") is None:
+            exporter = c["exporter"]
+            low = lowered.get(exporter) if type(exporter) is str else None
+            if low is None:
+                low = str(exporter).lower()
+                if type(exporter) is str:
+                    lowered[exporter] = low
+            wanted.setdefault((low, str(c["shipmentId"])), []).append(number)
     return wanted
 
 
 def _stored(reading: _Reading, subject: Subject, consignments: Sequence[Mapping[str, Any]],
-            store: LedgerStore, wanted: dict[tuple[str, str], list[int]]) -> None:
-    """One pass over the store: the records (the first stored under a key) of the consignments
-    ``wanted`` names (:func:`_wanted`), hashed and read into ``reading``."""
-    for numbers, body in store.record_bodies(wanted):
+            store: LedgerStore, share: BodyShare | None) -> None:
+    """One pass over the store (over ``share`` of it): the records (the first stored under a
+    key) of the consignments whose records are not embedded, hashed and read into
+    ``reading``."""
+    take = reading.take
+    for numbers, body in store.record_bodies(_wanted(consignments), share):
         for number in numbers:
-            reading.take(subject, number, consignments[number], body, None)
+            take(subject, number, consignments[number], body, None)
 
 
-#: Of every hundred consignments (by number), how many the side process reads for the caller:
-#: the side also checks the multiproofs and the signature, the caller rebuilds the dataset
-#: (``docs/declaration.md``, "Scale", has the figures the share was chosen by).
-SIDE_SHARE_PERCENT = 48
-
-
-def in_share(number: int) -> bool:
-    """Whether the side process reads consignment ``number``'s record for the caller."""
-    return number % 100 < SIDE_SHARE_PERCENT
+#: Of every hundred blocks of stored records, how many the side process reads for the caller
+#: (:class:`~ledger.store.cbam.BodyShare`): the side also checks the multiproofs, the caller
+#: rebuilds the dataset and checks the signature (``docs/declaration.md``, "Scale", has the
+#: figures the share was chosen by).
+SIDE_SHARE_PERCENT = 45
 
 
 def side_records(subject: Subject, consignments: Sequence[Mapping[str, Any]],
-                 store: LedgerStore, share: Callable[[int], bool]) -> ReadRows:
-    """The stored records of the consignments in ``share``, read as :func:`read_records` reads
-    the others: one pass over the store, for the side process."""
+                 store: LedgerStore) -> ReadRows:
+    """The side process's share of the stored records (:data:`SIDE_SHARE_PERCENT`), read as
+    :func:`read_records` reads the others: one pass over that share of the store."""
     reading = _Reading()
-    _stored(reading, subject, consignments, store, _wanted(consignments, share))
+    _stored(reading, subject, consignments, store, BodyShare(SIDE_SHARE_PERCENT, first=True))
     return reading.out
 
 
 def read_records(subject: Subject, consignments: Sequence[Mapping[str, Any]],
-                 store: LedgerStore | None, *,
-                 skip: Callable[[int], bool] | None = None) -> ReadRows:
+                 store: LedgerStore | None, *, shared: bool = False) -> ReadRows:
     """Each consignment's record (embedded, else from ``store``) read and checked against its
-    hash and what the file says of it; the stored records of the consignments ``skip`` names
-    are left to the side process (:func:`side_records`)."""
+    hash and what the file says of it; ``shared``: the side process reads its share of the
+    stored records (:func:`side_records`), this reading the others."""
     reading = _Reading()
     for number, c in enumerate(consignments):
         record = c.get("record")
         if record is not None:
             reading.take(subject, number, c, canonical_json(record), record)
-    wanted = _wanted(consignments, (lambda _n: True) if skip is None else (lambda n: not skip(n)))
-    if store is not None and wanted:
-        _stored(reading, subject, consignments, store, wanted)
+    if store is not None:
+        _stored(reading, subject, consignments, store,
+                BodyShare(SIDE_SHARE_PERCENT, first=False) if shared else None)
     return reading.out
 
 

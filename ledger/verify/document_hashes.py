@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import suppress
+from itertools import chain
 from typing import Any, NamedTuple
 
 import orjson
@@ -130,24 +131,32 @@ def _plain(document: Mapping[str, Any]) -> DocumentHashes:
     return DocumentHashes(report, document_hash, subject_digest(document.get(_SUBJECT)))
 
 
-def document_hashes(document: Mapping[str, Any], subject_bytes: bytes | None = None
+def document_hashes(document: Mapping[str, Any],
+                    subject_bytes: bytes | Iterable[bytes | memoryview] | None = None
                     ) -> DocumentHashes:
     """The document's hashes (module docstring), its subject written once; not at all where
-    the caller knows its canonical bytes (``subject_bytes``, see :func:`built_subject_bytes`
-    and :func:`ledger.records.canonical.canonical_json_is`), whose digest is then not taken
+    the caller knows its canonical bytes (``subject_bytes``: in one piece, or pieces to be
+    joined, taken one at a time; see :func:`built_subject_bytes` and
+    :func:`ledger.records.canonical.canonical_json_is`), whose digest is then not taken
     (``subject_digest`` is ``None``: the caller has compared the subject already)."""
     if _SUBJECT not in document:
         return _plain(document)
-    if subject_bytes is not None:
-        subject: memoryview | bytes | None = subject_bytes
+    parts: Iterable[bytes | memoryview] | None
+    digest = None
+    if isinstance(subject_bytes, bytes):
+        parts = (subject_bytes,)
+    elif subject_bytes is not None:
+        parts = subject_bytes
     else:
-        subject = _subject_bytes(document[_SUBJECT])
+        written = _subject_bytes(document[_SUBJECT])
+        parts = None if written is None else (written,)
+        digest = None if written is None else hashlib.sha256(written).digest()
     signed, unsigned = _around(document), _around(vc.unsigned_document(document))
-    if subject is None or signed is None or unsigned is None or signed[0] != unsigned[0]:
+    if parts is None or signed is None or unsigned is None or signed[0] != unsigned[0]:
         return _plain(document)
-    report, document_hash = keccak256_endings((signed[0], subject), (signed[1], unsigned[1]))
-    return DocumentHashes(report, document_hash, None if subject_bytes is not None
-                          else hashlib.sha256(subject).digest())
+    report, document_hash = keccak256_endings(chain((signed[0],), parts),
+                                              (signed[1], unsigned[1]))
+    return DocumentHashes(report, document_hash, digest)
 
 
 def recover_issuer(document: Mapping[str, Any], hashes: DocumentHashes) -> str:

@@ -26,9 +26,10 @@ from ledger.dev.devkeys import DEV_EXPORTER_INDEXES, dev_key
 from ledger.footprint.single import compute_shipment
 from ledger.inputs.shipments import Shipment
 from ledger.reports import vc
+from ledger.store.cbam import BodyShare
 from ledger.store.store import LedgerStore, open_store
 from ledger.verify.declaration import verify_declaration
-from ledger.verify.declaration_records import in_share
+from ledger.verify.declaration_records import SIDE_SHARE_PERCENT
 from ledger.verify.verdict import Verdict
 
 DECLARANT_KEY = dev_key(DEV_EXPORTER_INDEXES[1]).private_key
@@ -54,13 +55,17 @@ def _both(document: dict[str, Any], chain: DevChain, store: LedgerStore) -> Verd
     return one
 
 
-def _numbers(document: dict[str, Any]) -> tuple[list[dict[str, Any]], int, int]:
-    """The consignments in file order, one the side process reads and one it does not."""
+def _numbers(document: dict[str, Any], store: LedgerStore
+             ) -> tuple[list[dict[str, Any]], int, int]:
+    """The consignments in file order, the first the side process reads and the first it does
+    not (the store's share of each, which the two shares split between them)."""
     consignments = [c for line in document["credentialSubject"]["lines"]
                     for c in line["consignments"]]
-    side = next(n for n in range(len(consignments)) if in_share(n))
-    main = next(n for n in range(len(consignments)) if not in_share(n))
-    return consignments, side, main
+    keys = {(c["exporter"].lower(), c["shipmentId"]): n for n, c in enumerate(consignments)}
+    shares = [{n for n, _ in store.record_bodies(dict(keys), BodyShare(SIDE_SHARE_PERCENT, first))}
+              for first in (True, False)]
+    assert not shares[0] & shares[1] and shares[0] | shares[1] == set(range(len(consignments)))
+    return consignments, min(shares[0]), min(shares[1])
 
 
 def test_a_changed_stored_record_is_named_whichever_process_reads_it(
@@ -68,7 +73,7 @@ def test_a_changed_stored_record_is_named_whichever_process_reads_it(
     with open_store(tmp_path / "share.sqlite") as store:
         _, document = _issued(chain, store)  # records in their rows
         assert _both(document, chain, store).ok
-        consignments, side, main = _numbers(document)
+        consignments, side, main = _numbers(document, store)
         for number in sorted((side, main), reverse=True):  # the earlier is named at the end
             shipment_id = consignments[number]["shipmentId"]
             with store.write() as conn:
@@ -86,7 +91,7 @@ def test_a_consignment_changed_and_signed_again_is_named_whichever_process_reads
         chain: DevChain, tmp_path: Path) -> None:
     with open_store(tmp_path / "share.sqlite") as store:
         declaration, document = _issued(chain, store)
-        consignments, side, main = _numbers(document)
+        consignments, side, main = _numbers(document, store)
         for number in (side, main):
             for field, value in (("netMassG", 1), ("exporter", "0x" + "ab" * 20),
                                  ("importDate", "2026-12-31"), ("shipmentId", "SH-999")):
@@ -157,7 +162,8 @@ def test_embedded_emissions_that_do_not_follow_from_their_inputs_are_named(
         declaration = compute_declaration(store, STEEL_IMPORTER, 2026, options=OPTIONS)
         document = issue_declaration(declaration, issuer_key=DECLARANT_KEY,
                                      issued_at=datetime(2027, 5, 3, tzinfo=UTC))
-        consignments, _, _ = _numbers(document)
+        consignments = [c for line in document["credentialSubject"]["lines"]
+                        for c in line["consignments"]]
         first = next(c for c in consignments if c["shipmentId"] in wrong)
         verdict = _both(document, chain, store)
         assert verdict.failed == ["recompute"]

@@ -41,6 +41,74 @@ def test_all_leaves_need_no_sibling_and_a_changed_leaf_fails() -> None:
     assert process_multiproof(leaves[1:], proof.proof, proof.flags) is None
 
 
+def _reference_root(leaves: list[bytes], proof: list[bytes], flags: list[bool]) -> bytes | None:
+    """OpenZeppelin's ``processMultiProof`` as written there: leaves and computed hashes in two
+    queues, a malformed proof (a revert there) as ``None``."""
+    if len(leaves) + len(proof) != len(flags) + 1:
+        return None
+    hashes: list[bytes] = []
+    leaf_pos = hash_pos = proof_pos = 0
+
+    def take() -> bytes | None:
+        nonlocal leaf_pos, hash_pos
+        if leaf_pos < len(leaves):
+            leaf_pos += 1
+            return leaves[leaf_pos - 1]
+        if hash_pos < len(hashes):
+            hash_pos += 1
+            return hashes[hash_pos - 1]
+        return None
+
+    for flag in flags:
+        a = take()
+        if flag:
+            b = take()
+        else:
+            b = proof[proof_pos] if proof_pos < len(proof) else None
+            proof_pos += 1
+        if a is None or b is None:
+            return None
+        hashes.append(keccak256(min(a, b) + max(a, b)))
+    if flags:
+        return hashes[-1] if proof_pos == len(proof) else None
+    return leaves[0] if leaves else (proof[0] if proof else None)
+
+
+def test_any_proof_malformed_or_not_leads_where_the_library_would() -> None:
+    rng = random.Random(5)
+    tree = _tree(40, 9)
+    size = len(tree) // 32
+    outcomes = {"root": 0, "another root": 0, "malformed": 0}
+    for _ in range(400):
+        chosen = rng.sample(range(size - 40, size), rng.randint(1, 40))
+        order, good = multiproof(tree, chosen)
+        leaves = [tree[32 * i:32 * i + 32] for i in order]
+        proof, flags = list(good.proof), list(good.flags)
+        for _ in range(rng.randint(0, 3)):  # cut, add, flip and swap at random
+            how = rng.randrange(5)
+            if how == 0 and flags:
+                flags[rng.randrange(len(flags))] ^= True
+            elif how == 1 and leaves:
+                leaves.pop(rng.randrange(len(leaves)))
+                if flags and rng.random() < 0.5:
+                    flags.pop()
+            elif how == 2:
+                proof.insert(rng.randint(0, len(proof)), keccak256(b"x"))
+                flags.insert(rng.randint(0, len(flags)), False)
+            elif how == 3 and proof:
+                proof.pop(rng.randrange(len(proof)))
+            elif len(flags) > 1:
+                i, j = rng.sample(range(len(flags)), 2)
+                flags[i], flags[j] = flags[j], flags[i]
+        found = process_multiproof(leaves, proof, flags)
+        assert found == _reference_root(leaves, proof, flags)
+        outcomes["malformed" if found is None else "root" if found == tree[:32]
+                 else "another root"] += 1
+    assert min(outcomes.values()) >= 40, outcomes
+    assert process_multiproof([], [], []) is None
+    assert process_multiproof([b"a" * 32], [], []) == b"a" * 32
+
+
 def test_the_numpy_multiproof_is_the_walked_one() -> None:
     rng = random.Random(11)
     for count in (1, 2, 3, 5, 8, 13, 64, 100, 777):

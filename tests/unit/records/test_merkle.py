@@ -19,6 +19,7 @@ from ledger.records.merkle import (
     LEAF_ENCODING,
     Leaf,
     build_tree,
+    leaf_hashes,
     load_tree,
     make_leaf,
     process_proof,
@@ -57,6 +58,25 @@ leaves_strategy = st.builds(Leaf, st.binary(min_size=32, max_size=32),
 def test_leaf_encoding_is_abi_encode_and_hash_is_double_keccak(leaf: Leaf) -> None:
     assert leaf.encode() == eth_abi.encode(list(LEAF_ENCODING), list(leaf))
     assert leaf.hash() == reference_leaf_hash(leaf)
+
+
+def test_many_leaf_hashes_at_once_are_each_leafs_hash() -> None:
+    rng = random.Random(3)
+    for count in (0, 1, 2, 77):
+        leaves = [Leaf(rng.randbytes(32), rng.randbytes(32), rng.randrange(2**63),
+                       rng.choice((0, 1, 2**63 - 1, rng.randrange(10**9)))) for _ in range(count)]
+        assert leaf_hashes(b"".join(x.shipment_id for x in leaves),
+                           b"".join(x.record_hash for x in leaves),
+                           [x.co2e_wtw_g for x in leaves],
+                           [x.co2e_ttw_g for x in leaves]) == [reference_leaf_hash(x)
+                                                               for x in leaves]
+    ids = bytes(64)
+    for wtw, ttw, message in (([2**63, 0], [0, 0], "beyond"), ([0, -1], [0, 0], "negative"),
+                              ([0], [0, 0], "differ")):
+        with pytest.raises(ValueError, match=message):
+            leaf_hashes(ids, ids, wtw, ttw)
+    with pytest.raises(ValueError, match="differ"):
+        leaf_hashes(ids[:63], ids, [0, 0], [0, 0])
 
 
 def test_one_leaf_tree_is_its_leaf_hash_with_an_empty_proof() -> None:

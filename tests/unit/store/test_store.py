@@ -25,6 +25,7 @@ from ledger.records.canonical import (
     shipment_id_of,
 )
 from ledger.store import migrations, schema
+from ledger.store.cbam import BodyShare
 from ledger.store.rows import (
     BlockRecords,
     LostAnchor,
@@ -209,6 +210,35 @@ def test_bulk_batches_store_record_blocks_that_read_back_exactly(store: LedgerSt
     assert scope == SCOPE and found.record_json == bodies[6]
     leaf = store.batch_leaves(statuses[0].batch.id)[2]
     assert leaf[1] == bytes.fromhex(_hex(3)[2:]) and leaf[1].hex0x == _hex(3)
+
+
+def test_two_shares_of_the_stored_records_read_each_wanted_record_once(
+        store: LedgerStore) -> None:
+    blocked = [f"BLK-{n}" for n in range(9)]
+    with store.bulk_batches(SCOPE) as bulk:
+        for n in range(0, 9, 3):  # three blocks of three records
+            data, block, _ = _block_of(blocked[n:n + 3])
+            batch = bulk.open_batch("root", FACTOR_SET, 3)
+            bulk.add_block(data, block, [(batch, 0, 3, 0)])
+            bulk.seal(batch, _hex(0xC0 + n), b"\x01" * 32)
+    inline = [f"ROW-{n}" for n in range(40)]
+    store.add_batches(SCOPE, [_batch(0xD0, inline)])
+    exporter = SCOPE.exporter.lower()
+    stored = {(exporter, s): s for s in blocked + inline}
+    wanted = {**stored, (exporter, "ABSENT"): "ABSENT"}
+    everything = {key: body for key, body in store.record_bodies(dict(wanted))}
+    halves = [dict(store.record_bodies(dict(wanted), BodyShare(40, first)))
+              for first in (True, False)]
+    assert not halves[0].keys() & halves[1].keys()
+    assert {**halves[0], **halves[1]} == everything and set(everything) == set(stored.values())
+    assert all(halves) and 10 <= len([s for s in halves[0] if s.startswith("ROW")]) <= 22
+    for n in range(0, 9, 3):  # a block is read whole, by one share
+        assert [sum(s in half for s in blocked[n:n + 3]) for half in halves] in ([3, 0], [0, 3])
+    assert store.bodies_shareable()
+    # the same exporter on another contract: a shipment could be stored twice
+    store.add_batches(Scope(SCOPE.chain_id, "0x" + "12" * 20, SCOPE.exporter),
+                      [_batch(0xE0, ["ROW-1"])])
+    assert not store.bodies_shareable()
 
 
 def test_a_stored_batch_is_sent_with_its_keys_and_one_of_the_earlier_rule_is_refused(

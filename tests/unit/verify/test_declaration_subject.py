@@ -1,8 +1,10 @@
-"""The verifier's shortcut for a large declaration (the signed subject judged to be the rebuilt
-one, whose canonical bytes are then hashed for the signature) is taken only where canonical
-JSON writes the signed subject, at its depth in the document, as the rebuilt subject's bytes:
-values of other types that orjson would write the same way, containers of other types, and
-members nested too deep for the whole document are never let through."""
+"""The verifier's shortcuts for a large declaration (the signed subject judged to be the rebuilt
+one, whose canonical bytes are then hashed for the signature; or, with the subject rebuilt
+without its entries, the signed entries compared with the columns they would be built from) are
+taken only where canonical JSON writes the signed subject, at its depth in the document, as the
+rebuilt subject's bytes: values of other types that orjson would write the same way, containers
+of other types, and members nested too deep for the whole document are never let through; and
+the pieces hashed are the signed subject's canonical bytes."""
 
 from __future__ import annotations
 
@@ -13,12 +15,14 @@ from collections import deque
 from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
+import numpy as np
 import orjson
 import pytest
 
 from ledger.errors import InputError
 from ledger.records.canonical import canonical_json
-from ledger.verify.declaration import _Rebuilt, _subject_written_as
+from ledger.declaration.document import Columns
+from ledger.verify.declaration import _places_written_as, _Rebuilt, _subject_written_as
 from ledger.verify.document_hashes import built_subject_bytes
 
 
@@ -122,3 +126,92 @@ def test_the_subject_is_judged_the_rebuilt_one_exactly_when_canonical_json_says_
     assert same is (name in ("same", "61 levels", "entries not a list",
                              "member name of another type")), name
     assert judged is (name in ("same", "61 levels")), name
+
+
+def _columns_of(subject: dict[str, Any]) -> Columns:
+    """The columns a verifier would have read for the subject's entries."""
+    entries = [c for line in subject["lines"] for c in line["consignments"]]
+    exporters = sorted({e["exporter"] for e in entries})
+
+    def numbers(name: str) -> np.ndarray:
+        return np.array([e[name] for e in entries], dtype=np.int64)
+
+    return Columns(
+        shipment_ids=[e["shipmentId"] for e in entries],
+        record_hashes=[e["recordHash"] for e in entries], co2e_wtw_g=numbers("co2eWtwG"),
+        co2e_ttw_g=numbers("co2eTtwG"), anchors=numbers("anchor"),
+        release_dates=[e["importDate"] for e in entries], net_mass_g=numbers("netMassG"),
+        embedded_g=numbers("embeddedEmissionsG"),
+        profile=np.array([exporters.index(e["exporter"]) for e in entries], dtype=np.int64),
+        profiles=[SimpleNamespace(exporter=x) for x in exporters])  # type: ignore[misc]
+
+
+def _places(subject: dict[str, Any]) -> dict[str, Any]:
+    """The subject as it is rebuilt without its entries: each line's entries by their places."""
+    lines, start = [], 0
+    for line in subject["lines"]:
+        count = len(line["consignments"])
+        lines.append({**line, "consignments": list(range(start, start + count))})
+        start += count
+    return {**subject, "lines": lines}
+
+
+def _lean_variants() -> dict[str, tuple[Any, dict[str, Any]]]:
+    """(signed subject, the subject rebuilt from the columns) by name."""
+    out: dict[str, tuple[Any, dict[str, Any]]] = {
+        name: (candidate, copy.deepcopy(candidate) if name.endswith("levels") else _subject())
+        for name, candidate in _variants().items()}
+    changed = _subject()
+    entry = changed["lines"][0]["consignments"][2]
+    changed["lines"][0]["consignments"][2] = dict(reversed(entry.items()))
+    out["members in another order"] = (changed, _subject())
+    changed = _subject()
+    changed["lines"][0]["consignments"][0]["extra"] = 1
+    out["an entry with a tenth member"] = (changed, _subject())
+    changed = _subject()
+    del changed["lines"][0]["consignments"][0]["anchor"]
+    changed["lines"][0]["consignments"][0]["anchors"] = 0
+    out["a member renamed"] = (changed, _subject())
+    changed = _subject()
+    entries = changed["lines"][0]["consignments"]
+    entries[0], entries[1] = entries[1], entries[0]
+    out["two entries swapped"] = (changed, _subject())
+    changed = _subject()
+    changed["lines"][1]["consignments"].insert(0, changed["lines"][0]["consignments"].pop())
+    out["an entry in the next line"] = (changed, _subject())
+    changed = _subject()
+    changed["lines"][0]["consignments"][0]["exporter"] = "0x" + "22" * 19 + "2A"
+    out["the exporter in capitals"] = (changed, _subject())
+    big = _subject()
+    big["lines"][0]["consignments"][1]["netMassG"] = 2**53
+    out["a mass beyond canonical JSON's integers"] = (big, copy.deepcopy(big))
+    for value in (-(2**63), -(2**53)):
+        low = _subject()
+        low["lines"][0]["consignments"][0]["co2eWtwG"] = value
+        out[f"a figure of {value}"] = (low, copy.deepcopy(low))
+    odd = _subject()
+    odd["lines"][1]["consignments"][0]["shipmentId"] = 'S-"7"\\ 宁波 \U0001f600 \u2028'
+    out["a shipment id to escape"] = (odd, copy.deepcopy(odd))
+    changed = _subject()
+    changed["threshold"]["liable"] = False
+    out["the rest changed"] = (changed, _subject())
+    return out
+
+
+@pytest.mark.parametrize("name", list(_lean_variants()))
+def test_the_subject_rebuilt_without_entries_is_judged_exactly_when_canonical_json_says_so(
+        name: str) -> None:
+    candidate, rebuilt = _lean_variants()[name]
+    lines = candidate.get("lines") if hasattr(candidate, "get") else None
+    parsed = SimpleNamespace(subject=candidate, consignments=[
+        c for line in (lines or []) for c in line.get("consignments", [])],
+        entry_columns=None, entry_columns_taken=False)
+    pieces = _places_written_as(parsed, _places(rebuilt),  # type: ignore[arg-type]
+                                _columns_of(rebuilt))
+    written = _canonical(candidate)
+    same = written is not None and written == _canonical(rebuilt)
+    assert pieces is None or same, name  # never judged the same where canonical JSON differs
+    if pieces is not None:  # the pieces are the signed subject's canonical bytes
+        assert b"".join(pieces()) == written, name
+    assert (pieces is not None) is (name in (
+        "same", "61 levels", "members in another order", "a shipment id to escape")), name
