@@ -19,9 +19,9 @@ import numpy as np
 import orjson
 import pytest
 
+from ledger.declaration.document import Columns
 from ledger.errors import InputError
 from ledger.records.canonical import canonical_json
-from ledger.declaration.document import Columns
 from ledger.verify.declaration import _places_written_as, _Rebuilt, _subject_written_as
 from ledger.verify.document_hashes import built_subject_bytes
 
