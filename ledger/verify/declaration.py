@@ -530,9 +530,10 @@ def _places_written_as(p: _Parsed, places: dict[str, Any], columns: Columns
     would be built from (:meth:`~ledger.declaration.document.Columns.entry_values`: text
     never equals an integer, so the same JSON), its integers within canonical JSON's; the rest
     of the subject, without the entries, as canonical JSON the rebuilt rest's (as
-    :func:`_subject_written_as` judges it). The pieces are the rebuilt rest's canonical bytes with each line's entries written
-    into them, a few thousand at a time (orjson's canonical JSON of such entries: their text
-    is what the records and the record hashes checked before gave, which orjson writes)."""
+    :func:`_subject_written_as` judges it). The pieces are the rebuilt rest's canonical bytes
+    with each line's entries written into them, a few thousand at a time (orjson's canonical
+    JSON of such entries: their text is what the records and the record hashes checked before
+    gave, which orjson writes)."""
     subject = p.subject
     lines = subject.get("lines") if type(subject) is dict else None
     if type(lines) is not list or not all(
