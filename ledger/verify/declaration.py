@@ -395,7 +395,7 @@ def _options(p: _Parsed) -> DeclarationOptions:
         warning_level_t=Decimal(opts["warningLevelT"]), price_estimates=estimates,
         carbon_price_claims=unique,
         deduction_act=deduction["act"] if deduction["enabled"] else None,
-        embed_records=any("record" in c for c in p.consignments))
+        embed_records=_signed_columns(p) is None and any("record" in c for c in p.consignments))
 
 
 class _Rebuilt(NamedTuple):
@@ -802,10 +802,8 @@ def _check_proofs(p: _Parsed) -> tuple[str, str]:
 def _check_anchors(p: _Parsed, reader: Reader) -> tuple[str, str]:
     from ledger.chain.events import RootAnchored, ShipmentRecorded
 
-    members: dict[int, list[Mapping[str, Any]]] = {}
-    for c in p.consignments:
-        members.setdefault(int(c["anchor"]), []).append(c)
-    used = set(members)
+    members = _Members(p)
+    used = members.used
     if used != set(range(len(p.anchors))):
         raise CheckFailed("the declaration names a batch none of its consignments is in")
     for index in sorted(used):
@@ -835,15 +833,64 @@ def _check_anchors(p: _Parsed, reader: Reader) -> tuple[str, str]:
                 if Bytes32.parse(c["recordHash"]) not in hashes:
                     raise CheckFailed(f"consignment {c['shipmentId']}: its record is not in "
                                       f"the events of {a.transaction_hash}")
-        for c in members[index]:
-            if str(c["exporter"]).lower() != a.exporter.lower():
-                raise CheckFailed(f"consignment {c['shipmentId']} is in a batch of another "
-                                  "exporter")
+        if members.exporters is None or members.exporters[index] != {a.exporter.lower()}:
+            for c in members[index]:
+                if str(c["exporter"]).lower() != a.exporter.lower():
+                    raise CheckFailed(f"consignment {c['shipmentId']} is in a batch of another "
+                                      "exporter")
     return PASS, f"{len(used)} batch(es) anchored by their exporters"
 
 
+class _Members:
+    """The consignments of each batch (by the place of its anchor): the batches named, and
+    each batch's consignments in file order (grouped when first asked for). From the signed
+    entries' columns, where they were taken, also the exporters each batch's consignments name
+    (lower case; ``None`` otherwise)."""
+
+    def __init__(self, p: _Parsed) -> None:
+        columns = _signed_columns(p)
+        self._consignments = p.consignments
+        self._grouped: dict[int, list[Mapping[str, Any]]] | None = None
+        self._anchor_of: list[int] | None = None
+        self.exporters: dict[int, set[str]] | None = None
+        if columns is None:
+            self._grouped = self._group()
+            self.used = set(self._grouped)
+            return
+        self._anchor_of = list(map(int, columns[_ENTRY_PLACE["anchor"]]))
+        exporters: dict[int, set[str]] = {}
+        lowered: dict[str, str] = {}
+        for index, exporter in set(zip(self._anchor_of,
+                                       map(str, columns[_ENTRY_PLACE["exporter"]]),
+                                       strict=True)):
+            low = lowered.get(exporter)
+            if low is None:
+                low = lowered[exporter] = exporter.lower()
+            exporters.setdefault(index, set()).add(low)
+        self.exporters = exporters
+        self.used = set(exporters)
+
+    def _group(self) -> dict[int, list[Mapping[str, Any]]]:
+        grouped: dict[int, list[Mapping[str, Any]]] = {}
+        if self._anchor_of is not None:
+            for c, index in zip(self._consignments, self._anchor_of, strict=True):
+                grouped.setdefault(index, []).append(c)
+        else:
+            for c in self._consignments:
+                grouped.setdefault(int(c["anchor"]), []).append(c)
+        return grouped
+
+    def __getitem__(self, index: int) -> list[Mapping[str, Any]]:
+        if self._grouped is None:
+            self._grouped = self._group()
+        return self._grouped[index]
+
+
 def _check_status(p: _Parsed, reader: Reader) -> tuple[str, str]:
-    for exporter in sorted({str(c["exporter"]) for c in p.consignments}):
+    columns = _signed_columns(p)
+    named = set(map(str, columns[_ENTRY_PLACE["exporter"]])) if columns is not None \
+        else {str(c["exporter"]) for c in p.consignments}
+    for exporter in sorted(named):
         ended = reader.ended_records(exporter)
         if not ended:
             continue

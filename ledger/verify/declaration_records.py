@@ -200,7 +200,7 @@ def _stored(reading: _Reading, subject: Subject, consignments: Sequence[Mapping[
 #: (:class:`~ledger.store.cbam.BodyShare`): the side also checks the multiproofs, the caller
 #: rebuilds the dataset and checks the signature (``docs/declaration.md``, "Scale", has the
 #: figures the share was chosen by).
-SIDE_SHARE_PERCENT = 45
+SIDE_SHARE_PERCENT = 44
 
 
 def side_records(subject: Subject, consignments: Sequence[Mapping[str, Any]],
