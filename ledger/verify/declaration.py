@@ -327,7 +327,17 @@ def _check_cbam(rows: Sequence[ConsignmentRow], inputs: Sequence[Inputs],
     return len(rows)
 
 
-def _check_cbam_columns(rows: FileRows, rules: _CbamRules) -> int:
+def _int64_grams(rows: FileRows) -> tuple[np.ndarray, np.ndarray] | None:
+    """The rows' net masses and embedded grams as int64 arrays; ``None`` where one is beyond
+    int64."""
+    try:
+        return np.array(rows.masses, dtype=np.int64), np.array(rows.embedded, dtype=np.int64)
+    except OverflowError:
+        return None
+
+
+def _check_cbam_columns(rows: FileRows, rules: _CbamRules,
+                        grams: tuple[np.ndarray, np.ndarray] | None = None) -> int:
     """:func:`_check_cbam` column by column: the rule once per profile and day, the grams with
     numpy; the first row that fails is checked again by :func:`_check_cbam` for its message
     (and all of them there when the grams could leave int64)."""
@@ -350,19 +360,18 @@ def _check_cbam_columns(rows: FileRows, rules: _CbamRules) -> int:
     ok = [isinstance(r, tuple) for r in found]
     parts = np.array([r if isinstance(r, tuple) else (0, 0, 0, False) for r in found],
                      dtype=np.int64).reshape(-1, 4)
-    try:
-        mass = np.array(rows.masses, dtype=np.int64)
-        embedded = np.array(rows.embedded, dtype=np.int64)
-    except OverflowError:  # grams beyond int64: Python integers, row by row
+    grams_of = _int64_grams(rows) if grams is None else grams
+    if grams_of is None:  # grams beyond int64: Python integers, row by row
         return _check_cbam(rows.rows(), rows.row_inputs(), rules)
+    mass, embedded = grams_of
     largest = int(np.abs(parts[:, 1:3]).max()) if len(parts) else 0
     if int(mass.max()) * largest >= 2**62:
         return _check_cbam(rows.rows(), rows.row_inputs(), rules)
     kind, first, second, counted = (parts[:, k][inverse] for k in range(4))
-    grams = np.where(kind == 0, (mass * first + 50_000_000) // 100_000_000,
-                     (mass * first + 500_000) // 1_000_000
-                     + np.where(counted != 0, (mass * second + 500_000) // 1_000_000, 0))
-    bad = ~np.array(ok, dtype=np.bool_)[inverse] | (grams != embedded)
+    computed = np.where(kind == 0, (mass * first + 50_000_000) // 100_000_000,
+                        (mass * first + 500_000) // 1_000_000
+                        + np.where(counted != 0, (mass * second + 500_000) // 1_000_000, 0))
+    bad = ~np.array(ok, dtype=np.bool_)[inverse] | (computed != embedded)
     if bool(bad.any()):
         at = int(np.argmax(bad))
         one = FileRows(rows.profiles, rows.inputs, rows.profile[at:at + 1],
@@ -422,8 +431,9 @@ def _rebuild(p: _Parsed, factor_set: FactorSet, out: list[_Rebuilt], *, fast: bo
     assert rows is not None  # record_hash passed
     rules = _CbamRules(factor_set)
     if fast:
-        count = _check_cbam_columns(rows, rules)
-        columns = _columns(p, rows)
+        grams = _int64_grams(rows)
+        count = _check_cbam_columns(rows, rules, grams)
+        columns = _columns(p, rows, grams)
     else:
         count = _check_cbam(rows.rows(), rows.row_inputs(), rules)
         columns = None
@@ -449,10 +459,12 @@ def _rebuild(p: _Parsed, factor_set: FactorSet, out: list[_Rebuilt], *, fast: bo
     return PASS, "rebuilt"
 
 
-def _columns(p: _Parsed, rows: FileRows) -> Columns | None:
+def _columns(p: _Parsed, rows: FileRows, grams: tuple[np.ndarray, np.ndarray] | None
+             ) -> Columns | None:
     """The consignments as :class:`~ledger.declaration.document.Columns` (what the file says of
-    each leaf, what its record says of the rest); ``None`` where a value is not a plain integer
-    of int64 or text, which the row-by-row rebuild then takes as it would any value."""
+    each leaf, what its record says of the rest; ``grams``: :func:`_int64_grams`); ``None``
+    where a value is not a plain integer of int64 or text, which the row-by-row rebuild then
+    takes as it would any value."""
     consignments = p.consignments
     count = len(consignments)
     signed = _signed_columns(p)
@@ -463,10 +475,11 @@ def _columns(p: _Parsed, rows: FileRows) -> Columns | None:
         numbers = [np.fromiter(map(int, values[name]), dtype=np.int64, count=count)
                    for name in ("co2eWtwG", "co2eTtwG", "anchor")]
         hashes = list(map(str, values["recordHash"]))
-        mass = np.array(rows.masses, dtype=np.int64)
-        embedded = np.array(rows.embedded, dtype=np.int64)
     except (KeyError, TypeError, ValueError, OverflowError):
         return None
+    if grams is None:
+        return None
+    mass, embedded = grams
     records = None if signed is not None else [c.get("record") for c in consignments]
     days = rows.days.tolist()
     iso = {day: date.fromordinal(day).isoformat() for day in set(days)}
@@ -509,11 +522,10 @@ def _signed_columns(p: _Parsed) -> list[list[Any]] | None:
     if not entries or not ({dict}.issuperset(map(type, entries))
                            and {len(ENTRY_MEMBERS)}.issuperset(map(len, entries))):
         return None
-    try:
-        values = list(map(_ENTRY_VALUES, entries))
+    try:  # member by member: faster than one tuple per entry taken apart
+        p.entry_columns = [list(map(itemgetter(name), entries)) for name in ENTRY_MEMBERS]
     except KeyError:
         return None
-    p.entry_columns = [list(column) for column in zip(*values, strict=True)]
     return p.entry_columns
 
 
@@ -597,7 +609,6 @@ def _places_written_as(p: _Parsed, places: dict[str, Any], columns: Columns
 _ENTRY_TYPES = dict(zip(ENTRY_MEMBERS, (str, str, str, int, int, int, str, int, int),
                         strict=True))
 _ENTRY_PLACE = {name: n for n, name in enumerate(ENTRY_MEMBERS)}
-_ENTRY_VALUES = itemgetter(*ENTRY_MEMBERS)
 _ENTRY_VALUE_TYPES = frozenset(_ENTRY_TYPES.values())
 
 
@@ -724,7 +735,8 @@ def _bytes32_list(texts: Sequence[Any]) -> list[bytes]:
     return [run[at:at + 32] for at in range(0, len(run), 32)]
 
 
-_IDS = itemgetter("exporter", "shipmentId", "recordHash", "co2eWtwG", "co2eTtwG")
+_EXPORTER, _SHIPMENT, _RECORD_HASH, _WTW, _TTW, _ANCHOR = map(itemgetter, (
+    "exporter", "shipmentId", "recordHash", "co2eWtwG", "co2eTtwG", "anchor"))
 
 
 class _LeafHashes:
@@ -748,13 +760,13 @@ class _LeafHashes:
     def _together(group: Sequence[Mapping[str, Any]]) -> list[bytes] | None:
         if not group:
             return []
-        exporters, shipments, records, wtw, ttw = zip(*map(_IDS, group), strict=True)
-        exporter = set(map(str, exporters))
-        run = _bytes32_run(records)
-        if len(exporter) != 1 or run is None:
+        exporter = set(map(str, map(_EXPORTER, group)))
+        run = _bytes32_run(list(map(_RECORD_HASH, group))) if len(exporter) == 1 else None
+        if run is None:
             return None
-        ids = chain_shipment_ids(exporter.pop(), list(map(str, shipments)))
-        return leaf_hashes(b"".join(ids), run, list(map(int, wtw)), list(map(int, ttw)))
+        ids = chain_shipment_ids(exporter.pop(), list(map(str, map(_SHIPMENT, group))))
+        return leaf_hashes(b"".join(ids), run, list(map(int, map(_WTW, group))),
+                           list(map(int, map(_TTW, group))))
 
     def _one_by_one(self, group: Sequence[Mapping[str, Any]]) -> list[bytes]:
         keys = self._keys
@@ -782,7 +794,7 @@ def _check_proofs(p: _Parsed) -> tuple[str, str]:
             first, count, anchor = int(proof["first"]), int(proof["count"]), int(proof["anchor"])
             group = cons[first:first + count]
             if len(group) != count or any(covered[first:first + count]) or \
-                    any(int(c["anchor"]) != anchor for c in group):
+                    any(map(anchor.__ne__, map(int, map(_ANCHOR, group)))):
                 raise CheckFailed(f"line {line['lineId']}: a multiproof does not cover its "
                                   "consignments exactly once")
             root = process_multiproof(hashes_of(group), _bytes32_list(proof["proof"]),
