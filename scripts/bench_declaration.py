@@ -24,9 +24,9 @@ Timed, in this run:
             index), in a new process that loads the signed file and opens the store, as a
             verifier holds them (the load is timed apart): signature, each record's hash and
             embedded emissions, the whole dataset rebuilt, every multiproof, each root's
-            transaction (target <= 30 s); with its side process (a forked child reads 48 in
-            100 records and checks the multiproofs while the caller reads the others, rebuilds
-            the dataset and checks the signature)
+            transaction (target <= 30 s); with its side process (a forked child reads 44 in
+            100 blocks of stored records and checks the multiproofs while the caller reads the
+            others, rebuilds the dataset and checks the signature)
   verify, in the issuing process
             the same in this process, right after signing (its heap holds the issuer's own
             document, built piece by piece)
@@ -40,12 +40,12 @@ Timed, in this run:
 
 Printed: seconds of each, consignments per second, the declaration's totals.
 
-Measured (``--consignments 1000000 --baseline 5000``, 2-core machine, nothing else running, two
-runs): index 39.7 / 40.5 s, compute 7.1 / 6.4 s, sign 7.9 / 7.3 s, verify in a new process
-26.4 / 29.2 s (after 5.1 / 2.9 s loading the 404 MB signed file), in the issuing process 30.6 /
-32.4 s, in one process 48.7 / 54.5 s, per-consignment loop 64.8 / 64.3 s, naive (scaled)
-1,362 / 1,305 s. ``docs/declaration.md`` ("Scale") has the earlier runs and
-where the time goes.
+Measured (``--consignments 1000000 --baseline 5000``, 2-core machine, nothing else running,
+runs 16 and 17): index 30.4 / 30.8 s, compute 5.1 / 5.3 s, sign 6.2 / 6.4 s, verify in a new
+process 18.2 / 18.2 s (after 5.0 / 4.6 s loading the 404 MB signed file), in the issuing
+process 20.5 / 20.8 s, in one process 34.5 / 35.4 s, per-consignment loop 49.0 / 49.3 s, naive
+(scaled) 915 / 901 s. ``docs/declaration.md`` ("Scale") has the earlier runs and where the time
+goes.
 """
 
 from __future__ import annotations
