@@ -248,7 +248,8 @@ def scope_bodies(conn: Connection, scope_id: int, exporter: str,
                           records.c.block_offset, records.c.block_length) \
         .where(records.c.scope_id == scope_id)
     if share is not None:
-        place = sa.func.coalesce(records.c.block_id, records.c.id) * _SPREAD % 100
+        # the id's last two digits first: the product stays small for 32-bit integer columns
+        place = sa.func.coalesce(records.c.block_id, records.c.id) % 100 * _SPREAD % 100
         statement = statement.where(place < share.percent if share.first
                                     else place >= share.percent)
     rows = _driver_tuples(conn, statement.order_by(records.c.batch_id, records.c.position))

@@ -222,6 +222,12 @@ def test_two_shares_of_the_stored_records_read_each_wanted_record_once(
             bulk.add_block(data, block, [(batch, 0, 3, 0)])
             bulk.seal(batch, _hex(0xC0 + n), b"\x01" * 32)
     inline = [f"ROW-{n}" for n in range(40)]
+    with store.write() as conn:  # ids near the top of a 32-bit integer column
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SELECT setval('records_id_seq', 2147483000)")
+        else:
+            conn.exec_driver_sql("UPDATE records SET id = 2147483000 WHERE id = "
+                                 "(SELECT MAX(id) FROM records)")
     store.add_batches(SCOPE, [_batch(0xD0, inline)])
     exporter = SCOPE.exporter.lower()
     stored = {(exporter, s): s for s in blocked + inline}
