@@ -729,6 +729,7 @@ def _bytes32_run(texts: Sequence[Any]) -> bytes | None:
 def _bytes32_list(texts: Sequence[Any]) -> list[bytes]:
     """:func:`_bytes32` of each of ``texts``, in order (parsed in one piece where all are
     plainly written)."""
+    texts = list(texts)  # read once, whatever it is
     run = _bytes32_run(texts) if texts else None
     if run is None:
         return [_bytes32(text) for text in texts]
@@ -872,9 +873,13 @@ class _Members:
         self._anchor_of = list(map(int, columns[_ENTRY_PLACE["anchor"]]))
         exporters: dict[int, set[str]] = {}
         lowered: dict[str, str] = {}
-        for index, exporter in set(zip(self._anchor_of,
-                                       map(str, columns[_ENTRY_PLACE["exporter"]]),
-                                       strict=True)):
+        try:  # a value whose text cannot be written is met batch by batch, as without columns
+            pairs = set(zip(self._anchor_of, map(str, columns[_ENTRY_PLACE["exporter"]]),
+                            strict=True))
+        except _CHECK_ERRORS:
+            self.used = set(self._anchor_of)
+            return
+        for index, exporter in pairs:
             low = lowered.get(exporter)
             if low is None:
                 low = lowered[exporter] = exporter.lower()
@@ -1018,14 +1023,15 @@ def _checks(verdict: Verdict, p: _Parsed, reader: Reader, side: _Side, *,
     if _passed(outcomes["chain_id"]):
         outcomes["anchor"] = _outcome(lambda: _check_anchors(p, reader))
         outcomes["status"] = _outcome(lambda: _check_status(p, reader))
-        outcomes["confirmations"] = _outcome(
-            lambda: _check_confirmations(p, reader, min_confirmations))
     found = _outcome(lambda: _side_result(side))
     outcomes["merkle_proof"] = side.job.result().proofs if _passed(found) else found
     if built is not None:
         recompute = _outcome(lambda: _compare(p, built, same))
     if recompute is not None:
         outcomes["recompute"] = recompute
+    if _passed(outcomes["chain_id"]):  # the chain's head read last, as the verdict is given
+        outcomes["confirmations"] = _outcome(
+            lambda: _check_confirmations(p, reader, min_confirmations))
     for name in DECLARATION_CHECKS[1:]:
         if name in outcomes:
             verdict.checks.append(Check(name, *outcomes[name]))

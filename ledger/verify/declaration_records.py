@@ -186,12 +186,13 @@ def _wanted(consignments: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], 
 
 
 def _stored(reading: _Reading, subject: Subject, consignments: Sequence[Mapping[str, Any]],
-            store: LedgerStore, share: BodyShare | None) -> None:
+            store: LedgerStore, wanted: dict[tuple[str, str], list[int]], *,
+            share: BodyShare | None) -> None:
     """One pass over the store (over ``share`` of it): the records (the first stored under a
-    key) of the consignments whose records are not embedded, hashed and read into
+    key) of the consignments ``wanted`` names (:func:`_wanted`), hashed and read into
     ``reading``."""
     take = reading.take
-    for numbers, body in store.record_bodies(_wanted(consignments), share):
+    for numbers, body in store.record_bodies(wanted, share):
         for number in numbers:
             take(subject, number, consignments[number], body, None)
 
@@ -208,7 +209,8 @@ def side_records(subject: Subject, consignments: Sequence[Mapping[str, Any]],
     """The side process's share of the stored records (:data:`SIDE_SHARE_PERCENT`), read as
     :func:`read_records` reads the others: one pass over that share of the store."""
     reading = _Reading()
-    _stored(reading, subject, consignments, store, BodyShare(SIDE_SHARE_PERCENT, first=True))
+    _stored(reading, subject, consignments, store, _wanted(consignments),
+            share=BodyShare(SIDE_SHARE_PERCENT, first=True))
     return reading.out
 
 
@@ -222,9 +224,10 @@ def read_records(subject: Subject, consignments: Sequence[Mapping[str, Any]],
         record = c.get("record")
         if record is not None:
             reading.take(subject, number, c, canonical_json(record), record)
-    if store is not None:
-        _stored(reading, subject, consignments, store,
-                BodyShare(SIDE_SHARE_PERCENT, first=False) if shared else None)
+    wanted = _wanted(consignments)
+    if store is not None and wanted:
+        _stored(reading, subject, consignments, store, wanted,
+                share=BodyShare(SIDE_SHARE_PERCENT, first=False) if shared else None)
     return reading.out
 
 
