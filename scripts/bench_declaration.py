@@ -41,10 +41,10 @@ Timed, in this run:
 Printed: seconds of each, consignments per second, the declaration's totals.
 
 Measured (``--consignments 1000000 --baseline 5000``, 2-core machine, nothing else running,
-runs 16 and 17): index 30.4 / 30.8 s, compute 5.1 / 5.3 s, sign 6.2 / 6.4 s, verify in a new
-process 18.2 / 18.2 s (after 5.0 / 4.6 s loading the 404 MB signed file), in the issuing
-process 20.5 / 20.8 s, in one process 34.5 / 35.4 s, per-consignment loop 49.0 / 49.3 s, naive
-(scaled) 915 / 901 s. ``docs/declaration.md`` ("Scale") has the earlier runs and where the time
+runs 17 and 18): index 30.8 / 30.6 s, compute 5.3 / 5.2 s, sign 6.4 / 5.7 s, verify in a new
+process 18.2 / 18.2 s (after 4.6 / 3.5 s loading the 404 MB signed file), in the issuing
+process 20.8 / 19.4 s, in one process 35.4 / 35.8 s, per-consignment loop 49.3 / 46.9 s, naive
+(scaled) 901 / 893 s. ``docs/declaration.md`` ("Scale") has the earlier runs and where the time
 goes.
 """
 

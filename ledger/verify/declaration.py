@@ -515,7 +515,7 @@ def _signed_columns(p: _Parsed) -> list[list[Any]] | None:
     """The signed entries member by member in the order of
     :data:`~ledger.declaration.document.ENTRY_MEMBERS`, taken once; ``None`` where an entry is
     not a dictionary of exactly those members (or there is none)."""
-    if p.entry_columns is not None or p.entry_columns_taken:
+    if p.entry_columns_taken:
         return p.entry_columns
     p.entry_columns_taken = True
     entries = p.consignments
