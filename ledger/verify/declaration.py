@@ -409,14 +409,13 @@ def _options(p: _Parsed) -> DeclarationOptions:
 
 class _Rebuilt(NamedTuple):
     """The dataset rebuilt from the consignments (:func:`_rebuild`), and its canonical bytes
-    (:func:`built_subject_bytes`; ``None``: not written so). ``same``: the signed subject was
-    found to be this one where it was rebuilt without its entries (:func:`_places_written_as`),
-    ``data`` then giving the signed subject's canonical bytes in pieces."""
+    (:func:`built_subject_bytes`; ``None``: not written so), or, where it was rebuilt without
+    its entries and the signed subject found to be this one (:func:`_places_written_as`), the
+    function giving the signed subject's canonical bytes in pieces."""
 
     recomputed: int
     subject: dict[str, Any]
     data: bytes | Callable[[], Iterator[bytes | memoryview]] | None
-    same: bool = False
 
 
 def _rebuild(p: _Parsed, factor_set: FactorSet, out: list[_Rebuilt], *, fast: bool
@@ -452,7 +451,7 @@ def _rebuild(p: _Parsed, factor_set: FactorSet, out: list[_Rebuilt], *, fast: bo
         places = declaration_subject_places(columns, p.anchors, **arguments)
         pieces = None if places is None else _places_written_as(p, places, columns)
         if places is not None and pieces is not None:
-            out.append(_Rebuilt(count, places, pieces, same=True))
+            out.append(_Rebuilt(count, places, pieces))
             return PASS, "rebuilt"
         rebuilt = declaration_subject_columns(columns, p.anchors, **arguments)
     out.append(_Rebuilt(count, rebuilt, built_subject_bytes(rebuilt)))
@@ -496,7 +495,7 @@ def _document_hashes(p: _Parsed, built: _Rebuilt | None) -> tuple[DocumentHashes
     canonical bytes are the rebuilt subject's (``built``), those are hashed and not written
     again; otherwise the subject is written (:func:`document_hashes`) and compared later by
     its digest."""
-    if built is not None and built.same and callable(built.data):
+    if built is not None and callable(built.data):  # found the same without its entries
         return document_hashes(p.document, built.data()), True
     if built is not None and isinstance(built.data, bytes) and _subject_written_as(p, built):
         return document_hashes(p.document, built.data), True
