@@ -19,7 +19,7 @@ import numpy as np
 import orjson
 import pytest
 
-from ledger.declaration.document import Columns
+from ledger.declaration.document import ENTRY_MEMBERS, Columns, _item
 from ledger.errors import InputError
 from ledger.records.canonical import canonical_json
 from ledger.verify.declaration import _places_written_as, _Rebuilt, _subject_written_as
@@ -215,3 +215,15 @@ def test_the_subject_rebuilt_without_entries_is_judged_exactly_when_canonical_js
         assert b"".join(pieces()) == written, name
     assert (pieces is not None) is (name in (
         "same", "61 levels", "members in another order", "a shipment id to escape")), name
+
+
+def test_an_entry_is_built_with_the_members_a_verifier_compares_in_their_order() -> None:
+    # the verifier compares ENTRY_MEMBERS[k] of each signed entry with entry_values()[k]; an
+    # entry built otherwise would never be judged the same without being built
+    built = _item(*(f"value {k}" for k in range(len(ENTRY_MEMBERS))))
+    assert list(built.items()) == [(name, f"value {k}") for k, name in enumerate(ENTRY_MEMBERS)]
+    columns = _columns_of(_subject())
+    values = [v.tolist() if isinstance(v, np.ndarray) else v for v in columns.entry_values()]
+    entries = [c for line in _subject()["lines"] for c in line["consignments"]]
+    assert [dict(zip(ENTRY_MEMBERS, row, strict=True)) for row in zip(*values, strict=True)] \
+        == entries
